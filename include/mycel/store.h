@@ -1,0 +1,159 @@
+/*
+ * mycel/store.h — the LMDB store of one node.
+ *
+ * One LMDB environment in a directory, with named databases (PROTOCOL.md §6):
+ * entries by (feed, seq), bodies by hash, entry ids, feed heads, fork proofs,
+ * charters by version, and meta. Every function that writes returns only
+ * after its transaction is durably committed (LMDB's synchronous commit), so
+ * an acknowledged append survives kill -9 and power loss; a batch is one
+ * transaction (group commit). Nothing enters the catalog unless its feed is
+ * admitted by the store's current charter, and nothing is written that does
+ * not verify.
+ *
+ * A store may be used from several threads at once (LMDB serialises writers).
+ */
+#ifndef MYCEL_STORE_H
+#define MYCEL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mycel/charter.h"
+#include "mycel/entry.h"
+
+typedef struct mycel_store mycel_store;
+
+#define MYCEL_STORE_CREATE 0x1u   /* create the directory and the environment if missing */
+#define MYCEL_STORE_READONLY 0x2u /* open for reading only */
+
+/*
+ * Opens (or with MYCEL_STORE_CREATE creates) the store in directory dir and
+ * loads its current charter, if any. ENOTFOUND if the store does not exist
+ * and CREATE was not given; ESTORE for LMDB failures (why says which).
+ */
+int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *why, size_t why_len);
+
+/* Closes the store. Accepts NULL. */
+void mycel_store_close(mycel_store *s);
+
+/*
+ * Adds a charter file. With no charter yet it must be a valid genesis
+ * (version 1), which also fixes the store's mesh id; otherwise it must be
+ * exactly the next version and verify against the current one. Adding the
+ * current version again with the same charter bytes succeeds and keeps the
+ * signatures already stored. Errors: the charter's codes, with why.
+ */
+int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *why, size_t why_len);
+
+/* The current (latest) charter, owned by the store; NULL if it has none. */
+const mycel_charter *mycel_store_charter(const mycel_store *s);
+
+/* The mesh id (BLAKE2b-256 of the genesis charter bytes); ENOTFOUND before any charter. */
+int mycel_store_mesh_id(const mycel_store *s, uint8_t out[MYCEL_HASH_LEN]);
+
+/* One record to append: an entry kind and its body (canonical MessagePack). */
+typedef struct mycel_record {
+	const char *kind;
+	const uint8_t *body;
+	size_t body_len;
+} mycel_record;
+
+/*
+ * Signs and appends n records to feed as one durable transaction (group
+ * commit): seq, prev and ts_ms follow the feed's head (ts never decreases).
+ * key must be the feed's signing key. Refuses the whole batch, writing
+ * nothing, if the feed is not admitted by the current charter (EADMIT), the
+ * key is not the feed's (EPERM), a kind is invalid (EINVAL), a body is not a
+ * canonical value or is larger than MYCEL_BODY_MAX (the codec's code), or the
+ * feed is forked (EFORK). On success fills out[0..n-1] if out is not NULL.
+ */
+int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[MYCEL_PK_LEN],
+		       const mycel_record *recs, size_t n, mycel_entry *out);
+
+/* An entry received from elsewhere, with its body, both untrusted bytes. */
+typedef struct mycel_blob {
+	const uint8_t *entry;
+	size_t entry_len;
+	const uint8_t *body;
+	size_t body_len;
+} mycel_blob;
+
+typedef struct mycel_ingest_result {
+	size_t accepted;  /* new entries stored */
+	size_t duplicate; /* entries already held (same id), skipped */
+	size_t failed_at; /* index of the first refused item, or n */
+	int code;         /* its error, or 0 */
+	bool fork_stored; /* a fork proof was stored for it */
+} mycel_ingest_result;
+
+/*
+ * Verifies and stores entries from untrusted input, in order, in one durable
+ * transaction. Each must decode strictly, belong to an admitted feed, carry a
+ * valid signature, follow its feed's head (seq, prev, ts), and come with a
+ * body that matches its hash and is canonical. Processing stops at the first
+ * refused item; everything accepted before it is committed. An entry that
+ * conflicts with a stored one at the same (feed, seq) is refused with EFORK
+ * and the pair is stored as a fork proof. Returns 0 when every item was
+ * accepted or duplicate, else the refused item's code (also in *res).
+ */
+int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
+		       mycel_ingest_result *res);
+
+/* The head of a feed: its last seq and id. ENOTFOUND for an unknown feed. */
+int mycel_store_head(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out_seq,
+		     uint8_t out_id[MYCEL_HASH_LEN]);
+
+/* Reads and decodes the entry at (feed, seq). ENOTFOUND, ECORRUPT. */
+int mycel_store_get(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+		    mycel_entry *out);
+
+/* A malloc'd copy of the body with that hash (caller frees). ENOTFOUND. */
+int mycel_store_get_body(mycel_store *s, const uint8_t hash[MYCEL_HASH_LEN], uint8_t **out,
+			 size_t *out_len);
+
+/*
+ * Calls fn for each entry of feed from seq `from` on, in order, inside one
+ * read transaction: body points into the store and is valid only during the
+ * call (NULL with body_len 0 if missing). A non-zero return from fn stops the
+ * scan and is returned. Entries that fail to decode are reported as ECORRUPT.
+ */
+typedef int (*mycel_scan_fn)(void *ctx, const mycel_entry *e, const uint8_t *body,
+			     size_t body_len);
+int mycel_store_scan(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t from,
+		     mycel_scan_fn fn, void *ctx);
+
+/* Calls fn for each feed the store holds, in feed order, with its head. */
+typedef int (*mycel_feed_fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+			     const uint8_t id[MYCEL_HASH_LEN]);
+int mycel_store_feeds(mycel_store *s, mycel_feed_fn fn, void *ctx);
+
+/* Number of fork proofs stored (0 if none). */
+int mycel_store_fork_count(mycel_store *s, size_t *out);
+
+/*
+ * Full verification of everything stored (what `mycel verify` runs): the
+ * charter chain from genesis, the mesh id, and for every entry its decoding,
+ * feed admission, signature, chain link, ts order, body presence, body hash
+ * and canonical form, its id record, each feed's head, every body's hash,
+ * every fork proof. Each problem is reported through fn with the feed and seq
+ * (zero feed and seq 0 for store-wide problems), its code and a sentence;
+ * verification goes on after a problem. *out_problems gets the count.
+ */
+typedef struct mycel_problem {
+	const char *what;     /* "entry", "body", "charter", "head", "id", "fork", "meta" */
+	bool has_feed;
+	uint8_t feed[MYCEL_PK_LEN];
+	uint64_t seq;
+	int code;
+	const char *message;
+} mycel_problem;
+typedef void (*mycel_problem_fn)(void *ctx, const mycel_problem *p);
+
+typedef struct mycel_verify_stats {
+	size_t charters, feeds, entries, bodies, forks, problems;
+} mycel_verify_stats;
+
+int mycel_store_verify(mycel_store *s, mycel_problem_fn fn, void *ctx, mycel_verify_stats *out);
+
+#endif

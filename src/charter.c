@@ -1,0 +1,658 @@
+/* charter.c — the mesh charter: build, sign, encode, strict decode, threshold checks. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "mycel/charter.h"
+#include "mycel/entry.h"
+#include "util.h"
+
+static const char CHARTER_CTX[] = "mycel/charter/v1"; /* NUL included */
+
+struct mycel_charter {
+	mycel_arena *arena;
+	const char *mesh;
+	uint64_t version;
+	uint32_t threshold;
+	mycel_charter_member *members;
+	size_t n_members, cap_members;
+	mycel_charter_domain *domains;
+	size_t n_domains, cap_domains;
+	const mycel_value *policies;
+	const mycel_value *params;
+	mycel_charter_sig *sigs;
+	size_t n_sigs;
+	uint8_t *bytes; /* canonical charter bytes, once fixed (decoded or signed) */
+	size_t bytes_len;
+};
+
+static const mycel_value empty_array = {.type = MYCEL_T_ARRAY};
+static const mycel_value empty_map = {.type = MYCEL_T_MAP};
+
+static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
+{
+	if (why != NULL && why_len > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+bool mycel_name_valid(const char *name)
+{
+	size_t n = strnlen(name, MYCEL_NAME_MAX + 1);
+	if (n == 0 || n > MYCEL_NAME_MAX || name[0] == '-' || name[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int charter_alloc(mycel_charter **out)
+{
+	mycel_charter *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return MYCEL_ENOMEM;
+	if (mycel_arena_new(16u * MYCEL_CHARTER_MAX, &c->arena) != 0) {
+		free(c);
+		return MYCEL_ENOMEM;
+	}
+	c->policies = &empty_array;
+	c->params = &empty_map;
+	*out = c;
+	return 0;
+}
+
+int mycel_charter_new(const char *mesh, uint64_t version, uint32_t threshold,
+		      mycel_charter **out)
+{
+	mycel_charter *c;
+	if (!mycel_name_valid(mesh) || version == 0 || threshold == 0)
+		return MYCEL_EINVAL;
+	int rv = charter_alloc(&c);
+	if (rv != 0)
+		return rv;
+	c->mesh = mycel_arena_strdup(c->arena, mesh, strlen(mesh));
+	if (c->mesh == NULL) {
+		mycel_charter_free(c);
+		return MYCEL_ENOMEM;
+	}
+	c->version = version;
+	c->threshold = threshold;
+	*out = c;
+	return 0;
+}
+
+void mycel_charter_free(mycel_charter *c)
+{
+	if (c == NULL)
+		return;
+	free(c->members);
+	free(c->domains);
+	free(c->sigs);
+	free(c->bytes);
+	mycel_arena_free(c->arena);
+	free(c);
+}
+
+int mycel_charter_add_member(mycel_charter *c, const char *name, const uint8_t key[MYCEL_PK_LEN])
+{
+	if (c->n_sigs > 0 || c->bytes != NULL)
+		return MYCEL_EBUSY;
+	if (!mycel_name_valid(name))
+		return MYCEL_EINVAL;
+	if (c->n_members >= MYCEL_MEMBERS_MAX)
+		return MYCEL_ETOOBIG;
+	for (size_t i = 0; i < c->n_members; i++)
+		if (strcmp(c->members[i].name, name) == 0 ||
+		    memcmp(c->members[i].key, key, MYCEL_PK_LEN) == 0)
+			return MYCEL_EEXIST;
+	if (c->n_members == c->cap_members) {
+		size_t cap = c->cap_members ? 2 * c->cap_members : 4;
+		void *p = realloc(c->members, cap * sizeof(*c->members));
+		if (p == NULL)
+			return MYCEL_ENOMEM;
+		c->members = p;
+		c->cap_members = cap;
+	}
+	const char *nm = mycel_arena_strdup(c->arena, name, strlen(name));
+	if (nm == NULL)
+		return MYCEL_ENOMEM;
+	c->members[c->n_members].name = nm;
+	memcpy(c->members[c->n_members].key, key, MYCEL_PK_LEN);
+	c->n_members++;
+	return 0;
+}
+
+int mycel_charter_add_domain(mycel_charter *c, const char *name, const uint8_t feed[MYCEL_PK_LEN])
+{
+	if (c->n_sigs > 0 || c->bytes != NULL)
+		return MYCEL_EBUSY;
+	if (!mycel_name_valid(name))
+		return MYCEL_EINVAL;
+	if (c->n_domains >= MYCEL_DOMAINS_MAX)
+		return MYCEL_ETOOBIG;
+	for (size_t i = 0; i < c->n_domains; i++)
+		if (strcmp(c->domains[i].name, name) == 0 ||
+		    memcmp(c->domains[i].feed, feed, MYCEL_PK_LEN) == 0)
+			return MYCEL_EEXIST;
+	if (c->n_domains == c->cap_domains) {
+		size_t cap = c->cap_domains ? 2 * c->cap_domains : 4;
+		void *p = realloc(c->domains, cap * sizeof(*c->domains));
+		if (p == NULL)
+			return MYCEL_ENOMEM;
+		c->domains = p;
+		c->cap_domains = cap;
+	}
+	const char *nm = mycel_arena_strdup(c->arena, name, strlen(name));
+	if (nm == NULL)
+		return MYCEL_ENOMEM;
+	c->domains[c->n_domains].name = nm;
+	memcpy(c->domains[c->n_domains].feed, feed, MYCEL_PK_LEN);
+	c->n_domains++;
+	return 0;
+}
+
+/* ---- encoding ------------------------------------------------------------- */
+
+static void enc_key(mycel_buf *b, const char *k)
+{
+	mycel_enc_cstr(b, k);
+}
+
+/* The charter map, keys in bytewise order: domains members mesh params policies threshold version. */
+static int encode_body(const mycel_charter *c, mycel_buf *b)
+{
+	mycel_enc_map(b, 7);
+	enc_key(b, "domains");
+	mycel_enc_array(b, (uint32_t)c->n_domains);
+	for (size_t i = 0; i < c->n_domains; i++) {
+		mycel_enc_map(b, 2);
+		enc_key(b, "feed");
+		mycel_enc_bin(b, c->domains[i].feed, MYCEL_PK_LEN);
+		enc_key(b, "name");
+		mycel_enc_cstr(b, c->domains[i].name);
+	}
+	enc_key(b, "members");
+	mycel_enc_array(b, (uint32_t)c->n_members);
+	for (size_t i = 0; i < c->n_members; i++) {
+		mycel_enc_map(b, 2);
+		enc_key(b, "key");
+		mycel_enc_bin(b, c->members[i].key, MYCEL_PK_LEN);
+		enc_key(b, "name");
+		mycel_enc_cstr(b, c->members[i].name);
+	}
+	enc_key(b, "mesh");
+	mycel_enc_cstr(b, c->mesh);
+	enc_key(b, "params");
+	if (b->err == 0)
+		(void)mycel_value_encode(c->params, b);
+	enc_key(b, "policies");
+	if (b->err == 0)
+		(void)mycel_value_encode(c->policies, b);
+	enc_key(b, "threshold");
+	mycel_enc_uint(b, c->threshold);
+	enc_key(b, "version");
+	mycel_enc_uint(b, c->version);
+	return b->err;
+}
+
+/* Fixes the charter bytes (from the fields) if they are not fixed yet. */
+static int fix_bytes(mycel_charter *c)
+{
+	if (c->bytes != NULL)
+		return 0;
+	mycel_buf b;
+	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
+	int rv = encode_body(c, &b);
+	if (rv != 0) {
+		mycel_buf_fini(&b);
+		return rv;
+	}
+	c->bytes = b.data;
+	c->bytes_len = b.len;
+	return 0;
+}
+
+static int well_formed(const mycel_charter *c, char *why, size_t why_len)
+{
+	if (c->n_members == 0)
+		return fail(MYCEL_ECHARTER, why, why_len, "/members: a charter needs at least one member");
+	if (c->threshold < 1 || c->threshold > c->n_members)
+		return fail(MYCEL_ECHARTER, why, why_len,
+			    "/threshold: %u is not between 1 and the %zu members", c->threshold,
+			    c->n_members);
+	return 0;
+}
+
+static uint8_t *sign_buffer(const mycel_charter *c, size_t *len)
+{
+	*len = sizeof(CHARTER_CTX) + c->bytes_len;
+	uint8_t *m = malloc(*len);
+	if (m != NULL) {
+		memcpy(m, CHARTER_CTX, sizeof(CHARTER_CTX));
+		memcpy(m + sizeof(CHARTER_CTX), c->bytes, c->bytes_len);
+	}
+	return m;
+}
+
+int mycel_charter_sign(mycel_charter *c, const mycel_key *key, char *why, size_t why_len)
+{
+	int rv = well_formed(c, why, why_len);
+	if (rv != 0)
+		return rv;
+	if (mycel__sodium_init() != 0)
+		return MYCEL_ENOMEM;
+	if ((rv = fix_bytes(c)) != 0)
+		return fail(rv, why, why_len, "cannot encode the charter: %s", mycel_strerror(rv));
+	size_t mlen;
+	uint8_t *m = sign_buffer(c, &mlen);
+	if (m == NULL)
+		return MYCEL_ENOMEM;
+	mycel_charter_sig s;
+	memcpy(s.key, key->pk, MYCEL_PK_LEN);
+	crypto_sign_detached(s.sig, NULL, m, mlen, key->sk);
+	free(m);
+
+	size_t pos = 0;
+	while (pos < c->n_sigs && memcmp(c->sigs[pos].key, s.key, MYCEL_PK_LEN) < 0)
+		pos++;
+	if (pos < c->n_sigs && memcmp(c->sigs[pos].key, s.key, MYCEL_PK_LEN) == 0) {
+		c->sigs[pos] = s;
+		return 0;
+	}
+	void *p = realloc(c->sigs, (c->n_sigs + 1) * sizeof(*c->sigs));
+	if (p == NULL)
+		return MYCEL_ENOMEM;
+	c->sigs = p;
+	memmove(&c->sigs[pos + 1], &c->sigs[pos], (c->n_sigs - pos) * sizeof(*c->sigs));
+	c->sigs[pos] = s;
+	c->n_sigs++;
+	return 0;
+}
+
+int mycel_charter_encode(const mycel_charter *c, mycel_buf *b)
+{
+	int rv = fix_bytes((mycel_charter *)c);
+	if (rv != 0)
+		return rv;
+	mycel_enc_array(b, 2);
+	mycel_enc_bin(b, c->bytes, c->bytes_len);
+	mycel_enc_array(b, (uint32_t)c->n_sigs);
+	for (size_t i = 0; i < c->n_sigs; i++) {
+		mycel_enc_array(b, 2);
+		mycel_enc_bin(b, c->sigs[i].key, MYCEL_PK_LEN);
+		mycel_enc_bin(b, c->sigs[i].sig, MYCEL_SIG_LEN);
+	}
+	return b->err;
+}
+
+/* ---- decoding ------------------------------------------------------------- */
+
+static bool only_keys(const mycel_value *m, const char *const *keys, size_t nkeys,
+		      const char **bad)
+{
+	for (size_t i = 0; i < m->v.m.len; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < nkeys; k++)
+			if (strcmp(m->v.m.items[i].key, keys[k]) == 0)
+				ok = true;
+		if (!ok) {
+			*bad = m->v.m.items[i].key;
+			return false;
+		}
+	}
+	return true;
+}
+
+static const mycel_value *get_typed(const mycel_value *m, const char *key, mycel_type t)
+{
+	const mycel_value *v = mycel_value_get(m, key);
+	return v != NULL && v->type == t ? v : NULL;
+}
+
+/* Reads {<keyname>: bin32, name: str} entries of members or domains. */
+static int decode_pairs(const mycel_value *arr, const char *field, const char *keyname,
+			size_t max, mycel_charter *c, bool members, char *why, size_t why_len)
+{
+	static const char *const mkeys[] = {"key", "name"};
+	static const char *const dkeys[] = {"feed", "name"};
+	if (arr->v.a.len > max)
+		return fail(MYCEL_ECHARTER, why, why_len, "/%s: more than %zu entries", field, max);
+	for (size_t i = 0; i < arr->v.a.len; i++) {
+		const mycel_value *m = &arr->v.a.items[i];
+		const char *bad = NULL;
+		if (m->type != MYCEL_T_MAP)
+			return fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu: not a map", field, i);
+		if (!only_keys(m, members ? mkeys : dkeys, 2, &bad))
+			return fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu: unknown key \"%s\"",
+				    field, i, bad);
+		const mycel_value *k = get_typed(m, keyname, MYCEL_T_BIN);
+		const mycel_value *n = get_typed(m, "name", MYCEL_T_STR);
+		if (k == NULL || k->v.s.len != MYCEL_PK_LEN)
+			return fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu/%s: not a 32-byte bin",
+				    field, i, keyname);
+		if (n == NULL || strlen(n->v.s.ptr) != n->v.s.len || !mycel_name_valid(n->v.s.ptr))
+			return fail(MYCEL_ECHARTER, why, why_len,
+				    "/%s/%zu/name: not a valid name ([a-z0-9-], 1 to 64)", field, i);
+		int rv = members ? mycel_charter_add_member(c, n->v.s.ptr, (const uint8_t *)k->v.s.ptr)
+				 : mycel_charter_add_domain(c, n->v.s.ptr, (const uint8_t *)k->v.s.ptr);
+		if (rv == MYCEL_EEXIST)
+			return fail(MYCEL_ECHARTER, why, why_len,
+				    "/%s/%zu: name or %s repeats an earlier entry", field, i, keyname);
+		if (rv != 0)
+			return fail(rv, why, why_len, "/%s/%zu: %s", field, i, mycel_strerror(rv));
+	}
+	return 0;
+}
+
+static int decode_policies(const mycel_value *arr, char *why, size_t why_len)
+{
+	static const char *const pkeys[] = {"expr", "id", "message", "severity"};
+	for (size_t i = 0; i < arr->v.a.len; i++) {
+		const mycel_value *p = &arr->v.a.items[i];
+		const char *bad = NULL;
+		if (p->type != MYCEL_T_MAP)
+			return fail(MYCEL_ECHARTER, why, why_len, "/policies/%zu: not a map", i);
+		if (!only_keys(p, pkeys, 4, &bad))
+			return fail(MYCEL_ECHARTER, why, why_len,
+				    "/policies/%zu: unknown key \"%s\"", i, bad);
+		for (size_t k = 0; k < 4; k++)
+			if (get_typed(p, pkeys[k], MYCEL_T_STR) == NULL)
+				return fail(MYCEL_ECHARTER, why, why_len,
+					    "/policies/%zu/%s: missing or not a string", i, pkeys[k]);
+		const char *sev = mycel_value_get(p, "severity")->v.s.ptr;
+		if (strcmp(sev, "deny") != 0 && strcmp(sev, "warn") != 0)
+			return fail(MYCEL_ECHARTER, why, why_len,
+				    "/policies/%zu/severity: must be \"deny\" or \"warn\"", i);
+		const char *id = mycel_value_get(p, "id")->v.s.ptr;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(mycel_value_get(&arr->v.a.items[j], "id")->v.s.ptr, id) == 0)
+				return fail(MYCEL_ECHARTER, why, why_len,
+					    "/policies/%zu/id: \"%s\" is used twice", i, id);
+	}
+	return 0;
+}
+
+static int decode_body(mycel_charter *c, const uint8_t *p, size_t n, char *why, size_t why_len)
+{
+	static const char *const keys[] = {"domains", "members", "mesh", "params",
+					   "policies", "threshold", "version"};
+	mycel_value *root;
+	mycel_decode_err de = {0, 0};
+	const char *bad = NULL;
+	int rv = mycel_value_decode(p, n, MYCEL_CHARTER_MAX, c->arena, &root, &de);
+	if (rv != 0)
+		return fail(rv, why, why_len, "charter bytes, offset %zu: %s", de.offset,
+			    mycel_strerror(rv));
+	if (root->type != MYCEL_T_MAP)
+		return fail(MYCEL_ECHARTER, why, why_len, "charter: not a map");
+	if (!only_keys(root, keys, 7, &bad))
+		return fail(MYCEL_ECHARTER, why, why_len, "/%s: unknown charter field", bad);
+	for (size_t k = 0; k < 7; k++)
+		if (mycel_value_get(root, keys[k]) == NULL)
+			return fail(MYCEL_ECHARTER, why, why_len, "/%s: missing", keys[k]);
+	const mycel_value *mesh = get_typed(root, "mesh", MYCEL_T_STR);
+	if (mesh == NULL || strlen(mesh->v.s.ptr) != mesh->v.s.len || !mycel_name_valid(mesh->v.s.ptr))
+		return fail(MYCEL_ECHARTER, why, why_len, "/mesh: not a valid name");
+	c->mesh = mesh->v.s.ptr;
+	const mycel_value *ver = get_typed(root, "version", MYCEL_T_UINT);
+	if (ver == NULL || ver->v.u == 0)
+		return fail(MYCEL_ECHARTER, why, why_len, "/version: not an integer >= 1");
+	c->version = ver->v.u;
+	const mycel_value *thr = get_typed(root, "threshold", MYCEL_T_UINT);
+	if (thr == NULL || thr->v.u == 0 || thr->v.u > MYCEL_MEMBERS_MAX)
+		return fail(MYCEL_ECHARTER, why, why_len, "/threshold: not an integer from 1 to 255");
+	c->threshold = (uint32_t)thr->v.u;
+	const mycel_value *members = get_typed(root, "members", MYCEL_T_ARRAY);
+	const mycel_value *domains = get_typed(root, "domains", MYCEL_T_ARRAY);
+	const mycel_value *policies = get_typed(root, "policies", MYCEL_T_ARRAY);
+	const mycel_value *params = get_typed(root, "params", MYCEL_T_MAP);
+	if (members == NULL || domains == NULL || policies == NULL || params == NULL)
+		return fail(MYCEL_ECHARTER, why, why_len,
+			    "members, domains and policies must be arrays, params a map");
+	if ((rv = decode_pairs(members, "members", "key", MYCEL_MEMBERS_MAX, c, true, why,
+			       why_len)) != 0)
+		return rv;
+	if ((rv = decode_pairs(domains, "domains", "feed", MYCEL_DOMAINS_MAX, c, false, why,
+			       why_len)) != 0)
+		return rv;
+	if ((rv = decode_policies(policies, why, why_len)) != 0)
+		return rv;
+	c->policies = policies;
+	c->params = params;
+	return well_formed(c, why, why_len);
+}
+
+int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *why,
+			 size_t why_len)
+{
+	mycel_charter *c = NULL;
+	mycel_rd r;
+	uint32_t cnt, nsig;
+	const uint8_t *body;
+	size_t blen;
+	int rv;
+
+	if (n > MYCEL_CHARTER_MAX)
+		return fail(MYCEL_ETOOBIG, why, why_len, "charter file larger than 1 MiB");
+	mycel_rd_init(&r, p, n);
+	if ((rv = mycel_rd_array(&r, &cnt)) != 0 || cnt != 2)
+		return fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
+			    "charter file, offset %zu: not [charter, signatures]", mycel_rd_offset(&r));
+	if ((rv = mycel_rd_bin(&r, &body, &blen)) != 0)
+		return fail(rv, why, why_len, "charter file, offset %zu: charter is not a bin: %s",
+			    mycel_rd_offset(&r), mycel_strerror(rv));
+	if ((rv = mycel_rd_array(&r, &nsig)) != 0)
+		return fail(rv, why, why_len, "charter file, offset %zu: signatures: %s",
+			    mycel_rd_offset(&r), mycel_strerror(rv));
+	if (nsig > MYCEL_MEMBERS_MAX * 2)
+		return fail(MYCEL_ECHARTER, why, why_len, "charter file: too many signatures");
+	if ((rv = charter_alloc(&c)) != 0)
+		return rv;
+	if (nsig > 0 && (c->sigs = calloc(nsig, sizeof(*c->sigs))) == NULL) {
+		rv = MYCEL_ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < nsig; i++) {
+		uint32_t two;
+		const uint8_t *k, *s;
+		size_t off = mycel_rd_offset(&r);
+		if ((rv = mycel_rd_array(&r, &two)) != 0 || two != 2 ||
+		    (rv = mycel_rd_bin_n(&r, &k, MYCEL_PK_LEN)) != 0 ||
+		    (rv = mycel_rd_bin_n(&r, &s, MYCEL_SIG_LEN)) != 0) {
+			rv = fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
+				  "charter file, offset %zu: signature %u is not [key(32), sig(64)]",
+				  off, i);
+			goto fail;
+		}
+		if (i > 0 && memcmp(c->sigs[i - 1].key, k, MYCEL_PK_LEN) >= 0) {
+			rv = fail(MYCEL_ECHARTER, why, why_len,
+				  "charter file: signature %u is not sorted after the previous key", i);
+			goto fail;
+		}
+		memcpy(c->sigs[i].key, k, MYCEL_PK_LEN);
+		memcpy(c->sigs[i].sig, s, MYCEL_SIG_LEN);
+		c->n_sigs = i + 1;
+	}
+	if ((rv = mycel_rd_end(&r)) != 0) {
+		rv = fail(rv, why, why_len, "charter file, offset %zu: trailing bytes",
+			  mycel_rd_offset(&r));
+		goto fail;
+	}
+	size_t keep = c->n_sigs;
+	c->n_sigs = 0; /* the builders refuse signed charters */
+	rv = decode_body(c, body, blen, why, why_len);
+	c->n_sigs = keep;
+	if (rv != 0)
+		goto fail;
+	if ((c->bytes = malloc(blen ? blen : 1)) == NULL) {
+		rv = MYCEL_ENOMEM;
+		goto fail;
+	}
+	memcpy(c->bytes, body, blen);
+	c->bytes_len = blen;
+	*out = c;
+	return 0;
+fail:
+	mycel_charter_free(c);
+	return rv;
+}
+
+/* ---- verification ----------------------------------------------------------- */
+
+static bool is_member(const mycel_charter *c, const uint8_t key[MYCEL_PK_LEN])
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (memcmp(c->members[i].key, key, MYCEL_PK_LEN) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Checks every signature of c against c's bytes; each must verify and be by a
+ * member of a or (if not NULL) b. Counts valid signatures by members of a and b.
+ */
+static int check_sigs(const mycel_charter *c, const mycel_charter *a, const mycel_charter *b,
+		      size_t *na, size_t *nb, char *why, size_t why_len)
+{
+	char hex[2 * MYCEL_PK_LEN + 1];
+	size_t mlen;
+	*na = *nb = 0;
+	if (mycel__sodium_init() != 0 || c->bytes == NULL)
+		return MYCEL_ENOMEM;
+	uint8_t *m = sign_buffer(c, &mlen);
+	if (m == NULL)
+		return MYCEL_ENOMEM;
+	for (size_t i = 0; i < c->n_sigs; i++) {
+		const mycel_charter_sig *s = &c->sigs[i];
+		bool in_a = is_member(a, s->key), in_b = b != NULL && is_member(b, s->key);
+		mycel_hex(s->key, MYCEL_PK_LEN, hex);
+		if (!in_a && !in_b) {
+			free(m);
+			return fail(MYCEL_ECHARTER, why, why_len,
+				    "charter v%llu: signature %zu by %s, who is not a member",
+				    (unsigned long long)c->version, i, hex);
+		}
+		if (crypto_sign_verify_detached(s->sig, m, mlen, s->key) != 0) {
+			free(m);
+			return fail(MYCEL_EBADSIG, why, why_len,
+				    "charter v%llu: signature %zu by %s does not verify",
+				    (unsigned long long)c->version, i, hex);
+		}
+		*na += in_a;
+		*nb += in_b;
+	}
+	free(m);
+	return 0;
+}
+
+int mycel_charter_verify_genesis(const mycel_charter *c, char *why, size_t why_len)
+{
+	size_t na, nb;
+	if (c->version != 1)
+		return fail(MYCEL_ECHARTER, why, why_len, "genesis charter has version %llu, not 1",
+			    (unsigned long long)c->version);
+	if (c->bytes == NULL)
+		return fail(MYCEL_ETHRESHOLD, why, why_len, "charter v1 is not signed");
+	int rv = check_sigs(c, c, NULL, &na, &nb, why, why_len);
+	if (rv != 0)
+		return rv;
+	if (na < c->threshold)
+		return fail(MYCEL_ETHRESHOLD, why, why_len,
+			    "charter v1: %zu valid member signature(s), threshold is %u", na,
+			    c->threshold);
+	return 0;
+}
+
+int mycel_charter_verify_next(const mycel_charter *prev, const mycel_charter *next, char *why,
+			      size_t why_len)
+{
+	size_t na, nb;
+	if (next->version != prev->version + 1)
+		return fail(MYCEL_ECHARTER, why, why_len,
+			    "charter v%llu cannot follow v%llu: versions step by one",
+			    (unsigned long long)next->version, (unsigned long long)prev->version);
+	if (strcmp(prev->mesh, next->mesh) != 0)
+		return fail(MYCEL_ECHARTER, why, why_len, "charter v%llu names mesh \"%s\", not \"%s\"",
+			    (unsigned long long)next->version, next->mesh, prev->mesh);
+	if (next->bytes == NULL)
+		return fail(MYCEL_ETHRESHOLD, why, why_len, "charter v%llu is not signed",
+			    (unsigned long long)next->version);
+	int rv = check_sigs(next, prev, next, &na, &nb, why, why_len);
+	if (rv != 0)
+		return rv;
+	if (na < prev->threshold)
+		return fail(MYCEL_ETHRESHOLD, why, why_len,
+			    "charter v%llu: %zu signature(s) of v%llu's members, threshold is %u",
+			    (unsigned long long)next->version, na,
+			    (unsigned long long)prev->version, prev->threshold);
+	if (nb < next->threshold)
+		return fail(MYCEL_ETHRESHOLD, why, why_len,
+			    "charter v%llu: %zu signature(s) of its own members, threshold is %u",
+			    (unsigned long long)next->version, nb, next->threshold);
+	return 0;
+}
+
+/* ---- accessors ---------------------------------------------------------------- */
+
+const char *mycel_charter_mesh(const mycel_charter *c) { return c->mesh; }
+uint64_t mycel_charter_version(const mycel_charter *c) { return c->version; }
+uint32_t mycel_charter_threshold(const mycel_charter *c) { return c->threshold; }
+size_t mycel_charter_member_count(const mycel_charter *c) { return c->n_members; }
+size_t mycel_charter_domain_count(const mycel_charter *c) { return c->n_domains; }
+size_t mycel_charter_sig_count(const mycel_charter *c) { return c->n_sigs; }
+const mycel_value *mycel_charter_policies(const mycel_charter *c) { return c->policies; }
+const mycel_value *mycel_charter_params(const mycel_charter *c) { return c->params; }
+
+const mycel_charter_member *mycel_charter_member_at(const mycel_charter *c, size_t i)
+{
+	return i < c->n_members ? &c->members[i] : NULL;
+}
+
+const mycel_charter_domain *mycel_charter_domain_at(const mycel_charter *c, size_t i)
+{
+	return i < c->n_domains ? &c->domains[i] : NULL;
+}
+
+const mycel_charter_sig *mycel_charter_sig_at(const mycel_charter *c, size_t i)
+{
+	return i < c->n_sigs ? &c->sigs[i] : NULL;
+}
+
+const mycel_charter_domain *mycel_charter_find_feed(const mycel_charter *c,
+						    const uint8_t feed[MYCEL_PK_LEN])
+{
+	for (size_t i = 0; i < c->n_domains; i++)
+		if (memcmp(c->domains[i].feed, feed, MYCEL_PK_LEN) == 0)
+			return &c->domains[i];
+	return NULL;
+}
+
+const mycel_charter_domain *mycel_charter_find_domain(const mycel_charter *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_domains; i++)
+		if (strcmp(c->domains[i].name, name) == 0)
+			return &c->domains[i];
+	return NULL;
+}
+
+int mycel_charter_digest(const mycel_charter *c, uint8_t out[32])
+{
+	int rv = fix_bytes((mycel_charter *)c);
+	if (rv != 0)
+		return rv;
+	crypto_generichash(out, 32, c->bytes, c->bytes_len, NULL, 0);
+	return 0;
+}

@@ -1,0 +1,650 @@
+/* store.c — the LMDB store: open, charters, signed appends, verified ingest, reads. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mycel/codec.h"
+#include "store_int.h"
+#include "util.h"
+
+#define MAP_SIZE ((size_t)16 << 30) /* address space only; the file grows as needed */
+#define STORE_FORMAT "1"
+
+void mycel__feedseq(uint8_t out[MYCEL__FEEDSEQ_LEN], const uint8_t feed[MYCEL_PK_LEN], uint64_t seq)
+{
+	memcpy(out, feed, MYCEL_PK_LEN);
+	mycel__be64(out + MYCEL_PK_LEN, seq);
+}
+
+int mycel__mdb_err(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_NOTFOUND:
+		return MYCEL_ENOTFOUND;
+	case ENOMEM:
+		return MYCEL_ENOMEM;
+	case MDB_MAP_FULL:
+		return MYCEL_ETOOBIG;
+	case EACCES:
+		return MYCEL_EPERM;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+		return MYCEL_ECORRUPT;
+	default:
+		return MYCEL_ESTORE;
+	}
+}
+
+static int set_why(int rv, char *why, size_t why_len, const char *what, int mdb_rc)
+{
+	if (why != NULL && why_len > 0)
+		snprintf(why, why_len, "%s: %s", what, mdb_strerror(mdb_rc));
+	return rv;
+}
+
+/* Loads every stored charter in order, keeping the latest; caller holds no txn. */
+static int load_charter(mycel_store *s, MDB_txn *txn, char *why, size_t why_len)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, s->charters, &cur);
+	if (rc != 0)
+		return set_why(mycel__mdb_err(rc), why, why_len, "charters", rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0) {
+		mycel_charter *c;
+		int rv = mycel_charter_decode(v.mv_data, v.mv_size, &c, why, why_len);
+		mdb_cursor_close(cur);
+		if (rv != 0)
+			return rv;
+		s->charter = c;
+	} else {
+		mdb_cursor_close(cur);
+		if (rc != MDB_NOTFOUND)
+			return set_why(mycel__mdb_err(rc), why, why_len, "charters", rc);
+	}
+	MDB_val mk = {7, (void *)"mesh_id"};
+	rc = mdb_get(txn, s->meta, &mk, &v);
+	if (rc == 0 && v.mv_size == MYCEL_HASH_LEN) {
+		memcpy(s->mesh_id, v.mv_data, MYCEL_HASH_LEN);
+		s->has_mesh_id = true;
+	}
+	return 0;
+}
+
+int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *why, size_t why_len)
+{
+	mycel_store *s;
+	MDB_txn *txn = NULL;
+	struct stat st;
+	int rc, rv;
+	bool ro = (flags & MYCEL_STORE_READONLY) != 0;
+
+	if (stat(dir, &st) != 0) {
+		if (!(flags & MYCEL_STORE_CREATE)) {
+			if (why != NULL && why_len > 0)
+				snprintf(why, why_len, "%s: no store here", dir);
+			return MYCEL_ENOTFOUND;
+		}
+		if (mkdir(dir, 0700) != 0) {
+			if (why != NULL && why_len > 0)
+				snprintf(why, why_len, "%s: %s", dir, strerror(errno));
+			return MYCEL_EIO;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		if (why != NULL && why_len > 0)
+			snprintf(why, why_len, "%s: not a directory", dir);
+		return MYCEL_EINVAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return MYCEL_ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	if ((rc = mdb_env_create(&s->env)) != 0) {
+		rv = set_why(mycel__mdb_err(rc), why, why_len, dir, rc);
+		goto fail;
+	}
+	mdb_env_set_maxdbs(s->env, 16);
+	mdb_env_set_mapsize(s->env, MAP_SIZE);
+	mdb_env_set_maxreaders(s->env, 256);
+	rc = mdb_env_open(s->env, dir, MDB_NOTLS | (ro ? MDB_RDONLY : 0), 0600);
+	if (rc != 0) {
+		rv = set_why(mycel__mdb_err(rc), why, why_len, dir, rc);
+		goto fail;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn)) != 0) {
+		rv = set_why(mycel__mdb_err(rc), why, why_len, dir, rc);
+		goto fail;
+	}
+	struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} dbs[] = {{"entries", &s->entries}, {"bodies", &s->bodies}, {"ids", &s->ids},
+		   {"heads", &s->heads},     {"forks", &s->forks},   {"charters", &s->charters},
+		   {"meta", &s->meta}};
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		rc = mdb_dbi_open(txn, dbs[i].name, ro ? 0 : MDB_CREATE, dbs[i].dbi);
+		if (rc == MDB_NOTFOUND && ro) {
+			rv = MYCEL_ENOTFOUND;
+			if (why != NULL && why_len > 0)
+				snprintf(why, why_len, "%s: not a mycel store (no \"%s\" table)", dir,
+					 dbs[i].name);
+			goto fail;
+		}
+		if (rc != 0) {
+			rv = set_why(mycel__mdb_err(rc), why, why_len, dbs[i].name, rc);
+			goto fail;
+		}
+	}
+	MDB_val fk = {6, (void *)"format"}, fv;
+	rc = mdb_get(txn, s->meta, &fk, &fv);
+	if (rc == MDB_NOTFOUND && !ro) {
+		fv.mv_size = 1;
+		fv.mv_data = (void *)STORE_FORMAT;
+		rc = mdb_put(txn, s->meta, &fk, &fv, 0);
+	} else if (rc == 0 && (fv.mv_size != 1 || memcmp(fv.mv_data, STORE_FORMAT, 1) != 0)) {
+		rv = MYCEL_EVERSION;
+		if (why != NULL && why_len > 0)
+			snprintf(why, why_len, "%s: store format is not %s", dir, STORE_FORMAT);
+		goto fail;
+	}
+	if (rc != 0 && !(rc == MDB_NOTFOUND && ro)) {
+		rv = set_why(mycel__mdb_err(rc), why, why_len, "meta", rc);
+		goto fail;
+	}
+	if ((rv = load_charter(s, txn, why, why_len)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		rv = set_why(mycel__mdb_err(rc), why, why_len, dir, rc);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	mycel_store_close(s);
+	return rv;
+}
+
+void mycel_store_close(mycel_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	mycel_charter_free(s->charter);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+const mycel_charter *mycel_store_charter(const mycel_store *s)
+{
+	return s->charter;
+}
+
+int mycel_store_mesh_id(const mycel_store *s, uint8_t out[MYCEL_HASH_LEN])
+{
+	if (!s->has_mesh_id)
+		return MYCEL_ENOTFOUND;
+	memcpy(out, s->mesh_id, MYCEL_HASH_LEN);
+	return 0;
+}
+
+int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *why, size_t why_len)
+{
+	mycel_charter *c;
+	MDB_txn *txn;
+	uint8_t vkey[8];
+	int rc, rv = mycel_charter_decode(p, n, &c, why, why_len);
+	if (rv != 0)
+		return rv;
+	pthread_mutex_lock(&s->lock);
+	if (s->charter == NULL) {
+		rv = mycel_charter_verify_genesis(c, why, why_len);
+	} else if (mycel_charter_version(c) == mycel_charter_version(s->charter)) {
+		uint8_t da[32], db[32];
+		rv = mycel_charter_digest(c, da);
+		if (rv == 0)
+			rv = mycel_charter_digest(s->charter, db);
+		pthread_mutex_unlock(&s->lock);
+		mycel_charter_free(c);
+		if (rv != 0)
+			return rv;
+		if (memcmp(da, db, 32) != 0) {
+			if (why != NULL && why_len > 0)
+				snprintf(why, why_len,
+					 "a different charter v%llu is already in force",
+					 (unsigned long long)mycel_charter_version(s->charter));
+			return MYCEL_ECHARTER;
+		}
+		return 0;
+	} else {
+		rv = mycel_charter_verify_next(s->charter, c, why, why_len);
+	}
+	if (rv != 0)
+		goto done;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		rv = set_why(mycel__mdb_err(rc), why, why_len, "charters", rc);
+		goto done;
+	}
+	mycel__be64(vkey, mycel_charter_version(c));
+	MDB_val k = {8, vkey}, v = {n, (void *)p};
+	rc = mdb_put(txn, s->charters, &k, &v, MDB_NOOVERWRITE);
+	uint8_t mid[MYCEL_HASH_LEN];
+	bool genesis = s->charter == NULL;
+	if (rc == 0 && genesis) {
+		(void)mycel_charter_digest(c, mid);
+		MDB_val mk = {7, (void *)"mesh_id"}, mv = {MYCEL_HASH_LEN, mid};
+		rc = mdb_put(txn, s->meta, &mk, &mv, 0);
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		rv = set_why(mycel__mdb_err(rc), why, why_len, "charters", rc);
+		goto done;
+	}
+	if (genesis) {
+		memcpy(s->mesh_id, mid, MYCEL_HASH_LEN);
+		s->has_mesh_id = true;
+	}
+	mycel_charter_free(s->charter);
+	s->charter = c;
+	c = NULL;
+done:
+	pthread_mutex_unlock(&s->lock);
+	mycel_charter_free(c);
+	return rv;
+}
+
+/* ---- head records ------------------------------------------------------------ */
+
+typedef struct head {
+	bool exists;
+	uint64_t seq;
+	uint8_t id[MYCEL_HASH_LEN];
+	uint64_t ts_ms;
+} head;
+
+static int get_head(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN], head *h)
+{
+	MDB_val k = {MYCEL_PK_LEN, (void *)feed}, v;
+	int rc = mdb_get(txn, s->heads, &k, &v);
+	memset(h, 0, sizeof(*h));
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	if (v.mv_size != MYCEL__HEAD_LEN)
+		return MYCEL_ECORRUPT;
+	const uint8_t *p = v.mv_data;
+	h->exists = true;
+	h->seq = mycel__get_be64(p);
+	memcpy(h->id, p + 8, MYCEL_HASH_LEN);
+	h->ts_ms = mycel__get_be64(p + 8 + MYCEL_HASH_LEN);
+	return 0;
+}
+
+/* Writes entry, body, id and new head; the entry has been checked by the caller. */
+static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
+		     size_t body_len)
+{
+	uint8_t fs[MYCEL__FEEDSEQ_LEN], hv[MYCEL__HEAD_LEN];
+	mycel__feedseq(fs, e->h.feed, e->h.seq);
+	MDB_val k = {sizeof(fs), fs}, v = {e->len, (void *)e->raw};
+	int rc = mdb_put(txn, s->entries, &k, &v, MDB_NOOVERWRITE);
+	if (rc != 0)
+		return rc == MDB_KEYEXIST ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
+	MDB_val bk = {MYCEL_HASH_LEN, (void *)e->h.body_hash}, bv = {body_len, (void *)body};
+	rc = mdb_put(txn, s->bodies, &bk, &bv, MDB_NOOVERWRITE);
+	if (rc != 0 && rc != MDB_KEYEXIST) /* the same body may serve several entries */
+		return mycel__mdb_err(rc);
+	MDB_val ik = {MYCEL_HASH_LEN, (void *)e->id}, iv = {sizeof(fs), fs};
+	if ((rc = mdb_put(txn, s->ids, &ik, &iv, 0)) != 0)
+		return mycel__mdb_err(rc);
+	mycel__be64(hv, e->h.seq);
+	memcpy(hv + 8, e->id, MYCEL_HASH_LEN);
+	mycel__be64(hv + 8 + MYCEL_HASH_LEN, e->h.ts_ms);
+	MDB_val hk = {MYCEL_PK_LEN, (void *)e->h.feed}, hvv = {sizeof(hv), hv};
+	if ((rc = mdb_put(txn, s->heads, &hk, &hvv, 0)) != 0)
+		return mycel__mdb_err(rc);
+	return 0;
+}
+
+static bool feed_forked(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN])
+{
+	MDB_cursor *cur;
+	MDB_val k = {MYCEL_PK_LEN, (void *)feed}, v;
+	bool forked = false;
+	if (mdb_cursor_open(txn, s->forks, &cur) != 0)
+		return false;
+	if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == MYCEL__FEEDSEQ_LEN &&
+	    memcmp(k.mv_data, feed, MYCEL_PK_LEN) == 0)
+		forked = true;
+	mdb_cursor_close(cur);
+	return forked;
+}
+
+/* A body must be one canonical value of at most MYCEL_BODY_MAX bytes. */
+static int check_body_form(const uint8_t *body, size_t n)
+{
+	mycel_rd r;
+	if (n > MYCEL_BODY_MAX)
+		return MYCEL_ETOOBIG;
+	mycel_rd_init(&r, body, n);
+	int rv = mycel_rd_skip(&r, 0);
+	if (rv == 0)
+		rv = mycel_rd_end(&r);
+	return rv;
+}
+
+int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[MYCEL_PK_LEN],
+		       const mycel_record *recs, size_t n, mycel_entry *out)
+{
+	MDB_txn *txn;
+	head h;
+	mycel_entry e;
+	int rc, rv;
+
+	for (size_t i = 0; i < n; i++) {
+		if (recs[i].kind == NULL || !mycel_kind_valid(recs[i].kind))
+			return MYCEL_EINVAL;
+		if ((rv = check_body_form(recs[i].body, recs[i].body_len)) != 0)
+			return rv;
+	}
+	pthread_mutex_lock(&s->lock);
+	bool admitted = s->charter != NULL && mycel_charter_find_feed(s->charter, feed) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!admitted)
+		return MYCEL_EADMIT;
+	if (memcmp(key->pk, feed, MYCEL_PK_LEN) != 0)
+		return MYCEL_EPERM;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mycel__mdb_err(rc);
+	if ((rv = get_head(s, txn, feed, &h)) != 0)
+		goto fail;
+	if (feed_forked(s, txn, feed)) {
+		rv = MYCEL_EFORK;
+		goto fail;
+	}
+	uint64_t now = mycel__now_ms();
+	for (size_t i = 0; i < n; i++) {
+		mycel_header hd;
+		memcpy(hd.feed, feed, MYCEL_PK_LEN);
+		hd.seq = h.seq + 1;
+		hd.has_prev = h.exists;
+		if (h.exists)
+			memcpy(hd.prev, h.id, MYCEL_HASH_LEN);
+		else
+			memset(hd.prev, 0, MYCEL_HASH_LEN);
+		hd.ts_ms = now > h.ts_ms ? now : h.ts_ms;
+		snprintf(hd.kind, sizeof(hd.kind), "%s", recs[i].kind);
+		mycel_body_hash(recs[i].body, recs[i].body_len, hd.body_hash);
+		if ((rv = mycel_entry_sign(&hd, key, &e)) != 0)
+			goto fail;
+		if ((rv = put_entry(s, txn, &e, recs[i].body, recs[i].body_len)) != 0)
+			goto fail;
+		h.exists = true;
+		h.seq = hd.seq;
+		h.ts_ms = hd.ts_ms;
+		memcpy(h.id, e.id, MYCEL_HASH_LEN);
+		if (out != NULL)
+			out[i] = e;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return mycel__mdb_err(rc);
+	return 0;
+fail:
+	mdb_txn_abort(txn);
+	return rv;
+}
+
+/* Checks one untrusted item against the store inside txn and stores it (or its fork proof). */
+static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *dup,
+		      bool *fork_stored)
+{
+	mycel_entry e;
+	head h;
+	int rv, rc;
+
+	*dup = false;
+	if ((rv = mycel_entry_decode(it->entry, it->entry_len, &e)) != 0)
+		return rv;
+	if (s->charter == NULL || mycel_charter_find_feed(s->charter, e.h.feed) == NULL)
+		return MYCEL_EADMIT;
+	MDB_val ik = {MYCEL_HASH_LEN, e.id}, iv;
+	rc = mdb_get(txn, s->ids, &ik, &iv);
+	if (rc == 0) {
+		*dup = true;
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return mycel__mdb_err(rc);
+	if ((rv = mycel_entry_verify(&e, e.h.feed)) != 0)
+		return rv;
+	if ((rv = get_head(s, txn, e.h.feed, &h)) != 0)
+		return rv;
+	if (h.exists && e.h.seq <= h.seq) {
+		/* A different valid entry where we already hold one: equivocation. */
+		uint8_t fs[MYCEL__FEEDSEQ_LEN], proof[MYCEL_FORK_MAX];
+		size_t plen;
+		mycel_entry other;
+		mycel__feedseq(fs, e.h.feed, e.h.seq);
+		MDB_val k = {sizeof(fs), fs}, v;
+		if ((rc = mdb_get(txn, s->entries, &k, &v)) != 0)
+			return rc == MDB_NOTFOUND ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
+		if (mycel_entry_decode(v.mv_data, v.mv_size, &other) != 0)
+			return MYCEL_ECORRUPT;
+		if ((rv = mycel_fork_encode(&other, &e, proof, &plen)) != 0)
+			return rv;
+		MDB_val fv = {plen, proof};
+		rc = mdb_put(txn, s->forks, &k, &fv, MDB_NOOVERWRITE);
+		if (rc != 0 && rc != MDB_KEYEXIST)
+			return mycel__mdb_err(rc);
+		*fork_stored = rc == 0;
+		return MYCEL_EFORK;
+	}
+	if (!h.exists ? e.h.seq != 1 : e.h.seq != h.seq + 1)
+		return MYCEL_ECHAIN;
+	if (h.exists) {
+		if (memcmp(e.h.prev, h.id, MYCEL_HASH_LEN) != 0)
+			return MYCEL_ECHAIN;
+		if (e.h.ts_ms < h.ts_ms)
+			return MYCEL_ETS;
+	}
+	if ((rv = check_body_form(it->body, it->body_len)) != 0)
+		return rv;
+	if ((rv = mycel_entry_check_body(&e, it->body, it->body_len)) != 0)
+		return rv;
+	if (feed_forked(s, txn, e.h.feed))
+		return MYCEL_EFORK;
+	return put_entry(s, txn, &e, it->body, it->body_len);
+}
+
+int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
+		       mycel_ingest_result *res)
+{
+	MDB_txn *txn;
+	mycel_ingest_result r = {0, 0, n, 0, false};
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mycel__mdb_err(rc);
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		int rv = ingest_one(s, txn, &items[i], &dup, &r.fork_stored);
+		if (rv != 0) {
+			r.failed_at = i;
+			r.code = rv;
+			break;
+		}
+		if (dup)
+			r.duplicate++;
+		else
+			r.accepted++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (r.accepted > 0 || r.fork_stored) {
+		if ((rc = mdb_txn_commit(txn)) != 0) {
+			r.accepted = 0;
+			r.fork_stored = false;
+			r.code = mycel__mdb_err(rc);
+			r.failed_at = 0;
+		}
+	} else {
+		mdb_txn_abort(txn);
+	}
+	if (res != NULL)
+		*res = r;
+	return r.code;
+}
+
+/* ---- reads ---------------------------------------------------------------------- */
+
+int mycel_store_head(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out_seq,
+		     uint8_t out_id[MYCEL_HASH_LEN])
+{
+	MDB_txn *txn;
+	head h;
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	int rv = get_head(s, txn, feed, &h);
+	mdb_txn_abort(txn);
+	if (rv != 0)
+		return rv;
+	if (!h.exists)
+		return MYCEL_ENOTFOUND;
+	if (out_seq != NULL)
+		*out_seq = h.seq;
+	if (out_id != NULL)
+		memcpy(out_id, h.id, MYCEL_HASH_LEN);
+	return 0;
+}
+
+int mycel_store_get(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+		    mycel_entry *out)
+{
+	MDB_txn *txn;
+	uint8_t fs[MYCEL__FEEDSEQ_LEN];
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	mycel__feedseq(fs, feed, seq);
+	MDB_val k = {sizeof(fs), fs}, v;
+	int rv = mycel__mdb_err(mdb_get(txn, s->entries, &k, &v));
+	if (rv == 0 && mycel_entry_decode(v.mv_data, v.mv_size, out) != 0)
+		rv = MYCEL_ECORRUPT;
+	mdb_txn_abort(txn);
+	return rv;
+}
+
+int mycel_store_get_body(mycel_store *s, const uint8_t hash[MYCEL_HASH_LEN], uint8_t **out,
+			 size_t *out_len)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	MDB_val k = {MYCEL_HASH_LEN, (void *)hash}, v;
+	int rv = mycel__mdb_err(mdb_get(txn, s->bodies, &k, &v));
+	if (rv == 0) {
+		uint8_t *p = malloc(v.mv_size ? v.mv_size : 1);
+		if (p == NULL) {
+			rv = MYCEL_ENOMEM;
+		} else {
+			memcpy(p, v.mv_data, v.mv_size);
+			*out = p;
+			*out_len = v.mv_size;
+		}
+	}
+	mdb_txn_abort(txn);
+	return rv;
+}
+
+int mycel_store_scan(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t from,
+		     mycel_scan_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	uint8_t fs[MYCEL__FEEDSEQ_LEN];
+	int rv = 0, rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, s->entries, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return mycel__mdb_err(rc);
+	}
+	mycel__feedseq(fs, feed, from);
+	MDB_val k = {sizeof(fs), fs}, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MYCEL__FEEDSEQ_LEN || memcmp(k.mv_data, feed, MYCEL_PK_LEN) != 0)
+			break;
+		mycel_entry e;
+		if (mycel_entry_decode(v.mv_data, v.mv_size, &e) != 0) {
+			rv = MYCEL_ECORRUPT;
+			break;
+		}
+		MDB_val bk = {MYCEL_HASH_LEN, e.h.body_hash}, bv = {0, NULL};
+		if (mdb_get(txn, s->bodies, &bk, &bv) != 0)
+			bv.mv_size = 0, bv.mv_data = NULL;
+		if ((rv = fn(ctx, &e, bv.mv_data, bv.mv_size)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		rv = mycel__mdb_err(rc);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rv;
+}
+
+int mycel_store_feeds(mycel_store *s, mycel_feed_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rv = 0, rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, s->heads, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return mycel__mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MYCEL_PK_LEN || v.mv_size != MYCEL__HEAD_LEN) {
+			rv = MYCEL_ECORRUPT;
+			break;
+		}
+		const uint8_t *p = v.mv_data;
+		if ((rv = fn(ctx, k.mv_data, mycel__get_be64(p), p + 8)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rv;
+}
+
+int mycel_store_fork_count(mycel_store *s, size_t *out)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	rc = mdb_stat(txn, s->forks, &st);
+	mdb_txn_abort(txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	*out = st.ms_entries;
+	return 0;
+}

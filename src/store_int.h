@@ -1,0 +1,34 @@
+/* store_int.h — the store's private layout, shared by store.c and verify.c. */
+#ifndef MYCEL_STORE_INT_H
+#define MYCEL_STORE_INT_H
+
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "mycel/store.h"
+
+#define MYCEL__FEEDSEQ_LEN (MYCEL_PK_LEN + 8)
+#define MYCEL__HEAD_LEN (8 + MYCEL_HASH_LEN + 8) /* seq ‖ id ‖ ts_ms */
+
+struct mycel_store {
+	MDB_env *env;
+	MDB_dbi entries; /* feed ‖ be64 seq -> entry bytes */
+	MDB_dbi bodies;  /* body hash -> body bytes */
+	MDB_dbi ids;     /* entry id -> feed ‖ be64 seq */
+	MDB_dbi heads;   /* feed -> be64 seq ‖ id ‖ be64 ts_ms */
+	MDB_dbi forks;   /* feed ‖ be64 seq -> fork proof */
+	MDB_dbi charters; /* be64 version -> charter file */
+	MDB_dbi meta;    /* "format" -> "1", "mesh_id" -> 32 bytes */
+	pthread_mutex_t lock; /* guards charter and mesh_id */
+	mycel_charter *charter;
+	bool has_mesh_id;
+	uint8_t mesh_id[MYCEL_HASH_LEN];
+};
+
+/* feed ‖ be64(seq) into out. */
+void mycel__feedseq(uint8_t out[MYCEL__FEEDSEQ_LEN], const uint8_t feed[MYCEL_PK_LEN], uint64_t seq);
+
+/* Maps an LMDB return code to a MYCEL_E... code. */
+int mycel__mdb_err(int rc);
+
+#endif
