@@ -11,7 +11,8 @@
  * Error offsets of mycel_value_decode: the offset of the first byte (the
  * type byte) of the value that is refused, including map keys refused for
  * their type or order and containers refused for their depth or for a count
- * larger than the bytes left; for ETRAILING the offset of the first trailing
+ * larger than the bytes left (less one byte for each later item of the
+ * enclosing containers); for ETRAILING the offset of the first trailing
  * byte; for ETOOBIG (n > max_len) max_len.
  */
 #include <math.h>
@@ -26,6 +27,11 @@
 void mycel_buf_init(mycel_buf *b, size_t limit)
 {
 	*b = (mycel_buf){.limit = limit};
+}
+
+void mycel_buf_init_fixed(mycel_buf *b, uint8_t *mem, size_t cap)
+{
+	*b = (mycel_buf){.data = mem, .cap = cap, .limit = cap};
 }
 
 void mycel_buf_fini(mycel_buf *b)
@@ -230,10 +236,12 @@ void mycel_enc_map(mycel_buf *b, uint32_t n)
 
 bool mycel_utf8_valid(const uint8_t *s, size_t n)
 {
-	const uint8_t *p = s, *end = s + n;
+	const uint8_t *p, *end;
 
 	if (n == 0)
 		return true;
+	p = s;
+	end = s + n;
 	while (p < end) {
 		uint8_t c = *p, lo = 0x80, hi = 0xbf;
 		size_t k;
@@ -300,28 +308,30 @@ const char *mycel_type_name(mycel_type t)
  * must be >= min, or for the signed forms encode a value < -min (a value in
  * neither the negative fixint nor a smaller signed form, and never >= 0).
  */
+/* clang-format off */
 static const struct {
 	int8_t type;
 	uint8_t width;
-	uint32_t min;
+	uint64_t min;
 } forms[32] = {
-    {MYCEL_T_NIL, 0, 0},        {T_UNSUPPORTED, 0, 0}, /* 0xc0 */
-    {MYCEL_T_BOOL, 0, 0},       {MYCEL_T_BOOL, 0, 0},
-    {MYCEL_T_BIN, 1, 0},        {MYCEL_T_BIN, 2, 0x100}, /* 0xc4 */
-    {MYCEL_T_BIN, 4, 0x10000},  {T_UNSUPPORTED, 0, 0},
-    {T_UNSUPPORTED, 0, 0},      {T_UNSUPPORTED, 0, 0}, /* 0xc8 */
-    {T_FLOAT32, 0, 0},          {MYCEL_T_FLOAT, 8, 0},
-    {MYCEL_T_UINT, 1, 0x80},    {MYCEL_T_UINT, 2, 0x100},      /* 0xcc */
-    {MYCEL_T_UINT, 4, 0x10000}, {MYCEL_T_UINT, 8, 0xffffffff}, /* > UINT32_MAX: below */
-    {MYCEL_T_INT, 1, 32},       {MYCEL_T_INT, 2, 128},         /* 0xd0 */
-    {MYCEL_T_INT, 4, 0x8000},   {MYCEL_T_INT, 8, 0x80000000},
-    {T_UNSUPPORTED, 0, 0},      {T_UNSUPPORTED, 0, 0}, /* 0xd4 */
-    {T_UNSUPPORTED, 0, 0},      {T_UNSUPPORTED, 0, 0},
-    {T_UNSUPPORTED, 0, 0},      {MYCEL_T_STR, 1, 32}, /* 0xd8 */
-    {MYCEL_T_STR, 2, 0x100},    {MYCEL_T_STR, 4, 0x10000},
-    {MYCEL_T_ARRAY, 2, 16},     {MYCEL_T_ARRAY, 4, 0x10000}, /* 0xdc */
-    {MYCEL_T_MAP, 2, 16},       {MYCEL_T_MAP, 4, 0x10000},
+	/* 0xc0 */ {MYCEL_T_NIL, 0, 0},         {T_UNSUPPORTED, 0, 0},
+	/* 0xc2 */ {MYCEL_T_BOOL, 0, 0},        {MYCEL_T_BOOL, 0, 0},
+	/* 0xc4 */ {MYCEL_T_BIN, 1, 0},         {MYCEL_T_BIN, 2, 0x100},
+	/* 0xc6 */ {MYCEL_T_BIN, 4, 0x10000},   {T_UNSUPPORTED, 0, 0},
+	/* 0xc8 */ {T_UNSUPPORTED, 0, 0},       {T_UNSUPPORTED, 0, 0},
+	/* 0xca */ {T_FLOAT32, 0, 0},           {MYCEL_T_FLOAT, 8, 0},
+	/* 0xcc */ {MYCEL_T_UINT, 1, 0x80},     {MYCEL_T_UINT, 2, 0x100},
+	/* 0xce */ {MYCEL_T_UINT, 4, 0x10000},  {MYCEL_T_UINT, 8, UINT64_C(0x100000000)},
+	/* 0xd0 */ {MYCEL_T_INT, 1, 32},        {MYCEL_T_INT, 2, 128},
+	/* 0xd2 */ {MYCEL_T_INT, 4, 0x8000},    {MYCEL_T_INT, 8, 0x80000000},
+	/* 0xd4 */ {T_UNSUPPORTED, 0, 0},       {T_UNSUPPORTED, 0, 0},
+	/* 0xd6 */ {T_UNSUPPORTED, 0, 0},       {T_UNSUPPORTED, 0, 0},
+	/* 0xd8 */ {T_UNSUPPORTED, 0, 0},       {MYCEL_T_STR, 1, 32},
+	/* 0xda */ {MYCEL_T_STR, 2, 0x100},     {MYCEL_T_STR, 4, 0x10000},
+	/* 0xdc */ {MYCEL_T_ARRAY, 2, 16},      {MYCEL_T_ARRAY, 4, 0x10000},
+	/* 0xde */ {MYCEL_T_MAP, 2, 16},        {MYCEL_T_MAP, 4, 0x10000},
 };
+/* clang-format on */
 
 /* The type of a value whose type byte is c (0 returned), or the error refusing c. */
 static inline int byte_type(uint8_t c, int *out)
@@ -385,7 +395,7 @@ static inline int head_read(const uint8_t **pp, const uint8_t *end, head *h)
 			h->v.i = w == 8 ? -(int64_t)~n - 1 : (int64_t)n - ((int64_t)1 << (8 * w));
 			if (h->v.i >= -(int64_t)forms[c - 0xc0].min)
 				return MYCEL_ENONCANON;
-		} else if (n < forms[c - 0xc0].min || (c == 0xcf && n <= UINT32_MAX)) {
+		} else if (n < forms[c - 0xc0].min) {
 			return MYCEL_ENONCANON;
 		}
 	} else {
@@ -683,13 +693,14 @@ typedef struct dec {
 	const uint8_t *p;
 	const uint8_t *end;
 	mycel_arena *a; /* NULL when only checking (mycel_rd_skip) */
+	size_t need;    /* bytes the enclosing containers' later items need, >= 1 each */
 	size_t err_off;
 } dec;
 
 /* Bytewise order of keys: memcmp, then the shorter first. */
 static inline int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
+	int c = alen && blen ? memcmp(a, b, alen < blen ? alen : blen) : 0;
 
 	if (c != 0 || alen == blen)
 		return c;
@@ -704,14 +715,17 @@ static inline int key_cmp(const void *a, size_t alen, const void *b, size_t blen
 
 /*
  * Checks (and with d->a and out, builds) one value whose enclosing containers
- * number depth. Every allocation is bounded by the bytes it consumes: a count
- * was checked against the bytes left by head_read before it sizes anything.
+ * number depth. A container's items must fit in the bytes left after those
+ * that the later items of the enclosing containers need (d->need, one byte
+ * each at least), or it is ETRUNC: so every item slot allocated stands for a
+ * distinct input byte, and n input bytes never allocate more than n slots
+ * (items nested 32 deep cannot each claim the same remaining bytes).
  */
 static int dec_value(dec *d, mycel_value *out, int depth)
 {
 	const uint8_t *at = d->p;
 	const uint8_t *prev = NULL;
-	size_t prev_len = 0;
+	size_t prev_len = 0, need = d->need, left;
 	mycel_value *items = NULL;
 	mycel_member *members = NULL;
 	head h;
@@ -722,6 +736,9 @@ static int dec_value(dec *d, mycel_value *out, int depth)
 	if (h.type == MYCEL_T_ARRAY || h.type == MYCEL_T_MAP) {
 		if (depth >= MYCEL_MAX_DEPTH)
 			DEC_FAIL(MYCEL_EDEPTH, at);
+		left = (size_t)(d->end - d->p);
+		if (need > left || h.len > (left - need) / (h.type == MYCEL_T_MAP ? 2 : 1))
+			DEC_FAIL(MYCEL_ETRUNC, at);
 	} else if (out == NULL) {
 		return 0;
 	}
@@ -753,9 +770,11 @@ static int dec_value(dec *d, mycel_value *out, int depth)
 			    (items = mycel_arena_alloc(d->a, h.len * sizeof(*items))) == NULL)
 				DEC_FAIL(MYCEL_ENOMEM, at);
 		}
-		for (size_t i = 0; i < h.len; i++)
+		for (size_t i = 0; i < h.len; i++) {
+			d->need = need + (h.len - 1 - i);
 			if ((rc = dec_value(d, items ? &items[i] : NULL, depth + 1)) != 0)
 				return rc;
+		}
 		if (out) {
 			out->v.a.items = items;
 			out->v.a.len = h.len;
@@ -786,6 +805,7 @@ static int dec_value(dec *d, mycel_value *out, int depth)
 					DEC_FAIL(MYCEL_ENOMEM, kat);
 				members[i].key_len = k.len;
 			}
+			d->need = need + 2 * (h.len - 1 - i);
 			if ((rc = dec_value(d, members ? &members[i].val : NULL, depth + 1)) != 0)
 				return rc;
 		}
@@ -795,6 +815,7 @@ static int dec_value(dec *d, mycel_value *out, int depth)
 		}
 		break;
 	}
+	d->need = need;
 	if (out)
 		out->type = h.type;
 	return 0;
@@ -802,7 +823,7 @@ static int dec_value(dec *d, mycel_value *out, int depth)
 
 int mycel_rd_skip(mycel_rd *r, int depth)
 {
-	dec d = {r->start, r->p, r->end, NULL, 0};
+	dec d = {r->start, r->p, r->end, NULL, 0, 0};
 	int rc;
 
 	if (depth < 0)
@@ -815,7 +836,7 @@ int mycel_rd_skip(mycel_rd *r, int depth)
 int mycel_value_decode(const uint8_t *p, size_t n, size_t max_len, mycel_arena *a,
                        mycel_value **out, mycel_decode_err *err)
 {
-	dec d = {no_bytes, no_bytes, no_bytes, a, 0};
+	dec d = {no_bytes, no_bytes, no_bytes, a, 0, 0};
 	mycel_value *v;
 	int rc;
 
@@ -945,7 +966,7 @@ static int enc_value(const mycel_value *v, mycel_buf *b, int depth)
 		}
 		if (idx != stack)
 			free(idx);
-		return rc;
+		return rc ? rc : b->err;
 	default:
 		return MYCEL_EINVAL;
 	}

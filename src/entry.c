@@ -56,9 +56,7 @@ int mycel_entry_sign(const mycel_header *h, const mycel_key *key, mycel_entry *o
 		return MYCEL_ENOMEM;
 
 	/* The header, then the entry around it, in a stack buffer: no allocation. */
-	mycel_buf_init(&b, MYCEL_HEADER_MAX);
-	b.data = hdr;
-	b.cap = sizeof(hdr);
+	mycel_buf_init_fixed(&b, hdr, sizeof(hdr));
 	mycel_enc_array(&b, 7);
 	mycel_enc_uint(&b, 1);
 	mycel_enc_bin(&b, h->feed, MYCEL_PK_LEN);
@@ -79,9 +77,7 @@ int mycel_entry_sign(const mycel_header *h, const mycel_key *key, mycel_entry *o
 	crypto_sign_detached(out->sig, NULL, msg, sizeof(SIG_CTX) + hlen, key->sk);
 
 	mycel_buf e;
-	mycel_buf_init(&e, MYCEL_ENTRY_MAX);
-	e.data = out->raw;
-	e.cap = sizeof(out->raw);
+	mycel_buf_init_fixed(&e, out->raw, sizeof(out->raw));
 	mycel_enc_array(&e, 2);
 	mycel_enc_bin(&e, hdr, hlen);
 	mycel_enc_bin(&e, out->sig, MYCEL_SIG_LEN);
@@ -136,7 +132,8 @@ static int decode_header(const uint8_t *p, size_t n, mycel_header *h)
 		return rv == MYCEL_ETYPE ? MYCEL_EFORMAT : rv;
 	if ((rv = mycel_rd_str(&r, &kind, &klen)) != 0)
 		return rv == MYCEL_ETYPE ? MYCEL_EFORMAT : rv;
-	if (klen == 0 || klen > MYCEL_KIND_MAX)
+	/* A NUL inside the kind would hide the bytes after it from every check. */
+	if (klen == 0 || klen > MYCEL_KIND_MAX || memchr(kind, '\0', klen) != NULL)
 		return MYCEL_EFORMAT;
 	memcpy(h->kind, kind, klen);
 	h->kind[klen] = '\0';
@@ -233,9 +230,7 @@ int mycel_fork_encode(const mycel_entry *a, const mycel_entry *b, uint8_t *out, 
 		b = t;
 	}
 	mycel_buf buf;
-	mycel_buf_init(&buf, MYCEL_FORK_MAX);
-	buf.data = out;
-	buf.cap = MYCEL_FORK_MAX;
+	mycel_buf_init_fixed(&buf, out, MYCEL_FORK_MAX);
 	mycel_enc_array(&buf, 3);
 	mycel_enc_uint(&buf, 1);
 	mycel_enc_bin(&buf, a->raw, a->len);

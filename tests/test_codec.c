@@ -109,7 +109,7 @@ static char *render(const mycel_value *v)
 	mycel_buf b;
 	char *s;
 
-	mycel_buf_init(&b, MIB);
+	mycel_buf_init(&b, 64 * MIB);
 	assert_int_equal(mycel_value_render(v, &b), 0);
 	assert_int_equal(strlen((char *)b.data), b.len);
 	s = strdup((char *)b.data);
@@ -517,8 +517,8 @@ static void test_reader(void **state)
 	/* A negative int is not a uint; a count is checked against the bytes left. */
 	{
 		static const uint8_t neg[] = {0xff}, a16[] = {0xdc, 0x00, 0x10, 0xc0, 0xc0},
-				     m1[] = {0x81, 0xa0}, c1[] = {0xc1}, f32[] = {0xca},
-				     ncn[] = {0xcc, 0x01};
+		                     m1[] = {0x81, 0xa0}, c1[] = {0xc1}, f32[] = {0xca},
+		                     ncn[] = {0xcc, 0x01};
 
 		mycel_rd_init(&r, neg, sizeof(neg));
 		assert_int_equal(mycel_rd_uint(&r, &u), MYCEL_ETYPE);
@@ -591,8 +591,7 @@ static void test_decode_refusals(void **state)
 
 		if (rc != t[i].code || off != t[i].offset) {
 			print_error("%s: got %s at %zu, want %s at %zu\n", t[i].hex,
-				    mycel_errname(rc), off, mycel_errname(t[i].code),
-				    t[i].offset);
+			            mycel_errname(rc), off, mycel_errname(t[i].code), t[i].offset);
 			fail();
 		}
 		assert_ptr_equal(out, sentinel); /* untouched on failure */
@@ -603,7 +602,8 @@ static void test_decode_refusals(void **state)
 
 static void test_decode_limits(void **state)
 {
-	static const uint8_t in[] = {0x93, 0xa3, 'a', 'b', 'c', 0x91, 0xc4, 0x01, 0x00, 0x81, 0xa1, 'k', 0x01};
+	static const uint8_t in[] = {0x93, 0xa3, 'a',  'b',  'c', 0x91, 0xc4,
+	                             0x01, 0x00, 0x81, 0xa1, 'k', 0x01};
 	mycel_decode_err e;
 	mycel_arena *a;
 	mycel_value *v = NULL;
@@ -613,7 +613,7 @@ static void test_decode_limits(void **state)
 	/* max_len */
 	assert_int_equal(mycel_arena_new(MIB, &a), 0);
 	assert_int_equal(mycel_value_decode(in, sizeof(in), sizeof(in) - 1, a, &v, &e),
-			 MYCEL_ETOOBIG);
+	                 MYCEL_ETOOBIG);
 	assert_int_equal(e.code, MYCEL_ETOOBIG);
 	assert_int_equal(e.offset, sizeof(in) - 1);
 	assert_null(v);
@@ -649,8 +649,8 @@ static void test_decode_limits(void **state)
 /* A huge count with few bytes must be refused before anything is allocated. */
 static void test_decode_huge_counts(void **state)
 {
-	static const char *const t[] = {"ddffffffff", "dfffffffff", "dbffffffff", "c6ffffffff",
-					"dd0001000090", "df00010000a0c0"};
+	static const char *const t[] = {"ddffffffff", "dfffffffff",   "dbffffffff",
+	                                "c6ffffffff", "dd0001000090", "df00010000a0c0"};
 	mycel_arena *a;
 
 	assert_int_equal(mycel_arena_new(4096, &a), 0); /* far less than a count would need */
@@ -662,6 +662,51 @@ static void test_decode_huge_counts(void **state)
 		assert_int_equal(off, 0);
 	}
 	mycel_arena_free(a);
+}
+
+/*
+ * Nested containers cannot each claim the same remaining bytes: 42 arrays of
+ * 13 share 43 bytes (fuzzer find). Refused as truncated at the first array whose
+ * count no longer fits beside what its ancestors still need, having allocated
+ * O(n) bytes at most, and the arena use of any accepted input stays O(n).
+ */
+static void test_decode_shared_counts(void **state)
+{
+	uint8_t in[43];
+	mycel_arena *a;
+	mycel_value *v;
+	mycel_decode_err e;
+	mycel_rd r;
+
+	memset(in, 0x9d, 42);
+	in[42] = 0x16;
+	assert_int_equal(mycel_arena_new(40 * sizeof(in), &a), 0);
+	assert_int_equal(mycel_value_decode(in, sizeof(in), MIB, a, &v, &e), MYCEL_ETRUNC);
+	assert_int_equal(e.offset, 3); /* 39 bytes left, 3 * 12 later siblings pending */
+	mycel_rd_init(&r, in, sizeof(in));
+	assert_int_equal(mycel_rd_skip(&r, 0), MYCEL_ETRUNC);
+	mycel_arena_free(a);
+
+	/* [[[...[x, x], x]...] — a valid input of 32 levels, 2 items each. */
+	{
+		uint8_t deep[80];
+		size_t n = 0;
+
+		for (int i = 0; i < 31; i++)
+			deep[n++] = 0x92;
+		deep[n++] = 0x92;
+		deep[n++] = 0x00;
+		deep[n++] = 0x00;
+		for (int i = 0; i < 31; i++)
+			deep[n++] = 0x00;
+		assert_int_equal(mycel_arena_new(40 * n, &a), 0);
+		assert_int_equal(mycel_value_decode(deep, n, MIB, a, &v, &e), 0);
+		mycel_arena_free(a);
+		/* One byte short: each level could still see "enough" bytes for itself. */
+		assert_int_equal(mycel_arena_new(40 * n, &a), 0);
+		assert_int_equal(mycel_value_decode(deep, n - 1, MIB, a, &v, &e), MYCEL_ETRUNC);
+		mycel_arena_free(a);
+	}
 }
 
 /* ---- depth -------------------------------------------------------------- */
@@ -747,7 +792,7 @@ static void test_value_encode_sorts(void **state)
 	}
 	map.v.m.items = m;
 	map.v.m.len = 5;
-	mycel_buf_init(&b, 1024);
+	mycel_buf_init(&b, 65536);
 	assert_int_equal(mycel_value_encode(&map, &b), 0);
 	expect_hex(&b, "85a002a16103a2616101a16200a2c3a904");
 	/* v is not modified */
@@ -843,7 +888,7 @@ static void test_render(void **state)
 	    {"a90a0d095c22c3a97f41", "\"\\u000a\\u000d\\u0009\\\\\\\"\xc3\xa9\\u007fA\""},
 	    {"c403000aff", "h'000aff'"},
 	    {"92d080cf8000000000000000", "[-128,9223372036854775808]"},
-	    {"8281a0c0c0a178c3", "{\"\":{\"\":null},\"x\":true}"},
+	    {"82a081a0c0a178c3", "{\"\":{\"\":null},\"x\":true}"},
 	};
 	mycel_arena *a;
 	mycel_buf b;
@@ -866,7 +911,7 @@ static void test_render(void **state)
 		mycel_value *v;
 
 		assert_int_equal(decode_hex("c3", a, &v, NULL), 0);
-		mycel_buf_init(&b, 5);
+		mycel_buf_init(&b, 6);
 		mycel_buf_put(&b, "x", 1);
 		assert_int_equal(mycel_value_render(v, &b), 0);
 		assert_int_equal(b.len, 5);
@@ -927,8 +972,11 @@ static void test_roundtrip_32bit_forms(void **state)
 	assert_int_equal(mycel_value_encode(&top, &b), 0);
 	assert_memory_equal(b.data, "\x94\xdb\x00\x01\x00\x00qq", 8);
 	assert_memory_equal(b.data + 6 + N, "\xc6\x00\x01\x00\x00qq", 7);
-	assert_memory_equal(b.data + 11 + 2 * N, "\xdd\x00\x01\x00\x00\x00", 6);
-	assert_memory_equal(b.data + 16 + 3 * N, "\xdf\x00\x01\x00\x00\xa3" "000\x00", 10);
+	assert_memory_equal(b.data + 11 + 2 * N, "\xdd\x00\x01\x00\x00\xc0", 6);
+	assert_memory_equal(b.data + 16 + 3 * N,
+	                    "\xdf\x00\x01\x00\x00\xa3"
+	                    "000\x00",
+	                    10);
 	assert_int_equal(mycel_arena_new(64 * MIB, &a), 0);
 	assert_int_equal(mycel_value_decode(b.data, b.len, 8 * MIB, a, &v, NULL), 0);
 	mycel_buf_init(&again, 8 * MIB);
@@ -1114,7 +1162,8 @@ static void test_random_roundtrip(void **state)
 		assert_int_equal(mycel_value_encode(&tree, &b1), 0);
 		assert_int_equal(mycel_arena_new(256 * MIB, &a2), 0);
 		if (mycel_value_decode(b1.data, b1.len, 64 * MIB, a2, &dec, &e) != 0) {
-			print_error("round %d: %s at %zu\n", round, mycel_errname(e.code), e.offset);
+			print_error("round %d: %s at %zu\n", round, mycel_errname(e.code),
+			            e.offset);
 			fail();
 		}
 		assert_int_equal(mycel_value_encode(dec, &b2), 0);
@@ -1132,8 +1181,8 @@ static void test_random_roundtrip(void **state)
 		if (b1.len > 1) {
 			size_t cut = 1 + rnd_below(b1.len - 1);
 
-			assert_int_not_equal(mycel_value_decode(b1.data, cut, 64 * MIB, a2, &dec, &e),
-					     0);
+			assert_int_not_equal(
+			    mycel_value_decode(b1.data, cut, 64 * MIB, a2, &dec, &e), 0);
 		}
 		mycel_arena_free(a2);
 		mycel_arena_free(a);
@@ -1243,7 +1292,7 @@ static void test_vectors_invalid(void **state)
 		rc = skip_hex(hex);
 		if (rc != want) {
 			print_error("%s: mycel_rd_skip got %s, want %s\n", name, mycel_errname(rc),
-				    errname);
+			            errname);
 			fail();
 		}
 		mycel_arena_free(a);
@@ -1269,6 +1318,7 @@ int main(void)
 	    cmocka_unit_test(test_decode_refusals),
 	    cmocka_unit_test(test_decode_limits),
 	    cmocka_unit_test(test_decode_huge_counts),
+	    cmocka_unit_test(test_decode_shared_counts),
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_value_encode_sorts),
 	    cmocka_unit_test(test_render),

@@ -40,6 +40,13 @@ typedef struct mycel_buf {
 /* Initialises an empty buffer that will never grow past limit bytes. */
 void mycel_buf_init(mycel_buf *b, size_t limit);
 
+/*
+ * Initialises an empty buffer over cap bytes of caller memory that never
+ * grows (limit = cap); writing more sets err = MYCEL_ETOOBIG. Never pass it
+ * to mycel_buf_fini.
+ */
+void mycel_buf_init_fixed(mycel_buf *b, uint8_t *mem, size_t cap);
+
 /* Frees the buffer's memory (wiping nothing) and resets it to empty. Accepts NULL. */
 void mycel_buf_fini(mycel_buf *b);
 

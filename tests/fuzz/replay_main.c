@@ -63,11 +63,10 @@ static long replay_path(const char *path, int levels)
 	}
 	for (int i = 0; i < n; i++) {
 		char child[4096];
+		int len = snprintf(child, sizeof(child), "%s/%s", path, names[i]->d_name);
 		long got = 0;
 
-		if (names[i]->d_name[0] != '.' &&
-		    snprintf(child, sizeof(child), "%s/%s", path, names[i]->d_name) <
-			(int)sizeof(child))
+		if (names[i]->d_name[0] != '.' && len > 0 && (size_t)len < sizeof(child))
 			got = replay_path(child, levels - 1);
 		if (got < 0 || total < 0)
 			total = -1;
