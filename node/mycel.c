@@ -966,5 +966,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc, argv);
-	return usage_error(cmd, "unknown command (see `mycel help`)");
+	return usage_error(cmd, "unknown command");
 }

@@ -282,13 +282,39 @@ int mycel_charter_sign(mycel_charter *c, const mycel_key *key, char *why, size_t
 	return 0;
 }
 
+/*
+ * The charter bytes: the fixed ones, or for an unsigned draft a fresh encoding
+ * in tmp (fixing them here would make the builders refuse an unsigned charter).
+ */
+static int current_bytes(const mycel_charter *c, mycel_buf *tmp, const uint8_t **p, size_t *n)
+{
+	mycel_buf_init(tmp, MYCEL_CHARTER_MAX);
+	if (c->bytes != NULL) {
+		*p = c->bytes;
+		*n = c->bytes_len;
+		return 0;
+	}
+	int rv = encode_body(c, tmp);
+	if (rv != 0) {
+		mycel_buf_fini(tmp);
+		return rv;
+	}
+	*p = tmp->data;
+	*n = tmp->len;
+	return 0;
+}
+
 int mycel_charter_encode(const mycel_charter *c, mycel_buf *b)
 {
-	int rv = fix_bytes((mycel_charter *)c);
+	mycel_buf tmp;
+	const uint8_t *body;
+	size_t blen;
+	int rv = current_bytes(c, &tmp, &body, &blen);
 	if (rv != 0)
 		return rv;
 	mycel_enc_array(b, 2);
-	mycel_enc_bin(b, c->bytes, c->bytes_len);
+	mycel_enc_bin(b, body, blen);
+	mycel_buf_fini(&tmp);
 	mycel_enc_array(b, (uint32_t)c->n_sigs);
 	for (size_t i = 0; i < c->n_sigs; i++) {
 		mycel_enc_array(b, 2);
@@ -372,8 +398,9 @@ static int decode_policies(const mycel_value *arr, char *why, size_t why_len)
 			if (get_typed(p, pkeys[k], MYCEL_T_STR) == NULL)
 				return fail(MYCEL_ECHARTER, why, why_len,
 					    "/policies/%zu/%s: missing or not a string", i, pkeys[k]);
-		const char *sev = mycel_value_get(p, "severity")->v.s.ptr;
-		if (strcmp(sev, "deny") != 0 && strcmp(sev, "warn") != 0)
+		const mycel_value *sev = mycel_value_get(p, "severity");
+		if (sev->v.s.len != 4 ||
+		    (strcmp(sev->v.s.ptr, "deny") != 0 && strcmp(sev->v.s.ptr, "warn") != 0))
 			return fail(MYCEL_ECHARTER, why, why_len,
 				    "/policies/%zu/severity: must be \"deny\" or \"warn\"", i);
 		const char *id = mycel_value_get(p, "id")->v.s.ptr;
@@ -435,6 +462,12 @@ static int decode_body(mycel_charter *c, const uint8_t *p, size_t n, char *why, 
 	return well_formed(c, why, why_len);
 }
 
+/* The reader's ETYPE means "not the layout's type here": a format error. */
+static int layout(int rv)
+{
+	return rv == MYCEL_ETYPE ? MYCEL_EFORMAT : rv;
+}
+
 int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *why,
 			 size_t why_len)
 {
@@ -447,14 +480,15 @@ int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *
 
 	if (n > MYCEL_CHARTER_MAX)
 		return fail(MYCEL_ETOOBIG, why, why_len, "charter file larger than 1 MiB");
+	/* A value of the wrong type where the layout wants another is a format error (as for entries). */
 	mycel_rd_init(&r, p, n);
-	if ((rv = mycel_rd_array(&r, &cnt)) != 0 || cnt != 2)
+	if ((rv = layout(mycel_rd_array(&r, &cnt))) != 0 || cnt != 2)
 		return fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
 			    "charter file, offset %zu: not [charter, signatures]", mycel_rd_offset(&r));
-	if ((rv = mycel_rd_bin(&r, &body, &blen)) != 0)
+	if ((rv = layout(mycel_rd_bin(&r, &body, &blen))) != 0)
 		return fail(rv, why, why_len, "charter file, offset %zu: charter is not a bin: %s",
 			    mycel_rd_offset(&r), mycel_strerror(rv));
-	if ((rv = mycel_rd_array(&r, &nsig)) != 0)
+	if ((rv = layout(mycel_rd_array(&r, &nsig))) != 0)
 		return fail(rv, why, why_len, "charter file, offset %zu: signatures: %s",
 			    mycel_rd_offset(&r), mycel_strerror(rv));
 	if (nsig > MYCEL_MEMBERS_MAX * 2)
@@ -469,9 +503,9 @@ int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *
 		uint32_t two;
 		const uint8_t *k, *s;
 		size_t off = mycel_rd_offset(&r);
-		if ((rv = mycel_rd_array(&r, &two)) != 0 || two != 2 ||
-		    (rv = mycel_rd_bin_n(&r, &k, MYCEL_PK_LEN)) != 0 ||
-		    (rv = mycel_rd_bin_n(&r, &s, MYCEL_SIG_LEN)) != 0) {
+		if ((rv = layout(mycel_rd_array(&r, &two))) != 0 || two != 2 ||
+		    (rv = layout(mycel_rd_bin_n(&r, &k, MYCEL_PK_LEN))) != 0 ||
+		    (rv = layout(mycel_rd_bin_n(&r, &s, MYCEL_SIG_LEN))) != 0) {
 			rv = fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
 				  "charter file, offset %zu: signature %u is not [key(32), sig(64)]",
 				  off, i);
@@ -650,9 +684,13 @@ const mycel_charter_domain *mycel_charter_find_domain(const mycel_charter *c, co
 
 int mycel_charter_digest(const mycel_charter *c, uint8_t out[32])
 {
-	int rv = fix_bytes((mycel_charter *)c);
+	mycel_buf tmp;
+	const uint8_t *body;
+	size_t blen;
+	int rv = current_bytes(c, &tmp, &body, &blen);
 	if (rv != 0)
 		return rv;
-	crypto_generichash(out, 32, c->bytes, c->bytes_len, NULL, 0);
+	crypto_generichash(out, 32, body, blen, NULL, 0);
+	mycel_buf_fini(&tmp);
 	return 0;
 }

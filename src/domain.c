@@ -122,7 +122,7 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 	mycel_store *st = NULL;
 	mycel_buf ch;
 	char *cfg = NULL, *keyp = NULL, *chp = NULL, *stp = NULL;
-	bool made_key = false, made_charter = false;
+	bool made_dir = false, made_key = false, made_charter = false, made_store = false;
 	int rv;
 
 	if (!mycel_name_valid(o->name))
@@ -141,6 +141,7 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 		rv = fail(MYCEL_EEXIST, why, why_len, "%s is already a domain directory", o->dir);
 		goto out;
 	}
+	made_dir = access(o->dir, F_OK) != 0;
 	if (mkdirs(o->dir) != 0) {
 		rv = fail(MYCEL_EIO, why, why_len, "%s: %s", o->dir, strerror(errno));
 		goto out;
@@ -164,8 +165,10 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 		goto out;
 	}
 	made_charter = true;
+	bool had_store = access(stp, F_OK) == 0;
 	if ((rv = mycel_store_open(stp, MYCEL_STORE_CREATE, &st, why, why_len)) != 0)
 		goto out;
+	made_store = !had_store; /* only what this call created is removed on failure */
 	if ((rv = mycel_store_add_charter(st, ch.data, ch.len, why, why_len)) != 0)
 		goto out;
 	char text[1024];
@@ -182,7 +185,7 @@ out:
 			unlink(keyp);
 		if (made_charter)
 			unlink(chp);
-		if (stp != NULL) {
+		if (made_store) {
 			char *a = join(stp, "data.mdb"), *b = join(stp, "lock.mdb");
 			if (a != NULL)
 				unlink(a);
@@ -192,6 +195,8 @@ out:
 			free(b);
 			rmdir(stp);
 		}
+		if (made_dir)
+			rmdir(o->dir); /* only if empty: nothing of anyone else's is removed */
 	}
 	mycel_key_free(key);
 	mycel_buf_fini(&ch);

@@ -189,7 +189,9 @@ int mycel_entry_decode(const uint8_t *p, size_t n, mycel_entry *out)
 int mycel_entry_verify(const mycel_entry *e, const uint8_t pk[MYCEL_PK_LEN])
 {
 	uint8_t msg[sizeof(SIG_CTX) + MYCEL_HEADER_MAX];
-	if (e->header_len > MYCEL_HEADER_MAX)
+	/* The fields are public: never read outside raw, whoever filled them. */
+	if (e->header_len > MYCEL_HEADER_MAX || e->len > MYCEL_ENTRY_MAX ||
+	    e->header_len > e->len || e->header_off > e->len - e->header_len)
 		return MYCEL_EBADSIG;
 	memcpy(msg, SIG_CTX, sizeof(SIG_CTX));
 	memcpy(msg + sizeof(SIG_CTX), e->raw + e->header_off, e->header_len);

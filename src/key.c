@@ -98,10 +98,11 @@ int mycel_key_save(const mycel_key *key, const char *path)
 		return MYCEL_EINVAL;
 	if (access(path, F_OK) == 0)
 		return MYCEL_EEXIST;
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* A fresh temporary name beside the target (mode 0600 from creation on). */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return errno == EEXIST ? MYCEL_EEXIST : MYCEL_EIO;
+		return MYCEL_EIO;
 	memcpy(line, KEYFILE_TAG, sizeof(KEYFILE_TAG) - 1);
 	mycel_hex(key->sk, MYCEL_SEED_LEN, line + sizeof(KEYFILE_TAG) - 1);
 	size_t len = strlen(line);

@@ -47,8 +47,13 @@ static int set_why(int rv, char *why, size_t why_len, const char *what, int mdb_
 	return rv;
 }
 
-/* Loads every stored charter in order, keeping the latest; caller holds no txn. */
-static int load_charter(mycel_store *s, MDB_txn *txn, char *why, size_t why_len)
+/*
+ * Loads the latest stored charter inside txn. A record that does not decode
+ * makes a writable open fail (nothing could be checked for admission), but a
+ * read-only handle still opens, without a current charter, so that
+ * mycel_store_verify can report the damage with everything else it finds.
+ */
+static int load_charter(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t why_len)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -60,9 +65,11 @@ static int load_charter(mycel_store *s, MDB_txn *txn, char *why, size_t why_len)
 		mycel_charter *c;
 		int rv = mycel_charter_decode(v.mv_data, v.mv_size, &c, why, why_len);
 		mdb_cursor_close(cur);
-		if (rv != 0)
+		if (rv != 0 && !ro)
 			return rv;
-		s->charter = c;
+		if (rv != 0 && why != NULL && why_len > 0)
+			why[0] = '\0';
+		s->charter = rv == 0 ? c : NULL;
 	} else {
 		mdb_cursor_close(cur);
 		if (rc != MDB_NOTFOUND)
@@ -100,6 +107,15 @@ int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *w
 		if (why != NULL && why_len > 0)
 			snprintf(why, why_len, "%s: not a directory", dir);
 		return MYCEL_EINVAL;
+	} else if (!(flags & MYCEL_STORE_CREATE)) {
+		/* without CREATE, LMDB would make a new environment in any directory */
+		char db[4096];
+		snprintf(db, sizeof(db), "%s/data.mdb", dir);
+		if (stat(db, &st) != 0) {
+			if (why != NULL && why_len > 0)
+				snprintf(why, why_len, "%s: no store here", dir);
+			return MYCEL_ENOTFOUND;
+		}
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return MYCEL_ENOMEM;
@@ -156,7 +172,7 @@ int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *w
 		rv = set_why(mycel__mdb_err(rc), why, why_len, "meta", rc);
 		goto fail;
 	}
-	if ((rv = load_charter(s, txn, why, why_len)) != 0)
+	if ((rv = load_charter(s, txn, ro, why, why_len)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
@@ -209,6 +225,7 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 		rv = mycel_charter_verify_genesis(c, why, why_len);
 	} else if (mycel_charter_version(c) == mycel_charter_version(s->charter)) {
 		uint8_t da[32], db[32];
+		uint64_t ver = mycel_charter_version(c); /* s->charter may change once unlocked */
 		rv = mycel_charter_digest(c, da);
 		if (rv == 0)
 			rv = mycel_charter_digest(s->charter, db);
@@ -218,9 +235,8 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 			return rv;
 		if (memcmp(da, db, 32) != 0) {
 			if (why != NULL && why_len > 0)
-				snprintf(why, why_len,
-					 "a different charter v%llu is already in force",
-					 (unsigned long long)mycel_charter_version(s->charter));
+				snprintf(why, why_len, "a different charter v%llu is already in force",
+					 (unsigned long long)ver);
 			return MYCEL_ECHARTER;
 		}
 		return 0;
@@ -292,11 +308,25 @@ static int get_head(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LE
 	return 0;
 }
 
-/* Writes entry, body, id and new head; the entry has been checked by the caller. */
-static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
-		     size_t body_len)
+/* Writes the head record of feed. */
+static int put_head(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN], const head *h)
 {
-	uint8_t fs[MYCEL__FEEDSEQ_LEN], hv[MYCEL__HEAD_LEN];
+	uint8_t hv[MYCEL__HEAD_LEN];
+	mycel__be64(hv, h->seq);
+	memcpy(hv + 8, h->id, MYCEL_HASH_LEN);
+	mycel__be64(hv + 8 + MYCEL_HASH_LEN, h->ts_ms);
+	MDB_val hk = {MYCEL_PK_LEN, (void *)feed}, hvv = {sizeof(hv), hv};
+	return mycel__mdb_err(mdb_put(txn, s->heads, &hk, &hvv, 0));
+}
+
+/*
+ * Writes entry, body and id, and the new head if with_head (a batch of appends
+ * writes its head once, after its last entry); the caller has checked the entry.
+ */
+static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
+		     size_t body_len, bool with_head)
+{
+	uint8_t fs[MYCEL__FEEDSEQ_LEN];
 	mycel__feedseq(fs, e->h.feed, e->h.seq);
 	MDB_val k = {sizeof(fs), fs}, v = {e->len, (void *)e->raw};
 	int rc = mdb_put(txn, s->entries, &k, &v, MDB_NOOVERWRITE);
@@ -309,13 +339,11 @@ static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const u
 	MDB_val ik = {MYCEL_HASH_LEN, (void *)e->id}, iv = {sizeof(fs), fs};
 	if ((rc = mdb_put(txn, s->ids, &ik, &iv, 0)) != 0)
 		return mycel__mdb_err(rc);
-	mycel__be64(hv, e->h.seq);
-	memcpy(hv + 8, e->id, MYCEL_HASH_LEN);
-	mycel__be64(hv + 8 + MYCEL_HASH_LEN, e->h.ts_ms);
-	MDB_val hk = {MYCEL_PK_LEN, (void *)e->h.feed}, hvv = {sizeof(hv), hv};
-	if ((rc = mdb_put(txn, s->heads, &hk, &hvv, 0)) != 0)
-		return mycel__mdb_err(rc);
-	return 0;
+	if (!with_head)
+		return 0;
+	head h = {true, e->h.seq, {0}, e->h.ts_ms};
+	memcpy(h.id, e->id, MYCEL_HASH_LEN);
+	return put_head(s, txn, e->h.feed, &h);
 }
 
 static bool feed_forked(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN])
@@ -389,7 +417,7 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 		mycel_body_hash(recs[i].body, recs[i].body_len, hd.body_hash);
 		if ((rv = mycel_entry_sign(&hd, key, &e)) != 0)
 			goto fail;
-		if ((rv = put_entry(s, txn, &e, recs[i].body, recs[i].body_len)) != 0)
+		if ((rv = put_entry(s, txn, &e, recs[i].body, recs[i].body_len, false)) != 0)
 			goto fail;
 		h.exists = true;
 		h.seq = hd.seq;
@@ -398,6 +426,8 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 		if (out != NULL)
 			out[i] = e;
 	}
+	if (n > 0 && (rv = put_head(s, txn, feed, &h)) != 0)
+		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return mycel__mdb_err(rc);
 	return 0;
@@ -465,7 +495,7 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 		return rv;
 	if (feed_forked(s, txn, e.h.feed))
 		return MYCEL_EFORK;
-	return put_entry(s, txn, &e, it->body, it->body_len);
+	return put_entry(s, txn, &e, it->body, it->body_len, true);
 }
 
 int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
@@ -475,9 +505,15 @@ int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
 	mycel_ingest_result r = {0, 0, n, 0, false};
 	int rc;
 
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-		return mycel__mdb_err(rc);
+	/*
+	 * The charter lock first, then LMDB's writer lock: the order that
+	 * mycel_store_add_charter uses, so that the two cannot deadlock.
+	 */
 	pthread_mutex_lock(&s->lock);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		pthread_mutex_unlock(&s->lock);
+		return mycel__mdb_err(rc);
+	}
 	for (size_t i = 0; i < n; i++) {
 		bool dup = false;
 		int rv = ingest_one(s, txn, &items[i], &dup, &r.fork_stored);
@@ -629,6 +665,8 @@ int mycel_store_feeds(mycel_store *s, mycel_feed_fn fn, void *ctx)
 		if ((rv = fn(ctx, k.mv_data, mycel__get_be64(p), p + 8)) != 0)
 			break;
 	}
+	if (rv == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		rv = mycel__mdb_err(rc);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return rv;

@@ -254,6 +254,35 @@ static void verify_heads(vctx *v)
 	mdb_cursor_close(cur);
 }
 
+/*
+ * Every id record must name a stored entry with that id: ingest skips an entry
+ * whose id it finds here as a duplicate, so a stray record would hide it.
+ */
+static void verify_ids(vctx *v)
+{
+	MDB_cursor *cur;
+	MDB_val k, d;
+	if (mdb_cursor_open(v->txn, v->s->ids, &cur) != 0)
+		return;
+	for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		mycel_entry e;
+		MDB_val ed;
+		if (k.mv_size != MYCEL_HASH_LEN || d.mv_size != MYCEL__FEEDSEQ_LEN) {
+			report(v, "id", NULL, 0, MYCEL_ECORRUPT, "malformed id record");
+			continue;
+		}
+		const uint8_t *fs = d.mv_data;
+		uint64_t seq = mycel__get_be64(fs + MYCEL_PK_LEN);
+		if (mdb_get(v->txn, v->s->entries, &d, &ed) != 0 ||
+		    mycel_entry_decode(ed.mv_data, ed.mv_size, &e) != 0 ||
+		    memcmp(e.id, k.mv_data, MYCEL_HASH_LEN) != 0)
+			report(v, "id", fs, seq, MYCEL_ECORRUPT,
+			       "an id record names this place, but the entry here has another id");
+	}
+	mdb_cursor_close(cur);
+}
+
 /* Every body must hash to its key, referenced or not. */
 static void verify_bodies(vctx *v)
 {
@@ -317,6 +346,7 @@ int mycel_store_verify(mycel_store *s, mycel_problem_fn fn, void *ctx, mycel_ver
 	v.charter = c;
 	verify_feeds(&v);
 	verify_heads(&v);
+	verify_ids(&v);
 	verify_bodies(&v);
 	verify_forks(&v);
 	mdb_txn_abort(v.txn);

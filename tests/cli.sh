@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# cli.sh — end-to-end test of the mycel command, run as a user would.
+# Usage: tests/cli.sh PATH/TO/mycel   (meson runs it from the source root)
+set -euo pipefail
+
+MYCEL=$(realpath "$1")
+T=$(mktemp -d /tmp/mycel-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+export NO_COLOR=1
+
+n=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $*"
+}
+fail() {
+	echo "FAIL - $*" >&2
+	[ -n "${OUT:-}" ] && printf '%s\n' "--- output:" "$OUT" >&2
+	exit 1
+}
+# run WANT_RC ARGS...: runs mycel, output (stdout+stderr) in $OUT, checks the exit code.
+run() {
+	local want=$1
+	shift
+	RC=0
+	OUT=$("$MYCEL" "$@" 2>&1) || RC=$?
+	[ "$RC" = "$want" ] || fail "mycel $* exited $RC, expected $want"
+}
+# has TEXT...: each TEXT occurs in $OUT.
+has() {
+	local t
+	for t in "$@"; do
+		grep -qF -- "$t" <<<"$OUT" || fail "output lacks \"$t\""
+	done
+}
+
+# ---- keygen ---------------------------------------------------------------------------------
+run 0 keygen --out k
+[[ "$OUT" =~ ^[0-9a-f]{64}$ ]] || fail "keygen prints 64 hex digits"
+PK=$OUT
+ok "keygen prints the public key as 64 hex digits"
+[ "$(stat -c %a k)" = 600 ] || fail "key file mode is $(stat -c %a k)"
+ok "the key file has mode 600"
+before=$(sha256sum k)
+run 1 keygen --out k
+has "k"
+[ "$(sha256sum k)" = "$before" ] || fail "the key file was changed"
+ok "keygen refuses to overwrite an existing key (exit 1), the file is unchanged"
+run 2 keygen
+ok "keygen without --out is a usage error (exit 2)"
+
+# ---- init, profile, log, verify --------------------------------------------------------------
+run 0 init --dir D --domain sales
+has "domain" "sales" "feed" "mesh"
+ok "init --dir D --domain sales: exit 0, shows domain, feed and mesh"
+[ -f D/config.yaml ] && [ -f D/charter.mcc ] && [ -d D/store ] || fail "domain directory layout"
+[ "$(stat -c %a D/key.secret)" = 600 ] || fail "D/key.secret mode"
+ok "the domain directory holds config.yaml, charter.mcc, store/ and key.secret (600)"
+
+for i in 1 2 3; do
+	run 0 profile --data D --title "Sales analytics team rev$i" --contact "sales$i@acme.example"
+	has "seq $i"
+done
+ok "profile --data D published three domain profiles (seq 1, 2, 3)"
+
+run 1 init --dir D --domain sales
+has "already"
+ok "init on an existing domain directory refuses (exit 1)"
+
+run 0 log --data D
+has "sales" "3 entries"
+[ "$(grep -cE '^ +[0-9]+ +[0-9T:.-]+Z +domain ' <<<"$OUT")" = 3 ] || fail "log lists 3 domain entries"
+ok "log --data D lists 3 entries of kind domain (the refused init kept the store)"
+
+run 0 log --data D --json
+[ "$(wc -l <<<"$OUT")" = 3 ] || fail "log --json prints 3 lines"
+python3 -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+docs = [json.loads(l) for l in lines]
+assert [d["seq"] for d in docs] == [1, 2, 3], docs
+assert all(d["kind"] == "domain" and d["domain"] == "sales" for d in docs), docs
+assert all(len(d["id"]) == 64 and len(d["feed"]) == 64 for d in docs), docs
+assert docs[0]["ts_ms"] <= docs[1]["ts_ms"] <= docs[2]["ts_ms"], docs
+' <<<"$OUT" || fail "log --json lines are JSON objects with seq 1..3, kind domain"
+ok "log --data D --json prints 3 JSON lines (seq 1..3, kind domain, ts non-decreasing)"
+
+run 0 verify --data D
+has "OK" "3 entries"
+ok "verify --data D: exit 0, OK"
+
+# ---- a 2-of-3 charter -------------------------------------------------------------------------
+run 0 keygen --out a.key
+A=$OUT
+run 0 keygen --out b.key
+B=$OUT
+run 0 keygen --out c.key
+C=$OUT
+run 0 keygen --out sales.key
+S=$OUT
+run 0 charter init --mesh acme --member a="$A" --member b="$B" --member c="$C" --threshold 2 \
+	--domain sales="$S" --out C.mcc
+ok "charter init: mesh acme, members a b c, threshold 2, domain sales"
+run 1 charter init --mesh acme --member a="$A" --threshold 1 --out C.mcc
+has "exists"
+ok "charter init refuses to overwrite its --out file (exit 1)"
+
+run 0 charter show C.mcc
+has "threshold  2 of 3" "0 valid member signature(s)"
+if grep -q "valid (threshold reached)" <<<"$OUT"; then fail "an unsigned charter shows as valid"; fi
+ok "charter show: not valid without signatures"
+
+run 1 init --dir Dx --domain sales --key sales.key --charter C.mcc
+[ ! -e Dx ] || fail "a failed init left Dx behind"
+ok "init with the not yet valid charter fails (exit 1) and leaves nothing behind"
+
+run 0 charter sign C.mcc --key a.key
+has "1 signature(s)"
+run 0 charter show C.mcc
+has "1 valid member signature(s), threshold is 2"
+ok "charter sign --key a: 1 signature, still not valid"
+run 1 charter sign C.mcc --key k
+has "not a member"
+ok "charter sign with a non-member key fails (exit 1)"
+run 0 charter sign C.mcc --key b.key
+has "2 signature(s)" "reached"
+run 0 charter show C.mcc
+has "valid (threshold reached)"
+run 0 charter show C.mcc --json
+python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+assert d["valid"] is True and d["threshold"] == 2 and len(d["signatures"]) == 2, d
+assert [x["name"] for x in d["domains"]] == ["sales"], d
+' <<<"$OUT" || fail "charter show --json"
+ok "charter sign --key b: 2 of 3, the charter is valid"
+
+run 0 init --dir D2 --domain sales --key sales.key --charter C.mcc
+has "sales" "$S" "acme"
+ok "init --dir D2 --domain sales --key sales.key --charter C.mcc works; the feed is the key"
+run 0 profile --data D2 --title "Sales in the acme mesh"
+run 0 verify --data D2
+has "OK"
+run 0 charter show --data D2
+has "acme" "valid (threshold reached)"
+ok "D2 publishes, verifies, and holds the acme charter"
+
+run 1 init --dir D3 --domain marketing --key sales.key --charter C.mcc
+has 'domain "marketing"'
+[ ! -e D3 ] || fail "a failed init left D3 behind"
+ok "init with a domain the charter does not admit fails (exit 1), naming the domain"
+run 1 init --dir D4 --domain sales --key k --charter C.mcc
+has 'domain "sales"' "$PK"
+ok "init with a key the charter does not bind to the domain fails (exit 1), naming the key"
+
+# ---- usage errors -------------------------------------------------------------------------------
+run 2 frobnicate
+has "unknown command"
+ok "unknown command: exit 2"
+run 2 init --dir D5
+[ ! -e D5 ] || fail "a usage error created D5"
+ok "init without --domain: exit 2"
+for bad in x 0 -1 256 2x; do
+	run 2 charter init --mesh m --member a="$A" --member b="$B" --threshold "$bad" --out bad.mcc
+done
+run 2 charter init --mesh m --member a="$A" --member b="$B" --threshold 3 --out bad.mcc
+run 2 charter init --mesh m --member a=123 --threshold 1 --out bad.mcc
+[ ! -e bad.mcc ] || fail "a usage error wrote bad.mcc"
+ok "charter init with a bad --threshold (x 0 -1 256 2x, more than the members) or key: exit 2"
+run 2 verify --data D extra
+run 2 log --data D --bogus
+ok "verify/log with stray arguments: exit 2"
+run 1 verify --data nowhere
+ok "verify of a directory that is no store: exit 1"
+
+# ---- tampered stores --------------------------------------------------------------------------------
+# A compacted copy holds each live value once; flip one byte of a stored value in it.
+mkdir T1 T2
+mdb_copy -c D/store T1
+mdb_copy -c D/store T2
+run 0 verify --data T1
+ok "a compacted copy of the store verifies"
+
+# T1: one byte of the body of seq 2 (the profile title published above).
+python3 - T1/data.mdb <<'EOF'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+needle = b"Sales analytics team rev2"
+assert b.count(needle) == 1, b.count(needle)
+b[b.find(needle) + 6] ^= 0x01
+open(p, "wb").write(b)
+EOF
+run 1 verify --data T1
+has "FAIL" "body" "sales" "seq 2" "hash"
+grep -E "FAIL +body +sales .*seq 2: .*hash" <<<"$OUT" >/dev/null || fail "one line names body, sales, seq 2, hash"
+run 1 verify --data T1 --json
+python3 -c '
+import json, sys
+docs = [json.loads(l) for l in sys.stdin.read().splitlines()]
+hits = [d for d in docs if d.get("problem") == "body" and d.get("domain") == "sales" and d.get("seq") == 2]
+assert hits and hits[0]["code"] == "EHASH", docs
+assert docs[-1]["ok"] is False and docs[-1]["problems"] >= 1, docs
+' <<<"$OUT" || fail "verify --json names the body of sales seq 2"
+ok "verify of a store with one body byte flipped: exit 1, names domain sales, seq 2, body hash"
+
+# T2: one byte of the signature inside the stored entry of seq 3. Its header ends with
+# bin8(32) body_hash and the signature follows as bin8(64): c4 40.
+BH3=$("$MYCEL" log --data D --json | python3 -c 'import json,sys; print([json.loads(l) for l in sys.stdin][2]["body_hash"])')
+python3 - T2/data.mdb "$BH3" <<'EOF'
+import sys
+p, bh = sys.argv[1], bytes.fromhex(sys.argv[2])
+b = bytearray(open(p, "rb").read())
+needle = b"\xc4\x20" + bh + b"\xc4\x40"
+assert b.count(needle) == 1, b.count(needle)
+b[b.find(needle) + len(needle) + 10] ^= 0x01
+open(p, "wb").write(b)
+EOF
+run 1 verify --data T2
+has "FAIL" "entry" "sales" "seq 3" "signature"
+ok "verify of a store with one entry byte (its signature) flipped: exit 1, names sales, seq 3"
+
+run 0 verify --data D
+ok "the original store still verifies"
+
+echo "cli.sh: all $n checks passed"
