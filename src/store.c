@@ -387,15 +387,22 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 		if ((rv = check_body_form(recs[i].body, recs[i].body_len)) != 0)
 			return rv;
 	}
-	pthread_mutex_lock(&s->lock);
-	bool admitted = s->charter != NULL && mycel_charter_find_feed(s->charter, feed) != NULL;
-	pthread_mutex_unlock(&s->lock);
-	if (!admitted)
-		return MYCEL_EADMIT;
 	if (memcmp(key->pk, feed, MYCEL_PK_LEN) != 0)
 		return MYCEL_EPERM;
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+	/*
+	 * The charter lock is held until the commit, so a charter change cannot
+	 * slip between the admission check and the write (lock order as in
+	 * ingest and add_charter: charter lock, then LMDB's writer lock).
+	 */
+	pthread_mutex_lock(&s->lock);
+	if (s->charter == NULL || mycel_charter_find_feed(s->charter, feed) == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return MYCEL_EADMIT;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		pthread_mutex_unlock(&s->lock);
 		return mycel__mdb_err(rc);
+	}
 	if ((rv = get_head(s, txn, feed, &h)) != 0)
 		goto fail;
 	if (feed_forked(s, txn, feed)) {
@@ -428,11 +435,12 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 	}
 	if (n > 0 && (rv = put_head(s, txn, feed, &h)) != 0)
 		goto fail;
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return mycel__mdb_err(rc);
-	return 0;
+	rc = mdb_txn_commit(txn);
+	pthread_mutex_unlock(&s->lock);
+	return mycel__mdb_err(rc);
 fail:
 	mdb_txn_abort(txn);
+	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
 
