@@ -16,7 +16,8 @@
  * Each figure is the median of 5 repetitions; the repetitions of all figures
  * are interleaved (round r runs the r-th of each), so a burst of load from
  * elsewhere spoils one sample per figure, not a whole figure.
- * Usage: bench-store [--quick] (a smoke run of about 3 s).
+ * Usage: bench-store [--quick] [--verbose]: --quick is a smoke run of about
+ * 3 s, --verbose prints every sample, in round order, before the table.
  * Stores live in a mkdtemp directory under $TMPDIR (or /tmp), removed at the
  * end. Exits 0 when every run worked (whether or not a limit was reached),
  * 1 when something failed.
@@ -398,6 +399,31 @@ typedef struct figure {
 	double limit; /* 0: none */
 } figure;
 
+static bool verbose;
+
+/*
+ * Adds the figure that is the median of REPS samples (printed in round order
+ * with --verbose), beside peer_value (its own value if 0); returns the median.
+ */
+static double add_figure(figure *f, size_t *nf, const char *name, double *samples, const char *unit,
+                         const char *peer, double peer_value, double limit)
+{
+	figure *x = &f[(*nf)++];
+	if (verbose) {
+		printf("  %-18s", name);
+		for (int i = 0; i < REPS; i++)
+			printf(" %9.0f", samples[i]);
+		printf("\n");
+	}
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	x->value = median(samples, REPS);
+	x->unit = unit;
+	x->peer = peer;
+	x->peer_value = peer_value > 0 ? peer_value : x->value;
+	x->limit = limit;
+	return x->value;
+}
+
 static void print_table(const figure *f, size_t n)
 {
 	printf("\n%-18s %14s  %-10s %-11s %7s %7s\n", "figure", "value", "unit", "vs", "ratio",
@@ -460,8 +486,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			pp = &QUICK;
+		} else if (strcmp(argv[i], "--verbose") == 0) {
+			verbose = true;
 		} else {
-			fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--quick] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -515,28 +543,26 @@ int main(int argc, char **argv)
 	}
 	printf("raw Ed25519 over %d distinct %d-byte messages\n", RAW_RING, RAW_MSG_LEN);
 	printf("append: bodies of %.0f bytes; entries per run: %zu, %zu, %zu, %zu (batches of "
-	       "%zu, %zu, %zu, %zu); each batch size has its own fresh store\n",
+	       "%zu, %zu, %zu, %zu); each batch size has its own fresh store, which grows by that "
+	       "much each round\n",
 	       body_len, pp->append_count[0], pp->append_count[1], pp->append_count[2],
 	       pp->append_count[3], BATCHES[0], BATCHES[1], BATCHES[2], BATCHES[3]);
 	printf("verify: a feed of %zu entries (scan: signature, body hash, chain; "
 	       "store: mycel_store_verify)\n",
 	       pp->verify_entries);
 
-	double raw_sign = median(sign, REPS), raw_verify = median(verify, REPS);
 	figure f[8];
 	size_t nf = 0;
-	f[nf++] = (figure){"raw_sign", raw_sign, "sig/s", "raw_sign", raw_sign, 0};
-	f[nf++] = (figure){"raw_verify", raw_verify, "sig/s", "raw_verify", raw_verify, 0};
+	double raw_sign = add_figure(f, &nf, "raw_sign", sign, "sig/s", "raw_sign", 0, 0);
+	double raw_verify = add_figure(f, &nf, "raw_verify", verify, "sig/s", "raw_verify", 0, 0);
 	for (int bi = 0; bi < 4; bi++) {
-		f[nf] = (figure){"",       median(append[bi], REPS),      "entries/s", "raw_sign",
-		                 raw_sign, BATCHES[bi] == 256 ? LIMIT : 0};
-		snprintf(f[nf].name, sizeof(f[nf].name), "append_batch_%zu", BATCHES[bi]);
-		nf++;
+		char name[32];
+		snprintf(name, sizeof(name), "append_batch_%zu", BATCHES[bi]);
+		add_figure(f, &nf, name, append[bi], "entries/s", "raw_sign", raw_sign,
+		           BATCHES[bi] == 256 ? LIMIT : 0);
 	}
-	f[nf++] = (figure){"scan_verify", median(scan, REPS), "entries/s",
-	                   "raw_verify",  raw_verify,         LIMIT};
-	f[nf++] = (figure){"store_verify", median(store, REPS), "entries/s",
-	                   "raw_verify",   raw_verify,          LIMIT};
+	add_figure(f, &nf, "scan_verify", scan, "entries/s", "raw_verify", raw_verify, LIMIT);
+	add_figure(f, &nf, "store_verify", store, "entries/s", "raw_verify", raw_verify, LIMIT);
 	print_table(f, nf);
 	printf("total time %.1f s\n", now_s() - t0);
 	status = 0;
