@@ -139,7 +139,7 @@ int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *w
 	struct {
 		const char *name;
 		MDB_dbi *dbi;
-	} dbs[] = {{"entries", &s->entries}, {"bodies", &s->bodies}, {"ids", &s->ids},
+	} dbs[] = {{"entries", &s->entries}, {"bodies", &s->bodies},
 		   {"heads", &s->heads},     {"forks", &s->forks},   {"charters", &s->charters},
 		   {"meta", &s->meta}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
@@ -320,8 +320,11 @@ static int put_head(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LE
 }
 
 /*
- * Writes entry, body and id, and the new head if with_head (a batch of appends
- * writes its head once, after its last entry); the caller has checked the entry.
+ * Writes entry and body, both keyed by feed ‖ seq, and the new head if
+ * with_head (a batch of appends writes its head once, after its last entry);
+ * the caller has checked the entry. Both tables grow in key order within a
+ * feed, so a batch touches few pages (keying bodies by hash, or keeping an
+ * id index, scattered writes over random pages and halved the append rate).
  */
 static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
 		     size_t body_len, bool with_head)
@@ -332,13 +335,10 @@ static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const u
 	int rc = mdb_put(txn, s->entries, &k, &v, MDB_NOOVERWRITE);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
-	MDB_val bk = {MYCEL_HASH_LEN, (void *)e->h.body_hash}, bv = {body_len, (void *)body};
-	rc = mdb_put(txn, s->bodies, &bk, &bv, MDB_NOOVERWRITE);
-	if (rc != 0 && rc != MDB_KEYEXIST) /* the same body may serve several entries */
-		return mycel__mdb_err(rc);
-	MDB_val ik = {MYCEL_HASH_LEN, (void *)e->id}, iv = {sizeof(fs), fs};
-	if ((rc = mdb_put(txn, s->ids, &ik, &iv, 0)) != 0)
-		return mycel__mdb_err(rc);
+	MDB_val bv = {body_len, (void *)body};
+	rc = mdb_put(txn, s->bodies, &k, &bv, MDB_NOOVERWRITE);
+	if (rc != 0)
+		return rc == MDB_KEYEXIST ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
 	if (!with_head)
 		return 0;
 	head h = {true, e->h.seq, {0}, e->h.ts_ms};
@@ -457,20 +457,10 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 		return rv;
 	if (s->charter == NULL || mycel_charter_find_feed(s->charter, e.h.feed) == NULL)
 		return MYCEL_EADMIT;
-	MDB_val ik = {MYCEL_HASH_LEN, e.id}, iv;
-	rc = mdb_get(txn, s->ids, &ik, &iv);
-	if (rc == 0) {
-		*dup = true;
-		return 0;
-	}
-	if (rc != MDB_NOTFOUND)
-		return mycel__mdb_err(rc);
-	if ((rv = mycel_entry_verify(&e, e.h.feed)) != 0)
-		return rv;
 	if ((rv = get_head(s, txn, e.h.feed, &h)) != 0)
 		return rv;
 	if (h.exists && e.h.seq <= h.seq) {
-		/* A different valid entry where we already hold one: equivocation. */
+		/* We hold an entry there: the same one (a duplicate), or a fork. */
 		uint8_t fs[MYCEL__FEEDSEQ_LEN], proof[MYCEL_FORK_MAX];
 		size_t plen;
 		mycel_entry other;
@@ -480,6 +470,13 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 			return rc == MDB_NOTFOUND ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
 		if (mycel_entry_decode(v.mv_data, v.mv_size, &other) != 0)
 			return MYCEL_ECORRUPT;
+		if (memcmp(other.id, e.id, MYCEL_HASH_LEN) == 0) {
+			*dup = true;
+			return 0;
+		}
+		/* A different entry: an equivocation if, and only if, it is validly signed. */
+		if ((rv = mycel_entry_verify(&e, e.h.feed)) != 0)
+			return rv;
 		if ((rv = mycel_fork_encode(&other, &e, proof, &plen)) != 0)
 			return rv;
 		MDB_val fv = {plen, proof};
@@ -489,6 +486,8 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 		*fork_stored = rc == 0;
 		return MYCEL_EFORK;
 	}
+	if ((rv = mycel_entry_verify(&e, e.h.feed)) != 0)
+		return rv;
 	if (!h.exists ? e.h.seq != 1 : e.h.seq != h.seq + 1)
 		return MYCEL_ECHAIN;
 	if (h.exists) {
@@ -591,14 +590,16 @@ int mycel_store_get(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t s
 	return rv;
 }
 
-int mycel_store_get_body(mycel_store *s, const uint8_t hash[MYCEL_HASH_LEN], uint8_t **out,
-			 size_t *out_len)
+int mycel_store_get_body(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+			 uint8_t **out, size_t *out_len)
 {
 	MDB_txn *txn;
+	uint8_t fs[MYCEL__FEEDSEQ_LEN];
 	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc != 0)
 		return mycel__mdb_err(rc);
-	MDB_val k = {MYCEL_HASH_LEN, (void *)hash}, v;
+	mycel__feedseq(fs, feed, seq);
+	MDB_val k = {sizeof(fs), fs}, v;
 	int rv = mycel__mdb_err(mdb_get(txn, s->bodies, &k, &v));
 	if (rv == 0) {
 		uint8_t *p = malloc(v.mv_size ? v.mv_size : 1);
@@ -638,7 +639,7 @@ int mycel_store_scan(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t 
 			rv = MYCEL_ECORRUPT;
 			break;
 		}
-		MDB_val bk = {MYCEL_HASH_LEN, e.h.body_hash}, bv = {0, NULL};
+		MDB_val bk = k, bv = {0, NULL};
 		if (mdb_get(txn, s->bodies, &bk, &bv) != 0)
 			bv.mv_size = 0, bv.mv_data = NULL;
 		if ((rv = fn(ctx, &e, bv.mv_data, bv.mv_size)) != 0)

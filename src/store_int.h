@@ -13,8 +13,7 @@
 struct mycel_store {
 	MDB_env *env;
 	MDB_dbi entries; /* feed ‖ be64 seq -> entry bytes */
-	MDB_dbi bodies;  /* body hash -> body bytes */
-	MDB_dbi ids;     /* entry id -> feed ‖ be64 seq */
+	MDB_dbi bodies;  /* feed ‖ be64 seq -> body bytes (stored beside its entry) */
 	MDB_dbi heads;   /* feed -> be64 seq ‖ id ‖ be64 ts_ms */
 	MDB_dbi forks;   /* feed ‖ be64 seq -> fork proof */
 	MDB_dbi charters; /* be64 version -> charter file */

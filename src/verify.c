@@ -1,4 +1,4 @@
-/* verify.c — full verification of a store: charters, feeds, bodies, ids, heads, forks. */
+/* verify.c — full verification of a store: charters, feeds, bodies, heads, forks. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,8 +158,10 @@ static void check_entry(vctx *v, feedstate *f, uint64_t seq, const MDB_val *d)
 		report(v, "entry", f->feed, seq, MYCEL_ECHAIN,
 		       "entry %llu before it is missing or unreadable", (unsigned long long)(seq - 1));
 	}
-	/* body */
-	MDB_val bk = {MYCEL_HASH_LEN, e.h.body_hash}, bd;
+	/* body, stored under the entry's own key */
+	uint8_t fs[MYCEL__FEEDSEQ_LEN];
+	mycel__feedseq(fs, f->feed, seq);
+	MDB_val bk = {sizeof(fs), fs}, bd;
 	if (mdb_get(v->txn, v->s->bodies, &bk, &bd) != 0) {
 		report(v, "entry", f->feed, seq, MYCEL_ENOTFOUND, "body is missing");
 	} else if ((rv = mycel_entry_check_body(&e, bd.mv_data, bd.mv_size)) != 0) {
@@ -174,13 +176,6 @@ static void check_entry(vctx *v, feedstate *f, uint64_t seq, const MDB_val *d)
 			report(v, "body", f->feed, seq, rv, "body is not canonical: %s",
 			       mycel_strerror(rv));
 	}
-	/* id record */
-	MDB_val ik = {MYCEL_HASH_LEN, e.id}, id;
-	uint8_t fs[MYCEL__FEEDSEQ_LEN];
-	mycel__feedseq(fs, f->feed, seq);
-	if (mdb_get(v->txn, v->s->ids, &ik, &id) != 0 || id.mv_size != sizeof(fs) ||
-	    memcmp(id.mv_data, fs, sizeof(fs)) != 0)
-		report(v, "id", f->feed, seq, MYCEL_ECORRUPT, "the entry's id record is missing or wrong");
 	f->prev = e;
 	f->have_prev = true;
 }
@@ -254,54 +249,25 @@ static void verify_heads(vctx *v)
 	mdb_cursor_close(cur);
 }
 
-/*
- * Every id record must name a stored entry with that id: ingest skips an entry
- * whose id it finds here as a duplicate, so a stray record would hide it.
- */
-static void verify_ids(vctx *v)
-{
-	MDB_cursor *cur;
-	MDB_val k, d;
-	if (mdb_cursor_open(v->txn, v->s->ids, &cur) != 0)
-		return;
-	for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		mycel_entry e;
-		MDB_val ed;
-		if (k.mv_size != MYCEL_HASH_LEN || d.mv_size != MYCEL__FEEDSEQ_LEN) {
-			report(v, "id", NULL, 0, MYCEL_ECORRUPT, "malformed id record");
-			continue;
-		}
-		const uint8_t *fs = d.mv_data;
-		uint64_t seq = mycel__get_be64(fs + MYCEL_PK_LEN);
-		if (mdb_get(v->txn, v->s->entries, &d, &ed) != 0 ||
-		    mycel_entry_decode(ed.mv_data, ed.mv_size, &e) != 0 ||
-		    memcmp(e.id, k.mv_data, MYCEL_HASH_LEN) != 0)
-			report(v, "id", fs, seq, MYCEL_ECORRUPT,
-			       "an id record names this place, but the entry here has another id");
-	}
-	mdb_cursor_close(cur);
-}
-
-/* Every body must hash to its key, referenced or not. */
+/* Every body must belong to a stored entry (its hash is checked with that entry). */
 static void verify_bodies(vctx *v)
 {
 	MDB_cursor *cur;
 	MDB_val k, d;
-	char hex[2 * MYCEL_HASH_LEN + 1];
 	if (mdb_cursor_open(v->txn, v->s->bodies, &cur) != 0)
 		return;
 	for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		uint8_t h[MYCEL_HASH_LEN];
+		MDB_val ed;
 		v->st.bodies++;
-		mycel_body_hash(d.mv_data, d.mv_size, h);
-		if (k.mv_size != MYCEL_HASH_LEN || memcmp(h, k.mv_data, MYCEL_HASH_LEN) != 0) {
-			mycel_hex(k.mv_data, k.mv_size < MYCEL_HASH_LEN ? k.mv_size : MYCEL_HASH_LEN,
-				  hex);
-			report(v, "body", NULL, 0, MYCEL_EHASH,
-			       "body %s: content does not match its hash", hex);
+		if (k.mv_size != MYCEL__FEEDSEQ_LEN) {
+			report(v, "body", NULL, 0, MYCEL_ECORRUPT, "malformed body key of %zu bytes",
+			       k.mv_size);
+			continue;
 		}
+		if (mdb_get(v->txn, v->s->entries, &k, &ed) != 0)
+			report(v, "body", k.mv_data, mycel__get_be64((const uint8_t *)k.mv_data + MYCEL_PK_LEN),
+			       MYCEL_ECORRUPT, "a body is stored where there is no entry");
 	}
 	mdb_cursor_close(cur);
 }
@@ -346,7 +312,6 @@ int mycel_store_verify(mycel_store *s, mycel_problem_fn fn, void *ctx, mycel_ver
 	v.charter = c;
 	verify_feeds(&v);
 	verify_heads(&v);
-	verify_ids(&v);
 	verify_bodies(&v);
 	verify_forks(&v);
 	mdb_txn_abort(v.txn);

@@ -264,7 +264,7 @@ static void test_kill9(void **state)
 			uint8_t *body = NULL;
 			size_t blen = 0;
 			assert_int_equal(mycel_store_get(s, k->pk, i, &e), 0);
-			assert_int_equal(mycel_store_get_body(s, e.h.body_hash, &body, &blen), 0);
+			assert_int_equal(mycel_store_get_body(s, k->pk, i, &body, &blen), 0);
 			assert_int_equal(mycel_entry_check_body(&e, body, blen), 0);
 			free(body);
 		}

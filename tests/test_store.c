@@ -386,14 +386,13 @@ static void test_append_batches(void **state)
 	body_of(&want, "a", 3);
 	uint8_t *body = NULL;
 	size_t blen = 0;
-	assert_int_equal(mycel_store_get_body(f->s, e[2].h.body_hash, &body, &blen), 0);
+	assert_int_equal(mycel_store_get_body(f->s, f->a->pk, 3, &body, &blen), 0);
 	assert_int_equal(blen, want.len);
 	assert_memory_equal(body, want.data, blen);
 	free(body);
 	mycel_buf_fini(&want);
-	uint8_t nohash[MYCEL_HASH_LEN] = {0};
 	body = NULL;
-	assert_int_equal(mycel_store_get_body(f->s, nohash, &body, &blen), MYCEL_ENOTFOUND);
+	assert_int_equal(mycel_store_get_body(f->s, f->a->pk, 99, &body, &blen), MYCEL_ENOTFOUND);
 	assert_null(body);
 
 	/* scan: all, from the middle, past the end, and stopping early */
@@ -1028,7 +1027,7 @@ static void test_reopen(void **state)
 		size_t blen;
 		assert_int_equal(mycel_store_get(f->s, f->a->pk, i, &g), 0);
 		assert_memory_equal(g.raw, ea[i - 1].raw, g.len);
-		assert_int_equal(mycel_store_get_body(f->s, g.h.body_hash, &body, &blen), 0);
+		assert_int_equal(mycel_store_get_body(f->s, f->a->pk, i, &body, &blen), 0);
 		assert_int_equal(mycel_entry_check_body(&g, body, blen), 0);
 		free(body);
 	}
@@ -1166,38 +1165,19 @@ static size_t tamper_db(const char *dir, const char *db, uint8_t mask, const bod
 	for (size_t r = 0; r < n; r++) {
 		expect x;
 		memset(&x, 0, sizeof(x));
-		if (strcmp(db, "entries") == 0) {
-			/* key: feed ‖ be64 seq */
+		if (strcmp(db, "entries") == 0 || strcmp(db, "bodies") == 0) {
+			/* key: feed ‖ be64 seq (a body is stored under its entry's key) */
 			assert_int_equal(recs[r].kn, MYCEL_PK_LEN + 8);
 			x.want_feed = x.want_seq = true;
 			memcpy(x.feed, recs[r].k, MYCEL_PK_LEN);
 			for (size_t i = 0; i < 8; i++)
 				x.seq = x.seq << 8 | recs[r].k[MYCEL_PK_LEN + i];
-		} else if (strcmp(db, "bodies") == 0) {
-			/* the entry that references the body */
-			size_t j;
-			for (j = 0; j < nrefs; j++)
-				if (recs[r].kn == MYCEL_HASH_LEN &&
-				    memcmp(refs[j].hash, recs[r].k, MYCEL_HASH_LEN) == 0)
-					break;
-			assert_true(j < nrefs);
-			x.want_feed = x.want_seq = true;
-			memcpy(x.feed, refs[j].feed, MYCEL_PK_LEN);
-			x.seq = refs[j].seq;
 		} else if (strcmp(db, "charters") == 0) {
 			x.what = "charter";
 		} else if (strcmp(db, "heads") == 0) {
 			x.what = "head";
 			x.want_feed = true;
 			memcpy(x.feed, recs[r].k, MYCEL_PK_LEN);
-		} else if (strcmp(db, "ids") == 0) {
-			/* value: feed ‖ be64 seq of the entry */
-			assert_int_equal(recs[r].vn, MYCEL_PK_LEN + 8);
-			x.what = "id";
-			x.want_feed = x.want_seq = true;
-			memcpy(x.feed, recs[r].v, MYCEL_PK_LEN);
-			for (size_t i = 0; i < 8; i++)
-				x.seq = x.seq << 8 | recs[r].v[MYCEL_PK_LEN + i];
 		}
 		uint8_t *val = malloc(recs[r].vn);
 		assert_non_null(val);
@@ -1330,7 +1310,7 @@ static void test_tamper(void **state)
 		const char *db;
 		uint8_t mask;
 	} runs[] = {{"entries", 0x01},  {"entries", 0x80}, {"bodies", 0x01},
-	            {"charters", 0x01}, {"heads", 0x01},   {"ids", 0x01}};
+	            {"charters", 0x01}, {"heads", 0x01}};
 	size_t total = 0;
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		size_t n = tamper_db(f->dir, runs[i].db, runs[i].mask, refs, 6, ps);
@@ -1340,7 +1320,7 @@ static void test_tamper(void **state)
 		    runs[i].db, runs[i].mask, n);
 		total += n;
 	}
-	static const char *const keyed[] = {"entries", "bodies", "charters", "heads", "ids"};
+	static const char *const keyed[] = {"entries", "bodies", "charters", "heads"};
 	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
 		size_t skipped, n = tamper_keys(f->dir, keyed[i], ps, &skipped);
 		print_message(
@@ -1349,37 +1329,36 @@ static void test_tamper(void **state)
 		total += n;
 	}
 
-	/* a stray id record (it would make ingest skip that entry as a duplicate) */
+	/* a stray body, stored where there is no entry */
 	{
 		rec stray;
-		uint8_t k[MYCEL_HASH_LEN], v[MYCEL_PK_LEN + 8] = {0};
-		memset(k, 0x5a, sizeof(k));
-		memcpy(v, f->a->pk, MYCEL_PK_LEN);
-		v[MYCEL_PK_LEN + 7] = 2;
+		uint8_t k[MYCEL_PK_LEN + 8] = {0}, v[1] = {0xc0};
+		memcpy(k, f->a->pk, MYCEL_PK_LEN);
+		k[MYCEL_PK_LEN + 7] = 9;
 		stray.k = k;
 		stray.kn = sizeof(k);
 		stray.v = v;
 		stray.vn = sizeof(v);
-		raw_put(f->dir, "ids", &stray, v);
+		raw_put(f->dir, "bodies", &stray, v);
 		verify_dir(f->dir, ps);
-		expect x = {"id", true, {0}, true, 2};
+		expect x = {"body", true, {0}, true, 9};
 		memcpy(x.feed, f->a->pk, MYCEL_PK_LEN);
 		if (!names(ps, &x)) {
 			print_problems(ps);
-			fail_msg("a stray id record naming alpha seq 2 is not reported");
+			fail_msg("a stray body at alpha seq 9 is not reported");
 		}
 		MDB_env *env = raw_env(f->dir, 0);
 		MDB_txn *txn;
 		MDB_dbi dbi;
 		MDB_val mk = {sizeof(k), k};
 		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-		assert_int_equal(mdb_dbi_open(txn, "ids", 0, &dbi), 0);
+		assert_int_equal(mdb_dbi_open(txn, "bodies", 0, &dbi), 0);
 		assert_int_equal(mdb_del(txn, dbi, &mk, NULL), 0);
 		assert_int_equal(mdb_txn_commit(txn), 0);
 		mdb_env_close(env);
 		verify_dir(f->dir, ps);
 		assert_int_equal(ps->n, 0);
-		print_message("tamper: a stray id record is reported as \"id\" at alpha seq 2\n");
+		print_message("tamper: a stray body is reported as \"body\" at alpha seq 9\n");
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);

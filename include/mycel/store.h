@@ -2,8 +2,8 @@
  * mycel/store.h — the LMDB store of one node.
  *
  * One LMDB environment in a directory, with named databases (PROTOCOL.md §6):
- * entries by (feed, seq), bodies by hash, entry ids, feed heads, fork proofs,
- * charters by version, and meta. Every function that writes returns only
+ * entries and their bodies by (feed, seq), feed heads, fork proofs, charters
+ * by version, and meta. Every function that writes returns only
  * after its transaction is durably committed (LMDB's synchronous commit), so
  * an acknowledged append survives kill -9 and power loss; a batch is one
  * transaction (group commit). Nothing enters the catalog unless its feed is
@@ -108,9 +108,9 @@ int mycel_store_head(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t 
 int mycel_store_get(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
 		    mycel_entry *out);
 
-/* A malloc'd copy of the body with that hash (caller frees). ENOTFOUND. */
-int mycel_store_get_body(mycel_store *s, const uint8_t hash[MYCEL_HASH_LEN], uint8_t **out,
-			 size_t *out_len);
+/* A malloc'd copy of the body of the entry at (feed, seq) (caller frees). ENOTFOUND. */
+int mycel_store_get_body(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+			 uint8_t **out, size_t *out_len);
 
 /*
  * Calls fn for each entry of feed from seq `from` on, in order, inside one
@@ -135,13 +135,13 @@ int mycel_store_fork_count(mycel_store *s, size_t *out);
  * Full verification of everything stored (what `mycel verify` runs): the
  * charter chain from genesis, the mesh id, and for every entry its decoding,
  * feed admission, signature, chain link, ts order, body presence, body hash
- * and canonical form, its id record, each feed's head, every body's hash,
+ * and canonical form, each feed's head, that every body belongs to an entry,
  * every fork proof. Each problem is reported through fn with the feed and seq
  * (zero feed and seq 0 for store-wide problems), its code and a sentence;
  * verification goes on after a problem. *out_problems gets the count.
  */
 typedef struct mycel_problem {
-	const char *what;     /* "entry", "body", "charter", "head", "id", "fork", "meta" */
+	const char *what;     /* "entry", "body", "charter", "head", "fork", "meta" */
 	bool has_feed;
 	uint8_t feed[MYCEL_PK_LEN];
 	uint64_t seq;
