@@ -32,19 +32,6 @@ struct mycel_charter {
 static const mycel_value empty_array = {.type = MYCEL_T_ARRAY};
 static const mycel_value empty_map = {.type = MYCEL_T_MAP};
 
-static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
-{
-	if (why != NULL && why_len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 bool mycel_name_valid(const char *name)
 {
@@ -228,9 +215,9 @@ static int fix_bytes(mycel_charter *c)
 static int well_formed(const mycel_charter *c, char *why, size_t why_len)
 {
 	if (c->n_members == 0)
-		return fail(MYCEL_ECHARTER, why, why_len, "/members: a charter needs at least one member");
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/members: a charter needs at least one member");
 	if (c->threshold < 1 || c->threshold > c->n_members)
-		return fail(MYCEL_ECHARTER, why, why_len,
+		return mycel__fail(MYCEL_ECHARTER, why, why_len,
 			    "/threshold: %u is not between 1 and the %zu members", c->threshold,
 			    c->n_members);
 	return 0;
@@ -255,7 +242,7 @@ int mycel_charter_sign(mycel_charter *c, const mycel_key *key, char *why, size_t
 	if (mycel__sodium_init() != 0)
 		return MYCEL_ENOMEM;
 	if ((rv = fix_bytes(c)) != 0)
-		return fail(rv, why, why_len, "cannot encode the charter: %s", mycel_strerror(rv));
+		return mycel__fail(rv, why, why_len, "cannot encode the charter: %s", mycel_strerror(rv));
 	size_t mlen;
 	uint8_t *m = sign_buffer(c, &mlen);
 	if (m == NULL)
@@ -355,30 +342,30 @@ static int decode_pairs(const mycel_value *arr, const char *field, const char *k
 	static const char *const mkeys[] = {"key", "name"};
 	static const char *const dkeys[] = {"feed", "name"};
 	if (arr->v.a.len > max)
-		return fail(MYCEL_ECHARTER, why, why_len, "/%s: more than %zu entries", field, max);
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/%s: more than %zu entries", field, max);
 	for (size_t i = 0; i < arr->v.a.len; i++) {
 		const mycel_value *m = &arr->v.a.items[i];
 		const char *bad = NULL;
 		if (m->type != MYCEL_T_MAP)
-			return fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu: not a map", field, i);
+			return mycel__fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu: not a map", field, i);
 		if (!only_keys(m, members ? mkeys : dkeys, 2, &bad))
-			return fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu: unknown key \"%s\"",
+			return mycel__fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu: unknown key \"%s\"",
 				    field, i, bad);
 		const mycel_value *k = get_typed(m, keyname, MYCEL_T_BIN);
 		const mycel_value *n = get_typed(m, "name", MYCEL_T_STR);
 		if (k == NULL || k->v.s.len != MYCEL_PK_LEN)
-			return fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu/%s: not a 32-byte bin",
+			return mycel__fail(MYCEL_ECHARTER, why, why_len, "/%s/%zu/%s: not a 32-byte bin",
 				    field, i, keyname);
 		if (n == NULL || strlen(n->v.s.ptr) != n->v.s.len || !mycel_name_valid(n->v.s.ptr))
-			return fail(MYCEL_ECHARTER, why, why_len,
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
 				    "/%s/%zu/name: not a valid name ([a-z0-9-], 1 to 64)", field, i);
 		int rv = members ? mycel_charter_add_member(c, n->v.s.ptr, (const uint8_t *)k->v.s.ptr)
 				 : mycel_charter_add_domain(c, n->v.s.ptr, (const uint8_t *)k->v.s.ptr);
 		if (rv == MYCEL_EEXIST)
-			return fail(MYCEL_ECHARTER, why, why_len,
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
 				    "/%s/%zu: name or %s repeats an earlier entry", field, i, keyname);
 		if (rv != 0)
-			return fail(rv, why, why_len, "/%s/%zu: %s", field, i, mycel_strerror(rv));
+			return mycel__fail(rv, why, why_len, "/%s/%zu: %s", field, i, mycel_strerror(rv));
 	}
 	return 0;
 }
@@ -390,23 +377,23 @@ static int decode_policies(const mycel_value *arr, char *why, size_t why_len)
 		const mycel_value *p = &arr->v.a.items[i];
 		const char *bad = NULL;
 		if (p->type != MYCEL_T_MAP)
-			return fail(MYCEL_ECHARTER, why, why_len, "/policies/%zu: not a map", i);
+			return mycel__fail(MYCEL_ECHARTER, why, why_len, "/policies/%zu: not a map", i);
 		if (!only_keys(p, pkeys, 4, &bad))
-			return fail(MYCEL_ECHARTER, why, why_len,
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
 				    "/policies/%zu: unknown key \"%s\"", i, bad);
 		for (size_t k = 0; k < 4; k++)
 			if (get_typed(p, pkeys[k], MYCEL_T_STR) == NULL)
-				return fail(MYCEL_ECHARTER, why, why_len,
+				return mycel__fail(MYCEL_ECHARTER, why, why_len,
 					    "/policies/%zu/%s: missing or not a string", i, pkeys[k]);
 		const mycel_value *sev = mycel_value_get(p, "severity");
 		if (sev->v.s.len != 4 ||
 		    (strcmp(sev->v.s.ptr, "deny") != 0 && strcmp(sev->v.s.ptr, "warn") != 0))
-			return fail(MYCEL_ECHARTER, why, why_len,
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
 				    "/policies/%zu/severity: must be \"deny\" or \"warn\"", i);
 		const char *id = mycel_value_get(p, "id")->v.s.ptr;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(mycel_value_get(&arr->v.a.items[j], "id")->v.s.ptr, id) == 0)
-				return fail(MYCEL_ECHARTER, why, why_len,
+				return mycel__fail(MYCEL_ECHARTER, why, why_len,
 					    "/policies/%zu/id: \"%s\" is used twice", i, id);
 	}
 	return 0;
@@ -421,33 +408,33 @@ static int decode_body(mycel_charter *c, const uint8_t *p, size_t n, char *why, 
 	const char *bad = NULL;
 	int rv = mycel_value_decode(p, n, MYCEL_CHARTER_MAX, c->arena, &root, &de);
 	if (rv != 0)
-		return fail(rv, why, why_len, "charter bytes, offset %zu: %s", de.offset,
+		return mycel__fail(rv, why, why_len, "charter bytes, offset %zu: %s", de.offset,
 			    mycel_strerror(rv));
 	if (root->type != MYCEL_T_MAP)
-		return fail(MYCEL_ECHARTER, why, why_len, "charter: not a map");
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "charter: not a map");
 	if (!only_keys(root, keys, 7, &bad))
-		return fail(MYCEL_ECHARTER, why, why_len, "/%s: unknown charter field", bad);
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/%s: unknown charter field", bad);
 	for (size_t k = 0; k < 7; k++)
 		if (mycel_value_get(root, keys[k]) == NULL)
-			return fail(MYCEL_ECHARTER, why, why_len, "/%s: missing", keys[k]);
+			return mycel__fail(MYCEL_ECHARTER, why, why_len, "/%s: missing", keys[k]);
 	const mycel_value *mesh = get_typed(root, "mesh", MYCEL_T_STR);
 	if (mesh == NULL || strlen(mesh->v.s.ptr) != mesh->v.s.len || !mycel_name_valid(mesh->v.s.ptr))
-		return fail(MYCEL_ECHARTER, why, why_len, "/mesh: not a valid name");
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/mesh: not a valid name");
 	c->mesh = mesh->v.s.ptr;
 	const mycel_value *ver = get_typed(root, "version", MYCEL_T_UINT);
 	if (ver == NULL || ver->v.u == 0)
-		return fail(MYCEL_ECHARTER, why, why_len, "/version: not an integer >= 1");
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/version: not an integer >= 1");
 	c->version = ver->v.u;
 	const mycel_value *thr = get_typed(root, "threshold", MYCEL_T_UINT);
 	if (thr == NULL || thr->v.u == 0 || thr->v.u > MYCEL_MEMBERS_MAX)
-		return fail(MYCEL_ECHARTER, why, why_len, "/threshold: not an integer from 1 to 255");
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/threshold: not an integer from 1 to 255");
 	c->threshold = (uint32_t)thr->v.u;
 	const mycel_value *members = get_typed(root, "members", MYCEL_T_ARRAY);
 	const mycel_value *domains = get_typed(root, "domains", MYCEL_T_ARRAY);
 	const mycel_value *policies = get_typed(root, "policies", MYCEL_T_ARRAY);
 	const mycel_value *params = get_typed(root, "params", MYCEL_T_MAP);
 	if (members == NULL || domains == NULL || policies == NULL || params == NULL)
-		return fail(MYCEL_ECHARTER, why, why_len,
+		return mycel__fail(MYCEL_ECHARTER, why, why_len,
 			    "members, domains and policies must be arrays, params a map");
 	if ((rv = decode_pairs(members, "members", "key", MYCEL_MEMBERS_MAX, c, true, why,
 			       why_len)) != 0)
@@ -479,20 +466,20 @@ int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *
 	int rv;
 
 	if (n > MYCEL_CHARTER_MAX)
-		return fail(MYCEL_ETOOBIG, why, why_len, "charter file larger than 1 MiB");
+		return mycel__fail(MYCEL_ETOOBIG, why, why_len, "charter file larger than 1 MiB");
 	/* A value of the wrong type where the layout wants another is a format error (as for entries). */
 	mycel_rd_init(&r, p, n);
 	if ((rv = layout(mycel_rd_array(&r, &cnt))) != 0 || cnt != 2)
-		return fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
+		return mycel__fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
 			    "charter file, offset %zu: not [charter, signatures]", mycel_rd_offset(&r));
 	if ((rv = layout(mycel_rd_bin(&r, &body, &blen))) != 0)
-		return fail(rv, why, why_len, "charter file, offset %zu: charter is not a bin: %s",
+		return mycel__fail(rv, why, why_len, "charter file, offset %zu: charter is not a bin: %s",
 			    mycel_rd_offset(&r), mycel_strerror(rv));
 	if ((rv = layout(mycel_rd_array(&r, &nsig))) != 0)
-		return fail(rv, why, why_len, "charter file, offset %zu: signatures: %s",
+		return mycel__fail(rv, why, why_len, "charter file, offset %zu: signatures: %s",
 			    mycel_rd_offset(&r), mycel_strerror(rv));
 	if (nsig > MYCEL_MEMBERS_MAX * 2)
-		return fail(MYCEL_ECHARTER, why, why_len, "charter file: too many signatures");
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "charter file: too many signatures");
 	if ((rv = charter_alloc(&c)) != 0)
 		return rv;
 	if (nsig > 0 && (c->sigs = calloc(nsig, sizeof(*c->sigs))) == NULL) {
@@ -506,13 +493,13 @@ int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *
 		if ((rv = layout(mycel_rd_array(&r, &two))) != 0 || two != 2 ||
 		    (rv = layout(mycel_rd_bin_n(&r, &k, MYCEL_PK_LEN))) != 0 ||
 		    (rv = layout(mycel_rd_bin_n(&r, &s, MYCEL_SIG_LEN))) != 0) {
-			rv = fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
+			rv = mycel__fail(rv ? rv : MYCEL_EFORMAT, why, why_len,
 				  "charter file, offset %zu: signature %u is not [key(32), sig(64)]",
 				  off, i);
 			goto fail;
 		}
 		if (i > 0 && memcmp(c->sigs[i - 1].key, k, MYCEL_PK_LEN) >= 0) {
-			rv = fail(MYCEL_ECHARTER, why, why_len,
+			rv = mycel__fail(MYCEL_ECHARTER, why, why_len,
 				  "charter file: signature %u is not sorted after the previous key", i);
 			goto fail;
 		}
@@ -521,7 +508,7 @@ int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *
 		c->n_sigs = i + 1;
 	}
 	if ((rv = mycel_rd_end(&r)) != 0) {
-		rv = fail(rv, why, why_len, "charter file, offset %zu: trailing bytes",
+		rv = mycel__fail(rv, why, why_len, "charter file, offset %zu: trailing bytes",
 			  mycel_rd_offset(&r));
 		goto fail;
 	}
@@ -575,13 +562,13 @@ static int check_sigs(const mycel_charter *c, const mycel_charter *a, const myce
 		mycel_hex(s->key, MYCEL_PK_LEN, hex);
 		if (!in_a && !in_b) {
 			free(m);
-			return fail(MYCEL_ECHARTER, why, why_len,
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
 				    "charter v%llu: signature %zu by %s, who is not a member",
 				    (unsigned long long)c->version, i, hex);
 		}
 		if (crypto_sign_verify_detached(s->sig, m, mlen, s->key) != 0) {
 			free(m);
-			return fail(MYCEL_EBADSIG, why, why_len,
+			return mycel__fail(MYCEL_EBADSIG, why, why_len,
 				    "charter v%llu: signature %zu by %s does not verify",
 				    (unsigned long long)c->version, i, hex);
 		}
@@ -596,15 +583,15 @@ int mycel_charter_verify_genesis(const mycel_charter *c, char *why, size_t why_l
 {
 	size_t na, nb;
 	if (c->version != 1)
-		return fail(MYCEL_ECHARTER, why, why_len, "genesis charter has version %llu, not 1",
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "genesis charter has version %llu, not 1",
 			    (unsigned long long)c->version);
 	if (c->bytes == NULL)
-		return fail(MYCEL_ETHRESHOLD, why, why_len, "charter v1 is not signed");
+		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len, "charter v1 is not signed");
 	int rv = check_sigs(c, c, NULL, &na, &nb, why, why_len);
 	if (rv != 0)
 		return rv;
 	if (na < c->threshold)
-		return fail(MYCEL_ETHRESHOLD, why, why_len,
+		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len,
 			    "charter v1: %zu valid member signature(s), threshold is %u", na,
 			    c->threshold);
 	return 0;
@@ -615,25 +602,25 @@ int mycel_charter_verify_next(const mycel_charter *prev, const mycel_charter *ne
 {
 	size_t na, nb;
 	if (next->version != prev->version + 1)
-		return fail(MYCEL_ECHARTER, why, why_len,
+		return mycel__fail(MYCEL_ECHARTER, why, why_len,
 			    "charter v%llu cannot follow v%llu: versions step by one",
 			    (unsigned long long)next->version, (unsigned long long)prev->version);
 	if (strcmp(prev->mesh, next->mesh) != 0)
-		return fail(MYCEL_ECHARTER, why, why_len, "charter v%llu names mesh \"%s\", not \"%s\"",
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "charter v%llu names mesh \"%s\", not \"%s\"",
 			    (unsigned long long)next->version, next->mesh, prev->mesh);
 	if (next->bytes == NULL)
-		return fail(MYCEL_ETHRESHOLD, why, why_len, "charter v%llu is not signed",
+		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len, "charter v%llu is not signed",
 			    (unsigned long long)next->version);
 	int rv = check_sigs(next, prev, next, &na, &nb, why, why_len);
 	if (rv != 0)
 		return rv;
 	if (na < prev->threshold)
-		return fail(MYCEL_ETHRESHOLD, why, why_len,
+		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len,
 			    "charter v%llu: %zu signature(s) of v%llu's members, threshold is %u",
 			    (unsigned long long)next->version, na,
 			    (unsigned long long)prev->version, prev->threshold);
 	if (nb < next->threshold)
-		return fail(MYCEL_ETHRESHOLD, why, why_len,
+		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len,
 			    "charter v%llu: %zu signature(s) of its own members, threshold is %u",
 			    (unsigned long long)next->version, nb, next->threshold);
 	return 0;

@@ -12,19 +12,6 @@
 #include "mycel/domain.h"
 #include "util.h"
 
-static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
-{
-	if (why != NULL && why_len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static char *join(const char *dir, const char *name)
 {
@@ -66,7 +53,7 @@ static int make_charter(const mycel_domain_opts *o, const mycel_key *key, mycel_
 	else
 		snprintf(mesh, sizeof(mesh), "%s", o->name);
 	if (!mycel_name_valid(mesh))
-		return fail(MYCEL_EINVAL, why, why_len,
+		return mycel__fail(MYCEL_EINVAL, why, why_len,
 			    "mesh name \"%s\" is not valid ([a-z0-9-], 1 to 64)", mesh);
 	int rv = mycel_charter_new(mesh, 1, 1, &c);
 	if (rv == 0)
@@ -90,7 +77,7 @@ static int load_charter(const mycel_domain_opts *o, const mycel_key *key, mycel_
 	char hex[2 * MYCEL_PK_LEN + 1];
 	int rv = mycel__read_file(o->charter_file, MYCEL_CHARTER_MAX, &p, &n);
 	if (rv != 0)
-		return fail(rv, why, why_len, "%s: %s", o->charter_file, mycel_strerror(rv));
+		return mycel__fail(rv, why, why_len, "%s: %s", o->charter_file, mycel_strerror(rv));
 	char w[256];
 	rv = mycel_charter_decode(p, n, &c, w, sizeof(w));
 	if (rv == 0)
@@ -98,12 +85,12 @@ static int load_charter(const mycel_domain_opts *o, const mycel_key *key, mycel_
 	if (rv != 0) {
 		free(p);
 		mycel_charter_free(c);
-		return fail(rv, why, why_len, "%s: %s", o->charter_file, w);
+		return mycel__fail(rv, why, why_len, "%s: %s", o->charter_file, w);
 	}
 	const mycel_charter_domain *d = mycel_charter_find_domain(c, o->name);
 	mycel_hex(key->pk, MYCEL_PK_LEN, hex);
 	if (d == NULL || memcmp(d->feed, key->pk, MYCEL_PK_LEN) != 0) {
-		rv = fail(MYCEL_EADMIT, why, why_len,
+		rv = mycel__fail(MYCEL_EADMIT, why, why_len,
 			  "%s does not admit domain \"%s\" with key %s; the governance group must "
 			  "add --domain %s=%s",
 			  o->charter_file, o->name, hex, o->name, hex);
@@ -126,7 +113,7 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 	int rv;
 
 	if (!mycel_name_valid(o->name))
-		return fail(MYCEL_EINVAL, why, why_len,
+		return mycel__fail(MYCEL_EINVAL, why, why_len,
 			    "domain name \"%s\" is not valid: use 1 to 64 of a-z, 0-9 and '-'", o->name);
 	mycel_buf_init(&ch, MYCEL_CHARTER_MAX);
 	cfg = join(o->dir, MYCEL_CONFIG_FILE);
@@ -138,21 +125,21 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 		goto out;
 	}
 	if (access(cfg, F_OK) == 0) {
-		rv = fail(MYCEL_EEXIST, why, why_len, "%s is already a domain directory", o->dir);
+		rv = mycel__fail(MYCEL_EEXIST, why, why_len, "%s is already a domain directory", o->dir);
 		goto out;
 	}
 	made_dir = access(o->dir, F_OK) != 0;
 	if (mkdirs(o->dir) != 0) {
-		rv = fail(MYCEL_EIO, why, why_len, "%s: %s", o->dir, strerror(errno));
+		rv = mycel__fail(MYCEL_EIO, why, why_len, "%s: %s", o->dir, strerror(errno));
 		goto out;
 	}
 	rv = o->key_file != NULL ? mycel_key_load(o->key_file, &key) : mycel_key_generate(&key);
 	if (rv != 0) {
-		fail(rv, why, why_len, "%s: %s", o->key_file ? o->key_file : "key", mycel_strerror(rv));
+		mycel__fail(rv, why, why_len, "%s: %s", o->key_file ? o->key_file : "key", mycel_strerror(rv));
 		goto out;
 	}
 	if ((rv = mycel_key_save(key, keyp)) != 0) {
-		fail(rv, why, why_len, "%s: %s", keyp, mycel_strerror(rv));
+		mycel__fail(rv, why, why_len, "%s: %s", keyp, mycel_strerror(rv));
 		goto out;
 	}
 	made_key = true;
@@ -161,7 +148,7 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 	if (rv != 0)
 		goto out;
 	if ((rv = mycel__write_file(chp, ch.data, ch.len, 0644)) != 0) {
-		fail(rv, why, why_len, "%s: %s", chp, mycel_strerror(rv));
+		mycel__fail(rv, why, why_len, "%s: %s", chp, mycel_strerror(rv));
 		goto out;
 	}
 	made_charter = true;
@@ -177,7 +164,7 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 			  "domain: %s\nkey: key.secret\ncharter: charter.mcc\nstore: store\n",
 			  o->name);
 	if ((rv = mycel__write_file(cfg, text, (size_t)tn, 0644)) != 0)
-		fail(rv, why, why_len, "%s: %s", cfg, mycel_strerror(rv));
+		mycel__fail(rv, why, why_len, "%s: %s", cfg, mycel_strerror(rv));
 out:
 	mycel_store_close(st);
 	if (rv != 0) {
@@ -238,7 +225,7 @@ int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_
 		return MYCEL_ENOMEM;
 	rv = mycel__read_file(cfg, MYCEL_CONFIG_MAX, &text, &n);
 	if (rv != 0) {
-		fail(rv, why, why_len, "%s: %s", cfg,
+		mycel__fail(rv, why, why_len, "%s: %s", cfg,
 		     rv == MYCEL_ENOTFOUND ? "no domain directory here (run `mycel init`)"
 					   : mycel_strerror(rv));
 		free(cfg);
@@ -248,7 +235,7 @@ int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_
 	yaml_parser_set_input_string(&yp, text, n);
 	while (!done && rv == 0) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			rv = fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: %s", cfg,
+			rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: %s", cfg,
 				  yp.problem_mark.line + 1, yp.problem_mark.column + 1,
 				  yp.problem ? yp.problem : "YAML error");
 			break;
@@ -260,16 +247,16 @@ int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_
 			break;
 		case YAML_MAPPING_START_EVENT:
 			if (++depth > 1)
-				rv = fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: nested maps are not allowed", cfg, line, col);
+				rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: nested maps are not allowed", cfg, line, col);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_ALIAS_EVENT:
-			rv = fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: expected a plain value", cfg, line, col);
+			rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: expected a plain value", cfg, line, col);
 			break;
 		case YAML_SCALAR_EVENT: {
 			const char *val = (const char *)ev.data.scalar.value;
 			if (depth != 1) {
-				rv = fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: expected a map", cfg, line, col);
+				rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: expected a map", cfg, line, col);
 			} else if (key == NULL) {
 				if ((key = strdup(val)) == NULL)
 					rv = MYCEL_ENOMEM;
@@ -284,9 +271,9 @@ int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_
 				else if (strcmp(key, "store") == 0)
 					slot = &d.store_path;
 				if (slot == NULL)
-					rv = fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: unknown setting \"%s\"", cfg, line, col, key);
+					rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: unknown setting \"%s\"", cfg, line, col, key);
 				else if (*slot != NULL)
-					rv = fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: \"%s\" is set twice", cfg, line, col, key);
+					rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s:%zu:%zu: \"%s\" is set twice", cfg, line, col, key);
 				else if ((*slot = (slot == &d.name || val[0] == '/') ? strdup(val) : join(dir, val)) == NULL)
 					rv = MYCEL_ENOMEM;
 				free(key);
@@ -303,10 +290,10 @@ int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_
 	free(text);
 	free(key);
 	if (rv == 0 && (d.name == NULL || d.key_path == NULL || d.charter_path == NULL || d.store_path == NULL))
-		rv = fail(MYCEL_EFORMAT, why, why_len, "%s: needs domain, key, charter and store", cfg);
+		rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s: needs domain, key, charter and store", cfg);
 	if (rv == 0) {
 		if (!mycel_name_valid(d.name))
-			rv = fail(MYCEL_EFORMAT, why, why_len, "%s: domain \"%s\" is not a valid name", cfg, d.name);
+			rv = mycel__fail(MYCEL_EFORMAT, why, why_len, "%s: domain \"%s\" is not a valid name", cfg, d.name);
 		else if ((d.dir = strdup(dir)) == NULL)
 			rv = MYCEL_ENOMEM;
 	}

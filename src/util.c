@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,17 @@
 
 #include "mycel/error.h"
 #include "util.h"
+
+int mycel__fail(int code, char *why, size_t why_len, const char *fmt, ...)
+{
+	if (why != NULL && why_len > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
 
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
 static int sodium_rv;

@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Writes a printf-style reason into why (if not NULL) and returns code. */
+int mycel__fail(int code, char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* sodium_init() once, thread-safely; 0 or -1. */
 int mycel__sodium_init(void);
 
