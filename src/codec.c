@@ -816,8 +816,10 @@ static int dec_value(dec *d, mycel_value *out, int depth)
 		break;
 	}
 	d->need = need;
-	if (out)
+	if (out) {
 		out->type = h.type;
+		out->line = out->col = 0;
+	}
 	return 0;
 }
 

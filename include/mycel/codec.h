@@ -155,6 +155,8 @@ typedef struct mycel_member mycel_member;
 
 struct mycel_value {
 	mycel_type type;
+	uint32_t line; /* where a value read from YAML or JSON started (1-based); 0 if unknown */
+	uint32_t col;
 	union {
 		bool b;
 		uint64_t u;
