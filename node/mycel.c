@@ -13,13 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mycel/catalog.h"
 #include "mycel/charter.h"
 #include "mycel/codec.h"
 #include "mycel/domain.h"
 #include "mycel/entry.h"
 #include "mycel/error.h"
 #include "mycel/key.h"
+#include "mycel/lint.h"
 #include "mycel/profile.h"
+#include "mycel/publish.h"
 #include "mycel/store.h"
 
 #define EXIT_FAIL 1
@@ -911,6 +914,607 @@ static int cmd_verify(int argc, char **argv)
 	return st.problems ? EXIT_FAIL : 0;
 }
 
+/* ---- lint and publish ------------------------------------------------------------------------ */
+
+static void print_findings(const char *file, const mycel_diags *d)
+{
+	for (size_t i = 0; i < d->len; i++) {
+		const mycel_finding *f = &d->items[i];
+		/* the document itself (pointer "") is shown as "/" */
+		printf("%s:%u:%u: %s: ", file, f->line, f->col, f->pointer[0] ? f->pointer : "/");
+		safe_str(stdout, f->message);
+		putchar('\n');
+	}
+	if (d->dropped)
+		printf("%s: ... and %zu more finding(s)\n", file, d->dropped);
+}
+
+static void json_findings(const mycel_diags *d)
+{
+	printf("[");
+	for (size_t i = 0; i < d->len; i++) {
+		const mycel_finding *f = &d->items[i];
+		printf("%s{\"line\":%u,\"col\":%u,\"pointer\":", i ? "," : "", f->line, f->col);
+		json_str(stdout, f->pointer);
+		printf(",\"message\":");
+		json_str(stdout, f->message);
+		printf("}");
+	}
+	printf("]");
+}
+
+static int cmd_lint(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			return usage_error("lint", "usage: mycel lint FILE... [--json]");
+	}
+	if (optind >= argc)
+		return usage_error("lint", "usage: mycel lint FILE... [--json]");
+	size_t bad = 0, files = 0;
+	if (json)
+		printf("{\"files\":[");
+	for (int i = optind; i < argc; i++, files++) {
+		mycel_arena *a;
+		mycel_diags d, notes;
+		mycel_value *doc;
+		mycel_docinfo info;
+		if (mycel_arena_new((size_t)1 << 30, &a) != 0)
+			return die(EXIT_FAIL, "out of memory");
+		mycel_diags_init(&d, 0);
+		mycel_diags_init(&notes, 0);
+		int rv = mycel_lint_file(argv[i], a, &doc, &info, &d);
+		if (rv == 0 && info.kind != 0)
+			(void)mycel_lint_publishable(doc, &info, info.domain ? info.domain : "", &notes);
+		bad += rv != 0;
+		if (json) {
+			printf("%s{\"file\":", i > optind ? "," : "");
+			json_str(stdout, argv[i]);
+			printf(",\"valid\":%s,\"kind\":", rv == 0 ? "true" : "false");
+			json_str(stdout, info.kind_name ? info.kind_name : "");
+			printf(",\"apiVersion\":");
+			json_str(stdout, info.api_version ? info.api_version : "");
+			printf(",\"findings\":");
+			json_findings(&d);
+			printf(",\"notes\":");
+			json_findings(&notes);
+			printf("}");
+		} else {
+			print_findings(argv[i], &d);
+			if (rv == 0) {
+				printf("%s: %svalid%s %s %s%s%s\n", argv[i], c_green(), c_off(),
+				       info.kind_name, info.api_version, notes.len ? "; note: " : "",
+				       notes.len ? "it cannot be published as it is:" : "");
+				for (size_t k = 0; k < notes.len; k++)
+					printf("%s:%u:%u: note: %s: %s\n", argv[i], notes.items[k].line,
+					       notes.items[k].col, notes.items[k].pointer,
+					       notes.items[k].message);
+			} else {
+				printf("%s: %sinvalid%s (%zu finding%s)\n", argv[i], c_red(), c_off(),
+				       d.len + d.dropped, d.len + d.dropped == 1 ? "" : "s");
+			}
+		}
+		mycel_diags_fini(&d);
+		mycel_diags_fini(&notes);
+		mycel_arena_free(a);
+	}
+	if (json)
+		printf("],\"valid\":%zu,\"invalid\":%zu}\n", files - bad, bad);
+	else if (files > 1)
+		printf("%zu file(s): %zu valid, %zu invalid\n", files, files - bad, bad);
+	return bad ? EXIT_FAIL : 0;
+}
+
+/* Opens --data as a domain directory with its key, for commands that write. */
+static int open_domain(const char *data, opened *o, mycel_key **key)
+{
+	int rv = open_data(data, false, o);
+	if (rv != 0)
+		return rv;
+	if (!o->has_dom) {
+		close_data(o);
+		return die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", data);
+	}
+	if ((rv = mycel_key_load(o->dom.key_path, key)) != 0) {
+		close_data(o);
+		return die(EXIT_FAIL, "%s: %s", o->dom.key_path, mycel_strerror(rv));
+	}
+	return 0;
+}
+
+static int cmd_publish(int argc, char **argv)
+{
+	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+					     {"json", no_argument, NULL, 'j'},
+					     {NULL, 0, NULL, 0}};
+	const char *data = default_data();
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			data = optarg;
+		else if (c == 'j')
+			json = true;
+		else
+			return usage_error("publish", "usage: mycel publish FILE... [--data DIR] [--json]");
+	}
+	if (optind >= argc)
+		return usage_error("publish", "usage: mycel publish FILE... [--data DIR] [--json]");
+	size_t n = (size_t)(argc - optind);
+	opened o;
+	mycel_key *key = NULL;
+	int rv = open_domain(data, &o, &key);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = NULL;
+	mycel_publish_item *items = calloc(n, sizeof(*items));
+	mycel_diags *diags = calloc(n, sizeof(*diags));
+	size_t bad = 0;
+	if (items == NULL || diags == NULL || mycel_arena_new((size_t)2 << 30, &a) != 0) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		mycel_value *doc;
+		mycel_diags_init(&diags[i], 0);
+		items[i].diags = &diags[i];
+		if (mycel_lint_file(argv[optind + i], a, &doc, &items[i].info, &diags[i]) != 0)
+			bad++;
+		items[i].doc = doc;
+	}
+	if (bad == 0)
+		rv = mycel_publish(o.store, key, o.dom.name, items, n);
+	for (size_t i = 0; i < n; i++)
+		print_findings(argv[optind + i], &diags[i]);
+	if (bad > 0 || rv != 0) {
+		rv = die(EXIT_FAIL, "publish refused: %s; nothing was published",
+			 bad ? "fix the findings above" : mycel_strerror(rv));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const mycel_publish_item *it = &items[i];
+		const char *kind = mycel_doc_kind_name(it->info.kind);
+		if (json) {
+			printf("{\"file\":");
+			json_str(stdout, argv[optind + i]);
+			printf(",\"kind\":\"%s\",\"domain\":", kind);
+			json_str(stdout, o.dom.name);
+			printf(",\"id\":");
+			json_str(stdout, it->info.id);
+			printf(",\"version\":");
+			json_str(stdout, it->info.version);
+			if (it->unchanged)
+				printf(",\"unchanged\":true}\n");
+			else
+				printf(",\"seq\":%llu}\n", (unsigned long long)it->entry.h.seq);
+		} else if (it->unchanged) {
+			printf("unchanged  %s/%s %s (%s: this version is already published)\n", o.dom.name,
+			       it->info.id, it->info.version, kind);
+		} else {
+			printf("published  %s/%s %s (%s, seq %llu)\n", o.dom.name, it->info.id,
+			       it->info.version, kind, (unsigned long long)it->entry.h.seq);
+		}
+	}
+	rv = 0;
+out:
+	for (size_t i = 0; diags != NULL && i < n; i++)
+		mycel_diags_fini(&diags[i]);
+	free(diags);
+	free(items);
+	mycel_arena_free(a);
+	mycel_key_free(key);
+	close_data(&o);
+	return rv;
+}
+
+/* DOMAIN/ID into its parts. */
+static int split_ref(const char *ref, char *domain, size_t dn, const char **id)
+{
+	const char *slash = strchr(ref, '/');
+	if (slash == NULL || slash == ref || slash[1] == '\0' || (size_t)(slash - ref) >= dn)
+		return -1;
+	memcpy(domain, ref, (size_t)(slash - ref));
+	domain[slash - ref] = '\0';
+	*id = slash + 1;
+	return 0;
+}
+
+static int cmd_lifecycle(int argc, char **argv, mycel_doc_status status)
+{
+	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+					     {"version", required_argument, NULL, 'v'},
+					     {"reason", required_argument, NULL, 'r'},
+					     {NULL, 0, NULL, 0}};
+	const char *cmd = mycel_doc_status_name(status);
+	const char *data = default_data(), *version = NULL, *reason = "";
+	char use[160];
+	snprintf(use, sizeof(use), "usage: mycel %s DOMAIN/ID --version V [--reason TEXT] [--data DIR]",
+		 status == MYCEL_STATUS_DEPRECATED ? "deprecate" : "retire");
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			data = optarg;
+		else if (c == 'v')
+			version = optarg;
+		else if (c == 'r')
+			reason = optarg;
+		else
+			return usage_error(cmd, "%s", use);
+	}
+	char domain[65];
+	const char *id;
+	if (optind != argc - 1 || version == NULL || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
+		return usage_error(cmd, "%s", use);
+	opened o;
+	mycel_key *key = NULL;
+	int rv = open_domain(data, &o, &key);
+	if (rv != 0)
+		return rv;
+	char why[512] = "";
+	mycel_entry e;
+	if (strcmp(domain, o.dom.name) != 0) {
+		rv = die(EXIT_FAIL, "%s belongs to domain %s; only its owner can change its status (this is %s)",
+			 argv[optind], domain, o.dom.name);
+	} else if ((rv = mycel_publish_lifecycle(o.store, key, domain, id, version, status, reason, &e, why,
+						 sizeof(why))) != 0) {
+		rv = die(EXIT_FAIL, "%s: %s", cmd, why);
+	} else {
+		printf("%s %s %s (lifecycle, seq %llu)\n", cmd, argv[optind], version,
+		       (unsigned long long)e.h.seq);
+	}
+	mycel_key_free(key);
+	close_data(&o);
+	return rv;
+}
+
+static int cmd_deprecate(int argc, char **argv)
+{
+	return cmd_lifecycle(argc, argv, MYCEL_STATUS_DEPRECATED);
+}
+
+static int cmd_retire(int argc, char **argv)
+{
+	return cmd_lifecycle(argc, argv, MYCEL_STATUS_RETIRED);
+}
+
+/* ---- get, search, lineage, reindex ------------------------------------------------------------------ */
+
+static int cmd_get(int argc, char **argv)
+{
+	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+					     {"version", required_argument, NULL, 'v'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"doc", no_argument, NULL, 'D'},
+					     {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel get DOMAIN/ID [--version V] [--doc] [--data DIR] [--json]";
+	const char *data = default_data(), *version = NULL;
+	bool json = false, show_doc = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			data = optarg;
+		else if (c == 'v')
+			version = optarg;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'D')
+			show_doc = true;
+		else
+			return usage_error("get", "%s", use);
+	}
+	char domain[65];
+	const char *id;
+	if (optind != argc - 1 || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
+		return usage_error("get", "%s", use);
+	opened o;
+	int rv = open_data(data, true, &o);
+	if (rv != 0)
+		return rv;
+	mycel_catalog_doc doc;
+	memset(&doc, 0, sizeof(doc));
+	mycel_arena *a = NULL;
+	mycel_buf out;
+	mycel_buf_init(&out, (size_t)64 << 20);
+	rv = mycel_catalog_get(o.store, domain, id, version, &doc);
+	if (rv != 0) {
+		rv = die(EXIT_FAIL, "%s%s%s: %s", argv[optind], version ? " version " : "", version ? version : "",
+			 rv == MYCEL_ENOTFOUND ? "not published" : mycel_strerror(rv));
+		goto out;
+	}
+	/* Check what is shown: the entry's signature and the body against its hash. */
+	const mycel_doc_version *sv = &doc.versions[doc.shown];
+	mycel_entry e;
+	const char *check = "verified";
+	int vr = mycel_store_get(o.store, sv->feed, sv->seq, &e);
+	if (vr != 0 || mycel_entry_verify(&e, sv->feed) != 0 ||
+	    mycel_entry_check_body(&e, doc.body, doc.body_len) != 0)
+		check = "FAILED (run mycel verify)";
+	mycel_value *tree = NULL;
+	if (mycel_arena_new((size_t)1 << 30, &a) != 0 ||
+	    mycel_value_decode(doc.body, doc.body_len, MYCEL_BODY_MAX, a, &tree, NULL) != 0 ||
+	    mycel_value_render(tree, &out) != 0) {
+		rv = die(EXIT_FAIL, "%s: the stored body does not decode (run mycel verify)", argv[optind]);
+		goto out;
+	}
+	char feed[2 * MYCEL_PK_LEN + 1], ts[40];
+	mycel_hex(sv->feed, MYCEL_PK_LEN, feed);
+	if (json) {
+		printf("{\"kind\":\"%s\",\"domain\":", mycel_doc_kind_name(doc.kind));
+		json_str(stdout, doc.domain);
+		printf(",\"id\":");
+		json_str(stdout, doc.id);
+		printf(",\"name\":");
+		json_str(stdout, doc.name);
+		printf(",\"owner\":{\"domain\":");
+		json_str(stdout, doc.domain);
+		printf(",\"feed\":\"%s\"},\"version\":", feed);
+		json_str(stdout, sv->version);
+		printf(",\"current\":");
+		json_str(stdout, doc.versions[doc.current].version);
+		printf(",\"signature\":\"%s\",\"versions\":[", strcmp(check, "verified") == 0 ? "verified" : "failed");
+		for (size_t i = 0; i < doc.n_versions; i++) {
+			printf("%s{\"version\":", i ? "," : "");
+			json_str(stdout, doc.versions[i].version);
+			printf(",\"status\":\"%s\",\"seq\":%llu,\"ts_ms\":%llu}",
+			       mycel_doc_status_name(doc.versions[i].status),
+			       (unsigned long long)doc.versions[i].seq,
+			       (unsigned long long)doc.versions[i].ts_ms);
+		}
+		printf("],\"document\":%s}\n", (const char *)out.data);
+		goto out;
+	}
+	printf("%s%s/%s%s  %s (%s)\n", c_bold(), doc.domain, doc.id, c_off(), doc.name[0] ? doc.name : "-",
+	       mycel_doc_kind_name(doc.kind));
+	printf("owner      domain %s, feed %s\n", doc.domain, feed);
+	printf("shown      version %s, %s, seq %llu\n", sv->version, mycel_doc_status_name(sv->status),
+	       (unsigned long long)sv->seq);
+	printf("signature  %s%s%s (entry signature and body hash)\n",
+	       strcmp(check, "verified") == 0 ? c_green() : c_red(), check, c_off());
+	if (doc.description && doc.description[0]) {
+		printf("about      ");
+		safe_str(stdout, doc.description);
+		putchar('\n');
+	}
+	printf("versions\n");
+	for (size_t i = 0; i < doc.n_versions; i++) {
+		iso_time(doc.versions[i].ts_ms, ts, sizeof(ts));
+		printf("  %-12s %-10s seq %-6llu %s%s\n", doc.versions[i].version,
+		       mycel_doc_status_name(doc.versions[i].status), (unsigned long long)doc.versions[i].seq,
+		       ts, i == doc.current ? "  (current)" : "");
+	}
+	if (show_doc)
+		printf("document\n%s\n", (const char *)out.data);
+out:
+	mycel_buf_fini(&out);
+	mycel_arena_free(a);
+	mycel_catalog_doc_fini(&doc);
+	close_data(&o);
+	return rv;
+}
+
+static int cmd_search(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"data", required_argument, NULL, 'd'},     {"domain", required_argument, NULL, 'D'},
+	    {"kind", required_argument, NULL, 'k'},     {"status", required_argument, NULL, 's'},
+	    {"tag", required_argument, NULL, 't'},      {"classification", required_argument, NULL, 'c'},
+	    {"server", required_argument, NULL, 'S'},   {"limit", required_argument, NULL, 'l'},
+	    {"all", no_argument, NULL, 'a'},            {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0}};
+	static const char use[] =
+	    "usage: mycel search [QUERY] [--domain D] [--kind contract|product] [--status S] [--tag T]... "
+	    "[--classification C] [--server TYPE] [--limit N] [--all] [--json]";
+	mycel_search_query q;
+	memset(&q, 0, sizeof(q));
+	q.status = MYCEL_STATUS_VISIBLE;
+	const char *data = default_data();
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'D': q.domain = optarg; break;
+		case 'j': json = true; break;
+		case 'a': q.status = MYCEL_STATUS_ANY; break;
+		case 'c': q.classification = optarg; break;
+		case 'S': q.server_type = optarg; break;
+		case 'k':
+			if (strcmp(optarg, "contract") == 0)
+				q.kind = MYCEL_DOC_CONTRACT;
+			else if (strcmp(optarg, "product") == 0)
+				q.kind = MYCEL_DOC_PRODUCT;
+			else
+				return usage_error("search", "--kind is contract or product");
+			break;
+		case 's':
+			if (strcmp(optarg, "active") == 0)
+				q.status = MYCEL_STATUS_ACTIVE;
+			else if (strcmp(optarg, "deprecated") == 0)
+				q.status = MYCEL_STATUS_DEPRECATED;
+			else if (strcmp(optarg, "retired") == 0)
+				q.status = MYCEL_STATUS_RETIRED;
+			else
+				return usage_error("search", "--status is active, deprecated or retired");
+			break;
+		case 't':
+			if (q.n_tags == MYCEL_SEARCH_TAGS_MAX)
+				return usage_error("search", "at most %d tags", MYCEL_SEARCH_TAGS_MAX);
+			q.tags[q.n_tags++] = optarg;
+			break;
+		case 'l': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000)
+				return usage_error("search", "--limit is 1 to 1000");
+			q.limit = (size_t)v;
+			break;
+		}
+		default: return usage_error("search", "%s", use);
+		}
+	}
+	if (argc - optind > 1)
+		return usage_error("search", "quote a query of several words: mycel search \"orders daily\"");
+	if (optind < argc)
+		q.text = argv[optind];
+	opened o;
+	int rv = open_data(data, true, &o);
+	if (rv != 0)
+		return rv;
+	mycel_search_result r;
+	memset(&r, 0, sizeof(r));
+	if ((rv = mycel_catalog_search(o.store, &q, &r)) != 0) {
+		close_data(&o);
+		return die(EXIT_FAIL, "search: %s", mycel_strerror(rv));
+	}
+	if (!json && r.n > 0)
+		printf("%s%-8s %-40s %-10s %-10s %-11s %s%s\n", c_dim(), "kind", "domain/id", "version", "status",
+		       "matched", "name", c_off());
+	for (size_t i = 0; i < r.n; i++) {
+		const mycel_search_hit *h = &r.hits[i];
+		if (json) {
+			printf("{\"kind\":\"%s\",\"domain\":", mycel_doc_kind_name(h->kind));
+			json_str(stdout, h->domain);
+			printf(",\"id\":");
+			json_str(stdout, h->id);
+			printf(",\"version\":");
+			json_str(stdout, h->version);
+			printf(",\"status\":\"%s\",\"name\":", mycel_doc_status_name(h->status));
+			json_str(stdout, h->name);
+			printf(",\"matched\":\"%s\",\"score\":%.3f,\"snippet\":", h->matched, h->score);
+			json_str(stdout, h->snippet);
+			printf("}\n");
+			continue;
+		}
+		char ref[400];
+		snprintf(ref, sizeof(ref), "%s/%s", h->domain, h->id);
+		printf("%-8s %-40s %-10s %-10s %-11s ", mycel_doc_kind_name(h->kind), ref, h->version,
+		       mycel_doc_status_name(h->status), h->matched);
+		safe_str(stdout, h->name);
+		putchar('\n');
+	}
+	if (!json)
+		printf("%s%zu of %zu match(es)%s\n", c_dim(), r.n, r.total, c_off());
+	mycel_search_result_fini(&r);
+	close_data(&o);
+	return 0;
+}
+
+static int cmd_lineage(int argc, char **argv)
+{
+	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+					     {"up", no_argument, NULL, 'u'},
+					     {"down", no_argument, NULL, 'D'},
+					     {"depth", required_argument, NULL, 'n'},
+					     {"json", no_argument, NULL, 'j'},
+					     {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel lineage DOMAIN/ID [--up|--down] [--depth N] [--data DIR] [--json]";
+	const char *data = default_data();
+	mycel_lineage_dir dir = MYCEL_LINEAGE_UP;
+	int depth = 3;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'u': dir = MYCEL_LINEAGE_UP; break;
+		case 'D': dir = MYCEL_LINEAGE_DOWN; break;
+		case 'j': json = true; break;
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 32)
+				return usage_error("lineage", "--depth is 1 to 32");
+			depth = (int)v;
+			break;
+		}
+		default: return usage_error("lineage", "%s", use);
+		}
+	}
+	char domain[65];
+	const char *id;
+	if (optind != argc - 1 || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
+		return usage_error("lineage", "%s", use);
+	opened o;
+	int rv = open_data(data, true, &o);
+	if (rv != 0)
+		return rv;
+	mycel_lineage l;
+	memset(&l, 0, sizeof(l));
+	if ((rv = mycel_catalog_lineage(o.store, domain, id, dir, depth, &l)) != 0) {
+		close_data(&o);
+		return die(EXIT_FAIL, "%s: %s", argv[optind], rv == MYCEL_ENOTFOUND ? "not published" : mycel_strerror(rv));
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const mycel_lineage_node *nd = &l.nodes[i];
+		if (json) {
+			printf("{\"depth\":%d,\"parent\":%d,\"kind\":\"%s\",\"domain\":", nd->depth, nd->parent,
+			       mycel_doc_kind_name(nd->kind));
+			json_str(stdout, nd->domain);
+			printf(",\"id\":");
+			json_str(stdout, nd->id);
+			printf(",\"name\":");
+			json_str(stdout, nd->name ? nd->name : "");
+			printf(",\"via\":\"%s\",\"port\":", nd->via ? nd->via : "");
+			json_str(stdout, nd->port);
+			printf(",\"dangling\":%s,\"ambiguous\":%s,\"repeated\":%s}\n", nd->dangling ? "true" : "false",
+			       nd->ambiguous ? "true" : "false", nd->repeated ? "true" : "false");
+			continue;
+		}
+		for (int k = 0; k < nd->depth; k++)
+			printf(k + 1 == nd->depth ? "└─ " : "   ");
+		if (nd->depth > 0)
+			printf("%s%s %s%s ", c_dim(), nd->via ? nd->via : "", nd->port, c_off());
+		if (nd->dangling)
+			printf("%s? %s (no published contract has this id: dangling)%s\n", c_red(), nd->id, c_off());
+		else if (nd->ambiguous) {
+			printf("%s? %s (ambiguous: published by", c_red(), nd->id);
+			for (size_t k = 0; k < nd->n_candidates; k++)
+				printf(" %s", nd->candidates[k]);
+			printf(")%s\n", c_off());
+		} else {
+			printf("%s/%s (%s)", nd->domain, nd->id, mycel_doc_kind_name(nd->kind));
+			if (nd->name && nd->name[0]) {
+				printf("  ");
+				safe_str(stdout, nd->name);
+			}
+			printf("%s\n", nd->repeated ? "  (shown above)" : "");
+		}
+	}
+	mycel_lineage_fini(&l);
+	close_data(&o);
+	return 0;
+}
+
+static int cmd_reindex(int argc, char **argv)
+{
+	static const struct option opts[] = {{"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+	const char *data = default_data();
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			data = optarg;
+		else
+			return usage_error("reindex", "usage: mycel reindex [--data DIR]");
+	}
+	if (optind != argc)
+		return usage_error("reindex", "usage: mycel reindex [--data DIR]");
+	opened o;
+	int rv = open_data(data, false, &o);
+	if (rv != 0)
+		return rv;
+	if ((rv = mycel_store_reindex(o.store)) != 0)
+		rv = die(EXIT_FAIL, "reindex %s: %s", o.store_path, mycel_strerror(rv));
+	else
+		printf("reindexed %s: every derived table rebuilt from the feeds\n", o.store_path);
+	close_data(&o);
+	return rv;
+}
+
 /* ---- main --------------------------------------------------------------------------------------- */
 
 static void help(FILE *f)
@@ -930,6 +1534,30 @@ static void help(FILE *f)
 		"  charter show [FILE | --data DIR]  show a charter file or a store's charter\n"
 		"  profile [--title T] [--description D] [--contact C]... [--node URL]...\n"
 		"                                    publish the domain's profile (a `domain` entry)\n"
+		"  lint FILE... [--json]             check ODCS/ODPS documents against their official\n"
+		"                                    schema: file:line:col: /pointer: message\n"
+		"  publish FILE...                   lint, sign and store contracts and products\n"
+		"  deprecate|retire DOMAIN/ID --version V [--reason TEXT]\n"
+		"                                    change a published version's status\n"
+		"  get DOMAIN/ID [--version V] [--doc]\n"
+		"                                    a document: owner, versions, status, signature\n"
+		"  search [QUERY] [--domain D] [--kind K] [--status S] [--tag T]... [--all]\n"
+		"                                    ranked search over the mesh's catalog\n"
+		"  lineage DOMAIN/ID [--up|--down] [--depth N]\n"
+		"                                    what a document is made from, or feeds\n"
+		"  reindex                           rebuild the catalog from the feeds\n"
+		"  lint FILE... [--json]             check ODCS/ODPS documents against their official\n"
+		"                                    schema: file:line:col: /pointer: message\n"
+		"  publish FILE...                   lint, sign and store contracts and products\n"
+		"  deprecate|retire DOMAIN/ID --version V [--reason TEXT]\n"
+		"                                    change a published version's status\n"
+		"  get DOMAIN/ID [--version V] [--doc]\n"
+		"                                    a document: owner, versions, status, signature\n"
+		"  search [QUERY] [--domain D] [--kind K] [--status S] [--tag T]... [--all]\n"
+		"                                    ranked search over the mesh's catalog\n"
+		"  lineage DOMAIN/ID [--up|--down] [--depth N]\n"
+		"                                    what a document is made from, or what it feeds\n"
+		"  reindex                           rebuild the catalog from the feeds\n"
 		"  log [DOMAIN]                      list a store's feeds and entries\n"
 		"  verify                            check every signature, chain link, body hash,\n"
 		"                                    timestamp and charter step; exit 1 on any failure\n"
@@ -962,7 +1590,10 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {{"keygen", cmd_keygen},   {"init", cmd_init}, {"charter", cmd_charter},
-		    {"profile", cmd_profile}, {"log", cmd_log},   {"verify", cmd_verify}};
+		    {"profile", cmd_profile}, {"log", cmd_log},   {"verify", cmd_verify},
+		    {"lint", cmd_lint},       {"publish", cmd_publish}, {"deprecate", cmd_deprecate},
+		    {"retire", cmd_retire},   {"get", cmd_get},   {"search", cmd_search},
+		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc, argv);

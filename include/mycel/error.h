@@ -40,7 +40,9 @@
 	X(EKEYFILE, 28, "key file is unreadable, malformed or not private (mode 0600)")   \
 	X(EPERM, 29, "permission denied")                                                 \
 	X(EBUSY, 30, "resource is busy")                                                  \
-	X(ECORRUPT, 31, "stored data is inconsistent")
+	X(ECORRUPT, 31, "stored data is inconsistent")                                   \
+	X(ESCHEMA, 32, "document does not conform to its schema")                         \
+	X(EPOLICY, 33, "refused by a charter policy")
 
 enum {
 	MYCEL_OK = 0,
