@@ -12,7 +12,7 @@
 # when the archive has them (libclang-rt gives clang its ASan/UBSan/libFuzzer runtimes).
 PACKAGES := build-essential meson ninja-build pkg-config cmake clang \
 	libnng-dev libmsgpack-dev liblmdb-dev lmdb-utils libsodium-dev libyaml-dev \
-	libpcre2-dev libcmocka-dev python3
+	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml
 OPTIONAL_PACKAGES := libclang-rt-14-dev
 
 SHELL := /bin/bash

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <yaml.h>
 
 #include "mycel/doc.h"
@@ -14,19 +15,30 @@
 #define DEFAULT_MAX_NODES ((size_t)4 << 20)
 #define DEFAULT_MAX_ALIAS ((size_t)100000)
 
+/* Anchors live in an open-addressing table keyed by SipHash (no quadratic lookups). */
 typedef struct anchor {
-	char *name;
-	const mycel_value *val;
-	size_t size; /* values in the subtree, for the alias budget */
+	char *name; /* NULL: empty slot; never freed before the loader ends */
+	uint64_t hash;
+	const mycel_value *val; /* NULL while the anchored container is still open */
+	size_t size;            /* values in the subtree, for the alias budget */
+	unsigned height;        /* containers on the longest path down, 0 for a scalar */
+	size_t gen;             /* which definition of the name this is */
 } anchor;
 
+typedef struct kpos {
+	uint32_t line, col;
+} kpos;
+
 typedef struct frame {
-	mycel_value *val; /* the container being built (type set) */
-	char *anchor;     /* its anchor name, or NULL */
-	size_t size;      /* values so far, the container included */
-	/* children: items for sequences, members for maps */
+	mycel_value *val;   /* the container being built (type set) */
+	const char *anchor; /* its anchor name (owned by the anchor table), or NULL */
+	size_t anchor_gen;  /* the anchor definition it made */
+	size_t size;        /* values so far, the container included */
+	unsigned height;    /* containers on the longest path down, itself included */
+	/* children: items for sequences, members for maps (with their keys' positions) */
 	mycel_value *items;
 	mycel_member *members;
+	kpos *kpos;
 	size_t len, cap;
 	/* maps: the pending key */
 	bool have_key;
@@ -41,8 +53,9 @@ typedef struct loader {
 	mycel_doc_limits lim;
 	frame stack[MYCEL_MAX_DEPTH + 1];
 	int depth; /* frames in use */
-	anchor *anchors;
-	size_t n_anchors, cap_anchors;
+	anchor *anchors; /* cap_anchors slots, a power of two, at most half full */
+	size_t n_anchors, cap_anchors, anchor_gen;
+	unsigned char hash_key[crypto_shorthash_KEYBYTES];
 	size_t nodes, alias_nodes;
 	mycel_value *root;
 	size_t root_size;
@@ -276,28 +289,86 @@ static int count_node(loader *l, size_t size, uint32_t line, uint32_t col)
 	return 0;
 }
 
-static int remember_anchor(loader *l, const char *name, const mycel_value *v, size_t size)
+static uint64_t anchor_hash(const loader *l, const char *name)
 {
-	if (name == NULL)
-		return 0;
-	if (l->n_anchors == l->cap_anchors) {
-		size_t cap = l->cap_anchors ? 2 * l->cap_anchors : 16;
-		anchor *p = realloc(l->anchors, cap * sizeof(*p));
-		if (p == NULL)
-			return problem(l, MYCEL_ENOMEM, v->line, v->col, "out of memory");
-		l->anchors = p;
-		l->cap_anchors = cap;
-	}
-	char *nm = strdup(name);
-	if (nm == NULL)
-		return problem(l, MYCEL_ENOMEM, v->line, v->col, "out of memory");
-	/* A later anchor of the same name replaces the earlier one (YAML). */
-	l->anchors[l->n_anchors++] = (anchor){nm, v, size};
-	return 0;
+	unsigned char out[crypto_shorthash_BYTES];
+	uint64_t h;
+	(void)crypto_shorthash(out, (const unsigned char *)name, strlen(name), l->hash_key);
+	memcpy(&h, out, sizeof(h));
+	return h;
 }
 
-/* Adds a finished value (size: values in its subtree) to the parent, or makes it the root. */
-static int add_value(loader *l, const mycel_value *v, size_t size, uint32_t line, uint32_t col)
+/* The slot holding name, or the empty slot where it belongs (the table is never full). */
+static anchor *anchor_slot(const loader *l, const char *name, uint64_t h)
+{
+	size_t mask = l->cap_anchors - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		anchor *s = &l->anchors[i];
+		if (s->name == NULL || (s->hash == h && strcmp(s->name, name) == 0))
+			return s;
+	}
+}
+
+static anchor *anchor_find(const loader *l, const char *name)
+{
+	if (l->cap_anchors == 0)
+		return NULL;
+	anchor *s = anchor_slot(l, name, anchor_hash(l, name));
+	return s->name != NULL ? s : NULL;
+}
+
+/*
+ * Defines (or redefines: the latest definition wins, as in YAML) an anchor;
+ * val NULL marks a container still open. Returns the slot, or NULL (ENOMEM).
+ */
+static anchor *define_anchor(loader *l, const char *name, const mycel_value *val, size_t size,
+			     unsigned height, uint32_t line, uint32_t col)
+{
+	if (2 * (l->n_anchors + 1) > l->cap_anchors) {
+		size_t cap = l->cap_anchors ? 2 * l->cap_anchors : 64;
+		anchor *old = l->anchors, *p = calloc(cap, sizeof(*p));
+		if (p == NULL) {
+			problem(l, MYCEL_ENOMEM, line, col, "out of memory");
+			return NULL;
+		}
+		if (l->cap_anchors == 0) {
+			if (mycel__sodium_init() != 0) {
+				free(p);
+				problem(l, MYCEL_ENOMEM, line, col, "cannot initialise libsodium");
+				return NULL;
+			}
+			randombytes_buf(l->hash_key, sizeof(l->hash_key));
+		}
+		l->anchors = p;
+		l->cap_anchors = cap;
+		for (size_t i = 0; old != NULL && i < cap / 2; i++)
+			if (old[i].name != NULL)
+				*anchor_slot(l, old[i].name, old[i].hash) = old[i];
+		free(old);
+	}
+	uint64_t h = anchor_hash(l, name);
+	anchor *s = anchor_slot(l, name, h);
+	if (s->name == NULL) {
+		if ((s->name = strdup(name)) == NULL) {
+			problem(l, MYCEL_ENOMEM, line, col, "out of memory");
+			return NULL;
+		}
+		s->hash = h;
+		l->n_anchors++;
+	}
+	s->val = val;
+	s->size = size;
+	s->height = height;
+	s->gen = ++l->anchor_gen;
+	return s;
+}
+
+/*
+ * Adds a finished value (size: values in its subtree, height: containers on its
+ * longest path down) to the parent, or makes it the root.
+ */
+static int add_value(loader *l, const mycel_value *v, size_t size, unsigned height, uint32_t line,
+		     uint32_t col)
 {
 	if (l->depth == 0) {
 		if (l->root != NULL)
@@ -312,6 +383,8 @@ static int add_value(loader *l, const mycel_value *v, size_t size, uint32_t line
 	}
 	frame *f = &l->stack[l->depth - 1];
 	f->size += size;
+	if (f->height < height + 1)
+		f->height = height + 1;
 	if (f->val->type == MYCEL_T_MAP && !f->have_key) {
 		/* v is a key: scalars only, kept as their text */
 		if (v->type == MYCEL_T_ARRAY || v->type == MYCEL_T_MAP)
@@ -331,10 +404,16 @@ static int add_value(loader *l, const mycel_value *v, size_t size, uint32_t line
 			f->members = p;
 		else
 			f->items = p;
+		if (f->val->type == MYCEL_T_MAP) {
+			if ((p = realloc(f->kpos, cap * sizeof(*f->kpos))) == NULL)
+				return problem(l, MYCEL_ENOMEM, line, col, "out of memory");
+			f->kpos = p;
+		}
 		f->cap = cap;
 	}
 	if (f->val->type == MYCEL_T_MAP) {
 		f->members[f->len] = (mycel_member){f->key, f->key_len, *v};
+		f->kpos[f->len] = (kpos){f->key_line, f->key_col};
 		f->have_key = false;
 		f->key = NULL;
 	} else {
@@ -349,7 +428,11 @@ static int add_key(loader *l, const yaml_event_t *ev)
 	frame *f = &l->stack[l->depth - 1];
 	const char *s = (const char *)ev->data.scalar.value;
 	size_t n = ev->data.scalar.length;
+	const char *tag = (const char *)ev->data.scalar.tag;
 	uint32_t line = (uint32_t)ev->start_mark.line + 1, col = (uint32_t)ev->start_mark.column + 1;
+	if (tag != NULL && strcmp(tag, "!") != 0 && strcmp(tag, TAG_PREFIX "str") != 0)
+		return problem(l, MYCEL_EFORMAT, line, col, "a map key must be a string, not tagged %s",
+			       tag);
 	if (!mycel_utf8_valid((const uint8_t *)s, n))
 		return problem(l, MYCEL_EFORMAT, line, col, "key is not valid UTF-8");
 	f->key = mycel_arena_strdup(l->a, s, n);
@@ -372,9 +455,8 @@ static int key_cmp(const void *a, const void *b)
 		return c;
 	if (x->key_len != y->key_len)
 		return x->key_len < y->key_len ? -1 : 1;
-	/* equal keys: the later one (by position) last */
-	return x->val.line != y->val.line ? (x->val.line < y->val.line ? -1 : 1)
-					   : (x->val.col < y->val.col ? -1 : x->val.col > y->val.col);
+	/* equal keys: in document order (both point into one array) */
+	return x < y ? -1 : x > y;
 }
 
 /* Refuses duplicate keys in O(n log n), naming the later occurrence. */
@@ -387,10 +469,9 @@ static int check_duplicates(loader *l, const frame *f)
 			for (size_t j = 0; j < i; j++)
 				if (f->members[i].key_len == f->members[j].key_len &&
 				    memcmp(f->members[i].key, f->members[j].key, f->members[i].key_len) == 0)
-					return problem(l, MYCEL_EFORMAT, f->members[i].val.line,
-						       f->members[i].val.col,
+					return problem(l, MYCEL_EFORMAT, f->kpos[i].line, f->kpos[i].col,
 						       "duplicate key \"%.60s\" (first at line %u)",
-						       f->members[i].key, f->members[j].val.line);
+						       f->members[i].key, f->kpos[j].line);
 		return 0;
 	}
 	const mycel_member **idx = malloc(f->len * sizeof(*idx));
@@ -402,10 +483,12 @@ static int check_duplicates(loader *l, const frame *f)
 	int rv = 0;
 	for (size_t i = 1; i < f->len && rv == 0; i++)
 		if (idx[i]->key_len == idx[i - 1]->key_len &&
-		    memcmp(idx[i]->key, idx[i - 1]->key, idx[i]->key_len) == 0)
-			rv = problem(l, MYCEL_EFORMAT, idx[i]->val.line, idx[i]->val.col,
+		    memcmp(idx[i]->key, idx[i - 1]->key, idx[i]->key_len) == 0) {
+			const kpos *later = &f->kpos[idx[i] - f->members];
+			rv = problem(l, MYCEL_EFORMAT, later->line, later->col,
 				     "duplicate key \"%.60s\" (first at line %u)", idx[i]->key,
-				     idx[i - 1]->val.line);
+				     f->kpos[idx[i - 1] - f->members].line);
+		}
 	free(idx);
 	return rv;
 }
@@ -415,6 +498,12 @@ static int open_container(loader *l, const yaml_event_t *ev, mycel_type t)
 	uint32_t line = (uint32_t)ev->start_mark.line + 1, col = (uint32_t)ev->start_mark.column + 1;
 	const char *anc = t == MYCEL_T_MAP ? (const char *)ev->data.mapping_start.anchor
 					   : (const char *)ev->data.sequence_start.anchor;
+	const char *tag = t == MYCEL_T_MAP ? (const char *)ev->data.mapping_start.tag
+					   : (const char *)ev->data.sequence_start.tag;
+	if (tag != NULL && strcmp(tag, "!") != 0 &&
+	    strcmp(tag, t == MYCEL_T_MAP ? TAG_PREFIX "map" : TAG_PREFIX "seq") != 0)
+		return problem(l, MYCEL_EFORMAT, line, col, "unsupported tag %s on a %s", tag,
+			       t == MYCEL_T_MAP ? "map" : "list");
 	if (l->depth > 0) {
 		frame *p = &l->stack[l->depth - 1];
 		if (p->val->type == MYCEL_T_MAP && !p->have_key)
@@ -437,8 +526,15 @@ static int open_container(loader *l, const yaml_event_t *ev, mycel_type t)
 	f->val->line = line;
 	f->val->col = col;
 	f->size = 1;
-	if (anc != NULL && (f->anchor = strdup(anc)) == NULL)
-		return problem(l, MYCEL_ENOMEM, line, col, "out of memory");
+	f->height = 1;
+	if (anc != NULL) {
+		/* Defined now (an alias inside refers to it: recursion, refused), set on close. */
+		anchor *s = define_anchor(l, anc, NULL, 0, 0, line, col);
+		if (s == NULL)
+			return l->err;
+		f->anchor = s->name;
+		f->anchor_gen = s->gen;
+	}
 	return 0;
 }
 

@@ -270,11 +270,15 @@ def schema_errors(validators, doc):
         ptr = "".join("/" + str(p) for p in leaf.absolute_path)
         out.append((ptr, leaf.message))
     # formats are annotations in 2019-09; check the three that the schemas use by hand
-    for e in fmt_validator.iter_errors(doc):
+    # (a format error inside oneOf/anyOf shows only as the context of that keyword's error)
+    stack = list(fmt_validator.iter_errors(doc))
+    while stack:
+        e = stack.pop(0)
         if e.validator == "format":
             ptr = "".join("/" + str(p) for p in e.absolute_path)
             if (ptr, e.message) not in out:
                 out.append((ptr, e.message))
+        stack.extend(e.context or ())
     return out
 
 
@@ -337,7 +341,12 @@ def check_mesh(rep):
             doc, marks = load_yaml12(path)
             doc11 = load_yaml11(path)
         except yaml.YAMLError as e:
-            rep.bad(rel, "YAML: %s" % str(e).replace("\n", " "))
+            mark = getattr(e, "problem_mark", None)
+            if mark is not None:
+                rep.bad("%s:%d:%d" % (rel, mark.line + 1, mark.column + 1),
+                        "YAML: %s" % (getattr(e, "problem", None) or e))
+            else:
+                rep.bad(rel, "YAML: %s" % str(e).replace("\n", " "))
             continue
         diff = first_difference(doc, doc11)
         if diff is not None:
@@ -400,7 +409,8 @@ def check_mesh(rep):
             return None
         crel, cdomain, cdoc = found[0]
         if version is not None and version != cdoc.get("version"):
-            rep.bad(where(rel, marks, ptr), "version %r of %r, but %s publishes version %r"
+            vptr = ptr.rsplit("/", 1)[0] + "/version"
+            rep.bad(where(rel, marks, vptr), "version %r of %r, but %s publishes version %r"
                     % (version, cid, crel, cdoc.get("version")))
         return cdomain
 
