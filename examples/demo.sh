@@ -1,82 +1,110 @@
 #!/usr/bin/env bash
-# The mycel demo: one domain's signed catalog store, from nothing to a verified log,
-# then a three-member governance charter and a tamper that verification catches.
+# The mycel demo: the Acme Outfitters mesh (examples/mesh) on one machine.
 #
 #   bash examples/demo.sh BUILD_DIR      (make demo runs it with BUILD_DIR=build)
 #
-# Everything happens in a fresh temporary directory, removed at the end.
+# A governance group signs a 2-of-3 charter admitting five domains; each domain team creates
+# its domain directory, lints and publishes its ODCS contracts and ODPS products (signed entries
+# in its own feed); a consumer's node pulls every feed (verifying each entry), then searches,
+# reads a contract and follows lineage across domains; a tamper is caught. Everything happens
+# in a fresh temporary directory, removed at the end.
 set -euo pipefail
 
 build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
 mycel="$(cd "$build" && pwd)/node/mycel"
+mesh="$root/examples/mesh"
 [ -x "$mycel" ] || { echo "demo: $mycel not built (run make)"; exit 1; }
 work=$(mktemp -d /tmp/mycel-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+show() { printf '$ %s\n' "$*"; }
+run() { show "$*"; "$@"; }
+domains="sales customers logistics finance marketing"
 
-step "1. A domain team creates its domain directory: key, charter, store, config"
-run "$mycel" init --dir sales --domain sales
-
-step "2. It publishes its profile, three times (each is a signed entry in its feed)"
-run "$mycel" profile --data sales --title "Sales" --description "Orders, invoices and customers"
-run "$mycel" profile --data sales --contact "sales-data@acme.example"
-run "$mycel" profile --data sales --node "tcp://127.0.0.1:7401"
-
-step "3. The feed: seq, time, kind, entry id"
-run "$mycel" log --data sales
-
-step "4. Anyone can verify every signature, chain link, body hash and charter step"
-run "$mycel" verify --data sales
-
-step "5. A real mesh is governed by several members: a 2-of-3 charter"
-alice=$("$mycel" keygen --out alice.key)
-bob=$("$mycel" keygen --out bob.key)
-carol=$("$mycel" keygen --out carol.key)
-mkt=$("$mycel" keygen --out marketing.key)
-echo "alice=$alice"; echo "bob=$bob"; echo "carol=$carol"; echo "marketing=$mkt"
-run "$mycel" charter init --mesh acme --member alice="$alice" --member bob="$bob" \
-	--member carol="$carol" --threshold 2 --domain marketing="$mkt" --out acme.mcc
+step "1. Governance: three members sign a 2-of-3 charter admitting the five domains"
+args=(--mesh acme --threshold 2)
+for m in alice bob carol; do args+=(--member "$m=$("$mycel" keygen --out $m.key)"); done
+for d in $domains; do args+=(--domain "$d=$("$mycel" keygen --out $d.key)"); done
+run "$mycel" charter init "${args[@]}" --out acme.mcc
 run "$mycel" charter sign acme.mcc --key alice.key
-run "$mycel" charter sign acme.mcc --key bob.key
-run "$mycel" charter show acme.mcc
+run "$mycel" charter sign acme.mcc --key carol.key
 
-step "6. The marketing domain joins the acme mesh with its own key"
-run "$mycel" init --dir marketing --domain marketing --key marketing.key --charter acme.mcc
-run "$mycel" profile --data marketing --title "Marketing" --contact "mkt@acme.example"
-run "$mycel" verify --data marketing
+step "2. Each domain team creates its domain directory with its own key"
+for d in $domains; do
+	show "mycel init --dir $d --domain $d --key $d.key --charter acme.mcc"
+	"$mycel" init --dir $d --domain $d --key $d.key --charter acme.mcc | head -2
+done
 
-step "7. A domain the charter does not admit cannot join"
-"$mycel" keygen --out rogue.key >/dev/null
-printf '$ %s\n' "mycel init --dir rogue --domain rogue --key rogue.key --charter acme.mcc"
-if "$mycel" init --dir rogue --domain rogue --key rogue.key --charter acme.mcc; then
-	echo "demo: a domain outside the charter was accepted"; exit 1
-fi
+step "3. A contract with mistakes: lint names file, line, column and JSON pointer"
+sed -e 's/logicalType: string/logicalType: strng/' -e '0,/^version:/s/^version:.*/version: one/' \
+	"$mesh/sales/contracts/orders.odcs.yaml" >orders-draft.odcs.yaml
+show "mycel lint orders-draft.odcs.yaml"
+"$mycel" lint orders-draft.odcs.yaml | head -8 || true
 
-step "8. Someone edits the stored catalog behind mycel's back: one bit of a profile's text"
-cp -r sales tampered
+step "4. Each team lints and publishes its contracts and products (signed, in its own feed)"
+for d in $domains; do
+	run "$mycel" publish --data $d "$mesh/$d"/contracts/*.yaml "$mesh/$d"/products/*.yaml
+done
+
+step "5. Published versions are immutable: changing one without a new version is refused"
+sed 's/^name: .*/name: Orders (renamed)/' "$mesh/sales/contracts/orders.odcs.yaml" >orders-edit.odcs.yaml
+show "mycel publish --data sales orders-edit.odcs.yaml"
+"$mycel" publish --data sales orders-edit.odcs.yaml || echo "(exit $?)"
+
+step "6. A consumer's node pulls every domain's feed, verifying each entry on the way"
+"$mycel" keygen --out consumer.key >/dev/null
+for d in $domains; do
+	[ $d = finance ] && continue
+	run "$mycel" pull --data finance --from $d
+done
+run "$mycel" verify --data finance
+
+step "7. Search the whole mesh from that node"
+run "$mycel" search --data finance orders
+run "$mycel" search --data finance --kind product --tag customers
+run "$mycel" search --data finance --classification restricted --limit 5
+
+step "8. Read a contract: owner, versions, status, signature checked"
+run "$mycel" get --data finance sales/sales-orders
+
+step "9. Lineage across domains: what finance's revenue is made from, and who reads sales orders"
+run "$mycel" lineage --data finance finance/finance-revenue-recognition --up --depth 3
+run "$mycel" lineage --data finance sales/sales-orders --down --depth 2
+run "$mycel" lineage --data finance finance/finance-cost-to-serve --up --depth 1
+
+step "10. Sales deprecates a version; the change travels like any other entry"
+run "$mycel" deprecate --data sales sales/sales-returns --version "$(awk '/^version:/{print $2; exit}' "$mesh/sales/contracts/returns.odcs.yaml")" --reason "replaced by the returns v2 stream"
+run "$mycel" pull --data finance --from sales
+run "$mycel" search --data finance returns
+
+step "11. The catalog is derived: rebuilding it from the feeds gives the same answers"
+run "$mycel" reindex --data finance
+run "$mycel" search --data finance orders --limit 3
+
+step "12. Someone edits the stored catalog behind mycel's back: one bit of one document"
+cp -r finance tampered
 python3 - tampered/store/data.mdb <<'PY'
 import sys
 path = sys.argv[1]
 data = bytearray(open(path, 'rb').read())
-needle = b'sales-data@acme.example'
-spots = []
-at = data.find(needle)
-while at >= 0:          # the text may also sit in pages LMDB has freed: change every copy
-    data[at] ^= 0x01    # 's' becomes 'r'
+needle = b'Revenue recognised per day'
+spots, at = [], data.find(needle)
+while at >= 0:          # every copy, including any in pages LMDB has freed
+    data[at] ^= 0x01
     spots.append(at)
     at = data.find(needle, at + 1)
-assert spots, 'profile text not found in the store'
+assert spots, 'text not found in the store'
 open(path, 'wb').write(data)
 print(f'flipped one bit at byte(s) {spots} of {path}')
 PY
-printf '$ %s\n' "mycel verify --data tampered"
+show "mycel verify --data tampered"
 if "$mycel" verify --data tampered; then
 	echo "demo: tampering went unnoticed"; exit 1
 else
 	echo "(exit $?: verification names the domain, the seq and what broke)"
 fi
 
-step "Done: every entry is signed, chained and checkable by anyone holding the charter"
+step "Done: five domains, one verifiable catalog, no central registry"

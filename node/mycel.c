@@ -1515,6 +1515,53 @@ static int cmd_reindex(int argc, char **argv)
 	return rv;
 }
 
+static int cmd_pull(int argc, char **argv)
+{
+	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+					     {"from", required_argument, NULL, 'f'},
+					     {"json", no_argument, NULL, 'j'},
+					     {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel pull --from DIR [--data DIR] [--json]";
+	const char *data = default_data(), *from = NULL;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			data = optarg;
+		else if (c == 'f')
+			from = optarg;
+		else if (c == 'j')
+			json = true;
+		else
+			return usage_error("pull", "%s", use);
+	}
+	if (from == NULL || optind != argc)
+		return usage_error("pull", "%s", use);
+	opened dst, src;
+	int rv = open_data(data, false, &dst);
+	if (rv != 0)
+		return rv;
+	if ((rv = open_data(from, true, &src)) != 0) {
+		close_data(&dst);
+		return rv;
+	}
+	mycel_pull_stats st;
+	char why[512] = "";
+	rv = mycel_store_pull(dst.store, src.store, &st, why, sizeof(why));
+	if (json)
+		printf("{\"charters\":%zu,\"feeds\":%zu,\"accepted\":%zu,\"duplicate\":%zu,\"ok\":%s}\n",
+		       st.charters, st.feeds, st.accepted, st.duplicate, rv == 0 ? "true" : "false");
+	else
+		printf("pulled from %s: %zu charter version(s), %zu feed(s), %zu new entries verified and "
+		       "stored, %zu already held\n",
+		       from, st.charters, st.feeds, st.accepted, st.duplicate);
+	if (rv != 0)
+		rv = die(EXIT_FAIL, "pull stopped: %s", why[0] ? why : mycel_strerror(rv));
+	close_data(&src);
+	close_data(&dst);
+	return rv;
+}
+
 /* ---- main --------------------------------------------------------------------------------------- */
 
 static void help(FILE *f)
@@ -1546,6 +1593,8 @@ static void help(FILE *f)
 		"  lineage DOMAIN/ID [--up|--down] [--depth N]\n"
 		"                                    what a document is made from, or feeds\n"
 		"  reindex                           rebuild the catalog from the feeds\n"
+		"  pull --from DIR                   copy what another local store holds, verifying\n"
+		"                                    every entry as if it came from a peer\n"
 		"  lint FILE... [--json]             check ODCS/ODPS documents against their official\n"
 		"                                    schema: file:line:col: /pointer: message\n"
 		"  publish FILE...                   lint, sign and store contracts and products\n"
@@ -1558,6 +1607,8 @@ static void help(FILE *f)
 		"  lineage DOMAIN/ID [--up|--down] [--depth N]\n"
 		"                                    what a document is made from, or what it feeds\n"
 		"  reindex                           rebuild the catalog from the feeds\n"
+		"  pull --from DIR                   copy what another local store holds, verifying\n"
+		"                                    every entry as if it came from a peer\n"
 		"  log [DOMAIN]                      list a store's feeds and entries\n"
 		"  verify                            check every signature, chain link, body hash,\n"
 		"                                    timestamp and charter step; exit 1 on any failure\n"
@@ -1593,7 +1644,7 @@ int main(int argc, char **argv)
 		    {"profile", cmd_profile}, {"log", cmd_log},   {"verify", cmd_verify},
 		    {"lint", cmd_lint},       {"publish", cmd_publish}, {"deprecate", cmd_deprecate},
 		    {"retire", cmd_retire},   {"get", cmd_get},   {"search", cmd_search},
-		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}};
+		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}, {"pull", cmd_pull}};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc, argv);

@@ -570,19 +570,22 @@ static int close_container(loader *l)
 	}
 	*f->val = v;
 	size_t size = f->size;
-	char *anc = f->anchor;
-	f->anchor = NULL;
+	unsigned height = f->height;
+	if (f->anchor != NULL) {
+		/* unless an anchor of the same name inside it came later and won */
+		anchor *s = anchor_find(l, f->anchor);
+		if (s != NULL && s->gen == f->anchor_gen) {
+			s->val = f->val;
+			s->size = size;
+			s->height = height;
+		}
+	}
 	free(f->members);
 	free(f->items);
-	f->members = NULL;
-	f->items = NULL;
+	free(f->kpos);
+	memset(f, 0, sizeof(*f));
 	l->depth--;
-	rv = remember_anchor(l, anc, f->val, size);
-	free(anc);
-	if (rv == 0) {
-		rv = add_value(l, &v, size, v.line, v.col);
-	}
-	return rv;
+	return add_value(l, &v, size, height, v.line, v.col);
 out:
 	return rv;
 }
@@ -610,41 +613,41 @@ static int on_scalar(loader *l, const yaml_event_t *ev)
 		if (keep == NULL)
 			return problem(l, MYCEL_ENOMEM, line, col, "out of memory");
 		*keep = v;
-		if ((rv = remember_anchor(l, (const char *)ev->data.scalar.anchor, keep, 1)) != 0)
-			return rv;
+		if (define_anchor(l, (const char *)ev->data.scalar.anchor, keep, 1, 0, line, col) ==
+		    NULL)
+			return l->err;
 	}
-	return add_value(l, &v, 1, line, col);
+	return add_value(l, &v, 1, 0, line, col);
 }
 
 static int on_alias(loader *l, const yaml_event_t *ev)
 {
 	uint32_t line = (uint32_t)ev->start_mark.line + 1, col = (uint32_t)ev->start_mark.column + 1;
 	const char *name = (const char *)ev->data.alias.anchor;
-	const anchor *found = NULL;
-	for (size_t i = l->n_anchors; i-- > 0;)
-		if (strcmp(l->anchors[i].name, name) == 0) {
-			found = &l->anchors[i];
-			break;
-		}
+	const anchor *found = anchor_find(l, name);
 	if (found == NULL)
 		return problem(l, MYCEL_EFORMAT, line, col, "unknown alias *%s", name);
+	if (found->val == NULL)
+		return problem(l, MYCEL_EFORMAT, line, col,
+			       "alias *%s is inside the value it refers to (recursion)", name);
 	if (l->depth > 0) {
 		frame *f = &l->stack[l->depth - 1];
 		if (f->val->type == MYCEL_T_MAP && !f->have_key)
 			return problem(l, MYCEL_EFORMAT, line, col, "an alias cannot be a map key");
 	}
+	if ((unsigned)l->depth + found->height > l->lim.max_depth)
+		return problem(l, MYCEL_EFORMAT, line, col,
+			       "nested deeper than %u levels (through alias *%s)", l->lim.max_depth,
+			       name);
 	if (found->size > l->lim.max_alias - l->alias_nodes)
 		return problem(l, MYCEL_ETOOBIG, line, col,
 			       "aliases expand to more than %zu values (alias bomb?)", l->lim.max_alias);
 	l->alias_nodes += found->size;
 	if (count_node(l, found->size, line, col) != 0)
 		return l->err;
-	/*
-	 * The tree is read-only: the alias shares the anchored subtree. (Nesting
-	 * an alias deep can exceed 32 levels; the canonical encoder refuses that.)
-	 */
+	/* The tree is read-only: the alias shares the anchored subtree. */
 	mycel_value v = *found->val;
-	return add_value(l, &v, found->size, line, col);
+	return add_value(l, &v, found->size, found->height, line, col);
 }
 
 static void loader_fini(loader *l)
@@ -652,11 +655,26 @@ static void loader_fini(loader *l)
 	for (int i = 0; i < l->depth; i++) {
 		free(l->stack[i].members);
 		free(l->stack[i].items);
-		free(l->stack[i].anchor);
+		free(l->stack[i].kpos);
 	}
-	for (size_t i = 0; i < l->n_anchors; i++)
+	for (size_t i = 0; i < l->cap_anchors; i++)
 		free(l->anchors[i].name);
 	free(l->anchors);
+}
+
+/* Line and column (1-based, in characters) of byte off, for libyaml's reader errors. */
+static void offset_position(const char *text, size_t n, size_t off, uint32_t *line, uint32_t *col)
+{
+	uint32_t ln = 1, c = 1;
+	for (size_t i = 0; i < off && i < n; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch == '\n' || (ch == '\r' && (i + 1 == n || text[i + 1] != '\n')))
+			ln++, c = 1;
+		else if ((ch & 0xc0) != 0x80 && ch != '\r')
+			c++;
+	}
+	*line = ln;
+	*col = c;
 }
 
 int mycel_doc_parse(const char *text, size_t n, const mycel_doc_limits *limits, mycel_arena *a,
@@ -679,15 +697,20 @@ int mycel_doc_parse(const char *text, size_t n, const mycel_doc_limits *limits, 
 	if (n > l.lim.max_bytes)
 		return problem(&l, MYCEL_ETOOBIG, 0, 0, "document is larger than %zu bytes",
 			       l.lim.max_bytes);
+	if (text == NULL && n == 0)
+		text = ""; /* libyaml asserts on a NULL input */
 	if (!yaml_parser_initialize(&yp))
 		return MYCEL_ENOMEM;
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, n);
 	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
 	while (!done && l.err == 0) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			problem(&l, MYCEL_EFORMAT, (uint32_t)yp.problem_mark.line + 1,
-				(uint32_t)yp.problem_mark.column + 1, "%s%s%s",
-				yp.problem ? yp.problem : "YAML syntax error",
+			uint32_t line = (uint32_t)yp.problem_mark.line + 1,
+				 col = (uint32_t)yp.problem_mark.column + 1;
+			if (yp.error == YAML_READER_ERROR) /* it sets only problem_offset */
+				offset_position(text, n, yp.problem_offset, &line, &col);
+			problem(&l, yp.error == YAML_MEMORY_ERROR ? MYCEL_ENOMEM : MYCEL_EFORMAT, line,
+				col, "%s%s%s", yp.problem ? yp.problem : "YAML syntax error",
 				yp.context ? " " : "", yp.context ? yp.context : "");
 			break;
 		}

@@ -124,7 +124,7 @@ int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *w
 		rv = set_why(mycel__mdb_err(rc), why, why_len, dir, rc);
 		goto fail;
 	}
-	mdb_env_set_maxdbs(s->env, 16);
+	mdb_env_set_maxdbs(s->env, 32); /* 6 tables, 9 catalog tables, room to grow */
 	mdb_env_set_mapsize(s->env, MAP_SIZE);
 	mdb_env_set_maxreaders(s->env, 256);
 	rc = mdb_env_open(s->env, dir, MDB_NOTLS | (ro ? MDB_RDONLY : 0), 0600);
@@ -173,6 +173,8 @@ int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *w
 		goto fail;
 	}
 	if ((rv = load_charter(s, txn, ro, why, why_len)) != 0)
+		goto fail;
+	if ((rv = mycel__catalog_open(s, txn, ro, why, why_len)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
@@ -320,14 +322,16 @@ static int put_head(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LE
 }
 
 /*
- * Writes entry and body, both keyed by feed ‖ seq, and the new head if
- * with_head (a batch of appends writes its head once, after its last entry);
- * the caller has checked the entry. Both tables grow in key order within a
- * feed, so a batch touches few pages (keying bodies by hash, or keeping an
- * id index, scattered writes over random pages and halved the append rate).
+ * Writes entry and body, both keyed by feed ‖ seq, applies the entry to the
+ * derived catalog tables (domain: the charter's name of the feed), and writes
+ * the new head if with_head (a batch of appends writes its head once, after
+ * its last entry); the caller has checked the entry. Both tables grow in key
+ * order within a feed, so a batch touches few pages (keying bodies by hash, or
+ * keeping an id index, scattered writes over random pages and halved the
+ * append rate).
  */
 static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
-		     size_t body_len, bool with_head)
+		     size_t body_len, const char *domain, bool with_head)
 {
 	uint8_t fs[MYCEL__FEEDSEQ_LEN];
 	mycel__feedseq(fs, e->h.feed, e->h.seq);
@@ -339,6 +343,13 @@ static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const u
 	rc = mdb_put(txn, s->bodies, &k, &bv, MDB_NOOVERWRITE);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
+	int rv = mycel__catalog_apply(s, txn, e, body, body_len, domain);
+	if (rv != 0) {
+		/* the catalog wrote nothing (or LMDB failed the txn): leave no trace of the entry */
+		(void)mdb_del(txn, s->entries, &k, NULL);
+		(void)mdb_del(txn, s->bodies, &k, NULL);
+		return rv;
+	}
 	if (!with_head)
 		return 0;
 	head h = {true, e->h.seq, {0}, e->h.ts_ms};
@@ -395,7 +406,9 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 	 * ingest and add_charter: charter lock, then LMDB's writer lock).
 	 */
 	pthread_mutex_lock(&s->lock);
-	if (s->charter == NULL || mycel_charter_find_feed(s->charter, feed) == NULL) {
+	const mycel_charter_domain *dom =
+	    s->charter != NULL ? mycel_charter_find_feed(s->charter, feed) : NULL;
+	if (dom == NULL) {
 		pthread_mutex_unlock(&s->lock);
 		return MYCEL_EADMIT;
 	}
@@ -424,7 +437,7 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 		mycel_body_hash(recs[i].body, recs[i].body_len, hd.body_hash);
 		if ((rv = mycel_entry_sign(&hd, key, &e)) != 0)
 			goto fail;
-		if ((rv = put_entry(s, txn, &e, recs[i].body, recs[i].body_len, false)) != 0)
+		if ((rv = put_entry(s, txn, &e, recs[i].body, recs[i].body_len, dom->name, false)) != 0)
 			goto fail;
 		h.exists = true;
 		h.seq = hd.seq;
@@ -455,7 +468,9 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 	*dup = false;
 	if ((rv = mycel_entry_decode(it->entry, it->entry_len, &e)) != 0)
 		return rv;
-	if (s->charter == NULL || mycel_charter_find_feed(s->charter, e.h.feed) == NULL)
+	const mycel_charter_domain *dom =
+	    s->charter != NULL ? mycel_charter_find_feed(s->charter, e.h.feed) : NULL;
+	if (dom == NULL)
 		return MYCEL_EADMIT;
 	if ((rv = get_head(s, txn, e.h.feed, &h)) != 0)
 		return rv;
@@ -502,7 +517,7 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 		return rv;
 	if (feed_forked(s, txn, e.h.feed))
 		return MYCEL_EFORK;
-	return put_entry(s, txn, &e, it->body, it->body_len, true);
+	return put_entry(s, txn, &e, it->body, it->body_len, dom->name, true);
 }
 
 int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,

@@ -10,6 +10,12 @@
 #define MYCEL__FEEDSEQ_LEN (MYCEL_PK_LEN + 8)
 #define MYCEL__HEAD_LEN (8 + MYCEL_HASH_LEN + 8) /* seq ‖ id ‖ ts_ms */
 
+/* The derived catalog tables (layout in catalog_int.h). */
+struct mycel__catalog_dbs {
+	bool ready; /* false on a read-only store that has no catalog tables */
+	MDB_dbi meta, docs, versions, fwd, terms, facets, ids, up, down;
+};
+
 struct mycel_store {
 	MDB_env *env;
 	MDB_dbi entries; /* feed ‖ be64 seq -> entry bytes */
@@ -22,6 +28,7 @@ struct mycel_store {
 	mycel_charter *charter;
 	bool has_mesh_id;
 	uint8_t mesh_id[MYCEL_HASH_LEN];
+	struct mycel__catalog_dbs cat;
 };
 
 /* feed ‖ be64(seq) into out. */
@@ -29,5 +36,23 @@ void mycel__feedseq(uint8_t out[MYCEL__FEEDSEQ_LEN], const uint8_t feed[MYCEL_PK
 
 /* Maps an LMDB return code to a MYCEL_E... code. */
 int mycel__mdb_err(int rc);
+
+/*
+ * Opens the catalog tables inside the store's opening transaction, after the
+ * charter is loaded (catalog.c). Writable: creates them, and rebuilds them from
+ * the feeds if they are missing or of another format. Read-only: a store
+ * without them opens with s->cat.ready false.
+ */
+int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t why_len);
+
+/*
+ * Applies one stored entry to the catalog inside txn (catalog.c): kinds
+ * contract, product and lifecycle; others, and bodies that are not usable
+ * documents, change nothing. domain is the charter's name of e's feed.
+ * On an error other than an LMDB one nothing has been written; after an LMDB
+ * error the transaction is unusable, as LMDB leaves it.
+ */
+int mycel__catalog_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
+			 size_t body_len, const char *domain);
 
 #endif

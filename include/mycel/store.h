@@ -128,6 +128,21 @@ typedef int (*mycel_feed_fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64
 			     const uint8_t id[MYCEL_HASH_LEN]);
 int mycel_store_feeds(mycel_store *s, mycel_feed_fn fn, void *ctx);
 
+/*
+ * Copies into dst everything src holds that dst lacks, as if it had come from
+ * a peer: newer charter versions first (each verified against the one before),
+ * then every feed's missing entries through mycel_store_ingest (so every
+ * signature, chain link, body and admission is checked again), in batches.
+ * Both stores must belong to the same mesh (ECHARTER otherwise, with why).
+ * Stops at the first refusal, reporting it in why with its feed and seq; what
+ * was accepted before it stays.
+ */
+typedef struct mycel_pull_stats {
+	size_t charters, feeds, accepted, duplicate;
+} mycel_pull_stats;
+int mycel_store_pull(mycel_store *dst, mycel_store *src, mycel_pull_stats *out, char *why,
+		     size_t why_len);
+
 /* Number of fork proofs stored (0 if none). */
 int mycel_store_fork_count(mycel_store *s, size_t *out);
 

@@ -1,0 +1,129 @@
+/*
+ * catalog_int.h — the catalog's private layout, shared by catalog.c (derivation:
+ * apply, reindex, dump) and catalog_query.c (get, search, facets, lineage).
+ *
+ * Derived tables (named LMDB databases in the store's environment). A document
+ * reference ("docref") is  domain ‖ 0 ‖ id ‖ 0 : prefix-free (ids hold no NUL),
+ * so sorting docrefs bytewise sorts by domain, then id, and every posting list
+ * below is kept in that order.
+ *
+ * | table        | flags    | key                                  | value / duplicates                          |
+ * |--------------|----------|--------------------------------------|---------------------------------------------|
+ * | cat_meta     |          | "format"                             | "1"                                         |
+ * | cat_docs     |          | docref                               | [kind, status, version, name, snippet]      |
+ * | cat_versions |          | docref ‖ version string              | status(1) feed(32) seq(8 BE) ts(8 BE) hash(32) |
+ * | cat_fwd      |          | docref                               | [[term, bits]..., [facet key]..., [edge]...] |
+ * | cat_terms    | DUPSORT  | term                                 | docref ‖ field bits (1)                     |
+ * | cat_facets   | DUPSORT  | facet ‖ 0 ‖ value                    | docref                                      |
+ * | cat_ids      |          | contract id ‖ 0 ‖ domain             | "" (contracts only: lineage resolution)     |
+ * | cat_up       | DUPSORT  | node                                 | via ‖ node ‖ port name (what node is made from) |
+ * | cat_down     | DUPSORT  | node                                 | via ‖ node ‖ port name (what is made from it)   |
+ *
+ * cat_docs/cat_fwd values are canonical MessagePack arrays. A lineage node is
+ * 'p' ‖ docref for a product and 'c' ‖ contract id ‖ 0 for a contract reference
+ * (contracts are referred to by id alone: which domain(s) hold it is resolved
+ * at query time through cat_ids, so a reference resolves as soon as the contract
+ * is published, whatever the order of arrival). via is 'i' (input port:
+ * contract -> product) or 'o' (output port: product -> contract).
+ *
+ * cat_fwd is the forward image of what a document's current version put into
+ * cat_terms, cat_facets, cat_up and cat_down, each list sorted bytewise: when
+ * the current version (or its status) changes, the old and new images are
+ * merged and only the differences are written. An edge in cat_fwd is
+ * via ‖ contract id ‖ 0 ‖ port name.
+ *
+ * Nothing in a derived table depends on when or in which order across feeds
+ * entries arrived: a document's rows depend only on its own feed's entries
+ * (lifecycle entries act on their own domain only), so reindexing, replaying
+ * feed after feed, rebuilds byte-identical tables.
+ */
+#ifndef MYCEL_CATALOG_INT_H
+#define MYCEL_CATALOG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mycel/catalog.h"
+#include "store_int.h"
+
+#define MYCEL__CAT_FORMAT "1"
+#define MYCEL__DOMAIN_MAX 64
+#define MYCEL__DOCREF_MAX (MYCEL__DOMAIN_MAX + 1 + MYCEL_ID_MAX + 1)
+#define MYCEL__NODE_MAX (1 + MYCEL__DOCREF_MAX)
+#define MYCEL__TERM_MAX 64    /* bytes of one token */
+#define MYCEL__EXACT_MAX 200  /* bytes of a normalised name or id (exact-match key, after 0x01) */
+#define MYCEL__FACET_VALUE_MAX 127
+#define MYCEL__PORT_MAX 127
+#define MYCEL__VROW_LEN (1 + MYCEL_PK_LEN + 8 + 8 + MYCEL_HASH_LEN)
+#define MYCEL__EXACT_PREFIX 0x01 /* first byte of exact-match keys in cat_terms */
+
+/* Field bits of a posting (which fields of the document hold the term). */
+enum {
+	MYCEL__F_NAME = 0x01,
+	MYCEL__F_ID = 0x02,
+	MYCEL__F_TAG = 0x04,
+	MYCEL__F_BIZ = 0x08,  /* businessName of a schema object or property */
+	MYCEL__F_PROP = 0x10, /* name of a schema object or property */
+	MYCEL__F_PORT = 0x20, /* name of an ODPS input or output port */
+	MYCEL__F_DESC = 0x40,
+	MYCEL__F_EXACT = 0x80, /* with NAME or ID: the whole normalised name or id (key 0x01 ‖ ...) */
+};
+
+/* domain ‖ 0 ‖ id ‖ 0 into out; its length, or 0 if domain or id is empty, too long or holds a NUL. */
+size_t mycel__docref(uint8_t out[MYCEL__DOCREF_MAX], const char *domain, size_t domain_len,
+		     const char *id, size_t id_len);
+
+/* Splits a docref into NUL-terminated domain and id; false if it is malformed. */
+bool mycel__docref_split(const uint8_t *p, size_t n, char domain[MYCEL__DOMAIN_MAX + 1],
+			 char id[MYCEL_ID_MAX + 1]);
+
+/* Length of the docref at the start of p (through its second NUL), or 0. */
+size_t mycel__docref_len(const uint8_t *p, size_t n);
+
+/*
+ * Tokeniser shared by indexing and queries: ASCII letters and digits are
+ * lowercased and kept, bytes >= 0x80 (UTF-8 multibyte sequences) are kept as
+ * they are, every other byte separates; tokens of one character are dropped
+ * and tokens are cut to MYCEL__TERM_MAX bytes at a character boundary.
+ * fn gets each token; a non-zero return stops and is returned.
+ */
+typedef int (*mycel__tok_fn)(void *ctx, const uint8_t *tok, size_t n);
+int mycel__tokenize(const char *s, size_t n, mycel__tok_fn fn, void *ctx);
+
+/* The tokens of s joined by single spaces, at most MYCEL__EXACT_MAX bytes (whole tokens); its length. */
+size_t mycel__normalize(const char *s, size_t n, uint8_t out[MYCEL__EXACT_MAX]);
+
+/* Facet values are matched case-insensitively: ASCII lowercased. false if empty, too long or holding NUL. */
+bool mycel__facet_key(const char *facet, const char *value, size_t value_len, uint8_t *out,
+		      size_t *out_len);
+
+/* A cat_docs record, pointing into the value it was decoded from. */
+typedef struct mycel__docrec {
+	mycel_doc_kind kind;
+	mycel_doc_status status;
+	const char *version;
+	size_t version_len;
+	const char *name;
+	size_t name_len;
+	const char *snippet;
+	size_t snippet_len;
+} mycel__docrec;
+
+int mycel__docrec_decode(const void *p, size_t n, mycel__docrec *out);
+
+/* Decodes a cat_versions value (MYCEL__VROW_LEN bytes) into out (version left as is). */
+int mycel__vrow_decode(const void *p, size_t n, mycel_doc_version *out);
+
+/*
+ * From a document body: its `name` and description text (description.purpose,
+ * or description itself when it is a string), pointing into body; empty when
+ * absent. EFORMAT if body is not a map.
+ */
+int mycel__body_texts(const uint8_t *body, size_t n, const char **name, size_t *name_len,
+		      const char **desc, size_t *desc_len);
+
+/* malloc'd NUL-terminated copy of n bytes (NULL on ENOMEM). */
+char *mycel__strndup(const char *s, size_t n);
+
+#endif
