@@ -197,6 +197,15 @@ static int parse_float(const char *s, size_t n, mycel_value *v)
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
+/* A tag as a person wrote it: "!!int" rather than "tag:yaml.org,2002:int". */
+static const char *tag_name(const char *tag, char *buf, size_t n)
+{
+	if (strncmp(tag, TAG_PREFIX, sizeof(TAG_PREFIX) - 1) != 0)
+		return tag;
+	snprintf(buf, n, "!!%s", tag + sizeof(TAG_PREFIX) - 1);
+	return buf;
+}
+
 /* Types one scalar event into v (strings are copied into the arena). */
 static int type_scalar(loader *l, const yaml_event_t *ev, mycel_value *v)
 {
@@ -430,9 +439,10 @@ static int add_key(loader *l, const yaml_event_t *ev)
 	size_t n = ev->data.scalar.length;
 	const char *tag = (const char *)ev->data.scalar.tag;
 	uint32_t line = (uint32_t)ev->start_mark.line + 1, col = (uint32_t)ev->start_mark.column + 1;
+	char tb[128];
 	if (tag != NULL && strcmp(tag, "!") != 0 && strcmp(tag, TAG_PREFIX "str") != 0)
-		return problem(l, MYCEL_EFORMAT, line, col, "a map key must be a string, not tagged %s",
-			       tag);
+		return problem(l, MYCEL_EFORMAT, line, col, "a map key must be a string, not %.100s",
+			       tag_name(tag, tb, sizeof(tb)));
 	if (!mycel_utf8_valid((const uint8_t *)s, n))
 		return problem(l, MYCEL_EFORMAT, line, col, "key is not valid UTF-8");
 	f->key = mycel_arena_strdup(l->a, s, n);
@@ -500,10 +510,11 @@ static int open_container(loader *l, const yaml_event_t *ev, mycel_type t)
 					   : (const char *)ev->data.sequence_start.anchor;
 	const char *tag = t == MYCEL_T_MAP ? (const char *)ev->data.mapping_start.tag
 					   : (const char *)ev->data.sequence_start.tag;
+	char tb[128];
 	if (tag != NULL && strcmp(tag, "!") != 0 &&
 	    strcmp(tag, t == MYCEL_T_MAP ? TAG_PREFIX "map" : TAG_PREFIX "seq") != 0)
-		return problem(l, MYCEL_EFORMAT, line, col, "unsupported tag %s on a %s", tag,
-			       t == MYCEL_T_MAP ? "map" : "list");
+		return problem(l, MYCEL_EFORMAT, line, col, "unsupported tag %.100s on a %s",
+			       tag_name(tag, tb, sizeof(tb)), t == MYCEL_T_MAP ? "map" : "list");
 	if (l->depth > 0) {
 		frame *p = &l->stack[l->depth - 1];
 		if (p->val->type == MYCEL_T_MAP && !p->have_key)

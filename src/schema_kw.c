@@ -5,7 +5,7 @@
  * scope, JSON equality of values, and the findings a person reads.
  */
 #include <float.h>
-#include <math.h>
+#include <math.h> /* isfinite only: libmycel does not link libm */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -353,6 +353,18 @@ static bool is_num(const mycel_value *v)
 
 #define TWO64 18446744073709551616.0
 #define TWO63 9223372036854775808.0
+#define TWO52 4503599627370496.0
+
+/* fabs and trunc without libm: every double of magnitude >= 2^52 is integral. */
+static double f_abs(double f)
+{
+	return f < 0 ? -f : f;
+}
+
+static double f_trunc(double f)
+{
+	return f_abs(f) < TWO52 ? (double)(int64_t)f : f;
+}
 
 static int cmp_fu(double f, uint64_t u)
 {
@@ -360,7 +372,7 @@ static int cmp_fu(double f, uint64_t u)
 		return -1;
 	if (f >= TWO64)
 		return 1;
-	double t = trunc(f);
+	double t = f_trunc(f);
 	uint64_t ti = (uint64_t)t;
 	if (ti != u)
 		return ti < u ? -1 : 1;
@@ -373,7 +385,7 @@ static int cmp_fi(double f, int64_t i)
 		return 1;
 	if (f < -TWO63)
 		return -1;
-	double t = trunc(f);
+	double t = f_trunc(f);
 	int64_t ti = (int64_t)t;
 	if (ti != i)
 		return ti < i ? -1 : 1;
@@ -413,8 +425,8 @@ static bool multiple_of(const mycel_value *x, const mycel_value *d)
 	double q = to_double(x) / to_double(d);
 	if (!isfinite(q))
 		return false;
-	double r = nearbyint(q);
-	return fabs(q - r) <= fabs(q) * 8 * DBL_EPSILON;
+	double r = f_trunc(q < 0 ? q - 0.5 : q + 0.5);
+	return f_abs(q - r) <= f_abs(q) * 8 * DBL_EPSILON;
 }
 
 static int member_cmp(const void *x, const void *y)
@@ -538,9 +550,9 @@ static uint64_t json_hash(const mycel_value *v, int depth)
 		return mix64((uint64_t)v->v.i);
 	case MYCEL_T_FLOAT: {
 		double f = v->v.f;
-		if (f == trunc(f) && f >= 0 && f < TWO64)
+		if (f == f_trunc(f) && f >= 0 && f < TWO64)
 			return mix64((uint64_t)f);
-		if (f == trunc(f) && f < 0 && f >= -TWO63)
+		if (f == f_trunc(f) && f < 0 && f >= -TWO63)
 			return mix64((uint64_t)(int64_t)f);
 		uint64_t bits;
 		memcpy(&bits, &f, sizeof(bits));
@@ -654,7 +666,7 @@ static bool type_ok(uint8_t t, const mycel_value *x)
 	case MYCEL_T_INT:
 		return t & (MYCEL__JT_INT | MYCEL__JT_NUM);
 	case MYCEL_T_FLOAT:
-		return (t & MYCEL__JT_NUM) || ((t & MYCEL__JT_INT) && x->v.f == trunc(x->v.f));
+		return (t & MYCEL__JT_NUM) || ((t & MYCEL__JT_INT) && x->v.f == f_trunc(x->v.f));
 	case MYCEL_T_STR:
 		return t & MYCEL__JT_STR;
 	case MYCEL_T_ARRAY:
