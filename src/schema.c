@@ -1,8 +1,11 @@
 /*
  * schema.c — JSON Schema (draft 2019-09) sets: adding documents, compiling
  * their schema objects once, URIs (RFC 3986 resolution), $id/$anchor
- * indexing and $ref resolution. Evaluation is in schema_kw.c.
+ * indexing and $ref resolution, and JSON equality of values. Evaluation is
+ * in schema_kw.c.
  */
+#include <float.h>
+#include <math.h> /* isfinite only: libmycel does not link libm */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -228,13 +231,15 @@ typedef struct sbuf {
 	bool oom;
 } sbuf;
 
-static void sb_put(sbuf *b, const char *s, size_t n)
+/* Not inlined: gcc -O3 misjudges the size of the buffer after realloc. */
+static __attribute__((noinline)) void sb_put(sbuf *b, const char *s, size_t n)
 {
+	size_t need = b->len + n + 1;
 	if (b->oom)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
+	if (need > b->cap) {
+		size_t cap = b->cap > 64 ? b->cap : 64;
+		while (cap < need)
 			cap *= 2;
 		char *q = realloc(b->p, cap);
 		if (q == NULL) {
@@ -244,7 +249,8 @@ static void sb_put(sbuf *b, const char *s, size_t n)
 		b->p = q;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, s, n);
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }
@@ -402,6 +408,175 @@ static size_t pct_decode(char *s)
 	return (size_t)(o - s);
 }
 
+/* ---- JSON values: numbers and equality ------------------------------------ */
+
+#define TWO64 18446744073709551616.0
+#define TWO63 9223372036854775808.0
+#define EQ_MAX_DEPTH 256
+
+static bool is_number(const mycel_value *v)
+{
+	return v->type == MYCEL_T_UINT || v->type == MYCEL_T_INT || v->type == MYCEL_T_FLOAT;
+}
+
+static int cmp_fu(double f, uint64_t u)
+{
+	if (f < 0)
+		return -1;
+	if (f >= TWO64)
+		return 1;
+	double t = mycel__f_trunc(f);
+	uint64_t ti = (uint64_t)t;
+	if (ti != u)
+		return ti < u ? -1 : 1;
+	return f > t ? 1 : 0;
+}
+
+static int cmp_fi(double f, int64_t i)
+{
+	if (f >= 0)
+		return 1;
+	if (f < -TWO63)
+		return -1;
+	double t = mycel__f_trunc(f);
+	int64_t ti = (int64_t)t;
+	if (ti != i)
+		return ti < i ? -1 : 1;
+	return f < t ? -1 : 0;
+}
+
+int mycel__json_cmp(const mycel_value *a, const mycel_value *b)
+{
+	if (a->type == MYCEL_T_FLOAT) {
+		if (b->type == MYCEL_T_FLOAT)
+			return a->v.f < b->v.f ? -1 : a->v.f > b->v.f;
+		return b->type == MYCEL_T_UINT ? cmp_fu(a->v.f, b->v.u) : cmp_fi(a->v.f, b->v.i);
+	}
+	if (b->type == MYCEL_T_FLOAT)
+		return -mycel__json_cmp(b, a);
+	if (a->type != b->type)
+		return a->type == MYCEL_T_INT ? -1 : 1; /* negative < non-negative */
+	if (a->type == MYCEL_T_UINT)
+		return a->v.u < b->v.u ? -1 : a->v.u > b->v.u;
+	return a->v.i < b->v.i ? -1 : a->v.i > b->v.i;
+}
+
+static double to_double(const mycel_value *v)
+{
+	return v->type == MYCEL_T_FLOAT  ? v->v.f
+	       : v->type == MYCEL_T_UINT ? (double)v->v.u
+	                                 : (double)v->v.i;
+}
+
+bool mycel__json_multiple_of(const mycel_value *x, const mycel_value *d)
+{
+	if (d->type == MYCEL_T_UINT && x->type != MYCEL_T_FLOAT) {
+		uint64_t u = x->type == MYCEL_T_UINT ? x->v.u : (uint64_t)(-(x->v.i + 1)) + 1;
+		return u % d->v.u == 0;
+	}
+	double q = to_double(x) / to_double(d);
+	if (!isfinite(q)) {
+		/* an integer is a multiple of d when 1/d is an integer (d = 0.5, 0.25...) */
+		double inv = 1 / to_double(d);
+		return isfinite(inv) && inv == mycel__f_trunc(inv) &&
+		       to_double(x) == mycel__f_trunc(to_double(x));
+	}
+	double r = mycel__f_trunc(q < 0 ? q - 0.5 : q + 0.5);
+	return mycel__f_abs(q - r) <= mycel__f_abs(q) * 8 * DBL_EPSILON;
+}
+
+int mycel__member_cmp(const void *x, const void *y)
+{
+	const mycel_member *a = *(const mycel_member *const *)x,
+	                   *b = *(const mycel_member *const *)y;
+	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int r = memcmp(a->key, b->key, n);
+	if (r != 0)
+		return r;
+	return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+}
+
+const mycel_value *mycel__json_member(const mycel_value *m, const char *key, size_t len)
+{
+	for (size_t i = 0; i < m->v.m.len; i++)
+		if (m->v.m.items[i].key_len == len && memcmp(m->v.m.items[i].key, key, len) == 0)
+			return &m->v.m.items[i].val;
+	return NULL;
+}
+
+static bool json_eq(const mycel_value *a, const mycel_value *b, int depth);
+
+/* Maps are equal when they have the same members, in any order. */
+static bool map_eq(const mycel_value *a, const mycel_value *b, int depth)
+{
+	size_t n = a->v.m.len;
+	if (n != b->v.m.len)
+		return false;
+	if (n > 16) {
+		const mycel_member **sa = malloc(n * sizeof(*sa)), **sb = malloc(n * sizeof(*sb));
+		if (sa != NULL && sb != NULL) {
+			bool eq = true;
+			for (size_t i = 0; i < n; i++) {
+				sa[i] = &a->v.m.items[i];
+				sb[i] = &b->v.m.items[i];
+			}
+			qsort(sa, n, sizeof(*sa), mycel__member_cmp);
+			qsort(sb, n, sizeof(*sb), mycel__member_cmp);
+			for (size_t i = 0; i < n && eq; i++)
+				eq = mycel__member_cmp(&sa[i], &sb[i]) == 0 &&
+				     json_eq(&sa[i]->val, &sb[i]->val, depth + 1);
+			free(sa);
+			free(sb);
+			return eq;
+		}
+		free(sa);
+		free(sb);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const mycel_member *m = &a->v.m.items[i];
+		const mycel_value *o = mycel__json_member(b, m->key, m->key_len);
+		if (o == NULL || !json_eq(&m->val, o, depth + 1))
+			return false;
+	}
+	return true;
+}
+
+/* JSON equality: numbers by value (1 == 1.0), maps regardless of member order. */
+static bool json_eq(const mycel_value *a, const mycel_value *b, int depth)
+{
+	if (depth > EQ_MAX_DEPTH)
+		return false;
+	if (is_number(a) && is_number(b))
+		return mycel__json_cmp(a, b) == 0;
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case MYCEL_T_NIL:
+		return true;
+	case MYCEL_T_BOOL:
+		return a->v.b == b->v.b;
+	case MYCEL_T_STR:
+	case MYCEL_T_BIN:
+		return a->v.s.len == b->v.s.len && memcmp(a->v.s.ptr, b->v.s.ptr, a->v.s.len) == 0;
+	case MYCEL_T_ARRAY:
+		if (a->v.a.len != b->v.a.len)
+			return false;
+		for (size_t i = 0; i < a->v.a.len; i++)
+			if (!json_eq(&a->v.a.items[i], &b->v.a.items[i], depth + 1))
+				return false;
+		return true;
+	case MYCEL_T_MAP:
+		return map_eq(a, b, depth);
+	default:
+		return false;
+	}
+}
+
+bool mycel__json_eq(const mycel_value *a, const mycel_value *b)
+{
+	return json_eq(a, b, 0);
+}
+
 /* ---- compiling ------------------------------------------------------------ */
 
 typedef struct cctx {
@@ -431,8 +606,8 @@ static int cfail(cctx *c, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		snprintf(c->why, c->why_len, "%s: %s", c->path.p && c->path.len ? c->path.p : "(root)",
-			 msg);
+		snprintf(c->why, c->why_len, "%s: %s",
+		         c->path.p && c->path.len ? c->path.p : "(root)", msg);
 	}
 	return code;
 }
@@ -481,8 +656,8 @@ static int reg_id(cctx *c, const char *key, void *val, const mycel_value *v)
 		old = stab_get(&c->ids, key);
 	if (old != NULL) {
 		/* the same schema value reached twice (a document added under two URIs) */
-		const mycel_value *ov = strchr(key, '#') ? ((mycel__snode *)old)->v
-							 : ((mycel__sres *)old)->root->v;
+		const mycel_value *ov =
+		    strchr(key, '#') ? ((mycel__snode *)old)->v : ((mycel__sres *)old)->root->v;
 		if (ov == v)
 			return 0;
 		return cfail(c, MYCEL_EINVAL, "\"%s\" identifies two different schemas", key);
@@ -501,17 +676,12 @@ static int is_count(const mycel_value *v, uint64_t *out)
 		*out = v->v.u;
 		return 1;
 	}
-	if (v->type == MYCEL_T_FLOAT && v->v.f >= 0 && v->v.f == (double)(uint64_t)v->v.f &&
-	    v->v.f < 18446744073709551616.0) {
+	if (v->type == MYCEL_T_FLOAT && v->v.f >= 0 && v->v.f < 18446744073709551616.0 &&
+	    v->v.f == (double)(uint64_t)v->v.f) {
 		*out = (uint64_t)v->v.f;
 		return 1;
 	}
 	return 0;
-}
-
-static bool is_number(const mycel_value *v)
-{
-	return v->type == MYCEL_T_UINT || v->type == MYCEL_T_INT || v->type == MYCEL_T_FLOAT;
 }
 
 /* Compiles the member value kw of v as a schema. */
@@ -525,7 +695,7 @@ static int kw_schema(cctx *c, const mycel_member *m, mycel__sres *res, mycel__sn
 }
 
 static int kw_schema_array(cctx *c, const mycel_member *m, mycel__sres *res, mycel__snode ***out,
-			   size_t *out_n)
+                           size_t *out_n)
 {
 	int err = 0;
 	size_t mark = path_push(c, m->key, m->key_len);
@@ -562,7 +732,7 @@ static int skey_cmp(const void *x, const void *y)
 }
 
 static int kw_schema_map(cctx *c, const mycel_member *m, mycel__sres *res, mycel__skey **out,
-			 size_t *out_n)
+                         size_t *out_n)
 {
 	int err = 0;
 	size_t mark = path_push(c, m->key, m->key_len);
@@ -600,13 +770,14 @@ static int kw_regex(cctx *c, const mycel_value *src, pcre2_code **out)
 	if (src->type != MYCEL_T_STR)
 		return cfail(c, MYCEL_EINVAL, "a pattern must be a string");
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)src->v.s.ptr, src->v.s.len,
-				       PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &code, &off, NULL);
+	                               PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &code, &off, NULL);
 	if (re == NULL) {
 		PCRE2_UCHAR msg[256];
 		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
 			strcpy((char *)msg, "error");
-		return cfail(c, MYCEL_EINVAL, "invalid regular expression \"%.200s\": %s at offset %zu",
-			     src->v.s.ptr, (const char *)msg, (size_t)off);
+		return cfail(c, MYCEL_EINVAL,
+		             "invalid regular expression \"%.200s\": %s at offset %zu",
+		             src->v.s.ptr, (const char *)msg, (size_t)off);
 	}
 	if (vec_push(&c->codes, &c->ncodes, &c->capcodes, re) != 0) {
 		pcre2_code_free(re);
@@ -646,7 +817,41 @@ done:
 	return err;
 }
 
-/* $id and $anchor: the node's resource, registered for commit. */
+/* $id: a new resource rooted at n (or a plain-name anchor), registered for commit. */
+static int kw_id(cctx *c, const mycel_value *v, const mycel_value *id, mycel__snode *n,
+                 mycel__sres *parent)
+{
+	int err;
+	if (id->type != MYCEL_T_STR)
+		return cfail(c, MYCEL_EINVAL, "$id must be a string");
+	char *abs = uri_resolve(parent->uri, id->v.s.ptr);
+	if (abs == NULL)
+		return MYCEL_ENOMEM;
+	char *hash = strchr(abs, '#');
+	if (hash != NULL && id->v.s.ptr[0] == '#') {
+		/* a bare "#name" (draft 7 style): a plain-name anchor */
+		err = c->index ? reg_id(c, abs, n, v) : 0;
+		free(abs);
+		return err;
+	}
+	if (hash != NULL)
+		*hash = '\0'; /* 2019-09 allows no fragment in $id */
+	if (strcmp(abs, parent->uri) == 0) {
+		free(abs); /* "$id": "" or the retrieval URI itself: no new resource */
+		return 0;
+	}
+	mycel__sres *r = mycel_arena_alloc(c->s->arena, sizeof(*r));
+	if (r == NULL || (r->uri = astrdup(c->s, abs)) == NULL) {
+		free(abs);
+		return MYCEL_ENOMEM;
+	}
+	free(abs);
+	r->root = n;
+	n->res = r;
+	return c->index ? reg_id(c, r->uri, r, v) : 0;
+}
+
+/* $id, $anchor and $recursiveAnchor: the node's resource, registered for commit. */
 static int kw_ids(cctx *c, const mycel_value *v, mycel__snode *n, mycel__sres *parent)
 {
 	const mycel_value *id = mycel_value_get(v, "$id");
@@ -654,34 +859,8 @@ static int kw_ids(cctx *c, const mycel_value *v, mycel__snode *n, mycel__sres *p
 	n->res = parent;
 	if (parent->root == NULL)
 		parent->root = n; /* the document root under its retrieval URI */
-	if (id != NULL) {
-		if (id->type != MYCEL_T_STR)
-			return cfail(c, MYCEL_EINVAL, "$id must be a string");
-		char *abs = uri_resolve(parent->uri, id->v.s.ptr);
-		if (abs == NULL)
-			return MYCEL_ENOMEM;
-		char *hash = strchr(abs, '#');
-		if (hash != NULL && id->v.s.ptr[0] == '#') {
-			/* a bare "#name" (draft 7 style): a plain-name anchor */
-			err = c->index ? reg_id(c, abs, n, v) : 0;
-			free(abs);
-			if (err)
-				return err;
-		} else {
-			if (hash != NULL)
-				*hash = '\0';
-			mycel__sres *r = mycel_arena_alloc(c->s->arena, sizeof(*r));
-			if (r == NULL || (r->uri = astrdup(c->s, abs)) == NULL) {
-				free(abs);
-				return MYCEL_ENOMEM;
-			}
-			free(abs);
-			r->root = n;
-			n->res = r;
-			if (c->index && (err = reg_id(c, r->uri, r, v)) != 0)
-				return err;
-		}
-	}
+	if (id != NULL && (err = kw_id(c, v, id, n, parent)) != 0)
+		return err;
 	const mycel_value *anchor = mycel_value_get(v, "$anchor");
 	if (anchor != NULL) {
 		if (anchor->type != MYCEL_T_STR)
@@ -715,8 +894,8 @@ static int type_bit(const char *s, size_t n, uint8_t *out)
 		const char *name;
 		uint8_t bit;
 	} names[] = {
-	    {"null", MYCEL__JT_NULL},	 {"boolean", MYCEL__JT_BOOL}, {"integer", MYCEL__JT_INT},
-	    {"number", MYCEL__JT_NUM},	 {"string", MYCEL__JT_STR},   {"array", MYCEL__JT_ARR},
+	    {"null", MYCEL__JT_NULL},  {"boolean", MYCEL__JT_BOOL}, {"integer", MYCEL__JT_INT},
+	    {"number", MYCEL__JT_NUM}, {"string", MYCEL__JT_STR},   {"array", MYCEL__JT_ARR},
 	    {"object", MYCEL__JT_OBJ},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -738,15 +917,16 @@ static int kw_type(cctx *c, const mycel_value *t, mycel__snode *n)
 		size_t i;
 		for (i = 0; i < t->v.a.len; i++) {
 			const mycel_value *e = &t->v.a.items[i];
-			if (e->type != MYCEL_T_STR || type_bit(e->v.s.ptr, e->v.s.len, &n->types) != 0)
+			if (e->type != MYCEL_T_STR ||
+			    type_bit(e->v.s.ptr, e->v.s.len, &n->types) != 0)
 				break;
 		}
 		if (i == t->v.a.len)
 			return 0;
 	}
 	return cfail(c, MYCEL_EINVAL,
-		     "type must be one of null, boolean, integer, number, string, array, object "
-		     "or an array of them");
+	             "type must be one of null, boolean, integer, number, string, array, object "
+	             "or an array of them");
 }
 
 static bool is_string_array(const mycel_value *v)
@@ -785,7 +965,7 @@ static int kw_dependencies(cctx *c, const mycel_member *m, mycel__snode *n, bool
 	for (size_t i = 0; i < nd && err == 0; i++) {
 		const mycel_member *e = &d->v.m.items[i];
 		bool is_req = legacy ? e->val.type == MYCEL_T_ARRAY
-				     : strcmp(m->key, "dependentRequired") == 0;
+		                     : strcmp(m->key, "dependentRequired") == 0;
 		size_t m2 = path_push(c, e->key, e->key_len);
 		if (is_req) {
 			if (!is_string_array(&e->val))
@@ -970,7 +1150,8 @@ static int keyword(cctx *c, const mycel_member *m, mycel__snode *n)
 	if (strcmp(k, "multipleOf") == 0) {
 		if ((err = kw_number(c, m, &n->multiple_of)) != 0)
 			return err;
-		if ((v->type == MYCEL_T_FLOAT && v->v.f > 0) || (v->type == MYCEL_T_UINT && v->v.u > 0))
+		if ((v->type == MYCEL_T_FLOAT && v->v.f > 0) ||
+		    (v->type == MYCEL_T_UINT && v->v.u > 0))
 			return 0;
 		size_t mark = path_push(c, k, m->key_len);
 		err = cfail(c, MYCEL_EINVAL, "must be a number greater than 0");
@@ -1007,12 +1188,12 @@ static mycel__snode *compile(cctx *c, const mycel_value *v, mycel__sres *parent,
 	}
 	if (c->depth >= COMPILE_MAX_DEPTH) {
 		*err = cfail(c, MYCEL_EINVAL, "schemas nested deeper than %d levels",
-			     COMPILE_MAX_DEPTH);
+		             COMPILE_MAX_DEPTH);
 		return NULL;
 	}
 	if (v->type != MYCEL_T_MAP && v->type != MYCEL_T_BOOL) {
 		*err = cfail(c, MYCEL_EINVAL, "a schema must be an object or a boolean, not %s",
-			     mycel_type_name(v->type));
+		             mycel_type_name(v->type));
 		return NULL;
 	}
 	mycel__snode *n = mycel_arena_alloc(c->s->arena, sizeof(*n));
@@ -1094,11 +1275,6 @@ static int commit(cctx *c)
 
 /* ---- resolving ------------------------------------------------------------ */
 
-mycel__snode *mycel__schema_node_of(const mycel_schema *s, const mycel_value *v)
-{
-	return ptab_get(&s->nodes, v);
-}
-
 /* Compiles a value reached by a JSON pointer that no schema keyword leads to. */
 static mycel__snode *compile_detached(mycel_schema *s, const mycel_value *v, mycel__sres *base)
 {
@@ -1169,7 +1345,7 @@ static mycel__snode *resolve(mycel_schema *s, const char *u, bool may_compile)
 				}
 			}
 		} else if (cur->type == MYCEL_T_ARRAY && tn > 0 && tn < 19 &&
-			   (tn == 1 || tok[0] != '0')) {
+		           (tn == 1 || tok[0] != '0')) {
 			size_t idx = 0, i;
 			for (i = 0; i < tn && tok[i] >= '0' && tok[i] <= '9'; i++)
 				idx = idx * 10 + (size_t)(tok[i] - '0');
@@ -1194,7 +1370,8 @@ done:
 	return out;
 }
 
-mycel__snode *mycel__schema_lookup(const mycel_schema *s, const char *u)
+/* resolve() for validation: never compiles, so s is only read. */
+static mycel__snode *lookup(const mycel_schema *s, const char *u)
 {
 	return resolve((mycel_schema *)s, u, false);
 }
@@ -1251,7 +1428,7 @@ void mycel_schema_free(mycel_schema *s)
 }
 
 int mycel_schema_add(mycel_schema *s, const char *u, const mycel_value *doc, char *why,
-		     size_t why_len)
+                     size_t why_len)
 {
 	if (s == NULL || u == NULL || doc == NULL)
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "missing argument");
@@ -1286,14 +1463,14 @@ done:
 }
 
 int mycel_schema_validate(const mycel_schema *s, const char *u, const mycel_value *instance,
-			  bool *out_valid, mycel_diags *out, char *why, size_t why_len)
+                          bool *out_valid, mycel_diags *out, char *why, size_t why_len)
 {
 	if (s == NULL || u == NULL || instance == NULL || out_valid == NULL)
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "missing argument");
 	char *norm = uri_resolve(NULL, u);
 	if (norm == NULL)
 		return mycel__fail(MYCEL_ENOMEM, why, why_len, "out of memory");
-	mycel__snode *n = mycel__schema_lookup(s, norm);
+	mycel__snode *n = lookup(s, norm);
 	if (n == NULL) {
 		int err = mycel__fail(MYCEL_ENOTFOUND, why, why_len, "no schema at \"%s\"", norm);
 		free(norm);

@@ -142,8 +142,8 @@ typedef struct mycel__ptab {
 
 struct mycel_schema {
 	mycel_arena *arena;
-	mycel__stab ids;   /* resource URI -> mycel__sres, "uri#anchor" -> mycel__snode */
-	mycel__ptab nodes; /* schema value -> node */
+	mycel__stab ids;    /* resource URI -> mycel__sres, "uri#anchor" -> mycel__snode */
+	mycel__ptab nodes;  /* schema value -> node */
 	mycel__sref **refs; /* every reference, resolved or not */
 	size_t nrefs, caprefs;
 	pcre2_code **codes; /* every compiled pattern, for freeing */
@@ -152,25 +152,42 @@ struct mycel_schema {
 };
 
 /* Limits of one validation. */
-#define MYCEL__SCHEMA_MAX_DEPTH 512	      /* nested schema evaluations */
+#define MYCEL__SCHEMA_MAX_DEPTH 512         /* nested schema evaluations */
 #define MYCEL__SCHEMA_MAX_STEPS 50000000ULL /* schema evaluations in total */
 #define MYCEL__SCHEMA_MATCH_LIMIT 1000000   /* PCRE2 match limit per match */
 #define MYCEL__SCHEMA_DEPTH_LIMIT 10000     /* PCRE2 depth limit per match */
 
-/* Looks up a compiled node by its value (NULL if none). */
-mycel__snode *mycel__schema_node_of(const mycel_schema *s, const mycel_value *v);
+/* fabs and trunc without libm: every double of magnitude >= 2^52 is integral. */
+static inline double mycel__f_abs(double f)
+{
+	return f < 0 ? -f : f;
+}
 
-/*
- * Resolves an absolute URI (with optional fragment) to a compiled node without
- * compiling anything: NULL if no node is there.
- */
-mycel__snode *mycel__schema_lookup(const mycel_schema *s, const char *uri);
+static inline double mycel__f_trunc(double f)
+{
+	return mycel__f_abs(f) < 4503599627370496.0 ? (double)(int64_t)f : f;
+}
+
+/* JSON values (schema.c). Exact comparison of two numbers of any representation: -1, 0, 1. */
+int mycel__json_cmp(const mycel_value *a, const mycel_value *b);
+
+/* JSON equality: numbers by value (1 == 1.0), maps regardless of member order. */
+bool mycel__json_eq(const mycel_value *a, const mycel_value *b);
+
+/* True if number x is a multiple of d (d > 0). */
+bool mycel__json_multiple_of(const mycel_value *x, const mycel_value *d);
+
+/* Member key of map m, or NULL (a linear scan). */
+const mycel_value *mycel__json_member(const mycel_value *m, const char *key, size_t len);
+
+/* qsort/bsearch order of (const mycel_member *) by key, bytewise. */
+int mycel__member_cmp(const void *x, const void *y);
 
 /*
  * Evaluates instance against node n (schema_kw.c). Sets *out_valid, appends
  * findings to out (if not NULL). Returns 0, ENOTFOUND, ETOOBIG or ENOMEM.
  */
 int mycel__schema_eval(const mycel_schema *s, const mycel__snode *n, const mycel_value *instance,
-		       bool *out_valid, mycel_diags *out, char *why, size_t why_len);
+                       bool *out_valid, mycel_diags *out, char *why, size_t why_len);
 
 #endif

@@ -2,10 +2,8 @@
  * schema_kw.c — evaluation of draft 2019-09 keywords over compiled schema
  * nodes (schema_int.h): assertions, applicators, the annotations that
  * unevaluatedProperties/unevaluatedItems need, $recursiveRef's dynamic
- * scope, JSON equality of values, and the findings a person reads.
+ * scope, and the findings a person reads (JSON equality is in schema.c).
  */
-#include <float.h>
-#include <math.h> /* isfinite only: libmycel does not link libm */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,10 +15,13 @@
 #include "schema_int.h"
 #include "util.h"
 
-#define FINDINGS_MAX 10000   /* findings kept by one validation */
+#define FINDINGS_MAX 10000     /* findings kept by one validation */
 #define BRANCH_FINDINGS_MAX 64 /* findings kept per anyOf/oneOf branch */
 #define PATH_MAX_SEGS (MYCEL__SCHEMA_MAX_DEPTH + 2)
-#define EQ_MAX_DEPTH 256
+#define EQ_MAX_DEPTH 256 /* as in schema.c */
+
+/* Keeps message buffers out of the frames of the recursive evaluation. */
+#define NOINLINE __attribute__((noinline))
 
 /* ---- findings ------------------------------------------------------------- */
 
@@ -49,7 +50,7 @@ static void flist_fini(flist *l)
 
 typedef struct seg {
 	const char *key; /* NULL for an array index */
-	size_t len;	 /* key length or index */
+	size_t len;      /* key length or index */
 } seg;
 
 /* Annotations: which members (of an object) or items (of an array) were evaluated. */
@@ -344,176 +345,10 @@ static int path_push(ectx *c, const char *key, size_t len)
 	return 0;
 }
 
-/* ---- numbers and equality ------------------------------------------------- */
-
-static bool is_num(const mycel_value *v)
-{
-	return v->type == MYCEL_T_UINT || v->type == MYCEL_T_INT || v->type == MYCEL_T_FLOAT;
-}
+/* ---- hashing and duplicates ----------------------------------------------- */
 
 #define TWO64 18446744073709551616.0
 #define TWO63 9223372036854775808.0
-#define TWO52 4503599627370496.0
-
-/* fabs and trunc without libm: every double of magnitude >= 2^52 is integral. */
-static double f_abs(double f)
-{
-	return f < 0 ? -f : f;
-}
-
-static double f_trunc(double f)
-{
-	return f_abs(f) < TWO52 ? (double)(int64_t)f : f;
-}
-
-static int cmp_fu(double f, uint64_t u)
-{
-	if (f < 0)
-		return -1;
-	if (f >= TWO64)
-		return 1;
-	double t = f_trunc(f);
-	uint64_t ti = (uint64_t)t;
-	if (ti != u)
-		return ti < u ? -1 : 1;
-	return f > t ? 1 : 0;
-}
-
-static int cmp_fi(double f, int64_t i)
-{
-	if (f >= 0)
-		return 1;
-	if (f < -TWO63)
-		return -1;
-	double t = f_trunc(f);
-	int64_t ti = (int64_t)t;
-	if (ti != i)
-		return ti < i ? -1 : 1;
-	return f < t ? -1 : 0;
-}
-
-/* Exact comparison of two numbers of any representation: -1, 0 or 1. */
-static int num_cmp(const mycel_value *a, const mycel_value *b)
-{
-	if (a->type == MYCEL_T_FLOAT) {
-		if (b->type == MYCEL_T_FLOAT)
-			return a->v.f < b->v.f ? -1 : a->v.f > b->v.f;
-		return b->type == MYCEL_T_UINT ? cmp_fu(a->v.f, b->v.u) : cmp_fi(a->v.f, b->v.i);
-	}
-	if (b->type == MYCEL_T_FLOAT)
-		return -num_cmp(b, a);
-	if (a->type != b->type)
-		return a->type == MYCEL_T_INT ? -1 : 1; /* negative < non-negative */
-	if (a->type == MYCEL_T_UINT)
-		return a->v.u < b->v.u ? -1 : a->v.u > b->v.u;
-	return a->v.i < b->v.i ? -1 : a->v.i > b->v.i;
-}
-
-static double to_double(const mycel_value *v)
-{
-	return v->type == MYCEL_T_FLOAT ? v->v.f
-	       : v->type == MYCEL_T_UINT ? (double)v->v.u
-					   : (double)v->v.i;
-}
-
-static bool multiple_of(const mycel_value *x, const mycel_value *d)
-{
-	if (d->type == MYCEL_T_UINT && x->type != MYCEL_T_FLOAT) {
-		uint64_t u = x->type == MYCEL_T_UINT ? x->v.u : (uint64_t)(-(x->v.i + 1)) + 1;
-		return u % d->v.u == 0;
-	}
-	double q = to_double(x) / to_double(d);
-	if (!isfinite(q))
-		return false;
-	double r = f_trunc(q < 0 ? q - 0.5 : q + 0.5);
-	return f_abs(q - r) <= f_abs(q) * 8 * DBL_EPSILON;
-}
-
-static int member_cmp(const void *x, const void *y)
-{
-	const mycel_member *a = *(const mycel_member *const *)x, *b = *(const mycel_member *const *)y;
-	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
-	int r = memcmp(a->key, b->key, n);
-	if (r != 0)
-		return r;
-	return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
-}
-
-static const mycel_value *map_find(const mycel_value *m, const char *key, size_t len)
-{
-	for (size_t i = 0; i < m->v.m.len; i++)
-		if (m->v.m.items[i].key_len == len && memcmp(m->v.m.items[i].key, key, len) == 0)
-			return &m->v.m.items[i].val;
-	return NULL;
-}
-
-static bool json_eq(const mycel_value *a, const mycel_value *b, int depth);
-
-/* Maps are equal when they have the same members, in any order. */
-static bool map_eq(const mycel_value *a, const mycel_value *b, int depth)
-{
-	size_t n = a->v.m.len;
-	if (n != b->v.m.len)
-		return false;
-	if (n > 16) {
-		const mycel_member **sa = malloc(n * sizeof(*sa)), **sb = malloc(n * sizeof(*sb));
-		if (sa != NULL && sb != NULL) {
-			bool eq = true;
-			for (size_t i = 0; i < n; i++) {
-				sa[i] = &a->v.m.items[i];
-				sb[i] = &b->v.m.items[i];
-			}
-			qsort(sa, n, sizeof(*sa), member_cmp);
-			qsort(sb, n, sizeof(*sb), member_cmp);
-			for (size_t i = 0; i < n && eq; i++)
-				eq = member_cmp(&sa[i], &sb[i]) == 0 &&
-				     json_eq(&sa[i]->val, &sb[i]->val, depth + 1);
-			free(sa);
-			free(sb);
-			return eq;
-		}
-		free(sa);
-		free(sb);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const mycel_member *m = &a->v.m.items[i];
-		const mycel_value *o = map_find(b, m->key, m->key_len);
-		if (o == NULL || !json_eq(&m->val, o, depth + 1))
-			return false;
-	}
-	return true;
-}
-
-/* JSON equality: numbers by value (1 == 1.0), maps regardless of member order. */
-static bool json_eq(const mycel_value *a, const mycel_value *b, int depth)
-{
-	if (depth > EQ_MAX_DEPTH)
-		return false;
-	if (is_num(a) && is_num(b))
-		return num_cmp(a, b) == 0;
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case MYCEL_T_NIL:
-		return true;
-	case MYCEL_T_BOOL:
-		return a->v.b == b->v.b;
-	case MYCEL_T_STR:
-	case MYCEL_T_BIN:
-		return a->v.s.len == b->v.s.len && memcmp(a->v.s.ptr, b->v.s.ptr, a->v.s.len) == 0;
-	case MYCEL_T_ARRAY:
-		if (a->v.a.len != b->v.a.len)
-			return false;
-		for (size_t i = 0; i < a->v.a.len; i++)
-			if (!json_eq(&a->v.a.items[i], &b->v.a.items[i], depth + 1))
-				return false;
-		return true;
-	case MYCEL_T_MAP:
-		return map_eq(a, b, depth);
-	default:
-		return false;
-	}
-}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -534,7 +369,7 @@ static uint64_t hash_bytes(const char *p, size_t n, uint64_t h)
 	return h;
 }
 
-/* A hash consistent with json_eq. */
+/* A hash consistent with mycel__json_eq. */
 static uint64_t json_hash(const mycel_value *v, int depth)
 {
 	if (depth > EQ_MAX_DEPTH)
@@ -550,9 +385,9 @@ static uint64_t json_hash(const mycel_value *v, int depth)
 		return mix64((uint64_t)v->v.i);
 	case MYCEL_T_FLOAT: {
 		double f = v->v.f;
-		if (f == f_trunc(f) && f >= 0 && f < TWO64)
+		if (f == mycel__f_trunc(f) && f >= 0 && f < TWO64)
 			return mix64((uint64_t)f);
-		if (f == f_trunc(f) && f < 0 && f >= -TWO63)
+		if (f == mycel__f_trunc(f) && f < 0 && f >= -TWO63)
 			return mix64((uint64_t)(int64_t)f);
 		uint64_t bits;
 		memcpy(&bits, &f, sizeof(bits));
@@ -602,7 +437,7 @@ static int find_duplicate(ectx *c, const mycel_value *x, size_t *out_i, size_t *
 	if (n <= 16) {
 		for (size_t i = 0; i < n; i++)
 			for (size_t j = i + 1; j < n; j++)
-				if (json_eq(&it[i], &it[j], 0)) {
+				if (mycel__json_eq(&it[i], &it[j])) {
 					*out_i = i;
 					*out_j = j;
 					*found = true;
@@ -618,7 +453,7 @@ static int find_duplicate(ectx *c, const mycel_value *x, size_t *out_i, size_t *
 	qsort(h, n, sizeof(*h), hidx_cmp);
 	for (size_t a = 0; a < n && !*found; a++)
 		for (size_t b = a + 1; b < n && h[b].h == h[a].h; b++)
-			if (json_eq(&it[h[a].i], &it[h[b].i], 0)) {
+			if (mycel__json_eq(&it[h[a].i], &it[h[b].i])) {
 				size_t i = h[a].i, j = h[b].i;
 				*out_i = i < j ? i : j;
 				*out_j = i < j ? j : i;
@@ -666,7 +501,8 @@ static bool type_ok(uint8_t t, const mycel_value *x)
 	case MYCEL_T_INT:
 		return t & (MYCEL__JT_INT | MYCEL__JT_NUM);
 	case MYCEL_T_FLOAT:
-		return (t & MYCEL__JT_NUM) || ((t & MYCEL__JT_INT) && x->v.f == f_trunc(x->v.f));
+		return (t & MYCEL__JT_NUM) ||
+		       ((t & MYCEL__JT_INT) && x->v.f == mycel__f_trunc(x->v.f));
 	case MYCEL_T_STR:
 		return t & MYCEL__JT_STR;
 	case MYCEL_T_ARRAY:
@@ -678,7 +514,7 @@ static bool type_ok(uint8_t t, const mycel_value *x)
 	}
 }
 
-static int fail_type(ectx *c, const mycel__snode *n, const mycel_value *x)
+static NOINLINE int fail_type(ectx *c, const mycel__snode *n, const mycel_value *x)
 {
 	const mycel_value *t = mycel_value_get(n->v, "type");
 	char list[160];
@@ -689,14 +525,22 @@ static int fail_type(ectx *c, const mycel__snode *n, const mycel_value *x)
 	} else if (t != NULL && t->type == MYCEL_T_ARRAY) {
 		for (size_t i = 0; i < t->v.a.len; i++) {
 			if (i)
-				rb_put(&b, i + 1 == t->v.a.len ? " or " : ", ", i + 1 == t->v.a.len ? 4 : 2);
+				rb_put(&b, i + 1 == t->v.a.len ? " or " : ", ",
+				       i + 1 == t->v.a.len ? 4 : 2);
 			rb_put(&b, t->v.a.items[i].v.s.ptr, t->v.a.items[i].v.s.len);
 		}
 	}
 	return emit(c, x, true, "expected %s, got %s", list, type_of(x));
 }
 
-static int fail_enum(ectx *c, const mycel__snode *n, const mycel_value *x)
+static NOINLINE int fail_const(ectx *c, const mycel__snode *n, const mycel_value *x)
+{
+	char want[80], got[80];
+	return emit(c, x, true, "must be %s, got %s", show(want, sizeof(want), n->const_),
+	            show(got, sizeof(got), x));
+}
+
+static NOINLINE int fail_enum(ectx *c, const mycel__snode *n, const mycel_value *x)
 {
 	char inst[80], list[200], one[64];
 	size_t k = n->enum_->v.a.len;
@@ -704,8 +548,8 @@ static int fail_enum(ectx *c, const mycel__snode *n, const mycel_value *x)
 	if (k == 0)
 		return emit(c, x, true, "%s is not allowed (the enum is empty)", inst);
 	if (k == 1)
-		return emit(c, x, true, "must be %s, got %s", show(list, sizeof(list), &n->enum_->v.a.items[0]),
-			    inst);
+		return emit(c, x, true, "must be %s, got %s",
+		            show(list, sizeof(list), &n->enum_->v.a.items[0]), inst);
 	rbuf b = {list, 0, sizeof(list), false};
 	list[0] = '\0';
 	size_t i;
@@ -736,33 +580,33 @@ static int fail_enum(ectx *c, const mycel__snode *n, const mycel_value *x)
 			return err_;                                                               \
 	} while (0)
 
-static int assert_number(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
+static NOINLINE int assert_number(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
 {
 	char a[64], b[64];
-	if (n->minimum && num_cmp(x, n->minimum) < 0) {
+	if (n->minimum && mycel__json_cmp(x, n->minimum) < 0) {
 		FAILED();
 		TRY(emit(c, x, false, "must be >= %s, got %s", show(a, sizeof(a), n->minimum),
-			 show(b, sizeof(b), x)));
+		         show(b, sizeof(b), x)));
 	}
-	if (n->maximum && num_cmp(x, n->maximum) > 0) {
+	if (n->maximum && mycel__json_cmp(x, n->maximum) > 0) {
 		FAILED();
 		TRY(emit(c, x, false, "must be <= %s, got %s", show(a, sizeof(a), n->maximum),
-			 show(b, sizeof(b), x)));
+		         show(b, sizeof(b), x)));
 	}
-	if (n->xminimum && num_cmp(x, n->xminimum) <= 0) {
+	if (n->xminimum && mycel__json_cmp(x, n->xminimum) <= 0) {
 		FAILED();
 		TRY(emit(c, x, false, "must be > %s, got %s", show(a, sizeof(a), n->xminimum),
-			 show(b, sizeof(b), x)));
+		         show(b, sizeof(b), x)));
 	}
-	if (n->xmaximum && num_cmp(x, n->xmaximum) >= 0) {
+	if (n->xmaximum && mycel__json_cmp(x, n->xmaximum) >= 0) {
 		FAILED();
 		TRY(emit(c, x, false, "must be < %s, got %s", show(a, sizeof(a), n->xmaximum),
-			 show(b, sizeof(b), x)));
+		         show(b, sizeof(b), x)));
 	}
-	if (n->multiple_of && !multiple_of(x, n->multiple_of)) {
+	if (n->multiple_of && !mycel__json_multiple_of(x, n->multiple_of)) {
 		FAILED();
 		TRY(emit(c, x, false, "%s is not a multiple of %s", show(b, sizeof(b), x),
-			 show(a, sizeof(a), n->multiple_of)));
+		         show(a, sizeof(a), n->multiple_of)));
 	}
 	return 0;
 }
@@ -781,7 +625,7 @@ static int re_match(ectx *c, pcre2_code *re, const char *s, size_t len, bool *ou
 	return efail(c, MYCEL_ETOOBIG, "pattern matching failed: %s", (const char *)msg);
 }
 
-static int assert_string(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
+static NOINLINE int assert_string(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
 {
 	if (n->min_len > 0 || n->max_len != UINT64_MAX) {
 		uint64_t cp = 0;
@@ -790,12 +634,12 @@ static int assert_string(ectx *c, const mycel__snode *n, const mycel_value *x, b
 		if (cp < n->min_len) {
 			FAILED();
 			TRY(emit(c, x, false, "must be at least %llu characters long, got %llu",
-				 (unsigned long long)n->min_len, (unsigned long long)cp));
+			         (unsigned long long)n->min_len, (unsigned long long)cp));
 		}
 		if (cp > n->max_len) {
 			FAILED();
 			TRY(emit(c, x, false, "must be at most %llu characters long, got %llu",
-				 (unsigned long long)n->max_len, (unsigned long long)cp));
+			         (unsigned long long)n->max_len, (unsigned long long)cp));
 		}
 	}
 	if (n->pattern) {
@@ -805,7 +649,7 @@ static int assert_string(ectx *c, const mycel__snode *n, const mycel_value *x, b
 			char p[160];
 			FAILED();
 			TRY(emit(c, x, false, "must match pattern %s",
-				 show_str(p, sizeof(p), n->pattern_src, strlen(n->pattern_src))));
+			         show_str(p, sizeof(p), n->pattern_src, strlen(n->pattern_src))));
 		}
 	}
 	return 0;
@@ -816,18 +660,20 @@ static const char *plural(uint64_t k, const char *one, const char *many)
 	return k == 1 ? one : many;
 }
 
-static int assert_array(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
+static NOINLINE int assert_array(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
 {
 	size_t len = x->v.a.len;
 	if (len < n->min_items) {
 		FAILED();
 		TRY(emit(c, x, false, "must have at least %llu %s, got %zu",
-			 (unsigned long long)n->min_items, plural(n->min_items, "item", "items"), len));
+		         (unsigned long long)n->min_items, plural(n->min_items, "item", "items"),
+		         len));
 	}
 	if (len > n->max_items) {
 		FAILED();
 		TRY(emit(c, x, false, "must have at most %llu %s, got %zu",
-			 (unsigned long long)n->max_items, plural(n->max_items, "item", "items"), len));
+		         (unsigned long long)n->max_items, plural(n->max_items, "item", "items"),
+		         len));
 	}
 	if (n->unique_items && len > 1) {
 		size_t i = 0, j = 0;
@@ -835,7 +681,8 @@ static int assert_array(ectx *c, const mycel__snode *n, const mycel_value *x, bo
 		TRY(find_duplicate(c, x, &i, &j, &dup));
 		if (dup) {
 			FAILED();
-			TRY(emit(c, x, false, "items %zu and %zu are equal, items must be unique", i, j));
+			TRY(emit(c, x, false, "items %zu and %zu are equal, items must be unique",
+			         i, j));
 		}
 	}
 	return 0;
@@ -858,34 +705,35 @@ static int keyidx_init(ectx *c, keyidx *k, const mycel_value *x)
 		return efail(c, MYCEL_ENOMEM, "out of memory");
 	for (size_t i = 0; i < x->v.m.len; i++)
 		k->sorted[i] = &x->v.m.items[i];
-	qsort(k->sorted, x->v.m.len, sizeof(*k->sorted), member_cmp);
+	qsort(k->sorted, x->v.m.len, sizeof(*k->sorted), mycel__member_cmp);
 	return 0;
 }
 
 static bool keyidx_has(const keyidx *k, const char *key, size_t len)
 {
 	if (k->sorted == NULL)
-		return map_find(k->x, key, len) != NULL;
+		return mycel__json_member(k->x, key, len) != NULL;
 	mycel_member probe = {.key = key, .key_len = len};
 	const mycel_member *pp = &probe;
-	return bsearch(&pp, k->sorted, k->x->v.m.len, sizeof(*k->sorted), member_cmp) != NULL;
+	return bsearch(&pp, k->sorted, k->x->v.m.len, sizeof(*k->sorted), mycel__member_cmp) !=
+	       NULL;
 }
 
-static int assert_object(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
+static NOINLINE int assert_object(ectx *c, const mycel__snode *n, const mycel_value *x, bool *valid)
 {
 	size_t len = x->v.m.len;
 	int err = 0;
 	if (len < n->min_props) {
 		FAILED();
 		TRY(emit(c, x, false, "must have at least %llu %s, got %zu",
-			 (unsigned long long)n->min_props,
-			 plural(n->min_props, "property", "properties"), len));
+		         (unsigned long long)n->min_props,
+		         plural(n->min_props, "property", "properties"), len));
 	}
 	if (len > n->max_props) {
 		FAILED();
 		TRY(emit(c, x, false, "must have at most %llu %s, got %zu",
-			 (unsigned long long)n->max_props,
-			 plural(n->max_props, "property", "properties"), len));
+		         (unsigned long long)n->max_props,
+		         plural(n->max_props, "property", "properties"), len));
 	}
 	if (n->required == NULL && n->ndep_req == 0)
 		return 0;
@@ -901,7 +749,7 @@ static int assert_object(ectx *c, const mycel__snode *n, const mycel_value *x, b
 			if (c->sink == NULL)
 				break;
 			err = emit(c, x, false, "missing required property %s",
-				   show_str(name, sizeof(name), r->v.s.ptr, r->v.s.len));
+			           show_str(name, sizeof(name), r->v.s.ptr, r->v.s.len));
 		}
 	}
 	for (size_t d = 0; d < n->ndep_req && err == 0 && (*valid || c->sink); d++) {
@@ -916,8 +764,8 @@ static int assert_object(ectx *c, const mycel__snode *n, const mycel_value *x, b
 			if (c->sink == NULL)
 				break;
 			err = emit(c, x, false, "property %s requires property %s",
-				   show_str(name, sizeof(name), dep->key, dep->len),
-				   show_str(other, sizeof(other), r->v.s.ptr, r->v.s.len));
+			           show_str(name, sizeof(name), dep->key, dep->len),
+			           show_str(other, sizeof(other), r->v.s.ptr, r->v.s.len));
 		}
 	}
 	free(k.sorted);
@@ -928,22 +776,30 @@ static int assert_object(ectx *c, const mycel__snode *n, const mycel_value *x, b
 
 static int eval(ectx *c, const mycel__snode *n, const mycel_value *x, ev *ann, bool *ok);
 
+/* A finding at member m of the object being evaluated: `property "m" <what>`. */
+static NOINLINE int fail_member(ectx *c, const mycel_member *m, const char *what)
+{
+	char name[96];
+	TRY(path_push(c, m->key, m->key_len));
+	int err = emit(c, &m->val, false, "property %s %s",
+	               show_str(name, sizeof(name), m->key, m->key_len), what);
+	c->plen--;
+	return err;
+}
+
 /* Evaluates member i of object x against n (a false schema reads "is not allowed"). */
 static int eval_member(ectx *c, const mycel__snode *n, const mycel_value *x, size_t i, bool *valid)
 {
 	const mycel_member *m = &x->v.m.items[i];
-	bool ok;
-	TRY(path_push(c, m->key, m->key_len));
+	bool ok = false;
 	int err;
 	if (n->kind == MYCEL__SK_FALSE) {
-		char name[96];
-		ok = false;
-		err = emit(c, &m->val, false, "property %s is not allowed",
-			   show_str(name, sizeof(name), m->key, m->key_len));
+		err = fail_member(c, m, "is not allowed");
 	} else {
+		TRY(path_push(c, m->key, m->key_len));
 		err = eval(c, n, &m->val, NULL, &ok);
+		c->plen--;
 	}
-	c->plen--;
 	if (!ok)
 		*valid = false;
 	return err;
@@ -951,15 +807,15 @@ static int eval_member(ectx *c, const mycel__snode *n, const mycel_value *x, siz
 
 /* Evaluates item i of array x against n; a false schema reads "is not allowed". */
 static int eval_item(ectx *c, const mycel__snode *n, const mycel_value *x, size_t i, bool *valid,
-		     size_t most)
+                     size_t most)
 {
 	bool ok;
 	TRY(path_push(c, NULL, i));
 	int err;
 	if (n->kind == MYCEL__SK_FALSE && most != SIZE_MAX) {
 		ok = false;
-		err = emit(c, &x->v.a.items[i], false, "item %zu is not allowed (at most %zu %s)", i,
-			   most, plural(most, "item", "items"));
+		err = emit(c, &x->v.a.items[i], false, "item %zu is not allowed (at most %zu %s)",
+		           i, most, plural(most, "item", "items"));
 	} else if (n->kind == MYCEL__SK_FALSE) {
 		ok = false;
 		err = emit(c, &x->v.a.items[i], false, "item %zu is not allowed", i);
@@ -981,6 +837,24 @@ static int skey_find_cmp(const void *k, const void *e)
 	if (r != 0)
 		return r;
 	return m->key_len < s->len ? -1 : m->key_len > s->len;
+}
+
+/* propertyNames: the member's name, as a string, against schema n. */
+static NOINLINE int check_name(ectx *c, const mycel__snode *n, const mycel_member *m, bool *valid)
+{
+	mycel_value name = {.type = MYCEL_T_STR, .line = m->val.line, .col = m->val.col};
+	name.v.s.ptr = m->key;
+	name.v.s.len = m->key_len;
+	flist *saved = c->sink;
+	bool ok;
+	c->sink = NULL;
+	int err = eval(c, n, &name, NULL, &ok);
+	c->sink = saved;
+	TRY(err);
+	if (ok)
+		return 0;
+	*valid = false;
+	return fail_member(c, m, "has a name that \"propertyNames\" does not allow");
 }
 
 static int apply_object(ectx *c, const mycel__snode *n, const mycel_value *x, ev *a, bool *valid)
@@ -1016,26 +890,8 @@ static int apply_object(ectx *c, const mycel__snode *n, const mycel_value *x, ev
 		}
 		if (matched)
 			ev_set(a, i);
-		if (n->prop_names) {
-			mycel_value name = {.type = MYCEL_T_STR, .line = m->val.line, .col = m->val.col};
-			name.v.s.ptr = m->key;
-			name.v.s.len = m->key_len;
-			flist *saved = c->sink;
-			bool ok;
-			c->sink = NULL;
-			int err = eval(c, n->prop_names, &name, NULL, &ok);
-			c->sink = saved;
-			TRY(err);
-			if (!ok) {
-				char nm[96];
-				FAILED();
-				TRY(path_push(c, m->key, m->key_len));
-				err = emit(c, &m->val, false, "property name %s is not allowed",
-					   show_str(nm, sizeof(nm), m->key, m->key_len));
-				c->plen--;
-				TRY(err);
-			}
-		}
+		if (n->prop_names)
+			TRY(check_name(c, n->prop_names, m, valid));
 	}
 	return 0;
 }
@@ -1071,26 +927,36 @@ static int apply_array(ectx *c, const mycel__snode *n, const mycel_value *x, ev 
 		flist *saved = c->sink;
 		c->sink = NULL;
 		int err = 0;
+		/*
+		 * Items that match count as evaluated for unevaluatedItems, as in
+		 * 2020-12 and in the reference validator (Python jsonschema) for 2019-09.
+		 */
 		for (size_t i = 0; i < len && err == 0; i++) {
 			bool ok;
 			err = eval(c, n->contains, &x->v.a.items[i], NULL, &ok);
 			count += ok;
-			if (count >= n->min_contains && n->max_contains == UINT64_MAX)
+			if (ok)
+				ev_set(a, i);
+			if (count >= n->min_contains && n->max_contains == UINT64_MAX && a == NULL)
 				break; /* nothing more to learn */
 		}
 		c->sink = saved;
 		TRY(err);
 		if (count < n->min_contains) {
 			FAILED();
-			TRY(emit(c, x, false, "must contain at least %llu %s matching \"contains\", found %llu",
-				 (unsigned long long)n->min_contains,
-				 plural(n->min_contains, "item", "items"), (unsigned long long)count));
+			TRY(emit(c, x, false,
+			         "must contain at least %llu %s matching \"contains\", found %llu",
+			         (unsigned long long)n->min_contains,
+			         plural(n->min_contains, "item", "items"),
+			         (unsigned long long)count));
 		}
 		if (count > n->max_contains) {
 			FAILED();
-			TRY(emit(c, x, false, "must contain at most %llu %s matching \"contains\", found %llu",
-				 (unsigned long long)n->max_contains,
-				 plural(n->max_contains, "item", "items"), (unsigned long long)count));
+			TRY(emit(c, x, false,
+			         "must contain at most %llu %s matching \"contains\", found %llu",
+			         (unsigned long long)n->max_contains,
+			         plural(n->max_contains, "item", "items"),
+			         (unsigned long long)count));
 		}
 	}
 	return 0;
@@ -1112,7 +978,7 @@ static int eval_quiet(ectx *c, const mycel__snode *b, const mycel_value *x, ev *
  * exactly one does (its type, const and enum hold at the instance itself).
  */
 static int explain_branches(ectx *c, mycel__snode **br, size_t nbr, const mycel_value *x,
-			    const char *msg)
+                            const char *msg)
 {
 	TRY(emit(c, x, true, "%s", msg));
 	flist *saved = c->sink;
@@ -1160,7 +1026,29 @@ static int explain_branches(ectx *c, mycel__snode **br, size_t nbr, const mycel_
 	return err;
 }
 
-static int apply_anyof(ectx *c, const mycel__snode *n, const mycel_value *x, ev *a, bool *valid)
+/*
+ * After anyOf/oneOf failed (so the object is invalid anyway), the annotations
+ * of every alternative, so that unevaluatedProperties does not add findings
+ * about properties the alternatives did look at.
+ */
+static int merge_all(ectx *c, mycel__snode **br, size_t nbr, const mycel_value *x, ev *a)
+{
+	if (a == NULL || c->sink == NULL)
+		return 0;
+	for (size_t i = 0; i < nbr; i++) {
+		ev tmp;
+		bool ok;
+		TRY(ev_init(&tmp, a->n));
+		int err = eval_quiet(c, br[i], x, &tmp, &ok);
+		ev_merge(a, &tmp);
+		ev_fini(&tmp);
+		TRY(err);
+	}
+	return 0;
+}
+
+static NOINLINE int apply_anyof(ectx *c, const mycel__snode *n, const mycel_value *x, ev *a,
+                                bool *valid)
 {
 	size_t nvalid = 0;
 	int err = 0;
@@ -1184,13 +1072,16 @@ static int apply_anyof(ectx *c, const mycel__snode *n, const mycel_value *x, ev 
 	if (nvalid == 0) {
 		char msg[96];
 		FAILED();
-		snprintf(msg, sizeof(msg), "does not match any of the %zu alternatives", n->nany_of);
+		snprintf(msg, sizeof(msg), "does not match any of the %zu alternatives",
+		         n->nany_of);
+		TRY(merge_all(c, n->any_of, n->nany_of, x, a));
 		return explain_branches(c, n->any_of, n->nany_of, x, msg);
 	}
 	return 0;
 }
 
-static int apply_oneof(ectx *c, const mycel__snode *n, const mycel_value *x, ev *a, bool *valid)
+static NOINLINE int apply_oneof(ectx *c, const mycel__snode *n, const mycel_value *x, ev *a,
+                                bool *valid)
 {
 	size_t nvalid = 0;
 	ev keep;
@@ -1221,8 +1112,10 @@ static int apply_oneof(ectx *c, const mycel__snode *n, const mycel_value *x, ev 
 		return 0;
 	char msg[96];
 	FAILED();
+	TRY(merge_all(c, n->one_of, n->none_of, x, a));
 	if (nvalid == 0) {
-		snprintf(msg, sizeof(msg), "does not match any of the %zu alternatives", n->none_of);
+		snprintf(msg, sizeof(msg), "does not match any of the %zu alternatives",
+		         n->none_of);
 		return explain_branches(c, n->one_of, n->none_of, x, msg);
 	}
 	/* count every match for the message */
@@ -1240,8 +1133,8 @@ static int apply_inplace(ectx *c, const mycel__snode *n, const mycel_value *x, e
 	bool ok;
 	if (n->ref) {
 		if (n->ref->target == NULL)
-			return efail(c, MYCEL_ENOTFOUND, "unresolvable $ref \"%s\" at %s", n->ref->uri,
-				     n->ref->where[0] ? n->ref->where : "the root");
+			return efail(c, MYCEL_ENOTFOUND, "unresolvable $ref \"%s\" at %s",
+			             n->ref->uri, n->ref->where[0] ? n->ref->where : "the root");
 		TRY(eval(c, n->ref->target, x, a, &ok));
 		if (!ok)
 			FAILED();
@@ -1250,9 +1143,10 @@ static int apply_inplace(ectx *c, const mycel__snode *n, const mycel_value *x, e
 		const mycel__snode *t = n->rref->target;
 		if (t == NULL)
 			return efail(c, MYCEL_ENOTFOUND, "unresolvable $recursiveRef \"%s\" at %s",
-				     n->rref->uri, n->rref->where[0] ? n->rref->where : "the root");
+			             n->rref->uri, n->rref->where[0] ? n->rref->where : "the root");
 		if (t->recursive_anchor) {
-			/* the outermost of the consecutive dynamic scopes that are recursive anchors */
+			/* the outermost of the consecutive dynamic scopes that are recursive
+			 * anchors */
 			for (unsigned i = c->slen; i-- > 0;) {
 				const mycel__snode *r = c->scope[i]->root;
 				if (r == NULL || !r->recursive_anchor)
@@ -1304,7 +1198,8 @@ static int apply_inplace(ectx *c, const mycel__snode *n, const mycel_value *x, e
 	}
 	if (n->ndep_schemas && x->type == MYCEL_T_MAP) {
 		for (size_t d = 0; d < n->ndep_schemas; d++) {
-			if (map_find(x, n->dep_schemas[d].key, n->dep_schemas[d].len) == NULL)
+			if (mycel__json_member(x, n->dep_schemas[d].key, n->dep_schemas[d].len) ==
+			    NULL)
 				continue;
 			TRY(eval(c, n->dep_schemas[d].node, x, a, &ok));
 			if (!ok)
@@ -1315,7 +1210,7 @@ static int apply_inplace(ectx *c, const mycel__snode *n, const mycel_value *x, e
 }
 
 static int apply_unevaluated(ectx *c, const mycel__snode *n, const mycel_value *x, ev *a,
-			     bool *valid)
+                             bool *valid)
 {
 	if (n->uneval_props && x->type == MYCEL_T_MAP) {
 		for (size_t i = 0; i < x->v.m.len; i++) {
@@ -1349,18 +1244,16 @@ static int eval_body(ectx *c, const mycel__snode *n, const mycel_value *x, ev *a
 	if (n->enum_) {
 		size_t i;
 		for (i = 0; i < n->enum_->v.a.len; i++)
-			if (json_eq(x, &n->enum_->v.a.items[i], 0))
+			if (mycel__json_eq(x, &n->enum_->v.a.items[i]))
 				break;
 		if (i == n->enum_->v.a.len) {
 			FAILED();
 			TRY(fail_enum(c, n, x));
 		}
 	}
-	if (n->has_const && !json_eq(x, n->const_, 0)) {
-		char want[80], got[80];
+	if (n->has_const && !mycel__json_eq(x, n->const_)) {
 		FAILED();
-		TRY(emit(c, x, true, "must be %s, got %s", show(want, sizeof(want), n->const_),
-			 show(got, sizeof(got), x)));
+		TRY(fail_const(c, n, x));
 	}
 	switch (x->type) {
 	case MYCEL_T_UINT:
@@ -1405,11 +1298,11 @@ static int eval(ectx *c, const mycel__snode *n, const mycel_value *x, ev *ann, b
 	}
 	if (++c->steps > MYCEL__SCHEMA_MAX_STEPS)
 		return efail(c, MYCEL_ETOOBIG, "validation exceeds %llu schema evaluations",
-			     (unsigned long long)MYCEL__SCHEMA_MAX_STEPS);
+		             (unsigned long long)MYCEL__SCHEMA_MAX_STEPS);
 	if (c->depth >= MYCEL__SCHEMA_MAX_DEPTH)
 		return efail(c, MYCEL_ETOOBIG,
-			     "schema evaluation nested deeper than %d levels (a $ref loop?)",
-			     MYCEL__SCHEMA_MAX_DEPTH);
+		             "schema evaluation nested deeper than %d levels (a $ref loop?)",
+		             MYCEL__SCHEMA_MAX_DEPTH);
 	c->depth++;
 	bool pushed = false;
 	if (c->slen == 0 || c->scope[c->slen - 1] != n->res) {
@@ -1418,7 +1311,7 @@ static int eval(ectx *c, const mycel__snode *n, const mycel_value *x, ev *ann, b
 	}
 	ev local, *a = ann;
 	bool need_local = (n->uneval_props && x->type == MYCEL_T_MAP) ||
-			  (n->uneval_items && x->type == MYCEL_T_ARRAY);
+	                  (n->uneval_items && x->type == MYCEL_T_ARRAY);
 	int err = 0;
 	if (need_local) {
 		err = ev_init(&local, x->type == MYCEL_T_MAP ? x->v.m.len : x->v.a.len);
@@ -1430,7 +1323,13 @@ static int eval(ectx *c, const mycel__snode *n, const mycel_value *x, ev *ann, b
 	if (err == 0)
 		err = eval_body(c, n, x, a, &valid);
 	if (need_local) {
-		if (err == 0 && valid)
+		/*
+		 * When n failed, so does whatever wanted its annotations (branches of
+		 * anyOf, oneOf, not and if collect into sets of their own and drop them
+		 * on failure): passing them on anyway spares the user findings about
+		 * "unevaluated" properties that n did look at.
+		 */
+		if (err == 0)
 			ev_merge(ann, &local);
 		ev_fini(&local);
 	}
@@ -1480,7 +1379,7 @@ static int copy_findings(const flist *l, mycel_diags *out)
 }
 
 int mycel__schema_eval(const mycel_schema *s, const mycel__snode *n, const mycel_value *instance,
-		       bool *out_valid, mycel_diags *out, char *why, size_t why_len)
+                       bool *out_valid, mycel_diags *out, char *why, size_t why_len)
 {
 	ectx *c = calloc(1, sizeof(*c));
 	flist findings = {.max = FINDINGS_MAX};

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +31,84 @@
 
 #define ARENA_LIMIT ((size_t)1 << 30)
 #define REMOTE_BASE "http://localhost:1234/"
-#define MAX_REMOTES 64
+#define MAX_REMOTES 128
+
+/* snprintf that must not truncate. */
+#define FMT(buf, n, ...) assert_true((size_t)snprintf((buf), (n), __VA_ARGS__) < (size_t)(n))
 
 static const char *corpus(void)
 {
 	const char *c = getenv("MYCEL_CORPUS");
 	return c != NULL && *c ? c : "../shared/corpus";
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char ch = p[i];
+		v <<= 4;
+		if (ch >= '0' && ch <= '9')
+			v |= (unsigned)(ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			v |= (unsigned)(ch - 'a' + 10);
+		else if (ch >= 'A' && ch <= 'F')
+			v |= (unsigned)(ch - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * libyaml refuses JSON's UTF-16 surrogate-pair escapes ("\uD83D\uDCA9"); YAML
+ * writes the same character as "\U0001F4A9". For a JSON file that
+ * mycel_doc_load refuses, this rewrites those pairs and parses the text with
+ * mycel_doc_parse (NULL if that fails too or there was no pair to rewrite).
+ */
+static mycel_value *load_surrogates(mycel_arena *a, const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	mycel_value *v = NULL;
+	size_t pairs = 0;
+	if (fp == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	long n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	char *in = malloc((size_t)n + 1), *out = malloc((size_t)n + 1);
+	if (in != NULL && out != NULL && fread(in, 1, (size_t)n, fp) == (size_t)n) {
+		size_t o = 0;
+		in[n] = '\0';
+		for (long i = 0; i < n; i++) {
+			unsigned hi, lo;
+			if (in[i] == '\\' && i + 12 <= n && in[i + 1] == 'u' &&
+			    hex4(in + i + 2, &hi) == 0 && hi >= 0xd800 && hi < 0xdc00 &&
+			    in[i + 6] == '\\' && in[i + 7] == 'u' && hex4(in + i + 8, &lo) == 0 &&
+			    lo >= 0xdc00 && lo < 0xe000) {
+				unsigned cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+				o += (size_t)sprintf(out + o, "\\U%08X", cp);
+				i += 11;
+				pairs++;
+			} else if (in[i] == '\\' && i + 1 < n) {
+				out[o++] = in[i++];
+				out[o++] = in[i];
+			} else {
+				out[o++] = in[i];
+			}
+		}
+		if (pairs > 0 && mycel_doc_parse(out, o, NULL, a, &v, NULL) == 0)
+			printf("  note: %s read with %zu surrogate-pair escape(s) rewritten "
+			       "(mycel_doc_load refuses them)\n",
+			       path, pairs);
+		else
+			v = NULL;
+	}
+	free(in);
+	free(out);
+	fclose(fp);
+	return v;
 }
 
 /* Loads a YAML/JSON file into a (NULL when it does not parse). */
@@ -45,6 +118,8 @@ static mycel_value *load(mycel_arena *a, const char *path)
 	mycel_diags d;
 	mycel_diags_init(&d, 0);
 	int rv = mycel_doc_load(path, NULL, a, &v, &d);
+	if (rv == MYCEL_EFORMAT && (v = load_surrogates(a, path)) != NULL)
+		rv = 0;
 	if (rv != 0) {
 		printf("  cannot load %s: %s", path, mycel_strerror(rv));
 		if (d.len > 0)
@@ -96,18 +171,19 @@ static void load_remotes(mycel_arena *a, const char *dir, const char *rel)
 		struct stat st;
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+		FMT(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FMT(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
 		assert_int_equal(stat(path, &st), 0);
 		if (S_ISDIR(st.st_mode)) {
 			load_remotes(a, path, sub);
 			continue;
 		}
-		if (strlen(e->d_name) < 5 || strcmp(e->d_name + strlen(e->d_name) - 5, ".json") != 0)
+		if (strlen(e->d_name) < 5 ||
+		    strcmp(e->d_name + strlen(e->d_name) - 5, ".json") != 0)
 			continue;
 		assert_true(nremotes < MAX_REMOTES);
 		remote *r = &remotes[nremotes];
-		snprintf(r->uri, sizeof(r->uri), "%s%s", REMOTE_BASE, sub);
+		FMT(r->uri, sizeof(r->uri), "%s%s", REMOTE_BASE, sub);
 		r->doc = load(a, path);
 		assert_non_null(r->doc);
 		nremotes++;
@@ -145,8 +221,8 @@ static size_t nskipped_names;
 
 static void note_skip(const char *file, const char *group, const char *test)
 {
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s: %s / %s", file, group, test);
+	char buf[1024];
+	FMT(buf, sizeof(buf), "%s: %s / %s", file, group, test);
 	char **p = realloc(skipped_names, (nskipped_names + 1) * sizeof(*p));
 	assert_non_null(p);
 	skipped_names = p;
@@ -158,7 +234,7 @@ static counts run_suite_file(mycel_arena *a, const char *dir, const char *name, 
 {
 	char path[1024], why[512];
 	counts k = {0};
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FMT(path, sizeof(path), "%s/%s", dir, name);
 	const mycel_value *file = load(a, path);
 	if (file == NULL || file->type != MYCEL_T_ARRAY) {
 		k.failed = 1;
@@ -176,11 +252,12 @@ static counts run_suite_file(mycel_arena *a, const char *dir, const char *name, 
 		mycel_schema *s = NULL;
 		char uri[256];
 		int add_rv = 0;
-		snprintf(uri, sizeof(uri), "http://mycel.test/%s/%zu.json", name, g);
+		FMT(uri, sizeof(uri), "http://mycel.test/%s/%zu.json", name, g);
 		if (!skip) {
 			assert_int_equal(mycel_schema_new(&s), 0);
 			for (size_t r = 0; r < nremotes && add_rv == 0; r++) {
-				add_rv = mycel_schema_add(s, remotes[r].uri, remotes[r].doc, why, sizeof(why));
+				add_rv = mycel_schema_add(s, remotes[r].uri, remotes[r].doc, why,
+				                          sizeof(why));
 				if (add_rv != 0)
 					printf("  remote %s: %s: %s\n", remotes[r].uri,
 					       mycel_errname(add_rv), why);
@@ -204,25 +281,29 @@ static counts run_suite_file(mycel_arena *a, const char *dir, const char *name, 
 			if (add_rv != 0) {
 				k.failed++;
 				if (verbose)
-					printf("  FAIL %s: %s / %s: add: %s: %s\n", name, desc->v.s.ptr,
-					       tdesc->v.s.ptr, mycel_errname(add_rv), why);
+					printf("  FAIL %s: %s / %s: add: %s: %s\n", name,
+					       desc->v.s.ptr, tdesc->v.s.ptr, mycel_errname(add_rv),
+					       why);
 				continue;
 			}
 			/* once quietly (first failure stops), once collecting findings */
 			bool quick = !want->v.b, full = !want->v.b;
 			mycel_diags d;
 			mycel_diags_init(&d, 0);
-			int rv = mycel_schema_validate(s, uri, data, &quick, NULL, why, sizeof(why));
+			int rv =
+			    mycel_schema_validate(s, uri, data, &quick, NULL, why, sizeof(why));
 			if (rv == 0)
-				rv = mycel_schema_validate(s, uri, data, &full, &d, why, sizeof(why));
+				rv = mycel_schema_validate(s, uri, data, &full, &d, why,
+				                           sizeof(why));
 			bool ok = rv == 0 && quick == want->v.b && full == want->v.b &&
-				  (want->v.b ? d.len == 0 : d.len > 0);
+			          (want->v.b ? d.len == 0 : d.len > 0);
 			if (ok) {
 				k.passed++;
 			} else {
 				k.failed++;
 				if (verbose) {
-					printf("  FAIL %s: %s / %s: ", name, desc->v.s.ptr, tdesc->v.s.ptr);
+					printf("  FAIL %s: %s / %s: ", name, desc->v.s.ptr,
+					       tdesc->v.s.ptr);
 					if (rv != 0)
 						printf("%s: %s\n", mycel_errname(rv), why);
 					else
@@ -243,12 +324,30 @@ static counts run_suite_file(mycel_arena *a, const char *dir, const char *name, 
 }
 
 static const char *required_files[] = {
-    "type",	      "properties",	  "required",	     "additionalProperties",
-    "unevaluatedProperties", "enum",	  "const",	     "pattern",
-    "items",	      "ref",		  "defs",	     "allOf",
-    "anyOf",	      "oneOf",		  "not",	     "if-then-else",
-    "minItems",	      "maxItems",	  "uniqueItems",     "minimum",
-    "maximum",	      "exclusiveMinimum", "exclusiveMaximum", "minLength",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "enum",
+    "const",
+    "pattern",
+    "items",
+    "ref",
+    "defs",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if-then-else",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
     "maxLength",
 };
 
@@ -256,7 +355,7 @@ static bool is_required(const char *file)
 {
 	for (size_t i = 0; i < sizeof(required_files) / sizeof(required_files[0]); i++) {
 		char name[128];
-		snprintf(name, sizeof(name), "%s.json", required_files[i]);
+		FMT(name, sizeof(name), "%s.json", required_files[i]);
 		if (strcmp(name, file) == 0)
 			return true;
 	}
@@ -296,16 +395,16 @@ static void test_suite(void **state)
 	char dir[1024], rdir[1024];
 	mycel_arena *a;
 	assert_int_equal(mycel_arena_new(ARENA_LIMIT, &a), 0);
-	snprintf(rdir, sizeof(rdir), "%s/json-schema-test-suite/remotes/draft2019-09", corpus());
+	FMT(rdir, sizeof(rdir), "%s/json-schema-test-suite/remotes", corpus());
 	nremotes = 0;
-	load_remotes(a, rdir, "draft2019-09");
+	load_remotes(a, rdir, "");
 
-	snprintf(dir, sizeof(dir), "%s/json-schema-test-suite/tests/draft2019-09", corpus());
+	FMT(dir, sizeof(dir), "%s/json-schema-test-suite/tests/draft2019-09", corpus());
 	counts total = {0};
 	printf("JSON Schema Test Suite, draft 2019-09 (required keywords):\n");
 	for (size_t i = 0; i < sizeof(required_files) / sizeof(required_files[0]); i++) {
 		char name[128];
-		snprintf(name, sizeof(name), "%s.json", required_files[i]);
+		FMT(name, sizeof(name), "%s.json", required_files[i]);
 		counts k = run_suite_file(a, dir, name, true);
 		printf("%s: %zu passed, %zu failed, %zu skipped\n", required_files[i], k.passed,
 		       k.failed, k.skipped);
@@ -326,7 +425,8 @@ static void test_suite(void **state)
 	printf("Other draft2019-09 files (report only):\n");
 	for (size_t i = 0; i < n; i++) {
 		if (!is_required(names[i])) {
-			counts k = run_suite_file(a, dir, names[i], getenv("MYCEL_SCHEMA_VERBOSE") != NULL);
+			counts k = run_suite_file(a, dir, names[i],
+			                          getenv("MYCEL_SCHEMA_VERBOSE") != NULL);
 			printf("  %s: %zu passed, %zu failed, %zu skipped\n", names[i], k.passed,
 			       k.failed, k.skipped);
 			other.passed += k.passed;
@@ -404,12 +504,12 @@ static int check(fixture *f, const char *uri, const char *yaml)
 	mycel_diags_clear(&f->d);
 	f->valid = false;
 	int rv = mycel_schema_validate(f->s, uri, parse(f->a, yaml), &f->valid, &f->d, f->why,
-				       sizeof(f->why));
+	                               sizeof(f->why));
 	if (rv == 0) {
 		bool quick = !f->valid;
 		assert_int_equal(mycel_schema_validate(f->s, uri, parse(f->a, yaml), &quick, NULL,
-						       f->why, sizeof(f->why)),
-				 0);
+		                                       f->why, sizeof(f->why)),
+		                 0);
 		assert_int_equal(quick, f->valid);
 		assert_int_equal(f->valid, f->d.len == 0);
 	}
@@ -461,20 +561,20 @@ static void test_findings_main(void **state)
 	assert_true(f->valid);
 
 	assert_int_equal(check(f, "urn:t",
-			       "name: Abc\n"
-			       "logicalType: strng\n"
-			       "count: 7\n"
-			       "ratio: 1.5\n"
-			       "tags: [a, 1, a, b]\n"
-			       "kind: DataModel\n"
-			       "meta: {a: 1}\n"
-			       "extra: {x: 1}\n"),
-			 0);
+	                       "name: Abc\n"
+	                       "logicalType: strng\n"
+	                       "count: 7\n"
+	                       "ratio: 1.5\n"
+	                       "tags: [a, 1, a, b]\n"
+	                       "kind: DataModel\n"
+	                       "meta: {a: 1}\n"
+	                       "extra: {x: 1}\n"),
+	                 0);
 	assert_false(f->valid);
 	expect(f, 1, 7, "/name", "must match pattern \"^[a-z]+$\"");
 	expect(f, 2, 14, "/logicalType",
 	       "\"strng\" is not one of \"string\", \"date\", \"timestamp\", \"time\", \"number\", "
-	       "\"integer\", \"object\", \"array\", ... (12 values)");
+	       "\"integer\", \"object\", \"array\", \"boolean\", \"map\", ... (12 values)");
 	expect(f, 3, 8, "/count", "7 is not a multiple of 2");
 	expect(f, 4, 8, "/ratio", "must be <= 1, got 1.5");
 	expect(f, 5, 11, "/tags/1", "expected string, got integer");
@@ -486,22 +586,29 @@ static void test_findings_main(void **state)
 	assert_int_equal(f->d.len, 10);
 
 	assert_int_equal(check(f, "urn:t", "logicalType: date\ncount: -2\nratio: x\nname: a\n"), 0);
-	expect(f, 1, 1, "", "missing required property \"name\"");
 	expect(f, 2, 8, "/count", "must be >= 0, got -2");
 	expect(f, 3, 8, "/ratio", "expected number or null, got string");
 	expect(f, 4, 7, "/name", "must be at least 2 characters long, got 1");
-	assert_int_equal(f->d.len, 3 + 1 - 1); /* "name" present: no missing-property finding */
+	assert_int_equal(f->d.len, 3);
+	assert_int_equal(check(f, "urn:t", "logicalType: date\n"), 0);
+	expect(f, 1, 1, "", "missing required property \"name\"");
+	assert_int_equal(f->d.len, 1);
 
 	assert_int_equal(check(f, "urn:t", "[1, 2]\n"), 0);
 	expect(f, 1, 1, "", "expected object, got array");
-	assert_int_equal(check(f, "urn:t", "name: abc\nlogicalType: date\ncount: 100\nmeta: {}\n"), 0);
+	assert_int_equal(check(f, "urn:t", "name: abc\nlogicalType: date\ncount: 100\nmeta: {}\n"),
+	                 0);
 	expect(f, 3, 8, "/count", "must be < 100, got 100");
 	expect(f, 4, 7, "/meta", "must have at least 1 property, got 0");
 	/* code points, not bytes */
 	assert_int_equal(check(f, "urn:t", "name: \"\\u00e9\\u00e9\"\nlogicalType: map\n"), 0);
 	expect(f, 1, 7, "/name", "must match pattern \"^[a-z]+$\"");
 	assert_int_equal(f->d.len, 1);
-	assert_int_equal(check(f, "urn:t", "name: \"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"\nlogicalType: map\n"), 0);
+	assert_int_equal(check(f, "urn:t",
+	                       "name: "
+	                       "\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\""
+	                       "\nlogicalType: map\n"),
+	                 0);
 	expect(f, 1, 7, "/name", "must be at most 8 characters long, got 9");
 }
 
@@ -509,10 +616,10 @@ static void test_findings_pointer_escapes(void **state)
 {
 	fixture *f = *state;
 	add_schema(f, "urn:t",
-		   "type: object\n"
-		   "additionalProperties: {type: integer}\n"
-		   "properties:\n"
-		   "  list: {type: array, items: [{type: string}], additionalItems: false}\n");
+	           "type: object\n"
+	           "additionalProperties: {type: integer}\n"
+	           "properties:\n"
+	           "  list: {type: array, items: [{type: string}], additionalItems: false}\n");
 	assert_int_equal(check(f, "urn:t", "a/b: x\nc~d: 1\nlist: [a, b, c]\n"), 0);
 	expect(f, 1, 6, "/a~1b", "expected integer, got string");
 	expect(f, 3, 11, "/list/1", "item 1 is not allowed (at most 1 item)");
@@ -524,19 +631,20 @@ static void test_findings_unevaluated(void **state)
 {
 	fixture *f = *state;
 	add_schema(f, "urn:u",
-		   "allOf:\n"
-		   "  - properties: {a: {type: string}}\n"
-		   "  - anyOf:\n"
-		   "      - properties: {b: {type: integer}}\n"
-		   "        required: [b]\n"
-		   "      - properties: {c: true}\n"
-		   "        required: [c]\n"
-		   "if: {required: [d]}\n"
-		   "then: {properties: {e: true}}\n"
-		   "else: {properties: {f: true}}\n"
-		   "unevaluatedProperties: false\n");
+	           "allOf:\n"
+	           "  - properties: {a: {type: string}}\n"
+	           "  - anyOf:\n"
+	           "      - properties: {b: {type: integer}}\n"
+	           "        required: [b]\n"
+	           "      - properties: {c: true}\n"
+	           "        required: [c]\n"
+	           "if: {required: [d]}\n"
+	           "then: {properties: {e: true}}\n"
+	           "else: {properties: {f: true}}\n"
+	           "unevaluatedProperties: false\n");
 	assert_int_equal(check(f, "urn:u", "a: x\nb: 1\nd: 1\ne: 2\n"), 0);
-	expect(f, 3, 4, "/d", "property \"d\" is not allowed"); /* "if" passed, but d is not evaluated */
+	expect(f, 3, 4, "/d",
+	       "property \"d\" is not allowed"); /* "if" passed, but d is not evaluated */
 	assert_int_equal(f->d.len, 1);
 	assert_int_equal(check(f, "urn:u", "a: x\nc: 1\nf: 1\n"), 0);
 	assert_true(f->valid);
@@ -549,11 +657,18 @@ static void test_findings_unevaluated(void **state)
 	assert_int_equal(f->d.len, 1);
 
 	add_schema(f, "urn:ui",
-		   "items: [{type: integer}]\n"
-		   "allOf: [{additionalItems: {type: integer}}]\n"
-		   "unevaluatedItems: false\n");
+	           "items: [{type: integer}]\n"
+	           "allOf: [{additionalItems: {type: integer}}]\n"
+	           "unevaluatedItems: false\n");
 	assert_int_equal(check(f, "urn:ui", "[1, 2]\n"), 0);
 	expect(f, 1, 5, "/1", "item 1 is not allowed");
+	assert_int_equal(f->d.len, 1);
+	/* items that match "contains" are evaluated (as Python jsonschema has it) */
+	add_schema(f, "urn:uc", "contains: {type: string}\nunevaluatedItems: {type: integer}\n");
+	assert_int_equal(check(f, "urn:uc", "[a, 1, b]\n"), 0);
+	assert_true(f->valid);
+	assert_int_equal(check(f, "urn:uc", "[a, 1, true]\n"), 0);
+	expect(f, 1, 8, "/2", "expected integer, got boolean");
 	assert_int_equal(f->d.len, 1);
 }
 
@@ -561,20 +676,22 @@ static void test_findings_combinators(void **state)
 {
 	fixture *f = *state;
 	add_schema(f, "urn:c",
-		   "properties:\n"
-		   "  any:\n"
-		   "    anyOf:\n"
-		   "      - {type: string}\n"
-		   "      - {type: object, required: [id], properties: {id: {type: integer}}}\n"
-		   "  one:\n"
-		   "    oneOf: [{type: integer}, {minimum: 2}, {type: string}]\n"
-		   "  no:\n"
-		   "    not: {type: string, minLength: 1}\n");
+	           "properties:\n"
+	           "  any:\n"
+	           "    anyOf:\n"
+	           "      - {type: string}\n"
+	           "      - {type: object, required: [id], properties: {id: {type: integer}}}\n"
+	           "  one:\n"
+	           "    oneOf: [{type: integer}, {minimum: 2}, {type: string}]\n"
+	           "  no:\n"
+	           "    not: {type: string, minLength: 1}\n");
 	assert_int_equal(check(f, "urn:c", "any: 1\none: 1.5\nno: abc\n"), 0);
 	expect(f, 1, 6, "/any", "does not match any of the 2 alternatives");
 	expect(f, 2, 6, "/one", "does not match any of the 3 alternatives");
+	/* only {minimum: 2} accepts the shape of 1.5: its finding explains the failure */
+	expect(f, 2, 6, "/one", "must be >= 2, got 1.5");
 	expect(f, 3, 5, "/no", "must not match the schema in \"not\"");
-	assert_int_equal(f->d.len, 3);
+	assert_int_equal(f->d.len, 4);
 	/* the one alternative with the right shape explains itself */
 	assert_int_equal(check(f, "urn:c", "any: {id: x}\n"), 0);
 	expect(f, 1, 6, "/any", "does not match any of the 2 alternatives");
@@ -590,46 +707,47 @@ static void test_findings_if_then_chain(void **state)
 	fixture *f = *state;
 	/* the shape of the ODCS schemas: if/then on a discriminator, all findings surface */
 	add_schema(f, "urn:odcs",
-		   "type: object\n"
-		   "properties:\n"
-		   "  properties:\n"
-		   "    type: array\n"
-		   "    items: {$ref: '#/$defs/Property'}\n"
-		   "$defs:\n"
-		   "  Property:\n"
-		   "    type: object\n"
-		   "    required: [name]\n"
-		   "    properties:\n"
-		   "      name: {type: string}\n"
-		   "      logicalType: {type: string, enum: [string, integer]}\n"
-		   "    allOf:\n"
-		   "      - if: {properties: {logicalType: {const: string}}}\n"
-		   "        then:\n"
-		   "          properties:\n"
-		   "            logicalTypeOptions:\n"
-		   "              properties: {maxLength: {type: integer, minimum: 1}}\n"
-		   "              additionalProperties: false\n"
-		   "      - if: {properties: {logicalType: {const: integer}}}\n"
-		   "        then:\n"
-		   "          properties:\n"
-		   "            logicalTypeOptions:\n"
-		   "              properties: {maximum: {type: integer}}\n"
-		   "              additionalProperties: false\n"
-		   "    unevaluatedProperties: false\n");
+	           "type: object\n"
+	           "properties:\n"
+	           "  properties:\n"
+	           "    type: array\n"
+	           "    items: {$ref: '#/$defs/Property'}\n"
+	           "$defs:\n"
+	           "  Property:\n"
+	           "    type: object\n"
+	           "    required: [name]\n"
+	           "    properties:\n"
+	           "      name: {type: string}\n"
+	           "      logicalType: {type: string, enum: [string, integer]}\n"
+	           "    allOf:\n"
+	           "      - if: {properties: {logicalType: {const: string}}}\n"
+	           "        then:\n"
+	           "          properties:\n"
+	           "            logicalTypeOptions:\n"
+	           "              properties: {maxLength: {type: integer, minimum: 1}}\n"
+	           "              additionalProperties: false\n"
+	           "      - if: {properties: {logicalType: {const: integer}}}\n"
+	           "        then:\n"
+	           "          properties:\n"
+	           "            logicalTypeOptions:\n"
+	           "              properties: {maximum: {type: integer}}\n"
+	           "              additionalProperties: false\n"
+	           "    unevaluatedProperties: false\n");
 	assert_int_equal(check(f, "urn:odcs",
-			       "properties:\n"
-			       "  - name: a\n"
-			       "    logicalType: string\n"
-			       "    logicalTypeOptions: {maxLength: 0, maximum: 3}\n"
-			       "  - logicalType: integer\n"
-			       "    logicalTypeOptions: {maximum: x}\n"
-			       "    colour: red\n"),
-			 0);
+	                       "properties:\n"
+	                       "  - name: a\n"
+	                       "    logicalType: string\n"
+	                       "    logicalTypeOptions: {maxLength: 0, maximum: 3}\n"
+	                       "  - logicalType: integer\n"
+	                       "    logicalTypeOptions: {maximum: x}\n"
+	                       "    colour: red\n"),
+	                 0);
 	expect(f, 4, 37, "/properties/0/logicalTypeOptions/maxLength", "must be >= 1, got 0");
 	expect(f, 4, 49, "/properties/0/logicalTypeOptions/maximum",
 	       "property \"maximum\" is not allowed");
 	expect(f, 5, 5, "/properties/1", "missing required property \"name\"");
-	expect(f, 6, 35, "/properties/1/logicalTypeOptions/maximum", "expected integer, got string");
+	expect(f, 6, 35, "/properties/1/logicalTypeOptions/maximum",
+	       "expected integer, got string");
 	expect(f, 7, 13, "/properties/1/colour", "property \"colour\" is not allowed");
 	assert_int_equal(f->d.len, 5);
 }
@@ -638,15 +756,15 @@ static void test_numbers_and_equality(void **state)
 {
 	fixture *f = *state;
 	add_schema(f, "urn:n",
-		   "properties:\n"
-		   "  big: {maximum: 18446744073709551615}\n"
-		   "  f: {minimum: 9007199254740993}\n"
-		   "  neg: {exclusiveMinimum: -9223372036854775808}\n"
-		   "  int: {type: integer}\n"
-		   "  e: {enum: [1, {a: 1, b: [1, 2.0]}]}\n"
-		   "  c: {const: {x: 1.0, y: null}}\n"
-		   "  u: {uniqueItems: true}\n"
-		   "  fmt: {format: email}\n");
+	           "properties:\n"
+	           "  big: {maximum: 18446744073709551615}\n"
+	           "  f: {minimum: 9007199254740993}\n"
+	           "  neg: {exclusiveMinimum: -9223372036854775808}\n"
+	           "  int: {type: integer}\n"
+	           "  e: {enum: [1, {a: 1, b: [1, 2.0]}]}\n"
+	           "  c: {const: {x: 1.0, y: null}}\n"
+	           "  u: {uniqueItems: true}\n"
+	           "  fmt: {format: email}\n");
 	assert_int_equal(check(f, "urn:n", "big: 18446744073709551615\nint: 3.0\n"), 0);
 	assert_true(f->valid);
 	assert_int_equal(check(f, "urn:n", "big: 1.8446744073709552e19\n"), 0);
@@ -688,19 +806,18 @@ static void test_refs_and_errors(void **state)
 	fixture *f = *state;
 	/* $id, relative refs, anchors, pointer escapes, refs between resources */
 	add_schema(f, "http://example.com/root.json",
-		   "$id: http://example.com/schemas/main.json\n"
-		   "properties:\n"
-		   "  a: {$ref: 'other.json#/$defs/x~1y'}\n"
-		   "  b: {$ref: '#item'}\n"
-		   "  c: {$ref: '#/$defs/pct%25'}\n"
-		   "  d: {$ref: 'http://example.com/root.json#/$defs/pct%25'}\n"
-		   "$defs:\n"
-		   "  it: {$anchor: item, type: integer}\n"
-		   "  pct%: {type: boolean}\n");
+	           "$id: http://example.com/schemas/main.json\n"
+	           "properties:\n"
+	           "  a: {$ref: 'other.json#/$defs/x~1y'}\n"
+	           "  b: {$ref: '#item'}\n"
+	           "  c: {$ref: '#/$defs/pct%25'}\n"
+	           "  d: {$ref: 'http://example.com/root.json#/$defs/pct%25'}\n"
+	           "$defs:\n"
+	           "  it: {$anchor: item, type: integer}\n"
+	           "  pct%: {type: boolean}\n");
 	add_schema(f, "http://example.com/schemas/other.json", "$defs: {x/y: {type: string}}\n");
-	assert_int_equal(check(f, "http://example.com/schemas/main.json",
-			       "a: s\nb: 1\nc: true\nd: false\n"),
-			 0);
+	assert_int_equal(
+	    check(f, "http://example.com/schemas/main.json", "a: s\nb: 1\nc: true\nd: false\n"), 0);
 	assert_true(f->valid);
 	assert_int_equal(check(f, "http://example.com/root.json", "a: 1\nb: s\nc: 1\n"), 0);
 	expect(f, 1, 4, "/a", "expected string, got integer");
@@ -717,34 +834,34 @@ static void test_refs_and_errors(void **state)
 	assert_true(f->valid);
 	assert_int_equal(check(f, "urn:dangling", "a: 1\n"), MYCEL_ENOTFOUND);
 	assert_non_null(strstr(f->why, "urn:missing#/x"));
-	add_schema(f, "urn:loop", "$defs: {a: {$ref: '#/$defs/b'}, b: {$ref: '#/$defs/a'}}\n$ref: '#/$defs/a'\n");
+	add_schema(f, "urn:loop",
+	           "$defs: {a: {$ref: '#/$defs/b'}, b: {$ref: '#/$defs/a'}}\n$ref: '#/$defs/a'\n");
 	assert_int_equal(check(f, "urn:loop", "1\n"), MYCEL_ETOOBIG);
 	add_schema(f, "urn:self", "{$ref: '#'}\n");
 	assert_int_equal(check(f, "urn:self", "1\n"), MYCEL_ETOOBIG);
 
 	int rv = mycel_schema_add(f->s, "urn:bad",
-				  parse(f->a, "properties:\n  x: {pattern: '(unclosed'}\n"), f->why,
-				  sizeof(f->why));
+	                          parse(f->a, "properties:\n  x: {pattern: '(unclosed'}\n"), f->why,
+	                          sizeof(f->why));
 	assert_int_equal(rv, MYCEL_EINVAL);
 	assert_non_null(strstr(f->why, "/properties/x/pattern"));
-	rv = mycel_schema_add(f->s, "urn:bad2",
-			      parse(f->a, "patternProperties: {'[a-': true}\n"), f->why,
-			      sizeof(f->why));
+	rv = mycel_schema_add(f->s, "urn:bad2", parse(f->a, "patternProperties: {'[a-': true}\n"),
+	                      f->why, sizeof(f->why));
 	assert_int_equal(rv, MYCEL_EINVAL);
 	assert_non_null(strstr(f->why, "/patternProperties/[a-"));
-	rv = mycel_schema_add(f->s, "urn:bad3", parse(f->a, "items: [1]\n"), f->why,
-			      sizeof(f->why));
+	rv =
+	    mycel_schema_add(f->s, "urn:bad3", parse(f->a, "items: [1]\n"), f->why, sizeof(f->why));
 	assert_int_equal(rv, MYCEL_EINVAL);
 	assert_non_null(strstr(f->why, "/items/0"));
 	rv = mycel_schema_add(f->s, "urn:bad4", parse(f->a, "type: strin\n"), f->why,
-			      sizeof(f->why));
+	                      sizeof(f->why));
 	assert_int_equal(rv, MYCEL_EINVAL);
 	/* a failed add leaves nothing behind */
 	assert_int_equal(check(f, "urn:bad", "1\n"), MYCEL_ENOTFOUND);
 	/* the same $id for two different schemas is refused */
 	rv = mycel_schema_add(f->s, "urn:dup",
-			      parse(f->a, "$id: http://example.com/schemas/other.json\n"), f->why,
-			      sizeof(f->why));
+	                      parse(f->a, "$id: http://example.com/schemas/other.json\n"), f->why,
+	                      sizeof(f->why));
 	assert_int_equal(rv, MYCEL_EINVAL);
 	/* catastrophic backtracking stops at the match limit */
 	add_schema(f, "urn:redos", "pattern: '^(a+)+$'\n");
@@ -756,12 +873,12 @@ static void test_refs_and_errors(void **state)
 	assert_int_equal(check(f, "urn:redos", buf), MYCEL_ETOOBIG);
 	/* a recursive schema over a deep instance is fine */
 	add_schema(f, "urn:tree",
-		   "$recursiveAnchor: true\ntype: object\n"
-		   "properties: {kids: {type: array, items: {$recursiveRef: '#'}}}\n");
+	           "$recursiveAnchor: true\ntype: object\n"
+	           "properties: {kids: {type: array, items: {$recursiveRef: '#'}}}\n");
 	assert_int_equal(check(f, "urn:tree", "kids: [{kids: [{kids: []}, {kids: [{}]}]}]\n"), 0);
 	assert_true(f->valid);
 	assert_int_equal(check(f, "urn:tree", "kids: [{kids: [{kids: 1}]}]\n"), 0);
-	expect(f, 1, 24, "/kids/0/kids/0/kids", "expected array, got integer");
+	expect(f, 1, 23, "/kids/0/kids/0/kids", "expected array, got integer");
 }
 
 /* ---- 3. the ODCS/ODPS corpus ------------------------------------------------- */
@@ -787,9 +904,9 @@ static const char *schema_for(corpus_schemas *cs, const mycel_value *doc, char *
 		std = "odps";
 	else
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s/schema/%s-json-schema-%s.json", corpus(), std, std,
-		 ver->v.s.ptr);
-	snprintf(uri, n, "file:///corpus/%s-json-schema-%s.json", std, ver->v.s.ptr);
+	FMT(path, sizeof(path), "%s/%s/schema/%s-json-schema-%s.json", corpus(), std, std,
+	    ver->v.s.ptr);
+	FMT(uri, n, "file:///corpus/%s-json-schema-%s.json", std, ver->v.s.ptr);
 	for (size_t i = 0; i < cs->nadded; i++)
 		if (strcmp(cs->added[i], uri) == 0)
 			return uri;
@@ -804,7 +921,8 @@ static const char *schema_for(corpus_schemas *cs, const mycel_value *doc, char *
 		printf("add %s: %s: %s\n", path, mycel_errname(rv), why);
 	assert_int_equal(rv, 0);
 	assert_true(cs->nadded < 16);
-	snprintf(cs->added[cs->nadded++], sizeof(cs->added[0]), "%s", uri);
+	FMT(cs->added[cs->nadded], sizeof(cs->added[0]), "%s", uri);
+	cs->nadded++;
 	return uri;
 }
 
@@ -815,6 +933,53 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+typedef struct worker {
+	const mycel_schema *s;
+	const char *uri;
+	const mycel_value *doc;
+	size_t findings; /* per run, the same every time, or SIZE_MAX */
+	bool valid;
+} worker;
+
+static void *validate_often(void *arg)
+{
+	worker *w = arg;
+	char why[256];
+	for (int i = 0; i < 20; i++) {
+		mycel_diags d;
+		bool ok = false;
+		mycel_diags_init(&d, 0);
+		if (mycel_schema_validate(w->s, w->uri, w->doc, &ok, &d, why, sizeof(why)) != 0 ||
+		    (i > 0 && (ok != w->valid || d.len != w->findings))) {
+			w->findings = SIZE_MAX;
+		} else if (i == 0) {
+			w->findings = d.len;
+			w->valid = ok;
+		}
+		mycel_diags_fini(&d);
+		if (w->findings == SIZE_MAX)
+			break;
+	}
+	return NULL;
+}
+
+/* A schema set is read-only once built: several threads validate with it at once. */
+static void validate_in_threads(const mycel_schema *s, const char *uri, const mycel_value *doc)
+{
+	pthread_t t[4];
+	worker w[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (worker){s, uri, doc, 0, false};
+		assert_int_equal(pthread_create(&t[i], NULL, validate_often, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_true(w[i].findings != SIZE_MAX);
+		assert_int_equal(w[i].findings, w[0].findings);
+		assert_int_equal(w[i].valid, w[0].valid);
+	}
+}
+
 static void test_corpus(void **state)
 {
 	(void)state;
@@ -822,7 +987,7 @@ static void test_corpus(void **state)
 	char path[1024], line[1024], uri[256], why[512];
 	assert_int_equal(mycel_schema_new(&cs.s), 0);
 	assert_int_equal(mycel_arena_new(ARENA_LIMIT, &cs.a), 0);
-	snprintf(path, sizeof(path), "%s/EXPECTED.txt", corpus());
+	FMT(path, sizeof(path), "%s/EXPECTED.txt", corpus());
 	FILE *fp = fopen(path, "r");
 	assert_non_null(fp);
 	size_t agree = 0, disagree = 0;
@@ -831,7 +996,7 @@ static void test_corpus(void **state)
 		if (sscanf(line, "%31s %899s", verdict, rel) != 2)
 			continue;
 		bool want = strcmp(verdict, "valid") == 0;
-		snprintf(path, sizeof(path), "%s/%s", corpus(), rel);
+		FMT(path, sizeof(path), "%s/%s", corpus(), rel);
 		const mycel_value *doc = load(cs.a, path);
 		bool got = false;
 		mycel_diags d;
@@ -851,21 +1016,21 @@ static void test_corpus(void **state)
 			printf("  DISAGREE %s: expected %s, got %s\n", rel, verdict,
 			       got ? "valid" : "invalid");
 			for (size_t i = 0; i < d.len; i++)
-				printf("    %s:%u:%u: %s: %s\n", rel, d.items[i].line, d.items[i].col,
-				       d.items[i].pointer, d.items[i].message);
+				printf("    %s:%u:%u: %s: %s\n", rel, d.items[i].line,
+				       d.items[i].col, d.items[i].pointer, d.items[i].message);
 		}
 		if (getenv("MYCEL_SCHEMA_VERBOSE") != NULL)
 			for (size_t i = 0; i < d.len; i++)
-				printf("    %s:%u:%u: %s: %s\n", rel, d.items[i].line, d.items[i].col,
-				       d.items[i].pointer, d.items[i].message);
+				printf("    %s:%u:%u: %s: %s\n", rel, d.items[i].line,
+				       d.items[i].col, d.items[i].pointer, d.items[i].message);
 		mycel_diags_fini(&d);
 	}
 	fclose(fp);
 	printf("ODCS/ODPS corpus: %zu agree with EXPECTED.txt, %zu disagree\n", agree, disagree);
 
 	/* timing: the largest contract */
-	snprintf(path, sizeof(path), "%s/odcs/examples/v32-all-postgresql-adventureworks-contract.odcs.yaml",
-		 corpus());
+	FMT(path, sizeof(path),
+	    "%s/odcs/examples/v32-all-postgresql-adventureworks-contract.odcs.yaml", corpus());
 	const mycel_value *doc = load(cs.a, path);
 	assert_non_null(doc);
 	const char *u = schema_for(&cs, doc, uri, sizeof(uri));
@@ -877,7 +1042,8 @@ static void test_corpus(void **state)
 		mycel_diags d;
 		mycel_diags_init(&d, 0);
 		double t0 = now_ms();
-		assert_int_equal(mycel_schema_validate(cs.s, u, doc, &ok, NULL, why, sizeof(why)), 0);
+		assert_int_equal(mycel_schema_validate(cs.s, u, doc, &ok, NULL, why, sizeof(why)),
+		                 0);
 		double t1 = now_ms();
 		assert_int_equal(mycel_schema_validate(cs.s, u, doc, &ok, &d, why, sizeof(why)), 0);
 		double t2 = now_ms();
@@ -890,6 +1056,13 @@ static void test_corpus(void **state)
 	printf("AdventureWorks v3.2 contract: validation %.3f ms (best of %d; mean %.3f ms), "
 	       "%.3f ms collecting findings\n",
 	       best, rounds, sum / rounds, best_d);
+
+	validate_in_threads(cs.s, u, doc);
+	FMT(path, sizeof(path), "%s/odcs/examples/v32-data-types-all-data-types.odcs.yaml",
+	    corpus());
+	doc = load(cs.a, path);
+	assert_non_null(doc);
+	validate_in_threads(cs.s, schema_for(&cs, doc, uri, sizeof(uri)), doc);
 
 	mycel_schema_free(cs.s);
 	mycel_arena_free(cs.a);
