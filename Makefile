@@ -77,6 +77,9 @@ test: build
 	rc=0; \
 	echo "== tests ($(BUILD_DIR))"; \
 	$(MESON_TEST) -C $(BUILD_DIR) || rc=1; \
+	sed -n 's/^total: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$$/JSON Schema Test Suite, draft 2019-09, the keywords mycel implements: \1 cases pass, \2 fail, \3 skipped by name (see the schema test log)/p' \
+		$(BUILD_DIR)/meson-logs/testlog.txt 2>/dev/null | head -1; \
+	grep -h '^corpus lint:' $(BUILD_DIR)/meson-logs/testlog.txt 2>/dev/null | head -1; \
 	echo "== tests under ASan+UBSan ($(SAN_DIR))"; \
 	$(MAKE) --no-print-directory check-sanitize || rc=1; \
 	echo "== summary"; \
