@@ -688,6 +688,84 @@ static void offset_position(const char *text, size_t n, size_t off, uint32_t *li
 	*col = c;
 }
 
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+			     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+						    : 16u;
+		if (d == 16)
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A surrogate pair escape "\uD8xx\uDCxx" at p (12 bytes available): its code point, or 0. */
+static unsigned surrogate_pair(const char *p)
+{
+	unsigned hi, lo;
+	if (p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &hi) != 0 || hi < 0xD800 || hi > 0xDBFF ||
+	    p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+		return 0;
+	return 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+}
+
+/*
+ * JSON writes characters beyond U+FFFF as escaped surrogate pairs
+ * ("\uD83D\uDCA9"), which libyaml refuses. In JSON text (it starts with '{'
+ * or '['), a backslash appears only inside strings, so each pair can be
+ * rewritten as YAML's "\U0001F4A9" (two bytes shorter) before parsing.
+ * Returns a malloc'd copy, or NULL when there is nothing to rewrite (or no
+ * memory: libyaml then reports the pair). Columns after a rewritten pair on
+ * its line shift left by 2.
+ */
+static char *json_surrogates(const char *text, size_t n, size_t *out_n)
+{
+	size_t i = 0;
+	while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+		i++;
+	if (i == n || (text[i] != '{' && text[i] != '['))
+		return NULL;
+	char *out = NULL;
+	size_t o = 0, copied = 0; /* text[copied..] is not in out yet */
+	bool in_str = false;
+	for (size_t k = i; k < n; k++) {
+		if (!in_str) {
+			in_str = text[k] == '"';
+			continue;
+		}
+		if (text[k] == '"') {
+			in_str = false;
+			continue;
+		}
+		if (text[k] != '\\')
+			continue;
+		unsigned cp = k + 12 <= n ? surrogate_pair(text + k) : 0;
+		if (cp == 0) {
+			k++; /* the escaped character */
+			continue;
+		}
+		if (out == NULL && (out = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(out + o, text + copied, k - copied);
+		o += k - copied;
+		o += (size_t)snprintf(out + o, 11, "\\U%08X", cp);
+		copied = k + 12;
+		k += 11;
+	}
+	if (out == NULL)
+		return NULL;
+	memcpy(out + o, text + copied, n - copied);
+	o += n - copied;
+	*out_n = o;
+	return out;
+}
+
 int mycel_doc_parse(const char *text, size_t n, const mycel_doc_limits *limits, mycel_arena *a,
 		    mycel_value **out, mycel_diags *d)
 {
@@ -710,8 +788,16 @@ int mycel_doc_parse(const char *text, size_t n, const mycel_doc_limits *limits, 
 			       l.lim.max_bytes);
 	if (text == NULL && n == 0)
 		text = ""; /* libyaml asserts on a NULL input */
-	if (!yaml_parser_initialize(&yp))
+	size_t rn = 0;
+	char *rewritten = json_surrogates(text, n, &rn);
+	if (rewritten != NULL) {
+		text = rewritten;
+		n = rn;
+	}
+	if (!yaml_parser_initialize(&yp)) {
+		free(rewritten);
 		return MYCEL_ENOMEM;
+	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, n);
 	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
 	while (!done && l.err == 0) {
@@ -757,6 +843,7 @@ int mycel_doc_parse(const char *text, size_t n, const mycel_doc_limits *limits, 
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&yp);
+	free(rewritten);
 	if (l.err == 0 && l.root == NULL)
 		problem(&l, MYCEL_EFORMAT, 1, 1, "the document is empty");
 	loader_fini(&l);

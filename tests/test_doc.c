@@ -697,6 +697,28 @@ static void test_positions_json(void **state)
 	refused(c, "{\n  \"a\": 1,\n  \"a\": 2\n}\n", MYCEL_EFORMAT, 3, 3, "duplicate");
 }
 
+/* JSON's escaped surrogate pairs (how JSON writes characters beyond U+FFFF). */
+static void test_json_surrogates(void **state)
+{
+	ctx *c = *state;
+	const mycel_value *root = ok(c, "{\"a\": \"\\uD83D\\uDCA9!\", \"b\": [\"x\\\\uD83D\", \"\\u00e9\"]}");
+	const mycel_value *v = mycel_value_get(root, "a");
+	assert_int_equal(v->type, MYCEL_T_STR);
+	assert_int_equal(v->v.s.len, 5);
+	assert_memory_equal(v->v.s.ptr, "\xf0\x9f\x92\xa9!", 5);
+	/* an escaped backslash before "uD83D" is text, not an escape */
+	v = mycel_value_get(root, "b");
+	assert_string_equal(v->v.a.items[0].v.s.ptr, "x\\uD83D");
+	assert_string_equal(v->v.a.items[1].v.s.ptr, "\xc3\xa9");
+	/* columns after a rewritten pair on its line shift left by 2 (29 in the text) */
+	expect_pos(mycel_value_get(root, "b"), 1, 27);
+	/* a lone surrogate is not a character: refused */
+	assert_int_equal(parse(c, "{\"a\": \"\\uD83D\"}"), MYCEL_EFORMAT);
+	/* in YAML (not JSON) text nothing is rewritten */
+	root = ok(c, "a: \\uD83D\\uDCA9\n");
+	assert_string_equal(mycel_value_get(root, "a")->v.s.ptr, "\\uD83D\\uDCA9");
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 static void test_duplicate_keys(void **state)
@@ -1274,7 +1296,7 @@ int main(void)
 	    T(test_null_forms),	      T(test_bool_forms),	  T(test_strings_stay_strings),
 	    T(test_integers),	      T(test_floats),		  T(test_quoted_scalars),
 	    T(test_tags),	      T(test_keys_and_order),	  T(test_positions_block),
-	    T(test_positions_flow),   T(test_positions_json),	  T(test_duplicate_keys),
+	    T(test_positions_flow),   T(test_positions_json),	  T(test_json_surrogates), T(test_duplicate_keys),
 	    T(test_nonscalar_keys),   T(test_documents),	  T(test_syntax_errors),
 	    T(test_depth),	      T(test_aliases),		  T(test_anchor_redefined),
 	    T(test_alias_refusals),   T(test_billion_laughs),	  T(test_limits),

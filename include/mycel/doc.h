@@ -8,7 +8,10 @@
  * floats; everything else, and every quoted scalar, is a string (so
  * `2020-01-01`, `yes` and `on` stay strings). The tags !!str, !!int,
  * !!float, !!bool and !!null are honoured. JSON is read the same way (JSON
- * is YAML 1.2). Every value keeps the line and column where it starts.
+ * is YAML 1.2), including its escaped surrogate pairs ("\uD83D\uDCA9", which
+ * libyaml alone refuses: JSON text has them rewritten before parsing, and
+ * columns after such a pair on its line are 2 less than in the text). Every
+ * value keeps the line and column where it starts.
  *
  * Refused, each with a finding naming line and column: duplicate keys,
  * keys that are not scalars, .inf/.nan (they have no canonical encoding),
