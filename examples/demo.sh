@@ -55,7 +55,6 @@ show "mycel publish --data sales orders-edit.odcs.yaml"
 "$mycel" publish --data sales orders-edit.odcs.yaml || echo "(exit $?)"
 
 step "6. A consumer's node pulls every domain's feed, verifying each entry on the way"
-"$mycel" keygen --out consumer.key >/dev/null
 for d in $domains; do
 	[ $d = finance ] && continue
 	run "$mycel" pull --data finance --from $d

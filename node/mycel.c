@@ -43,6 +43,7 @@ static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 
 static int die(int code, const char *fmt, ...)
 {
 	va_list ap;
+	fflush(stdout); /* what was printed before the error comes first */
 	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -1449,6 +1450,21 @@ static int cmd_lineage(int argc, char **argv)
 		close_data(&o);
 		return die(EXIT_FAIL, "%s: %s", argv[optind], rv == MYCEL_ENOTFOUND ? "not published" : mycel_strerror(rv));
 	}
+	/* last[i]: node i is the last child of its parent (for the tree's connectors) */
+	bool *last = calloc(l.n ? l.n : 1, sizeof(*last));
+	if (last == NULL) {
+		mycel_lineage_fini(&l);
+		close_data(&o);
+		return die(EXIT_FAIL, "out of memory");
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		last[i] = true;
+		for (size_t j = i + 1; j < l.n && l.nodes[j].depth >= l.nodes[i].depth; j++)
+			if (l.nodes[j].parent == l.nodes[i].parent) {
+				last[i] = false;
+				break;
+			}
+	}
 	for (size_t i = 0; i < l.n; i++) {
 		const mycel_lineage_node *nd = &l.nodes[i];
 		if (json) {
@@ -1465,26 +1481,34 @@ static int cmd_lineage(int argc, char **argv)
 			       nd->ambiguous ? "true" : "false", nd->repeated ? "true" : "false");
 			continue;
 		}
-		for (int k = 0; k < nd->depth; k++)
-			printf(k + 1 == nd->depth ? "└─ " : "   ");
+		/* connectors: one column per ancestor level, then this node's own */
+		char prefix[32 * 8] = "";
+		int anc[33], na = 0;
+		for (int p = nd->parent; p > 0 && na < 32; p = l.nodes[p].parent)
+			anc[na++] = p;
+		for (int k = na - 1; k >= 0; k--)
+			strcat(prefix, last[anc[k]] ? "   " : "│  ");
 		if (nd->depth > 0)
-			printf("%s%s %s%s ", c_dim(), nd->via ? nd->via : "", nd->port, c_off());
-		if (nd->dangling)
-			printf("%s? %s (no published contract has this id: dangling)%s\n", c_red(), nd->id, c_off());
-		else if (nd->ambiguous) {
-			printf("%s? %s (ambiguous: published by", c_red(), nd->id);
+			printf("%s%s", prefix, last[i] ? "└─ " : "├─ ");
+		if (nd->dangling) {
+			printf("%s? %s%s  no published contract has this id (dangling)", c_red(), nd->id, c_off());
+		} else if (nd->ambiguous) {
+			printf("%s? %s%s  ambiguous, published by", c_red(), nd->id, c_off());
 			for (size_t k = 0; k < nd->n_candidates; k++)
 				printf(" %s", nd->candidates[k]);
-			printf(")%s\n", c_off());
 		} else {
-			printf("%s/%s (%s)", nd->domain, nd->id, mycel_doc_kind_name(nd->kind));
+			printf("%s%s/%s%s  %s", nd->depth ? "" : c_bold(), nd->domain, nd->id, nd->depth ? "" : c_off(),
+			       mycel_doc_kind_name(nd->kind));
 			if (nd->name && nd->name[0]) {
 				printf("  ");
 				safe_str(stdout, nd->name);
 			}
-			printf("%s\n", nd->repeated ? "  (shown above)" : "");
 		}
+		if (nd->depth > 0)
+			printf("  %s(%s port %s)%s", c_dim(), nd->via ? nd->via : "", nd->port, c_off());
+		printf("%s\n", nd->repeated ? "  [shown above]" : "");
 	}
+	free(last);
 	mycel_lineage_fini(&l);
 	close_data(&o);
 	return 0;

@@ -52,11 +52,12 @@
 #define MYCEL__DOCREF_MAX (MYCEL__DOMAIN_MAX + 1 + MYCEL_ID_MAX + 1)
 #define MYCEL__NODE_MAX (1 + MYCEL__DOCREF_MAX)
 #define MYCEL__TERM_MAX 64    /* bytes of one token */
-#define MYCEL__EXACT_MAX 200  /* bytes of a normalised name or id (exact-match key, after 0x01) */
+#define MYCEL__EXACT_MAX MYCEL_ID_MAX /* bytes of a normalised name or id (exact-match keys) */
 #define MYCEL__FACET_VALUE_MAX 127
 #define MYCEL__PORT_MAX 127
 #define MYCEL__VROW_LEN (1 + MYCEL_PK_LEN + 8 + 8 + MYCEL_HASH_LEN)
-#define MYCEL__EXACT_PREFIX 0x01 /* first byte of exact-match keys in cat_terms */
+#define MYCEL__EXACT_NAME 0x01 /* cat_terms key 0x01 ‖ normalised name: exact name matches */
+#define MYCEL__EXACT_ID 0x02   /* cat_terms key 0x02 ‖ lowercased id: exact id matches */
 
 /* Field bits of a posting (which fields of the document hold the term). */
 enum {
@@ -67,7 +68,7 @@ enum {
 	MYCEL__F_PROP = 0x10, /* name of a schema object or property */
 	MYCEL__F_PORT = 0x20, /* name of an ODPS input or output port */
 	MYCEL__F_DESC = 0x40,
-	MYCEL__F_EXACT = 0x80, /* with NAME or ID: the whole normalised name or id (key 0x01 ‖ ...) */
+	MYCEL__F_EXACT = 0x80, /* with NAME or ID: an exact-match key */
 };
 
 /* domain ‖ 0 ‖ id ‖ 0 into out; its length, or 0 if domain or id is empty, too long or holds a NUL. */
@@ -91,8 +92,14 @@ size_t mycel__docref_len(const uint8_t *p, size_t n);
 typedef int (*mycel__tok_fn)(void *ctx, const uint8_t *tok, size_t n);
 int mycel__tokenize(const char *s, size_t n, mycel__tok_fn fn, void *ctx);
 
-/* The tokens of s joined by single spaces, at most MYCEL__EXACT_MAX bytes (whole tokens); its length. */
+/*
+ * The tokens of s, one-character ones included, joined by single spaces: at
+ * most MYCEL__EXACT_MAX bytes (whole tokens); its length. Exact names compare so.
+ */
 size_t mycel__normalize(const char *s, size_t n, uint8_t out[MYCEL__EXACT_MAX]);
+
+/* s without surrounding ASCII whitespace, ASCII lowercased: its length, 0 if empty or too long. Exact ids compare so. */
+size_t mycel__exact_id(const char *s, size_t n, uint8_t out[MYCEL__EXACT_MAX]);
 
 /* Facet values are matched case-insensitively: ASCII lowercased. false if empty, too long or holding NUL. */
 bool mycel__facet_key(const char *facet, const char *value, size_t value_len, uint8_t *out,
@@ -125,5 +132,42 @@ int mycel__body_texts(const uint8_t *body, size_t n, const char **name, size_t *
 
 /* malloc'd NUL-terminated copy of n bytes (NULL on ENOMEM). */
 char *mycel__strndup(const char *s, size_t n);
+
+/* Bytewise comparison, a shorter prefix first: <0, 0, >0. */
+int mycel__bytes_cmp(const void *a, size_t an, const void *b, size_t bn);
+
+/* ---- catalog_index.c: what one document contributes ---- */
+
+/* True if body is a canonical map. */
+bool mycel__body_is_map(const uint8_t *body, size_t n);
+
+/* The string member key of a map body, pointing into body; false if absent or not a string. */
+bool mycel__body_str(const uint8_t *body, size_t n, const char *key, const char **s, size_t *len);
+
+/*
+ * Indexes the current version (body) of document (domain, id): appends its
+ * forward image to fwd and its cat_docs record to rec. Terms: name, id,
+ * tags, schema object and property names and business names (nested
+ * properties and items, 8 levels), port names, description texts; at most
+ * 4096 distinct terms, fields taken in that order. Facets: domain, kind,
+ * status, tag, classification, server. Edges: input and output ports with a
+ * contractId. ENOMEM, ETOOBIG.
+ */
+int mycel__index_document(const uint8_t *body, size_t n, mycel_doc_kind kind, const char *domain,
+			  const char *id, size_t id_len, mycel_doc_status status, const char *version,
+			  mycel_buf *fwd, mycel_buf *rec);
+
+/* A reader over one list of a forward image (0: terms with bits, 1: facet keys, 2: edges). */
+typedef struct mycel__flist {
+	mycel_rd r;
+	uint32_t left;
+	bool pairs;
+} mycel__flist;
+
+/* Positions the three lists of a forward image (all empty for n == 0 or a damaged image). */
+void mycel__fwd_open(const uint8_t *p, size_t n, mycel__flist out[3]);
+
+/* The next item of a list (bits: 0 for facets and edges); false at the end. */
+bool mycel__fwd_next(mycel__flist *l, const uint8_t **p, size_t *n, uint8_t *bits);
 
 #endif
