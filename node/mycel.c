@@ -1306,10 +1306,11 @@ static int cmd_search(int argc, char **argv)
 	    {"tag", required_argument, NULL, 't'},      {"classification", required_argument, NULL, 'c'},
 	    {"server", required_argument, NULL, 'S'},   {"limit", required_argument, NULL, 'l'},
 	    {"all", no_argument, NULL, 'a'},            {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0}};
+	    {"facets", no_argument, NULL, 'F'},         {NULL, 0, NULL, 0}};
 	static const char use[] =
 	    "usage: mycel search [QUERY] [--domain D] [--kind contract|product] [--status S] [--tag T]... "
-	    "[--classification C] [--server TYPE] [--limit N] [--all] [--json]";
+	    "[--classification C] [--server TYPE] [--limit N] [--all] [--facets] [--json]";
+	bool facets = false;
 	mycel_search_query q;
 	memset(&q, 0, sizeof(q));
 	q.status = MYCEL_STATUS_VISIBLE;
@@ -1322,6 +1323,7 @@ static int cmd_search(int argc, char **argv)
 		case 'D': q.domain = optarg; break;
 		case 'j': json = true; break;
 		case 'a': q.status = MYCEL_STATUS_ANY; break;
+		case 'F': facets = true; break;
 		case 'c': q.classification = optarg; break;
 		case 'S': q.server_type = optarg; break;
 		case 'k':
@@ -1401,6 +1403,28 @@ static int cmd_search(int argc, char **argv)
 	if (!json)
 		printf("%s%zu of %zu match(es)%s\n", c_dim(), r.n, r.total, c_off());
 	mycel_search_result_fini(&r);
+	mycel_facet_count *fc = NULL;
+	size_t nf = 0;
+	if (facets && (rv = mycel_catalog_facets(o.store, &q, &fc, &nf)) != 0) {
+		close_data(&o);
+		return die(EXIT_FAIL, "facets: %s", mycel_strerror(rv));
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if (json) {
+			printf("{\"facet\":\"%s\",\"value\":", fc[i].facet);
+			json_str(stdout, fc[i].value);
+			printf(",\"count\":%zu}\n", fc[i].count);
+		} else {
+			if (i == 0 || strcmp(fc[i].facet, fc[i - 1].facet) != 0)
+				printf("%s  %-15s", i ? "\n" : "facets\n", fc[i].facet);
+			printf(" ");
+			safe_str(stdout, fc[i].value);
+			printf(" (%zu)", fc[i].count);
+		}
+	}
+	if (!json && nf > 0)
+		printf("\n");
+	free(fc);
 	close_data(&o);
 	return 0;
 }
