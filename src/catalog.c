@@ -5,8 +5,9 @@
  * the table layout is described in catalog_int.h.
  *
  * apply is failure-atomic: everything that can fail without LMDB marking the
- * transaction as failed (reading, decoding, allocating) happens before the
- * first write, and the writes themselves use no memory of their own.
+ * transaction as failed (reading, decoding, allocating) happens in phase 1,
+ * which builds a plan of every change; phase 2 executes the plan and uses no
+ * memory of its own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -290,42 +291,30 @@ int mycel__vrow_decode(const void *p, size_t n, mycel_doc_version *out)
 	return 0;
 }
 
-/* LMDB write helpers: a missing row on delete is tolerated (a damaged catalog heals). */
-static int del_row(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *d, size_t dn)
+/* Plans a put, or a delete (a missing row on delete is tolerated: a damaged catalog heals). */
+static void plan_row(mycel__plan *pl, bool add, MDB_dbi dbi, const void *k, size_t kn, const void *d,
+		     size_t dn)
 {
-	MDB_val key = {kn, (void *)k}, data = {dn, (void *)d};
-	int rc = mdb_del(txn, dbi, &key, d != NULL ? &data : NULL);
-	return rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
-}
-
-static int put_row(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *d, size_t dn)
-{
-	MDB_val key = {kn, (void *)k}, data = {dn, (void *)d};
-	int rc = mdb_put(txn, dbi, &key, &data, 0);
-	return rc == MDB_KEYEXIST ? 0 : mycel__mdb_err(rc);
+	mycel__plan_add(pl, add ? 'P' : 'D', dbi, k, kn, d, dn);
 }
 
 typedef struct wctx {
 	mycel_store *s;
 	MDB_txn *txn;
+	mycel__plan *plan;
 	const uint8_t *ref;
 	size_t rn;
 } wctx;
 
 static int term_row(const wctx *w, const uint8_t *t, size_t tn, uint8_t bits, bool add)
 {
-	uint8_t d[MYCEL__DOCREF_MAX + 1];
-	memcpy(d, w->ref, w->rn);
-	d[w->rn] = bits;
-	return add ? put_row(w->txn, w->s->cat.terms, t, tn, d, w->rn + 1)
-		   : del_row(w->txn, w->s->cat.terms, t, tn, d, w->rn + 1);
+	return mycel__post_plan(w->txn, w->s->cat.terms, t, tn, w->ref, w->rn, bits, !add, w->plan);
 }
 
 static int facet_row(const wctx *w, const uint8_t *f, size_t fn, uint8_t bits, bool add)
 {
 	(void)bits;
-	return add ? put_row(w->txn, w->s->cat.facets, f, fn, w->ref, w->rn)
-		   : del_row(w->txn, w->s->cat.facets, f, fn, w->ref, w->rn);
+	return mycel__post_plan(w->txn, w->s->cat.facets, f, fn, w->ref, w->rn, 0, !add, w->plan);
 }
 
 /* An edge via ‖ cid ‖ 0 ‖ port of product ref: its row in cat_up and its row in cat_down. */
@@ -353,17 +342,14 @@ static int edge_rows(const wctx *w, const uint8_t *e, size_t en, uint8_t bits, b
 	/* input: contract -> product (product's up, contract's down); output: the reverse */
 	MDB_dbi pdb = e[0] == 'i' ? w->s->cat.up : w->s->cat.down;
 	MDB_dbi cdb = e[0] == 'i' ? w->s->cat.down : w->s->cat.up;
-	int rv = add ? put_row(w->txn, pdb, pnode, pnn, pdata, 1 + cnn + pn)
-		     : del_row(w->txn, pdb, pnode, pnn, pdata, 1 + cnn + pn);
-	if (rv == 0)
-		rv = add ? put_row(w->txn, cdb, cnode, cnn, cdata, 1 + pnn + pn)
-			 : del_row(w->txn, cdb, cnode, cnn, cdata, 1 + pnn + pn);
-	return rv;
+	plan_row(w->plan, add, pdb, pnode, pnn, pdata, 1 + cnn + pn);
+	plan_row(w->plan, add, cdb, cnode, cnn, cdata, 1 + pnn + pn);
+	return 0;
 }
 
 typedef int (*row_fn)(const wctx *w, const uint8_t *p, size_t n, uint8_t bits, bool add);
 
-/* Merges two sorted lists: rows only in the old one go, rows only in the new one come. */
+/* Merges two sorted lists: rows only in the old one go, rows only in the new one come, rows in both with other bits change. */
 static int diff_list(const wctx *w, mycel__flist *o, mycel__flist *n, row_fn fn)
 {
 	const uint8_t *op = NULL, *np = NULL;
@@ -380,7 +366,12 @@ static int diff_list(const wctx *w, mycel__flist *o, mycel__flist *n, row_fn fn)
 			rv = fn(w, np, nn, nb, true);
 			hn = mycel__fwd_next(n, &np, &nn, &nb);
 		} else {
-			if (ob != nb && (rv = fn(w, op, on, ob, false)) == 0)
+			/*
+			 * Other bits: one change (an update). Every change of a list is
+			 * planned against its state before the apply, so a list may be
+			 * changed at most once per apply.
+			 */
+			if (ob != nb)
 				rv = fn(w, np, nn, nb, true);
 			ho = mycel__fwd_next(o, &op, &on, &ob);
 			hn = mycel__fwd_next(n, &np, &nn, &nb);
@@ -503,6 +494,7 @@ static int doc_change(mycel_store *s, MDB_txn *txn, const char *domain, const ch
 	uint8_t *oldfwd = NULL;
 	size_t oldfwd_n = 0;
 	mycel_buf docv, fwdv;
+	mycel__plan plan;
 	int rc, rv = 0;
 	bool exists = false, rebuild = false;
 	char oldver[MYCEL_VERSION_MAX + 1] = "";
@@ -512,6 +504,7 @@ static int doc_change(mycel_store *s, MDB_txn *txn, const char *domain, const ch
 		return 0;
 	mycel_buf_init(&docv, MYCEL_BODY_MAX);
 	mycel_buf_init(&fwdv, FWD_MAX);
+	mycel__plan_init(&plan);
 
 	/* ---- phase 1 */
 	MDB_val k = {rn, ref}, v;
@@ -598,35 +591,37 @@ static int doc_change(mycel_store *s, MDB_txn *txn, const char *domain, const ch
 			goto done;
 	}
 
-	/* ---- phase 2: writes only */
+	/* the changes, planned (reads only) */
 	uint8_t vk[MYCEL__DOCREF_MAX + MYCEL_VERSION_MAX];
 	size_t vn = strlen(vs[target].v);
 	memcpy(vk, ref, rn);
 	memcpy(vk + rn, vs[target].v, vn);
-	if ((rv = put_row(txn, s->cat.versions, vk, rn + vn, vs[target].row, MYCEL__VROW_LEN)) != 0)
-		goto done;
-	if (!rebuild)
-		goto done;
-	wctx w = {s, txn, ref, rn};
-	mycel__flist ol[3], nl[3];
-	mycel__fwd_open(oldfwd, oldfwd_n, ol);
-	mycel__fwd_open(fwdv.data, fwdv.len, nl);
-	if ((rv = diff_list(&w, &ol[0], &nl[0], term_row)) != 0 ||
-	    (rv = diff_list(&w, &ol[1], &nl[1], facet_row)) != 0 ||
-	    (rv = diff_list(&w, &ol[2], &nl[2], edge_rows)) != 0)
-		goto done;
-	if ((rv = put_row(txn, s->cat.docs, ref, rn, docv.data, docv.len)) != 0 ||
-	    (rv = put_row(txn, s->cat.fwd, ref, rn, fwdv.data, fwdv.len)) != 0)
-		goto done;
-	if (kind == MYCEL_DOC_CONTRACT && !exists) {
-		uint8_t ik[MYCEL_ID_MAX + 1 + MYCEL__DOMAIN_MAX];
-		size_t dn = strlen(domain);
-		memcpy(ik, id, id_len);
-		ik[id_len] = 0;
-		memcpy(ik + id_len + 1, domain, dn);
-		rv = put_row(txn, s->cat.ids, ik, id_len + 1 + dn, "", 0);
+	mycel__plan_add(&plan, 'P', s->cat.versions, vk, rn + vn, vs[target].row, MYCEL__VROW_LEN);
+	if (rebuild) {
+		wctx w = {s, txn, &plan, ref, rn};
+		mycel__flist ol[3], nl[3];
+		mycel__fwd_open(oldfwd, oldfwd_n, ol);
+		mycel__fwd_open(fwdv.data, fwdv.len, nl);
+		if ((rv = diff_list(&w, &ol[MYCEL__FWD_TERMS], &nl[MYCEL__FWD_TERMS], term_row)) != 0 ||
+		    (rv = diff_list(&w, &ol[MYCEL__FWD_FACETS], &nl[MYCEL__FWD_FACETS], facet_row)) != 0 ||
+		    (rv = diff_list(&w, &ol[MYCEL__FWD_EDGES], &nl[MYCEL__FWD_EDGES], edge_rows)) != 0)
+			goto done;
+		mycel__plan_add(&plan, 'P', s->cat.docs, ref, rn, docv.data, docv.len);
+		mycel__plan_add(&plan, 'P', s->cat.fwd, ref, rn, fwdv.data, fwdv.len);
+		if (kind == MYCEL_DOC_CONTRACT && !exists) {
+			uint8_t ik[MYCEL_ID_MAX + 1 + MYCEL__DOMAIN_MAX];
+			size_t dn = strlen(domain);
+			memcpy(ik, id, id_len);
+			ik[id_len] = 0;
+			memcpy(ik + id_len + 1, domain, dn);
+			mycel__plan_add(&plan, 'P', s->cat.ids, ik, id_len + 1 + dn, "", 0);
+		}
 	}
+
+	/* ---- phase 2: writes only */
+	rv = mycel__plan_exec(txn, &plan);
 done:
+	mycel__plan_fini(&plan);
 	mycel_buf_fini(&docv);
 	mycel_buf_fini(&fwdv);
 	free(oldfwd);
@@ -678,6 +673,48 @@ int mycel__catalog_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, con
 	return doc_change(s, txn, domain, id, idn, kind, &ch);
 }
 
+/* ---- read helpers (catalog_query.c, catalog_read.c) ---------------------------------------- */
+
+int mycel__cat_begin_read(mycel_store *s, MDB_txn **txn)
+{
+	return mycel__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn));
+}
+
+size_t mycel__cat_ref(uint8_t ref[MYCEL__DOCREF_MAX], const char *domain, const char *id)
+{
+	if (domain == NULL || id == NULL)
+		return 0;
+	return mycel__docref(ref, domain, strnlen(domain, MYCEL__DOMAIN_MAX + 1), id,
+			     strnlen(id, MYCEL_ID_MAX + 1));
+}
+
+int mycel__cat_docrec(mycel_store *s, MDB_txn *txn, const uint8_t *ref, size_t rn,
+		      mycel__docrec *out)
+{
+	MDB_val k = {rn, (void *)ref}, v;
+	int rc = mdb_get(txn, s->cat.docs, &k, &v);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	return mycel__docrec_decode(v.mv_data, v.mv_size, out);
+}
+
+void mycel__copy_cstr(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	if (n > 0)
+		memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+uint32_t mycel__fnv1a(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
 /* ---- open, reindex, dump ------------------------------------------------------------------ */
 
 typedef struct table {
@@ -692,8 +729,8 @@ static const table tables[] = {
     T("cat_docs", docs, 0),
     T("cat_versions", versions, 0),
     T("cat_fwd", fwd, 0),
-    T("cat_terms", terms, MDB_DUPSORT),
-    T("cat_facets", facets, MDB_DUPSORT),
+    T("cat_terms", terms, 0),
+    T("cat_facets", facets, 0),
     T("cat_ids", ids, 0),
     T("cat_up", up, MDB_DUPSORT),
     T("cat_down", down, MDB_DUPSORT),
@@ -736,8 +773,10 @@ static int rebuild(mycel_store *s, MDB_txn *txn)
 	if (rv == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		rv = mycel__mdb_err(rc);
 	mdb_cursor_close(cur);
-	if (rv == 0)
-		rv = put_row(txn, s->cat.meta, "format", 6, MYCEL__CAT_FORMAT, 1);
+	if (rv == 0) {
+		MDB_val fk = {6, (void *)"format"}, fv = {1, (void *)MYCEL__CAT_FORMAT};
+		rv = mycel__mdb_err(mdb_put(txn, s->cat.meta, &fk, &fv, 0));
+	}
 	return rv;
 }
 
@@ -758,8 +797,20 @@ int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
 	s->cat.ready = true;
 	rc = mdb_get(txn, s->cat.meta, &k, &v);
 	bool current = rc == 0 && v.mv_size == 1 && memcmp(v.mv_data, MYCEL__CAT_FORMAT, 1) == 0;
+	for (size_t i = 0; i < N_TABLES && current; i++) {
+		unsigned fl = 0;
+		current = mdb_dbi_flags(txn, *dbi_of(s, i), &fl) == 0 &&
+			  (fl & MDB_DUPSORT) == (tables[i].flags & MDB_DUPSORT);
+	}
 	if (ro || current)
 		return 0;
+	/* missing, of another format, or laid out otherwise: made again, then rebuilt */
+	for (size_t i = 0; i < N_TABLES; i++) {
+		if ((rc = mdb_drop(txn, *dbi_of(s, i), 1)) != 0 ||
+		    (rc = mdb_dbi_open(txn, tables[i].name, tables[i].flags | MDB_CREATE, dbi_of(s, i))) != 0)
+			return mycel__fail(mycel__mdb_err(rc), why, why_len, "%s: %s", tables[i].name,
+					   mdb_strerror(rc));
+	}
 	int rv = rebuild(s, txn);
 	if (rv != 0)
 		return mycel__fail(rv, why, why_len, "building the catalog: %s", mycel_strerror(rv));

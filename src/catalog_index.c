@@ -554,7 +554,7 @@ static void slist_sort(slist *l)
 	l->n = w;
 }
 
-/* The forward image, [[term, bits, ...], [facet key...], [edge...]], each list sorted bytewise. */
+/* The forward image, [[facet key...], [term, bits, ...], [edge...]], each list sorted bytewise. */
 static int idx_encode_fwd(idx *x, mycel_buf *out)
 {
 	if (x->err != 0)
@@ -566,14 +566,14 @@ static int idx_encode_fwd(idx *x, mycel_buf *out)
 	slist_sort(&x->facets);
 	slist_sort(&x->edges);
 	mycel_enc_array(out, 3);
+	mycel_enc_array(out, (uint32_t)x->facets.n);
+	for (size_t i = 0; i < x->facets.n; i++)
+		mycel_enc_bin(out, x->facets.b.data + x->facets.e[i].off, x->facets.e[i].len);
 	mycel_enc_array(out, (uint32_t)(2 * x->nt));
 	for (size_t i = 0; i < x->nt; i++) {
 		mycel_enc_bin(out, x->tb.data + x->t[i].off, x->t[i].len);
 		mycel_enc_uint(out, x->t[i].bits);
 	}
-	mycel_enc_array(out, (uint32_t)x->facets.n);
-	for (size_t i = 0; i < x->facets.n; i++)
-		mycel_enc_bin(out, x->facets.b.data + x->facets.e[i].off, x->facets.e[i].len);
 	mycel_enc_array(out, (uint32_t)x->edges.n);
 	for (size_t i = 0; i < x->edges.n; i++)
 		mycel_enc_bin(out, x->edges.b.data + x->edges.e[i].off, x->edges.e[i].len);
@@ -643,29 +643,43 @@ static int encode_docrec(mycel_buf *out, mycel_doc_kind kind, mycel_doc_status s
 /* ---- the forward image --------------------------------------------------------------------- */
 
 /* Positions the three lists of a forward image (empty lists for n == 0 or a damaged image). */
-void mycel__fwd_open(const uint8_t *p, size_t n, mycel__flist out[3])
+/* Positions lists 0..last of a forward image in out (skipping only what comes before last). */
+static void fwd_lists(const uint8_t *p, size_t n, int last, mycel__flist *out)
 {
 	mycel_rd r;
 	uint32_t cnt;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i <= last; i++) {
 		out[i].left = 0;
-		out[i].pairs = i == 0;
+		out[i].pairs = i == MYCEL__FWD_TERMS;
 	}
 	if (n == 0)
 		return;
 	mycel_rd_init(&r, p, n);
 	if (mycel_rd_array(&r, &cnt) != 0 || cnt != 3)
 		return;
-	for (int i = 0; i < 3; i++) {
-		const uint8_t *start = r.p;
-		if (mycel_rd_skip(&r, 1) != 0)
-			return;
-		mycel_rd_init(&out[i].r, start, (size_t)(r.p - start));
-		if (mycel_rd_array(&out[i].r, &out[i].left) != 0)
+	for (int i = 0; i <= last; i++) {
+		mycel_rd_init(&out[i].r, r.p, (size_t)(r.end - r.p));
+		if (mycel_rd_array(&out[i].r, &out[i].left) != 0) {
 			out[i].left = 0;
-		if (i == 0)
+			return;
+		}
+		if (out[i].pairs)
 			out[i].left /= 2;
+		if (i < last && mycel_rd_skip(&r, 1) != 0)
+			return;
 	}
+}
+
+void mycel__fwd_open(const uint8_t *p, size_t n, mycel__flist out[3])
+{
+	fwd_lists(p, n, 2, out);
+}
+
+void mycel__fwd_list(const uint8_t *p, size_t n, int which, mycel__flist *out)
+{
+	mycel__flist l[3];
+	fwd_lists(p, n, which, l);
+	*out = l[which];
 }
 
 bool mycel__fwd_next(mycel__flist *l, const uint8_t **p, size_t *n, uint8_t *bits)

@@ -12,9 +12,9 @@
  * | cat_meta     |          | "format"                             | "1"                                         |
  * | cat_docs     |          | docref                               | [kind, status, version, name, snippet]      |
  * | cat_versions |          | docref ‖ version string              | status(1) feed(32) seq(8 BE) ts(8 BE) hash(32) |
- * | cat_fwd      |          | docref                               | [[term, bits]..., [facet key]..., [edge]...] |
- * | cat_terms    | DUPSORT  | term                                 | docref ‖ field bits (1)                     |
- * | cat_facets   | DUPSORT  | facet ‖ 0 ‖ value                    | docref                                      |
+ * | cat_fwd      |          | docref                               | [[facet key]..., [term, bits]..., [edge]...] |
+ * | cat_terms    |          | term ‖ 0 [‖ docref]                  | posting list in blocks (catalog_postings.c) |
+ * | cat_facets   |          | facet ‖ 0 ‖ value ‖ 0 [‖ docref]     | posting list in blocks (bits 0)             |
  * | cat_ids      |          | contract id ‖ 0 ‖ domain             | "" (contracts only: lineage resolution)     |
  * | cat_up       | DUPSORT  | node                                 | via ‖ node ‖ port name (what node is made from) |
  * | cat_down     | DUPSORT  | node                                 | via ‖ node ‖ port name (what is made from it)   |
@@ -47,12 +47,13 @@
 #include "mycel/catalog.h"
 #include "store_int.h"
 
-#define MYCEL__CAT_FORMAT "1"
+#define MYCEL__CAT_FORMAT "2" /* of the derived tables; another value rebuilds them on open */
 #define MYCEL__DOMAIN_MAX 64
 #define MYCEL__DOCREF_MAX (MYCEL__DOMAIN_MAX + 1 + MYCEL_ID_MAX + 1)
 #define MYCEL__NODE_MAX (1 + MYCEL__DOCREF_MAX)
 #define MYCEL__TERM_MAX 64    /* bytes of one token */
-#define MYCEL__EXACT_MAX MYCEL_ID_MAX /* bytes of a normalised name or id (exact-match keys) */
+#define MYCEL__EXACT_MAX 128  /* bytes of a normalised name or id (exact-match keys) */
+#define MYCEL__LIST_MAX 160   /* a posting list's key: a term, an exact key, facet ‖ 0 ‖ value */
 #define MYCEL__FACET_VALUE_MAX 127
 #define MYCEL__PORT_MAX 127
 #define MYCEL__VROW_LEN (1 + MYCEL_PK_LEN + 8 + 8 + MYCEL_HASH_LEN)
@@ -130,11 +131,45 @@ int mycel__vrow_decode(const void *p, size_t n, mycel_doc_version *out);
 int mycel__body_texts(const uint8_t *body, size_t n, const char **name, size_t *name_len,
 		      const char **desc, size_t *desc_len);
 
+/* Read helpers: a read transaction, the docref of (domain, id) (0 if invalid), its cat_docs record. */
+int mycel__cat_begin_read(mycel_store *s, MDB_txn **txn);
+size_t mycel__cat_ref(uint8_t ref[MYCEL__DOCREF_MAX], const char *domain, const char *id);
+int mycel__cat_docrec(mycel_store *s, MDB_txn *txn, const uint8_t *ref, size_t rn,
+		      mycel__docrec *out);
+
+/* n bytes into a NUL-terminated buffer of cap bytes, cut to fit. */
+void mycel__copy_cstr(char *dst, size_t cap, const char *s, size_t n);
+
+/* FNV-1a, 32 bits (hash tables and block boundaries; not for untrusted collisions). */
+uint32_t mycel__fnv1a(const uint8_t *p, size_t n);
+
 /* malloc'd NUL-terminated copy of n bytes (NULL on ENOMEM). */
 char *mycel__strndup(const char *s, size_t n);
 
 /* Bytewise comparison, a shorter prefix first: <0, 0, >0. */
 int mycel__bytes_cmp(const void *a, size_t an, const void *b, size_t bn);
+
+/* The same, inline, eight bytes at a time (docrefs are compared in every inner loop of a query). */
+static inline uint64_t mycel__load_be64(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+static inline int mycel__ref_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = mycel__load_be64(a + i), y = mycel__load_be64(b + i);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return (an > bn) - (an < bn);
+}
 
 /* ---- catalog_index.c: what one document contributes ---- */
 
@@ -157,15 +192,75 @@ int mycel__index_document(const uint8_t *body, size_t n, mycel_doc_kind kind, co
 			  const char *id, size_t id_len, mycel_doc_status status, const char *version,
 			  mycel_buf *fwd, mycel_buf *rec);
 
-/* A reader over one list of a forward image (0: terms with bits, 1: facet keys, 2: edges). */
+/* A reader over one list of a forward image. */
+enum { MYCEL__FWD_FACETS = 0, MYCEL__FWD_TERMS = 1, MYCEL__FWD_EDGES = 2 };
 typedef struct mycel__flist {
 	mycel_rd r;
 	uint32_t left;
 	bool pairs;
 } mycel__flist;
 
+/* ---- catalog_postings.c: posting lists in blocks, write plans ---- */
+
+/* Changes collected in phase 1 of an apply and executed, without allocating, in phase 2. */
+typedef struct mycel__plan {
+	mycel_buf b;
+	size_t n;
+} mycel__plan;
+
+void mycel__plan_init(mycel__plan *pl);
+void mycel__plan_fini(mycel__plan *pl);
+
+/* A put ('P') or a delete ('D': of duplicate v of a DUPSORT table if vn > 0, else of the key). */
+void mycel__plan_add(mycel__plan *pl, char op, MDB_dbi dbi, const void *k, size_t kn, const void *v,
+		     size_t vn);
+
+/* Executes the plan in order; pl->b.err if building it failed (then nothing is written). */
+int mycel__plan_exec(MDB_txn *txn, const mycel__plan *pl);
+
+/*
+ * Plans the change of one posting of list (term, or facet ‖ 0 ‖ value) in
+ * table dbi: (ref, bits) inserted or its bits changed, or removed if del,
+ * rewriting the blocks around it and the list's count. Reads only.
+ */
+int mycel__post_plan(MDB_txn *txn, MDB_dbi dbi, const uint8_t *list, size_t ln, const uint8_t *ref,
+		     size_t rn, uint8_t bits, bool del, mycel__plan *pl);
+
+/* A decoder over one block. */
+typedef struct mycel__bdec {
+	const uint8_t *p, *end;
+	uint8_t ref[MYCEL__DOCREF_MAX]; /* the current docref */
+	size_t rn;
+	uint8_t bits;
+} mycel__bdec;
+
+void mycel__bdec_init(mycel__bdec *d, const void *p, size_t n);
+bool mycel__bdec_next(mycel__bdec *d);
+
+/* A cursor over one posting list, in docref order; its current posting is d.ref/d.rn/d.bits. */
+typedef struct mycel__pcur {
+	MDB_cursor *c;
+	uint8_t key[MYCEL__LIST_MAX + 1]; /* list ‖ 0 */
+	size_t kn;
+	mycel__bdec d;
+	bool end;
+	size_t *budget; /* postings the query may still decode, or NULL: ETOOBIG when spent */
+} mycel__pcur;
+
+/* Opens a cursor on list; *count its postings (0: the list is empty, the cursor at its end). */
+int mycel__pcur_open(MDB_txn *txn, MDB_dbi dbi, const uint8_t *list, size_t ln, size_t *budget,
+		     mycel__pcur *pc, size_t *count);
+void mycel__pcur_close(mycel__pcur *pc);
+int mycel__pcur_first(mycel__pcur *pc);
+int mycel__pcur_next(mycel__pcur *pc);
+/* Moves to the first posting whose docref is >= ref (never backwards). */
+int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn);
+
 /* Positions the three lists of a forward image (all empty for n == 0 or a damaged image). */
 void mycel__fwd_open(const uint8_t *p, size_t n, mycel__flist out[3]);
+
+/* Positions one list (MYCEL__FWD_...), reading past only the lists before it. */
+void mycel__fwd_list(const uint8_t *p, size_t n, int which, mycel__flist *out);
 
 /* The next item of a list (bits: 0 for facets and edges); false at the end. */
 bool mycel__fwd_next(mycel__flist *l, const uint8_t **p, size_t *n, uint8_t *bits);

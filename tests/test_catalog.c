@@ -245,6 +245,8 @@ static mycel_value *lifecycle(const char *id, const char *kind, const char *vers
 		    vstr(status), "version", vstr(version));
 }
 
+static void assert_reindex_identical(mycel_store *s, const char *what);
+
 /* Appends one entry of kind with the canonical encoding of v to k's feed. */
 static void put(mycel_store *s, const mycel_key *k, const char *kind, const mycel_value *v)
 {
@@ -256,6 +258,14 @@ static void put(mycel_store *s, const mycel_key *k, const char *kind, const myce
 	if (rv != 0)
 		fail_msg("append %s: %s", kind, mycel_errname(rv));
 	mycel_buf_fini(&b);
+	if (getenv("CAT_CHECK_EACH") != NULL) {
+		mycel_buf r;
+		mycel_buf_init(&r, 1 << 20);
+		(void)mycel_value_render(v, &r);
+		print_message("check after %s %s\n", kind, (const char *)r.data);
+		mycel_buf_fini(&r);
+		assert_reindex_identical(s, kind);
+	}
 }
 
 static void put_raw(mycel_store *s, const mycel_key *k, const char *kind, const uint8_t *p,
@@ -330,13 +340,74 @@ static size_t count_rows(mycel_store *s, const char *table)
 	return n;
 }
 
+/* One record of a dump: table, key, value. */
+typedef struct drec {
+	const char *table;
+	const uint8_t *k, *v;
+	size_t kn, vn;
+} drec;
+
+static size_t drec_at(const mycel_buf *b, size_t off, drec *r)
+{
+	r->table = (const char *)b->data + off;
+	off += strlen(r->table) + 1;
+	for (int i = 0; i < 2; i++) {
+		size_t len = 0;
+		for (int j = 0; j < 8; j++)
+			len = len << 8 | b->data[off + (size_t)j];
+		off += 8;
+		if (i == 0) {
+			r->k = b->data + off;
+			r->kn = len;
+		} else {
+			r->v = b->data + off;
+			r->vn = len;
+		}
+		off += len;
+	}
+	return off;
+}
+
+static void print_bytes(const char *label, const uint8_t *p, size_t n)
+{
+	char buf[1024];
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 5 < sizeof(buf); i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, p[i] >= 0x20 && p[i] < 0x7f ? "%c" : "\\x%02x", p[i]);
+	print_message("  %s (%zu): %s\n", label, n, buf);
+}
+
+/* Prints the first record where two dumps differ. */
+static void print_first_difference(const mycel_buf *a, const mycel_buf *b)
+{
+	size_t oa = 0, ob = 0;
+	while (oa < a->len && ob < b->len) {
+		drec x, y;
+		size_t na = drec_at(a, oa, &x), nb = drec_at(b, ob, &y);
+		if (strcmp(x.table, y.table) != 0 || x.kn != y.kn || memcmp(x.k, y.k, x.kn) != 0 ||
+		    x.vn != y.vn || memcmp(x.v, y.v, x.vn) != 0) {
+			print_message("first difference: %s / %s\n", x.table, y.table);
+			print_bytes("key a", x.k, x.kn);
+			print_bytes("val a", x.v, x.vn);
+			print_bytes("key b", y.k, y.kn);
+			print_bytes("val b", y.v, y.vn);
+			return;
+		}
+		oa = na;
+		ob = nb;
+	}
+	print_message("one dump is a prefix of the other\n");
+}
+
 static void assert_same_dump(mycel_store *x, mycel_store *y, bool mask_ts, const char *what)
 {
 	mycel_buf a, b;
 	dump_as(x, &a, mask_ts);
 	dump_as(y, &b, mask_ts);
-	if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+	if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+		print_first_difference(&a, &b);
 		fail_msg("%s: dumps differ (%zu and %zu bytes)", what, a.len, b.len);
+	}
 	mycel_buf_fini(&a);
 	mycel_buf_fini(&b);
 }
@@ -349,8 +420,10 @@ static void assert_reindex_identical(mycel_store *s, const char *what)
 	assert_true(a.len > 0);
 	assert_int_equal(mycel_store_reindex(s), 0);
 	dump(s, &b);
-	if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+	if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+		print_first_difference(&a, &b);
 		fail_msg("%s: reindex changed the catalog (%zu -> %zu bytes)", what, a.len, b.len);
+	}
 	mycel_buf_fini(&a);
 	mycel_buf_fini(&b);
 }
@@ -1246,6 +1319,195 @@ static void test_ingest_same_dump(void **state)
 	mycel_store_close(s2);
 }
 
+/*
+ * Long posting lists, changed in every way: 1800 documents over three feeds
+ * hold words from a small vocabulary (in names or descriptions), so each
+ * word's list has hundreds of postings in many blocks and runs; then new
+ * versions move words in and out and between fields, and documents are
+ * retired. The catalog must equal a rebuild, and every search total must
+ * equal a count over a model of the documents.
+ */
+#define SW_WORDS 8
+#define SW_DOCS 1800
+static const char *const sw_words[SW_WORDS] = {"amber", "ambit", "birch", "birds",
+					       "cedar", "delta", "deltas", "ember"};
+
+typedef struct swdoc {
+	unsigned name_words, desc_words; /* bit masks over sw_words */
+	bool retired;
+} swdoc;
+
+static uint64_t sw_rng = 0x2545f4914f6cdd1dull;
+static unsigned sw_rand(unsigned n)
+{
+	sw_rng ^= sw_rng << 13;
+	sw_rng ^= sw_rng >> 7;
+	sw_rng ^= sw_rng << 17;
+	return (unsigned)(sw_rng % n);
+}
+
+static void sw_text(char *out, size_t cap, unsigned mask)
+{
+	out[0] = '\0';
+	for (unsigned w = 0; w < SW_WORDS; w++)
+		if (mask & (1u << w))
+			snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? " " : "", sw_words[w]);
+	if (out[0] == '\0')
+		snprintf(out, cap, "plain");
+}
+
+static void sw_put(fx *f, mycel_store *s, const mycel_key *const *keys, const swdoc *docs,
+		   const unsigned *which, size_t n, const char *version)
+{
+	mycel_buf bodies[100];
+	mycel_record recs[100];
+	size_t nb[3] = {0}, k = 0;
+	g_ar = f->ar;
+	/* one batch per feed */
+	for (int feed = 0; feed < 3; feed++) {
+		size_t first = k;
+		for (size_t i = 0; i < n; i++) {
+			if (which[i] % 3 != (unsigned)feed)
+				continue;
+			char id[32], name[128], desc[128];
+			snprintf(id, sizeof(id), "doc-%04u", which[i]);
+			sw_text(name, sizeof(name), docs[which[i]].name_words);
+			sw_text(desc, sizeof(desc), docs[which[i]].desc_words);
+			mycel_buf_init(&bodies[k], 1 << 16);
+			assert_int_equal(mycel_value_encode(contract(id, version, name, desc, NULL, NULL, NULL),
+							    &bodies[k]), 0);
+			recs[k] = (mycel_record){"contract", bodies[k].data, bodies[k].len};
+			k++;
+			nb[feed]++;
+		}
+		if (k > first)
+			assert_int_equal(mycel_store_append(s, keys[feed], keys[feed]->pk, recs + first,
+							    k - first, NULL), 0);
+	}
+	for (size_t i = 0; i < k; i++)
+		mycel_buf_fini(&bodies[i]);
+}
+
+/* Documents (not retired) holding word a (any if a < 0) and a word that starts with prefix. */
+static size_t sw_count(const swdoc *docs, int a, const char *prefix)
+{
+	unsigned pm = 0;
+	size_t n = 0;
+	for (unsigned w = 0; w < SW_WORDS; w++)
+		if (strncmp(sw_words[w], prefix, strlen(prefix)) == 0)
+			pm |= 1u << w;
+	for (unsigned d = 0; d < SW_DOCS; d++) {
+		unsigned has = docs[d].name_words | docs[d].desc_words;
+		if (!docs[d].retired && (has & pm) && (a < 0 || (has & (1u << a))))
+			n++;
+	}
+	return n;
+}
+
+static void sw_check(mycel_store *s, const swdoc *docs)
+{
+	static const char *const prefixes[] = {"am", "amb", "amber", "bir", "birds", "ce",
+					       "del", "delta", "deltas", "em"};
+	for (int a = -1; a < SW_WORDS; a++)
+		for (size_t p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++) {
+			char text[64], buf[4096];
+			size_t got = 0, want = sw_count(docs, a, prefixes[p]);
+			snprintf(text, sizeof(text), "%s%s%s", a < 0 ? "" : sw_words[a], a < 0 ? "" : " ",
+				 prefixes[p]);
+			mycel_search_query q = query(text);
+			q.limit = 1000;
+			hits_of(s, &q, buf, sizeof(buf), &got);
+			if (got != want)
+				fail_msg("\"%s\": total %zu, want %zu", text, got, want);
+			/* the hits are distinct and ranked: no docref twice */
+			mycel_search_result r;
+			assert_int_equal(mycel_catalog_search(s, &q, &r), 0);
+			for (size_t i = 1; i < r.n; i++) {
+				assert_true(r.hits[i - 1].score >= r.hits[i].score);
+				for (size_t j = 0; j < i; j++)
+					assert_false(strcmp(r.hits[i].domain, r.hits[j].domain) == 0 &&
+						     strcmp(r.hits[i].id, r.hits[j].id) == 0);
+			}
+			mycel_search_result_fini(&r);
+		}
+}
+
+static void test_postings_stress(void **state)
+{
+	fx *f = *state;
+	const mycel_key *keys[3] = {f->a, f->b, f->c};
+	swdoc *docs = calloc(SW_DOCS, sizeof(*docs));
+	unsigned which[100];
+	assert_non_null(docs);
+	for (unsigned d = 0; d < SW_DOCS; d++) {
+		docs[d].name_words = sw_rand(1u << SW_WORDS) & sw_rand(1u << SW_WORDS);
+		docs[d].desc_words = sw_rand(1u << SW_WORDS);
+	}
+	/* first versions, in a shuffled order */
+	unsigned *order = malloc(SW_DOCS * sizeof(*order));
+	assert_non_null(order);
+	for (unsigned i = 0; i < SW_DOCS; i++)
+		order[i] = i;
+	for (unsigned i = SW_DOCS - 1; i > 0; i--) {
+		unsigned j = sw_rand(i + 1), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (unsigned i = 0; i < SW_DOCS; i += 100) {
+		for (unsigned j = 0; j < 100; j++)
+			which[j] = order[i + j];
+		sw_put(f, f->s, keys, docs, which, 100, "1.0.0");
+	}
+	sw_check(f->s, docs);
+	assert_reindex_identical(f->s, "stress: first versions");
+	/* the lists are long: many blocks, and runs cut at 128 postings */
+	mycel_buf dm;
+	size_t blocks = 0, full = 0;
+	dump(f->s, &dm);
+	for (size_t off = 0; off < dm.len;) {
+		drec r;
+		off = drec_at(&dm, off, &r);
+		const uint8_t *z = memchr(r.k, 0, r.kn);
+		if (strcmp(r.table, "cat_terms") != 0 || z == NULL || (size_t)(z + 1 - r.k) == r.kn)
+			continue;
+		mycel__bdec d;
+		size_t n = 0;
+		mycel__bdec_init(&d, r.v, r.vn);
+		while (mycel__bdec_next(&d))
+			n++;
+		blocks++;
+		full += n == 128;
+	}
+	mycel_buf_fini(&dm);
+	print_message("stress: %zu blocks, %zu of 128 postings\n", blocks, full);
+	assert_true(blocks > 200);
+	assert_true(full > 0);
+	/* second versions of 900 documents: words come, go and move between fields */
+	for (unsigned i = 0; i < 900; i += 100) {
+		for (unsigned j = 0; j < 100; j++) {
+			unsigned d = order[(i + j) * 2 % SW_DOCS];
+			docs[d].name_words = sw_rand(1u << SW_WORDS) & sw_rand(1u << SW_WORDS);
+			docs[d].desc_words = sw_rand(1u << SW_WORDS) & sw_rand(1u << SW_WORDS);
+			which[j] = d;
+		}
+		sw_put(f, f->s, keys, docs, which, 100, "2.0.0");
+	}
+	/* every seventh document retired, whole */
+	g_ar = f->ar;
+	for (unsigned d = 0; d < SW_DOCS; d += 7) {
+		char id[32];
+		snprintf(id, sizeof(id), "doc-%04u", d);
+		put(f->s, keys[d % 3], "lifecycle", lifecycle(id, "contract", "1.0.0", "retired"));
+		put(f->s, keys[d % 3], "lifecycle", lifecycle(id, "contract", "2.0.0", "retired"));
+		docs[d].retired = true;
+	}
+	sw_check(f->s, docs);
+	assert_reindex_identical(f->s, "stress: second versions and retirements");
+	verify_clean(f->s);
+	free(order);
+	free(docs);
+}
+
 /* A store whose catalog tables are gone (a store from before the catalog) rebuilds them on open. */
 static void test_rebuilt_on_open(void **state)
 {
@@ -1304,6 +1566,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reindex_identical, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest_same_dump, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rebuilt_on_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_postings_stress, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

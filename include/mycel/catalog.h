@@ -136,7 +136,10 @@ typedef struct mycel_search_result {
  * Ranked search over the current version of every document: exact name or id
  * matches first, then matches in tags, business names and schema property
  * names, then descriptions; ties by domain then id. Facets filter. Returns 0
- * with possibly no hits.
+ * with possibly no hits; EINVAL for more than 32 words, an unknown kind or
+ * status, or (with text) offset + limit beyond 10 000; ETOOBIG when the query
+ * would read more than about 4 million postings (a very short prefix on a
+ * large catalog: add a word or a facet).
  */
 int mycel_catalog_search(mycel_store *s, const mycel_search_query *q, mycel_search_result *out);
 
