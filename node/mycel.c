@@ -1401,7 +1401,8 @@ static int cmd_search(int argc, char **argv)
 		putchar('\n');
 	}
 	if (!json)
-		printf("%s%zu of %zu match(es)%s\n", c_dim(), r.n, r.total, c_off());
+		printf("%s%zu of %s%zu match(es)%s\n", c_dim(), r.n, r.total_exact ? "" : "at least ",
+		       r.total, c_off());
 	mycel_search_result_fini(&r);
 	mycel_facet_count *fc = NULL;
 	size_t nf = 0;

@@ -7,7 +7,10 @@
  * apply is failure-atomic: everything that can fail without LMDB marking the
  * transaction as failed (reading, decoding, allocating) happens in phase 1,
  * which builds a plan of every change; phase 2 executes the plan and uses no
- * memory of its own.
+ * memory of its own. Posting-list changes are not in the plan: they are
+ * buffered in s->cat.pend (dropped again if the apply fails) and written by
+ * mycel__catalog_flush just before the transaction commits; apply reads no
+ * posting list, so nothing needs them earlier.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,9 @@
 #include "util.h"
 
 #define FWD_MAX ((size_t)16 << 20)
+#define PEND_MAX ((size_t)1 << 30)     /* posting changes buffered in one transaction */
+#define PEND_KEEP ((size_t)8 << 20)    /* kept allocated between transactions */
+#define PEND_FLUSH ((size_t)32 << 20)  /* a rebuild flushes whenever this much is buffered */
 
 /* ---- names ------------------------------------------------------------------------------ */
 
@@ -308,13 +314,15 @@ typedef struct wctx {
 
 static int term_row(const wctx *w, const uint8_t *t, size_t tn, uint8_t bits, bool add)
 {
-	return mycel__post_plan(w->txn, w->s->cat.terms, t, tn, w->ref, w->rn, bits, !add, w->plan);
+	mycel__pend_add(&w->s->cat.pend, w->s->cat.terms, t, tn, w->ref, w->rn, bits, !add);
+	return w->s->cat.pend.err;
 }
 
 static int facet_row(const wctx *w, const uint8_t *f, size_t fn, uint8_t bits, bool add)
 {
 	(void)bits;
-	return mycel__post_plan(w->txn, w->s->cat.facets, f, fn, w->ref, w->rn, 0, !add, w->plan);
+	mycel__pend_add(&w->s->cat.pend, w->s->cat.facets, f, fn, w->ref, w->rn, 0, !add);
+	return w->s->cat.pend.err;
 }
 
 /* An edge via ‖ cid ‖ 0 ‖ port of product ref: its row in cat_up and its row in cat_down. */
@@ -366,11 +374,7 @@ static int diff_list(const wctx *w, mycel__flist *o, mycel__flist *n, row_fn fn)
 			rv = fn(w, np, nn, nb, true);
 			hn = mycel__fwd_next(n, &np, &nn, &nb);
 		} else {
-			/*
-			 * Other bits: one change (an update). Every change of a list is
-			 * planned against its state before the apply, so a list may be
-			 * changed at most once per apply.
-			 */
+			/* other bits: one change (an update) */
 			if (ob != nb)
 				rv = fn(w, np, nn, nb, true);
 			ho = mycel__fwd_next(o, &op, &on, &ob);
@@ -499,6 +503,7 @@ static int doc_change(mycel_store *s, MDB_txn *txn, const char *domain, const ch
 	bool exists = false, rebuild = false;
 	char oldver[MYCEL_VERSION_MAX + 1] = "";
 	mycel_doc_status oldstatus = MYCEL_STATUS_ACTIVE;
+	size_t mark = s->cat.pend.len; /* posting changes buffered before this one */
 
 	if (rn == 0)
 		return 0;
@@ -621,6 +626,11 @@ static int doc_change(mycel_store *s, MDB_txn *txn, const char *domain, const ch
 	/* ---- phase 2: writes only */
 	rv = mycel__plan_exec(txn, &plan);
 done:
+	if (rv != 0) {
+		/* none of this change's postings will be written */
+		s->cat.pend.len = mark;
+		s->cat.pend.err = 0;
+	}
 	mycel__plan_fini(&plan);
 	mycel_buf_fini(&docv);
 	mycel_buf_fini(&fwdv);
@@ -671,6 +681,21 @@ int mycel__catalog_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, con
 	    !copy_version(ver, vern, ch.version))
 		return 0;
 	return doc_change(s, txn, domain, id, idn, kind, &ch);
+}
+
+int mycel__catalog_flush(mycel_store *s, MDB_txn *txn)
+{
+	int rv = mycel__pend_flush(txn, &s->cat.pend);
+	mycel__catalog_discard(s);
+	return rv;
+}
+
+void mycel__catalog_discard(mycel_store *s)
+{
+	if (s->cat.pend.cap > PEND_KEEP)
+		mycel_buf_fini(&s->cat.pend); /* a reindex's worth: given back */
+	else
+		mycel_buf_reset(&s->cat.pend);
 }
 
 /* ---- read helpers (catalog_query.c, catalog_read.c) ---------------------------------------- */
@@ -769,10 +794,16 @@ static int rebuild(mycel_store *s, MDB_txn *txn)
 			continue; /* damage is for mycel verify to report; it enters no catalog */
 		if ((rv = mycel__catalog_apply(s, txn, &e, bv.mv_data, bv.mv_size, dom->name)) != 0)
 			break;
+		if (s->cat.pend.len >= PEND_FLUSH && (rv = mycel__catalog_flush(s, txn)) != 0)
+			break;
 	}
 	if (rv == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		rv = mycel__mdb_err(rc);
 	mdb_cursor_close(cur);
+	if (rv == 0)
+		rv = mycel__catalog_flush(s, txn);
+	else
+		mycel__catalog_discard(s);
 	if (rv == 0) {
 		MDB_val fk = {6, (void *)"format"}, fv = {1, (void *)MYCEL__CAT_FORMAT};
 		rv = mycel__mdb_err(mdb_put(txn, s->cat.meta, &fk, &fv, 0));
@@ -785,6 +816,8 @@ int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
 	MDB_val k = {6, (void *)"format"}, v;
 	int rc;
 	s->cat.ready = false;
+	mycel_buf_fini(&s->cat.pend);
+	mycel_buf_init(&s->cat.pend, PEND_MAX);
 	for (size_t i = 0; i < N_TABLES; i++) {
 		rc = mdb_dbi_open(txn, tables[i].name, tables[i].flags | (ro ? 0 : MDB_CREATE),
 				  dbi_of(s, i));

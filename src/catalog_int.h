@@ -219,12 +219,25 @@ void mycel__plan_add(mycel__plan *pl, char op, MDB_dbi dbi, const void *k, size_
 int mycel__plan_exec(MDB_txn *txn, const mycel__plan *pl);
 
 /*
- * Plans the change of one posting of list (term, or facet ‖ 0 ‖ value) in
- * table dbi: (ref, bits) inserted or its bits changed, or removed if del,
- * rewriting the blocks around it and the list's count. Reads only.
+ * Posting changes are not written when a document is applied: each is
+ * appended to the store's pending buffer (s->cat.pend) and mycel__pend_flush
+ * merges them into their lists, each list once and each run of blocks once,
+ * just before the transaction commits (mycel__catalog_flush). Nothing applied
+ * reads postings, so the buffered state is never needed before then.
  */
-int mycel__post_plan(MDB_txn *txn, MDB_dbi dbi, const uint8_t *list, size_t ln, const uint8_t *ref,
-		     size_t rn, uint8_t bits, bool del, mycel__plan *pl);
+
+/* Records that (ref, bits) joins list (term, or facet ‖ 0 ‖ value) of table dbi, or leaves it if del (pend->err on failure). */
+void mycel__pend_add(mycel_buf *pend, MDB_dbi dbi, const uint8_t *list, size_t ln,
+		     const uint8_t *ref, size_t rn, uint8_t bits, bool del);
+
+/*
+ * Merges the pending changes into the posting lists (for each docref of a
+ * list, the last change wins), rewriting the runs of blocks they touch and
+ * each list's count: the bytes are those that applying them one by one gives.
+ * Writes as it goes: on failure the transaction must be aborted. ENOMEM, or
+ * an LMDB error; pend->err if building the buffer failed.
+ */
+int mycel__pend_flush(MDB_txn *txn, const mycel_buf *pend);
 
 /* A decoder over one block. */
 typedef struct mycel__bdec {

@@ -23,10 +23,19 @@
  * 1.5 ms (p50); appends cost about the same (each change rewrites a run of
  * about 32 postings where a duplicate insert touched one node).
  *
- * Writes go through a plan: phase 1 of an apply reads and computes every
- * change into a plan (which may fail, having written nothing), phase 2
- * executes it without allocating (only LMDB can fail there, and LMDB then
- * fails the whole transaction).
+ * Posting changes are buffered per write transaction (mycel__pend_add) and
+ * merged just before the commit (mycel__pend_flush): sorted by list and
+ * docref, the last change of a posting winning, each list's count read and
+ * written once and each run of blocks that changes rewritten once, however
+ * many documents of the transaction touched it. A run is rewritten from its
+ * first block to the next run whose first posting stays, so the blocks are
+ * those that applying the changes one at a time gives. With batches of 256
+ * documents this doubled the rate of indexed appends.
+ *
+ * The other derived rows go through a plan: phase 1 of an apply reads and
+ * computes every change into a plan (which may fail, having written
+ * nothing), phase 2 executes it without allocating (only LMDB can fail
+ * there, and LMDB then fails the whole transaction).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +201,54 @@ int mycel__plan_exec(MDB_txn *txn, const mycel__plan *pl)
 	return 0;
 }
 
-/* ---- changing one posting -------------------------------------------------------------------- */
+/* ---- pending posting changes, merged at flush ------------------------------------------------ */
+
+/* A pending change: dbi (4) ‖ del (1) ‖ bits (1) ‖ list length (1) ‖ ref length (2) ‖ list ‖ ref. */
+#define PEND_HDR 9
+
+void mycel__pend_add(mycel_buf *pend, MDB_dbi dbi, const uint8_t *list, size_t ln,
+		     const uint8_t *ref, size_t rn, uint8_t bits, bool del)
+{
+	uint8_t h[PEND_HDR];
+	if (ln == 0 || ln > MYCEL__LIST_MAX || rn == 0 || rn > MYCEL__DOCREF_MAX)
+		return;
+	put_u32(h, (uint32_t)dbi);
+	h[4] = del ? 1 : 0;
+	h[5] = del ? 0 : bits;
+	h[6] = (uint8_t)ln;
+	h[7] = (uint8_t)(rn >> 8);
+	h[8] = (uint8_t)rn;
+	mycel_buf_put(pend, h, sizeof(h));
+	mycel_buf_put(pend, list, ln);
+	mycel_buf_put(pend, ref, rn);
+}
+
+typedef struct pop {
+	const uint8_t *list, *ref;
+	MDB_dbi dbi;
+	uint32_t seq; /* order of arrival: the last change of a posting wins */
+	uint16_t rn;
+	uint8_t ln, bits;
+	bool del;
+} pop;
+
+static int pop_list_cmp(const pop *a, const pop *b)
+{
+	if (a->dbi != b->dbi)
+		return a->dbi < b->dbi ? -1 : 1;
+	return mycel__bytes_cmp(a->list, a->ln, b->list, b->ln);
+}
+
+static int pop_cmp(const void *x, const void *y)
+{
+	const pop *a = x, *b = y;
+	int c = pop_list_cmp(a, b);
+	if (c == 0)
+		c = mycel__ref_cmp(a->ref, a->rn, b->ref, b->rn);
+	if (c == 0)
+		c = a->seq < b->seq ? -1 : a->seq > b->seq;
+	return c;
+}
 
 typedef struct rpost {
 	uint32_t off; /* in region.refs */
@@ -209,7 +265,32 @@ typedef struct region {
 	mycel_buf keys;
 	size_t *koff;
 	size_t nk, kcap;
+	/* the merged postings, and the blocks written */
+	rpost *m;
+	size_t mcap;
+	uint8_t *blk;
+	size_t blkcap;
+	size_t *starts, scap;
 } region;
+
+static void region_reset(region *r)
+{
+	mycel_buf_reset(&r->refs);
+	mycel_buf_reset(&r->keys);
+	r->np = 0;
+	r->nk = 0;
+}
+
+static void region_fini(region *r)
+{
+	mycel_buf_fini(&r->refs);
+	mycel_buf_fini(&r->keys);
+	free(r->p);
+	free(r->koff);
+	free(r->m);
+	free(r->blk);
+	free(r->starts);
+}
 
 /* Adds a posting; run: whether it starts a run (known without hashing for all but a block's first). */
 static int region_add(region *r, const uint8_t *ref, size_t rn, uint8_t bits, bool run)
@@ -260,19 +341,38 @@ static int block_first_cmp(const MDB_val *k, size_t lpn, const uint8_t *ref, siz
 	return mycel__ref_cmp((const uint8_t *)k->mv_data + lpn, k->mv_size - lpn, ref, rn);
 }
 
+/* Does a change of ops[0..n) (sorted by docref, the last of equal ones final) delete ref? */
+static bool ops_delete(const pop *ops, size_t n, const uint8_t *ref, size_t rn)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mycel__ref_cmp(ops[mid].ref, ops[mid].rn, ref, rn) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && ops[lo - 1].del && mycel__ref_cmp(ops[lo - 1].ref, ops[lo - 1].rn, ref, rn) == 0;
+}
+
 /*
- * Reads into r the blocks of list lp (L ‖ 0) that a change of docref ref
- * rewrites: with j the last block whose first docref is <= ref (or the first
- * block), the run that holds j, and the run before it too when del removes a
- * run's first posting (the two runs become one). Leaves r empty if the list
- * has no blocks.
+ * Reads into r the blocks of list lp (L ‖ 0) that the changes ops[0..n)
+ * (sorted, ops[0] the first) may rewrite: with j the last block whose first
+ * docref is <= ops[0]'s (or the first block), from the start of the run that
+ * holds j (one run earlier when ops[0] removes a run's first posting: the two
+ * runs become one) up to the next run whose first posting stays, whose docref
+ * goes to *bound (*has_bound false if the list ends first). Leaves r empty if
+ * the list has no blocks.
  */
-static int read_region(MDB_cursor *c, const uint8_t *lp, size_t lpn, const uint8_t *ref, size_t rn,
-		       bool del, region *r)
+static int read_region(MDB_cursor *c, const uint8_t *lp, size_t lpn, const pop *ops, size_t n,
+		       region *r, uint8_t *bound, size_t *bound_n, bool *has_bound)
 {
 	uint8_t kb[MYCEL__LIST_MAX + 1 + MYCEL__DOCREF_MAX];
+	const uint8_t *ref = ops[0].ref;
+	size_t rn = ops[0].rn;
 	MDB_val k, v;
 	int rc, rv;
+	*has_bound = false;
 	memcpy(kb, lp, lpn);
 	memcpy(kb + lpn, ref, rn);
 	k = (MDB_val){lpn + rn, kb};
@@ -295,7 +395,7 @@ static int read_region(MDB_cursor *c, const uint8_t *lp, size_t lpn, const uint8
 		}
 	}
 	/* back to the start of the run (one run further when a run's first posting goes) */
-	bool extend = del && exact && starts_run(ref, rn);
+	bool extend = ops[0].del && exact && starts_run(ref, rn);
 	for (;;) {
 		if (!extend && block_starts_run(&k, lpn))
 			break;
@@ -313,10 +413,15 @@ static int read_region(MDB_cursor *c, const uint8_t *lp, size_t lpn, const uint8
 		v = pv;
 		extend = false;
 	}
-	/* forward, up to the next run that starts after ref */
+	/* forward, up to the next run that starts after ref and whose first posting stays */
 	for (bool first = true;; first = false) {
-		if (!first && block_starts_run(&k, lpn) && block_first_cmp(&k, lpn, ref, rn) > 0)
+		if (!first && block_starts_run(&k, lpn) && block_first_cmp(&k, lpn, ref, rn) > 0 &&
+		    !ops_delete(ops, n, (const uint8_t *)k.mv_data + lpn, k.mv_size - lpn)) {
+			*bound_n = k.mv_size - lpn;
+			memcpy(bound, (const uint8_t *)k.mv_data + lpn, *bound_n);
+			*has_bound = true;
 			break;
+		}
 		mycel__bdec d;
 		if ((rv = region_key(r, k.mv_data, k.mv_size)) != 0)
 			return rv;
@@ -334,128 +439,241 @@ static int read_region(MDB_cursor *c, const uint8_t *lp, size_t lpn, const uint8
 	return 0;
 }
 
-int mycel__post_plan(MDB_txn *txn, MDB_dbi dbi, const uint8_t *list, size_t ln, const uint8_t *ref,
-		     size_t rn, uint8_t bits, bool del, mycel__plan *pl)
+static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
-	uint8_t lp[MYCEL__LIST_MAX + 1];
-	MDB_cursor *c = NULL;
-	region r;
-	int rc, rv;
-	size_t pos, count = 0;
-	bool found = false;
-
-	if (ln == 0 || ln > MYCEL__LIST_MAX || rn == 0 || rn > MYCEL__DOCREF_MAX)
+	if (need <= *cap)
 		return 0;
-	memset(&r, 0, sizeof(r));
-	mycel_buf_init(&r.refs, (size_t)64 << 20);
-	mycel_buf_init(&r.keys, (size_t)64 << 20);
-	memcpy(lp, list, ln);
-	lp[ln] = 0;
-	MDB_val ck = {ln + 1, lp}, cv;
-	if ((rc = mdb_get(txn, dbi, &ck, &cv)) == 0 && cv.mv_size == 8)
-		count = (size_t)mycel__get_be64(cv.mv_data);
-	else if (rc != 0 && rc != MDB_NOTFOUND) {
-		rv = mycel__mdb_err(rc);
-		goto done;
+	size_t nc = *cap ? *cap : 64;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, nc * size);
+	if (np == NULL)
+		return MYCEL_ENOMEM;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
+/*
+ * Merges ops[0..n) (sorted by docref, equal ones in order of arrival) into
+ * the region's postings, into r->m; *nm their number, *delta the change of
+ * the list's count, *changed whether anything differs.
+ */
+static int region_merge(region *r, const pop *ops, size_t n, size_t *nm, long *delta,
+			bool *changed)
+{
+	size_t i = 0, j = 0, o = 0;
+	int rv;
+	*delta = 0;
+	*changed = false;
+	if ((rv = grow((void **)&r->m, &r->mcap, r->np + n + 1, sizeof(*r->m))) != 0)
+		return rv;
+	while (i < r->np || j < n) {
+		/* the last change of a docref decides it */
+		while (j + 1 < n && mycel__ref_cmp(ops[j].ref, ops[j].rn, ops[j + 1].ref, ops[j + 1].rn) == 0)
+			j++;
+		int c = i >= r->np ? 1
+			: j >= n   ? -1
+				   : mycel__ref_cmp(r->refs.data + r->p[i].off, r->p[i].n, ops[j].ref, ops[j].rn);
+		if (c < 0) {
+			r->m[o++] = r->p[i++];
+			continue;
+		}
+		const pop *op = &ops[j++];
+		if (c == 0) {
+			if (op->del) {
+				(*delta)--;
+				*changed = true;
+			} else {
+				rpost q = r->p[i];
+				*changed = *changed || q.bits != op->bits;
+				q.bits = op->bits;
+				r->m[o++] = q;
+			}
+			i++;
+		} else if (!op->del) {
+			if ((rv = region_add(r, op->ref, op->rn, op->bits, starts_run(op->ref, op->rn))) != 0)
+				return rv;
+			r->m[o++] = r->p[--r->np]; /* kept out of the region's own postings */
+			(*delta)++;
+			*changed = true;
+		}
 	}
-	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0) {
-		rv = mycel__mdb_err(rc);
-		goto done;
-	}
-	if ((rv = read_region(c, lp, ln + 1, ref, rn, del, &r)) != 0)
-		goto done;
-	/* where ref is (or goes) in the region */
-	size_t lo = 0, hi = r.np;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (mycel__ref_cmp(r.refs.data + r.p[mid].off, r.p[mid].n, ref, rn) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	pos = lo;
-	found = pos < r.np && mycel__ref_cmp(r.refs.data + r.p[pos].off, r.p[pos].n, ref, rn) == 0;
-	if (del && !found)
-		goto done; /* nothing to remove */
-	if (!del && found && r.p[pos].bits == bits)
-		goto done; /* already there */
-	if (del) {
-		memmove(&r.p[pos], &r.p[pos + 1], (r.np - pos - 1) * sizeof(*r.p));
-		r.np--;
-		count = count > 0 ? count - 1 : 0;
-	} else if (found) {
-		r.p[pos].bits = bits;
-	} else {
-		if ((rv = region_add(&r, ref, rn, bits, starts_run(ref, rn))) != 0)
-			goto done;
-		rpost np = r.p[r.np - 1];
-		memmove(&r.p[pos + 1], &r.p[pos], (r.np - 1 - pos) * sizeof(*r.p));
-		r.p[pos] = np;
-		count++;
-	}
-	/* the region again, in blocks: a block at its start, at each run start, every 128 of a run */
-	uint8_t *blk = malloc(r.np * POSTING_MAX + 1);
-	size_t *starts = malloc((r.np + 1) * sizeof(*starts)), ns = 0;
-	if (blk == NULL || starts == NULL) {
-		free(blk);
-		free(starts);
-		rv = MYCEL_ENOMEM;
-		goto done;
-	}
-	for (size_t i = 0, run = 0; i < r.np; i++) {
-		bool newrun = i > 0 && r.p[i].run;
+	*nm = o;
+	return 0;
+}
+
+/* Writes go through the flush's one cursor, so that it stays valid for the next region's reads. */
+static int put_val(MDB_cursor *c, const void *k, size_t kn, const void *d, size_t dn)
+{
+	MDB_val key = {kn, (void *)k}, val = {dn, (void *)d};
+	return mycel__mdb_err(mdb_cursor_put(c, &key, &val, 0));
+}
+
+static int del_key(MDB_cursor *c, const void *k, size_t kn)
+{
+	MDB_val key = {kn, (void *)k}, val;
+	int rc = mdb_cursor_get(c, &key, &val, MDB_SET);
+	if (rc == 0)
+		rc = mdb_cursor_del(c, 0);
+	return rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc); /* a damaged catalog heals */
+}
+
+/* Writes the merged postings r->m[0..nm) in blocks (at its start, each run start, every 128 of a run) and deletes the old blocks not written again. */
+static int region_write(MDB_cursor *c, const uint8_t *lp, size_t lpn, region *r, size_t nm)
+{
+	size_t ns = 0;
+	int rv;
+	if ((rv = grow((void **)&r->blk, &r->blkcap, nm * POSTING_MAX + 1, 1)) != 0 ||
+	    (rv = grow((void **)&r->starts, &r->scap, nm + 1, sizeof(*r->starts))) != 0)
+		return rv;
+	for (size_t i = 0, run = 0; i < nm; i++) {
+		bool newrun = i > 0 && r->m[i].run;
 		if (newrun)
 			run = i;
 		if (i == 0 || newrun || (i - run) % BLOCK_RUN_MAX == 0)
-			starts[ns++] = i;
+			r->starts[ns++] = i;
 	}
-	starts[ns] = r.np;
+	r->starts[ns] = nm;
 	uint8_t key[MYCEL__LIST_MAX + 1 + MYCEL__DOCREF_MAX];
-	memcpy(key, lp, ln + 1);
+	memcpy(key, lp, lpn);
 	for (size_t b = 0; b < ns; b++) {
 		size_t bn = 0;
-		for (size_t i = starts[b]; i < starts[b + 1]; i++) {
-			const rpost *prev = i > starts[b] ? &r.p[i - 1] : NULL;
-			bn += enc_posting(blk + bn, prev ? r.refs.data + prev->off : NULL,
-					  prev ? prev->n : 0, r.refs.data + r.p[i].off, r.p[i].n,
-					  r.p[i].bits);
+		for (size_t i = r->starts[b]; i < r->starts[b + 1]; i++) {
+			const rpost *prev = i > r->starts[b] ? &r->m[i - 1] : NULL;
+			bn += enc_posting(r->blk + bn, prev ? r->refs.data + prev->off : NULL,
+					  prev ? prev->n : 0, r->refs.data + r->m[i].off, r->m[i].n,
+					  r->m[i].bits);
 		}
-		const rpost *f = &r.p[starts[b]];
-		memcpy(key + ln + 1, r.refs.data + f->off, f->n);
-		mycel__plan_add(pl, 'P', dbi, key, ln + 1 + f->n, blk, bn);
+		const rpost *f = &r->m[r->starts[b]];
+		memcpy(key + lpn, r->refs.data + f->off, f->n);
+		if ((rv = put_val(c, key, lpn + f->n, r->blk, bn)) != 0)
+			return rv;
 	}
 	/* old blocks not written again go (both key lists are sorted: one merge) */
-	for (size_t i = 0, b = 0; i < r.nk; i++) {
-		const uint8_t *ok = r.keys.data + r.koff[i] + ln + 1;
-		size_t okn = r.koff[i + 1] - r.koff[i] - ln - 1;
+	for (size_t i = 0, b = 0; i < r->nk; i++) {
+		const uint8_t *ok = r->keys.data + r->koff[i] + lpn;
+		size_t okn = r->koff[i + 1] - r->koff[i] - lpn;
 		int d = 1;
 		while (b < ns) {
-			const rpost *f = &r.p[starts[b]];
-			d = mycel__ref_cmp(r.refs.data + f->off, f->n, ok, okn);
+			const rpost *f = &r->m[r->starts[b]];
+			d = mycel__ref_cmp(r->refs.data + f->off, f->n, ok, okn);
 			if (d >= 0)
 				break;
 			b++;
 		}
-		if (d != 0)
-			mycel__plan_add(pl, 'D', dbi, ok - ln - 1, okn + ln + 1, NULL, 0);
+		if (d != 0 && (rv = del_key(c, ok - lpn, okn + lpn)) != 0)
+			return rv;
 	}
-	free(blk);
-	free(starts);
-	/* the count */
+	return 0;
+}
+
+/*
+ * Applies ops[0..n), the changes of one list (sorted by docref), region by
+ * region, through cursor c on the list's table. A list without a count key
+ * has no blocks: its postings are written without reading.
+ */
+static int flush_list(MDB_cursor *c, const pop *ops, size_t n, region *r)
+{
+	uint8_t lp[MYCEL__LIST_MAX + 1], bound[MYCEL__DOCREF_MAX];
+	size_t lpn = (size_t)ops[0].ln + 1, count = 0, bn = 0;
+	long delta = 0;
+	int rc, rv;
+	bool fresh = false;
+	memcpy(lp, ops[0].list, ops[0].ln);
+	lp[ops[0].ln] = 0;
+	MDB_val ck = {lpn, lp}, cv;
+	if ((rc = mdb_cursor_get(c, &ck, &cv, MDB_SET_KEY)) == 0 && cv.mv_size == 8)
+		count = (size_t)mycel__get_be64(cv.mv_data);
+	else if (rc == MDB_NOTFOUND)
+		fresh = true;
+	else if (rc != 0)
+		return mycel__mdb_err(rc);
+	for (size_t i = 0; i < n;) {
+		bool has_bound = false, changed;
+		size_t e = n, nm;
+		long d;
+		region_reset(r);
+		if (!fresh &&
+		    (rv = read_region(c, lp, lpn, ops + i, n - i, r, bound, &bn, &has_bound)) != 0)
+			return rv;
+		if (has_bound)
+			for (e = i; e < n && mycel__ref_cmp(ops[e].ref, ops[e].rn, bound, bn) < 0; e++)
+				;
+		if (e == i)
+			e = i + 1; /* cannot be: the region holds ops[i] */
+		if ((rv = region_merge(r, ops + i, e - i, &nm, &d, &changed)) != 0)
+			return rv;
+		if (changed && (rv = region_write(c, lp, lpn, r, nm)) != 0)
+			return rv;
+		delta += d;
+		i = e;
+	}
+	if (delta == 0)
+		return 0;
+	count = delta < 0 && (size_t)-delta > count ? 0 : (size_t)((long)count + delta);
 	uint8_t cb[8];
 	mycel__be64(cb, count);
-	if (count > 0)
-		mycel__plan_add(pl, 'P', dbi, lp, ln + 1, cb, 8);
-	else
-		mycel__plan_add(pl, 'D', dbi, lp, ln + 1, NULL, 0);
-	rv = pl->b.err;
-done:
+	return count > 0 ? put_val(c, lp, lpn, cb, 8) : del_key(c, lp, lpn);
+}
+
+int mycel__pend_flush(MDB_txn *txn, const mycel_buf *pend)
+{
+	const uint8_t *p = pend->data, *end;
+	pop *ops = NULL;
+	size_t n = 0, cap = 0;
+	MDB_cursor *c = NULL;
+	MDB_dbi cdbi = 0;
+	region r;
+	int rv = 0;
+	if (pend->err != 0)
+		return pend->err;
+	if (pend->len == 0)
+		return 0;
+	end = p + pend->len;
+	memset(&r, 0, sizeof(r));
+	mycel_buf_init(&r.refs, (size_t)64 << 20);
+	mycel_buf_init(&r.keys, (size_t)64 << 20);
+	while (p < end) {
+		if ((rv = grow((void **)&ops, &cap, n + 1, sizeof(*ops))) != 0)
+			goto done;
+		pop *o = &ops[n];
+		o->dbi = (MDB_dbi)get_u32(p);
+		o->del = p[4] != 0;
+		o->bits = p[5];
+		o->ln = p[6];
+		o->rn = (uint16_t)(p[7] << 8 | p[8]);
+		o->list = p + PEND_HDR;
+		o->ref = o->list + o->ln;
+		o->seq = (uint32_t)n;
+		p = o->ref + o->rn;
+		n++;
+	}
+	qsort(ops, n, sizeof(*ops), pop_cmp);
+	for (size_t i = 0; i < n && rv == 0;) {
+		size_t e = i + 1;
+		while (e < n && pop_list_cmp(&ops[i], &ops[e]) == 0)
+			e++;
+		if (c == NULL || ops[i].dbi != cdbi) {
+			/* one cursor per table: every read and write of the flush goes through it */
+			if (c != NULL)
+				mdb_cursor_close(c);
+			c = NULL;
+			int rc = mdb_cursor_open(txn, ops[i].dbi, &c);
+			if (rc != 0) {
+				rv = mycel__mdb_err(rc);
+				break;
+			}
+			cdbi = ops[i].dbi;
+		}
+		rv = flush_list(c, ops + i, e - i, &r);
+		i = e;
+	}
 	if (c != NULL)
 		mdb_cursor_close(c);
-	mycel_buf_fini(&r.refs);
-	mycel_buf_fini(&r.keys);
-	free(r.p);
-	free(r.koff);
+done:
+	region_fini(&r);
+	free(ops);
 	return rv;
 }
 

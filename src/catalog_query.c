@@ -27,6 +27,8 @@
 #define SCORED_WINDOW_MAX 10000 /* a ranked query keeps its best offset + limit hits */
 #define QUERY_BUDGET 4000000  /* postings a query may decode (about 40 ms), else ETOOBIG */
 #define FWD_COST 32           /* a forward image read, in postings */
+#define BOUND_TERMS 16        /* a prefix of more terms than this, or of several terms and ... */
+#define BOUND_POSTINGS 8192   /* ... more postings than this, may stop counting (see sctx) */
 
 /* ---- posting lists ---------------------------------------------------------------------------- */
 
@@ -303,6 +305,7 @@ typedef struct query {
 	const uint8_t *prefix;
 	size_t prefix_len;
 	bool scored;        /* a text query: hits carry scores */
+	bool bounded;       /* a broad prefix: the search may stop once its page cannot change */
 	size_t budget;      /* postings (and forward images) the query may still read */
 	words w;
 } query;
@@ -496,6 +499,7 @@ static int query_plan(query *q, const mycel_search_query *sq)
 		q->empty = true;
 		goto done;
 	}
+	q->bounded = too_many || (m > 1 && (m > BOUND_TERMS || total > BOUND_POSTINGS));
 	size_t minc = SIZE_MAX;
 	for (size_t i = 0; i < q->nmust; i++)
 		if (q->must[i]->count < minc)
@@ -729,6 +733,17 @@ typedef struct sctx {
 	size_t nwords;
 	bool scored;
 	bool stop_when_full; /* unscored, total known: stop once the page is full */
+	/*
+	 * bounded (a broad prefix): once the page is full of hits that score
+	 * top (nwords x the best field's score, exact-match bonuses aside), no
+	 * later docref can enter it (an equal score ranks by docref): the scan
+	 * stops at stop_ref, total becomes a lower bound, and only the documents
+	 * of the exact-match lists after stop_ref are still looked at.
+	 */
+	bool bounded, stopped;
+	int64_t top;
+	uint8_t stop_ref[MYCEL__DOCREF_MAX];
+	size_t stop_rn;
 	int16_t score_of[256]; /* the score of a word matched in the fields of these bits */
 	int8_t field_of[256];  /* the best of these fields, -1 for none */
 } sctx;
@@ -795,6 +810,16 @@ static int hit_room(sctx *x)
 	return 0;
 }
 
+static int stop_check(sctx *x, const uint8_t *ref, size_t rn)
+{
+	if (!x->bounded || x->n < x->k || x->h[0].score < x->top)
+		return 0;
+	memcpy(x->stop_ref, ref, rn);
+	x->stop_rn = rn;
+	x->stopped = true;
+	return 1;
+}
+
 static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wbits, uint8_t exact)
 {
 	sctx *x = ctx;
@@ -836,7 +861,7 @@ static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wb
 		memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
 		x->h[x->n] = e;
 		sift_up(x, x->h, x->n++);
-		return 0;
+		return stop_check(x, ref, rn);
 	}
 	/* full: only a better hit gets in (a later docref never beats an equal score) */
 	if (e.score > x->h[0].score) {
@@ -845,7 +870,7 @@ static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wb
 		x->h[0] = e;
 		sift_down(x, x->h, x->n, 0);
 	}
-	return 0;
+	return stop_check(x, ref, rn);
 }
 
 static _Thread_local const sctx *sort_ctx; /* for hit_cmp */
@@ -895,6 +920,47 @@ static int count_visible(query *q, plist *must, size_t *out)
 	return 0;
 }
 
+/*
+ * After a bounded search stopped at docref after: the documents of the
+ * exact-match lists beyond it that match every constraint (only these can
+ * still outrank the page), in docref order.
+ */
+static int exact_rest(query *q, const uint8_t *after, size_t an, match_fn fn, void *ctx)
+{
+	uint8_t d[MYCEL__DOCREF_MAX];
+	int rv, c;
+	for (int i = 0; i < 2 && q->exact[i] != NULL; i++) {
+		if ((rv = pl_seek_cmp(q->exact[i], after, an, &c)) != 0 ||
+		    (c == 0 && (rv = pl_next(q->exact[i])) != 0))
+			return rv;
+	}
+	for (;;) {
+		plist *lo = NULL;
+		for (int i = 0; i < 2 && q->exact[i] != NULL; i++)
+			if (!q->exact[i]->end &&
+			    (lo == NULL || mycel__ref_cmp(q->exact[i]->ref, q->exact[i]->rn, lo->ref, lo->rn) < 0))
+				lo = q->exact[i];
+		if (lo == NULL)
+			return 0;
+		size_t dn = lo->rn;
+		memcpy(d, lo->ref, dn);
+		bool all = true;
+		for (size_t i = 0; i < q->nmust && all; i++) {
+			if ((rv = pl_seek_cmp(q->must[i], d, dn, &c)) != 0)
+				return rv;
+			if (q->must[i]->end)
+				return 0; /* no further document matches */
+			all = c == 0;
+		}
+		if (all && (rv = emit(q, d, dn, fn, ctx)) != 0)
+			return rv == 1 ? 0 : rv;
+		for (int i = 0; i < 2 && q->exact[i] != NULL; i++)
+			if ((rv = pl_seek_cmp(q->exact[i], d, dn, &c)) != 0 ||
+			    (c == 0 && (rv = pl_next(q->exact[i])) != 0))
+				return rv;
+	}
+}
+
 int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_search_result *out)
 {
 	query q;
@@ -905,6 +971,7 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 	if (out == NULL || sq == NULL)
 		return MYCEL_EINVAL;
 	memset(&r, 0, sizeof(r));
+	r.total_exact = true;
 	if (!s->cat.ready) {
 		*out = r;
 		return 0;
@@ -955,8 +1022,14 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 		if ((rv = query_run(&q, search_cb, &x)) != 0)
 			goto done;
 		x.total = total;
-	} else if ((rv = query_run(&q, search_cb, &x)) != 0) {
-		goto done;
+	} else {
+		x.bounded = q.bounded && q.scored;
+		x.top = (int64_t)q.nwords * fields[0].score;
+		if ((rv = query_run(&q, search_cb, &x)) != 0)
+			goto done;
+		x.bounded = false; /* the exact-match documents left are all looked at */
+		if (x.stopped && (rv = exact_rest(&q, x.stop_ref, x.stop_rn, search_cb, &x)) != 0)
+			goto done;
 	}
 	size_t first = 0;
 	if (q.scored) {
@@ -966,6 +1039,7 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 		first = sq->offset;
 	}
 	r.total = x.total;
+	r.total_exact = !x.stopped;
 	if (first < x.n) {
 		size_t n = x.n - first < limit ? x.n - first : limit;
 		if ((r.hits = calloc(n, sizeof(*r.hits))) == NULL) {

@@ -197,6 +197,7 @@ void mycel_store_close(mycel_store *s)
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	mycel_charter_free(s->charter);
+	mycel_buf_fini(&s->cat.pend);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -448,11 +449,14 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 	}
 	if (n > 0 && (rv = put_head(s, txn, feed, &h)) != 0)
 		goto fail;
+	if ((rv = mycel__catalog_flush(s, txn)) != 0)
+		goto fail;
 	rc = mdb_txn_commit(txn);
 	pthread_mutex_unlock(&s->lock);
 	return mycel__mdb_err(rc);
 fail:
 	mdb_txn_abort(txn);
+	mycel__catalog_discard(s);
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
@@ -549,17 +553,24 @@ int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
 		else
 			r.accepted++;
 	}
-	pthread_mutex_unlock(&s->lock);
 	if (r.accepted > 0 || r.fork_stored) {
-		if ((rc = mdb_txn_commit(txn)) != 0) {
+		/* the batch's posting changes, merged once; if that fails nothing of the batch stays */
+		int rv = mycel__catalog_flush(s, txn);
+		if (rv == 0)
+			rv = mycel__mdb_err(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+		if (rv != 0) {
 			r.accepted = 0;
 			r.fork_stored = false;
-			r.code = mycel__mdb_err(rc);
+			r.code = rv;
 			r.failed_at = 0;
 		}
 	} else {
 		mdb_txn_abort(txn);
+		mycel__catalog_discard(s);
 	}
+	pthread_mutex_unlock(&s->lock);
 	if (res != NULL)
 		*res = r;
 	return r.code;

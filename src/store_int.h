@@ -5,6 +5,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 
+#include "mycel/codec.h"
 #include "mycel/store.h"
 
 #define MYCEL__FEEDSEQ_LEN (MYCEL_PK_LEN + 8)
@@ -14,6 +15,7 @@
 struct mycel__catalog_dbs {
 	bool ready; /* false on a read-only store that has no catalog tables */
 	MDB_dbi meta, docs, versions, fwd, terms, facets, ids, up, down;
+	mycel_buf pend; /* posting changes of the open write transaction (catalog_int.h) */
 };
 
 struct mycel_store {
@@ -54,5 +56,16 @@ int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
  */
 int mycel__catalog_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
 			 size_t body_len, const char *domain);
+
+/*
+ * Writes the posting-list changes that the applies of txn buffered: call it
+ * once, right before mdb_txn_commit, in every write transaction that applied
+ * entries. The buffer is emptied whatever the result; on failure the
+ * transaction must be aborted (part of the changes may be written).
+ */
+int mycel__catalog_flush(mycel_store *s, MDB_txn *txn);
+
+/* Forgets the buffered changes (a transaction that is aborted). */
+void mycel__catalog_discard(mycel_store *s);
 
 #endif

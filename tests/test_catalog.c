@@ -874,6 +874,66 @@ static void test_search_ranking(void **state)
 	assert_reindex_identical(f->s, "search");
 }
 
+/*
+ * A prefix of many terms stops counting once the page cannot change: the hits
+ * are those of a full count (an exact name after the stop still comes first),
+ * total is a lower bound and total_exact false; a page beyond the matches
+ * counts them all.
+ */
+static void test_search_bounded(void **state)
+{
+	fx *f = *state;
+	g_ar = f->ar;
+	mycel_buf b[40];
+	mycel_record recs[40];
+	for (int i = 0; i < 40; i++) {
+		char id[16], name[32];
+		snprintf(id, sizeof(id), "d%02d", i);
+		snprintf(name, sizeof(name), "qa%02d table", i);
+		mycel_buf_init(&b[i], MYCEL_BODY_MAX);
+		assert_int_equal(mycel_value_encode(contract(id, "1.0.0", name, "rows", NULL, NULL, NULL), &b[i]), 0);
+		recs[i] = (mycel_record){"contract", b[i].data, b[i].len};
+	}
+	assert_int_equal(mycel_store_append(f->s, f->a, f->a->pk, recs, 40, NULL), 0);
+	for (int i = 0; i < 40; i++)
+		mycel_buf_fini(&b[i]);
+	put(f->s, f->b, "contract", contract("b1", "1.0.0", "other", "see qa99", NULL, NULL, NULL));
+	put(f->s, f->c, "contract", contract("zz", "1.0.0", "qa", "last", NULL, NULL, NULL));
+	assert_reindex_identical(f->s, "bounded");
+
+	mycel_search_query q = query("qa");
+	mycel_search_result r;
+	q.limit = 5;
+	assert_int_equal(mycel_catalog_search(f->s, &q, &r), 0);
+	assert_false(r.total_exact);
+	assert_true(r.total >= 5 && r.total < 42);
+	mycel_search_result_fini(&r);
+	expect_hits(f->s, &q, "gamma/zz alpha/d00 alpha/d01 alpha/d02 alpha/d03");
+	q.offset = 3;
+	q.limit = 2;
+	expect_hits(f->s, &q, "alpha/d02 alpha/d03");
+	q.offset = 0;
+	q.limit = 50;
+	assert_int_equal(mycel_catalog_search(f->s, &q, &r), 0);
+	assert_true(r.total_exact);
+	assert_int_equal(r.total, 42);
+	assert_string_equal(r.hits[0].id, "zz");
+	assert_string_equal(r.hits[41].id, "b1");
+	mycel_search_result_fini(&r);
+	q = query("table qa");
+	q.limit = 3;
+	assert_int_equal(mycel_catalog_search(f->s, &q, &r), 0);
+	assert_false(r.total_exact);
+	mycel_search_result_fini(&r);
+	expect_hits(f->s, &q, "alpha/d00 alpha/d01 alpha/d02");
+	/* one term: counted exactly */
+	q = query("qa05");
+	assert_int_equal(mycel_catalog_search(f->s, &q, &r), 0);
+	assert_true(r.total_exact);
+	assert_int_equal(r.total, 1);
+	mycel_search_result_fini(&r);
+}
+
 static void test_facets_and_paging(void **state)
 {
 	fx *f = *state;
@@ -1560,6 +1620,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search_ranking, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_search_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_facets_and_paging, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lineage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lineage_shapes, setup, teardown),

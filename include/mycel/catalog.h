@@ -129,13 +129,17 @@ typedef struct mycel_search_hit {
 typedef struct mycel_search_result {
 	mycel_search_hit *hits;
 	size_t n;
-	size_t total; /* all matches, before offset/limit */
+	size_t total; /* all matches, before offset/limit (a lower bound if !total_exact) */
+	bool total_exact; /* false: a broad prefix stopped counting once the page was settled */
 } mycel_search_result;
 
 /*
  * Ranked search over the current version of every document: exact name or id
  * matches first, then matches in tags, business names and schema property
- * names, then descriptions; ties by domain then id. Facets filter. Returns 0
+ * names, then descriptions; ties by domain then id. Facets filter. When the
+ * last word is a short prefix that expands to many terms and postings, the
+ * search stops once no later document can enter the requested page: the hits
+ * are the same, total is then a lower bound and total_exact false. Returns 0
  * with possibly no hits; EINVAL for more than 32 words, an unknown kind or
  * status, or (with text) offset + limit beyond 10 000; ETOOBIG when the query
  * would read more than about 4 million postings (a very short prefix on a

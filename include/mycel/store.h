@@ -94,8 +94,12 @@ typedef struct mycel_ingest_result {
  * body that matches its hash and is canonical. Processing stops at the first
  * refused item; everything accepted before it is committed. An entry that
  * conflicts with a stored one at the same (feed, seq) is refused with EFORK
- * and the pair is stored as a fork proof. Returns 0 when every item was
- * accepted or duplicate, else the refused item's code (also in *res).
+ * and the pair is stored as a fork proof. The catalog's posting lists are
+ * updated once per batch, just before the commit: if that fails (ENOMEM, or
+ * the map is full), the whole batch is abandoned, nothing of it (fork proof
+ * included) is committed, res->accepted is 0, res->failed_at 0 and the error
+ * is returned. Returns 0 when every item was accepted or duplicate, else the
+ * refused item's code (also in *res).
  */
 int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
 		       mycel_ingest_result *res);
