@@ -49,6 +49,9 @@ for d in $domains; do
 	run "$mycel" publish --data $d "$mesh/$d"/contracts/*.yaml "$mesh/$d"/products/*.yaml
 done
 
+step "4b. Each publish is a signed entry in the domain's feed"
+run "$mycel" log --data sales
+
 step "5. Published versions are immutable: changing one without a new version is refused"
 sed 's/^name: .*/name: Orders (renamed)/' "$mesh/sales/contracts/orders.odcs.yaml" >orders-edit.odcs.yaml
 show "mycel publish --data sales orders-edit.odcs.yaml"
