@@ -154,6 +154,23 @@ static void close_data(opened *o)
 		mycel_domain_fini(&o->dom);
 }
 
+/* Opens --data as a domain directory with its key, for commands that write. */
+static int open_domain(const char *data, opened *o, mycel_key **key)
+{
+	int rv = open_data(data, false, o);
+	if (rv != 0)
+		return rv;
+	if (!o->has_dom) {
+		close_data(o);
+		return die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", data);
+	}
+	if ((rv = mycel_key_load(o->dom.key_path, key)) != 0) {
+		close_data(o);
+		return die(EXIT_FAIL, "%s: %s", o->dom.key_path, mycel_strerror(rv));
+	}
+	return 0;
+}
+
 /* The name the charter gives feed, or "feed:" and the first 16 hex digits. */
 static void feed_label(const mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], char *out, size_t n)
 {
@@ -657,24 +674,16 @@ static int cmd_profile(int argc, char **argv)
 	if (optind != argc)
 		return usage_error("profile", "%s", use);
 	opened o;
-	int rv = open_data(data, false, &o);
+	mycel_key *key = NULL;
+	int rv = open_domain(data, &o, &key);
 	if (rv != 0)
 		return rv;
-	if (!o.has_dom) {
-		close_data(&o);
-		return die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", data);
-	}
-	mycel_key *key = NULL;
 	mycel_arena *arena = NULL;
 	last_profile lp = {NULL, 0};
 	mycel_buf body;
 	char why[256] = "";
 	mycel_buf_init(&body, MYCEL_BODY_MAX);
 	memset(&p, 0, sizeof(p));
-	if ((rv = mycel_key_load(o.dom.key_path, &key)) != 0) {
-		rv = die(EXIT_FAIL, "%s: %s", o.dom.key_path, mycel_strerror(rv));
-		goto out;
-	}
 	/* Start from the current profile, so each flag changes only its field. */
 	if ((rv = mycel_store_scan(o.store, key->pk, 1, find_profile, &lp)) != 0 ||
 	    (rv = mycel_arena_new(1u << 22, &arena)) != 0) {
@@ -1009,23 +1018,6 @@ static int cmd_lint(int argc, char **argv)
 	else if (files > 1)
 		printf("%zu file(s): %zu valid, %zu invalid\n", files, files - bad, bad);
 	return bad ? EXIT_FAIL : 0;
-}
-
-/* Opens --data as a domain directory with its key, for commands that write. */
-static int open_domain(const char *data, opened *o, mycel_key **key)
-{
-	int rv = open_data(data, false, o);
-	if (rv != 0)
-		return rv;
-	if (!o->has_dom) {
-		close_data(o);
-		return die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", data);
-	}
-	if ((rv = mycel_key_load(o->dom.key_path, key)) != 0) {
-		close_data(o);
-		return die(EXIT_FAIL, "%s: %s", o->dom.key_path, mycel_strerror(rv));
-	}
-	return 0;
 }
 
 static int cmd_publish(int argc, char **argv)
