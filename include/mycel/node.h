@@ -1,0 +1,80 @@
+/*
+ * mycel/node.h — the node: serves a domain directory (or a bare store) over nng
+ * (DESIGN.md §5). myceld is a thin program around these functions.
+ *
+ * A node takes an exclusive lock file DIR/myceld.pid (fcntl, its pid inside), opens the
+ * store read-write, and serves the RPC layer (mycel/rpc.h) on two nng rep0 sockets: the
+ * public one (tcp) and the admin one (ipc only, socket file mode 0600). Each socket is
+ * served by worker threads, each with its own nng context, receiving and replying
+ * synchronously; nothing runs inside an nng callback.
+ */
+#ifndef MYCEL_NODE_H
+#define MYCEL_NODE_H
+
+#include <stddef.h>
+
+#include "mycel/store.h"
+
+#define MYCEL_NODE_LISTEN_DEFAULT "tcp://127.0.0.1:7401"
+#define MYCEL_NODE_PID_FILE "myceld.pid"
+#define MYCEL_NODE_ADMIN_SOCK "admin.sock"
+#define MYCEL_NODE_WORKERS_DEFAULT 4u
+#define MYCEL_NODE_WORKERS_MAX 256u
+/* Largest reply a worker builds; larger ones become RESOURCE_EXHAUSTED replies. */
+#define MYCEL_NODE_REPLY_MAX ((size_t)(32u << 20))
+/* Longest URL accepted (an ipc path must also fit a sockaddr_un). */
+#define MYCEL_NODE_URL_MAX 512u
+
+typedef enum mycel_node_level {
+	MYCEL_NODE_DEBUG,
+	MYCEL_NODE_INFO,
+	MYCEL_NODE_WARN,
+	MYCEL_NODE_ERROR,
+} mycel_node_level;
+
+/*
+ * Log sink: line holds logfmt pairs without ts and level (`msg="listening" url=...`),
+ * values quoted and escaped. Called from any thread; it must not block for long.
+ */
+typedef void (*mycel_node_log_fn)(void *ctx, mycel_node_level level, const char *line);
+
+typedef struct mycel_node_opts {
+	const char *data;     /* domain directory or bare store (required) */
+	const char *listen;   /* public URL; NULL: MYCEL_NODE_LISTEN_DEFAULT */
+	const char *admin;    /* admin URL, ipc:// only; NULL: ipc://DATA/admin.sock */
+	unsigned workers;     /* public-socket workers; 0: MYCEL_NODE_WORKERS_DEFAULT */
+	mycel_node_log_fn log; /* may be NULL */
+	void *log_ctx;
+} mycel_node_opts;
+
+typedef struct mycel_node mycel_node;
+
+/*
+ * Opens the node: takes the lock file (EBUSY if another process holds it, why names its
+ * pid), opens the store read-write, and listens on both sockets. Nothing is served until
+ * mycel_node_start. On failure everything acquired is released and why says what failed
+ * (EINVAL for bad options, ENOTFOUND when data is neither a domain directory nor a store,
+ * EIO for socket and file errors, the store's codes).
+ */
+int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_t why_len);
+
+/* Starts the worker threads. ENOMEM / EIO if they cannot all be started (none then run). */
+int mycel_node_start(mycel_node *n);
+
+/* The public URL actually bound (port 0 resolved), and the admin URL. Owned by the node. */
+const char *mycel_node_url(const mycel_node *n);
+const char *mycel_node_admin_url(const mycel_node *n);
+
+/* The node's store, owned by the node. */
+mycel_store *mycel_node_store(const mycel_node *n);
+
+/*
+ * Stops serving: workers waiting for a request stop at once, workers handling one send
+ * their reply first; then joins them and closes the sockets. Idempotent.
+ */
+void mycel_node_stop(mycel_node *n);
+
+/* Stops the node if running, closes the store, removes the lock file. Accepts NULL. */
+void mycel_node_close(mycel_node *n);
+
+#endif

@@ -1,0 +1,524 @@
+/*
+ * node.c — the node (include/mycel/node.h): lock file, store, two nng rep0 sockets and
+ * the worker threads that move request bytes to mycel_rpc_serve and reply bytes back.
+ */
+#include "mycel/node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "mycel/codec.h"
+#include "mycel/domain.h"
+#include "mycel/error.h"
+#include "mycel/rpc.h"
+
+/* Room for nng's request header on top of the largest request envelope. */
+#define NODE_RECV_SLACK 256u
+/* How long a worker waits for a reply to leave before giving up on it (ms). */
+#define NODE_SEND_TIMEOUT 10000
+
+typedef struct node_worker {
+	struct mycel_node *n;
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool admin;
+	bool has_ctx;
+	bool started;
+	bool receiving; /* waiting in recv, under n->mu */
+	pthread_t thread;
+	mycel_buf reply;
+} node_worker;
+
+struct mycel_node {
+	mycel_store *store;
+	mycel_domain dom;
+	bool has_dom;
+	int lock_fd;
+	char *pid_path;
+	char *admin_path; /* the ipc socket file, or NULL */
+	char url[MYCEL_NODE_URL_MAX + 32];
+	char admin_url[MYCEL_NODE_URL_MAX + 32];
+	nng_socket pub, adm;
+	bool pub_open, adm_open;
+	node_worker *w;
+	size_t n_w;
+	pthread_mutex_t mu;
+	bool stopping;
+	bool running;
+	mycel_node_log_fn log;
+	void *log_ctx;
+};
+
+static void logf_(mycel_node *n, mycel_node_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void logf_(mycel_node *n, mycel_node_level level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	if (n->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n->log(n->log_ctx, level, line);
+}
+
+/* s as a logfmt quoted value (control bytes and quotes escaped), cut to fit out. */
+static const char *q(const char *s, char *out, size_t cap)
+{
+	size_t j = 0;
+	out[j++] = '"';
+	for (; *s != '\0' && j + 6 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[j++] = '\\';
+			out[j++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			j += (size_t)snprintf(out + j, cap - j, "\\x%02x", c);
+		} else {
+			out[j++] = (char)c;
+		}
+	}
+	out[j++] = '"';
+	out[j] = '\0';
+	return out;
+}
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+	if (why == NULL || why_len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+}
+
+static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *dup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return NULL;
+	char *s = malloc((size_t)len + 1);
+	if (s == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- lock file ------------------------------------------------------------------------ */
+
+static int take_lock(mycel_node *n, const char *dir, char *why, size_t why_len)
+{
+	n->pid_path = dup_printf("%s/%s", dir, MYCEL_NODE_PID_FILE);
+	if (n->pid_path == NULL)
+		return MYCEL_ENOMEM;
+	int fd = open(n->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		set_why(why, why_len, "%s: %s", n->pid_path, strerror(errno));
+		return MYCEL_EIO;
+	}
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		int e = errno;
+		if (e == EAGAIN || e == EACCES) {
+			char buf[32] = "";
+			ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[r > 0 ? r : 0] = '\0';
+			buf[strcspn(buf, "\r\n")] = '\0';
+			struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+			long pid = 0;
+			if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+				pid = (long)who.l_pid;
+			else
+				pid = strtol(buf, NULL, 10);
+			set_why(why, why_len,
+				"%s is already served by another myceld (pid %ld, lock file %s)", dir,
+				pid, n->pid_path);
+			close(fd);
+			free(n->pid_path);
+			n->pid_path = NULL; /* not ours: never remove it */
+			return MYCEL_EBUSY;
+		}
+		set_why(why, why_len, "%s: cannot lock: %s", n->pid_path, strerror(e));
+		close(fd);
+		return MYCEL_EIO;
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != (ssize_t)len) {
+		set_why(why, why_len, "%s: %s", n->pid_path, strerror(errno));
+		(void)unlink(n->pid_path);
+		close(fd);
+		return MYCEL_EIO;
+	}
+	n->lock_fd = fd;
+	return 0;
+}
+
+static void drop_lock(mycel_node *n)
+{
+	if (n->lock_fd >= 0) {
+		(void)unlink(n->pid_path); /* while still holding the lock */
+		close(n->lock_fd);
+		n->lock_fd = -1;
+	}
+	free(n->pid_path);
+	n->pid_path = NULL;
+}
+
+/* ---- store ---------------------------------------------------------------------------- */
+
+static int open_store(mycel_node *n, const char *dir, char *why, size_t why_len)
+{
+	char path[4096];
+	const char *store_path = dir;
+	snprintf(path, sizeof(path), "%s/%s", dir, MYCEL_CONFIG_FILE);
+	if (access(path, F_OK) == 0) {
+		int rv = mycel_domain_load(dir, &n->dom, why, why_len);
+		if (rv != 0)
+			return rv;
+		n->has_dom = true;
+		store_path = n->dom.store_path;
+	} else {
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		if (access(path, F_OK) != 0) {
+			set_why(why, why_len,
+				"%s is neither a domain directory nor a store (run `mycel init --dir "
+				"%s --domain NAME`)",
+				dir, dir);
+			return MYCEL_ENOTFOUND;
+		}
+	}
+	int rv = mycel_store_open(store_path, 0, &n->store, why, why_len);
+	if (rv != 0 && why != NULL && why_len > 0 && why[0] == '\0')
+		set_why(why, why_len, "%s: %s", store_path, mycel_strerror(rv));
+	return rv;
+}
+
+/* ---- sockets -------------------------------------------------------------------------- */
+
+static int listen_on(mycel_node *n, nng_socket *s, bool *is_open, const char *url, bool admin,
+		     char *why, size_t why_len)
+{
+	nng_listener l;
+	int rv = nng_rep0_open(s);
+	if (rv != 0) {
+		set_why(why, why_len, "rep0 socket: %s", nng_strerror(rv));
+		return MYCEL_EIO;
+	}
+	*is_open = true;
+	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ,
+				      MYCEL_RPC_REQUEST_MAX + NODE_RECV_SLACK)) != 0 ||
+	    (rv = nng_listener_create(&l, *s, url)) != 0) {
+		set_why(why, why_len, "%s: %s", url, nng_strerror(rv));
+		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? MYCEL_EINVAL : MYCEL_EIO;
+	}
+	if (admin && (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0) {
+		set_why(why, why_len, "%s: cannot set permissions: %s", url, nng_strerror(rv));
+		return MYCEL_EIO;
+	}
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		set_why(why, why_len, "%s: cannot listen: %s", url, nng_strerror(rv));
+		return MYCEL_EIO;
+	}
+	if (!admin && strncmp(url, "tcp", 3) == 0) {
+		int port = 0;
+		if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+			/* tcp://HOST:PORT — replace the port with the one bound */
+			const char *colon = strrchr(url, ':');
+			int host_len = (int)(colon - url);
+			snprintf(n->url, sizeof(n->url), "%.*s:%d", host_len, url, port);
+		}
+	}
+	return 0;
+}
+
+/* ---- workers -------------------------------------------------------------------------- */
+
+/* Receives one request on w's context; false when the node stops or the socket closed. */
+static bool worker_recv(node_worker *w, nng_msg **out)
+{
+	mycel_node *n = w->n;
+	for (;;) {
+		pthread_mutex_lock(&n->mu);
+		if (n->stopping) {
+			pthread_mutex_unlock(&n->mu);
+			return false;
+		}
+		nng_ctx_recv(w->ctx, w->aio);
+		w->receiving = true;
+		pthread_mutex_unlock(&n->mu);
+		nng_aio_wait(w->aio);
+		pthread_mutex_lock(&n->mu);
+		w->receiving = false;
+		pthread_mutex_unlock(&n->mu);
+		int rv = nng_aio_result(w->aio);
+		if (rv == 0) {
+			*out = nng_aio_get_msg(w->aio);
+			return true;
+		}
+		if (rv == NNG_ECLOSED)
+			return false;
+		if (rv != NNG_ECANCELED)
+			logf_(n, MYCEL_NODE_WARN, "msg=\"receive failed\" err=\"%s\" admin=%s",
+			      nng_strerror(rv), w->admin ? "true" : "false");
+	}
+}
+
+static void worker_reply(node_worker *w)
+{
+	mycel_node *n = w->n;
+	nng_msg *m;
+	int rv = nng_msg_alloc(&m, w->reply.len);
+	if (rv != 0) {
+		logf_(n, MYCEL_NODE_ERROR, "msg=\"reply dropped\" err=\"%s\"", nng_strerror(rv));
+		return;
+	}
+	if (w->reply.len > 0)
+		memcpy(nng_msg_body(m), w->reply.data, w->reply.len);
+	nng_aio_set_msg(w->aio, m);
+	nng_aio_set_timeout(w->aio, NODE_SEND_TIMEOUT);
+	nng_ctx_send(w->ctx, w->aio);
+	nng_aio_wait(w->aio);
+	nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
+	if ((rv = nng_aio_result(w->aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(w->aio));
+		if (rv != NNG_ECLOSED)
+			logf_(n, MYCEL_NODE_WARN, "msg=\"reply not sent\" err=\"%s\"",
+			      nng_strerror(rv));
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	node_worker *w = arg;
+	mycel_node *n = w->n;
+	nng_msg *m;
+	while (worker_recv(w, &m)) {
+		int rv = mycel_rpc_serve(n->store, nng_msg_body(m), nng_msg_len(m), w->admin,
+					 now_ms(), &w->reply);
+		nng_msg_free(m);
+		if (rv != 0) {
+			logf_(n, MYCEL_NODE_ERROR, "msg=\"no reply\" err=\"%s\"",
+			      mycel_strerror(rv));
+			continue;
+		}
+		worker_reply(w);
+	}
+	return NULL;
+}
+
+/* ---- public --------------------------------------------------------------------------- */
+
+int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_t why_len)
+{
+	char qa[MYCEL_NODE_URL_MAX + 64], qb[MYCEL_NODE_URL_MAX + 64];
+	if (why != NULL && why_len > 0)
+		why[0] = '\0';
+	if (o == NULL || out == NULL || o->data == NULL || o->data[0] == '\0') {
+		set_why(why, why_len, "no data directory given");
+		return MYCEL_EINVAL;
+	}
+	const char *listen = o->listen ? o->listen : MYCEL_NODE_LISTEN_DEFAULT;
+	unsigned workers = o->workers ? o->workers : MYCEL_NODE_WORKERS_DEFAULT;
+	if (workers > MYCEL_NODE_WORKERS_MAX) {
+		set_why(why, why_len, "at most %u workers", MYCEL_NODE_WORKERS_MAX);
+		return MYCEL_EINVAL;
+	}
+	if (strlen(listen) > MYCEL_NODE_URL_MAX ||
+	    (o->admin != NULL && strlen(o->admin) > MYCEL_NODE_URL_MAX) ||
+	    strlen(o->data) > MYCEL_NODE_URL_MAX - 32) {
+		set_why(why, why_len, "URL or path too long (at most %u bytes)", MYCEL_NODE_URL_MAX);
+		return MYCEL_EINVAL;
+	}
+	if (o->admin != NULL && strncmp(o->admin, "ipc://", 6) != 0) {
+		set_why(why, why_len, "--admin %s: the admin socket must be an ipc:// URL",
+			o->admin);
+		return MYCEL_EINVAL;
+	}
+	if (strncmp(listen, "tcp", 3) != 0 && strncmp(listen, "ipc://", 6) != 0 &&
+	    strncmp(listen, "tls+tcp", 7) != 0) {
+		set_why(why, why_len, "--listen %s: expected a tcp:// URL", listen);
+		return MYCEL_EINVAL;
+	}
+
+	mycel_node *n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return MYCEL_ENOMEM;
+	n->lock_fd = -1;
+	n->log = o->log;
+	n->log_ctx = o->log_ctx;
+	if (pthread_mutex_init(&n->mu, NULL) != 0) {
+		free(n);
+		return MYCEL_ENOMEM;
+	}
+	int rv;
+	if ((rv = take_lock(n, o->data, why, why_len)) != 0)
+		goto fail;
+	if ((rv = open_store(n, o->data, why, why_len)) != 0)
+		goto fail;
+
+	snprintf(n->url, sizeof(n->url), "%s", listen);
+	if (o->admin != NULL)
+		snprintf(n->admin_url, sizeof(n->admin_url), "%s", o->admin);
+	else
+		snprintf(n->admin_url, sizeof(n->admin_url), "ipc://%s/%s", o->data,
+			 MYCEL_NODE_ADMIN_SOCK);
+	/* We hold the lock: a socket file left by a daemon that died is stale. */
+	n->admin_path = strdup(n->admin_url + 6);
+	if (n->admin_path == NULL) {
+		rv = MYCEL_ENOMEM;
+		goto fail;
+	}
+	struct stat st;
+	if (lstat(n->admin_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(n->admin_path);
+
+	if ((rv = listen_on(n, &n->pub, &n->pub_open, listen, false, why, why_len)) != 0 ||
+	    (rv = listen_on(n, &n->adm, &n->adm_open, n->admin_url, true, why, why_len)) != 0)
+		goto fail;
+
+	n->n_w = (size_t)workers + 1; /* the last one serves the admin socket */
+	n->w = calloc(n->n_w, sizeof(*n->w));
+	if (n->w == NULL) {
+		rv = MYCEL_ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < n->n_w; i++) {
+		node_worker *w = &n->w[i];
+		w->n = n;
+		w->admin = i + 1 == n->n_w;
+		mycel_buf_init(&w->reply, MYCEL_NODE_REPLY_MAX);
+		int e = nng_aio_alloc(&w->aio, NULL, NULL);
+		if (e == 0 && (e = nng_ctx_open(&w->ctx, w->admin ? n->adm : n->pub)) == 0)
+			w->has_ctx = true;
+		if (e != 0) {
+			set_why(why, why_len, "worker context: %s", nng_strerror(e));
+			rv = e == NNG_ENOMEM ? MYCEL_ENOMEM : MYCEL_EIO;
+			goto fail;
+		}
+	}
+	logf_(n, MYCEL_NODE_INFO, "msg=\"store open\" data=%s domain=%s",
+	      q(o->data, qa, sizeof(qa)), q(n->has_dom ? n->dom.name : "", qb, sizeof(qb)));
+	logf_(n, MYCEL_NODE_INFO, "msg=\"listening\" url=%s", q(n->url, qa, sizeof(qa)));
+	logf_(n, MYCEL_NODE_INFO, "msg=\"listening\" admin=%s", q(n->admin_url, qa, sizeof(qa)));
+	*out = n;
+	return 0;
+fail:
+	mycel_node_close(n);
+	return rv;
+}
+
+int mycel_node_start(mycel_node *n)
+{
+	if (n == NULL || n->running)
+		return MYCEL_EINVAL;
+	for (size_t i = 0; i < n->n_w; i++) {
+		if (pthread_create(&n->w[i].thread, NULL, worker_main, &n->w[i]) != 0) {
+			n->running = true;
+			mycel_node_stop(n);
+			return MYCEL_EIO;
+		}
+		n->w[i].started = true;
+	}
+	n->running = true;
+	logf_(n, MYCEL_NODE_INFO, "msg=\"serving\" workers=%zu", n->n_w - 1);
+	return 0;
+}
+
+const char *mycel_node_url(const mycel_node *n) { return n->url; }
+
+const char *mycel_node_admin_url(const mycel_node *n) { return n->admin_url; }
+
+mycel_store *mycel_node_store(const mycel_node *n) { return n->store; }
+
+void mycel_node_stop(mycel_node *n)
+{
+	if (n == NULL)
+		return;
+	pthread_mutex_lock(&n->mu);
+	n->stopping = true;
+	for (size_t i = 0; i < n->n_w; i++)
+		if (n->w[i].receiving)
+			nng_aio_cancel(n->w[i].aio);
+	pthread_mutex_unlock(&n->mu);
+	for (size_t i = 0; i < n->n_w; i++) {
+		if (n->w[i].started) {
+			pthread_join(n->w[i].thread, NULL);
+			n->w[i].started = false;
+		}
+	}
+	for (size_t i = 0; i < n->n_w; i++) {
+		node_worker *w = &n->w[i];
+		if (w->has_ctx) {
+			nng_ctx_close(w->ctx);
+			w->has_ctx = false;
+		}
+		if (w->aio != NULL) {
+			nng_aio_free(w->aio);
+			w->aio = NULL;
+		}
+	}
+	if (n->pub_open) {
+		nng_close(n->pub);
+		n->pub_open = false;
+	}
+	if (n->adm_open) {
+		nng_close(n->adm);
+		n->adm_open = false;
+		if (n->admin_path != NULL)
+			(void)unlink(n->admin_path);
+	}
+	if (n->running)
+		logf_(n, MYCEL_NODE_INFO, "msg=\"stopped\"");
+	n->running = false;
+}
+
+void mycel_node_close(mycel_node *n)
+{
+	if (n == NULL)
+		return;
+	mycel_node_stop(n);
+	for (size_t i = 0; i < n->n_w; i++)
+		mycel_buf_fini(&n->w[i].reply);
+	free(n->w);
+	mycel_store_close(n->store);
+	if (n->has_dom)
+		mycel_domain_fini(&n->dom);
+	drop_lock(n);
+	free(n->admin_path);
+	pthread_mutex_destroy(&n->mu);
+	free(n);
+}
