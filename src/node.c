@@ -46,6 +46,10 @@ struct mycel_node {
 	mycel_store *store;
 	mycel_domain dom;
 	bool has_dom;
+	mycel_key *key;          /* the domain's signing key (domain directories only) */
+	pthread_mutex_t writer;  /* one writer at a time (Admin methods) */
+	bool writer_init;
+	mycel_rpc_ctx rpc;
 	int lock_fd;
 	char *pid_path;
 	char *admin_path; /* the ipc socket file, or NULL */
@@ -211,6 +215,15 @@ static int open_store(mycel_node *n, const char *dir, char *why, size_t why_len)
 			return rv;
 		n->has_dom = true;
 		store_path = n->dom.store_path;
+		/* without its key the node still serves; the Admin writes are refused */
+		rv = mycel_key_load(n->dom.key_path, &n->key);
+		if (rv != 0) {
+			char qa[1024];
+			n->key = NULL;
+			logf_(n, MYCEL_NODE_WARN,
+			      "msg=\"no domain key: admin writes refused\" key=%s err=\"%s\"",
+			      q(n->dom.key_path, qa, sizeof(qa)), mycel_strerror(rv));
+		}
 	} else {
 		snprintf(path, sizeof(path), "%s/data.mdb", dir);
 		if (access(path, F_OK) != 0) {
@@ -327,8 +340,8 @@ static void *worker_main(void *arg)
 	mycel_node *n = w->n;
 	nng_msg *m;
 	while (worker_recv(w, &m)) {
-		int rv = mycel_rpc_serve(n->store, nng_msg_body(m), nng_msg_len(m), w->admin,
-					 now_ms(), &w->reply);
+		int rv = mycel_rpc_serve_ctx(&n->rpc, nng_msg_body(m), nng_msg_len(m), w->admin,
+					     now_ms(), &w->reply);
 		nng_msg_free(m);
 		if (rv != 0) {
 			logf_(n, MYCEL_NODE_ERROR, "msg=\"no reply\" err=\"%s\"",
@@ -389,6 +402,15 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 		goto fail;
 	if ((rv = open_store(n, o->data, why, why_len)) != 0)
 		goto fail;
+	if (pthread_mutex_init(&n->writer, NULL) != 0) {
+		rv = MYCEL_ENOMEM;
+		goto fail;
+	}
+	n->writer_init = true;
+	n->rpc.store = n->store;
+	n->rpc.key = n->key;
+	n->rpc.domain = n->has_dom && n->key != NULL ? n->dom.name : NULL;
+	n->rpc.writer = &n->writer;
 
 	snprintf(n->url, sizeof(n->url), "%s", listen);
 	if (o->admin != NULL)
@@ -515,6 +537,9 @@ void mycel_node_close(mycel_node *n)
 		mycel_buf_fini(&n->w[i].reply);
 	free(n->w);
 	mycel_store_close(n->store);
+	mycel_key_free(n->key);
+	if (n->writer_init)
+		pthread_mutex_destroy(&n->writer);
 	if (n->has_dom)
 		mycel_domain_fini(&n->dom);
 	drop_lock(n);

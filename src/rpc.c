@@ -300,7 +300,7 @@ static int fail_reply(mycel_buf *b, mycel_rpc_status status, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 static int fail_reply(mycel_buf *b, mycel_rpc_status status, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[MYCEL_RPC_MESSAGE_MAX + 1];
 	va_list ap;
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -312,8 +312,16 @@ static int fail_reply(mycel_buf *b, mycel_rpc_status status, const char *fmt, ..
 int mycel_rpc_serve(mycel_store *s, const uint8_t *req, size_t n, bool admin_socket,
 		    uint64_t now_ms, mycel_buf *reply)
 {
+	mycel_rpc_ctx ctx = {.store = s};
+	return mycel_rpc_serve_ctx(&ctx, req, n, admin_socket, now_ms, reply);
+}
+
+int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, bool admin_socket,
+			uint64_t now_ms, mycel_buf *reply)
+{
+	mycel_store *s = ctx->store;
 	mycel_rpc_request rq;
-	char why[512] = "";
+	char why[MYCEL_RPC_MESSAGE_MAX + 1] = "";
 	int rv;
 
 	mycel_buf_reset(reply);
@@ -335,7 +343,8 @@ int mycel_rpc_serve(mycel_store *s, const uint8_t *req, size_t n, bool admin_soc
 				  "deadline %llu passed (now %llu)",
 				  (unsigned long long)rq.deadline_ms, (unsigned long long)now_ms);
 	mycel_rpc_handler h = mycel_rpc_catalog_handler(m);
-	if (h == NULL)
+	mycel_rpc_admin_handler ah = m->admin_only ? mycel_rpc_admin_handler_of(m) : NULL;
+	if (h == NULL && ah == NULL)
 		return fail_reply(reply, MYCEL_RPC_UNIMPLEMENTED, "%s is not implemented yet",
 				  m->name);
 
@@ -361,7 +370,8 @@ int mycel_rpc_serve(mycel_store *s, const uint8_t *req, size_t n, bool admin_soc
 				  "%s", why[0] ? why : mycel_strerror(rv));
 	}
 	why[0] = '\0';
-	mycel_rpc_status st = h(s, a, in, out, why, sizeof(why));
+	mycel_rpc_status st = ah != NULL ? ah(ctx, a, in, out, why, sizeof(why))
+					 : h(s, a, in, out, why, sizeof(why));
 	if (st != MYCEL_RPC_OK) {
 		mycel_arena_free(a);
 		return fail_reply(reply, st, "%s", why[0] ? why : mycel_rpc_status_name(st));

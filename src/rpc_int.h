@@ -22,4 +22,12 @@ typedef mycel_rpc_status (*mycel_rpc_handler)(mycel_store *s, mycel_arena *a, co
 /* The handler of method m ("mycel.v1.Catalog/Get"), or NULL if it has none yet. */
 mycel_rpc_handler mycel_rpc_catalog_handler(const mycel_method *m);
 
+/* An Admin handler: as above, with the serving context (never NULL; ctx->store set). */
+typedef mycel_rpc_status (*mycel_rpc_admin_handler)(const mycel_rpc_ctx *ctx, mycel_arena *a,
+						    const void *req, void *reply, char *why,
+						    size_t why_len);
+
+/* The handler of Admin method m ("mycel.v1.Admin/Publish"), or NULL if it has none. */
+mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m);
+
 #endif

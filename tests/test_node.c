@@ -6,7 +6,8 @@
  * Over the sockets: Catalog/Get returns the document with an entry that verifies,
  * Catalog/Status works, garbage gets INVALID_ARGUMENT and the connection lives on, an
  * unknown method gets UNIMPLEMENTED, an Admin method over tcp PERMISSION_DENIED; the
- * admin socket has mode 0600; a second myceld on the same directory fails; SIGTERM
+ * admin socket has mode 0600; a Publish over the admin socket is found by a Catalog/Get
+ * over tcp; a second myceld on the same directory fails; SIGTERM
  * stops the node cleanly (exit 0, pid file and socket removed). Every process started
  * is ended by its pid.
  */
@@ -440,7 +441,7 @@ static void test_admin_socket(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
-	/* the admin socket serves Admin methods (no handler yet) and Catalog ones */
+	/* the admin socket serves Admin methods and Catalog ones */
 	mycel_client *a = NULL;
 	uint64_t s = 99;
 	char *msg = NULL;
@@ -461,6 +462,80 @@ static void test_admin_socket(void **state)
 	free(msg);
 	free(body);
 	mycel_client_close(a);
+}
+
+/* Publish over the admin socket, then Catalog/Get over tcp finds the document. */
+static void test_publish(void **state)
+{
+	(void)state;
+	static const char doc[] = "apiVersion: v3.0.2\n"
+				  "kind: DataContract\n"
+				  "id: invoices\n"
+				  "name: Invoices\n"
+				  "version: 1.0.0\n"
+				  "status: active\n"
+				  "domain: alpha\n"
+				  "description:\n"
+				  "  purpose: every invoice sent\n";
+	mycel_msg_PublishRequest p;
+	mycel_msg_PublishReply pr;
+	mycel_msg_GetRequest g;
+	mycel_msg_GetReply r;
+	mycel_client *a = NULL;
+	mycel_arena *ar = NULL;
+	mycel_buf b;
+	uint64_t st = 99;
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	char why[256] = "";
+
+	memset(&p, 0, sizeof(p));
+	p.document = (const uint8_t *)doc;
+	p.document_len = strlen(doc);
+	p.path = "invoices.yaml";
+	p.path_len = strlen(p.path);
+	mycel_buf_init(&b, 1 << 16);
+	assert_int_equal(mycel_msg_PublishRequest_encode(&p, &b), 0);
+	assert_int_equal(mycel_client_open(F->admin, &a), 0);
+	assert_int_equal(mycel_client_call(a, "mycel.v1.Admin/Publish", now_ms() + WAIT_MS, b.data,
+					   b.len, &st, &msg, &body, &len),
+			 0);
+	mycel_buf_fini(&b);
+	if (st != MYCEL_RPC_OK)
+		fail_msg("Publish: %s: %s", mycel_rpc_status_name(st), msg ? msg : "");
+	free(msg);
+	mycel_client_close(a);
+	assert_int_equal(mycel_arena_new(16u << 20, &ar), 0);
+	if (mycel_msg_PublishReply_decode(body, len, ar, &pr, why, sizeof(why)) != 0)
+		fail_msg("PublishReply: %s", why);
+	assert_string_equal(pr.domain, "alpha");
+	assert_string_equal(pr.id, "invoices");
+	assert_int_equal(pr.n_entries, 1);
+	assert_int_equal(pr.seq, 2); /* after the contract of the setup */
+	free(body);
+
+	memset(&g, 0, sizeof(g));
+	g.domain = "alpha";
+	g.domain_len = 5;
+	g.id = "invoices";
+	g.id_len = 8;
+	mycel_buf_init(&b, 1 << 16);
+	assert_int_equal(mycel_msg_GetRequest_encode(&g, &b), 0);
+	assert_int_equal(call(CAT "Get", b.data, b.len, &body, &len), MYCEL_RPC_OK);
+	mycel_buf_fini(&b);
+	if (mycel_msg_GetReply_decode(body, len, ar, &r, why, sizeof(why)) != 0)
+		fail_msg("GetReply: %s", why);
+	assert_string_equal(r.name, "Invoices");
+	assert_int_equal(r.n_versions, 1);
+	assert_string_equal(r.versions[0].version, "1.0.0");
+	assert_int_equal(r.n_entries, 1);
+	mycel_entry e;
+	assert_int_equal(mycel_entry_decode(r.entries[0].entry, r.entries[0].entry_len, &e), 0);
+	assert_int_equal(mycel_entry_verify(&e, F->feed), 0);
+	assert_int_equal(mycel_entry_check_body(&e, r.entries[0].body, r.entries[0].body_len), 0);
+	mycel_arena_free(ar);
+	free(body);
 }
 
 static void test_second_daemon(void **state)
@@ -518,6 +593,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_start),	  cmocka_unit_test(test_get),
 	    cmocka_unit_test(test_status),	  cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_methods),	  cmocka_unit_test(test_admin_socket),
+	    cmocka_unit_test(test_publish),
 	    cmocka_unit_test(test_second_daemon), cmocka_unit_test(test_stop),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

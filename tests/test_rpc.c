@@ -3,7 +3,9 @@
  * bad request (garbage, truncated, oversize, wrong version, unknown method, wrong body
  * types, over-bound fields, expired deadline, an Admin method on the public socket) gets
  * the right status and a message; the Catalog handlers return what the catalog API
- * returns for the same store, and the Entry of a Get verifies.
+ * returns for the same store, and the Entry of a Get verifies. The Admin handlers, through
+ * mycel_rpc_serve_ctx as domain sales: Publish (new, unchanged, changed version refused,
+ * invalid refused with findings), Deprecate, Retire, Reindex.
  *
  * The store (mkdtemp, removed at the end) has a charter admitting alpha and beta; alpha
  * publishes contract orders 1.0.0 and 1.1.0 and contract customers 1.0.0, beta product
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include "mycel/entry.h"
 #include "mycel/error.h"
 #include "mycel/key.h"
+#include "mycel/publish.h"
 #include "mycel/rpc.h"
 #include "mycel/store.h"
 #include "mycel_proto.h"
@@ -37,7 +41,7 @@
 typedef struct fx {
 	char dir[64];
 	mycel_store *s;
-	mycel_key *gov, *a, *b;
+	mycel_key *gov, *a, *b, *sales;
 	mycel_arena *ar;
 	mycel_buf out; /* the last reply envelope */
 	mycel_rpc_reply rep;
@@ -133,10 +137,12 @@ static int group_setup(void **state)
 	F->gov = seed_key(0x01);
 	F->a = seed_key(0xa1);
 	F->b = seed_key(0xb2);
+	F->sales = seed_key(0x5a);
 	assert_int_equal(mycel_charter_new("acme", 1, 1, &c), 0);
 	assert_int_equal(mycel_charter_add_member(c, "gov", F->gov->pk), 0);
 	assert_int_equal(mycel_charter_add_domain(c, "alpha", F->a->pk), 0);
 	assert_int_equal(mycel_charter_add_domain(c, "beta", F->b->pk), 0);
+	assert_int_equal(mycel_charter_add_domain(c, "sales", F->sales->pk), 0);
 	assert_int_equal(mycel_charter_sign(c, F->gov, why, sizeof(why)), 0);
 	mycel_buf_init(&cb, MYCEL_CHARTER_MAX);
 	assert_int_equal(mycel_charter_encode(c, &cb), 0);
@@ -166,6 +172,7 @@ static int group_teardown(void **state)
 	mycel_key_free(F->gov);
 	mycel_key_free(F->a);
 	mycel_key_free(F->b);
+	mycel_key_free(F->sales);
 	free(F);
 	F = NULL;
 	return 0;
@@ -456,7 +463,7 @@ static void test_bad_requests(void **state)
 	expect(serve_body(CAT "Get", b.data, b.len, NOW, false), MYCEL_RPC_DEADLINE_EXCEEDED);
 	expect(serve_body(CAT "Get", b.data, b.len, NOW + 1, false), MYCEL_RPC_OK);
 
-	/* Admin methods: refused on the public socket, not implemented yet on the admin one */
+	/* Admin methods: refused on the public socket; on the admin one, without a domain key */
 	mycel_msg_Empty e;
 	memset(&e, 0, sizeof(e));
 	mycel_buf eb;
@@ -465,7 +472,7 @@ static void test_bad_requests(void **state)
 	expect(serve_body("mycel.v1.Admin/Reindex", eb.data, eb.len, 0, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
 	expect(serve_body("mycel.v1.Admin/Reindex", eb.data, eb.len, 0, true),
-	       MYCEL_RPC_UNIMPLEMENTED);
+	       MYCEL_RPC_FAILED_PRECONDITION);
 	expect(serve_body("mycel.v1.Admin/Publish", b.data, b.len, 0, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
 	/* Mesh: not implemented yet */
@@ -847,6 +854,202 @@ static void test_small_reply_buffer(void **state)
 	mycel_buf_fini(&b);
 }
 
+/* ---- Admin ------------------------------------------------------------------------ */
+
+static int enc_publish(const void *m, mycel_buf *b) { return mycel_msg_PublishRequest_encode(m, b); }
+static int enc_change(const void *m, mycel_buf *b) { return mycel_msg_ChangeStatusRequest_encode(m, b); }
+
+/* Encodes m with enc and serves it as method through mycel_rpc_serve_ctx. */
+static uint64_t ctx_call(const mycel_rpc_ctx *c, const char *method, const void *m, enc_fn enc,
+			 bool admin)
+{
+	mycel_rpc_request r;
+	mycel_buf body, env;
+	char why[256] = "";
+	mycel_buf_init(&body, MYCEL_RPC_REQUEST_MAX);
+	assert_int_equal(enc(m, &body), 0);
+	memset(&r, 0, sizeof(r));
+	r.method = method;
+	r.method_len = strlen(method);
+	r.body = body.data;
+	r.body_len = body.len;
+	mycel_buf_init(&env, MYCEL_RPC_REQUEST_MAX + 1024);
+	assert_int_equal(mycel_rpc_request_encode(&r, &env), 0);
+	assert_int_equal(mycel_rpc_serve_ctx(c, env.data, env.len, admin, NOW, &F->out), 0);
+	mycel_buf_fini(&env);
+	mycel_buf_fini(&body);
+	if (mycel_rpc_reply_decode(F->out.data, F->out.len, F->out.len, &F->rep, why,
+				   sizeof(why)) != 0)
+		fail_msg("reply does not decode: %s", why);
+	if (F->rep.status == MYCEL_RPC_OK)
+		assert_true(F->rep.has_body);
+	else
+		assert_true(F->rep.message_len > 0);
+	return F->rep.status;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *p = malloc(1 << 20);
+	assert_non_null(p);
+	*n = fread(p, 1, (1 << 20) - 1, f);
+	assert_true(*n > 0);
+	p[*n] = '\0';
+	fclose(f);
+	return p;
+}
+
+static uint64_t publish(const mycel_rpc_ctx *c, const char *text, size_t n, const char *path,
+			mycel_msg_PublishReply *out)
+{
+	mycel_msg_PublishRequest rq;
+	char why[256] = "";
+	memset(&rq, 0, sizeof(rq));
+	rq.document = (const uint8_t *)text;
+	rq.document_len = n;
+	rq.path = path;
+	rq.path_len = strlen(path);
+	uint64_t st = ctx_call(c, "mycel.v1.Admin/Publish", &rq, enc_publish, true);
+	memset(out, 0, sizeof(*out));
+	if (st == MYCEL_RPC_OK &&
+	    mycel_msg_PublishReply_decode(F->rep.body, F->rep.body_len, F->ar, out, why,
+					  sizeof(why)) != 0)
+		fail_msg("PublishReply: %s", why);
+	return st;
+}
+
+static uint64_t change(const mycel_rpc_ctx *c, const char *method, const char *id,
+		       const char *version, mycel_msg_ChangeStatusReply *out)
+{
+	mycel_msg_ChangeStatusRequest rq;
+	char why[256] = "";
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.id_len = strlen(id);
+	rq.version = version;
+	rq.version_len = strlen(version);
+	rq.reason = "superseded";
+	rq.reason_len = strlen(rq.reason);
+	uint64_t st = ctx_call(c, method, &rq, enc_change, true);
+	memset(out, 0, sizeof(*out));
+	if (st == MYCEL_RPC_OK &&
+	    mycel_msg_ChangeStatusReply_decode(F->rep.body, F->rep.body_len, F->ar, out, why,
+					       sizeof(why)) != 0)
+		fail_msg("ChangeStatusReply: %s", why);
+	return st;
+}
+
+static void test_admin(void **state)
+{
+	(void)state;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	const char *file = "examples/mesh/sales/contracts/orders.odcs.yaml";
+	mycel_rpc_ctx bare = {.store = F->s};
+	mycel_rpc_ctx c = {.store = F->s, .key = F->sales, .domain = "sales", .writer = &mu};
+	mycel_msg_PublishReply pr;
+	mycel_msg_ChangeStatusReply cr;
+	mycel_msg_Empty e;
+	mycel_entry ent;
+	mycel_doc_version v;
+	size_t n;
+	char *text = slurp(file, &n);
+	memset(&e, 0, sizeof(e));
+
+	/* without a key: refused; on the public socket: refused; Peers: no handler */
+	expect(publish(&bare, text, n, file, &pr), MYCEL_RPC_FAILED_PRECONDITION);
+	assert_true(msg_has("this node has no domain key"));
+	expect(change(&bare, "mycel.v1.Admin/Deprecate", "orders", "1.0.0", &cr),
+	       MYCEL_RPC_FAILED_PRECONDITION);
+	mycel_msg_PublishRequest prq;
+	memset(&prq, 0, sizeof(prq));
+	prq.document = (const uint8_t *)text;
+	prq.document_len = n;
+	expect(ctx_call(&c, "mycel.v1.Admin/Publish", &prq, enc_publish, false),
+	       MYCEL_RPC_PERMISSION_DENIED);
+	expect(ctx_call(&c, "mycel.v1.Admin/Deprecate", &prq, enc_empty, false),
+	       MYCEL_RPC_PERMISSION_DENIED);
+	expect(ctx_call(&c, "mycel.v1.Admin/Peers", &e, enc_empty, true), MYCEL_RPC_UNIMPLEMENTED);
+
+	/* publish the example contract */
+	expect(publish(&c, text, n, file, &pr), MYCEL_RPC_OK);
+	assert_int_equal(pr.kind, MYCEL_DOC_CONTRACT);
+	assert_string_equal(pr.domain, "sales");
+	assert_string_equal(pr.id, "sales-orders");
+	assert_string_equal(pr.version, "2.1.0");
+	assert_false(pr.unchanged);
+	assert_true(pr.has_seq);
+	assert_int_equal(pr.seq, 1);
+	assert_int_equal(pr.n_entries, 1);
+	assert_int_equal(mycel_entry_decode(pr.entries[0].entry, pr.entries[0].entry_len, &ent), 0);
+	assert_int_equal(mycel_entry_verify(&ent, F->sales->pk), 0);
+	assert_memory_equal(ent.h.feed, F->sales->pk, MYCEL_PK_LEN);
+	assert_int_equal(ent.h.seq, 1);
+	assert_int_equal(mycel_catalog_version(F->s, "sales", "sales-orders", "2.1.0", &v), 0);
+	assert_int_equal(v.seq, 1);
+	assert_int_equal(v.status, MYCEL_STATUS_ACTIVE);
+
+	/* again: unchanged, nothing appended */
+	expect(publish(&c, text, n, file, &pr), MYCEL_RPC_OK);
+	assert_true(pr.unchanged);
+	assert_int_equal(pr.n_entries, 0);
+	assert_string_equal(pr.version, "2.1.0");
+
+	/* other content under the same version: refused */
+	char *changed = strdup(text);
+	assert_non_null(changed);
+	char *nm = strstr(changed, "name: Orders");
+	assert_non_null(nm);
+	memcpy(nm, "name: Ordres", 12);
+	expect(publish(&c, changed, n, "changed.yaml", &pr), MYCEL_RPC_ALREADY_EXISTS);
+	assert_true(msg_has("changed.yaml:"));
+	assert_true(msg_has("bump the version"));
+	free(changed);
+
+	/* an invalid document: refused with its findings */
+	static const char bad[] = "apiVersion: v3.2.0\nkind: DataContract\nid: bad\n"
+				  "version: 1.0.0\nstatus: active\nschema: 7\n";
+	expect(publish(&c, bad, strlen(bad), "bad.yaml", &pr), MYCEL_RPC_INVALID_ARGUMENT);
+	assert_true(msg_has("bad.yaml:"));
+	assert_true(msg_has("/schema"));
+	expect(publish(&c, "a: [", 4, "broken.yaml", &pr), MYCEL_RPC_INVALID_ARGUMENT);
+	assert_true(msg_has("\nbroken.yaml:2:1: "));
+	/* the domain field must be the node's */
+	mycel_rpc_ctx other = {.store = F->s, .key = F->a, .domain = "alpha", .writer = &mu};
+	expect(publish(&other, text, n, file, &pr), MYCEL_RPC_INVALID_ARGUMENT);
+	assert_true(msg_has("/domain"));
+
+	/* deprecate, then again, then something unknown; retire */
+	expect(change(&c, "mycel.v1.Admin/Deprecate", "sales-orders", "2.1.0", &cr), MYCEL_RPC_OK);
+	assert_non_null(cr.entry);
+	assert_int_equal(mycel_entry_decode(cr.entry->entry, cr.entry->entry_len, &ent), 0);
+	assert_int_equal(ent.h.seq, 2);
+	assert_int_equal(mycel_catalog_version(F->s, "sales", "sales-orders", "2.1.0", &v), 0);
+	assert_int_equal(v.status, MYCEL_STATUS_DEPRECATED);
+	expect(change(&c, "mycel.v1.Admin/Deprecate", "sales-orders", "2.1.0", &cr),
+	       MYCEL_RPC_ALREADY_EXISTS);
+	expect(change(&c, "mycel.v1.Admin/Deprecate", "nope", "1.0.0", &cr), MYCEL_RPC_NOT_FOUND);
+	expect(change(&c, "mycel.v1.Admin/Deprecate", "", "1.0.0", &cr), MYCEL_RPC_INVALID_ARGUMENT);
+	expect(change(&c, "mycel.v1.Admin/Retire", "sales-orders", "2.1.0", &cr), MYCEL_RPC_OK);
+	expect(change(&c, "mycel.v1.Admin/Deprecate", "sales-orders", "2.1.0", &cr),
+	       MYCEL_RPC_INVALID_ARGUMENT);
+
+	/* reindex: the catalog rebuilt the same */
+	expect(ctx_call(&c, "mycel.v1.Admin/Reindex", &e, enc_empty, true), MYCEL_RPC_OK);
+	mycel_msg_ReindexReply rr;
+	char why[256] = "";
+	memset(&rr, 0, sizeof(rr));
+	assert_int_equal(
+	    mycel_msg_ReindexReply_decode(F->rep.body, F->rep.body_len, F->ar, &rr, why, sizeof(why)),
+	    0);
+	assert_true(rr.has_documents);
+	assert_int_equal(rr.documents, 4);
+	assert_int_equal(mycel_catalog_version(F->s, "sales", "sales-orders", "2.1.0", &v), 0);
+	assert_int_equal(v.status, MYCEL_STATUS_RETIRED);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -860,6 +1063,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_reply_buffer, setup, teardown),
+	    /* last: it publishes into the store the tests above read */
+	    cmocka_unit_test_setup_teardown(test_admin, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -12,11 +12,13 @@
 #ifndef MYCEL_RPC_H
 #define MYCEL_RPC_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mycel/codec.h"
+#include "mycel/key.h"
 #include "mycel/store.h"
 
 #define MYCEL_RPC_VERSION 1
@@ -123,6 +125,24 @@ int mycel_rpc_reply_decode(const uint8_t *p, size_t n, size_t max_len, mycel_rpc
  */
 int mycel_rpc_serve(mycel_store *s, const uint8_t *req, size_t n, bool admin_socket,
 		    uint64_t now_ms, mycel_buf *reply);
+
+/*
+ * What serving may use beyond the store: the domain's name and signing key, for the Admin
+ * methods that write into its feed (Publish, Deprecate, Retire), and the mutex every write
+ * (those and Reindex) is made under, so one writer at a time. key and domain may be NULL
+ * (a bare store: those Admin methods reply FAILED_PRECONDITION); writer may be NULL when
+ * the caller serves from one thread.
+ */
+typedef struct mycel_rpc_ctx {
+	mycel_store *store;
+	const mycel_key *key;
+	const char *domain;
+	pthread_mutex_t *writer;
+} mycel_rpc_ctx;
+
+/* mycel_rpc_serve with a context; mycel_rpc_serve(s, ...) is this with {s, NULL, NULL, NULL}. */
+int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, bool admin_socket,
+			uint64_t now_ms, mycel_buf *reply);
 
 /* Appends an error reply envelope (nil body) with a message cut to MYCEL_RPC_MESSAGE_MAX. */
 int mycel_rpc_reply_error(mycel_buf *b, mycel_rpc_status status, const char *message);
