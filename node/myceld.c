@@ -2,9 +2,10 @@
  * myceld — the mycel node (DESIGN.md §5-6): parses its arguments, logs in logfmt to
  * stderr, and runs the node (include/mycel/node.h) until SIGTERM or SIGINT.
  *
- *   myceld --data DIR [--listen URL] [--admin URL] [--workers N]
+ *   myceld --data DIR [--listen URL] [--admin URL] [--events URL] [--workers N]
  *
- * When it serves, it prints `ready url=URL admin=URL` on stdout.
+ * When it serves, it prints `ready url=URL admin=URL` on stdout, with ` events=URL`
+ * appended when the change stream is on (--events, off by default).
  * Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
  */
 #include <getopt.h>
@@ -19,7 +20,7 @@
 #include "mycel/node.h"
 
 static const char usage[] =
-    "usage: myceld --data DIR [--listen URL] [--admin URL] [--workers N]\n";
+    "usage: myceld --data DIR [--listen URL] [--admin URL] [--events URL] [--workers N]\n";
 
 static void log_line(void *ctx, mycel_node_level level, const char *line)
 {
@@ -40,12 +41,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
 					     {"listen", required_argument, NULL, 'l'},
 					     {"admin", required_argument, NULL, 'a'},
+					     {"events", required_argument, NULL, 'e'},
 					     {"workers", required_argument, NULL, 'w'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	mycel_node_opts o = {.log = log_line};
 	int c;
-	while ((c = getopt_long(argc, argv, "d:l:a:w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:a:e:w:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o.data = optarg;
@@ -55,6 +57,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			o.admin = optarg;
+			break;
+		case 'e':
+			o.events = optarg;
 			break;
 		case 'w': {
 			char *end;
@@ -100,7 +105,9 @@ int main(int argc, char **argv)
 		mycel_node_close(n);
 		return 1;
 	}
-	printf("ready url=%s admin=%s\n", mycel_node_url(n), mycel_node_admin_url(n));
+	const char *ev = mycel_node_events_url(n);
+	printf("ready url=%s admin=%s%s%s\n", mycel_node_url(n), mycel_node_admin_url(n),
+	       ev != NULL ? " events=" : "", ev != NULL ? ev : "");
 	fflush(stdout);
 
 	int sig = 0;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "mycel/codec.h"
@@ -55,8 +56,9 @@ struct mycel_node {
 	char *admin_path; /* the ipc socket file, or NULL */
 	char url[MYCEL_NODE_URL_MAX + 32];
 	char admin_url[MYCEL_NODE_URL_MAX + 32];
-	nng_socket pub, adm;
-	bool pub_open, adm_open;
+	char events_url[MYCEL_NODE_URL_MAX + 32];
+	nng_socket pub, adm, ev;
+	bool pub_open, adm_open, ev_open;
 	node_worker *w;
 	size_t n_w;
 	pthread_mutex_t mu;
@@ -278,6 +280,70 @@ static int listen_on(mycel_node *n, nng_socket *s, bool *is_open, const char *ur
 	return 0;
 }
 
+/* The change-stream socket: pub0, listening on url; events_url gets the bound port. */
+static int listen_events(mycel_node *n, const char *url, char *why, size_t why_len)
+{
+	nng_listener l;
+	int rv = nng_pub0_open(&n->ev);
+	if (rv != 0) {
+		set_why(why, why_len, "pub0 socket: %s", nng_strerror(rv));
+		return MYCEL_EIO;
+	}
+	n->ev_open = true;
+	if ((rv = nng_listener_create(&l, n->ev, url)) != 0) {
+		set_why(why, why_len, "--events %s: %s", url, nng_strerror(rv));
+		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? MYCEL_EINVAL : MYCEL_EIO;
+	}
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		set_why(why, why_len, "--events %s: cannot listen: %s", url, nng_strerror(rv));
+		return MYCEL_EIO;
+	}
+	snprintf(n->events_url, sizeof(n->events_url), "%s", url);
+	int port = 0;
+	if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+		const char *colon = strrchr(url, ':');
+		int host_len = (int)(colon - url);
+		snprintf(n->events_url, sizeof(n->events_url), "%.*s:%d", host_len, url, port);
+	}
+	return 0;
+}
+
+/* The rpc change hook: one canonical event map on the pub0 socket; never blocks. */
+static void on_change(void *arg, const mycel_rpc_change *ch)
+{
+	mycel_node *n = arg;
+	uint8_t mem[1024];
+	mycel_buf b;
+	if (!n->ev_open)
+		return;
+	mycel_buf_init_fixed(&b, mem, sizeof(mem));
+	mycel_enc_map(&b, 7); /* keys in bytewise order */
+	mycel_enc_cstr(&b, "domain");
+	mycel_enc_cstr(&b, ch->domain);
+	mycel_enc_cstr(&b, "feed");
+	mycel_enc_bin(&b, ch->entry->h.feed, sizeof(ch->entry->h.feed));
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, ch->id);
+	mycel_enc_cstr(&b, "kind");
+	mycel_enc_cstr(&b, ch->entry->h.kind);
+	mycel_enc_cstr(&b, "seq");
+	mycel_enc_uint(&b, ch->entry->h.seq);
+	mycel_enc_cstr(&b, "status");
+	mycel_enc_cstr(&b, ch->status);
+	mycel_enc_cstr(&b, "version");
+	mycel_enc_cstr(&b, ch->version);
+	if (b.err != 0) {
+		logf_(n, MYCEL_NODE_WARN, "msg=\"change event not built\" err=\"%s\"",
+		      mycel_strerror(b.err));
+		return;
+	}
+	/* pub0 never waits for subscribers: a slow one just misses messages */
+	int rv = nng_send(n->ev, b.data, b.len, NNG_FLAG_NONBLOCK);
+	if (rv != 0)
+		logf_(n, MYCEL_NODE_WARN, "msg=\"change event dropped\" err=\"%s\"",
+		      nng_strerror(rv));
+}
+
 /* ---- workers -------------------------------------------------------------------------- */
 
 /* Receives one request on w's context; false when the node stops or the socket closed. */
@@ -381,6 +447,11 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 			o->admin);
 		return MYCEL_EINVAL;
 	}
+	if (o->events != NULL &&
+	    (strlen(o->events) > MYCEL_NODE_URL_MAX || strncmp(o->events, "tcp", 3) != 0)) {
+		set_why(why, why_len, "--events %s: expected a tcp:// URL", o->events);
+		return MYCEL_EINVAL;
+	}
 	if (strncmp(listen, "tcp", 3) != 0 && strncmp(listen, "ipc://", 6) != 0 &&
 	    strncmp(listen, "tls+tcp", 7) != 0) {
 		set_why(why, why_len, "--listen %s: expected a tcp:// URL", listen);
@@ -431,6 +502,12 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	if ((rv = listen_on(n, &n->pub, &n->pub_open, listen, false, why, why_len)) != 0 ||
 	    (rv = listen_on(n, &n->adm, &n->adm_open, n->admin_url, true, why, why_len)) != 0)
 		goto fail;
+	if (o->events != NULL) {
+		if ((rv = listen_events(n, o->events, why, why_len)) != 0)
+			goto fail;
+		n->rpc.on_change = on_change;
+		n->rpc.on_change_arg = n;
+	}
 
 	n->n_w = (size_t)workers + 1; /* the last one serves the admin socket */
 	n->w = calloc(n->n_w, sizeof(*n->w));
@@ -456,6 +533,9 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	      q(o->data, qa, sizeof(qa)), q(n->has_dom ? n->dom.name : "", qb, sizeof(qb)));
 	logf_(n, MYCEL_NODE_INFO, "msg=\"listening\" url=%s", q(n->url, qa, sizeof(qa)));
 	logf_(n, MYCEL_NODE_INFO, "msg=\"listening\" admin=%s", q(n->admin_url, qa, sizeof(qa)));
+	if (n->ev_open)
+		logf_(n, MYCEL_NODE_INFO, "msg=\"listening\" events=%s",
+		      q(n->events_url, qa, sizeof(qa)));
 	*out = n;
 	return 0;
 fail:
@@ -483,6 +563,11 @@ int mycel_node_start(mycel_node *n)
 const char *mycel_node_url(const mycel_node *n) { return n->url; }
 
 const char *mycel_node_admin_url(const mycel_node *n) { return n->admin_url; }
+
+const char *mycel_node_events_url(const mycel_node *n)
+{
+	return n->events_url[0] != '\0' ? n->events_url : NULL;
+}
 
 mycel_store *mycel_node_store(const mycel_node *n) { return n->store; }
 
@@ -516,6 +601,10 @@ void mycel_node_stop(mycel_node *n)
 	if (n->pub_open) {
 		nng_close(n->pub);
 		n->pub_open = false;
+	}
+	if (n->ev_open) { /* after the workers: no write reports a change any more */
+		nng_close(n->ev);
+		n->ev_open = false;
 	}
 	if (n->adm_open) {
 		nng_close(n->adm);

@@ -56,6 +56,16 @@ static void unlock(const mycel_rpc_ctx *c)
 		pthread_mutex_unlock(c->writer);
 }
 
+/* Reports one successful write to the context's change hook (under the writer mutex). */
+static void changed(const mycel_rpc_ctx *c, const mycel_entry *e, const char *id,
+		    const char *version, const char *status)
+{
+	if (c->on_change == NULL)
+		return;
+	mycel_rpc_change ch = {c->domain, e, id ? id : "", version ? version : "", status};
+	c->on_change(c->on_change_arg, &ch);
+}
+
 /* A decoded string field: NULL when absent or empty; -1 (why set) when it holds a NUL. */
 static int field(const char *p, size_t len, const char *name, const char **out, char *why,
 		 size_t why_len)
@@ -193,6 +203,8 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	if (!rq->dry_run) {
 		lock(c);
 		rv = mycel_publish(c->store, c->key, c->domain, it, 1);
+		if (rv == 0 && !it->unchanged)
+			changed(c, &it->entry, it->info.id, it->info.version, "published");
 		unlock(c);
 	}
 	if (rv != 0) {
@@ -264,6 +276,8 @@ static mycel_rpc_status change_status(const mycel_rpc_ctx *c, mycel_arena *a, co
 	lock(c);
 	int rv = mycel_publish_lifecycle(c->store, c->key, c->domain, id, version, status,
 					 reason ? reason : "", e, why, why_len);
+	if (rv == 0)
+		changed(c, e, id, version, mycel_doc_status_name(status));
 	unlock(c);
 	if (rv != 0)
 		return mycel_rpc_status_of(rv);

@@ -7,7 +7,8 @@
  * Catalog/Status works, garbage gets INVALID_ARGUMENT and the connection lives on, an
  * unknown method gets UNIMPLEMENTED, an Admin method over tcp PERMISSION_DENIED; the
  * admin socket has mode 0600; a Publish over the admin socket is found by a Catalog/Get
- * over tcp; a second myceld on the same directory fails; SIGTERM
+ * over tcp; `mycel watch` (argv[2]) on the node's change stream (--events) prints a JSON
+ * line for an Admin write and exits after --count 1; a second myceld on the same directory fails; SIGTERM
  * stops the node cleanly (exit 0, pid file and socket removed). Every process started
  * is ended by its pid.
  */
@@ -48,6 +49,7 @@
 #define WAIT_MS 10000
 
 static const char *myceld_path;
+static const char *mycel_path;
 
 typedef struct fx {
 	char base[64];
@@ -55,8 +57,10 @@ typedef struct fx {
 	char log[96]; /* the daemon's stderr */
 	uint8_t feed[MYCEL_PK_LEN];
 	pid_t pid; /* the daemon, 0 once reaped */
+	pid_t watch; /* mycel watch, 0 once reaped */
 	char url[256];
 	char admin[256];
+	char events[256];
 	mycel_client *c;
 } fx;
 
@@ -81,12 +85,13 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
  * Starts myceld with args (NULL-terminated, after argv[0]); its stdout and stderr pipes,
  * or with log set its stderr goes to that file instead (*err_fd is then -1).
  */
-static pid_t spawn(const char *const *args, const char *log, int *out_fd, int *err_fd)
+static pid_t spawn_exe(const char *exe, const char *const *args, const char *log, int *out_fd,
+		       int *err_fd)
 {
 	int o[2], e[2];
 	const char *argv[16];
 	size_t k = 0;
-	argv[k++] = myceld_path;
+	argv[k++] = exe;
 	for (; args[k - 1] != NULL && k < 15; k++)
 		argv[k] = args[k - 1];
 	argv[k] = NULL;
@@ -104,7 +109,7 @@ static pid_t spawn(const char *const *args, const char *log, int *out_fd, int *e
 		} else {
 			dup2(e[1], 2);
 		}
-		execv(myceld_path, (char *const *)argv);
+		execv(exe, (char *const *)argv);
 		_exit(127);
 	}
 	close(o[1]);
@@ -116,6 +121,11 @@ static pid_t spawn(const char *const *args, const char *log, int *out_fd, int *e
 		*err_fd = -1;
 	}
 	return pid;
+}
+
+static pid_t spawn(const char *const *args, const char *log, int *out_fd, int *err_fd)
+{
+	return spawn_exe(myceld_path, args, log, out_fd, err_fd);
 }
 
 /* Reads from fd until a newline, EOF or the time is up; what was read (NUL-terminated). */
@@ -235,6 +245,10 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	mycel_client_close(F->c);
+	if (F->watch > 0) {
+		kill(F->watch, SIGKILL);
+		(void)waitpid(F->watch, NULL, 0);
+	}
 	if (F->pid > 0) {
 		kill(F->pid, SIGKILL);
 		(void)waitpid(F->pid, NULL, 0);
@@ -275,8 +289,8 @@ static void test_start(void **state)
 	(void)state;
 	char line[1024];
 	int out, err;
-	const char *args[] = {"--data", F->dir, "--listen", "tcp://127.0.0.1:0", "--workers", "3",
-			      NULL};
+	const char *args[] = {"--data",	 F->dir, "--listen", "tcp://127.0.0.1:0",
+			      "--events", "tcp://127.0.0.1:0", "--workers", "3", NULL};
 	F->pid = spawn(args, F->log, &out, &err);
 	size_t n = read_line(out, line, sizeof(line), WAIT_MS);
 	close(out);
@@ -284,7 +298,11 @@ static void test_start(void **state)
 		dump_log();
 		fail_msg("no ready line from myceld within %d ms: %s", WAIT_MS, line);
 	}
-	assert_int_equal(sscanf(line, "ready url=%255s admin=%255s", F->url, F->admin), 2);
+	assert_int_equal(sscanf(line, "ready url=%255s admin=%255s events=%255s", F->url, F->admin,
+				F->events),
+			 3);
+	assert_true(strncmp(F->events, "tcp://127.0.0.1:", 16) == 0);
+	assert_true(strcmp(F->events, "tcp://127.0.0.1:0") != 0);
 	assert_true(strncmp(F->url, "tcp://127.0.0.1:", 16) == 0);
 	assert_true(strcmp(F->url, "tcp://127.0.0.1:0") != 0);
 	char want[256];
@@ -538,6 +556,89 @@ static void test_publish(void **state)
 	free(body);
 }
 
+/* Calls an Admin method over the admin socket; fails the test unless it succeeds. */
+static void admin_call(const char *method, const mycel_buf *b)
+{
+	mycel_client *a = NULL;
+	uint64_t st = 99;
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	assert_int_equal(b->err, 0);
+	assert_int_equal(mycel_client_open(F->admin, &a), 0);
+	assert_int_equal(
+	    mycel_client_call(a, method, now_ms() + WAIT_MS, b->data, b->len, &st, &msg, &body, &len),
+	    0);
+	mycel_client_close(a);
+	if (st != MYCEL_RPC_OK)
+		fail_msg("%s: %s: %s", method, mycel_rpc_status_name(st), msg ? msg : "");
+	free(msg);
+	free(body);
+}
+
+/* Attempt i of writing something about document shipments: publish 1.0.i/2, or deprecate it. */
+static void shipments_write(int i)
+{
+	char doc[512], version[32];
+	mycel_buf b;
+	snprintf(version, sizeof(version), "1.0.%d", i / 2);
+	mycel_buf_init(&b, 1 << 16);
+	if (i % 2 == 0) {
+		mycel_msg_PublishRequest p;
+		snprintf(doc, sizeof(doc),
+			 "apiVersion: v3.0.2\nkind: DataContract\nid: shipments\nname: Shipments\n"
+			 "version: %s\nstatus: active\ndomain: alpha\n"
+			 "description:\n  purpose: every parcel sent\n",
+			 version);
+		memset(&p, 0, sizeof(p));
+		p.document = (const uint8_t *)doc;
+		p.document_len = strlen(doc);
+		assert_int_equal(mycel_msg_PublishRequest_encode(&p, &b), 0);
+		admin_call("mycel.v1.Admin/Publish", &b);
+	} else {
+		mycel_msg_ChangeStatusRequest c;
+		memset(&c, 0, sizeof(c));
+		c.id = "shipments";
+		c.id_len = strlen(c.id);
+		c.version = version;
+		c.version_len = strlen(version);
+		assert_int_equal(mycel_msg_ChangeStatusRequest_encode(&c, &b), 0);
+		admin_call("mycel.v1.Admin/Deprecate", &b);
+	}
+	mycel_buf_fini(&b);
+}
+
+static void test_watch(void **state)
+{
+	(void)state;
+	char line[2048];
+	int out, err;
+	const char *args[] = {"watch", "--node", F->events, "--count", "1", "--json",
+			      "--timeout", "60", NULL};
+	F->watch = spawn_exe(mycel_path, args, NULL, &out, &err);
+	size_t n = read_line(err, line, sizeof(line), WAIT_MS);
+	if (n == 0 || strncmp(line, "watching ", 9) != 0)
+		fail_msg("no `watching` line from mycel watch within %d ms: %s", WAIT_MS, line);
+	/* a sub0 subscription may take a moment to reach the node: write until one arrives */
+	n = 0;
+	for (int i = 0; i < 5 && n == 0; i++) {
+		shipments_write(i);
+		n = read_line(out, line, sizeof(line), 2000);
+	}
+	if (n == 0 || strchr(line, '\n') == NULL)
+		fail_msg("mycel watch printed no event: %s", line);
+	if (strstr(line, "\"domain\":\"alpha\"") == NULL ||
+	    strstr(line, "\"id\":\"shipments\"") == NULL || line[0] != '{')
+		fail_msg("unexpected event line: %s", line);
+	assert_non_null(strstr(line, "\"kind\":\""));
+	int st = wait_exit(F->watch, WAIT_MS);
+	F->watch = 0;
+	close(out);
+	close(err);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_second_daemon(void **state)
 {
 	(void)state;
@@ -583,17 +684,18 @@ static void test_stop(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: test-node PATH-TO-MYCELD\n");
+	if (argc < 3) {
+		fprintf(stderr, "usage: test-node PATH-TO-MYCELD PATH-TO-MYCEL\n");
 		return 2;
 	}
 	myceld_path = argv[1];
+	mycel_path = argv[2];
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_start),	  cmocka_unit_test(test_get),
 	    cmocka_unit_test(test_status),	  cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_methods),	  cmocka_unit_test(test_admin_socket),
-	    cmocka_unit_test(test_publish),
+	    cmocka_unit_test(test_publish),	  cmocka_unit_test(test_watch),
 	    cmocka_unit_test(test_second_daemon), cmocka_unit_test(test_stop),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -7,6 +7,21 @@
  * public one (tcp) and the admin one (ipc only, socket file mode 0600). Each socket is
  * served by worker threads, each with its own nng context, receiving and replying
  * synchronously; nothing runs inside an nng callback.
+ *
+ * Change stream (optional, opts.events): an nng pub0 socket on which the node publishes
+ * one message per new entry after each successful Admin write (Publish, Deprecate,
+ * Retire), in feed order (it is sent under the writer mutex). Each message is the
+ * canonical MessagePack encoding of a map with exactly these keys:
+ *   domain:  str     the domain whose feed received the entry
+ *   feed:    bin 32  the feed's public key
+ *   seq:     uint    the new entry's sequence number in that feed
+ *   kind:    str     the entry kind: "contract", "product" or "lifecycle"
+ *   id:      str     the document's id
+ *   version: str     the document's version
+ *   status:  str     "published" (contract/product), "deprecated" or "retired" (lifecycle)
+ * Publishing never blocks the writer: pub0 drops messages for subscribers that do not keep
+ * up (and when there are none), which is the right semantics for a notification stream —
+ * the feed itself stays the source of truth, and a subscriber that missed events pulls.
  */
 #ifndef MYCEL_NODE_H
 #define MYCEL_NODE_H
@@ -42,6 +57,7 @@ typedef struct mycel_node_opts {
 	const char *data;     /* domain directory or bare store (required) */
 	const char *listen;   /* public URL; NULL: MYCEL_NODE_LISTEN_DEFAULT */
 	const char *admin;    /* admin URL, ipc:// only; NULL: ipc://DATA/admin.sock */
+	const char *events;   /* change-stream pub0 URL (tcp://); NULL: no change stream */
 	unsigned workers;     /* public-socket workers; 0: MYCEL_NODE_WORKERS_DEFAULT */
 	mycel_node_log_fn log; /* may be NULL */
 	void *log_ctx;
@@ -64,6 +80,9 @@ int mycel_node_start(mycel_node *n);
 /* The public URL actually bound (port 0 resolved), and the admin URL. Owned by the node. */
 const char *mycel_node_url(const mycel_node *n);
 const char *mycel_node_admin_url(const mycel_node *n);
+
+/* The change-stream URL actually bound (port 0 resolved), or NULL when there is none. */
+const char *mycel_node_events_url(const mycel_node *n);
 
 /* The node's store, owned by the node. */
 mycel_store *mycel_node_store(const mycel_node *n);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "mycel/codec.h"
+#include "mycel/entry.h"
 #include "mycel/key.h"
 #include "mycel/store.h"
 
@@ -133,11 +134,29 @@ int mycel_rpc_serve(mycel_store *s, const uint8_t *req, size_t n, bool admin_soc
  * (a bare store: those Admin methods reply FAILED_PRECONDITION); writer may be NULL when
  * the caller serves from one thread.
  */
+/*
+ * One successful Admin write, reported to mycel_rpc_ctx.on_change while the writer mutex
+ * is still held (so changes are reported in feed order): the new entry, the document's id
+ * and version, and its status after the write ("published", "deprecated", "retired").
+ * Everything is only valid during the call.
+ */
+typedef struct mycel_rpc_change {
+	const char *domain;
+	const mycel_entry *entry;
+	const char *id;
+	const char *version;
+	const char *status;
+} mycel_rpc_change;
+
+typedef void (*mycel_rpc_change_fn)(void *arg, const mycel_rpc_change *ch);
+
 typedef struct mycel_rpc_ctx {
 	mycel_store *store;
 	const mycel_key *key;
 	const char *domain;
 	pthread_mutex_t *writer;
+	mycel_rpc_change_fn on_change; /* may be NULL; must not block (called under writer) */
+	void *on_change_arg;
 } mycel_rpc_ctx;
 
 /* mycel_rpc_serve with a context; mycel_rpc_serve(s, ...) is this with {s, NULL, NULL, NULL}. */
