@@ -54,75 +54,6 @@ static bool have_corpus(void)
 	return false;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		char ch = p[i];
-		v <<= 4;
-		if (ch >= '0' && ch <= '9')
-			v |= (unsigned)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			v |= (unsigned)(ch - 'a' + 10);
-		else if (ch >= 'A' && ch <= 'F')
-			v |= (unsigned)(ch - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * libyaml refuses JSON's UTF-16 surrogate-pair escapes ("\uD83D\uDCA9"); YAML
- * writes the same character as "\U0001F4A9". For a JSON file that
- * mycel_doc_load refuses, this rewrites those pairs and parses the text with
- * mycel_doc_parse (NULL if that fails too or there was no pair to rewrite).
- */
-static mycel_value *load_surrogates(mycel_arena *a, const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	mycel_value *v = NULL;
-	size_t pairs = 0;
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	long n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	char *in = malloc((size_t)n + 1), *out = malloc((size_t)n + 1);
-	if (in != NULL && out != NULL && fread(in, 1, (size_t)n, fp) == (size_t)n) {
-		size_t o = 0;
-		in[n] = '\0';
-		for (long i = 0; i < n; i++) {
-			unsigned hi, lo;
-			if (in[i] == '\\' && i + 12 <= n && in[i + 1] == 'u' &&
-			    hex4(in + i + 2, &hi) == 0 && hi >= 0xd800 && hi < 0xdc00 &&
-			    in[i + 6] == '\\' && in[i + 7] == 'u' && hex4(in + i + 8, &lo) == 0 &&
-			    lo >= 0xdc00 && lo < 0xe000) {
-				unsigned cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-				o += (size_t)sprintf(out + o, "\\U%08X", cp);
-				i += 11;
-				pairs++;
-			} else if (in[i] == '\\' && i + 1 < n) {
-				out[o++] = in[i++];
-				out[o++] = in[i];
-			} else {
-				out[o++] = in[i];
-			}
-		}
-		if (pairs > 0 && mycel_doc_parse(out, o, NULL, a, &v, NULL) == 0)
-			printf("  note: %s read with %zu surrogate-pair escape(s) rewritten "
-			       "(mycel_doc_load refuses them)\n",
-			       path, pairs);
-		else
-			v = NULL;
-	}
-	free(in);
-	free(out);
-	fclose(fp);
-	return v;
-}
-
 /* Loads a YAML/JSON file into a (NULL when it does not parse). */
 static mycel_value *load(mycel_arena *a, const char *path)
 {
@@ -130,8 +61,6 @@ static mycel_value *load(mycel_arena *a, const char *path)
 	mycel_diags d;
 	mycel_diags_init(&d, 0);
 	int rv = mycel_doc_load(path, NULL, a, &v, &d);
-	if (rv == MYCEL_EFORMAT && (v = load_surrogates(a, path)) != NULL)
-		rv = 0;
 	if (rv != 0) {
 		printf("  cannot load %s: %s", path, mycel_strerror(rv));
 		if (d.len > 0)
