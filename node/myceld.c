@@ -2,13 +2,17 @@
  * myceld — the mycel node (DESIGN.md §5-6): parses its arguments, logs in logfmt to
  * stderr, and runs the node (include/mycel/node.h) until SIGTERM or SIGINT.
  *
- *   myceld --data DIR [--listen URL] [--admin URL] [--events URL] [--workers N]
+ *   myceld [--config FILE] [--data DIR] [--listen URL] [--admin URL] [--events URL]
+ *          [--workers N] [--log-level LEVEL] [--print-config]
  *
- * When it serves, it prints `ready url=URL admin=URL` on stdout, with ` events=URL`
+ * Settings come from the flags, then the configuration file (include/mycel/config.h),
+ * then the defaults. --print-config prints the settings that would be used, as YAML, and
+ * exits. When it serves, it prints `ready url=URL admin=URL` on stdout, with ` events=URL`
  * appended when the change stream is on (--events, off by default).
- * Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
+ * Exit codes: 0 stopped by a signal, 1 failure, 2 usage or configuration error.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,11 +20,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "mycel/config.h"
 #include "mycel/error.h"
 #include "mycel/node.h"
 
 static const char usage[] =
-    "usage: myceld --data DIR [--listen URL] [--admin URL] [--events URL] [--workers N]\n";
+    "usage: myceld [--config FILE] [--data DIR] [--listen URL] [--admin URL] [--events URL]\n"
+    "              [--workers N] [--log-level debug|info|warn|error] [--print-config]\n";
+
+/* Lines below this level are not written. */
+static mycel_node_level min_level = MYCEL_NODE_INFO;
 
 static void log_line(void *ctx, mycel_node_level level, const char *line)
 {
@@ -29,6 +38,8 @@ static void log_line(void *ctx, mycel_node_level level, const char *line)
 	struct tm tm;
 	char when[32];
 	(void)ctx;
+	if (level < min_level)
+		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -38,7 +49,10 @@ static void log_line(void *ctx, mycel_node_level level, const char *line)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"log-level", required_argument, NULL, 'L'},
+					     {"print-config", no_argument, NULL, 'P'},
+					     {"data", required_argument, NULL, 'd'},
 					     {"listen", required_argument, NULL, 'l'},
 					     {"admin", required_argument, NULL, 'a'},
 					     {"events", required_argument, NULL, 'e'},
@@ -46,9 +60,28 @@ int main(int argc, char **argv)
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	mycel_node_opts o = {.log = log_line};
+	const char *config = NULL;
+	int level = -1;
+	bool print = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:l:a:e:w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:l:a:e:w:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'L': {
+			mycel_node_level lv;
+			if (mycel_node_level_parse(optarg, &lv) != 0) {
+				fprintf(stderr, "myceld: --log-level must be debug, info, warn or error\n%s",
+					usage);
+				return 2;
+			}
+			level = (int)lv;
+			break;
+		}
+		case 'P':
+			print = true;
+			break;
 		case 'd':
 			o.data = optarg;
 			break;
@@ -80,9 +113,71 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (o.data == NULL || optind != argc) {
+	if (optind != argc) {
 		fputs(usage, stderr);
 		return 2;
+	}
+
+	/* The file fills in what the flags left unset. */
+	mycel_node_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.log_level = -1;
+	if (config != NULL) {
+		mycel_diags d;
+		mycel_diags_init(&d, 0);
+		int rv = mycel_node_config_load(config, &cfg, &d);
+		if (rv != 0) {
+			for (size_t i = 0; i < d.len; i++)
+				fprintf(stderr, "myceld: %s:%u:%u: %s: %s\n", config,
+					(unsigned)d.items[i].line, (unsigned)d.items[i].col,
+					d.items[i].pointer[0] ? d.items[i].pointer : "/",
+					d.items[i].message);
+			if (d.dropped > 0)
+				fprintf(stderr, "myceld: %s: (%zu more)\n", config, d.dropped);
+			if (d.len == 0)
+				fprintf(stderr, "myceld: %s: %s\n", config, mycel_strerror(rv));
+			mycel_diags_fini(&d);
+			return 2;
+		}
+		mycel_diags_fini(&d);
+		if (o.data == NULL)
+			o.data = cfg.data;
+		if (o.listen == NULL)
+			o.listen = cfg.listen;
+		if (o.admin == NULL)
+			o.admin = cfg.admin;
+		if (o.events == NULL)
+			o.events = cfg.events;
+		if (o.workers == 0)
+			o.workers = cfg.workers;
+		if (level < 0)
+			level = cfg.log_level;
+	}
+	if (level >= 0)
+		min_level = (mycel_node_level)level;
+	if (o.data == NULL) {
+		fprintf(stderr, "myceld: no data directory: give --data DIR or `data:` in --config\n%s",
+			usage);
+		mycel_node_config_fini(&cfg);
+		return 2;
+	}
+	if (print) {
+		static const char *const names[] = {"debug", "info", "warn", "error"};
+		printf("data: %s\n", o.data);
+		printf("listen: %s\n", o.listen ? o.listen : MYCEL_NODE_LISTEN_DEFAULT);
+		if (o.admin != NULL)
+			printf("admin: %s\n", o.admin);
+		else
+			printf("admin: ipc://%s/%s\n", o.data, MYCEL_NODE_ADMIN_SOCK);
+		if (o.events != NULL)
+			printf("events: %s\n", o.events);
+		printf("workers: %u\n", o.workers ? o.workers : MYCEL_NODE_WORKERS_DEFAULT);
+		printf("log_level: %s\n", names[min_level]);
+		printf("peers:%s\n", cfg.n_peers == 0 ? " []" : "");
+		for (size_t i = 0; i < cfg.n_peers; i++)
+			printf("  - %s\n", cfg.peers[i]);
+		mycel_node_config_fini(&cfg);
+		return 0;
 	}
 
 	/* Signals go to sigwait below, never to a worker or an nng thread. */
@@ -98,11 +193,13 @@ int main(int argc, char **argv)
 	int rv = mycel_node_open(&o, &n, why, sizeof(why));
 	if (rv != 0) {
 		fprintf(stderr, "myceld: %s\n", why[0] ? why : mycel_strerror(rv));
+		mycel_node_config_fini(&cfg);
 		return 1;
 	}
 	if ((rv = mycel_node_start(n)) != 0) {
 		fprintf(stderr, "myceld: cannot start workers: %s\n", mycel_strerror(rv));
 		mycel_node_close(n);
+		mycel_node_config_fini(&cfg);
 		return 1;
 	}
 	const char *ev = mycel_node_events_url(n);
@@ -115,5 +212,6 @@ int main(int argc, char **argv)
 	log_line(NULL, MYCEL_NODE_INFO,
 		 sig == SIGTERM ? "msg=\"stopping\" signal=TERM" : "msg=\"stopping\" signal=INT");
 	mycel_node_close(n);
+	mycel_node_config_fini(&cfg);
 	return 0;
 }
