@@ -26,6 +26,7 @@
 #include "mycel/rpc.h"
 #include "mycel_proto.h"
 #include "rpc_int.h"
+#include "writer.h"
 
 static mycel_rpc_status afail(mycel_rpc_status st, char *why, size_t why_len, const char *fmt,
 			      ...) __attribute__((format(printf, 4, 5)));
@@ -46,26 +47,21 @@ static mycel_rpc_status no_key(const mycel_rpc_ctx *c, char *why, size_t why_len
 	return afail(MYCEL_RPC_FAILED_PRECONDITION, why, why_len, "this node has no domain key");
 }
 
-static void lock(const mycel_rpc_ctx *c)
+/*
+ * Executes one prepared write: through the node's writer thread when there is one (it may
+ * commit it together with other requests' writes), else here under the writer mutex.
+ * Returns w->rv; EBUSY (w->why set) when the node is stopping.
+ */
+static int run_write(const mycel_rpc_ctx *c, mycel__write *w)
 {
+	if (c->wq != NULL)
+		return mycel__writer_submit(c->wq, w);
 	if (c->writer != NULL)
 		pthread_mutex_lock(c->writer);
-}
-
-static void unlock(const mycel_rpc_ctx *c)
-{
+	mycel__write_exec(c, &w, 1, NULL);
 	if (c->writer != NULL)
 		pthread_mutex_unlock(c->writer);
-}
-
-/* Reports one successful write to the context's change hook (under the writer mutex). */
-static void changed(const mycel_rpc_ctx *c, const mycel_entry *e, const char *id,
-		    const char *version, const char *status)
-{
-	if (c->on_change == NULL)
-		return;
-	mycel_rpc_change ch = {c->domain, e, id ? id : "", version ? version : "", status};
-	c->on_change(c->on_change_arg, &ch);
+	return w->rv;
 }
 
 /* A decoded string field: NULL when absent or empty; -1 (why set) when it holds a NUL. */
@@ -122,16 +118,15 @@ static char *adup(mycel_arena *a, const char *s, size_t *len)
 
 /* ---- Publish ---------------------------------------------------------------------- */
 
-/* Publishes the linted items in one transaction and reports each new entry (in feed order). */
-static int publish_write(const mycel_rpc_ctx *c, mycel_publish_item *it, size_t n)
+/* Publishes the linted items in one transaction (all or none) and reports each new entry. */
+static int publish_write(const mycel_rpc_ctx *c, mycel_publish_item *it, size_t n,
+			 mycel__write *w)
 {
-	lock(c);
-	int rv = mycel_publish(c->store, c->key, c->domain, it, n);
-	for (size_t i = 0; rv == 0 && i < n; i++)
-		if (!it[i].unchanged)
-			changed(c, &it[i].entry, it[i].info.id, it[i].info.version, "published");
-	unlock(c);
-	return rv;
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_PUBLISH;
+	w->items = it;
+	w->n_items = n;
+	return run_write(c, w);
 }
 
 /* One document of a Publish request, as the handler works on it. */
@@ -291,7 +286,16 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	}
 
 	if (!rq->dry_run) {
-		rv = publish_write(c, it, n);
+		mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+		if (w == NULL) {
+			st = afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+			goto out;
+		}
+		rv = publish_write(c, it, n, w);
+		if (rv == MYCEL_EBUSY) {
+			st = afail(MYCEL_RPC_UNAVAILABLE, why, why_len, "%s", w->why);
+			goto out;
+		}
 		if (rv != 0) {
 			size_t off = 0;
 			st = rv == MYCEL_EINVAL ? MYCEL_RPC_INVALID_ARGUMENT
@@ -399,18 +403,21 @@ static mycel_rpc_status change_status(const mycel_rpc_ctx *c, mycel_arena *a, co
 	if (version == NULL)
 		return afail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "version is required");
 
-	mycel_entry *e = mycel_arena_alloc(a, sizeof(*e));
-	if (e == NULL)
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	if (w == NULL)
 		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
-	memset(e, 0, sizeof(*e));
-	lock(c);
-	int rv = mycel_publish_lifecycle(c->store, c->key, c->domain, id, version, status,
-					 reason ? reason : "", e, why, why_len);
-	if (rv == 0)
-		changed(c, e, id, version, mycel_doc_status_name(status));
-	unlock(c);
-	if (rv != 0)
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_LIFECYCLE;
+	w->id = id;
+	w->version = version;
+	w->reason = reason;
+	w->status = status;
+	int rv = run_write(c, w);
+	if (rv != 0) {
+		(void)snprintf(why, why_len, "%s", w->why[0] ? w->why : mycel_strerror(rv));
 		return mycel_rpc_status_of(rv);
+	}
+	const mycel_entry *e = &w->entry;
 	mycel_msg_Entry *en = NULL;
 	if ((rv = entry_msg(c->store, a, e, &en)) != 0)
 		return afail(mycel_rpc_status_of(rv), why, why_len,
@@ -447,19 +454,21 @@ static mycel_rpc_status h_reindex(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	mycel_search_query q;
 	mycel_search_result res;
 	mycel_rpc_status st;
-	(void)a;
 	(void)vreq;
 
 	if ((st = no_key(c, why, why_len)) != MYCEL_RPC_OK)
 		return st;
 
 	uint64_t t0 = mono_ms();
-	lock(c);
-	int rv = mycel_store_reindex(c->store);
-	unlock(c);
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	if (w == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_REINDEX;
+	int rv = run_write(c, w);
 	if (rv != 0)
-		return afail(mycel_rpc_status_of(rv), why, why_len, "reindex: %s",
-			     mycel_strerror(rv));
+		return afail(mycel_rpc_status_of(rv), why, why_len, "%s",
+			     w->why[0] ? w->why : mycel_strerror(rv));
 	rp->has_elapsed_ms = true;
 	rp->elapsed_ms = mono_ms() - t0;
 
