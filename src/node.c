@@ -647,6 +647,9 @@ void mycel_node_stop(mycel_node *n)
 		if (n->w[i].receiving)
 			nng_aio_cancel(n->w[i].aio);
 	pthread_mutex_unlock(&n->mu);
+	/* workers waiting for the writer must get their answer before they can be joined */
+	if (n->wq != NULL)
+		mycel__writer_hold(n->wq, false);
 	for (size_t i = 0; i < n->n_w; i++) {
 		if (n->w[i].started) {
 			pthread_join(n->w[i].thread, NULL);

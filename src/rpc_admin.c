@@ -4,8 +4,10 @@
  * Publish parses and lints every document of the request (YAML or JSON text) and publishes
  * them together into the domain's feed with one mycel_publish call: one transaction, all or
  * none. Deprecate and Retire append a lifecycle entry with mycel_publish_lifecycle; Reindex
- * rebuilds the catalog. Every write is made under the context's writer mutex, so one
- * writer at a time. Peers has no handler (UNIMPLEMENTED).
+ * rebuilds the catalog. Every write is handed to the node's writer thread (ctx->wq:
+ * group commit, src/writer.h), or without one made here under the context's writer mutex,
+ * so one writer at a time. Peers (Admin/Peers, and Mesh/Peers, which this table also
+ * serves on the public socket) lists the seed peers the node was given.
  *
  * A refused request's message lists every refused document's findings, one per line, as
  * `file:line:col: /pointer: message`; file is the document's path, or `<document N>`
@@ -486,6 +488,37 @@ static mycel_rpc_status h_reindex(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	return MYCEL_RPC_OK;
 }
 
+/* ---- Peers (Admin/Peers on the admin socket, Mesh/Peers on both) ------------------- */
+
+/*
+ * The peers the node knows. Until gossip exists these are only the seed URLs it was given
+ * (mycel_node_opts.peers): each with its addr, and nothing learnt about it yet — no
+ * node_key or domain, last_seen_ms 0, failures 0, live false. Served without a domain key.
+ */
+static mycel_rpc_status h_peers(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				void *vrep, char *why, size_t why_len)
+{
+	mycel_msg_PeersReply *rp = vrep;
+	(void)vreq;
+	if (c->n_peers == 0)
+		return MYCEL_RPC_OK;
+	mycel_msg_Peer *p = mycel_arena_alloc(a, c->n_peers * sizeof(*p));
+	if (p == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(p, 0, c->n_peers * sizeof(*p));
+	for (size_t i = 0; i < c->n_peers; i++) {
+		p[i].addr = adup(a, c->peers[i], &p[i].addr_len);
+		if (p[i].addr == NULL)
+			return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+		p[i].has_last_seen_ms = true;
+		p[i].has_failures = true;
+		p[i].has_live = true;
+	}
+	rp->peers = p;
+	rp->n_peers = c->n_peers;
+	return MYCEL_RPC_OK;
+}
+
 /* ---- table ------------------------------------------------------------------------ */
 
 static const struct {
@@ -496,6 +529,8 @@ static const struct {
 	{"mycel.v1.Admin/Deprecate", h_deprecate},
 	{"mycel.v1.Admin/Retire", h_retire},
 	{"mycel.v1.Admin/Reindex", h_reindex},
+	{"mycel.v1.Admin/Peers", h_peers},
+	{"mycel.v1.Mesh/Peers", h_peers},
 };
 
 mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m)

@@ -475,8 +475,10 @@ static void test_bad_requests(void **state)
 	       MYCEL_RPC_FAILED_PRECONDITION);
 	expect(serve_body("mycel.v1.Admin/Publish", b.data, b.len, 0, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
-	/* Mesh: not implemented yet */
-	expect(call("mycel.v1.Mesh/Peers", &e, enc_empty), MYCEL_RPC_UNIMPLEMENTED);
+	/* Mesh/Peers: a bare store knows no peers; Mesh/Digest is not implemented yet */
+	expect(call("mycel.v1.Mesh/Peers", &e, enc_empty), MYCEL_RPC_OK);
+	assert_int_equal(F->rep.body_len, 1); /* [] */
+	expect(call("mycel.v1.Mesh/Digest", &e, enc_empty), MYCEL_RPC_UNIMPLEMENTED);
 	mycel_buf_fini(&eb);
 
 	/* wrong body types */
@@ -975,7 +977,7 @@ static void test_admin(void **state)
 	char *text = slurp(file, &n);
 	memset(&e, 0, sizeof(e));
 
-	/* without a key: refused; on the public socket: refused; Peers: no handler */
+	/* without a key: refused; on the public socket: refused */
 	expect(publish(&bare, text, n, file, &pr), MYCEL_RPC_FAILED_PRECONDITION);
 	assert_true(msg_has("this node has no domain key"));
 	expect(change(&bare, "mycel.v1.Admin/Deprecate", "orders", "1.0.0", &cr),
@@ -992,7 +994,6 @@ static void test_admin(void **state)
 	       MYCEL_RPC_PERMISSION_DENIED);
 	expect(ctx_call(&c, "mycel.v1.Admin/Deprecate", &prq, enc_empty, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
-	expect(ctx_call(&c, "mycel.v1.Admin/Peers", &e, enc_empty, true), MYCEL_RPC_UNIMPLEMENTED);
 
 	/* publish the example contract */
 	expect(publish(&c, text, n, file, &pr), MYCEL_RPC_OK);
@@ -1204,6 +1205,63 @@ static void test_publish_many(void **state)
 		free((char *)texts[i]);
 }
 
+/*
+ * Admin/Peers (admin socket) and Mesh/Peers (either socket) list the peer URLs the
+ * context was given, with nothing learnt about them yet; Status counts them. Without
+ * peers both lists are empty and Status says 0.
+ */
+static void test_peers(void **state)
+{
+	(void)state;
+	static const char *const peers[] = {"tcp://127.0.0.1:7401", "tcp://[::1]:7402",
+					    "tls+tcp://node.example:7401"};
+	mycel_rpc_ctx c = {.store = F->s, .peers = peers, .n_peers = 3};
+	mycel_rpc_ctx none = {.store = F->s};
+	mycel_msg_Empty e;
+	mycel_msg_PeersReply pr;
+	mycel_msg_StatusReply sr;
+	char why[256] = "";
+	memset(&e, 0, sizeof(e));
+	const char *methods[] = {"mycel.v1.Admin/Peers", "mycel.v1.Mesh/Peers"};
+	for (int m = 0; m < 2; m++) {
+		expect(ctx_call(&c, methods[m], &e, enc_empty, true), MYCEL_RPC_OK);
+		memset(&pr, 0, sizeof(pr));
+		assert_int_equal(mycel_msg_PeersReply_decode(F->rep.body, F->rep.body_len, F->ar,
+							     &pr, why, sizeof(why)),
+				 0);
+		assert_int_equal(pr.n_peers, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_string_equal(pr.peers[i].addr, peers[i]);
+			assert_null(pr.peers[i].node_key);
+			assert_null(pr.peers[i].domain);
+			assert_true(pr.peers[i].has_live && !pr.peers[i].live);
+			assert_true(pr.peers[i].has_last_seen_ms && pr.peers[i].last_seen_ms == 0);
+			assert_true(pr.peers[i].has_failures && pr.peers[i].failures == 0);
+		}
+		expect(ctx_call(&none, methods[m], &e, enc_empty, true), MYCEL_RPC_OK);
+		assert_int_equal(mycel_msg_PeersReply_decode(F->rep.body, F->rep.body_len, F->ar,
+							     &pr, why, sizeof(why)),
+				 0);
+		assert_int_equal(pr.n_peers, 0);
+	}
+	/* Mesh/Peers is public; Admin/Peers is not */
+	expect(ctx_call(&c, "mycel.v1.Mesh/Peers", &e, enc_empty, false), MYCEL_RPC_OK);
+	expect(ctx_call(&c, "mycel.v1.Admin/Peers", &e, enc_empty, false),
+	       MYCEL_RPC_PERMISSION_DENIED);
+	mycel_msg_StatusRequest q;
+	memset(&q, 0, sizeof(q));
+	expect(ctx_call(&c, CAT "Status", &q, enc_status, false), MYCEL_RPC_OK);
+	assert_int_equal(mycel_msg_StatusReply_decode(F->rep.body, F->rep.body_len, F->ar, &sr, why,
+						      sizeof(why)),
+			 0);
+	assert_true(sr.has_peers && sr.peers == 3);
+	expect(ctx_call(&none, CAT "Status", &q, enc_status, false), MYCEL_RPC_OK);
+	assert_int_equal(mycel_msg_StatusReply_decode(F->rep.body, F->rep.body_len, F->ar, &sr, why,
+						      sizeof(why)),
+			 0);
+	assert_true(sr.has_peers && sr.peers == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1217,6 +1275,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_reply_buffer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 	    /* last: it publishes into the store the tests above read */
 	    cmocka_unit_test_setup_teardown(test_admin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_many, setup, teardown),
