@@ -5,7 +5,8 @@
  * the right status and a message; the Catalog handlers return what the catalog API
  * returns for the same store, and the Entry of a Get verifies. The Admin handlers, through
  * mycel_rpc_serve_ctx as domain sales: Publish (new, unchanged, changed version refused,
- * invalid refused with findings), Deprecate, Retire, Reindex.
+ * invalid refused with findings; several documents all or none, dry run, duplicates in one
+ * request), Deprecate, Retire, Reindex; Admin/Peers, Mesh/Peers and Status's peer count.
  *
  * The store (mkdtemp, removed at the end) has a charter admitting alpha and beta; alpha
  * publishes contract orders 1.0.0 and 1.1.0 and contract customers 1.0.0, beta product
