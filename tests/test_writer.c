@@ -32,6 +32,10 @@
 #include <time.h>
 
 #include "mycel/catalog.h"
+#include "mycel/diag.h"
+#include "mycel/doc.h"
+#include "mycel/lint.h"
+#include "mycel/publish.h"
 #include "mycel/client.h"
 #include "mycel/codec.h"
 #include "mycel/domain.h"
@@ -412,6 +416,81 @@ static void test_group_request_atomic(void **state)
 	free(mine);
 }
 
+/* Parses and lints text into item it (findings into d). */
+static void prepare(mycel_arena *a, const char *text, mycel_diags *d, mycel_publish_item *it)
+{
+	mycel_value *v = NULL;
+	memset(it, 0, sizeof(*it));
+	mycel_diags_init(d, 0);
+	assert_int_equal(mycel_doc_parse(text, strlen(text), NULL, a, &v, d), 0);
+	it->doc = v;
+	it->diags = d;
+	assert_int_equal(mycel_lint_value(v, &it->info, d), 0);
+}
+
+/*
+ * mycel_publish_groups directly: four groups in one call. The second repeats the first's
+ * document (unchanged, no entry), the third gives it other content (EEXIST, its other
+ * document not published), the fourth is independent; one commit for all.
+ */
+static void test_publish_groups(void **state)
+{
+	(void)state;
+	char why[512] = "";
+	mycel_domain dom;
+	mycel_key *k = NULL;
+	mycel_arena *a = NULL;
+	mycel_store *st = mycel_node_store(F->n);
+	char *x1 = contract("grp-x", "1.0.0", "X"), *x1b = contract("grp-x", "1.0.0", "X");
+	char *x2 = contract("grp-x", "1.0.0", "Other"), *y = contract("grp-y", "1.0.0", "Y");
+	char *z = contract("grp-z", "1.0.0", "Z");
+	mycel_publish_item it[5];
+	mycel_diags d[5];
+	uint64_t base = head_seq();
+	size_t commits = 99;
+	assert_int_equal(mycel_domain_load(F->dir, &dom, why, sizeof(why)), 0);
+	assert_int_equal(mycel_key_load(dom.key_path, &k), 0);
+	assert_int_equal(mycel_arena_new(16u << 20, &a), 0);
+	prepare(a, x1, &d[0], &it[0]);
+	prepare(a, x1b, &d[1], &it[1]);
+	prepare(a, y, &d[2], &it[2]);
+	prepare(a, x2, &d[3], &it[3]);
+	prepare(a, z, &d[4], &it[4]);
+	mycel_publish_group g[4] = {{&it[0], 1, -1}, {&it[1], 1, -1}, {&it[2], 2, -1}, {&it[4], 1, -1}};
+	assert_int_equal(mycel_publish_groups(st, k, "alpha", g, 4, &commits), 0);
+	assert_int_equal(g[0].result, 0);
+	assert_int_equal(g[1].result, 0);
+	assert_int_equal(g[2].result, MYCEL_EEXIST);
+	assert_int_equal(g[3].result, 0);
+	assert_int_equal(commits, 1);
+	assert_false(it[0].unchanged);
+	assert_true(it[1].unchanged);
+	assert_int_equal(it[0].entry.h.seq, base + 1);
+	assert_int_equal(it[4].entry.h.seq, base + 2);
+	assert_int_equal(head_seq(), base + 2);
+	assert_int_equal(d[3].len, 1);
+	assert_non_null(strstr(d[3].items[0].message, "by another request"));
+	mycel_doc_version v;
+	assert_int_equal(mycel_catalog_version(st, "alpha", "grp-y", "1.0.0", &v), MYCEL_ENOTFOUND);
+	/* nothing new: no transaction at all */
+	mycel_publish_group again = {&it[0], 1, -1};
+	assert_int_equal(mycel_publish_groups(st, k, "alpha", &again, 1, &commits), 0);
+	assert_int_equal(again.result, 0);
+	assert_true(it[0].unchanged);
+	assert_int_equal(commits, 0);
+	assert_int_equal(mycel_publish_groups(NULL, k, "alpha", &again, 1, NULL), MYCEL_EINVAL);
+	for (int i = 0; i < 5; i++)
+		mycel_diags_fini(&d[i]);
+	mycel_arena_free(a);
+	mycel_key_free(k);
+	mycel_domain_fini(&dom);
+	free(x1);
+	free(x1b);
+	free(x2);
+	free(y);
+	free(z);
+}
+
 static void test_peers(void **state)
 {
 	(void)state;
@@ -562,6 +641,7 @@ int main(void)
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_group_conflict),
 	    cmocka_unit_test(test_group_request_atomic),
+	    cmocka_unit_test(test_publish_groups),
 	    cmocka_unit_test(test_peers),
 	    cmocka_unit_test(test_stop_with_queued_writes),
 	    cmocka_unit_test(test_unavailable_after_stop),
