@@ -114,16 +114,18 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&q->work, &q->mu);
 		if (q->head == NULL) /* stopping, and nothing left */
 			break;
-		size_t n = 0, docs = 0;
+		size_t n = 0, docs = 0, bytes = 0;
 		while (q->head != NULL && n < MYCEL__WRITER_BATCH) {
 			mycel__write *x = q->head;
-			if (n > 0 && docs + x->n_items > MYCEL__WRITER_BATCH_DOCS)
+			if (n > 0 && (docs + x->n_items > MYCEL__WRITER_BATCH_DOCS ||
+				      bytes + x->bytes > MYCEL__WRITER_BATCH_BYTES))
 				break;
 			q->head = x->next;
 			if (q->head == NULL)
 				q->tail = NULL;
 			x->next = NULL;
 			docs += x->n_items;
+			bytes += x->bytes;
 			batch[n++] = x;
 		}
 		q->queued -= n;
