@@ -316,13 +316,14 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 						   : "it breaks the publishing rules");
 				off = put_doc(why, why_len, off, head, &pd[i]);
 			}
+			const char *what = rv == MYCEL_EINVAL ? "a document breaks the publishing rules"
+					   : rv == MYCEL_EEXIST
+					       ? "a document conflicts with what is published"
+					       : mycel_strerror(rv);
 			if (off + 1 < why_len)
 				(void)snprintf(why + off, why_len - off,
 					       "%snot published: %s; nothing was published",
-					       off > 0 ? "\n" : "",
-					       rv == MYCEL_EINVAL   ? "a document breaks the publishing rules"
-					       : rv == MYCEL_EEXIST ? "a document conflicts with what is published"
-								    : mycel_strerror(rv));
+					       off > 0 ? "\n" : "", what);
 			goto out;
 		}
 	}
