@@ -3,7 +3,8 @@
  * stderr, and runs the node (include/mycel/node.h) until SIGTERM or SIGINT.
  *
  *   myceld [--config FILE] [--data DIR] [--listen URL] [--admin URL] [--events URL]
- *          [--workers N] [--log-level LEVEL] [--print-config]
+ *          [--workers N] [--admin-workers N] [--peer URL]... [--log-level LEVEL]
+ *          [--print-config]
  *
  * Settings come from the flags, then the configuration file (include/mycel/config.h),
  * then the defaults. --print-config prints the settings that would be used, as YAML, and
@@ -26,7 +27,8 @@
 
 static const char usage[] =
     "usage: myceld [--config FILE] [--data DIR] [--listen URL] [--admin URL] [--events URL]\n"
-    "              [--workers N] [--log-level debug|info|warn|error] [--print-config]\n";
+    "              [--workers N] [--admin-workers N] [--peer URL]...\n"
+    "              [--log-level debug|info|warn|error] [--print-config]\n";
 
 /* Lines below this level are not written. */
 static mycel_node_level min_level = MYCEL_NODE_INFO;
@@ -57,14 +59,17 @@ int main(int argc, char **argv)
 					     {"admin", required_argument, NULL, 'a'},
 					     {"events", required_argument, NULL, 'e'},
 					     {"workers", required_argument, NULL, 'w'},
+					     {"admin-workers", required_argument, NULL, 'W'},
+					     {"peer", required_argument, NULL, 'p'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	mycel_node_opts o = {.log = log_line};
 	const char *config = NULL;
 	int level = -1;
 	bool print = false;
+	static const char *peers[MYCEL_NODE_PEERS_MAX];
 	int c;
-	while ((c = getopt_long(argc, argv, "c:d:l:a:e:w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:l:a:e:w:W:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -105,6 +110,25 @@ int main(int argc, char **argv)
 			o.workers = (unsigned)v;
 			break;
 		}
+		case 'W': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > (long)MYCEL_NODE_WORKERS_MAX) {
+				fprintf(stderr, "myceld: --admin-workers must be 1..%u\n%s",
+					MYCEL_NODE_WORKERS_MAX, usage);
+				return 2;
+			}
+			o.admin_workers = (unsigned)v;
+			break;
+		}
+		case 'p':
+			if (o.n_peers >= MYCEL_NODE_PEERS_MAX) {
+				fprintf(stderr, "myceld: at most %u --peer\n", MYCEL_NODE_PEERS_MAX);
+				return 2;
+			}
+			peers[o.n_peers++] = optarg;
+			o.peers = peers;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -150,6 +174,12 @@ int main(int argc, char **argv)
 			o.events = cfg.events;
 		if (o.workers == 0)
 			o.workers = cfg.workers;
+		if (o.admin_workers == 0)
+			o.admin_workers = cfg.admin_workers;
+		if (o.n_peers == 0 && cfg.n_peers > 0) { /* --peer replaces the file's list */
+			o.peers = (const char *const *)cfg.peers;
+			o.n_peers = cfg.n_peers;
+		}
 		if (level < 0)
 			level = cfg.log_level;
 	}
@@ -172,10 +202,12 @@ int main(int argc, char **argv)
 		if (o.events != NULL)
 			printf("events: %s\n", o.events);
 		printf("workers: %u\n", o.workers ? o.workers : MYCEL_NODE_WORKERS_DEFAULT);
+		printf("admin_workers: %u\n",
+		       o.admin_workers ? o.admin_workers : MYCEL_NODE_ADMIN_WORKERS_DEFAULT);
 		printf("log_level: %s\n", names[min_level]);
-		printf("peers:%s\n", cfg.n_peers == 0 ? " []" : "");
-		for (size_t i = 0; i < cfg.n_peers; i++)
-			printf("  - %s\n", cfg.peers[i]);
+		printf("peers:%s\n", o.n_peers == 0 ? " []" : "");
+		for (size_t i = 0; i < o.n_peers; i++)
+			printf("  - %s\n", o.peers[i]);
 		mycel_node_config_fini(&cfg);
 		return 0;
 	}

@@ -44,6 +44,7 @@ data: sales
 listen: tcp://127.0.0.1:0
 admin: ipc://run/admin.sock
 workers: 3
+admin_workers: 2
 log_level: warn
 peers:
   - tcp://127.0.0.1:7411
@@ -52,14 +53,17 @@ EOF
 mkdir node/run
 OUT=$("$MYCELD" --config node/myceld.yaml --print-config 2>&1) || fail "--print-config exited $?"
 has "data: $T/node/sales" "listen: tcp://127.0.0.1:0" "admin: ipc://$T/node/run/admin.sock" \
-	"workers: 3" "log_level: warn" "  - tcp://127.0.0.1:7411" "  - tcp://[::1]:7412"
+	"workers: 3" "admin_workers: 2" "log_level: warn" "  - tcp://127.0.0.1:7411" \
+	"  - tcp://[::1]:7412"
 ok "relative paths in the file resolve against the file's directory"
-OUT=$("$MYCELD" --config node/myceld.yaml --workers 5 --log-level debug --data node/sales \
-	--print-config 2>&1) || fail "--print-config with flags exited $?"
-has "data: node/sales" "workers: 5" "log_level: debug"
+OUT=$("$MYCELD" --config node/myceld.yaml --workers 5 --admin-workers 6 --log-level debug \
+	--data node/sales --peer tcp://127.0.0.1:7499 --print-config 2>&1) ||
+	fail "--print-config with flags exited $?"
+has "data: node/sales" "workers: 5" "admin_workers: 6" "log_level: debug" "  - tcp://127.0.0.1:7499"
+grep -qF 7411 <<<"$OUT" && fail "--peer should replace the file's peers"
 ok "flags override the file"
 OUT=$("$MYCELD" --data node/sales --print-config 2>&1) || fail "--print-config without file"
-has "listen: tcp://127.0.0.1:7401" "workers: 4" "log_level: info" "peers: []"
+has "listen: tcp://127.0.0.1:7401" "workers: 4" "admin_workers: 4" "log_level: info" "peers: []"
 ok "without a file, the defaults"
 
 # ---- serving with the file ----------------------------------------------------------------------
