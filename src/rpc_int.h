@@ -30,4 +30,15 @@ typedef mycel_rpc_status (*mycel_rpc_admin_handler)(const mycel_rpc_ctx *ctx, my
 /* The handler of Admin method m ("mycel.v1.Admin/Publish"), or NULL if it has none. */
 mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m);
 
+/* Mesh Pull bounds: entries per reply, and bytes (entries + bodies) by default and at most. */
+#define MYCEL_PULL_ENTRIES_CAP 1000u
+#define MYCEL_PULL_BYTES_DEFAULT ((uint64_t)4u << 20)
+#define MYCEL_PULL_BYTES_CAP ((uint64_t)16u << 20)
+
+/*
+ * The context handler of method m served without the domain key (rpc_mesh.c: Mesh Charter,
+ * Pull and Peers, and Admin Peers when rpc_admin.c has none), or NULL.
+ */
+mycel_rpc_admin_handler mycel_rpc_mesh_handler_of(const mycel_method *m);
+
 #endif

@@ -157,6 +157,7 @@ typedef struct mycel_rpc_ctx {
 	pthread_mutex_t *writer;
 	mycel_rpc_change_fn on_change; /* may be NULL; must not block (called under writer) */
 	void *on_change_arg;
+	uint64_t started_ms; /* unix ms the node started serving; 0: unknown (Status omits uptime) */
 } mycel_rpc_ctx;
 
 /* mycel_rpc_serve with a context; mycel_rpc_serve(s, ...) is this with {s, NULL, NULL, NULL}. */
