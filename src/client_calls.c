@@ -197,24 +197,59 @@ static int check_history(const mycel_client *c, const void *vrq, const void *vrp
 static int check_publish(const mycel_client *c, const void *vrq, const void *vrp, char *why,
 			 size_t why_len)
 {
+	const mycel_msg_PublishRequest *rq = vrq;
 	const mycel_msg_PublishReply *rp = vrp;
-	(void)vrq;
-	if (rp->n_entries > 1) {
-		(void)snprintf(why, why_len, "%zu entries for one document", rp->n_entries);
+	size_t with_entry = 0;
+	if (rp->n_documents != rq->n_documents) {
+		(void)snprintf(why, why_len, "%zu documents published for %zu sent", rp->n_documents,
+			       rq->n_documents);
 		return MYCEL_EFORMAT;
 	}
+	for (size_t i = 0; i < rp->n_documents; i++)
+		if (rp->documents[i].has_seq && !rp->documents[i].unchanged)
+			with_entry++;
+	if (with_entry != rp->n_entries) {
+		(void)snprintf(why, why_len, "%zu new entries for %zu changed documents",
+			       rp->n_entries, with_entry);
+		return MYCEL_EFORMAT;
+	}
+	mycel_entry prev;
 	for (size_t i = 0; i < rp->n_entries; i++) {
-		mycel_entry_expect exp = {rp->domain, kind_entry(rp->kind), rp->id, rp->version};
 		mycel_entry e;
-		int rv = mycel_client_verify_entry(c->charter, &rp->entries[i], &exp, why, why_len,
-						   &e);
-		if (rv != 0)
+		int rv = mycel_entry_decode(rp->entries[i].entry ? rp->entries[i].entry
+								 : (const uint8_t *)"",
+					    rp->entries[i].entry_len, &e);
+		if (rv != 0) {
+			(void)snprintf(why, why_len, "entry %zu does not decode: %s", i,
+				       mycel_strerror(rv));
 			return rv;
-		if (!rp->has_seq || rp->seq != e.h.seq) {
-			(void)snprintf(why, why_len, "the reply's seq is not its entry's (%llu)",
+		}
+		/* the document this entry publishes, by its seq */
+		const mycel_msg_Published *d = NULL;
+		for (size_t k = 0; k < rp->n_documents && d == NULL; k++)
+			if (rp->documents[k].has_seq && !rp->documents[k].unchanged &&
+			    rp->documents[k].seq == e.h.seq)
+				d = &rp->documents[k];
+		if (d == NULL) {
+			(void)snprintf(why, why_len, "entry seq %llu publishes none of the documents",
 				       (unsigned long long)e.h.seq);
 			return MYCEL_EFORMAT;
 		}
+		mycel_entry_expect exp = {d->domain, kind_entry(d->kind), d->id, d->version};
+		if (exp.domain == NULL || exp.kind == NULL || exp.id == NULL || exp.version == NULL) {
+			(void)snprintf(why, why_len, "a published document lacks its domain, kind, id or version");
+			return MYCEL_EFORMAT;
+		}
+		if ((rv = mycel_client_verify_entry(c->charter, &rp->entries[i], &exp, why, why_len,
+						    NULL)) != 0)
+			return rv;
+		if (i > 0 && (rv = mycel_entry_follows(&prev, &e)) != 0) {
+			(void)snprintf(why, why_len, "entry seq %llu does not follow seq %llu: %s",
+				       (unsigned long long)e.h.seq, (unsigned long long)prev.h.seq,
+				       mycel_strerror(rv));
+			return rv;
+		}
+		prev = e;
 	}
 	return 0;
 }

@@ -343,7 +343,7 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 				  "deadline %llu passed (now %llu)",
 				  (unsigned long long)rq.deadline_ms, (unsigned long long)now_ms);
 	mycel_rpc_handler h = mycel_rpc_catalog_handler(m);
-	mycel_rpc_admin_handler ah = m->admin_only ? mycel_rpc_admin_handler_of(m) : NULL;
+	mycel_rpc_admin_handler ah = mycel_rpc_admin_handler_of(m); /* handlers that need ctx */
 	if (h == NULL && ah == NULL)
 		ah = mycel_rpc_mesh_handler_of(m);
 	if (h == NULL && ah == NULL)
@@ -378,10 +378,11 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 		mycel_arena_free(a);
 		return fail_reply(reply, st, "%s", why[0] ? why : mycel_rpc_status_name(st));
 	}
-
 	if (m->reply == &mycel_msg_StatusReply_desc) {
-		/* what only the serving context knows: the node's key and how long it has run */
+		/* what only the serving context knows: peers, the node's key and its uptime */
 		mycel_msg_StatusReply *sr = out;
+		sr->has_peers = true;
+		sr->peers = ctx->n_peers;
 		if (ctx->key != NULL && sr->node_key == NULL) {
 			sr->node_key = ctx->key->pk;
 			sr->node_key_len = MYCEL_PK_LEN;

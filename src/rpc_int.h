@@ -27,7 +27,10 @@ typedef mycel_rpc_status (*mycel_rpc_admin_handler)(const mycel_rpc_ctx *ctx, my
 						    const void *req, void *reply, char *why,
 						    size_t why_len);
 
-/* The handler of Admin method m ("mycel.v1.Admin/Publish"), or NULL if it has none. */
+/*
+ * The context handler of method m: the Admin methods ("mycel.v1.Admin/Publish") and the
+ * others that need the serving context (Mesh/Peers); NULL if it has none.
+ */
 mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m);
 
 /* Mesh Pull bounds: entries per reply, and bytes (entries + bodies) by default and at most. */
@@ -35,10 +38,7 @@ mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m);
 #define MYCEL_PULL_BYTES_DEFAULT ((uint64_t)4u << 20)
 #define MYCEL_PULL_BYTES_CAP ((uint64_t)16u << 20)
 
-/*
- * The context handler of method m served without the domain key (rpc_mesh.c: Mesh Charter,
- * Pull and Peers, and Admin Peers when rpc_admin.c has none), or NULL.
- */
+/* The handler of Mesh method m in rpc_mesh.c (Charter, Pull), or NULL. */
 mycel_rpc_admin_handler mycel_rpc_mesh_handler_of(const mycel_method *m);
 
 #endif

@@ -1,13 +1,12 @@
 /*
- * rpc_mesh.c — the handlers of service mycel.v1.Mesh that need no gossip engine
- * (Charter, Pull, Peers) and of Admin Peers.
+ * rpc_mesh.c — the handlers of service mycel.v1.Mesh that need no gossip engine:
+ * Charter and Pull (Peers is served by rpc_admin.c).
  *
  * Charter returns the store's current charter file bytes, or nothing when the caller's
  * `have` is its digest. Pull returns the entries of the requested feed ranges, in range
  * order and seq order within a range, each with its body as stored, cut at max_entries /
  * max_bytes (each capped by the node) with `more` set when something was left out; at
  * least one entry is returned when there is one, so a caller always makes progress.
- * Peers: this node keeps no peer table yet (gossip comes later), so the list is empty.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -178,20 +177,6 @@ static mycel_rpc_status h_pull(const mycel_rpc_ctx *c, mycel_arena *a, const voi
 	return MYCEL_RPC_OK;
 }
 
-/* ---- Peers ------------------------------------------------------------------------ */
-
-static mycel_rpc_status h_peers(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
-				void *vrep, char *why, size_t why_len)
-{
-	(void)c;
-	(void)a;
-	(void)vreq;
-	(void)vrep;
-	(void)why;
-	(void)why_len;
-	return MYCEL_RPC_OK; /* no peer table yet: an empty list */
-}
-
 /* ---- table ------------------------------------------------------------------------ */
 
 static const struct {
@@ -200,8 +185,6 @@ static const struct {
 } handlers[] = {
 	{"mycel.v1.Mesh/Charter", h_charter},
 	{"mycel.v1.Mesh/Pull", h_pull},
-	{"mycel.v1.Mesh/Peers", h_peers},
-	{"mycel.v1.Admin/Peers", h_peers},
 };
 
 mycel_rpc_admin_handler mycel_rpc_mesh_handler_of(const mycel_method *m)

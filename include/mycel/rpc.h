@@ -157,6 +157,14 @@ typedef struct mycel_rpc_ctx {
 	pthread_mutex_t *writer;
 	mycel_rpc_change_fn on_change; /* may be NULL; must not block (called under writer) */
 	void *on_change_arg;
+	/*
+	 * The node's writer thread (internal, src/writer.h), or NULL: when set, the Admin
+	 * writes are handed to it (group commit) instead of being made under writer.
+	 */
+	struct mycel__writer *wq;
+	/* Peer URLs the node was given (seeds), reported by Admin/Peers and Mesh/Peers. */
+	const char *const *peers;
+	size_t n_peers;
 	uint64_t started_ms; /* unix ms the node started serving; 0: unknown (Status omits uptime) */
 } mycel_rpc_ctx;
 
