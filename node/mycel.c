@@ -1603,88 +1603,131 @@ static int cmd_lint(int argc, char **argv)
 	return bad ? EXIT_FAIL : 0;
 }
 
+/* Reads a whole file of at most max bytes into malloc'd memory. */
+static int read_file(const char *path, size_t max, uint8_t **out, size_t *out_len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return MYCEL_EIO;
+	uint8_t *buf = malloc(max + 1);
+	size_t got = buf ? fread(buf, 1, max + 1, f) : 0;
+	bool err = ferror(f) != 0;
+	fclose(f);
+	if (buf == NULL)
+		return MYCEL_ENOMEM;
+	if (err || got > max) {
+		free(buf);
+		return err ? MYCEL_EIO : MYCEL_ETOOBIG;
+	}
+	*out = buf;
+	*out_len = got;
+	return 0;
+}
+
 static int cmd_publish(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-					     {"json", no_argument, NULL, 'j'},
+	static const struct option opts[] = {COMMON_OPTS,
+					     {"dry-run", no_argument, NULL, 'n'},
 					     {NULL, 0, NULL, 0}};
-	const char *data = default_data();
-	bool json = false;
-	int c;
+	static const char use[] = "usage: mycel publish FILE... [--dry-run] " COMMON_USAGE;
+	common co = {0};
+	bool dry = false;
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 'j')
-			json = true;
-		else
-			return usage_error("publish", "usage: mycel publish FILE... [--data DIR] [--json]");
+		if ((k = common_opt(c, "publish", &co)) != 0) {
+			if (k != 1)
+				return k;
+		} else if (c == 'n') {
+			dry = true;
+		} else {
+			return usage_error("publish", "%s", use);
+		}
 	}
 	if (optind >= argc)
-		return usage_error("publish", "usage: mycel publish FILE... [--data DIR] [--json]");
+		return usage_error("publish", "%s", use);
 	size_t n = (size_t)(argc - optind);
-	opened o;
-	mycel_key *key = NULL;
-	int rv = open_domain(data, &o, &key);
+	if (n > 1000)
+		return usage_error("publish", "at most 1000 files in one publish");
+	target t;
+	int rv = open_target(&co, "publish", true, &t);
 	if (rv != 0)
 		return rv;
 	mycel_arena *a = NULL;
-	mycel_publish_item *items = calloc(n, sizeof(*items));
-	mycel_diags *diags = calloc(n, sizeof(*diags));
-	size_t bad = 0;
-	if (items == NULL || diags == NULL || mycel_arena_new((size_t)2 << 30, &a) != 0) {
+	mycel_msg_PublishDoc *docs = calloc(n, sizeof(*docs));
+	uint8_t **bufs = calloc(n, sizeof(*bufs));
+	if (docs == NULL || bufs == NULL || (a = reply_arena()) == NULL) {
 		rv = die(EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		mycel_value *doc;
-		mycel_diags_init(&diags[i], 0);
-		items[i].diags = &diags[i];
-		if (mycel_lint_file(argv[optind + i], a, &doc, &items[i].info, &diags[i]) != 0)
-			bad++;
-		items[i].doc = doc;
-	}
-	if (bad == 0)
-		rv = mycel_publish(o.store, key, o.dom.name, items, n);
-	for (size_t i = 0; i < n; i++)
-		print_findings(argv[optind + i], &diags[i]);
-	if (bad > 0 || rv != 0) {
-		rv = die(EXIT_FAIL, "publish refused: %s; nothing was published",
-			 bad ? "fix the findings above" : mycel_strerror(rv));
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", t.label);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const mycel_publish_item *it = &items[i];
-		const char *kind = mycel_doc_kind_name(it->info.kind);
-		if (json) {
+		const char *path = argv[optind + i];
+		size_t len = 0;
+		int fr = read_file(path, MYCEL_BODY_MAX, &bufs[i], &len);
+		if (fr != 0) {
+			rv = die(EXIT_FAIL, "%s: %s; nothing was published", path,
+				 fr == MYCEL_ETOOBIG ? "larger than 8 MiB" : "cannot read the file");
+			goto out;
+		}
+		docs[i].document = bufs[i];
+		docs[i].document_len = len;
+		docs[i].path = path;
+		docs[i].path_len = strlen(path);
+	}
+	mycel_msg_PublishRequest rq = {.documents = docs, .n_documents = n, .has_dry_run = dry,
+				       .dry_run = dry};
+	mycel_msg_PublishReply rp;
+	mycel_result res;
+	rv = mycel_client_publish(t.c, &rq, a, &res, &rp);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("publish", rv, &res);
+		goto out;
+	}
+	for (size_t i = 0; i < n && i < rp.n_documents; i++) {
+		const mycel_msg_Published *d = &rp.documents[i];
+		const char *kind = mycel_doc_kind_name((mycel_doc_kind)d->kind);
+		const char *file = argv[optind + i];
+		if (co.json) {
 			printf("{\"file\":");
-			json_str(stdout, argv[optind + i]);
+			json_str(stdout, file);
 			printf(",\"kind\":\"%s\",\"domain\":", kind);
-			json_str(stdout, o.dom.name);
+			json_str(stdout, S(d->domain));
 			printf(",\"id\":");
-			json_str(stdout, it->info.id);
+			json_str(stdout, S(d->id));
 			printf(",\"version\":");
-			json_str(stdout, it->info.version);
-			if (it->unchanged)
+			json_str(stdout, S(d->version));
+			if (dry)
+				printf(",\"dry_run\":true}\n");
+			else if (d->unchanged)
 				printf(",\"unchanged\":true}\n");
 			else
-				printf(",\"seq\":%llu}\n", (unsigned long long)it->entry.h.seq);
-		} else if (it->unchanged) {
-			printf("unchanged  %s/%s %s (%s: this version is already published)\n", o.dom.name,
-			       it->info.id, it->info.version, kind);
-		} else {
-			printf("published  %s/%s %s (%s, seq %llu)\n", o.dom.name, it->info.id,
-			       it->info.version, kind, (unsigned long long)it->entry.h.seq);
+				printf(",\"seq\":%llu}\n", (unsigned long long)d->seq);
+			continue;
 		}
+		printf("%s  ", dry ? "valid    " : d->unchanged ? "unchanged" : "published");
+		safe_str(stdout, S(d->domain));
+		putchar('/');
+		safe_str(stdout, S(d->id));
+		putchar(' ');
+		safe_str(stdout, S(d->version));
+		if (dry)
+			printf(" (%s: publishable; dry run, nothing published)\n", kind);
+		else if (d->unchanged)
+			printf(" (%s: this version is already published)\n", kind);
+		else
+			printf(" (%s, seq %llu)\n", kind, (unsigned long long)d->seq);
 	}
 	rv = 0;
 out:
-	for (size_t i = 0; diags != NULL && i < n; i++)
-		mycel_diags_fini(&diags[i]);
-	free(diags);
-	free(items);
+	for (size_t i = 0; bufs != NULL && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(docs);
 	mycel_arena_free(a);
-	mycel_key_free(key);
-	close_data(&o);
+	close_target(&t);
 	return rv;
 }
 
