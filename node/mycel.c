@@ -1407,7 +1407,7 @@ static int cmd_status(int argc, char **argv)
 		printf(",\"feeds\":%llu,\"entries\":%llu,\"documents\":%llu",
 		       (unsigned long long)st.feeds, (unsigned long long)st.entries,
 		       (unsigned long long)st.documents);
-		if (st.has_peers)
+		if (st.has_peers && !t.direct)
 			printf(",\"peers\":%llu", (unsigned long long)st.peers);
 		if (st.has_uptime_ms)
 			printf(",\"uptime_ms\":%llu", (unsigned long long)st.uptime_ms);
@@ -1428,7 +1428,7 @@ static int cmd_status(int argc, char **argv)
 	printf("feeds      %llu\n", (unsigned long long)st.feeds);
 	printf("entries    %llu\n", (unsigned long long)st.entries);
 	printf("documents  %llu\n", (unsigned long long)st.documents);
-	if (st.has_peers)
+	if (st.has_peers && !t.direct) /* a store read directly knows no peers */
 		printf("peers      %llu\n", (unsigned long long)st.peers);
 	if (st.has_uptime_ms)
 		printf("uptime     %llus\n", (unsigned long long)(st.uptime_ms / 1000u));
@@ -1899,7 +1899,8 @@ static int cmd_get(int argc, char **argv)
 	}
 	const mycel_msg_DocVersion *sv = &doc.versions[doc.shown];
 	/* verified by the client: the entry's signature, its body and that it is this version */
-	const char *check = t.verify ? "verified" : "not checked (--no-verify)";
+	const char *check = t.verify ? "verified (entry signature and body hash)"
+				     : "not checked (--no-verify: the node is trusted)";
 	mycel_value *tree = NULL;
 	if (mycel_value_decode(doc.entries[0].body, doc.entries[0].body_len, MYCEL_BODY_MAX, a,
 			       &tree, NULL) != 0 ||
@@ -1946,8 +1947,7 @@ static int cmd_get(int argc, char **argv)
 	printf("owner      domain %s, feed %s\n", S(doc.domain), feed);
 	printf("shown      version %s, %s, seq %llu\n", S(sv->version),
 	       mycel_doc_status_name((mycel_doc_status)sv->status), (unsigned long long)sv->seq);
-	printf("signature  %s%s%s (entry signature and body hash)\n", t.verify ? c_green() : c_red(),
-	       check, c_off());
+	printf("signature  %s%s%s\n", t.verify ? c_green() : c_red(), check, c_off());
 	if (doc.description && doc.description[0]) {
 		printf("about      ");
 		safe_str(stdout, doc.description);
