@@ -1139,7 +1139,7 @@ static int cmd_log(int argc, char **argv)
 	if (rv != 0)
 		goto out;
 	if (only != NULL && shown == 0)
-		rv = die(EXIT_FAIL, "no feed of domain \"%s\" in %s", only, t.label);
+		rv = die(EXIT_FAIL, "log: no feed of domain \"%s\"", only);
 	else if (shown == 0 && !co.json)
 		printf("%s holds no entries yet\n", t.label);
 out:
@@ -2616,6 +2616,15 @@ int main(int argc, char **argv)
 		    {"retire", cmd_retire},   {"get", cmd_get},   {"search", cmd_search},
 		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}, {"pull", cmd_pull},
 		    {"watch", cmd_watch},     {"status", cmd_status}, {"peers", cmd_peers}};
+	/* commands that work on local files only: --node has no meaning there; say so */
+	static const char *const local_only[] = {"keygen", "init", "charter", "lint", "pull"};
+	for (size_t i = 0; i < sizeof(local_only) / sizeof(local_only[0]); i++) {
+		if (strcmp(cmd, local_only[i]) != 0)
+			continue;
+		for (int j = 1; j < argc; j++)
+			if (strcmp(argv[j], "--node") == 0 || strncmp(argv[j], "--node=", 7) == 0)
+				return usage_error(cmd, "works on local files only: --node does not apply");
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc, argv);
