@@ -360,12 +360,15 @@ static int open_target(const common *co, const char *cmd, bool write, target *t)
 		return rv;
 	snprintf(t->label, sizeof(t->label), "%s", t->o.store_path);
 	if (t->o.has_dom) {
-		if ((rv = mycel_key_load(t->o.dom.key_path, &t->key)) != 0) {
+		/* the key serves the writes; a reader without access to it still reads */
+		if ((rv = mycel_key_load(t->o.dom.key_path, &t->key)) != 0 && write) {
 			close_data(&t->o);
 			return die(EXIT_FAIL, "%s: %s", t->o.dom.key_path, mycel_strerror(rv));
 		}
-		t->ctx.key = t->key;
-		t->ctx.domain = t->o.dom.name;
+		if (rv == 0) {
+			t->ctx.key = t->key;
+			t->ctx.domain = t->o.dom.name;
+		}
 	}
 	t->ctx.store = t->o.store;
 	if ((rv = mycel_client_open_local(&t->ctx, &t->c)) != 0) {

@@ -106,12 +106,6 @@ done:
 	return rv;
 }
 
-/* A decoded string field as a NUL-terminated string (the decoder terminates them). */
-static const char *str_or_null(const char *p)
-{
-	return p;
-}
-
 static const char *kind_entry(uint64_t kind)
 {
 	return kind == MYCEL_DOC_CONTRACT ? "contract" : kind == MYCEL_DOC_PRODUCT ? "product" : NULL;
@@ -147,8 +141,8 @@ static int check_get(const mycel_client *c, const void *vrq, const void *vrp, ch
 			       v->version ? v->version : "?", rq->version);
 		return MYCEL_EFORMAT;
 	}
-	mycel_entry_expect exp = {str_or_null(rp->domain), kind_entry(rp->kind),
-				  str_or_null(rp->id), v->version};
+	/* decoded strings are NUL-terminated */
+	mycel_entry_expect exp = {rp->domain, kind_entry(rp->kind), rp->id, v->version};
 	if (exp.kind == NULL) {
 		(void)snprintf(why, why_len, "unknown document kind %llu",
 			       (unsigned long long)rp->kind);
