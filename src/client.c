@@ -17,6 +17,7 @@
 #include "client_int.h"
 #include "mycel/codec.h"
 #include "mycel/error.h"
+#include "mycel/node.h"
 #include "mycel/rpc.h"
 #include "mycel/store.h"
 
@@ -217,7 +218,8 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 	}
 	if (c->local) {
 		mycel_buf rep;
-		mycel_buf_init(&rep, MYCEL_CLIENT_REPLY_MAX);
+		/* the node's bound on replies, so a local call answers as a node would */
+		mycel_buf_init(&rep, MYCEL_NODE_REPLY_MAX);
 		rv = mycel_rpc_serve_ctx(c->ctx, b.data, b.len, true, now_ms(), &rep);
 		if (rv == 0)
 			rv = take_reply(rep.data, rep.len, out_status, out_message, out_body,

@@ -66,8 +66,10 @@ static int typed(mycel_client *c, const char *method, const void *rq, mycel_aren
 			       &msg, &body, &body_len);
 	mycel_buf_fini(&b);
 	if (rv != 0) {
-		setmsg(res, "%s: the reply is not a valid envelope: %s", c->url,
-		       mycel_strerror(rv));
+		setmsg(res, "%s to %s: %s", method, c->url,
+		       rv == MYCEL_ETOOBIG ? "the request or its reply exceeds a size limit"
+		       : rv == MYCEL_ENOMEM ? "out of memory"
+					    : "the reply is not a valid envelope");
 		return rv;
 	}
 	res->status = status;

@@ -329,6 +329,18 @@ static void test_local(void **state)
 	assert_int_equal(st.node_key_len, MYCEL_PK_LEN);
 	assert_memory_equal(st.node_key, F->a->pk, MYCEL_PK_LEN);
 	assert_false(st.has_uptime_ms); /* a store read directly has no uptime */
+
+	/* a deadline already passed: DEADLINE_EXCEEDED as a status, nothing served */
+	uint64_t status = 0;
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	assert_int_equal(mycel_client_call(F->local, "mycel.v1.Catalog/Status", 1,
+					   (const uint8_t *)"\x90", 1, &status, &msg, &body, &len),
+			 0);
+	assert_int_equal(status, MYCEL_RPC_DEADLINE_EXCEEDED);
+	free(msg);
+	free(body);
 }
 
 /* ---- a real node ---------------------------------------------------------------------- */
@@ -522,6 +534,18 @@ static void test_forged(void **state)
 	int rv = mycel_client_get(c, &brq, F->ar, &res, &g);
 	assert_int_equal(rv, MYCEL_EADMIT);
 	assert_non_null(strstr(res.message, "admits this feed for domain alpha"));
+
+	/* an OK reply whose body is not a GetReply */
+	pthread_mutex_lock(&F->mu);
+	free(F->fake_reply);
+	F->fake_reply = malloc(16);
+	assert_non_null(F->fake_reply);
+	memcpy(F->fake_reply, "\x94\x01\x00\xa0\xc4\x01\xc1", 7); /* body: the byte 0xc1 */
+	F->fake_reply_len = 7;
+	pthread_mutex_unlock(&F->mu);
+	rv = mycel_client_get(c, &rq, F->ar, &res, &g);
+	assert_true(rv < 0);
+	assert_non_null(strstr(res.message, "the reply does not decode"));
 
 	/* a reply about another document than asked for */
 	fake_answer(&other);
