@@ -3,6 +3,7 @@
  * library, print. Exit codes: 0 success, 1 the operation failed or found
  * problems, 2 usage error.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,14 +19,17 @@
 
 #include "mycel/catalog.h"
 #include "mycel/charter.h"
+#include "mycel/client.h"
 #include "mycel/codec.h"
 #include "mycel/domain.h"
 #include "mycel/entry.h"
 #include "mycel/error.h"
 #include "mycel/key.h"
 #include "mycel/lint.h"
+#include "mycel/node.h"
 #include "mycel/profile.h"
 #include "mycel/publish.h"
+#include "mycel/rpc.h"
 #include "mycel/store.h"
 
 #define EXIT_FAIL 1
@@ -174,10 +178,264 @@ static int open_domain(const char *data, opened *o, mycel_key **key)
 	return 0;
 }
 
-/* The name the charter gives feed, or "feed:" and the first 16 hex digits. */
-static void feed_label(const mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], char *out, size_t n)
+/* ---- the target of a command: a node, or a store served in-process ------------------ */
+
+/*
+ * Every catalog command builds RPC requests and formats RPC replies, whether it talks to
+ * a node or to a store it opened itself (an in-process client serving the same handlers
+ * as the node's admin socket), so both print the same. Target resolution: --node URL >
+ * --data DIR > $MYCEL_NODE > the default directory ($MYCEL_DATA or ./.mycel): through
+ * its admin socket when a myceld holds its lock file, else directly.
+ */
+enum {
+	O_DATA = 1000,
+	O_NODE,
+	O_JSON,
+	O_TIMEOUT,
+	O_NOVERIFY,
+	O_MESHID,
+};
+
+#define COMMON_OPTS                                                                         \
+	{"data", required_argument, NULL, O_DATA}, {"node", required_argument, NULL, O_NODE},    \
+	    {"json", no_argument, NULL, O_JSON}, {"timeout", required_argument, NULL, O_TIMEOUT}, \
+	    {"no-verify", no_argument, NULL, O_NOVERIFY},                                        \
+	    {"mesh-id", required_argument, NULL, O_MESHID}
+
+#define COMMON_USAGE "[--node URL | --data DIR] [--json] [--timeout MS] [--mesh-id HEX] [--no-verify]"
+
+typedef struct common {
+	const char *data; /* --data */
+	const char *node; /* --node */
+	bool json;
+	uint64_t timeout_ms;
+	bool no_verify;
+	bool has_mesh_id;
+	uint8_t mesh_id[MYCEL_HASH_LEN];
+} common;
+
+/* Handles one common option: 1 if c was one, 0 if not, EXIT_USAGE after a usage error. */
+static int common_opt(int c, const char *cmd, common *co)
 {
-	const mycel_charter *c = mycel_store_charter(s);
+	char *end;
+	switch (c) {
+	case O_DATA: co->data = optarg; return 1;
+	case O_NODE: co->node = optarg; return 1;
+	case O_JSON: co->json = true; return 1;
+	case O_NOVERIFY: co->no_verify = true; return 1;
+	case O_TIMEOUT: {
+		unsigned long long v = strtoull(optarg, &end, 10);
+		if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || v == 0 || v > 86400000ull) {
+			usage_error(cmd, "--timeout is a number of milliseconds, 1 to 86400000");
+			return EXIT_USAGE;
+		}
+		co->timeout_ms = v;
+		return 1;
+	}
+	case O_MESHID:
+		if (mycel_unhex(optarg, co->mesh_id, MYCEL_HASH_LEN) != 0) {
+			usage_error(cmd, "--mesh-id is 64 hex digits (as `mycel status` shows it)");
+			return EXIT_USAGE;
+		}
+		co->has_mesh_id = true;
+		return 1;
+	default: return 0;
+	}
+}
+
+typedef struct target {
+	mycel_client *c;
+	bool direct;   /* a store opened here */
+	opened o;      /* direct */
+	mycel_key *key; /* direct, domain directory */
+	mycel_rpc_ctx ctx;
+	char label[4200]; /* the store's path or the node's URL, for messages */
+	bool verify;
+} target;
+
+/* True when a process holds the lock of DIR/myceld.pid (a myceld serves DIR). */
+static bool node_running(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, MYCEL_NODE_PID_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	bool held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
+}
+
+/* Reads a charter file into the client as its trust anchor. */
+static int anchor_from_file(target *t, const char *path, const common *co, const char *cmd)
+{
+	uint8_t *buf = malloc(MYCEL_CHARTER_MAX + 1);
+	if (buf == NULL)
+		return die(EXIT_FAIL, "out of memory");
+	FILE *f = fopen(path, "rb");
+	size_t got = f ? fread(buf, 1, MYCEL_CHARTER_MAX + 1, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	char why[512] = "";
+	int rv = f == NULL ? MYCEL_EIO
+			   : mycel_client_set_charter(t->c, buf, got,
+						      co->has_mesh_id ? co->mesh_id : NULL, why,
+						      sizeof(why));
+	free(buf);
+	if (rv != 0)
+		return die(EXIT_FAIL, "%s: %s: %s", cmd, path, why[0] ? why : "cannot read");
+	return 0;
+}
+
+static void close_target(target *t)
+{
+	mycel_client_close(t->c);
+	if (t->direct) {
+		mycel_key_free(t->key);
+		close_data(&t->o);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Opens the target of cmd. write: the store is opened for writing (direct mode), for the
+ * Admin methods. On failure prints why and returns the exit code.
+ */
+static int open_target(const common *co, const char *cmd, bool write, target *t)
+{
+	const char *url = co->node, *dir = co->data, *anchor_dir = NULL;
+	char ipc[4200];
+	int rv;
+	memset(t, 0, sizeof(*t));
+	t->verify = !co->no_verify;
+	if (url == NULL && dir == NULL) {
+		const char *env = getenv("MYCEL_NODE");
+		if (env != NULL && *env)
+			url = env;
+		else if (node_running(default_data())) {
+			snprintf(ipc, sizeof(ipc), "ipc://%s/%s", default_data(), MYCEL_NODE_ADMIN_SOCK);
+			url = ipc;
+			anchor_dir = default_data();
+		} else {
+			dir = default_data();
+		}
+	}
+	if (url != NULL) {
+		snprintf(t->label, sizeof(t->label), "%s", url);
+		if ((rv = mycel_client_open(url, &t->c)) != 0)
+			return die(rv == MYCEL_EINVAL ? EXIT_USAGE : EXIT_FAIL,
+				   "%s: %s: %s", cmd, url,
+				   rv == MYCEL_EINVAL ? "not a node URL (tcp://HOST:PORT or ipc://PATH)"
+						      : "no node answers there");
+		mycel_client_set_timeout(t->c, co->timeout_ms);
+		mycel_client_set_verify(t->c, t->verify);
+		char path[4200];
+		if (anchor_dir != NULL) {
+			snprintf(path, sizeof(path), "%s/charter.mcc", anchor_dir);
+			if (access(path, F_OK) == 0) {
+				if ((rv = anchor_from_file(t, path, co, cmd)) != 0) {
+					close_target(t);
+					return rv;
+				}
+				return 0;
+			}
+		}
+		mycel_result res;
+		rv = mycel_client_fetch_charter(t->c, co->has_mesh_id ? co->mesh_id : NULL, &res);
+		if ((rv != 0 || res.status != MYCEL_RPC_OK) && t->verify) {
+			int code = rv != 0 ? die(EXIT_FAIL, "%s: %s", cmd, res.message)
+					   : die(EXIT_FAIL, "%s: %s: %s: %s", cmd, url,
+						 mycel_rpc_status_name(res.status), res.message);
+			close_target(t);
+			return code;
+		}
+		return 0;
+	}
+	t->direct = true;
+	if ((rv = open_data(dir, !write, &t->o)) != 0)
+		return rv;
+	snprintf(t->label, sizeof(t->label), "%s", t->o.store_path);
+	if (t->o.has_dom) {
+		/* the key serves the writes; a reader without access to it still reads */
+		if ((rv = mycel_key_load(t->o.dom.key_path, &t->key)) != 0 && write) {
+			close_data(&t->o);
+			return die(EXIT_FAIL, "%s: %s", t->o.dom.key_path, mycel_strerror(rv));
+		}
+		if (rv == 0) {
+			t->ctx.key = t->key;
+			t->ctx.domain = t->o.dom.name;
+		}
+	}
+	t->ctx.store = t->o.store;
+	if ((rv = mycel_client_open_local(&t->ctx, &t->c)) != 0) {
+		mycel_key_free(t->key);
+		close_data(&t->o);
+		return die(EXIT_FAIL, "%s: %s", cmd, mycel_strerror(rv));
+	}
+	t->direct = true;
+	mycel_client_set_verify(t->c, t->verify);
+	return 0;
+}
+
+/* Prints an untrusted message for a terminal: control characters but newlines escaped. */
+static void safe_lines(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+/*
+ * The failure of a typed call: `mycel: CMD: STATUS_NAME: message` for a status, or
+ * `mycel: CMD: reply refused: ...` for a reply that failed verification. Returns 1.
+ */
+static int call_failed(const char *cmd, int rv, const mycel_result *r)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: %s: ", prog, cmd);
+	if (rv != 0) {
+		safe_lines(stderr, r->message[0] ? r->message : mycel_strerror(rv));
+	} else {
+		fprintf(stderr, "%s: ", mycel_rpc_status_name(r->status));
+		safe_lines(stderr, r->message);
+	}
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+/* A decoded message string ("" when absent). */
+static const char *S(const char *p)
+{
+	return p != NULL ? p : "";
+}
+
+/* The domain the client's charter names for key, or NULL. */
+static const char *charter_domain(const mycel_client *c, const uint8_t *key, size_t len)
+{
+	const mycel_charter *ch = mycel_client_charter(c);
+	if (ch == NULL || key == NULL || len != MYCEL_PK_LEN)
+		return NULL;
+	const mycel_charter_domain *d = mycel_charter_find_feed(ch, key);
+	return d != NULL ? d->name : NULL;
+}
+
+/* A fresh arena for one reply. */
+static mycel_arena *reply_arena(void)
+{
+	mycel_arena *a = NULL;
+	return mycel_arena_new((size_t)1 << 30, &a) == 0 ? a : NULL;
+}
+
+/* The name the charter gives feed, or "feed:" and the first 16 hex digits. */
+static void feed_label(const mycel_charter *c, const uint8_t feed[MYCEL_PK_LEN], char *out, size_t n)
+{
 	const mycel_charter_domain *d = c ? mycel_charter_find_feed(c, feed) : NULL;
 	if (d != NULL) {
 		snprintf(out, n, "%s", d->name);
@@ -737,6 +995,70 @@ out:
 	return rv;
 }
 
+/* ---- reading feeds through Status and Mesh Pull --------------------------------------------- */
+
+/* Called for each entry of a feed, in order; e is decoded (verified unless --no-verify). */
+typedef int (*entry_fn)(void *ctx, const mycel_entry *e, const mycel_msg_Entry *m);
+
+/*
+ * Pulls feed's entries 1..head in batches, calling fn for each. Entries that do not decode
+ * end the walk with EFORMAT (unless fn is the auditor's, which sees raw messages: then e
+ * is NULL for those). Returns 0, fn's code, or a failed call's exit code (printed).
+ */
+static int walk_feed(target *t, const char *cmd, const uint8_t feed[MYCEL_PK_LEN], uint64_t head,
+		     bool raw, entry_fn fn, void *ctx)
+{
+	uint64_t from = 1;
+	int rv = 0;
+	while (from <= head && rv == 0) {
+		mycel_arena *a = reply_arena();
+		if (a == NULL)
+			return die(EXIT_FAIL, "out of memory");
+		mycel_msg_FeedRange r = {.feed = feed, .feed_len = MYCEL_PK_LEN, .has_from_seq = true,
+					 .from_seq = from, .has_to_seq = true, .to_seq = head};
+		mycel_msg_PullRequest rq = {.ranges = &r, .n_ranges = 1};
+		mycel_msg_PullReply rp;
+		mycel_result res;
+		rv = mycel_client_pull(t->c, &rq, a, &res, &rp);
+		if (rv != 0 || res.status != MYCEL_RPC_OK) {
+			mycel_arena_free(a);
+			return call_failed(cmd, rv, &res);
+		}
+		if (rp.n_entries == 0) {
+			mycel_arena_free(a);
+			char hex[2 * MYCEL_PK_LEN + 1];
+			mycel_hex(feed, MYCEL_PK_LEN, hex);
+			return die(EXIT_FAIL, "%s: %s sent no entries of feed %.16s… from seq %llu, below its head %llu",
+				   cmd, t->label, hex, (unsigned long long)from, (unsigned long long)head);
+		}
+		for (size_t i = 0; i < rp.n_entries && rv == 0; i++) {
+			mycel_entry e;
+			int dr = rp.entries[i].entry != NULL
+				     ? mycel_entry_decode(rp.entries[i].entry, rp.entries[i].entry_len, &e)
+				     : MYCEL_EFORMAT;
+			if (dr != 0 && !raw) {
+				rv = die(EXIT_FAIL, "%s: an entry from %s does not decode: %s", cmd, t->label,
+					 mycel_strerror(dr));
+				break;
+			}
+			rv = fn(ctx, dr == 0 ? &e : NULL, &rp.entries[i]);
+			from = dr == 0 && e.h.seq >= from ? e.h.seq + 1 : from + 1;
+		}
+		mycel_arena_free(a);
+	}
+	return rv;
+}
+
+/* The Status of the target, in a (for the heads). */
+static int target_status(target *t, const char *cmd, mycel_arena *a, mycel_msg_StatusReply *st)
+{
+	mycel_result res;
+	int rv = mycel_client_status(t->c, a, &res, st);
+	if (rv != 0 || res.status != MYCEL_RPC_OK)
+		return call_failed(cmd, rv, &res);
+	return 0;
+}
+
 /* ---- log ------------------------------------------------------------------------------------ */
 
 typedef struct log_ctx {
@@ -745,10 +1067,11 @@ typedef struct log_ctx {
 	size_t n;
 } log_ctx;
 
-static int log_entry(void *ctx, const mycel_entry *e, const uint8_t *body, size_t body_len)
+static int log_entry(void *ctx, const mycel_entry *e, const mycel_msg_Entry *m)
 {
 	log_ctx *l = ctx;
 	char ts[40], id[2 * MYCEL_HASH_LEN + 1], bh[2 * MYCEL_HASH_LEN + 1];
+	size_t body_len = m->body_len;
 	iso_time(e->h.ts_ms, ts, sizeof(ts));
 	mycel_hex(e->id, MYCEL_HASH_LEN, id);
 	mycel_hex(e->h.body_hash, MYCEL_HASH_LEN, bh);
@@ -766,82 +1089,72 @@ static int log_entry(void *ctx, const mycel_entry *e, const uint8_t *body, size_
 	}
 	printf("  %5llu  %s  %-10s %.16s…  %zu B\n", (unsigned long long)e->h.seq, ts, e->h.kind, id,
 	       body_len);
-	(void)body;
-	return 0;
-}
-
-typedef struct feeds_ctx {
-	mycel_store *s;
-	bool json;
-	const char *only; /* domain name filter or NULL */
-	size_t shown;
-	int rv;
-} feeds_ctx;
-
-static int log_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
-		    const uint8_t id[MYCEL_HASH_LEN])
-{
-	feeds_ctx *f = ctx;
-	char label[80], hex[2 * MYCEL_PK_LEN + 1];
-	(void)id;
-	feed_label(f->s, feed, label, sizeof(label));
-	if (f->only != NULL && strcmp(f->only, label) != 0)
-		return 0;
-	f->shown++;
-	mycel_hex(feed, MYCEL_PK_LEN, hex);
-	if (!f->json) {
-		printf("%s%s%s  %sfeed %s%s  %llu entr%s\n", c_bold(), label, c_off(), c_dim(), hex,
-		       c_off(), (unsigned long long)seq, seq == 1 ? "y" : "ies");
-		printf("  %s%5s  %-24s  %-10s %-17s  %s%s\n", c_dim(), "seq", "time (UTC)", "kind", "id",
-		       "body", c_off());
-	}
-	log_ctx l = {f->json, label, 0};
-	int rv = mycel_store_scan(f->s, feed, 1, log_entry, &l);
-	if (rv != 0)
-		f->rv = rv;
 	return 0;
 }
 
 static int cmd_log(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-					     {"json", no_argument, NULL, 'j'},
-					     {NULL, 0, NULL, 0}};
-	const char *data = default_data();
-	bool json = false;
-	int c;
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel log [DOMAIN] " COMMON_USAGE;
+	common co = {0};
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 'j')
-			json = true;
-		else
-			return usage_error("log", "usage: mycel log [DOMAIN] [--data DIR] [--json]");
+		if ((k = common_opt(c, "log", &co)) != 1)
+			return k != 0 ? k : usage_error("log", "%s", use);
 	}
 	if (argc - optind > 1)
-		return usage_error("log", "usage: mycel log [DOMAIN] [--data DIR] [--json]");
-	opened o;
-	int rv = open_data(data, true, &o);
+		return usage_error("log", "%s", use);
+	const char *only = optind < argc ? argv[optind] : NULL;
+	target t;
+	int rv = open_target(&co, "log", false, &t);
 	if (rv != 0)
 		return rv;
-	feeds_ctx f = {o.store, json, optind < argc ? argv[optind] : NULL, 0, 0};
-	rv = mycel_store_feeds(o.store, log_feed, &f);
-	if (rv == 0)
-		rv = f.rv;
+	mycel_arena *a = reply_arena();
+	mycel_msg_StatusReply st;
+	size_t shown = 0;
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if ((rv = target_status(&t, "log", a, &st)) != 0)
+		goto out;
+	for (size_t i = 0; i < st.n_heads && rv == 0; i++) {
+		const mycel_msg_FeedHead *h = &st.heads[i];
+		char label[80], hex[2 * MYCEL_PK_LEN + 1];
+		if (h->feed == NULL || h->feed_len != MYCEL_PK_LEN) {
+			rv = die(EXIT_FAIL, "log: %s sent a malformed feed head", t.label);
+			break;
+		}
+		feed_label(mycel_client_charter(t.c), h->feed, label, sizeof(label));
+		if (only != NULL && strcmp(only, label) != 0)
+			continue;
+		shown++;
+		mycel_hex(h->feed, MYCEL_PK_LEN, hex);
+		if (!co.json) {
+			printf("%s%s%s  %sfeed %s%s  %llu entr%s\n", c_bold(), label, c_off(), c_dim(), hex,
+			       c_off(), (unsigned long long)h->seq, h->seq == 1 ? "y" : "ies");
+			printf("  %s%5s  %-24s  %-10s %-17s  %s%s\n", c_dim(), "seq", "time (UTC)", "kind", "id",
+			       "body", c_off());
+		}
+		log_ctx l = {co.json, label, 0};
+		rv = walk_feed(&t, "log", h->feed, h->seq, false, log_entry, &l);
+	}
 	if (rv != 0)
-		rv = die(EXIT_FAIL, "%s: %s (run `mycel verify`)", o.store_path, mycel_strerror(rv));
-	else if (f.only != NULL && f.shown == 0)
-		rv = die(EXIT_FAIL, "no feed of domain \"%s\" in %s", f.only, o.store_path);
-	else if (f.shown == 0 && !json)
-		printf("%s holds no entries yet\n", o.store_path);
-	close_data(&o);
+		goto out;
+	if (only != NULL && shown == 0)
+		rv = die(EXIT_FAIL, "log: no feed of domain \"%s\"", only);
+	else if (shown == 0 && !co.json)
+		printf("%s holds no entries yet\n", t.label);
+out:
+	mycel_arena_free(a);
+	close_target(&t);
 	return rv;
 }
 
 /* ---- verify ------------------------------------------------------------------------------------- */
 
 typedef struct verify_ctx {
-	mycel_store *s;
+	const mycel_charter *charter;
 	bool json;
 } verify_ctx;
 
@@ -850,7 +1163,7 @@ static void on_problem(void *ctx, const mycel_problem *p)
 	verify_ctx *v = ctx;
 	char label[80] = "", hex[2 * MYCEL_PK_LEN + 1] = "";
 	if (p->has_feed) {
-		feed_label(v->s, p->feed, label, sizeof(label));
+		feed_label(v->charter, p->feed, label, sizeof(label));
 		mycel_hex(p->feed, MYCEL_PK_LEN, hex);
 	}
 	if (v->json) {
@@ -872,39 +1185,155 @@ static void on_problem(void *ctx, const mycel_problem *p)
 	printf(" [%s]\n", mycel_errname(p->code));
 }
 
-static int cmd_verify(int argc, char **argv)
+/* The auditor: checks a node's feeds from outside, entry by entry. */
+typedef struct audit_ctx {
+	verify_ctx *v;
+	mycel_verify_stats *st;
+	const uint8_t *feed;
+	mycel_entry prev;
+	bool has_prev;
+	uint64_t next_seq;
+} audit_ctx;
+
+static void audit_problem(audit_ctx *x, const char *what, uint64_t seq, int code, const char *msg)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-					     {"json", no_argument, NULL, 'j'},
-					     {NULL, 0, NULL, 0}};
-	const char *data = default_data();
-	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 'j')
-			json = true;
-		else
-			return usage_error("verify", "usage: mycel verify [--data DIR] [--json]");
+	mycel_problem p = {what, true, {0}, seq, code, msg};
+	memcpy(p.feed, x->feed, MYCEL_PK_LEN);
+	on_problem(x->v, &p);
+	x->st->problems++;
+}
+
+static int audit_entry(void *ctx, const mycel_entry *e, const mycel_msg_Entry *m)
+{
+	audit_ctx *x = ctx;
+	char why[512] = "";
+	uint64_t seq = x->next_seq++;
+	x->st->entries++;
+	if (m->body != NULL)
+		x->st->bodies++;
+	if (e == NULL) {
+		audit_problem(x, "entry", seq, MYCEL_EFORMAT, "the entry does not decode");
+		x->has_prev = false;
+		return 0;
 	}
-	if (optind != argc)
-		return usage_error("verify", "usage: mycel verify [--data DIR] [--json] "
-					     "(audit bundles come with `mycel audit`)");
-	opened o;
-	int rv = open_data(data, true, &o);
+	if (memcmp(e->h.feed, x->feed, MYCEL_PK_LEN) != 0 || e->h.seq != seq) {
+		audit_problem(x, "entry", seq, MYCEL_ECHAIN, "the node sent another entry than asked for");
+		x->has_prev = false;
+		return 0;
+	}
+	int rv = mycel_client_verify_entry(x->v->charter, m, NULL, why, sizeof(why), NULL);
+	if (rv != 0)
+		audit_problem(x, rv == MYCEL_EHASH ? "body" : "entry", seq, rv, why);
+	rv = mycel_entry_follows(x->has_prev ? &x->prev : NULL, e);
+	if (rv != 0 && (x->has_prev || seq == 1))
+		audit_problem(x, "entry", seq, rv, rv == MYCEL_ETS ? "the timestamp goes backwards"
+								: "the entry does not follow the one before");
+	x->prev = *e;
+	x->has_prev = true;
+	return 0;
+}
+
+/* verify --node: every feed of the node pulled and checked here, against the charter. */
+static int verify_node(target *t, bool json)
+{
+	mycel_arena *a = reply_arena();
+	mycel_msg_StatusReply st;
+	mycel_verify_stats vs;
+	verify_ctx v = {mycel_client_charter(t->c), json};
+	int rv;
+	memset(&vs, 0, sizeof(vs));
+	if (a == NULL)
+		return die(EXIT_FAIL, "out of memory");
+	if (v.charter == NULL) {
+		mycel_arena_free(a);
+		return die(EXIT_FAIL, "verify: no charter to verify %s against (drop --no-verify)", t->label);
+	}
+	if ((rv = target_status(t, "verify", a, &st)) != 0) {
+		mycel_arena_free(a);
+		return rv;
+	}
+	vs.charters = st.has_charter_version ? (size_t)st.charter_version : 0;
+	mycel_client_set_verify(t->c, false); /* each entry is checked below, one by one */
+	for (size_t i = 0; i < st.n_heads && rv == 0; i++) {
+		const mycel_msg_FeedHead *h = &st.heads[i];
+		if (h->feed == NULL || h->feed_len != MYCEL_PK_LEN) {
+			rv = die(EXIT_FAIL, "verify: %s sent a malformed feed head", t->label);
+			break;
+		}
+		audit_ctx x;
+		memset(&x, 0, sizeof(x));
+		x.v = &v;
+		x.st = &vs;
+		x.feed = h->feed;
+		x.next_seq = 1;
+		vs.feeds++;
+		if (mycel_charter_find_feed(v.charter, h->feed) == NULL)
+			audit_problem(&x, "entry", 0, MYCEL_EADMIT, "the charter does not admit this feed");
+		if ((rv = walk_feed(t, "verify", h->feed, h->seq, true, audit_entry, &x)) != 0)
+			break;
+		if (!x.has_prev || x.prev.h.seq != h->seq || h->head == NULL ||
+		    h->head_len != MYCEL_HASH_LEN || memcmp(x.prev.id, h->head, MYCEL_HASH_LEN) != 0)
+			audit_problem(&x, "head", h->seq, MYCEL_ECORRUPT,
+				      "the feed's head is not its last entry");
+	}
+	mycel_arena_free(a);
 	if (rv != 0)
 		return rv;
-	verify_ctx v = {o.store, json};
+	if (json) {
+		printf("{\"store\":");
+		json_str(stdout, t->label);
+		printf(",\"charters\":%zu,\"feeds\":%zu,\"entries\":%zu,\"bodies\":%zu,\"forks\":%zu,"
+		       "\"problems\":%zu,\"ok\":%s}\n",
+		       vs.charters, vs.feeds, vs.entries, vs.bodies, vs.forks, vs.problems,
+		       vs.problems ? "false" : "true");
+	} else {
+		printf("%s: %zu charter version(s), %zu feed(s), %zu entries, %zu bodies, %zu fork "
+		       "proof(s)\n",
+		       t->label, vs.charters, vs.feeds, vs.entries, vs.bodies, vs.forks);
+		if (vs.problems == 0)
+			printf("%sOK%s: every signature, chain link, body hash, timestamp and charter "
+			       "step verifies\n",
+			       c_green(), c_off());
+		else
+			printf("%s%zu problem(s)%s\n", c_red(), vs.problems, c_off());
+	}
+	return vs.problems ? EXIT_FAIL : 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel verify " COMMON_USAGE;
+	common co = {0};
+	int c, k;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "verify", &co)) != 1)
+			return k != 0 ? k : usage_error("verify", "%s", use);
+	}
+	if (optind != argc)
+		return usage_error("verify", "%s (audit bundles come with `mycel audit`)", use);
+	bool json = co.json;
+	target t;
+	int rv = open_target(&co, "verify", false, &t);
+	if (rv != 0)
+		return rv;
+	if (!t.direct) {
+		rv = verify_node(&t, json);
+		close_target(&t);
+		return rv;
+	}
+	/* a store at hand: the full check, including what only the store holds */
+	opened *o = &t.o;
+	verify_ctx v = {mycel_store_charter(o->store), json};
 	mycel_verify_stats st;
-	rv = mycel_store_verify(o.store, on_problem, &v, &st);
+	rv = mycel_store_verify(o->store, on_problem, &v, &st);
 	if (rv != 0) {
-		close_data(&o);
-		return die(EXIT_FAIL, "verify %s: %s", o.store_path, mycel_strerror(rv));
+		close_target(&t);
+		return die(EXIT_FAIL, "verify %s: %s", o->store_path, mycel_strerror(rv));
 	}
 	if (json) {
 		printf("{\"store\":");
-		json_str(stdout, o.store_path);
+		json_str(stdout, o->store_path);
 		printf(",\"charters\":%zu,\"feeds\":%zu,\"entries\":%zu,\"bodies\":%zu,\"forks\":%zu,"
 		       "\"problems\":%zu,\"ok\":%s}\n",
 		       st.charters, st.feeds, st.entries, st.bodies, st.forks, st.problems,
@@ -912,7 +1341,7 @@ static int cmd_verify(int argc, char **argv)
 	} else {
 		printf("%s: %zu charter version(s), %zu feed(s), %zu entries, %zu bodies, %zu fork "
 		       "proof(s)\n",
-		       o.store_path, st.charters, st.feeds, st.entries, st.bodies, st.forks);
+		       o->store_path, st.charters, st.feeds, st.entries, st.bodies, st.forks);
 		if (st.forks > 0)
 			printf("%sforked%s: %zu feed position(s) hold two signed entries (equivocation)\n",
 			       c_red(), c_off(), st.forks);
@@ -923,8 +1352,162 @@ static int cmd_verify(int argc, char **argv)
 		else
 			printf("%s%zu problem(s)%s\n", c_red(), st.problems, c_off());
 	}
-	close_data(&o);
+	close_target(&t);
 	return st.problems ? EXIT_FAIL : 0;
+}
+
+/* ---- status, peers ------------------------------------------------------------------------------ */
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel status " COMMON_USAGE;
+	common co = {0};
+	int c, k;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "status", &co)) != 1)
+			return k != 0 ? k : usage_error("status", "%s", use);
+	}
+	if (optind != argc)
+		return usage_error("status", "%s", use);
+	target t;
+	int rv = open_target(&co, "status", false, &t);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = reply_arena();
+	mycel_msg_StatusReply st;
+	if (a == NULL) {
+		close_target(&t);
+		return die(EXIT_FAIL, "out of memory");
+	}
+	if ((rv = target_status(&t, "status", a, &st)) != 0)
+		goto out;
+	const mycel_charter *ch = mycel_client_charter(t.c);
+	const char *domain = charter_domain(t.c, st.node_key, st.node_key_len);
+	char mesh_id[2 * MYCEL_HASH_LEN + 1] = "", key[2 * MYCEL_PK_LEN + 1] = "";
+	if (st.mesh_id != NULL && st.mesh_id_len == MYCEL_HASH_LEN)
+		mycel_hex(st.mesh_id, MYCEL_HASH_LEN, mesh_id);
+	if (st.node_key != NULL && st.node_key_len == MYCEL_PK_LEN)
+		mycel_hex(st.node_key, MYCEL_PK_LEN, key);
+	if (co.json) {
+		printf("{\"node\":");
+		json_str(stdout, S(st.node));
+		if (key[0]) {
+			printf(",\"node_key\":\"%s\",\"domain\":", key);
+			if (domain)
+				json_str(stdout, domain);
+			else
+				printf("null");
+		}
+		if (ch != NULL) {
+			printf(",\"mesh\":");
+			json_str(stdout, mycel_charter_mesh(ch));
+		}
+		if (mesh_id[0])
+			printf(",\"mesh_id\":\"%s\"", mesh_id);
+		if (st.has_charter_version)
+			printf(",\"charter_version\":%llu", (unsigned long long)st.charter_version);
+		printf(",\"feeds\":%llu,\"entries\":%llu,\"documents\":%llu",
+		       (unsigned long long)st.feeds, (unsigned long long)st.entries,
+		       (unsigned long long)st.documents);
+		if (st.has_peers && !t.direct)
+			printf(",\"peers\":%llu", (unsigned long long)st.peers);
+		if (st.has_uptime_ms)
+			printf(",\"uptime_ms\":%llu", (unsigned long long)st.uptime_ms);
+		printf("}\n");
+		goto out;
+	}
+	printf("node       ");
+	safe_str(stdout, S(st.node));
+	putchar('\n');
+	if (key[0]) {
+		printf("domain     %s (key %.16s…)\n", domain ? domain : "? (not in the charter)", key);
+	}
+	if (ch != NULL)
+		printf("mesh       %s (charter v%llu)\n", mycel_charter_mesh(ch),
+		       (unsigned long long)st.charter_version);
+	if (mesh_id[0])
+		printf("mesh id    %s\n", mesh_id);
+	printf("feeds      %llu\n", (unsigned long long)st.feeds);
+	printf("entries    %llu\n", (unsigned long long)st.entries);
+	printf("documents  %llu\n", (unsigned long long)st.documents);
+	if (st.has_peers && !t.direct) /* a store read directly knows no peers */
+		printf("peers      %llu\n", (unsigned long long)st.peers);
+	if (st.has_uptime_ms)
+		printf("uptime     %llus\n", (unsigned long long)(st.uptime_ms / 1000u));
+out:
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
+}
+
+static int cmd_peers(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel peers " COMMON_USAGE;
+	common co = {0};
+	int c, k;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "peers", &co)) != 1)
+			return k != 0 ? k : usage_error("peers", "%s", use);
+	}
+	if (optind != argc)
+		return usage_error("peers", "%s", use);
+	target t;
+	int rv = open_target(&co, "peers", false, &t);
+	if (rv != 0)
+		return rv;
+	if (t.direct) {
+		rv = die(EXIT_FAIL,
+			 "peers: %s is a store read directly: its peers are known only to the node "
+			 "serving it (run myceld, then `mycel peers --node URL`)",
+			 t.label);
+		close_target(&t);
+		return rv;
+	}
+	mycel_arena *a = reply_arena();
+	mycel_msg_PeersReply r;
+	mycel_result res;
+	rv = a == NULL ? MYCEL_ENOMEM : mycel_client_peers(t.c, a, &res, &r);
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("peers", rv, &res);
+		goto out;
+	}
+	if (!co.json && r.n_peers == 0)
+		printf("%s knows no peers yet\n", t.label);
+	else if (!co.json)
+		printf("%s%-40s %-20s %-5s %-8s %s%s\n", c_dim(), "address", "domain", "live",
+		       "failures", "last seen (UTC)", c_off());
+	for (size_t i = 0; i < r.n_peers; i++) {
+		const mycel_msg_Peer *p = &r.peers[i];
+		char when[40] = "-";
+		if (p->has_last_seen_ms)
+			iso_time(p->last_seen_ms, when, sizeof(when));
+		if (co.json) {
+			printf("{\"addr\":");
+			json_str(stdout, S(p->addr));
+			printf(",\"domain\":");
+			json_str(stdout, S(p->domain));
+			printf(",\"live\":%s,\"failures\":%llu,\"last_seen_ms\":%llu}\n",
+			       p->live ? "true" : "false", (unsigned long long)p->failures,
+			       (unsigned long long)p->last_seen_ms);
+			continue;
+		}
+		safe_str(stdout, S(p->addr));
+		printf("%*s ", p->addr_len < 40 ? (int)(40 - p->addr_len) : 0, "");
+		safe_str(stdout, S(p->domain));
+		printf("%*s %-5s %-8llu %s\n", p->domain_len < 20 ? (int)(20 - p->domain_len) : 0, "",
+		       p->live ? "yes" : "no", (unsigned long long)p->failures, when);
+	}
+	rv = 0;
+out:
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
 }
 
 /* ---- lint and publish ------------------------------------------------------------------------ */
@@ -1023,88 +1606,131 @@ static int cmd_lint(int argc, char **argv)
 	return bad ? EXIT_FAIL : 0;
 }
 
+/* Reads a whole file of at most max bytes into malloc'd memory. */
+static int read_file(const char *path, size_t max, uint8_t **out, size_t *out_len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return MYCEL_EIO;
+	uint8_t *buf = malloc(max + 1);
+	size_t got = buf ? fread(buf, 1, max + 1, f) : 0;
+	bool err = ferror(f) != 0;
+	fclose(f);
+	if (buf == NULL)
+		return MYCEL_ENOMEM;
+	if (err || got > max) {
+		free(buf);
+		return err ? MYCEL_EIO : MYCEL_ETOOBIG;
+	}
+	*out = buf;
+	*out_len = got;
+	return 0;
+}
+
 static int cmd_publish(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-					     {"json", no_argument, NULL, 'j'},
+	static const struct option opts[] = {COMMON_OPTS,
+					     {"dry-run", no_argument, NULL, 'n'},
 					     {NULL, 0, NULL, 0}};
-	const char *data = default_data();
-	bool json = false;
-	int c;
+	static const char use[] = "usage: mycel publish FILE... [--dry-run] " COMMON_USAGE;
+	common co = {0};
+	bool dry = false;
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 'j')
-			json = true;
-		else
-			return usage_error("publish", "usage: mycel publish FILE... [--data DIR] [--json]");
+		if ((k = common_opt(c, "publish", &co)) != 0) {
+			if (k != 1)
+				return k;
+		} else if (c == 'n') {
+			dry = true;
+		} else {
+			return usage_error("publish", "%s", use);
+		}
 	}
 	if (optind >= argc)
-		return usage_error("publish", "usage: mycel publish FILE... [--data DIR] [--json]");
+		return usage_error("publish", "%s", use);
 	size_t n = (size_t)(argc - optind);
-	opened o;
-	mycel_key *key = NULL;
-	int rv = open_domain(data, &o, &key);
+	if (n > 1000)
+		return usage_error("publish", "at most 1000 files in one publish");
+	target t;
+	int rv = open_target(&co, "publish", true, &t);
 	if (rv != 0)
 		return rv;
 	mycel_arena *a = NULL;
-	mycel_publish_item *items = calloc(n, sizeof(*items));
-	mycel_diags *diags = calloc(n, sizeof(*diags));
-	size_t bad = 0;
-	if (items == NULL || diags == NULL || mycel_arena_new((size_t)2 << 30, &a) != 0) {
+	mycel_msg_PublishDoc *docs = calloc(n, sizeof(*docs));
+	uint8_t **bufs = calloc(n, sizeof(*bufs));
+	if (docs == NULL || bufs == NULL || (a = reply_arena()) == NULL) {
 		rv = die(EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		mycel_value *doc;
-		mycel_diags_init(&diags[i], 0);
-		items[i].diags = &diags[i];
-		if (mycel_lint_file(argv[optind + i], a, &doc, &items[i].info, &diags[i]) != 0)
-			bad++;
-		items[i].doc = doc;
-	}
-	if (bad == 0)
-		rv = mycel_publish(o.store, key, o.dom.name, items, n);
-	for (size_t i = 0; i < n; i++)
-		print_findings(argv[optind + i], &diags[i]);
-	if (bad > 0 || rv != 0) {
-		rv = die(EXIT_FAIL, "publish refused: %s; nothing was published",
-			 bad ? "fix the findings above" : mycel_strerror(rv));
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", t.label);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const mycel_publish_item *it = &items[i];
-		const char *kind = mycel_doc_kind_name(it->info.kind);
-		if (json) {
+		const char *path = argv[optind + i];
+		size_t len = 0;
+		int fr = read_file(path, MYCEL_BODY_MAX, &bufs[i], &len);
+		if (fr != 0) {
+			rv = die(EXIT_FAIL, "%s: %s; nothing was published", path,
+				 fr == MYCEL_ETOOBIG ? "larger than 8 MiB" : "cannot read the file");
+			goto out;
+		}
+		docs[i].document = bufs[i];
+		docs[i].document_len = len;
+		docs[i].path = path;
+		docs[i].path_len = strlen(path);
+	}
+	mycel_msg_PublishRequest rq = {.documents = docs, .n_documents = n, .has_dry_run = dry,
+				       .dry_run = dry};
+	mycel_msg_PublishReply rp;
+	mycel_result res;
+	rv = mycel_client_publish(t.c, &rq, a, &res, &rp);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("publish", rv, &res);
+		goto out;
+	}
+	for (size_t i = 0; i < n && i < rp.n_documents; i++) {
+		const mycel_msg_Published *d = &rp.documents[i];
+		const char *kind = mycel_doc_kind_name((mycel_doc_kind)d->kind);
+		const char *file = argv[optind + i];
+		if (co.json) {
 			printf("{\"file\":");
-			json_str(stdout, argv[optind + i]);
+			json_str(stdout, file);
 			printf(",\"kind\":\"%s\",\"domain\":", kind);
-			json_str(stdout, o.dom.name);
+			json_str(stdout, S(d->domain));
 			printf(",\"id\":");
-			json_str(stdout, it->info.id);
+			json_str(stdout, S(d->id));
 			printf(",\"version\":");
-			json_str(stdout, it->info.version);
-			if (it->unchanged)
+			json_str(stdout, S(d->version));
+			if (dry)
+				printf(",\"dry_run\":true}\n");
+			else if (d->unchanged)
 				printf(",\"unchanged\":true}\n");
 			else
-				printf(",\"seq\":%llu}\n", (unsigned long long)it->entry.h.seq);
-		} else if (it->unchanged) {
-			printf("unchanged  %s/%s %s (%s: this version is already published)\n", o.dom.name,
-			       it->info.id, it->info.version, kind);
-		} else {
-			printf("published  %s/%s %s (%s, seq %llu)\n", o.dom.name, it->info.id,
-			       it->info.version, kind, (unsigned long long)it->entry.h.seq);
+				printf(",\"seq\":%llu}\n", (unsigned long long)d->seq);
+			continue;
 		}
+		printf("%s  ", dry ? "valid    " : d->unchanged ? "unchanged" : "published");
+		safe_str(stdout, S(d->domain));
+		putchar('/');
+		safe_str(stdout, S(d->id));
+		putchar(' ');
+		safe_str(stdout, S(d->version));
+		if (dry)
+			printf(" (%s: publishable; dry run, nothing published)\n", kind);
+		else if (d->unchanged)
+			printf(" (%s: this version is already published)\n", kind);
+		else
+			printf(" (%s, seq %llu)\n", kind, (unsigned long long)d->seq);
 	}
 	rv = 0;
 out:
-	for (size_t i = 0; diags != NULL && i < n; i++)
-		mycel_diags_fini(&diags[i]);
-	free(diags);
-	free(items);
+	for (size_t i = 0; bufs != NULL && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(docs);
 	mycel_arena_free(a);
-	mycel_key_free(key);
-	close_data(&o);
+	close_target(&t);
 	return rv;
 }
 
@@ -1122,49 +1748,89 @@ static int split_ref(const char *ref, char *domain, size_t dn, const char **id)
 
 static int cmd_lifecycle(int argc, char **argv, mycel_doc_status status)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+	static const struct option opts[] = {COMMON_OPTS,
 					     {"version", required_argument, NULL, 'v'},
 					     {"reason", required_argument, NULL, 'r'},
 					     {NULL, 0, NULL, 0}};
-	const char *cmd = mycel_doc_status_name(status);
-	const char *data = default_data(), *version = NULL, *reason = "";
-	char use[160];
-	snprintf(use, sizeof(use), "usage: mycel %s DOMAIN/ID --version V [--reason TEXT] [--data DIR]",
-		 status == MYCEL_STATUS_DEPRECATED ? "deprecate" : "retire");
-	int c;
+	const char *cmd = status == MYCEL_STATUS_DEPRECATED ? "deprecate" : "retire";
+	const char *done = mycel_doc_status_name(status);
+	const char *version = NULL, *reason = "";
+	common co = {0};
+	char use[200];
+	snprintf(use, sizeof(use), "usage: mycel %s DOMAIN/ID --version V [--reason TEXT] " COMMON_USAGE,
+		 cmd);
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 'v')
+		if ((k = common_opt(c, cmd, &co)) != 0) {
+			if (k != 1)
+				return k;
+		} else if (c == 'v') {
 			version = optarg;
-		else if (c == 'r')
+		} else if (c == 'r') {
 			reason = optarg;
-		else
+		} else {
 			return usage_error(cmd, "%s", use);
+		}
 	}
 	char domain[65];
 	const char *id;
 	if (optind != argc - 1 || version == NULL || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
 		return usage_error(cmd, "%s", use);
-	opened o;
-	mycel_key *key = NULL;
-	int rv = open_domain(data, &o, &key);
+	target t;
+	int rv = open_target(&co, cmd, true, &t);
 	if (rv != 0)
 		return rv;
-	char why[512] = "";
-	mycel_entry e;
-	if (strcmp(domain, o.dom.name) != 0) {
+	mycel_arena *a = reply_arena();
+	mycel_msg_StatusReply st;
+	mycel_msg_ChangeStatusReply rp;
+	mycel_result res;
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", t.label);
+		goto out;
+	}
+	/* the node changes statuses in its own domain's feed only: say so before writing */
+	if ((rv = target_status(&t, cmd, a, &st)) != 0)
+		goto out;
+	const char *mine = charter_domain(t.c, st.node_key, st.node_key_len);
+	if (mine != NULL && strcmp(mine, domain) != 0) {
 		rv = die(EXIT_FAIL, "%s belongs to domain %s; only its owner can change its status (this is %s)",
-			 argv[optind], domain, o.dom.name);
-	} else if ((rv = mycel_publish_lifecycle(o.store, key, domain, id, version, status, reason, &e, why,
-						 sizeof(why))) != 0) {
-		rv = die(EXIT_FAIL, "%s: %s", cmd, why);
+			 argv[optind], domain, mine);
+		goto out;
+	}
+	mycel_msg_ChangeStatusRequest rq = {.id = id, .id_len = strlen(id), .version = version,
+					    .version_len = strlen(version), .reason = reason,
+					    .reason_len = strlen(reason)};
+	rv = status == MYCEL_STATUS_DEPRECATED ? mycel_client_deprecate(t.c, &rq, a, &res, &rp)
+					       : mycel_client_retire(t.c, &rq, a, &res, &rp);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed(cmd, rv, &res);
+		goto out;
+	}
+	mycel_entry e;
+	if (rp.entry == NULL || rp.entry->entry == NULL ||
+	    mycel_entry_decode(rp.entry->entry, rp.entry->entry_len, &e) != 0) {
+		rv = die(EXIT_FAIL, "%s: the reply carries no entry", cmd);
+		goto out;
+	}
+	if (co.json) {
+		printf("{\"status\":\"%s\",\"domain\":", done);
+		json_str(stdout, domain);
+		printf(",\"id\":");
+		json_str(stdout, id);
+		printf(",\"version\":");
+		json_str(stdout, version);
+		printf(",\"seq\":%llu}\n", (unsigned long long)e.h.seq);
 	} else {
-		printf("%s %s %s (lifecycle, seq %llu)\n", cmd, argv[optind], version,
+		printf("%s %s %s (lifecycle, seq %llu)\n", done, argv[optind], version,
 		       (unsigned long long)e.h.seq);
 	}
-	mycel_key_free(key);
-	close_data(&o);
+out:
+	mycel_arena_free(a);
+	close_target(&t);
 	return rv;
 }
 
@@ -1182,95 +1848,109 @@ static int cmd_retire(int argc, char **argv)
 
 static int cmd_get(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+	static const struct option opts[] = {COMMON_OPTS,
 					     {"version", required_argument, NULL, 'v'},
-					     {"json", no_argument, NULL, 'j'},
 					     {"doc", no_argument, NULL, 'D'},
 					     {NULL, 0, NULL, 0}};
-	static const char use[] = "usage: mycel get DOMAIN/ID [--version V] [--doc] [--data DIR] [--json]";
-	const char *data = default_data(), *version = NULL;
-	bool json = false, show_doc = false;
-	int c;
+	static const char use[] = "usage: mycel get DOMAIN/ID [--version V] [--doc] " COMMON_USAGE;
+	const char *version = NULL;
+	common co = {0};
+	bool show_doc = false;
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 'v')
+		if ((k = common_opt(c, "get", &co)) != 0) {
+			if (k != 1)
+				return k;
+		} else if (c == 'v') {
 			version = optarg;
-		else if (c == 'j')
-			json = true;
-		else if (c == 'D')
+		} else if (c == 'D') {
 			show_doc = true;
-		else
+		} else {
 			return usage_error("get", "%s", use);
+		}
 	}
 	char domain[65];
 	const char *id;
 	if (optind != argc - 1 || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
 		return usage_error("get", "%s", use);
-	opened o;
-	int rv = open_data(data, true, &o);
+	target t;
+	int rv = open_target(&co, "get", false, &t);
 	if (rv != 0)
 		return rv;
-	mycel_catalog_doc doc;
-	memset(&doc, 0, sizeof(doc));
-	mycel_arena *a = NULL;
+	bool json = co.json;
+	mycel_arena *a = reply_arena();
 	mycel_buf out;
 	mycel_buf_init(&out, (size_t)64 << 20);
-	rv = mycel_catalog_get(o.store, domain, id, version, &doc);
-	if (rv != 0) {
-		rv = die(EXIT_FAIL, "%s%s%s: %s", argv[optind], version ? " version " : "", version ? version : "",
-			 rv == MYCEL_ENOTFOUND ? "not published" : mycel_strerror(rv));
+	mycel_msg_GetRequest rq = {.domain = domain, .domain_len = strlen(domain), .id = id,
+				   .id_len = strlen(id), .version = version,
+				   .version_len = version ? strlen(version) : 0};
+	mycel_msg_GetReply doc;
+	mycel_result res;
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	/* Check what is shown: the entry's signature and the body against its hash. */
-	const mycel_doc_version *sv = &doc.versions[doc.shown];
-	mycel_entry e;
-	const char *check = "verified";
-	int vr = mycel_store_get(o.store, sv->feed, sv->seq, &e);
-	if (vr != 0 || mycel_entry_verify(&e, sv->feed) != 0 ||
-	    mycel_entry_check_body(&e, doc.body, doc.body_len) != 0)
-		check = "FAILED (run mycel verify)";
+	rv = mycel_client_get(t.c, &rq, a, &res, &doc);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("get", rv, &res);
+		goto out;
+	}
+	if (doc.n_entries != 1 || !doc.has_shown || doc.shown >= doc.n_versions ||
+	    doc.current >= doc.n_versions) {
+		rv = die(EXIT_FAIL, "get: the reply carries no version to show");
+		goto out;
+	}
+	const mycel_msg_DocVersion *sv = &doc.versions[doc.shown];
+	/* verified by the client: the entry's signature, its body and that it is this version */
+	const char *check = t.verify ? "verified (entry signature and body hash)"
+				     : "not checked (--no-verify: the node is trusted)";
 	mycel_value *tree = NULL;
-	if (mycel_arena_new((size_t)1 << 30, &a) != 0 ||
-	    mycel_value_decode(doc.body, doc.body_len, MYCEL_BODY_MAX, a, &tree, NULL) != 0 ||
+	if (mycel_value_decode(doc.entries[0].body, doc.entries[0].body_len, MYCEL_BODY_MAX, a,
+			       &tree, NULL) != 0 ||
 	    mycel_value_render(tree, &out) != 0) {
 		rv = die(EXIT_FAIL, "%s: the stored body does not decode (run mycel verify)", argv[optind]);
 		goto out;
 	}
-	char feed[2 * MYCEL_PK_LEN + 1], ts[40];
-	mycel_hex(sv->feed, MYCEL_PK_LEN, feed);
+	const char *kind = mycel_doc_kind_name((mycel_doc_kind)doc.kind);
+	char feed[2 * MYCEL_PK_LEN + 1] = "", ts[40];
+	if (sv->feed != NULL && sv->feed_len == MYCEL_PK_LEN)
+		mycel_hex(sv->feed, MYCEL_PK_LEN, feed);
 	if (json) {
-		printf("{\"kind\":\"%s\",\"domain\":", mycel_doc_kind_name(doc.kind));
-		json_str(stdout, doc.domain);
+		printf("{\"kind\":\"%s\",\"domain\":", kind);
+		json_str(stdout, S(doc.domain));
 		printf(",\"id\":");
-		json_str(stdout, doc.id);
+		json_str(stdout, S(doc.id));
 		printf(",\"name\":");
-		json_str(stdout, doc.name);
+		json_str(stdout, S(doc.name));
 		printf(",\"owner\":{\"domain\":");
-		json_str(stdout, doc.domain);
+		json_str(stdout, S(doc.domain));
 		printf(",\"feed\":\"%s\"},\"version\":", feed);
-		json_str(stdout, sv->version);
+		json_str(stdout, S(sv->version));
 		printf(",\"current\":");
-		json_str(stdout, doc.versions[doc.current].version);
-		printf(",\"signature\":\"%s\",\"versions\":[", strcmp(check, "verified") == 0 ? "verified" : "failed");
+		json_str(stdout, S(doc.versions[doc.current].version));
+		printf(",\"signature\":\"%s\",\"versions\":[", t.verify ? "verified" : "unchecked");
 		for (size_t i = 0; i < doc.n_versions; i++) {
 			printf("%s{\"version\":", i ? "," : "");
-			json_str(stdout, doc.versions[i].version);
+			json_str(stdout, S(doc.versions[i].version));
 			printf(",\"status\":\"%s\",\"seq\":%llu,\"ts_ms\":%llu}",
-			       mycel_doc_status_name(doc.versions[i].status),
+			       mycel_doc_status_name((mycel_doc_status)doc.versions[i].status),
 			       (unsigned long long)doc.versions[i].seq,
 			       (unsigned long long)doc.versions[i].ts_ms);
 		}
 		printf("],\"document\":%s}\n", (const char *)out.data);
 		goto out;
 	}
-	printf("%s%s/%s%s  %s (%s)\n", c_bold(), doc.domain, doc.id, c_off(), doc.name[0] ? doc.name : "-",
-	       mycel_doc_kind_name(doc.kind));
-	printf("owner      domain %s, feed %s\n", doc.domain, feed);
-	printf("shown      version %s, %s, seq %llu\n", sv->version, mycel_doc_status_name(sv->status),
-	       (unsigned long long)sv->seq);
-	printf("signature  %s%s%s (entry signature and body hash)\n",
-	       strcmp(check, "verified") == 0 ? c_green() : c_red(), check, c_off());
+	printf("%s", c_bold());
+	safe_str(stdout, S(doc.domain));
+	putchar('/');
+	safe_str(stdout, S(doc.id));
+	printf("%s  ", c_off());
+	safe_str(stdout, doc.name && doc.name[0] ? doc.name : "-");
+	printf(" (%s)\n", kind);
+	printf("owner      domain %s, feed %s\n", S(doc.domain), feed);
+	printf("shown      version %s, %s, seq %llu\n", S(sv->version),
+	       mycel_doc_status_name((mycel_doc_status)sv->status), (unsigned long long)sv->seq);
+	printf("signature  %s%s%s\n", t.verify ? c_green() : c_red(), check, c_off());
 	if (doc.description && doc.description[0]) {
 		printf("about      ");
 		safe_str(stdout, doc.description);
@@ -1279,49 +1959,54 @@ static int cmd_get(int argc, char **argv)
 	printf("versions\n");
 	for (size_t i = 0; i < doc.n_versions; i++) {
 		iso_time(doc.versions[i].ts_ms, ts, sizeof(ts));
-		printf("  %-12s %-10s seq %-6llu %s%s\n", doc.versions[i].version,
-		       mycel_doc_status_name(doc.versions[i].status), (unsigned long long)doc.versions[i].seq,
-		       ts, i == doc.current ? "  (current)" : "");
+		printf("  %-12s %-10s seq %-6llu %s%s\n", S(doc.versions[i].version),
+		       mycel_doc_status_name((mycel_doc_status)doc.versions[i].status),
+		       (unsigned long long)doc.versions[i].seq, ts,
+		       i == doc.current ? "  (current)" : "");
 	}
 	if (show_doc)
 		printf("document\n%s\n", (const char *)out.data);
 out:
 	mycel_buf_fini(&out);
 	mycel_arena_free(a);
-	mycel_catalog_doc_fini(&doc);
-	close_data(&o);
+	close_target(&t);
 	return rv;
 }
 
 static int cmd_search(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'},     {"domain", required_argument, NULL, 'D'},
+	    COMMON_OPTS,
+	    {"domain", required_argument, NULL, 'D'},
 	    {"kind", required_argument, NULL, 'k'},     {"status", required_argument, NULL, 's'},
 	    {"tag", required_argument, NULL, 't'},      {"classification", required_argument, NULL, 'c'},
 	    {"server", required_argument, NULL, 'S'},   {"limit", required_argument, NULL, 'l'},
-	    {"all", no_argument, NULL, 'a'},            {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
 	    {"facets", no_argument, NULL, 'F'},         {NULL, 0, NULL, 0}};
 	static const char use[] =
 	    "usage: mycel search [QUERY] [--domain D] [--kind contract|product] [--status S] [--tag T]... "
-	    "[--classification C] [--server TYPE] [--limit N] [--all] [--facets] [--json]";
-	bool facets = false;
-	mycel_search_query q;
+	    "[--classification C] [--server TYPE] [--limit N] [--all] [--facets] " COMMON_USAGE;
+	mycel_msg_SearchRequest q;
+	mycel_str tags[MYCEL_SEARCH_TAGS_MAX];
 	memset(&q, 0, sizeof(q));
+	q.has_status = true;
 	q.status = MYCEL_STATUS_VISIBLE;
-	const char *data = default_data();
-	bool json = false;
-	int c;
+	common co = {0};
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "search", &co)) != 0) {
+			if (k != 1)
+				return k;
+			continue;
+		}
 		switch (c) {
-		case 'd': data = optarg; break;
-		case 'D': q.domain = optarg; break;
-		case 'j': json = true; break;
+		case 'D': q.domain = optarg; q.domain_len = strlen(optarg); break;
 		case 'a': q.status = MYCEL_STATUS_ANY; break;
-		case 'F': facets = true; break;
-		case 'c': q.classification = optarg; break;
-		case 'S': q.server_type = optarg; break;
+		case 'F': q.has_facets = true; q.facets = true; break;
+		case 'c': q.classification = optarg; q.classification_len = strlen(optarg); break;
+		case 'S': q.server_type = optarg; q.server_type_len = strlen(optarg); break;
 		case 'k':
+			q.has_kind = true;
 			if (strcmp(optarg, "contract") == 0)
 				q.kind = MYCEL_DOC_CONTRACT;
 			else if (strcmp(optarg, "product") == 0)
@@ -1342,14 +2027,17 @@ static int cmd_search(int argc, char **argv)
 		case 't':
 			if (q.n_tags == MYCEL_SEARCH_TAGS_MAX)
 				return usage_error("search", "at most %d tags", MYCEL_SEARCH_TAGS_MAX);
-			q.tags[q.n_tags++] = optarg;
+			tags[q.n_tags].ptr = optarg;
+			tags[q.n_tags++].len = strlen(optarg);
+			q.tags = tags;
 			break;
 		case 'l': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1000)
 				return usage_error("search", "--limit is 1 to 1000");
-			q.limit = (size_t)v;
+			q.has_limit = true;
+			q.limit = (uint64_t)v;
 			break;
 		}
 		default: return usage_error("search", "%s", use);
@@ -1357,94 +2045,112 @@ static int cmd_search(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return usage_error("search", "quote a query of several words: mycel search \"orders daily\"");
-	if (optind < argc)
+	if (optind < argc) {
 		q.text = argv[optind];
-	opened o;
-	int rv = open_data(data, true, &o);
+		q.text_len = strlen(argv[optind]);
+	}
+	bool json = co.json;
+	target t;
+	int rv = open_target(&co, "search", false, &t);
 	if (rv != 0)
 		return rv;
-	mycel_search_result r;
-	memset(&r, 0, sizeof(r));
-	if ((rv = mycel_catalog_search(o.store, &q, &r)) != 0) {
-		close_data(&o);
-		return die(EXIT_FAIL, "search: %s", mycel_strerror(rv));
+	mycel_arena *a = reply_arena();
+	mycel_msg_SearchReply r;
+	mycel_result res;
+	if (a == NULL) {
+		close_target(&t);
+		return die(EXIT_FAIL, "out of memory");
 	}
-	if (!json && r.n > 0)
+	rv = mycel_client_search(t.c, &q, a, &res, &r);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("search", rv, &res);
+		goto out;
+	}
+	if (!json && r.n_hits > 0)
 		printf("%s%-8s %-40s %-10s %-10s %-11s %s%s\n", c_dim(), "kind", "domain/id", "version", "status",
 		       "matched", "name", c_off());
-	for (size_t i = 0; i < r.n; i++) {
-		const mycel_search_hit *h = &r.hits[i];
+	for (size_t i = 0; i < r.n_hits; i++) {
+		const mycel_msg_SearchHit *h = &r.hits[i];
+		const char *kind = mycel_doc_kind_name((mycel_doc_kind)h->kind);
+		const char *st = mycel_doc_status_name((mycel_doc_status)h->status);
 		if (json) {
-			printf("{\"kind\":\"%s\",\"domain\":", mycel_doc_kind_name(h->kind));
-			json_str(stdout, h->domain);
+			printf("{\"kind\":\"%s\",\"domain\":", kind);
+			json_str(stdout, S(h->domain));
 			printf(",\"id\":");
-			json_str(stdout, h->id);
+			json_str(stdout, S(h->id));
 			printf(",\"version\":");
-			json_str(stdout, h->version);
-			printf(",\"status\":\"%s\",\"name\":", mycel_doc_status_name(h->status));
-			json_str(stdout, h->name);
-			printf(",\"matched\":\"%s\",\"score\":%.3f,\"snippet\":", h->matched, h->score);
-			json_str(stdout, h->snippet);
+			json_str(stdout, S(h->version));
+			printf(",\"status\":\"%s\",\"name\":", st);
+			json_str(stdout, S(h->name));
+			printf(",\"matched\":");
+			json_str(stdout, S(h->matched));
+			printf(",\"score\":%.3f,\"snippet\":", h->score);
+			json_str(stdout, S(h->snippet));
 			printf("}\n");
 			continue;
 		}
 		char ref[400];
-		snprintf(ref, sizeof(ref), "%s/%s", h->domain, h->id);
-		printf("%-8s %-40s %-10s %-10s %-11s ", mycel_doc_kind_name(h->kind), ref, h->version,
-		       mycel_doc_status_name(h->status), h->matched);
-		safe_str(stdout, h->name);
+		snprintf(ref, sizeof(ref), "%s/%s", S(h->domain), S(h->id));
+		printf("%-8s ", kind);
+		safe_str(stdout, ref);
+		printf("%*s %-10s %-10s %-11s ", strlen(ref) < 40 ? (int)(40 - strlen(ref)) : 0, "",
+		       S(h->version), st, S(h->matched));
+		safe_str(stdout, S(h->name));
 		putchar('\n');
 	}
 	if (!json)
-		printf("%s%zu of %s%zu match(es)%s\n", c_dim(), r.n, r.total_exact ? "" : "at least ",
-		       r.total, c_off());
-	mycel_search_result_fini(&r);
-	mycel_facet_count *fc = NULL;
-	size_t nf = 0;
-	if (facets && (rv = mycel_catalog_facets(o.store, &q, &fc, &nf)) != 0) {
-		close_data(&o);
-		return die(EXIT_FAIL, "facets: %s", mycel_strerror(rv));
-	}
-	for (size_t i = 0; i < nf; i++) {
+		printf("%s%zu of %s%llu match(es)%s\n", c_dim(), r.n_hits, r.total_exact ? "" : "at least ",
+		       (unsigned long long)r.total, c_off());
+	for (size_t i = 0; i < r.n_facets; i++) {
+		const mycel_msg_FacetCount *fc = &r.facets[i];
 		if (json) {
-			printf("{\"facet\":\"%s\",\"value\":", fc[i].facet);
-			json_str(stdout, fc[i].value);
-			printf(",\"count\":%zu}\n", fc[i].count);
+			printf("{\"facet\":");
+			json_str(stdout, S(fc->facet));
+			printf(",\"value\":");
+			json_str(stdout, S(fc->value));
+			printf(",\"count\":%llu}\n", (unsigned long long)fc->count);
 		} else {
-			if (i == 0 || strcmp(fc[i].facet, fc[i - 1].facet) != 0)
-				printf("%s  %-15s", i ? "\n" : "facets\n", fc[i].facet);
+			if (i == 0 || strcmp(S(fc->facet), S(r.facets[i - 1].facet)) != 0) {
+				printf("%s  ", i ? "\n" : "facets\n");
+				safe_str(stdout, S(fc->facet));
+				printf("%*s", (int)(fc->facet_len < 15 ? 15 - fc->facet_len : 0), "");
+			}
 			printf(" ");
-			safe_str(stdout, fc[i].value);
-			printf(" (%zu)", fc[i].count);
+			safe_str(stdout, S(fc->value));
+			printf(" (%llu)", (unsigned long long)fc->count);
 		}
 	}
-	if (!json && nf > 0)
+	if (!json && r.n_facets > 0)
 		printf("\n");
-	free(fc);
-	close_data(&o);
-	return 0;
+	rv = 0;
+out:
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
 }
 
 static int cmd_lineage(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+	static const struct option opts[] = {COMMON_OPTS,
 					     {"up", no_argument, NULL, 'u'},
 					     {"down", no_argument, NULL, 'D'},
 					     {"depth", required_argument, NULL, 'n'},
-					     {"json", no_argument, NULL, 'j'},
 					     {NULL, 0, NULL, 0}};
-	static const char use[] = "usage: mycel lineage DOMAIN/ID [--up|--down] [--depth N] [--data DIR] [--json]";
-	const char *data = default_data();
+	static const char use[] =
+	    "usage: mycel lineage DOMAIN/ID [--up|--down] [--depth N] " COMMON_USAGE;
 	mycel_lineage_dir dir = MYCEL_LINEAGE_UP;
 	int depth = 3;
-	bool json = false;
-	int c;
+	common co = {0};
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "lineage", &co)) != 0) {
+			if (k != 1)
+				return k;
+			continue;
+		}
 		switch (c) {
-		case 'd': data = optarg; break;
 		case 'u': dir = MYCEL_LINEAGE_UP; break;
 		case 'D': dir = MYCEL_LINEAGE_DOWN; break;
-		case 'j': json = true; break;
 		case 'n': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -1460,102 +2166,156 @@ static int cmd_lineage(int argc, char **argv)
 	const char *id;
 	if (optind != argc - 1 || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
 		return usage_error("lineage", "%s", use);
-	opened o;
-	int rv = open_data(data, true, &o);
+	bool json = co.json;
+	target t;
+	int rv = open_target(&co, "lineage", false, &t);
 	if (rv != 0)
 		return rv;
-	mycel_lineage l;
-	memset(&l, 0, sizeof(l));
-	if ((rv = mycel_catalog_lineage(o.store, domain, id, dir, depth, &l)) != 0) {
-		close_data(&o);
-		return die(EXIT_FAIL, "%s: %s", argv[optind], rv == MYCEL_ENOTFOUND ? "not published" : mycel_strerror(rv));
-	}
-	/* last[i]: node i is the last child of its parent (for the tree's connectors) */
-	bool *last = calloc(l.n ? l.n : 1, sizeof(*last));
-	if (last == NULL) {
-		mycel_lineage_fini(&l);
-		close_data(&o);
+	mycel_arena *a = reply_arena();
+	mycel_msg_LineageRequest rq = {.domain = domain, .domain_len = strlen(domain), .id = id,
+				       .id_len = strlen(id), .has_direction = true,
+				       .direction = (uint64_t)dir, .has_depth = true, .depth = depth};
+	mycel_msg_LineageReply l;
+	mycel_result res;
+	bool *last = NULL;
+	if (a == NULL) {
+		close_target(&t);
 		return die(EXIT_FAIL, "out of memory");
 	}
-	for (size_t i = 0; i < l.n; i++) {
+	rv = mycel_client_lineage(t.c, &rq, a, &res, &l);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("lineage", rv, &res);
+		goto out;
+	}
+	/* a node's parent comes before it; anything else is a malformed reply */
+	for (size_t i = 0; i < l.n_nodes; i++)
+		if (l.nodes[i].depth < 0 || l.nodes[i].depth > 32 ||
+		    (i == 0 ? l.nodes[i].parent != -1
+			    : (l.nodes[i].parent < 0 || (size_t)l.nodes[i].parent >= i))) {
+			rv = die(EXIT_FAIL, "lineage: the reply is not a tree (node %zu)", i);
+			goto out;
+		}
+	/* last[i]: node i is the last child of its parent (for the tree's connectors) */
+	last = calloc(l.n_nodes ? l.n_nodes : 1, sizeof(*last));
+	if (last == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < l.n_nodes; i++) {
 		last[i] = true;
-		for (size_t j = i + 1; j < l.n && l.nodes[j].depth >= l.nodes[i].depth; j++)
+		for (size_t j = i + 1; j < l.n_nodes && l.nodes[j].depth >= l.nodes[i].depth; j++)
 			if (l.nodes[j].parent == l.nodes[i].parent) {
 				last[i] = false;
 				break;
 			}
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		const mycel_lineage_node *nd = &l.nodes[i];
+	for (size_t i = 0; i < l.n_nodes; i++) {
+		const mycel_msg_LineageNode *nd = &l.nodes[i];
+		const char *kind = mycel_doc_kind_name((mycel_doc_kind)nd->kind);
 		if (json) {
-			printf("{\"depth\":%d,\"parent\":%d,\"kind\":\"%s\",\"domain\":", nd->depth, nd->parent,
-			       mycel_doc_kind_name(nd->kind));
-			json_str(stdout, nd->domain);
+			printf("{\"depth\":%d,\"parent\":%d,\"kind\":\"%s\",\"domain\":", (int)nd->depth,
+			       (int)nd->parent, kind);
+			json_str(stdout, S(nd->domain));
 			printf(",\"id\":");
-			json_str(stdout, nd->id);
+			json_str(stdout, S(nd->id));
 			printf(",\"name\":");
-			json_str(stdout, nd->name ? nd->name : "");
-			printf(",\"via\":\"%s\",\"port\":", nd->via ? nd->via : "");
-			json_str(stdout, nd->port);
+			json_str(stdout, S(nd->name));
+			printf(",\"via\":");
+			json_str(stdout, S(nd->via));
+			printf(",\"port\":");
+			json_str(stdout, S(nd->port));
 			printf(",\"dangling\":%s,\"ambiguous\":%s,\"repeated\":%s}\n", nd->dangling ? "true" : "false",
-			       nd->ambiguous ? "true" : "false", nd->repeated ? "true" : "false");
+			       nd->ambiguous ? "true" : "false", nd->already_shown ? "true" : "false");
 			continue;
 		}
 		/* connectors: one column per ancestor level, then this node's own */
 		char prefix[32 * 8] = "";
 		int anc[33], na = 0;
-		for (int p = nd->parent; p > 0 && na < 32; p = l.nodes[p].parent)
-			anc[na++] = p;
-		for (int k = na - 1; k >= 0; k--)
-			strcat(prefix, last[anc[k]] ? "   " : "│  ");
+		for (int64_t p = nd->parent; p > 0 && na < 32; p = l.nodes[p].parent)
+			anc[na++] = (int)p;
+		for (int q = na - 1; q >= 0; q--)
+			strcat(prefix, last[anc[q]] ? "   " : "│  ");
 		if (nd->depth > 0)
 			printf("%s%s", prefix, last[i] ? "└─ " : "├─ ");
 		if (nd->dangling) {
-			printf("%s? %s%s  no published contract has this id (dangling)", c_red(), nd->id, c_off());
+			printf("%s? ", c_red());
+			safe_str(stdout, S(nd->id));
+			printf("%s  no published contract has this id (dangling)", c_off());
 		} else if (nd->ambiguous) {
-			printf("%s? %s%s  ambiguous, published by", c_red(), nd->id, c_off());
-			for (size_t k = 0; k < nd->n_candidates; k++)
-				printf(" %s", nd->candidates[k]);
+			printf("%s? ", c_red());
+			safe_str(stdout, S(nd->id));
+			printf("%s  ambiguous, published by", c_off());
+			for (size_t q = 0; q < nd->n_candidates; q++) {
+				putchar(' ');
+				safe_str(stdout, S(nd->candidates[q].ptr));
+			}
 		} else {
-			printf("%s%s/%s%s  %s", nd->depth ? "" : c_bold(), nd->domain, nd->id, nd->depth ? "" : c_off(),
-			       mycel_doc_kind_name(nd->kind));
+			printf("%s", nd->depth ? "" : c_bold());
+			safe_str(stdout, S(nd->domain));
+			putchar('/');
+			safe_str(stdout, S(nd->id));
+			printf("%s  %s", nd->depth ? "" : c_off(), kind);
 			if (nd->name && nd->name[0]) {
 				printf("  ");
 				safe_str(stdout, nd->name);
 			}
 		}
-		if (nd->depth > 0)
-			printf("  %s(%s port %s)%s", c_dim(), nd->via ? nd->via : "", nd->port, c_off());
-		printf("%s\n", nd->repeated ? "  [shown above]" : "");
+		if (nd->depth > 0) {
+			printf("  %s(%s port ", c_dim(), S(nd->via));
+			safe_str(stdout, S(nd->port));
+			printf(")%s", c_off());
+		}
+		printf("%s\n", nd->already_shown ? "  [shown above]" : "");
 	}
+	rv = 0;
+out:
 	free(last);
-	mycel_lineage_fini(&l);
-	close_data(&o);
-	return 0;
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
 }
 
 static int cmd_reindex(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
-	const char *data = default_data();
-	int c;
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel reindex " COMMON_USAGE;
+	common co = {0};
+	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else
-			return usage_error("reindex", "usage: mycel reindex [--data DIR]");
+		if ((k = common_opt(c, "reindex", &co)) != 1)
+			return k != 0 ? k : usage_error("reindex", "%s", use);
 	}
 	if (optind != argc)
-		return usage_error("reindex", "usage: mycel reindex [--data DIR]");
-	opened o;
-	int rv = open_data(data, false, &o);
+		return usage_error("reindex", "%s", use);
+	target t;
+	int rv = open_target(&co, "reindex", true, &t);
 	if (rv != 0)
 		return rv;
-	if ((rv = mycel_store_reindex(o.store)) != 0)
-		rv = die(EXIT_FAIL, "reindex %s: %s", o.store_path, mycel_strerror(rv));
-	else
-		printf("reindexed %s: every derived table rebuilt from the feeds\n", o.store_path);
-	close_data(&o);
+	if (t.direct && !t.o.has_dom) {
+		/* a bare store has no domain key to serve Admin methods with: rebuild it here */
+		if ((rv = mycel_store_reindex(t.o.store)) != 0)
+			rv = die(EXIT_FAIL, "reindex %s: %s", t.label, mycel_strerror(rv));
+	} else {
+		mycel_arena *a = reply_arena();
+		mycel_msg_ReindexReply r;
+		mycel_result res;
+		rv = a == NULL ? MYCEL_ENOMEM : mycel_client_reindex(t.c, a, &res, &r);
+		if (a == NULL)
+			rv = die(EXIT_FAIL, "out of memory");
+		else if (rv != 0 || res.status != MYCEL_RPC_OK)
+			rv = call_failed("reindex", rv, &res);
+		mycel_arena_free(a);
+	}
+	if (rv == 0) {
+		if (co.json) {
+			printf("{\"reindexed\":");
+			json_str(stdout, t.label);
+			printf("}\n");
+		} else {
+			printf("reindexed %s: every derived table rebuilt from the feeds\n", t.label);
+		}
+	}
+	close_target(&t);
 	return rv;
 }
 
@@ -1796,6 +2556,39 @@ static void help(FILE *f)
 		"\n"
 		"usage: mycel COMMAND [OPTIONS]\n"
 		"\n"
+		"Catalog commands (on a node or directly on a store, with the same output):\n"
+		"  publish FILE... [--dry-run]       lint, sign and store contracts and products\n"
+		"                                    (several files: one request, all or none)\n"
+		"  deprecate|retire DOMAIN/ID --version V [--reason TEXT]\n"
+		"                                    change a published version's status\n"
+		"  get DOMAIN/ID [--version V] [--doc]\n"
+		"                                    a document: owner, versions, status, signature\n"
+		"  search [QUERY] [--domain D] [--kind K] [--status S] [--tag T]... [--classification C]\n"
+		"         [--server TYPE] [--limit N] [--all] [--facets]\n"
+		"                                    ranked search over the mesh's catalog\n"
+		"  lineage DOMAIN/ID [--up|--down] [--depth N]\n"
+		"                                    what a document is made from, or what it feeds\n"
+		"  log [DOMAIN]                      list the feeds and their entries\n"
+		"  verify                            check every signature, chain link, body hash,\n"
+		"                                    timestamp and charter step; exit 1 on any failure\n"
+		"                                    (on a node: every feed pulled and checked here)\n"
+		"  status                            node, mesh id, charter, feeds, entries, documents,\n"
+		"                                    peers and uptime (the last two from a node only)\n"
+		"  peers                             the peers a node knows (a node only)\n"
+		"  reindex                           rebuild the catalog from the feeds\n"
+		"\n"
+		"  Where they run: --node URL (tcp://HOST:PORT, or ipc://DIR/admin.sock for publish,\n"
+		"  deprecate, retire, reindex and peers) > --data DIR > $MYCEL_NODE > the default\n"
+		"  directory ($MYCEL_DATA or ./.mycel): through its admin socket while a myceld\n"
+		"  serves it, else directly. --data always reads the store directly.\n"
+		"  Every entry a node returns is verified against the charter (the directory's\n"
+		"  charter.mcc, or fetched from the node: pin it with --mesh-id HEX as `mycel status`\n"
+		"  prints it, else it is trusted on first use). --no-verify trusts the node blindly\n"
+		"  (unsafe). --timeout MS bounds each call (default 10000). --json: machine output.\n"
+		"  Errors from a node: mycel: COMMAND: STATUS: message.\n"
+		"\n", MYCEL_VERSION);
+	fprintf(f,
+		"Local commands (files and stores on this machine; --node does not apply):\n"
 		"  keygen --out FILE                 create a secret key (mode 0600); prints the public key\n"
 		"  init [--dir DIR] --domain NAME [--key FILE] [--charter FILE] [--mesh NAME]\n"
 		"                                    create a domain directory (default ./.mycel)\n"
@@ -1804,32 +2597,20 @@ static void help(FILE *f)
 		"                                    write a new, unsigned genesis charter\n"
 		"  charter sign FILE --key KEYFILE   add one member's signature, in place\n"
 		"  charter show [FILE | --data DIR]  show a charter file or a store's charter\n"
-		"  profile [--title T] [--description D] [--contact C]... [--node URL]...\n"
-		"                                    publish the domain's profile (a `domain` entry)\n"
+		"  profile [--data DIR] [--title T] [--description D] [--contact C]... [--node URL]...\n"
+		"                                    publish the domain's profile (a `domain` entry);\n"
+		"                                    here --node lists the domain's node addresses\n"
 		"  lint FILE... [--json]             check ODCS/ODPS documents against their official\n"
 		"                                    schema: file:line:col: /pointer: message\n"
-		"  publish FILE...                   lint, sign and store contracts and products\n"
-		"  deprecate|retire DOMAIN/ID --version V [--reason TEXT]\n"
-		"                                    change a published version's status\n"
-		"  get DOMAIN/ID [--version V] [--doc]\n"
-		"                                    a document: owner, versions, status, signature\n"
-		"  search [QUERY] [--domain D] [--kind K] [--status S] [--tag T]... [--all] [--facets]\n"
-		"                                    ranked search over the mesh's catalog\n"
-		"  lineage DOMAIN/ID [--up|--down] [--depth N]\n"
-		"                                    what a document is made from, or what it feeds\n"
+		"  pull --from DIR [--data DIR]      copy what another local store holds, verifying\n"
+		"                                    every entry as if it came from a peer\n"
+		"\n"
+		"Node commands:\n"
 		"  watch --node URL [--domain D] [--kind K] [--count N] [--timeout SECONDS]\n"
 		"                                    print a node's change events (myceld --events)\n"
-		"  reindex                           rebuild the catalog from the feeds\n"
-		"  pull --from DIR                   copy what another local store holds, verifying\n"
-		"                                    every entry as if it came from a peer\n"
-		"  log [DOMAIN]                      list a store's feeds and entries\n"
-		"  verify                            check every signature, chain link, body hash,\n"
-		"                                    timestamp and charter step; exit 1 on any failure\n"
 		"  version                           print the version\n"
 		"\n"
-		"Common options: --data DIR (a domain directory or a store; default $MYCEL_DATA or\n"
-		"./.mycel), --json (machine output). Exit codes: 0 success, 1 failure, 2 usage.\n",
-		MYCEL_VERSION);
+		"Exit codes: 0 success, 1 failure, 2 usage.\n");
 }
 
 int main(int argc, char **argv)
@@ -1858,7 +2639,16 @@ int main(int argc, char **argv)
 		    {"lint", cmd_lint},       {"publish", cmd_publish}, {"deprecate", cmd_deprecate},
 		    {"retire", cmd_retire},   {"get", cmd_get},   {"search", cmd_search},
 		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}, {"pull", cmd_pull},
-		    {"watch", cmd_watch}};
+		    {"watch", cmd_watch},     {"status", cmd_status}, {"peers", cmd_peers}};
+	/* commands that work on local files only: --node has no meaning there; say so */
+	static const char *const local_only[] = {"keygen", "init", "charter", "lint", "pull"};
+	for (size_t i = 0; i < sizeof(local_only) / sizeof(local_only[0]); i++) {
+		if (strcmp(cmd, local_only[i]) != 0)
+			continue;
+		for (int j = 1; j < argc; j++)
+			if (strcmp(argv[j], "--node") == 0 || strncmp(argv[j], "--node=", 7) == 0)
+				return usage_error(cmd, "works on local files only: --node does not apply");
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc, argv);

@@ -1,6 +1,8 @@
 /*
- * client.c — the RPC client (include/mycel/client.h): one req0 socket, one nng context
- * per call, the receive timeout taken from the call's deadline.
+ * client.c — the RPC client's transports (include/mycel/client.h): one req0 socket with
+ * one nng context per call and the receive timeout taken from the call's deadline, or
+ * in-process serving with mycel_rpc_serve_ctx. Typed calls are in client_calls.c,
+ * verification in client_verify.c.
  */
 #include "mycel/client.h"
 
@@ -12,20 +14,21 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "client_int.h"
 #include "mycel/codec.h"
 #include "mycel/error.h"
+#include "mycel/node.h"
 #include "mycel/rpc.h"
+#include "mycel/store.h"
 
-struct mycel_client {
-	nng_socket s;
-};
-
-static uint64_t now_ms(void)
+uint64_t mycel__client_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+#define now_ms mycel__client_now_ms
 
 int mycel_client_open(const char *url, mycel_client **out)
 {
@@ -34,8 +37,14 @@ int mycel_client_open(const char *url, mycel_client **out)
 	mycel_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return MYCEL_ENOMEM;
+	c->verify = true;
+	if ((c->url = strdup(url)) == NULL) {
+		free(c);
+		return MYCEL_ENOMEM;
+	}
 	int rv = nng_req0_open(&c->s);
 	if (rv != 0) {
+		free(c->url);
 		free(c);
 		return rv == NNG_ENOMEM ? MYCEL_ENOMEM : MYCEL_EIO;
 	}
@@ -44,6 +53,7 @@ int mycel_client_open(const char *url, mycel_client **out)
 	    (rv = nng_socket_set_size(c->s, NNG_OPT_RECVMAXSZ, MYCEL_CLIENT_REPLY_MAX)) != 0 ||
 	    (rv = nng_dial(c->s, url, NULL, 0)) != 0) {
 		nng_close(c->s);
+		free(c->url);
 		free(c);
 		switch (rv) {
 		case NNG_ENOMEM:
@@ -60,12 +70,101 @@ int mycel_client_open(const char *url, mycel_client **out)
 	return 0;
 }
 
+int mycel_client_open_local(const mycel_rpc_ctx *ctx, mycel_client **out)
+{
+	if (ctx == NULL || ctx->store == NULL || out == NULL)
+		return MYCEL_EINVAL;
+	mycel_client *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return MYCEL_ENOMEM;
+	c->local = true;
+	c->ctx = ctx;
+	c->verify = true;
+	if ((c->url = strdup("local")) == NULL) {
+		free(c);
+		return MYCEL_ENOMEM;
+	}
+	const mycel_charter *ch = mycel_store_charter(ctx->store);
+	if (ch != NULL) {
+		/* the client's own copy: the store may move on to a newer version */
+		mycel_buf b;
+		mycel_buf_init(&b, MYCEL_CHARTER_MAX);
+		int rv = mycel_charter_encode(ch, &b);
+		if (rv == 0)
+			rv = mycel_charter_decode(b.data, b.len, &c->charter, NULL, 0);
+		mycel_buf_fini(&b);
+		if (rv != 0) {
+			free(c->url);
+			free(c);
+			return rv;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
 void mycel_client_close(mycel_client *c)
 {
 	if (c == NULL)
 		return;
-	nng_close(c->s);
+	if (!c->local)
+		nng_close(c->s);
+	mycel_charter_free(c->charter);
+	free(c->url);
 	free(c);
+}
+
+const char *mycel_client_url(const mycel_client *c)
+{
+	return c != NULL ? c->url : "";
+}
+
+void mycel_client_set_timeout(mycel_client *c, uint64_t ms)
+{
+	if (c != NULL)
+		c->timeout_ms = ms;
+}
+
+void mycel_client_set_verify(mycel_client *c, bool on)
+{
+	if (c != NULL)
+		c->verify = on;
+}
+
+const mycel_charter *mycel_client_charter(const mycel_client *c)
+{
+	return c != NULL ? c->charter : NULL;
+}
+
+/* Decodes a reply envelope into malloc'd outputs (untouched on failure). */
+static int take_reply(const uint8_t *p, size_t n, uint64_t *out_status, char **out_message,
+		      uint8_t **out_body, size_t *out_body_len)
+{
+	mycel_rpc_reply rep;
+	char why[256] = "";
+	int rv = mycel_rpc_reply_decode(p, n, MYCEL_CLIENT_REPLY_MAX, &rep, why, sizeof(why));
+	if (rv != 0)
+		return rv;
+	char *msg = malloc(rep.message_len + 1);
+	uint8_t *body = NULL;
+	if (msg != NULL && rep.has_body) {
+		body = malloc(rep.body_len ? rep.body_len : 1);
+		if (body != NULL && rep.body_len > 0)
+			memcpy(body, rep.body, rep.body_len);
+	}
+	if (msg == NULL || (rep.has_body && body == NULL)) {
+		free(msg);
+		free(body);
+		return MYCEL_ENOMEM;
+	}
+	if (rep.message_len > 0)
+		memcpy(msg, rep.message, rep.message_len);
+	msg[rep.message_len] = '\0';
+	*out_status = rep.status;
+	*out_message = msg;
+	*out_body = body;
+	*out_body_len = rep.has_body ? rep.body_len : 0;
+	return 0;
 }
 
 /* Fills the outputs with a status the client made up itself. */
@@ -114,6 +213,18 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 	mycel_buf_init(&b, MYCEL_RPC_REQUEST_MAX);
 	int rv = mycel_rpc_request_encode(&r, &b);
 	if (rv != 0) {
+		mycel_buf_fini(&b);
+		return rv;
+	}
+	if (c->local) {
+		mycel_buf rep;
+		/* the node's bound on replies, so a local call answers as a node would */
+		mycel_buf_init(&rep, MYCEL_NODE_REPLY_MAX);
+		rv = mycel_rpc_serve_ctx(c->ctx, b.data, b.len, true, now_ms(), &rep);
+		if (rv == 0)
+			rv = take_reply(rep.data, rep.len, out_status, out_message, out_body,
+					out_body_len);
+		mycel_buf_fini(&rep);
 		mycel_buf_fini(&b);
 		return rv;
 	}
@@ -166,32 +277,8 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 		goto done;
 	}
 	m = nng_aio_get_msg(aio);
-	mycel_rpc_reply rep;
-	char why[256] = "";
-	rv = mycel_rpc_reply_decode(nng_msg_body(m), nng_msg_len(m), MYCEL_CLIENT_REPLY_MAX, &rep,
-				    why, sizeof(why));
-	if (rv == 0) {
-		char *msg = malloc(rep.message_len + 1);
-		uint8_t *body = NULL;
-		if (msg != NULL && rep.has_body) {
-			body = malloc(rep.body_len ? rep.body_len : 1);
-			if (body != NULL && rep.body_len > 0)
-				memcpy(body, rep.body, rep.body_len);
-		}
-		if (msg == NULL || (rep.has_body && body == NULL)) {
-			free(msg);
-			free(body);
-			rv = MYCEL_ENOMEM;
-		} else {
-			if (rep.message_len > 0)
-				memcpy(msg, rep.message, rep.message_len);
-			msg[rep.message_len] = '\0';
-			*out_status = rep.status;
-			*out_message = msg;
-			*out_body = body;
-			*out_body_len = rep.has_body ? rep.body_len : 0;
-		}
-	}
+	rv = take_reply(nng_msg_body(m), nng_msg_len(m), out_status, out_message, out_body,
+			out_body_len);
 	nng_msg_free(m);
 done:
 	nng_ctx_close(ctx);

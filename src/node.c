@@ -585,6 +585,9 @@ int mycel_node_start(mycel_node *n)
 	if (rv != 0)
 		return rv;
 	n->rpc.wq = n->wq; /* before the workers start: they read it */
+	struct timespec now;
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	n->rpc.started_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
 	for (size_t i = 0; i < n->n_w; i++) {
 		if (pthread_create(&n->w[i].thread, NULL, worker_main, &n->w[i]) != 0) {
 			n->running = true;

@@ -345,6 +345,8 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 	mycel_rpc_handler h = mycel_rpc_catalog_handler(m);
 	mycel_rpc_admin_handler ah = mycel_rpc_admin_handler_of(m); /* handlers that need ctx */
 	if (h == NULL && ah == NULL)
+		ah = mycel_rpc_mesh_handler_of(m);
+	if (h == NULL && ah == NULL)
 		return fail_reply(reply, MYCEL_RPC_UNIMPLEMENTED, "%s is not implemented yet",
 				  m->name);
 
@@ -376,10 +378,19 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 		mycel_arena_free(a);
 		return fail_reply(reply, st, "%s", why[0] ? why : mycel_rpc_status_name(st));
 	}
-	if (out != NULL && m->reply == &mycel_msg_StatusReply_desc) { /* the node's peers */
+	if (m->reply == &mycel_msg_StatusReply_desc) {
+		/* what only the serving context knows: peers, the node's key and its uptime */
 		mycel_msg_StatusReply *sr = out;
 		sr->has_peers = true;
 		sr->peers = ctx->n_peers;
+		if (ctx->key != NULL && sr->node_key == NULL) {
+			sr->node_key = ctx->key->pk;
+			sr->node_key_len = MYCEL_PK_LEN;
+		}
+		if (ctx->started_ms != 0 && now_ms >= ctx->started_ms) {
+			sr->has_uptime_ms = true;
+			sr->uptime_ms = now_ms - ctx->started_ms;
+		}
 	}
 
 	mycel_buf body;

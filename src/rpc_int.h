@@ -33,4 +33,12 @@ typedef mycel_rpc_status (*mycel_rpc_admin_handler)(const mycel_rpc_ctx *ctx, my
  */
 mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m);
 
+/* Mesh Pull bounds: entries per reply, and bytes (entries + bodies) by default and at most. */
+#define MYCEL_PULL_ENTRIES_CAP 1000u
+#define MYCEL_PULL_BYTES_DEFAULT ((uint64_t)4u << 20)
+#define MYCEL_PULL_BYTES_CAP ((uint64_t)16u << 20)
+
+/* The handler of Mesh method m in rpc_mesh.c (Charter, Pull), or NULL. */
+mycel_rpc_admin_handler mycel_rpc_mesh_handler_of(const mycel_method *m);
+
 #endif

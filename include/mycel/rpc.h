@@ -166,6 +166,7 @@ typedef struct mycel_rpc_ctx {
 	/* Peer URLs the node was given (seeds), reported by Admin/Peers and Mesh/Peers. */
 	const char *const *peers;
 	size_t n_peers;
+	uint64_t started_ms; /* unix ms the node started serving; 0: unknown (Status omits uptime) */
 } mycel_rpc_ctx;
 
 /* mycel_rpc_serve with a context; mycel_rpc_serve(s, ...) is this with {s, NULL, NULL, NULL}. */
