@@ -1,26 +1,43 @@
 #!/usr/bin/env bash
-# The mycel demo: the Acme Outfitters mesh (examples/mesh) on one machine.
+# The mycel demo: the Acme Outfitters mesh (examples/mesh) on one machine, with real nodes.
 #
 #   bash examples/demo.sh BUILD_DIR      (make demo runs it with BUILD_DIR=build)
 #
-# A governance group signs a 2-of-3 charter admitting five domains; each domain team creates
-# its domain directory, lints and publishes its ODCS contracts and ODPS products (signed entries
-# in its own feed); a consumer's node pulls every feed (verifying each entry), then searches,
-# reads a contract and follows lineage across domains; a tamper is caught. Everything happens
-# in a fresh temporary directory, removed at the end.
+# A governance group signs a 2-of-3 charter admitting five domains; each domain team creates its
+# domain directory and starts its node (myceld, on loopback ports the system picks); the teams
+# publish their ODCS contracts and ODPS products through their nodes' admin sockets while a
+# consumer watches the sales node's change stream; a consumer queries a node over tcp, checking
+# every entry it receives against the charter; an auditor verifies a node from outside; a
+# consumer's node holding every feed answers questions across domains; the nodes stop cleanly;
+# a tamper is caught. Everything happens in a fresh temporary directory, removed at the end, and
+# every process the demo starts is stopped by its pid.
 set -euo pipefail
 
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mycel="$(cd "$build" && pwd)/node/mycel"
+myceld="$(cd "$build" && pwd)/node/myceld"
 mesh="$root/examples/mesh"
-[ -x "$mycel" ] || { echo "demo: $mycel not built (run make)"; exit 1; }
+[ -x "$mycel" ] && [ -x "$myceld" ] || { echo "demo: mycel or myceld not built (run make)"; exit 1; }
 work=$(mktemp -d /tmp/mycel-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
 cd "$work"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; }
+show() {
+	local s="$*"
+	s=${s//$mycel/mycel}
+	s=${s//$myceld/myceld}
+	s=${s//$mesh/examples\/mesh}
+	s=${s//$work\//}
+	printf '$ %s\n' "$s"
+}
 run() { show "$*"; "$@"; }
 domains="sales customers logistics finance marketing"
 
@@ -44,50 +61,104 @@ sed -e 's/logicalType: string/logicalType: strng/' -e '0,/^version:/s/^version:.
 show "mycel lint orders-draft.odcs.yaml"
 "$mycel" lint orders-draft.odcs.yaml | head -8 || true
 
-step "4. Each team lints and publishes its contracts and products (signed, in its own feed)"
+step "4. Each domain team starts its node (myceld) from a small configuration file"
+declare -A url admin
+events=
 for d in $domains; do
-	run "$mycel" publish --data $d "$mesh/$d"/contracts/*.yaml "$mesh/$d"/products/*.yaml
+	printf 'data: %s\nlisten: tcp://127.0.0.1:0        # the system picks a free port\nlog_level: warn\n' $d >$d.yaml
+	[ $d = sales ] && printf 'events: tcp://127.0.0.1:0        # sales also runs a change stream\n' >>$d.yaml
+	mkfifo $d.ready
+	"$myceld" --config $d.yaml >$d.ready 2>$d.log &
+	pids+=($!)
+	line=
+	read -r -t 30 line <$d.ready || { echo "demo: myceld for $d did not start:"; cat $d.log; exit 1; }
+	echo "\$ myceld --config $d.yaml &"
+	echo "$line"
+	[[ "$line" =~ url=([^\ ]+)\ admin=([^\ ]+) ]] || { echo "demo: unexpected ready line"; exit 1; }
+	url[$d]=${BASH_REMATCH[1]}
+	admin[$d]=${BASH_REMATCH[2]}
+	if [[ "$line" =~ events=([^\ ]+) ]]; then events=${BASH_REMATCH[1]}; fi
+done
+show "cat sales.yaml"
+cat sales.yaml
+
+step "5. A consumer follows the sales node's change stream"
+n_sales=$(( $(ls "$mesh"/sales/contracts/*.yaml "$mesh"/sales/products/*.yaml | wc -l) + 1 ))
+show "mycel watch --node $events --domain sales --count $n_sales &"
+"$mycel" watch --node "$events" --domain sales --count $n_sales --timeout 60 >watch.out 2>&1 &
+watcher=$!
+pids+=($watcher)
+
+step "6. Each team publishes through its node's admin socket (one atomic request per team)"
+for d in $domains; do
+	run "$mycel" publish --node "${admin[$d]}" "$mesh/$d"/contracts/*.yaml "$mesh/$d"/products/*.yaml
 done
 
-step "4b. Each publish is a signed entry in the domain's feed"
-run "$mycel" log --data sales
+step "6b. Each publish is a signed entry in the domain's feed"
+run "$mycel" log --node "${admin[sales]}"
 
-step "5. Published versions are immutable: changing one without a new version is refused"
+step "7. Published versions are immutable: changing one without a new version is refused"
 sed 's/^name: .*/name: Orders (renamed)/' "$mesh/sales/contracts/orders.odcs.yaml" >orders-edit.odcs.yaml
-show "mycel publish --data sales orders-edit.odcs.yaml"
-"$mycel" publish --data sales orders-edit.odcs.yaml || echo "(exit $?)"
+show "mycel publish --node ${admin[sales]} orders-edit.odcs.yaml"
+"$mycel" publish --node "${admin[sales]}" orders-edit.odcs.yaml || echo "(exit $?)"
 
-step "6. A consumer's node pulls every domain's feed, verifying each entry on the way"
+step "8. The network port is read-only: publishing over tcp is refused"
+show "mycel publish --node ${url[sales]} orders-edit.odcs.yaml"
+"$mycel" publish --node "${url[sales]}" orders-edit.odcs.yaml || echo "(exit $?)"
+
+step "9. A consumer who holds only the mesh id queries the sales node over tcp"
+meshid=$("$mycel" charter show --data sales --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["mesh_id"])')
+run "$mycel" status --node "${url[sales]}" --mesh-id "$meshid"
+run "$mycel" search --node "${url[sales]}" --mesh-id "$meshid" orders
+run "$mycel" get --node "${url[sales]}" --mesh-id "$meshid" sales/sales-orders
+echo "(each entry in these replies was checked here against the charter: admission, signature, body hash)"
+
+step "10. An auditor verifies a node from outside: every feed pulled and checked client-side"
+run "$mycel" verify --node "${url[logistics]}" --mesh-id "$meshid"
+
+step "11. Sales deprecates a version through its node; the watcher saw each change as it happened"
+run "$mycel" deprecate --node "${admin[sales]}" sales/sales-returns --version "$(awk '/^version:/{print $2; exit}' "$mesh/sales/contracts/returns.odcs.yaml")" --reason "replaced by the returns v2 stream"
+wait "$watcher" || true
+show "(the output of the mycel watch started in step 5)"
+cat watch.out
+
+step "12. A consumer's node holds every domain's feed (copied and verified; gossip will do this)"
+"$mycel" init --dir consumer --domain finance --key finance.key --charter acme.mcc >/dev/null
 for d in $domains; do
-	[ $d = finance ] && continue
-	run "$mycel" pull --data finance --from $d
+	run "$mycel" pull --data consumer --from $d
 done
-run "$mycel" verify --data finance
+mkfifo consumer.ready
+"$myceld" --data consumer --listen tcp://127.0.0.1:0 --log-level warn >consumer.ready 2>consumer.log &
+pids+=($!)
+line=
+read -r -t 30 line <consumer.ready || { echo "demo: the consumer node did not start"; cat consumer.log; exit 1; }
+echo "\$ myceld --data consumer --listen tcp://127.0.0.1:0 &"
+echo "$line"
+[[ "$line" =~ url=([^\ ]+) ]] && cnode=${BASH_REMATCH[1]}
 
-step "7. Search the whole mesh from that node"
-run "$mycel" search --data finance orders
-run "$mycel" search --data finance --kind product --tag customers
-run "$mycel" search --data finance --classification restricted --limit 5
+step "13. Search, read and follow lineage across the five domains from that node"
+run "$mycel" search --node "$cnode" --mesh-id "$meshid" --kind product --tag customers
+run "$mycel" search --node "$cnode" --mesh-id "$meshid" --classification restricted --limit 5
+run "$mycel" lineage --node "$cnode" --mesh-id "$meshid" finance/finance-revenue-recognition --up --depth 3
+run "$mycel" lineage --node "$cnode" --mesh-id "$meshid" sales/sales-orders --down --depth 2
+run "$mycel" search --node "$cnode" --mesh-id "$meshid" returns
 
-step "8. Read a contract: owner, versions, status, signature checked"
-run "$mycel" get --data finance sales/sales-orders
+step "14. The nodes stop on SIGTERM: requests in flight finish, everything acknowledged is durable"
+for p in "${pids[@]}"; do
+	[ "$p" = "$watcher" ] || kill -TERM "$p" 2>/dev/null || true
+done
+for p in "${pids[@]}"; do
+	[ "$p" = "$watcher" ] && continue
+	rc=0
+	wait "$p" || rc=$?
+	[ "$rc" = 0 ] || { echo "demo: a node exited $rc"; exit 1; }
+done
+pids=()
+echo "all six nodes exited 0"
+run "$mycel" verify --data consumer
 
-step "9. Lineage across domains: what finance's revenue is made from, and who reads sales orders"
-run "$mycel" lineage --data finance finance/finance-revenue-recognition --up --depth 3
-run "$mycel" lineage --data finance sales/sales-orders --down --depth 2
-run "$mycel" lineage --data finance finance/finance-cost-to-serve --up --depth 1
-
-step "10. Sales deprecates a version; the change travels like any other entry"
-run "$mycel" deprecate --data sales sales/sales-returns --version "$(awk '/^version:/{print $2; exit}' "$mesh/sales/contracts/returns.odcs.yaml")" --reason "replaced by the returns v2 stream"
-run "$mycel" pull --data finance --from sales
-run "$mycel" search --data finance returns
-
-step "11. The catalog is derived: rebuilding it from the feeds gives the same answers"
-run "$mycel" reindex --data finance
-run "$mycel" search --data finance orders --limit 3
-
-step "12. Someone edits the stored catalog behind mycel's back: one bit of one document"
-cp -r finance tampered
+step "15. Someone edits the stored catalog behind mycel's back: one bit of one document"
+cp -r consumer tampered
 python3 - tampered/store/data.mdb <<'PY'
 import sys
 path = sys.argv[1]

@@ -247,6 +247,11 @@ class Parser:
                         f.max = DEFAULT_MAX["repeated"]
                     elif f.type in ("string", "bytes"):
                         f.max = DEFAULT_MAX[f.type]
+                # [max] on a repeated field bounds the count; its strings or bytes
+                # elements keep their type's default bound.
+                f.elem_max = f.max
+                if f.repeated and f.type in ("string", "bytes"):
+                    f.elem_max = DEFAULT_MAX[f.type]
                 for cname in c_member_names(f):
                     if cname in seen_c:
                         self.err(f.line, "field %r of %s collides in C with field %r (member %s)"
@@ -774,7 +779,7 @@ def enc_value(f, expr, lenexpr, ind):
         fn = "mycel_enc_str" if t == "string" else "mycel_enc_bin"
         return [ind + "if (%s == NULL && %s != 0)" % (expr, lenexpr),
                 ind + "\treturn MYCEL_EINVAL;",
-                ind + "if (%s > %dU)" % (lenexpr, f.max),
+                ind + "if (%s > %dU)" % (lenexpr, f.elem_max),
                 ind + "\treturn MYCEL_ETOOBIG;",
                 ind + "%s(b, %s, %s);" % (fn, expr, lenexpr)]
     return [ind + "if ((rc = enc_%s(%s, b, depth + 1)) != 0)" % (t, expr),
@@ -863,10 +868,10 @@ def dec_value(f, target, lentarget, ind, depth_expr):
     if t == "double":
         return [ind + "if ((rc = rd_f64(d, &%s, %s, %s)) != 0)" % (target, M, q), ind + "\treturn rc;"]
     if t == "string":
-        return [ind + "if ((rc = rd_str(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, f.max, M, q),
+        return [ind + "if ((rc = rd_str(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, f.elem_max, M, q),
                 ind + "\treturn rc;"]
     if t == "bytes":
-        return [ind + "if ((rc = rd_bin(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, f.max, M, q),
+        return [ind + "if ((rc = rd_bin(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, f.elem_max, M, q),
                 ind + "\treturn rc;"]
     return [ind + "if ((rc = want_msg(d, %s, %s)) != 0 || (rc = dec_%s(d, %s, %s)) != 0)"
             % (M, q, t, target, depth_expr), ind + "\treturn rc;"]

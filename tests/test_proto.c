@@ -921,6 +921,45 @@ static void test_too_many(void **state)
 	mycel_buf_fini(&b);
 }
 
+/* [max] on a repeated string bounds how many there are, not how long each is: eight search
+ * tags of 200 bytes each encode and decode; a ninth tag is refused. */
+static void test_repeated_string_bounds(void **state)
+{
+	char text[8][201];
+	mycel_str tags[9];
+	mycel_msg_SearchRequest rq, back;
+	mycel_buf b;
+	mycel_arena *a = NULL;
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < 9; i++) {
+		if (i < 8) {
+			memset(text[i], 'a' + (int)i, 200);
+			text[i][200] = '\0';
+		}
+		tags[i].ptr = text[i < 8 ? i : 0];
+		tags[i].len = 200;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.tags = tags;
+	rq.n_tags = 8;
+	mycel_buf_init(&b, BUF_LIMIT);
+	assert_int_equal(mycel_msg_SearchRequest_encode(&rq, &b), 0);
+	assert_int_equal(mycel_arena_new(MIB, &a), 0);
+	assert_int_equal(mycel_msg_SearchRequest_decode(b.data, b.len, a, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.n_tags, 8);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(back.tags[i].len, 200);
+		assert_memory_equal(back.tags[i].ptr, text[i], 200);
+	}
+	mycel_buf_reset(&b);
+	rq.n_tags = 9;
+	assert_int_equal(mycel_msg_SearchRequest_encode(&rq, &b), MYCEL_ETOOBIG);
+	mycel_arena_free(a);
+	mycel_buf_fini(&b);
+}
+
 static void test_truncated(void **state)
 {
 	vec v[64];
@@ -1198,6 +1237,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_repeated_string_bounds),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_noncanonical),
 		cmocka_unit_test(test_why),
