@@ -56,7 +56,7 @@ mycel_key *tc_seed_key(uint8_t fill)
 }
 
 void tc_genesis(const char *mesh, const mycel_key *gov, const char *const *names,
-		const mycel_key *const *keys, size_t n, mycel_buf *out_file, uint8_t *out_mesh_id)
+                const mycel_key *const *keys, size_t n, mycel_buf *out_file, uint8_t *out_mesh_id)
 {
 	mycel_charter *c = NULL;
 	char why[256] = "";
@@ -86,7 +86,7 @@ mycel_store *tc_store_new(const char *dir, const uint8_t *p, size_t n)
 }
 
 mycel_key *tc_domain_dir(const char *dir, const char *name, const char *mesh, char *out_store,
-			 size_t n)
+                         size_t n)
 {
 	char why[512] = "";
 	mycel_domain dom;
@@ -105,7 +105,7 @@ mycel_key *tc_domain_dir(const char *dir, const char *name, const char *mesh, ch
 }
 
 void tc_put_contract(mycel_store *s, const mycel_key *k, const char *id, const char *version,
-		     const char *name, const char *purpose)
+                     const char *name, const char *purpose)
 {
 	mycel_buf b;
 	mycel_buf_init(&b, 1 << 16);

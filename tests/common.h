@@ -16,7 +16,7 @@
 #include "mycel/key.h"
 #include "mycel/store.h"
 
-/* Creates a fresh directory /tmp/mycel-TAG-XXXXXX (mkdtemp) and writes its path to dir (n bytes). */
+/* Creates a fresh directory /tmp/mycel-TAG-XXXXXX (mkdtemp); its path goes to dir (n bytes). */
 void tc_tmpdir(const char *tag, char *dir, size_t n);
 
 /*
@@ -35,7 +35,7 @@ mycel_key *tc_seed_key(uint8_t fill);
  * not NULL, its digest (the mesh id) to out_mesh_id.
  */
 void tc_genesis(const char *mesh, const mycel_key *gov, const char *const *names,
-		const mycel_key *const *keys, size_t n, mycel_buf *out_file, uint8_t *out_mesh_id);
+                const mycel_key *const *keys, size_t n, mycel_buf *out_file, uint8_t *out_mesh_id);
 
 /* Creates a store in dir (MYCEL_STORE_CREATE) holding the charter file p[0..n); open. */
 mycel_store *tc_store_new(const char *dir, const uint8_t *p, size_t n);
@@ -46,14 +46,14 @@ mycel_store *tc_store_new(const char *dir, const uint8_t *p, size_t n);
  * is not NULL, the path of its store goes there (n bytes).
  */
 mycel_key *tc_domain_dir(const char *dir, const char *name, const char *mesh, char *out_store,
-			 size_t n);
+                         size_t n);
 
 /*
  * Appends to k's feed in s a contract {apiVersion v3.0.2, description {purpose} (only
  * when purpose is not NULL), id, kind DataContract, name, status active, version}.
  */
 void tc_put_contract(mycel_store *s, const mycel_key *k, const char *id, const char *version,
-		     const char *name, const char *purpose);
+                     const char *name, const char *purpose);
 
 /* The wall clock, in milliseconds since the epoch. */
 uint64_t tc_now_ms(void);
