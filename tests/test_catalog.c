@@ -16,7 +16,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,8 @@
 #include "mycel/key.h"
 #include "mycel/store.h"
 
+#include "common.h"
+
 /* ---- fixture ------------------------------------------------------------------------------ */
 
 typedef struct fx {
@@ -41,63 +42,24 @@ typedef struct fx {
 	mycel_arena *ar; /* value trees of the test */
 } fx;
 
-static mycel_key *seed_key(uint8_t fill)
-{
-	uint8_t seed[MYCEL_SEED_LEN];
-	mycel_key *k = NULL;
-	memset(seed, fill, sizeof(seed));
-	assert_int_equal(mycel_key_from_seed(seed, &k), 0);
-	return k;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	if (dir[0] != '\0')
-		(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
+/* A new store in a fresh temporary directory (its path to dir) holding the charter. */
 static mycel_store *new_store(fx *f, char *dir, size_t n)
 {
-	mycel_store *s = NULL;
-	char why[256] = "";
-	snprintf(dir, n, "/tmp/mycel-catalog-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	int rv = mycel_store_open(dir, MYCEL_STORE_CREATE, &s, why, sizeof(why));
-	if (rv != 0)
-		fail_msg("open %s: %s (%s)", dir, mycel_errname(rv), why);
-	rv = mycel_store_add_charter(s, f->charter.data, f->charter.len, why, sizeof(why));
-	if (rv != 0)
-		fail_msg("charter: %s (%s)", mycel_errname(rv), why);
-	return s;
+	tc_tmpdir("catalog", dir, n);
+	return tc_store_new(dir, f->charter.data, f->charter.len);
 }
 
 static int group_setup(void **state)
 {
+	static const char *const names[] = {"alpha", "beta", "gamma"};
 	fx *f = calloc(1, sizeof(*f));
-	mycel_charter *c = NULL;
-	char why[256];
 	assert_non_null(f);
-	f->gov = seed_key(0x01);
-	f->a = seed_key(0xa1);
-	f->b = seed_key(0xb2);
-	f->c = seed_key(0xc3);
-	assert_int_equal(mycel_charter_new("acme", 1, 1, &c), 0);
-	assert_int_equal(mycel_charter_add_member(c, "gov", f->gov->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "alpha", f->a->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "beta", f->b->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "gamma", f->c->pk), 0);
-	assert_int_equal(mycel_charter_sign(c, f->gov, why, sizeof(why)), 0);
-	mycel_buf_init(&f->charter, MYCEL_CHARTER_MAX);
-	assert_int_equal(mycel_charter_encode(c, &f->charter), 0);
-	mycel_charter_free(c);
+	f->gov = tc_seed_key(0x01);
+	f->a = tc_seed_key(0xa1);
+	f->b = tc_seed_key(0xb2);
+	f->c = tc_seed_key(0xc3);
+	const mycel_key *const keys[] = {f->a, f->b, f->c};
+	tc_genesis("acme", f->gov, names, keys, 3, &f->charter, NULL);
 	*state = f;
 	return 0;
 }
@@ -130,8 +92,8 @@ static int teardown(void **state)
 	f->s = NULL;
 	mycel_arena_free(f->ar);
 	f->ar = NULL;
-	rm_rf(f->dir);
-	rm_rf(f->dir2);
+	(void)tc_rm_rf(f->dir);
+	(void)tc_rm_rf(f->dir2);
 	f->dir[0] = f->dir2[0] = '\0';
 	return 0;
 }

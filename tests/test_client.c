@@ -20,7 +20,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +41,8 @@
 #include "mycel/rpc.h"
 #include "mycel/store.h"
 #include "mycel_proto.h"
+
+#include "common.h"
 
 typedef struct fx {
 	char dir[64];      /* the test's temp directory */
@@ -66,47 +67,6 @@ typedef struct fx {
 
 static fx *F;
 
-static mycel_key *seed_key(uint8_t fill)
-{
-	uint8_t seed[MYCEL_SEED_LEN];
-	mycel_key *k = NULL;
-	memset(seed, fill, sizeof(seed));
-	assert_int_equal(mycel_key_from_seed(seed, &k), 0);
-	return k;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* A contract {apiVersion, id, kind, name, status, version} appended to k's feed in s. */
-static void put_contract(mycel_store *s, mycel_key *k, const char *id, const char *version)
-{
-	mycel_buf b;
-	mycel_buf_init(&b, 1 << 16);
-	mycel_enc_map(&b, 6);
-	mycel_enc_cstr(&b, "apiVersion");
-	mycel_enc_cstr(&b, "v3.0.2");
-	mycel_enc_cstr(&b, "id");
-	mycel_enc_cstr(&b, id);
-	mycel_enc_cstr(&b, "kind");
-	mycel_enc_cstr(&b, "DataContract");
-	mycel_enc_cstr(&b, "name");
-	mycel_enc_cstr(&b, id);
-	mycel_enc_cstr(&b, "status");
-	mycel_enc_cstr(&b, "active");
-	mycel_enc_cstr(&b, "version");
-	mycel_enc_cstr(&b, version);
-	assert_int_equal(b.err, 0);
-	mycel_record rec = {"contract", b.data, b.len};
-	assert_int_equal(mycel_store_append(s, k, k->pk, &rec, 1, NULL), 0);
-	mycel_buf_fini(&b);
-}
-
 /* The fake node: answers every request with F->fake_reply until the socket closes. */
 static void *fake_main(void *arg)
 {
@@ -126,48 +86,36 @@ static void *fake_main(void *arg)
 
 static int group_setup(void **state)
 {
-	mycel_charter *c = NULL;
+	static const char *const names[] = {"alpha", "beta", "sales"};
 	mycel_buf cb;
 	char why[256] = "";
 	F = calloc(1, sizeof(*F));
 	assert_non_null(F);
-	F->gov = seed_key(0x01);
-	F->a = seed_key(0xa1);
-	F->b = seed_key(0xb2);
-	F->sales = seed_key(0x5a);
-	F->rogue = seed_key(0x66);
-	assert_int_equal(mycel_charter_new("acme", 1, 1, &c), 0);
-	assert_int_equal(mycel_charter_add_member(c, "gov", F->gov->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "alpha", F->a->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "beta", F->b->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "sales", F->sales->pk), 0);
-	assert_int_equal(mycel_charter_sign(c, F->gov, why, sizeof(why)), 0);
-	assert_int_equal(mycel_charter_digest(c, F->mesh_id), 0);
-	mycel_buf_init(&cb, MYCEL_CHARTER_MAX);
-	assert_int_equal(mycel_charter_encode(c, &cb), 0);
-	mycel_charter_free(c);
+	F->gov = tc_seed_key(0x01);
+	F->a = tc_seed_key(0xa1);
+	F->b = tc_seed_key(0xb2);
+	F->sales = tc_seed_key(0x5a);
+	F->rogue = tc_seed_key(0x66);
+	const mycel_key *const keys[] = {F->a, F->b, F->sales};
+	tc_genesis("acme", F->gov, names, keys, 3, &cb, F->mesh_id);
 	F->charter = malloc(cb.len);
 	assert_non_null(F->charter);
 	memcpy(F->charter, cb.data, cb.len);
 	F->charter_len = cb.len;
 	mycel_buf_fini(&cb);
 
-	snprintf(F->dir, sizeof(F->dir), "/tmp/mycel-client-XXXXXX");
-	assert_non_null(mkdtemp(F->dir));
+	tc_tmpdir("client", F->dir, sizeof(F->dir));
 	snprintf(F->store, sizeof(F->store), "%s/store", F->dir);
 	snprintf(F->nodedir, sizeof(F->nodedir), "%s/node", F->dir);
-	assert_int_equal(mycel_store_open(F->store, MYCEL_STORE_CREATE, &F->s, why, sizeof(why)), 0);
-	assert_int_equal(mycel_store_add_charter(F->s, F->charter, F->charter_len, why, sizeof(why)), 0);
-	put_contract(F->s, F->a, "orders", "1.0.0");
-	put_contract(F->s, F->a, "orders", "1.1.0");
-	put_contract(F->s, F->a, "customers", "1.0.0");
-	put_contract(F->s, F->b, "ledger", "1.0.0");
+	F->s = tc_store_new(F->store, F->charter, F->charter_len);
+	tc_put_contract(F->s, F->a, "orders", "1.0.0", "orders", NULL);
+	tc_put_contract(F->s, F->a, "orders", "1.1.0", "orders", NULL);
+	tc_put_contract(F->s, F->a, "customers", "1.0.0", "customers", NULL);
+	tc_put_contract(F->s, F->b, "ledger", "1.0.0", "ledger", NULL);
 
 	/* the node's copy, made as a peer would receive it */
-	mycel_store *copy = NULL;
 	mycel_pull_stats ps;
-	assert_int_equal(mycel_store_open(F->nodedir, MYCEL_STORE_CREATE, &copy, why, sizeof(why)), 0);
-	assert_int_equal(mycel_store_add_charter(copy, F->charter, F->charter_len, why, sizeof(why)), 0);
+	mycel_store *copy = tc_store_new(F->nodedir, F->charter, F->charter_len);
 	assert_int_equal(mycel_store_pull(copy, F->s, &ps, why, sizeof(why)), 0);
 	assert_int_equal(ps.accepted, 4);
 	mycel_store_close(copy);
@@ -200,7 +148,7 @@ static int group_teardown(void **state)
 	free(F->fake_reply);
 	mycel_client_close(F->local);
 	mycel_store_close(F->s);
-	(void)nftw(F->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tc_rm_rf(F->dir);
 	mycel_key_free(F->gov);
 	mycel_key_free(F->a);
 	mycel_key_free(F->b);

@@ -21,7 +21,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,45 +37,21 @@
 #include "mycel/key.h"
 #include "mycel/store.h"
 
+#include "common.h"
+
 #define ROUNDS 12
 #define BATCH 50
 #define MAX_BATCHES 400
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static mycel_key *seed_key(uint8_t fill)
-{
-	uint8_t seed[MYCEL_SEED_LEN];
-	mycel_key *k = NULL;
-	memset(seed, fill, sizeof(seed));
-	assert_int_equal(mycel_key_from_seed(seed, &k), 0);
-	return k;
-}
-
 /* A store in dir whose genesis charter admits domain "crash" = k, signed by gov. */
 static void make_store(const char *dir, const mycel_key *gov, const mycel_key *k)
 {
-	mycel_charter *c = NULL;
-	mycel_store *s = NULL;
+	static const char *const names[] = {"crash"};
+	const mycel_key *const keys[] = {k};
 	mycel_buf b;
-	char why[256] = "";
-	assert_int_equal(mycel_charter_new("crash-mesh", 1, 1, &c), 0);
-	assert_int_equal(mycel_charter_add_member(c, "gov", gov->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "crash", k->pk), 0);
-	assert_int_equal(mycel_charter_sign(c, gov, why, sizeof(why)), 0);
-	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
-	assert_int_equal(mycel_charter_encode(c, &b), 0);
-	assert_int_equal(mycel_store_open(dir, MYCEL_STORE_CREATE, &s, why, sizeof(why)), 0);
-	assert_int_equal(mycel_store_add_charter(s, b.data, b.len, why, sizeof(why)), 0);
-	mycel_store_close(s);
+	tc_genesis("crash-mesh", gov, names, keys, 1, &b, NULL);
+	mycel_store_close(tc_store_new(dir, b.data, b.len));
 	mycel_buf_fini(&b);
-	mycel_charter_free(c);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -173,7 +148,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	if (g_dir[0] != '\0')
-		(void)nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		(void)tc_rm_rf(g_dir);
 	g_dir[0] = '\0';
 	return 0;
 }
@@ -181,15 +156,14 @@ static int teardown(void **state)
 static void test_kill9(void **state)
 {
 	(void)state;
-	mycel_key *gov = seed_key(0x11), *k = seed_key(0x22);
+	mycel_key *gov = tc_seed_key(0x11), *k = tc_seed_key(0x22);
 	size_t killed = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (int round = 0; round < ROUNDS; round++) {
 		char *dir = g_dir;
-		snprintf(g_dir, sizeof(g_dir), "/tmp/mycel-crash-XXXXXX");
-		assert_non_null(mkdtemp(g_dir));
+		tc_tmpdir("crash", g_dir, sizeof(g_dir));
 		make_store(dir, gov, k);
 
 		int fds[2];
@@ -284,7 +258,7 @@ static void test_kill9(void **state)
 		    "%5llu, verify clean, all entries readable\n",
 		    round, (unsigned long long)want, was_killed ? "SIGKILL" : "child had finished",
 		    (unsigned long long)last, (unsigned long long)head);
-		assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+		assert_int_equal(tc_rm_rf(dir), 0);
 		g_dir[0] = '\0';
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

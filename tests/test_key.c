@@ -20,6 +20,8 @@
 #include "mycel/error.h"
 #include "mycel/key.h"
 
+#include "common.h"
+
 #define TAG "mycel-secret-key-v1 "
 
 typedef struct tmpdir {
@@ -31,33 +33,16 @@ static int setup_dir(void **state)
 	tmpdir *d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return -1;
-	strcpy(d->path, "/tmp/mycel-test-key-XXXXXX");
-	if (mkdtemp(d->path) == NULL) {
-		free(d);
-		return -1;
-	}
+	tc_tmpdir("test-key", d->path, sizeof(d->path));
 	*state = d;
 	return 0;
 }
 
-/* Removes every file in the directory, then the directory. */
+/* Removes the directory and everything in it. */
 static int teardown_dir(void **state)
 {
 	tmpdir *d = *state;
-	DIR *dir = opendir(d->path);
-	if (dir != NULL) {
-		struct dirent *de;
-		while ((de = readdir(dir)) != NULL) {
-			char p[512];
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", d->path, de->d_name);
-			if (unlink(p) != 0)
-				rmdir(p);
-		}
-		closedir(dir);
-	}
-	int rv = rmdir(d->path);
+	int rv = tc_rm_rf(d->path);
 	free(d);
 	return rv;
 }

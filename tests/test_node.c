@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -45,6 +44,8 @@
 #include "mycel/store.h"
 #include "mycel_proto.h"
 
+#include "common.h"
+
 #define CAT "mycel.v1.Catalog/"
 #define WAIT_MS 10000
 
@@ -65,21 +66,6 @@ typedef struct fx {
 } fx;
 
 static fx *F;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /*
  * Starts myceld with args (NULL-terminated, after argv[0]); its stdout and stderr pipes,
@@ -132,10 +118,10 @@ static pid_t spawn(const char *const *args, const char *log, int *out_fd, int *e
 static size_t read_line(int fd, char *buf, size_t cap, int ms)
 {
 	size_t len = 0;
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 	buf[0] = '\0';
 	while (len + 1 < cap && memchr(buf, '\n', len) == NULL) {
-		uint64_t now = now_ms();
+		uint64_t now = tc_now_ms();
 		if (now >= end)
 			break;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -186,57 +172,21 @@ static int wait_exit(pid_t pid, int ms)
 	}
 }
 
-static void put_contract(mycel_store *s, mycel_key *k)
-{
-	mycel_buf b;
-	mycel_buf_init(&b, 1 << 16);
-	mycel_enc_map(&b, 7);
-	mycel_enc_cstr(&b, "apiVersion");
-	mycel_enc_cstr(&b, "v3.0.2");
-	mycel_enc_cstr(&b, "description");
-	mycel_enc_map(&b, 1);
-	mycel_enc_cstr(&b, "purpose");
-	mycel_enc_cstr(&b, "all the orders of the shop");
-	mycel_enc_cstr(&b, "id");
-	mycel_enc_cstr(&b, "orders");
-	mycel_enc_cstr(&b, "kind");
-	mycel_enc_cstr(&b, "DataContract");
-	mycel_enc_cstr(&b, "name");
-	mycel_enc_cstr(&b, "Orders");
-	mycel_enc_cstr(&b, "status");
-	mycel_enc_cstr(&b, "active");
-	mycel_enc_cstr(&b, "version");
-	mycel_enc_cstr(&b, "1.0.0");
-	assert_int_equal(b.err, 0);
-	mycel_record rec = {"contract", b.data, b.len};
-	assert_int_equal(mycel_store_append(s, k, k->pk, &rec, 1, NULL), 0);
-	mycel_buf_fini(&b);
-}
-
 static int group_setup(void **state)
 {
-	char why[512] = "";
-	mycel_domain dom;
+	char why[512] = "", store[4200];
 	mycel_store *s = NULL;
-	mycel_key *k = NULL;
 	F = calloc(1, sizeof(*F));
 	assert_non_null(F);
-	snprintf(F->base, sizeof(F->base), "/tmp/mycel-node-XXXXXX");
-	assert_non_null(mkdtemp(F->base));
+	tc_tmpdir("node", F->base, sizeof(F->base));
 	snprintf(F->dir, sizeof(F->dir), "%s/d", F->base);
 	snprintf(F->log, sizeof(F->log), "%s/myceld.log", F->base);
-	mycel_domain_opts o = {.dir = F->dir, .name = "alpha", .mesh = "acme"};
-	int rv = mycel_domain_init(&o, why, sizeof(why));
-	if (rv != 0)
-		fail_msg("domain init: %s", why);
-	assert_int_equal(mycel_domain_load(F->dir, &dom, why, sizeof(why)), 0);
-	assert_int_equal(mycel_key_load(dom.key_path, &k), 0);
-	assert_int_equal(mycel_store_open(dom.store_path, 0, &s, why, sizeof(why)), 0);
-	put_contract(s, k);
+	mycel_key *k = tc_domain_dir(F->dir, "alpha", "acme", store, sizeof(store));
+	assert_int_equal(mycel_store_open(store, 0, &s, why, sizeof(why)), 0);
+	tc_put_contract(s, k, "orders", "1.0.0", "Orders", "all the orders of the shop");
 	memcpy(F->feed, k->pk, MYCEL_PK_LEN);
 	mycel_store_close(s);
 	mycel_key_free(k);
-	mycel_domain_fini(&dom);
 	*state = F;
 	return 0;
 }
@@ -253,7 +203,7 @@ static int group_teardown(void **state)
 		kill(F->pid, SIGKILL);
 		(void)waitpid(F->pid, NULL, 0);
 	}
-	(void)nftw(F->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tc_rm_rf(F->base);
 	free(F);
 	F = NULL;
 	return 0;
@@ -268,7 +218,7 @@ static uint64_t call(const char *method, const uint8_t *req, size_t n, uint8_t *
 	uint8_t *b = NULL;
 	size_t blen = 0;
 	assert_int_equal(
-	    mycel_client_call(F->c, method, now_ms() + WAIT_MS, req, n, &st, &msg, &b, &blen), 0);
+	    mycel_client_call(F->c, method, tc_now_ms() + WAIT_MS, req, n, &st, &msg, &b, &blen), 0);
 	assert_non_null(msg);
 	if (st != MYCEL_RPC_OK)
 		assert_true(strlen(msg) > 0);
@@ -469,13 +419,13 @@ static void test_admin_socket(void **state)
 	size_t len = 0;
 	static const uint8_t empty[] = {0x90};
 	assert_int_equal(mycel_client_open(F->admin, &a), 0);
-	assert_int_equal(mycel_client_call(a, "mycel.v1.Admin/Reindex", now_ms() + WAIT_MS, empty,
+	assert_int_equal(mycel_client_call(a, "mycel.v1.Admin/Reindex", tc_now_ms() + WAIT_MS, empty,
 					   sizeof(empty), &s, &msg, &body, &len),
 			 0);
 	assert_int_not_equal(s, MYCEL_RPC_PERMISSION_DENIED);
 	free(msg);
 	free(body);
-	assert_int_equal(mycel_client_call(a, CAT "Status", now_ms() + WAIT_MS, empty,
+	assert_int_equal(mycel_client_call(a, CAT "Status", tc_now_ms() + WAIT_MS, empty,
 					   sizeof(empty), &s, &msg, &body, &len),
 			 0);
 	assert_int_equal(s, MYCEL_RPC_OK);
@@ -522,7 +472,7 @@ static void test_publish(void **state)
 	mycel_buf_init(&b, 1 << 16);
 	assert_int_equal(mycel_msg_PublishRequest_encode(&p, &b), 0);
 	assert_int_equal(mycel_client_open(F->admin, &a), 0);
-	assert_int_equal(mycel_client_call(a, "mycel.v1.Admin/Publish", now_ms() + WAIT_MS, b.data,
+	assert_int_equal(mycel_client_call(a, "mycel.v1.Admin/Publish", tc_now_ms() + WAIT_MS, b.data,
 					   b.len, &st, &msg, &body, &len),
 			 0);
 	mycel_buf_fini(&b);
@@ -575,7 +525,7 @@ static void admin_call(const char *method, const mycel_buf *b)
 	assert_int_equal(b->err, 0);
 	assert_int_equal(mycel_client_open(F->admin, &a), 0);
 	assert_int_equal(
-	    mycel_client_call(a, method, now_ms() + WAIT_MS, b->data, b->len, &st, &msg, &body, &len),
+	    mycel_client_call(a, method, tc_now_ms() + WAIT_MS, b->data, b->len, &st, &msg, &body, &len),
 	    0);
 	mycel_client_close(a);
 	if (st != MYCEL_RPC_OK)

@@ -18,7 +18,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,6 +35,8 @@
 #include "mycel/store.h"
 #include "mycel_proto.h"
 
+#include "common.h"
+
 #define NOW 1700000000000ull
 #define CAT "mycel.v1.Catalog/"
 
@@ -49,51 +50,6 @@ typedef struct fx {
 } fx;
 
 static fx *F;
-
-static mycel_key *seed_key(uint8_t fill)
-{
-	uint8_t seed[MYCEL_SEED_LEN];
-	mycel_key *k = NULL;
-	memset(seed, fill, sizeof(seed));
-	assert_int_equal(mycel_key_from_seed(seed, &k), 0);
-	return k;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* A contract {apiVersion, description{purpose}, id, kind, name, status, version}. */
-static void put_contract(mycel_key *k, const char *id, const char *version, const char *name)
-{
-	mycel_buf b;
-	mycel_buf_init(&b, 1 << 16);
-	mycel_enc_map(&b, 7);
-	mycel_enc_cstr(&b, "apiVersion");
-	mycel_enc_cstr(&b, "v3.0.2");
-	mycel_enc_cstr(&b, "description");
-	mycel_enc_map(&b, 1);
-	mycel_enc_cstr(&b, "purpose");
-	mycel_enc_cstr(&b, "all the orders of the shop");
-	mycel_enc_cstr(&b, "id");
-	mycel_enc_cstr(&b, id);
-	mycel_enc_cstr(&b, "kind");
-	mycel_enc_cstr(&b, "DataContract");
-	mycel_enc_cstr(&b, "name");
-	mycel_enc_cstr(&b, name);
-	mycel_enc_cstr(&b, "status");
-	mycel_enc_cstr(&b, "active");
-	mycel_enc_cstr(&b, "version");
-	mycel_enc_cstr(&b, version);
-	assert_int_equal(b.err, 0);
-	mycel_record rec = {"contract", b.data, b.len};
-	assert_int_equal(mycel_store_append(F->s, k, k->pk, &rec, 1, NULL), 0);
-	mycel_buf_fini(&b);
-}
 
 /* A product {apiVersion, id, inputPorts[{contractId, name, version}], kind, name, status, version}. */
 static void put_product(mycel_key *k, const char *id, const char *input)
@@ -130,34 +86,24 @@ static void put_product(mycel_key *k, const char *id, const char *input)
 
 static int group_setup(void **state)
 {
-	mycel_charter *c = NULL;
+	static const char *const names[] = {"alpha", "beta", "sales"};
 	mycel_buf cb;
-	char why[256] = "";
 	F = calloc(1, sizeof(*F));
 	assert_non_null(F);
-	F->gov = seed_key(0x01);
-	F->a = seed_key(0xa1);
-	F->b = seed_key(0xb2);
-	F->sales = seed_key(0x5a);
-	assert_int_equal(mycel_charter_new("acme", 1, 1, &c), 0);
-	assert_int_equal(mycel_charter_add_member(c, "gov", F->gov->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "alpha", F->a->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "beta", F->b->pk), 0);
-	assert_int_equal(mycel_charter_add_domain(c, "sales", F->sales->pk), 0);
-	assert_int_equal(mycel_charter_sign(c, F->gov, why, sizeof(why)), 0);
-	mycel_buf_init(&cb, MYCEL_CHARTER_MAX);
-	assert_int_equal(mycel_charter_encode(c, &cb), 0);
-	mycel_charter_free(c);
+	F->gov = tc_seed_key(0x01);
+	F->a = tc_seed_key(0xa1);
+	F->b = tc_seed_key(0xb2);
+	F->sales = tc_seed_key(0x5a);
+	const mycel_key *const keys[] = {F->a, F->b, F->sales};
+	tc_genesis("acme", F->gov, names, keys, 3, &cb, NULL);
 
-	snprintf(F->dir, sizeof(F->dir), "/tmp/mycel-rpc-XXXXXX");
-	assert_non_null(mkdtemp(F->dir));
-	assert_int_equal(mycel_store_open(F->dir, MYCEL_STORE_CREATE, &F->s, why, sizeof(why)), 0);
-	assert_int_equal(mycel_store_add_charter(F->s, cb.data, cb.len, why, sizeof(why)), 0);
+	tc_tmpdir("rpc", F->dir, sizeof(F->dir));
+	F->s = tc_store_new(F->dir, cb.data, cb.len);
 	mycel_buf_fini(&cb);
 
-	put_contract(F->a, "orders", "1.0.0", "Orders");
-	put_contract(F->a, "orders", "1.1.0", "Orders");
-	put_contract(F->a, "customers", "1.0.0", "Customers");
+	tc_put_contract(F->s, F->a, "orders", "1.0.0", "Orders", "all the orders of the shop");
+	tc_put_contract(F->s, F->a, "orders", "1.1.0", "Orders", "all the orders of the shop");
+	tc_put_contract(F->s, F->a, "customers", "1.0.0", "Customers", "all the orders of the shop");
 	put_product(F->b, "report", "orders");
 	mycel_buf_init(&F->out, 32u << 20);
 	*state = F;
@@ -169,7 +115,7 @@ static int group_teardown(void **state)
 	(void)state;
 	mycel_buf_fini(&F->out);
 	mycel_store_close(F->s);
-	(void)nftw(F->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tc_rm_rf(F->dir);
 	mycel_key_free(F->gov);
 	mycel_key_free(F->a);
 	mycel_key_free(F->b);

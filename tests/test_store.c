@@ -11,7 +11,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +28,8 @@
 #include "mycel/key.h"
 #include "mycel/store.h"
 
+#include "common.h"
+
 /* ---- fixture ------------------------------------------------------------------ */
 
 typedef struct fx {
@@ -39,15 +40,6 @@ typedef struct fx {
 	mycel_buf genesis; /* v1: members gov1, gov2 (threshold 1); domains alpha=a, beta=b */
 	mycel_buf v2;      /* v2: the same plus gamma=c, signed by gov1 */
 } fx;
-
-static mycel_key *seed_key(uint8_t fill)
-{
-	uint8_t seed[MYCEL_SEED_LEN];
-	mycel_key *k = NULL;
-	memset(seed, fill, sizeof(seed));
-	assert_int_equal(mycel_key_from_seed(seed, &k), 0);
-	return k;
-}
 
 /* A charter file: members gov1 and gov2, threshold 1, domains alpha and beta (and gamma). */
 static void charter_file(const fx *f, const char *mesh, uint64_t version, bool with_c,
@@ -69,26 +61,6 @@ static void charter_file(const fx *f, const char *mesh, uint64_t version, bool w
 	mycel_charter_free(c);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	if (dir[0] != '\0')
-		(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_tmp(char *dir, size_t n)
-{
-	snprintf(dir, n, "/tmp/mycel-store-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-}
-
 static mycel_store *open_store(const char *dir, unsigned flags)
 {
 	mycel_store *s = NULL;
@@ -102,23 +74,18 @@ static mycel_store *open_store(const char *dir, unsigned flags)
 /* A new store in dir holding the genesis charter. */
 static mycel_store *new_store(const fx *f, const char *dir)
 {
-	char why[256] = "";
-	mycel_store *s = open_store(dir, MYCEL_STORE_CREATE);
-	int rv = mycel_store_add_charter(s, f->genesis.data, f->genesis.len, why, sizeof(why));
-	if (rv != 0)
-		fail_msg("add genesis: %s (%s)", mycel_errname(rv), why);
-	return s;
+	return tc_store_new(dir, f->genesis.data, f->genesis.len);
 }
 
 static int group_setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	f->gov1 = seed_key(0x01);
-	f->gov2 = seed_key(0x02);
-	f->a = seed_key(0xa1);
-	f->b = seed_key(0xb2);
-	f->c = seed_key(0xc3);
+	f->gov1 = tc_seed_key(0x01);
+	f->gov2 = tc_seed_key(0x02);
+	f->a = tc_seed_key(0xa1);
+	f->b = tc_seed_key(0xb2);
+	f->c = tc_seed_key(0xc3);
 	charter_file(f, "acme", 1, false, &f->gov1, 1, &f->genesis);
 	charter_file(f, "acme", 2, true, &f->gov1, 1, &f->v2);
 	*state = f;
@@ -142,7 +109,7 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	fx *f = *state;
-	make_tmp(f->dir, sizeof(f->dir));
+	tc_tmpdir("store", f->dir, sizeof(f->dir));
 	f->dir2[0] = '\0';
 	f->s = new_store(f, f->dir);
 	return 0;
@@ -153,8 +120,8 @@ static int teardown(void **state)
 	fx *f = *state;
 	mycel_store_close(f->s);
 	f->s = NULL;
-	rm_rf(f->dir);
-	rm_rf(f->dir2);
+	(void)tc_rm_rf(f->dir);
+	(void)tc_rm_rf(f->dir2);
 	f->dir[0] = f->dir2[0] = '\0';
 	return 0;
 }
@@ -259,13 +226,6 @@ static uint64_t head_seq(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN])
 	return seq;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* A hand-made entry of feed k at seq with prev, ts and body, signed by signer. */
 static void sign_entry(const mycel_key *feed_key, const mycel_key *signer, uint64_t seq,
                        const uint8_t *prev, uint64_t ts, const uint8_t *body, size_t body_len,
@@ -337,12 +297,12 @@ static void test_append_batches(void **state)
 {
 	fx *f = *state;
 	mycel_entry e[8];
-	uint64_t before = now_ms();
+	uint64_t before = tc_now_ms();
 
 	assert_int_equal(mycel_store_head(f->s, f->a->pk, NULL, NULL), MYCEL_ENOTFOUND);
 	assert_int_equal(append_n(f->s, f->a, "a", 1, 3, e), 0);
 	assert_int_equal(append_n(f->s, f->a, "a", 4, 2, e + 3), 0);
-	uint64_t after = now_ms();
+	uint64_t after = tc_now_ms();
 
 	for (size_t i = 0; i < 5; i++) {
 		assert_int_equal(e[i].h.seq, i + 1);
@@ -541,14 +501,14 @@ static void test_append_without_charter(void **state)
 {
 	fx *f = *state;
 	char dir[64];
-	make_tmp(dir, sizeof(dir));
+	tc_tmpdir("store", dir, sizeof(dir));
 	mycel_store *s = open_store(dir, MYCEL_STORE_CREATE);
 	uint8_t mid[MYCEL_HASH_LEN];
 	assert_null(mycel_store_charter(s));
 	assert_int_equal(mycel_store_mesh_id(s, mid), MYCEL_ENOTFOUND);
 	assert_int_equal(append_n(s, f->a, "a", 1, 1, NULL), MYCEL_EADMIT);
 	mycel_store_close(s);
-	rm_rf(dir);
+	(void)tc_rm_rf(dir);
 }
 
 static void test_open_errors(void **state)
@@ -556,7 +516,7 @@ static void test_open_errors(void **state)
 	fx *f = *state;
 	char dir[64], path[128];
 	mycel_store *s = NULL;
-	make_tmp(dir, sizeof(dir));
+	tc_tmpdir("store", dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/none", dir);
 	char why[256] = "";
 	assert_int_equal(mycel_store_open(path, 0, &s, why, sizeof(why)), MYCEL_ENOTFOUND);
@@ -577,7 +537,7 @@ static void test_open_errors(void **state)
 	fclose(fp);
 	assert_int_equal(mycel_store_open(path, MYCEL_STORE_CREATE, &s, why, sizeof(why)),
 	                 MYCEL_EINVAL);
-	rm_rf(dir);
+	(void)tc_rm_rf(dir);
 
 	/* a read-only handle reads but does not write */
 	assert_int_equal(append_n(f->s, f->a, "a", 1, 2, NULL), 0);
@@ -597,7 +557,7 @@ static void test_charters(void **state)
 	char dir[64], why[256];
 	uint8_t mid[MYCEL_HASH_LEN], want[MYCEL_HASH_LEN];
 	mycel_charter *g = NULL;
-	make_tmp(dir, sizeof(dir));
+	tc_tmpdir("store", dir, sizeof(dir));
 	mycel_store *s = open_store(dir, MYCEL_STORE_CREATE);
 
 	/* only a genesis first */
@@ -713,7 +673,7 @@ static void test_charters(void **state)
 	mdb_env_close(env);
 
 	mycel_charter_free(g);
-	rm_rf(dir);
+	(void)tc_rm_rf(dir);
 }
 
 /* ---- ingest -------------------------------------------------------------------------------- */
@@ -759,7 +719,7 @@ static void test_ingest(void **state)
 	assert_non_null(h);
 
 	/* a second store of the same mesh produces entries */
-	make_tmp(f->dir2, sizeof(f->dir2));
+	tc_tmpdir("store", f->dir2, sizeof(f->dir2));
 	mycel_store *t = new_store(f, f->dir2);
 	assert_int_equal(append_n(t, f->a, "a", 1, 3, NULL), 0);
 	assert_int_equal(append_n(t, f->a, "a", 4, 2, NULL), 0);
@@ -853,7 +813,7 @@ static void test_ingest(void **state)
 	sign_entry(f->a, f->a, 7, head6.id, head6.h.ts_ms, noncanon, sizeof(noncanon), &x);
 	assert_int_equal(ingest1(f->s, &x, noncanon, sizeof(noncanon), &r), MYCEL_ENONCANON);
 	/* a feed the charter does not admit, correctly signed */
-	sign_entry(f->c, f->c, 1, NULL, now_ms(), b7.data, b7.len, &x);
+	sign_entry(f->c, f->c, 1, NULL, tc_now_ms(), b7.data, b7.len, &x);
 	assert_int_equal(ingest1(f->s, &x, b7.data, b7.len, &r), MYCEL_EADMIT);
 	assert_int_equal(mycel_store_head(f->s, f->c->pk, NULL, NULL), MYCEL_ENOTFOUND);
 	assert_int_equal(head_seq(f->s, f->a->pk), 6);

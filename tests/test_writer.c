@@ -22,7 +22,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,6 +47,8 @@
 #include "mycel_proto.h"
 #include "writer.h"
 
+#include "common.h"
+
 #define WAIT_MS 20000
 #define NPUB 8
 
@@ -62,39 +63,16 @@ typedef struct fx {
 
 static fx *F;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
 	char why[512] = "";
-	mycel_domain dom;
-	mycel_key *k = NULL;
 	F = calloc(1, sizeof(*F));
 	assert_non_null(F);
-	snprintf(F->base, sizeof(F->base), "/tmp/mycel-writer-XXXXXX");
-	assert_non_null(mkdtemp(F->base));
+	tc_tmpdir("writer", F->base, sizeof(F->base));
 	snprintf(F->dir, sizeof(F->dir), "%s/d", F->base);
-	mycel_domain_opts o = {.dir = F->dir, .name = "alpha", .mesh = "acme"};
-	if (mycel_domain_init(&o, why, sizeof(why)) != 0)
-		fail_msg("domain init: %s", why);
-	assert_int_equal(mycel_domain_load(F->dir, &dom, why, sizeof(why)), 0);
-	assert_int_equal(mycel_key_load(dom.key_path, &k), 0);
+	mycel_key *k = tc_domain_dir(F->dir, "alpha", "acme", NULL, 0);
 	memcpy(F->feed, k->pk, MYCEL_PK_LEN);
 	mycel_key_free(k);
-	mycel_domain_fini(&dom);
 
 	mycel_node_opts no = {.data = F->dir,
 			      .listen = "tcp://127.0.0.1:0",
@@ -113,7 +91,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	mycel_node_close(F->n);
-	(void)nftw(F->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tc_rm_rf(F->base);
 	free(F);
 	F = NULL;
 	return 0;
@@ -139,7 +117,7 @@ static uint64_t call(const char *url, const char *method, const mycel_buf *b, ch
 	uint64_t st = 99;
 	assert_int_equal(b->err, 0);
 	assert_int_equal(mycel_client_open(url, &c), 0);
-	assert_int_equal(mycel_client_call(c, method, now_ms() + WAIT_MS, b->data, b->len, &st, msg,
+	assert_int_equal(mycel_client_call(c, method, tc_now_ms() + WAIT_MS, b->data, b->len, &st, msg,
 					   body, len),
 			 0);
 	mycel_client_close(c);
@@ -193,7 +171,7 @@ static void *pub_main(void *arg)
 	if (p->call_rv == 0)
 		p->call_rv = mycel_client_open(mycel_node_admin_url(F->n), &c);
 	if (p->call_rv == 0)
-		p->call_rv = mycel_client_call(c, method, now_ms() + WAIT_MS, b.data, b.len,
+		p->call_rv = mycel_client_call(c, method, tc_now_ms() + WAIT_MS, b.data, b.len,
 					       &p->status, &p->msg, &p->body, &p->len);
 	mycel_client_close(c);
 	mycel_buf_fini(&b);
@@ -681,7 +659,7 @@ static void test_stop_with_queued_writes(void **state)
 	size_t len = 0;
 	static const uint8_t empty[] = {0x90};
 	if (mycel_client_open(mycel_node_url(F->n), &c) == 0) {
-		int crv = mycel_client_call(c, "mycel.v1.Catalog/Status", now_ms() + 500, empty,
+		int crv = mycel_client_call(c, "mycel.v1.Catalog/Status", tc_now_ms() + 500, empty,
 					    sizeof(empty), &st, &msg, &body, &len);
 		assert_true(crv != 0 || st != MYCEL_RPC_OK);
 		free(msg);
@@ -730,7 +708,7 @@ static void test_unavailable_after_stop(void **state)
 	r.body = body.data;
 	r.body_len = body.len;
 	assert_int_equal(mycel_rpc_request_encode(&r, &env), 0);
-	assert_int_equal(mycel_rpc_serve_ctx(&c, env.data, env.len, true, now_ms(), &out), 0);
+	assert_int_equal(mycel_rpc_serve_ctx(&c, env.data, env.len, true, tc_now_ms(), &out), 0);
 	assert_int_equal(mycel_rpc_reply_decode(out.data, out.len, out.len, &rep, why, sizeof(why)),
 			 0);
 	assert_int_equal(rep.status, MYCEL_RPC_UNAVAILABLE);

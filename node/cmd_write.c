@@ -1,0 +1,293 @@
+/*
+ * mycel commands that write, through a node's admin socket or to a domain directory:
+ * publish, deprecate, retire, reindex.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mycel/catalog.h"
+#include "mycel/client.h"
+#include "mycel/codec.h"
+#include "mycel/entry.h"
+#include "mycel/error.h"
+#include "mycel/publish.h"
+#include "mycel/rpc.h"
+#include "mycel/store.h"
+
+#include "cli_common.h"
+
+/* Reads a whole file of at most max bytes into malloc'd memory. */
+static int read_file(const char *path, size_t max, uint8_t **out, size_t *out_len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return MYCEL_EIO;
+	uint8_t *buf = malloc(max + 1);
+	size_t got = buf ? fread(buf, 1, max + 1, f) : 0;
+	bool err = ferror(f) != 0;
+	fclose(f);
+	if (buf == NULL)
+		return MYCEL_ENOMEM;
+	if (err || got > max) {
+		free(buf);
+		return err ? MYCEL_EIO : MYCEL_ETOOBIG;
+	}
+	*out = buf;
+	*out_len = got;
+	return 0;
+}
+
+int cmd_publish(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS,
+					     {"dry-run", no_argument, NULL, 'n'},
+					     {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel publish FILE... [--dry-run] " COMMON_USAGE;
+	common co = {0};
+	bool dry = false;
+	int c, k;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "publish", &co)) != 0) {
+			if (k != 1)
+				return k;
+		} else if (c == 'n') {
+			dry = true;
+		} else {
+			return usage_error("publish", "%s", use);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("publish", "%s", use);
+	size_t n = (size_t)(argc - optind);
+	if (n > 1000)
+		return usage_error("publish", "at most 1000 files in one publish");
+	target t;
+	int rv = open_target(&co, "publish", true, &t);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = NULL;
+	mycel_msg_PublishDoc *docs = calloc(n, sizeof(*docs));
+	uint8_t **bufs = calloc(n, sizeof(*bufs));
+	if (docs == NULL || bufs == NULL || (a = reply_arena()) == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", t.label);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *path = argv[optind + i];
+		size_t len = 0;
+		int fr = read_file(path, MYCEL_BODY_MAX, &bufs[i], &len);
+		if (fr != 0) {
+			rv = die(EXIT_FAIL, "%s: %s; nothing was published", path,
+				 fr == MYCEL_ETOOBIG ? "larger than 8 MiB" : "cannot read the file");
+			goto out;
+		}
+		docs[i].document = bufs[i];
+		docs[i].document_len = len;
+		docs[i].path = path;
+		docs[i].path_len = strlen(path);
+	}
+	mycel_msg_PublishRequest rq = {.documents = docs, .n_documents = n, .has_dry_run = dry,
+				       .dry_run = dry};
+	mycel_msg_PublishReply rp;
+	mycel_result res;
+	rv = mycel_client_publish(t.c, &rq, a, &res, &rp);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("publish", rv, &res);
+		goto out;
+	}
+	for (size_t i = 0; i < n && i < rp.n_documents; i++) {
+		const mycel_msg_Published *d = &rp.documents[i];
+		const char *kind = mycel_doc_kind_name((mycel_doc_kind)d->kind);
+		const char *file = argv[optind + i];
+		if (co.json) {
+			printf("{\"file\":");
+			json_str(stdout, file);
+			printf(",\"kind\":\"%s\",\"domain\":", kind);
+			json_str(stdout, S(d->domain));
+			printf(",\"id\":");
+			json_str(stdout, S(d->id));
+			printf(",\"version\":");
+			json_str(stdout, S(d->version));
+			if (dry)
+				printf(",\"dry_run\":true}\n");
+			else if (d->unchanged)
+				printf(",\"unchanged\":true}\n");
+			else
+				printf(",\"seq\":%llu}\n", (unsigned long long)d->seq);
+			continue;
+		}
+		printf("%s  ", dry ? "valid    " : d->unchanged ? "unchanged" : "published");
+		safe_str(stdout, S(d->domain));
+		putchar('/');
+		safe_str(stdout, S(d->id));
+		putchar(' ');
+		safe_str(stdout, S(d->version));
+		if (dry)
+			printf(" (%s: publishable; dry run, nothing published)\n", kind);
+		else if (d->unchanged)
+			printf(" (%s: this version is already published)\n", kind);
+		else
+			printf(" (%s, seq %llu)\n", kind, (unsigned long long)d->seq);
+	}
+	rv = 0;
+out:
+	for (size_t i = 0; bufs != NULL && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(docs);
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
+}
+
+
+
+static int cmd_lifecycle(int argc, char **argv, mycel_doc_status status)
+{
+	static const struct option opts[] = {COMMON_OPTS,
+					     {"version", required_argument, NULL, 'v'},
+					     {"reason", required_argument, NULL, 'r'},
+					     {NULL, 0, NULL, 0}};
+	const char *cmd = status == MYCEL_STATUS_DEPRECATED ? "deprecate" : "retire";
+	const char *done = mycel_doc_status_name(status);
+	const char *version = NULL, *reason = "";
+	common co = {0};
+	char use[200];
+	snprintf(use, sizeof(use), "usage: mycel %s DOMAIN/ID --version V [--reason TEXT] " COMMON_USAGE,
+		 cmd);
+	int c, k;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, cmd, &co)) != 0) {
+			if (k != 1)
+				return k;
+		} else if (c == 'v') {
+			version = optarg;
+		} else if (c == 'r') {
+			reason = optarg;
+		} else {
+			return usage_error(cmd, "%s", use);
+		}
+	}
+	char domain[65];
+	const char *id;
+	if (optind != argc - 1 || version == NULL || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
+		return usage_error(cmd, "%s", use);
+	target t;
+	int rv = open_target(&co, cmd, true, &t);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = reply_arena();
+	mycel_msg_StatusReply st;
+	mycel_msg_ChangeStatusReply rp;
+	mycel_result res;
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", t.label);
+		goto out;
+	}
+	/* the node changes statuses in its own domain's feed only: say so before writing */
+	if ((rv = target_status(&t, cmd, a, &st)) != 0)
+		goto out;
+	const char *mine = charter_domain(t.c, st.node_key, st.node_key_len);
+	if (mine != NULL && strcmp(mine, domain) != 0) {
+		rv = die(EXIT_FAIL, "%s belongs to domain %s; only its owner can change its status (this is %s)",
+			 argv[optind], domain, mine);
+		goto out;
+	}
+	mycel_msg_ChangeStatusRequest rq = {.id = id, .id_len = strlen(id), .version = version,
+					    .version_len = strlen(version), .reason = reason,
+					    .reason_len = strlen(reason)};
+	rv = status == MYCEL_STATUS_DEPRECATED ? mycel_client_deprecate(t.c, &rq, a, &res, &rp)
+					       : mycel_client_retire(t.c, &rq, a, &res, &rp);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed(cmd, rv, &res);
+		goto out;
+	}
+	mycel_entry e;
+	if (rp.entry == NULL || rp.entry->entry == NULL ||
+	    mycel_entry_decode(rp.entry->entry, rp.entry->entry_len, &e) != 0) {
+		rv = die(EXIT_FAIL, "%s: the reply carries no entry", cmd);
+		goto out;
+	}
+	if (co.json) {
+		printf("{\"status\":\"%s\",\"domain\":", done);
+		json_str(stdout, domain);
+		printf(",\"id\":");
+		json_str(stdout, id);
+		printf(",\"version\":");
+		json_str(stdout, version);
+		printf(",\"seq\":%llu}\n", (unsigned long long)e.h.seq);
+	} else {
+		printf("%s %s %s (lifecycle, seq %llu)\n", done, argv[optind], version,
+		       (unsigned long long)e.h.seq);
+	}
+out:
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
+}
+
+int cmd_deprecate(int argc, char **argv)
+{
+	return cmd_lifecycle(argc, argv, MYCEL_STATUS_DEPRECATED);
+}
+
+int cmd_retire(int argc, char **argv)
+{
+	return cmd_lifecycle(argc, argv, MYCEL_STATUS_RETIRED);
+}
+
+
+int cmd_reindex(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel reindex " COMMON_USAGE;
+	common co = {0};
+	int c, k;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "reindex", &co)) != 1)
+			return k != 0 ? k : usage_error("reindex", "%s", use);
+	}
+	if (optind != argc)
+		return usage_error("reindex", "%s", use);
+	target t;
+	int rv = open_target(&co, "reindex", true, &t);
+	if (rv != 0)
+		return rv;
+	if (t.direct && !t.o.has_dom) {
+		/* a bare store has no domain key to serve Admin methods with: rebuild it here */
+		if ((rv = mycel_store_reindex(t.o.store)) != 0)
+			rv = die(EXIT_FAIL, "reindex %s: %s", t.label, mycel_strerror(rv));
+	} else {
+		mycel_arena *a = reply_arena();
+		mycel_msg_ReindexReply r;
+		mycel_result res;
+		rv = a == NULL ? MYCEL_ENOMEM : mycel_client_reindex(t.c, a, &res, &r);
+		if (a == NULL)
+			rv = die(EXIT_FAIL, "out of memory");
+		else if (rv != 0 || res.status != MYCEL_RPC_OK)
+			rv = call_failed("reindex", rv, &res);
+		mycel_arena_free(a);
+	}
+	if (rv == 0) {
+		if (co.json) {
+			printf("{\"reindexed\":");
+			json_str(stdout, t.label);
+			printf("}\n");
+		} else {
+			printf("reindexed %s: every derived table rebuilt from the feeds\n", t.label);
+		}
+	}
+	close_target(&t);
+	return rv;
+}
