@@ -167,6 +167,14 @@ typedef struct mycel_rpc_ctx {
 	const char *const *peers;
 	size_t n_peers;
 	uint64_t started_ms; /* unix ms the node started serving; 0: unknown (Status omits uptime) */
+	/*
+	 * Gossip (internal, src/mesh.h): the frontier the Mesh handlers answer Digest from (NULL:
+	 * computed from the store on each call), and the engine's callbacks (NULL: no gossip).
+	 */
+	struct mycel__frontier *frontier;
+	const struct mycel__mesh_ops *mesh_ops;
+	void *mesh_arg;
+	const char *self_url; /* this node's public URL (never added as its own peer) */
 } mycel_rpc_ctx;
 
 /* mycel_rpc_serve with a context; mycel_rpc_serve(s, ...) is this with {s, NULL, NULL, NULL}. */
