@@ -759,6 +759,12 @@ def present_expr(f):
     return "m->%s != NULL" % f.name
 
 
+def value_max(f):
+    """The byte bound of one string or bytes value: on a repeated field [max] bounds the
+    number of elements (mycel.idl), each element has the type's default bound."""
+    return DEFAULT_MAX[f.type] if f.repeated else f.max
+
+
 def enc_value(f, expr, lenexpr, ind):
     """Lines writing one value (a scalar, string, bytes or message) at expr."""
     t = f.type
@@ -774,7 +780,7 @@ def enc_value(f, expr, lenexpr, ind):
         fn = "mycel_enc_str" if t == "string" else "mycel_enc_bin"
         return [ind + "if (%s == NULL && %s != 0)" % (expr, lenexpr),
                 ind + "\treturn MYCEL_EINVAL;",
-                ind + "if (%s > %dU)" % (lenexpr, f.max),
+                ind + "if (%s > %dU)" % (lenexpr, value_max(f)),
                 ind + "\treturn MYCEL_ETOOBIG;",
                 ind + "%s(b, %s, %s);" % (fn, expr, lenexpr)]
     return [ind + "if ((rc = enc_%s(%s, b, depth + 1)) != 0)" % (t, expr),
@@ -863,10 +869,10 @@ def dec_value(f, target, lentarget, ind, depth_expr):
     if t == "double":
         return [ind + "if ((rc = rd_f64(d, &%s, %s, %s)) != 0)" % (target, M, q), ind + "\treturn rc;"]
     if t == "string":
-        return [ind + "if ((rc = rd_str(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, f.max, M, q),
+        return [ind + "if ((rc = rd_str(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, value_max(f), M, q),
                 ind + "\treturn rc;"]
     if t == "bytes":
-        return [ind + "if ((rc = rd_bin(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, f.max, M, q),
+        return [ind + "if ((rc = rd_bin(d, &%s, &%s, %dU, %s, %s)) != 0)" % (target, lentarget, value_max(f), M, q),
                 ind + "\treturn rc;"]
     return [ind + "if ((rc = want_msg(d, %s, %s)) != 0 || (rc = dec_%s(d, %s, %s)) != 0)"
             % (M, q, t, target, depth_expr), ind + "\treturn rc;"]
