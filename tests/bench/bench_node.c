@@ -693,6 +693,7 @@ static void publish_requests(size_t first, size_t n, uint8_t **reqs, size_t *len
 		mycel_buf canon, json, b;
 		mycel_value *v;
 		mycel_msg_PublishRequest p;
+		mycel_msg_PublishDoc pd;
 		char path[64];
 		mycel_buf_init(&canon, 1 << 20);
 		mycel_buf_init(&json, 1 << 20);
@@ -702,10 +703,13 @@ static void publish_requests(size_t first, size_t n, uint8_t **reqs, size_t *len
 			die("publish", "cannot render a generated contract as JSON");
 		snprintf(path, sizeof(path), "bench-%zu.json", first + i);
 		memset(&p, 0, sizeof(p));
-		p.document = json.data;
-		p.document_len = json.len;
-		p.path = path;
-		p.path_len = strlen(path);
+		memset(&pd, 0, sizeof(pd));
+		pd.document = json.data;
+		pd.document_len = json.len;
+		pd.path = path;
+		pd.path_len = strlen(path);
+		p.documents = &pd;
+		p.n_documents = 1;
 		mycel_buf_init(&b, 1 << 20);
 		if (mycel_msg_PublishRequest_encode(&p, &b) != 0)
 			die("publish", "cannot encode a PublishRequest");
@@ -837,8 +841,9 @@ int main(int argc, char **argv)
 		return 1;
 	char threads[160];
 	snprintf(threads, sizeof(threads),
-		 "node in this process (%u workers), %d client threads, tcp loopback", MYCEL_NODE_WORKERS_DEFAULT,
-		 CLIENTS);
+		 "node in this process (%u workers, %u admin workers), %d client threads, tcp "
+		 "loopback",
+		 MYCEL_NODE_WORKERS_DEFAULT, MYCEL_NODE_ADMIN_WORKERS_DEFAULT, CLIENTS);
 	bench_machine(threads);
 
 	bool get = only == NULL || strcmp(only, "get") == 0;
