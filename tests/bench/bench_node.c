@@ -205,6 +205,7 @@ struct run {
 	/* search and publish: a shared queue of requests, a latency slot each */
 	atomic_size_t next;
 	double *lat;
+	atomic_size_t reply_bytes; /* sum of the reply bodies received */
 	char err[512];
 	atomic_bool failed;
 };
@@ -231,6 +232,7 @@ static bool one_call(client *cl, const uint8_t *req, size_t n)
 		return false;
 	}
 	bool ok = st == MYCEL_RPC_OK;
+	atomic_fetch_add(&cl->r->reply_bytes, len);
 	if (!ok)
 		fail_run(cl->r, mycel_rpc_status_name(st), msg);
 	free(msg);
@@ -265,7 +267,7 @@ static void body_queue(client *cl)
 		if (i >= r->nreqs || atomic_load(&r->failed))
 			break;
 		double a = bench_now();
-		if (!one_call(cl, r->reqs[i], r->req_len[i]))
+		if (!one_call(cl, r->fixed ? r->fixed : r->reqs[i], r->fixed ? r->fixed_len : r->req_len[i]))
 			break;
 		r->lat[i] = bench_now() - a;
 		cl->calls++;
@@ -303,6 +305,7 @@ static double run_clients(run *r, double seconds, double *out_per_cpu)
 	memset(cl, 0, sizeof(cl));
 	atomic_store(&r->failed, false);
 	atomic_store(&r->next, 0);
+	atomic_store(&r->reply_bytes, 0);
 	r->err[0] = '\0';
 	for (size_t i = 0; i < nc; i++) {
 		cl[i].r = r;
@@ -597,6 +600,7 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 	       "p99 / 1");
 	double worst = 0, worst1 = 0;
 	const char *worst_name = "";
+	size_t req_bytes = 0, reply_bytes = 0, calls = 0;
 	run r;
 	memset(&r, 0, sizeof(r));
 	r.url = url;
@@ -637,6 +641,10 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 		r.nclients = CLIENTS;
 		r.nreqs = nq;
 		run_clients(&r, 0, NULL);
+		reply_bytes += atomic_load(&r.reply_bytes);
+		calls += nq;
+		for (size_t q = 0; q < nq; q++)
+			req_bytes += lens[q];
 		double p50 = bench_pct(lat, nq, 0.50) * 1e6, p99 = bench_pct(lat, nq, 0.99) * 1e6;
 		/* one client: the first nq1 of the same queries */
 		r.nclients = 1;
@@ -656,11 +664,37 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 	}
 	printf("  worst p99 with %d clients: %.2f ms (%s); worst p99 of one client: %.2f ms\n",
 	       CLIENTS, worst / 1000, worst_name, worst1 / 1000);
+
+	/*
+	 * The transport's own tail on this machine: the bare echo, the same 8 clients, as many
+	 * requests, of the mean Search request and reply sizes.
+	 */
+	size_t mean_req = (req_bytes + calls / 2) / calls, mean_reply = (reply_bytes + calls / 2) / calls;
+	uint8_t *fixed = calloc(1, mean_req ? mean_req : 1);
+	mycel_buf echo_reply;
+	mycel_buf_init(&echo_reply, MYCEL_NODE_REPLY_MAX);
+	reply_envelope(mean_reply, &echo_reply);
+	echo e;
+	echo_start(&e, MYCEL_NODE_WORKERS_DEFAULT, echo_reply.data, echo_reply.len);
+	r.url = e.url;
+	r.fixed = fixed;
+	r.fixed_len = mean_req;
+	r.nclients = CLIENTS;
+	r.nreqs = nq;
+	run_clients(&r, 0, NULL);
+	echo_stop(&e);
+	double ep50 = bench_pct(lat, nq, 0.50) * 1e6, ep99 = bench_pct(lat, nq, 0.99) * 1e6;
+	printf("  bare nng echo, %d clients, request %zu / reply %zu bytes (the mean Search sizes): "
+	       "p50 %.1f us, p99 %.1f us\n",
+	       CLIENTS, mean_req, mean_reply, ep50, ep99);
+	mycel_buf_fini(&echo_reply);
+	free(fixed);
 	figure("search_p99_worst_8_clients", worst / 1000, "ms", "limit_5ms", worst / 1000 / 5.0,
 	       "1.0 (DESIGN §8)");
 	figure("search_p99_worst_1_client", worst1 / 1000, "ms", "limit_5ms", worst1 / 1000 / 5.0,
 	       "1.0 (DESIGN §8)");
 	figure("search_p99_8_vs_1", worst / 1000, "ms", "one_client", worst / worst1, "-");
+	figure("search_p99_8_vs_echo", worst / 1000, "ms", "nng_echo_p99", worst / ep99, "-");
 	free(reqs);
 	free(lens);
 	free(lat);
