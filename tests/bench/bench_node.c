@@ -62,6 +62,7 @@ static void figure(const char *name, double value, const char *unit, const char 
 	printf("figure %s %.6g %s vs %s ratio %.3f (limit %s)\n", name, value, unit, vs, ratio, limit);
 }
 
+static void die(const char *what, const char *detail) __attribute__((noreturn));
 static void die(const char *what, const char *detail)
 {
 	printf("bench-node: %s: %s\n", what, detail);
@@ -813,7 +814,7 @@ static void bench_publish(bool quick)
 	/* Every acknowledged publish is in the feed: the node's store holds all of them. */
 	mycel_node_close(n);
 	mycel_domain dom;
-	mycel_store *s;
+	mycel_store *s = NULL;
 	if (mycel_domain_load(dir, &dom, why, sizeof(why)) != 0 ||
 	    mycel_store_open(dom.store_path, 0, &s, why, sizeof(why)) != 0)
 		die("store", why);
