@@ -158,6 +158,23 @@ static void rm_tree(const char *dir)
 		printf("bench-node: could not remove all of %s\n", dir);
 }
 
+/* The temporary directories made so far; whatever is left of them goes at exit (die too). */
+static char tmp_dirs[2][128];
+
+static void rm_tmp_dirs(void)
+{
+	for (size_t i = 0; i < sizeof(tmp_dirs) / sizeof(tmp_dirs[0]); i++)
+		if (tmp_dirs[i][0] != '\0' && access(tmp_dirs[i], F_OK) == 0)
+			rm_tree(tmp_dirs[i]);
+}
+
+static void make_tmp_dir(char *tmpl, size_t slot)
+{
+	if (mkdtemp(tmpl) == NULL)
+		die("mkdtemp", strerror(errno));
+	snprintf(tmp_dirs[slot], sizeof(tmp_dirs[slot]), "%s", tmpl);
+}
+
 static mycel_node *open_node(const char *data)
 {
 	mycel_node_opts o;
@@ -760,8 +777,7 @@ static void publish_requests(size_t first, size_t n, uint8_t **reqs, size_t *len
 static void bench_publish(bool quick)
 {
 	char base[] = "/tmp/mycel-bench-node-pub-XXXXXX", dir[128], why[512] = "";
-	if (mkdtemp(base) == NULL)
-		die("mkdtemp", strerror(errno));
+	make_tmp_dir(base, 1);
 	snprintf(dir, sizeof(dir), "%s/d", base);
 	mycel_domain_opts o = {.dir = dir, .name = "sales", .mesh = "bench"};
 	int rv = mycel_domain_init(&o, why, sizeof(why));
@@ -874,6 +890,7 @@ int main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return 1;
+	atexit(rm_tmp_dirs);
 	char threads[160];
 	snprintf(threads, sizeof(threads),
 		 "node in this process (%u workers, %u admin workers), %d client threads, tcp "
@@ -887,8 +904,7 @@ int main(int argc, char **argv)
 	if (get || search) {
 		char dir[] = "/tmp/mycel-bench-node-XXXXXX";
 		mycel_key *keys[BENCH_NDOMAINS];
-		if (mkdtemp(dir) == NULL)
-			die("mkdtemp", strerror(errno));
+		make_tmp_dir(dir, 0);
 		rmdir(dir);
 		mycel_store *s = bench_make_store(dir, keys);
 		bench_templates t;
