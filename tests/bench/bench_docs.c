@@ -106,28 +106,32 @@ void bench_machine(const char *threads)
 /* ---- generated documents ------------------------------------------------------------ */
 
 const char *const bench_words[] = {
-    "orders",    "customer",  "invoice",  "shipment", "payment",   "refund",    "inventory", "product",
-    "catalog",   "pricing",   "campaign", "session",  "clickstream", "ledger",  "journal",   "account",
-    "warehouse", "supplier",  "contract", "return",   "forecast",  "revenue",   "margin",    "churn",
-    "loyalty",   "segment",   "address",  "carrier",  "delivery",  "basket",    "checkout",  "coupon",
-    "review",    "rating",    "stock",    "transfer", "budget",    "tax",       "currency",  "region",
-    "store",     "employee",  "shift",    "payroll",  "claim",     "policy",    "risk",      "fraud",
-    "device",    "event",     "audit",    "consent",  "profile",   "identity",  "subscription", "usage",
-    "billing",   "settlement", "dispute", "chargeback", "lead",    "opportunity", "quote",   "booking"};
+    "orders",   "customer",   "invoice",   "shipment",   "payment",  "refund",       "inventory",
+    "product",  "catalog",    "pricing",   "campaign",   "session",  "clickstream",  "ledger",
+    "journal",  "account",    "warehouse", "supplier",   "contract", "return",       "forecast",
+    "revenue",  "margin",     "churn",     "loyalty",    "segment",  "address",      "carrier",
+    "delivery", "basket",     "checkout",  "coupon",     "review",   "rating",       "stock",
+    "transfer", "budget",     "tax",       "currency",   "region",   "store",        "employee",
+    "shift",    "payroll",    "claim",     "policy",     "risk",     "fraud",        "device",
+    "event",    "audit",      "consent",   "profile",    "identity", "subscription", "usage",
+    "billing",  "settlement", "dispute",   "chargeback", "lead",     "opportunity",  "quote",
+    "booking"};
 #define NWORDS (sizeof(bench_words) / sizeof(bench_words[0]))
 const size_t bench_nwords = NWORDS;
 const char *const bench_domains[BENCH_NDOMAINS] = {"sales", "customers", "logistics", "finance",
-						   "marketing"};
+                                                   "marketing"};
 
 void bench_gen_contract(mycel_buf *b, size_t i, const char *domain, const char *version,
-			char *out_id)
+                        char *out_id)
 {
 	char id[BENCH_ID_MAX], name[128], desc[256];
-	const char *w1 = bench_words[bench_rand() % NWORDS], *w2 = bench_words[bench_rand() % NWORDS];
+	const char *w1 = bench_words[bench_rand() % NWORDS],
+	           *w2 = bench_words[bench_rand() % NWORDS];
 	const char *w3 = bench_words[bench_rand() % NWORDS];
 	snprintf(id, sizeof(id), "%s-%s-%zu", domain, w1, i);
 	snprintf(name, sizeof(name), "%s %s %zu", w1, w2, i);
-	snprintf(desc, sizeof(desc), "The %s of every %s, joined with %s data for reporting.", w1, w2, w3);
+	snprintf(desc, sizeof(desc), "The %s of every %s, joined with %s data for reporting.", w1,
+	         w2, w3);
 	if (out_id != NULL)
 		memcpy(out_id, id, sizeof(id));
 	/* keys in bytewise order */
@@ -158,7 +162,7 @@ void bench_gen_contract(mycel_buf *b, size_t i, const char *domain, const char *
 	for (int p = 0; p < 3; p++) {
 		char pn[64];
 		snprintf(pn, sizeof(pn), "%s_%s", bench_words[bench_rand() % NWORDS],
-			 p == 0 ? "id" : "value");
+		         p == 0 ? "id" : "value");
 		mycel_enc_map(b, 3);
 		mycel_enc_cstr(b, "classification");
 		mycel_enc_cstr(b, p == 2 ? "restricted" : "internal");
@@ -192,7 +196,8 @@ void bench_load_templates(bench_templates *t)
 		snprintf(path, sizeof(path), "%s/%s", bench_corpus_dir(), rel);
 		char *text = bench_read_text(path, &n);
 		mycel_value *doc;
-		if (text != NULL && n <= 16384 && mycel_doc_parse(text, n, NULL, t->a, &doc, NULL) == 0 &&
+		if (text != NULL && n <= 16384 &&
+		    mycel_doc_parse(text, n, NULL, t->a, &doc, NULL) == 0 &&
 		    doc->type == MYCEL_T_MAP)
 			t->docs[t->n++] = doc;
 		free(text);
@@ -211,15 +216,17 @@ static mycel_value str_value(mycel_arena *a, const char *s)
 }
 
 void bench_gen_from_template(mycel_buf *b, const bench_templates *t, size_t i, const char *domain,
-			     mycel_arena *a, char *out_id)
+                             mycel_arena *a, char *out_id)
 {
 	const mycel_value *tpl = t->docs[i % t->n];
 	char id[BENCH_ID_MAX], name[128], desc[256];
-	const char *w1 = bench_words[bench_rand() % NWORDS], *w2 = bench_words[bench_rand() % NWORDS];
+	const char *w1 = bench_words[bench_rand() % NWORDS],
+	           *w2 = bench_words[bench_rand() % NWORDS];
 	const char *w3 = bench_words[bench_rand() % NWORDS];
 	snprintf(id, sizeof(id), "%s-%s-%zu", domain, w1, i);
 	snprintf(name, sizeof(name), "%s %s %zu", w1, w2, i);
-	snprintf(desc, sizeof(desc), "The %s of every %s, joined with %s data for reporting.", w1, w2, w3);
+	snprintf(desc, sizeof(desc), "The %s of every %s, joined with %s data for reporting.", w1,
+	         w2, w3);
 	if (out_id != NULL)
 		memcpy(out_id, id, sizeof(id));
 	size_t n = tpl->v.m.len;
@@ -297,7 +304,7 @@ void bench_rm_store(const char *dir)
 }
 
 size_t bench_load_docs(mycel_store *s, mycel_key *const *keys, const bench_templates *t,
-		       size_t ndocs, bench_doc_ref *refs)
+                       size_t ndocs, bench_doc_ref *refs)
 {
 	size_t batch = 1000, bytes = 0;
 	mycel_buf *bodies = calloc(batch, sizeof(*bodies));
@@ -307,7 +314,8 @@ size_t bench_load_docs(mycel_store *s, mycel_key *const *keys, const bench_templ
 		exit(1);
 	}
 	for (size_t done = 0; done < ndocs;) {
-		size_t d = (done / batch) % BENCH_NDOMAINS, m = ndocs - done < batch ? ndocs - done : batch;
+		size_t d = (done / batch) % BENCH_NDOMAINS,
+		       m = ndocs - done < batch ? ndocs - done : batch;
 		mycel_arena *ga;
 		mycel_arena_new((size_t)1 << 30, &ga);
 		for (size_t k = 0; k < m; k++) {
@@ -315,16 +323,20 @@ size_t bench_load_docs(mycel_store *s, mycel_key *const *keys, const bench_templ
 			mycel_buf_init(&bodies[k], 1 << 20);
 			const char *kind = "contract";
 			if (t->n > 0) {
-				const mycel_value *kv = mycel_value_get(t->docs[(done + k) % t->n], "kind");
-				if (kv != NULL && kv->type == MYCEL_T_STR && strcmp(kv->v.s.ptr, "DataProduct") == 0)
+				const mycel_value *kv =
+				    mycel_value_get(t->docs[(done + k) % t->n], "kind");
+				if (kv != NULL && kv->type == MYCEL_T_STR &&
+				    strcmp(kv->v.s.ptr, "DataProduct") == 0)
 					kind = "product";
-				bench_gen_from_template(&bodies[k], t, done + k, bench_domains[d], ga, id);
+				bench_gen_from_template(&bodies[k], t, done + k, bench_domains[d],
+				                        ga, id);
 			} else {
-				bench_gen_contract(&bodies[k], done + k, bench_domains[d], "1.0.0", id);
+				bench_gen_contract(&bodies[k], done + k, bench_domains[d], "1.0.0",
+				                   id);
 			}
 			if (refs != NULL)
 				snprintf(refs[done + k].domain, sizeof(refs[done + k].domain), "%s",
-					 bench_domains[d]);
+				         bench_domains[d]);
 			bytes += bodies[k].len;
 			recs[k] = (mycel_record){kind, bodies[k].data, bodies[k].len};
 		}
@@ -346,13 +358,14 @@ size_t bench_load_docs(mycel_store *s, mycel_key *const *keys, const bench_templ
 /* ---- queries ------------------------------------------------------------------------ */
 
 const bench_shape bench_shapes[BENCH_NSHAPES] = {
-    {"one word", 1},       {"two words", 2},      {"prefix", 3},
-    {"word + domain facet", 4}, {"tag facet only", 5}, {"word + number (rare)", 6}};
+    {"one word", 1},       {"two words", 2},           {"prefix", 3}, {"word + domain facet", 4},
+    {"tag facet only", 5}, {"word + number (rare)", 6}};
 
 void bench_gen_query(int shape, size_t ndocs, bench_query *out)
 {
 	memset(out, 0, sizeof(*out));
-	const char *w1 = bench_words[bench_rand() % NWORDS], *w2 = bench_words[bench_rand() % NWORDS];
+	const char *w1 = bench_words[bench_rand() % NWORDS],
+	           *w2 = bench_words[bench_rand() % NWORDS];
 	switch (shape) {
 	case 1:
 		snprintf(out->text, sizeof(out->text), "%s", w1);
@@ -372,7 +385,7 @@ void bench_gen_query(int shape, size_t ndocs, bench_query *out)
 		break;
 	case 6:
 		snprintf(out->text, sizeof(out->text), "%s %zu", w1,
-			 (size_t)(bench_rand() % (ndocs ? ndocs : 1)));
+		         (size_t)(bench_rand() % (ndocs ? ndocs : 1)));
 		break;
 	default:
 		break;

@@ -44,7 +44,7 @@ void bench_machine(const char *threads);
  */
 #define BENCH_ID_MAX 64
 void bench_gen_contract(mycel_buf *b, size_t i, const char *domain, const char *version,
-			char *out_id);
+                        char *out_id);
 
 /*
  * Templates from the corpus: every ODCS and ODPS document that EXPECTED.txt lists as
@@ -65,9 +65,10 @@ void bench_load_templates(bench_templates *t);
  * tags, domain and description; canonical bytes appended to b.
  */
 void bench_gen_from_template(mycel_buf *b, const bench_templates *t, size_t i, const char *domain,
-			     mycel_arena *a, char *out_id);
+                             mycel_arena *a, char *out_id);
 
-/* A store in dir whose charter admits the five domains (keys[i] from seed i+1); exits on failure. */
+/* A store in dir whose charter admits the five domains (keys[i] from seed i+1); exits on failure.
+ */
 mycel_store *bench_make_store(const char *dir, mycel_key **keys);
 /* Removes a store made by bench_make_store (its two files and the directory). */
 void bench_rm_store(const char *dir);
@@ -85,7 +86,7 @@ typedef struct bench_doc_ref {
  * exits on failure.
  */
 size_t bench_load_docs(mycel_store *s, mycel_key *const *keys, const bench_templates *t,
-		       size_t ndocs, bench_doc_ref *refs);
+                       size_t ndocs, bench_doc_ref *refs);
 
 /* The search query shapes both benchmarks measure. */
 #define BENCH_NSHAPES 6

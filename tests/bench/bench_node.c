@@ -60,9 +60,10 @@
 #define PUBLISH_METHOD "mycel.v1.Admin/Publish"
 
 static void figure(const char *name, double value, const char *unit, const char *vs, double ratio,
-		   const char *limit)
+                   const char *limit)
 {
-	printf("figure %s %.6g %s vs %s ratio %.3f (limit %s)\n", name, value, unit, vs, ratio, limit);
+	printf("figure %s %.6g %s vs %s ratio %.3f (limit %s)\n", name, value, unit, vs, ratio,
+	       limit);
 }
 
 static void die(const char *what, const char *detail) __attribute__((noreturn));
@@ -91,7 +92,7 @@ static uint64_t xs(uint64_t *st)
 
 /* One call that must succeed with OK; the reply body is returned (caller frees). */
 static uint8_t *call_ok(mycel_client *c, const char *method, const uint8_t *req, size_t n,
-			size_t *out_len)
+                        size_t *out_len)
 {
 	uint64_t st = 0;
 	char *msg = NULL;
@@ -218,10 +219,10 @@ struct run {
 	double stop_at;         /* time-bound runs: stop at this bench_now() */
 	void (*body)(client *); /* what a client does */
 	/* get */
-	uint8_t **reqs;         /* encoded request bodies to pick from */
+	uint8_t **reqs; /* encoded request bodies to pick from */
 	size_t *req_len;
 	size_t nreqs;
-	const uint8_t *fixed;   /* or one fixed body (echo) */
+	const uint8_t *fixed; /* or one fixed body (echo) */
 	size_t fixed_len;
 	/* search and publish: a shared queue of requests, a latency slot each */
 	atomic_size_t next;
@@ -247,7 +248,7 @@ static bool one_call(client *cl, const uint8_t *req, size_t n)
 	uint8_t *body = NULL;
 	size_t len = 0;
 	int rv = mycel_client_call(cl->c, cl->r->method, wall_ms() + CALL_MS, req, n, &st, &msg,
-				   &body, &len);
+	                           &body, &len);
 	if (rv != 0) {
 		fail_run(cl->r, "client", mycel_strerror(rv));
 		return false;
@@ -288,7 +289,8 @@ static void body_queue(client *cl)
 		if (i >= r->nreqs || atomic_load(&r->failed))
 			break;
 		double a = bench_now();
-		if (!one_call(cl, r->fixed ? r->fixed : r->reqs[i], r->fixed ? r->fixed_len : r->req_len[i]))
+		if (!one_call(cl, r->fixed ? r->fixed : r->reqs[i],
+		              r->fixed ? r->fixed_len : r->req_len[i]))
 			break;
 		r->lat[i] = bench_now() - a;
 		cl->calls++;
@@ -453,7 +455,7 @@ static void echo_stop(echo *e)
 /* ---- 1. get ------------------------------------------------------------------------------ */
 
 static void bench_get(const char *url, mycel_store *store, const bench_doc_ref *refs, size_t ndocs,
-		      bool quick)
+                      bool quick)
 {
 	size_t nreq = ndocs;
 	uint8_t **reqs = calloc(nreq, sizeof(*reqs));
@@ -508,12 +510,14 @@ static void bench_get(const char *url, mycel_store *store, const bench_doc_ref *
 	mycel_client_close(c);
 	size_t mean_req = (req_bytes + nreq / 2) / nreq;
 	size_t mean_reply = (reply_bytes + sample / 2) / sample;
-	printf("\nget by id: %d client threads over tcp loopback, random ids of the %zu documents\n",
-	       CLIENTS, ndocs);
-	printf("  mean request %zu bytes (envelope %zu), mean reply %zu bytes (envelope %zu), over %zu "
+	printf(
+	    "\nget by id: %d client threads over tcp loopback, random ids of the %zu documents\n",
+	    CLIENTS, ndocs);
+	printf("  mean request %zu bytes (envelope %zu), mean reply %zu bytes (envelope %zu), over "
+	       "%zu "
 	       "Gets\n",
-	       mean_req, (req_env + sample / 2) / sample, mean_reply, (reply_env + sample / 2) / sample,
-	       sample);
+	       mean_req, (req_env + sample / 2) / sample, mean_reply,
+	       (reply_env + sample / 2) / sample, sample);
 
 	/* The echo's request body and reply envelope, of the mean sizes. */
 	uint8_t *fixed = calloc(1, mean_req);
@@ -554,9 +558,10 @@ static void bench_get(const char *url, mycel_store *store, const bench_doc_ref *
 		if (pass == 0)
 			printf("  warm-up: every document once, %.1f us per Get\n", us);
 		else
-			printf("  the node's own work per Get (mycel_rpc_serve in this thread, no network): "
-		       "%.1f us\n",
-		       us);
+			printf("  the node's own work per Get (mycel_rpc_serve in this thread, no "
+			       "network): "
+			       "%.1f us\n",
+			       us);
 		mycel_buf_fini(&env);
 		mycel_buf_fini(&rep);
 	}
@@ -583,16 +588,18 @@ static void bench_get(const char *url, mycel_store *store, const bench_doc_ref *
 		r.fixed_len = mean_req;
 		echo_rates[k] = run_clients(&r, secs, &echo_cpu[k]);
 		echo_stop(&e);
-		printf("  round %d: node %8.0f Gets/s (%6.0f per CPU-s)   echo %8.0f calls/s (%6.0f per "
+		printf("  round %d: node %8.0f Gets/s (%6.0f per CPU-s)   echo %8.0f calls/s "
+		       "(%6.0f per "
 		       "CPU-s)   %.3f\n",
 		       k + 1, node_rates[k], node_cpu[k], echo_rates[k], echo_cpu[k],
 		       node_rates[k] / echo_rates[k]);
 	}
 	double node = mid(node_rates, (size_t)rounds), ech = mid(echo_rates, (size_t)rounds);
 	double nodec = mid(node_cpu, (size_t)rounds), echc = mid(echo_cpu, (size_t)rounds);
-	printf("  median of %d rounds of %.1f s: node %.0f Gets/s, echo %.0f calls/s; per CPU-second "
-	       "of this process: node %.0f, echo %.0f\n",
-	       rounds, secs, node, ech, nodec, echc);
+	printf(
+	    "  median of %d rounds of %.1f s: node %.0f Gets/s, echo %.0f calls/s; per CPU-second "
+	    "of this process: node %.0f, echo %.0f\n",
+	    rounds, secs, node, ech, nodec, echc);
 	figure("get_rate", node, "calls/s", "nng_echo", node / ech, "0.8 (DESIGN §8)");
 	figure("get_echo_rate", ech, "calls/s", "nng_echo", 1.0, "-");
 	figure("get_per_cpu_s", nodec, "calls/cpu-s", "nng_echo", nodec / echc, "-");
@@ -614,11 +621,12 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 	double *lat = calloc(nq, sizeof(*lat));
 	if (reqs == NULL || lens == NULL || lat == NULL)
 		die("search", "out of memory");
-	printf("\nsearch over %zu documents (the documents and query shapes of bench-catalog), over "
-	       "tcp loopback:\n%d concurrent clients, beside one client alone\n",
-	       ndocs, CLIENTS);
-	printf("  %-22s %10s %10s %10s %10s %9s\n", "query", "p50 (us)", "p99 (us)", "1: p50", "1: p99",
-	       "p99 / 1");
+	printf(
+	    "\nsearch over %zu documents (the documents and query shapes of bench-catalog), over "
+	    "tcp loopback:\n%d concurrent clients, beside one client alone\n",
+	    ndocs, CLIENTS);
+	printf("  %-22s %10s %10s %10s %10s %9s\n", "query", "p50 (us)", "p99 (us)", "1: p50",
+	       "1: p99", "p99 / 1");
 	double worst = 0, worst1 = 0;
 	const char *worst_name = "";
 	size_t req_bytes = 0, reply_bytes = 0, calls = 0;
@@ -671,9 +679,10 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 		r.nclients = 1;
 		r.nreqs = nq1;
 		run_clients(&r, 0, NULL);
-		double p50_1 = bench_pct(lat, nq1, 0.50) * 1e6, p99_1 = bench_pct(lat, nq1, 0.99) * 1e6;
-		printf("  %-22s %10.1f %10.1f %10.1f %10.1f %9.2f\n", bench_shapes[sh].name, p50, p99,
-		       p50_1, p99_1, p99 / p99_1);
+		double p50_1 = bench_pct(lat, nq1, 0.50) * 1e6,
+		       p99_1 = bench_pct(lat, nq1, 0.99) * 1e6;
+		printf("  %-22s %10.1f %10.1f %10.1f %10.1f %9.2f\n", bench_shapes[sh].name, p50,
+		       p99, p50_1, p99_1, p99 / p99_1);
 		if (p99 > worst) {
 			worst = p99;
 			worst_name = bench_shapes[sh].name;
@@ -690,7 +699,8 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 	 * The transport's own tail on this machine: the bare echo, the same 8 clients, as many
 	 * requests, of the mean Search request and reply sizes.
 	 */
-	size_t mean_req = (req_bytes + calls / 2) / calls, mean_reply = (reply_bytes + calls / 2) / calls;
+	size_t mean_req = (req_bytes + calls / 2) / calls,
+	       mean_reply = (reply_bytes + calls / 2) / calls;
 	uint8_t *fixed = calloc(1, mean_req ? mean_req : 1);
 	mycel_buf echo_reply;
 	mycel_buf_init(&echo_reply, MYCEL_NODE_REPLY_MAX);
@@ -705,9 +715,10 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 	run_clients(&r, 0, NULL);
 	echo_stop(&e);
 	double ep50 = bench_pct(lat, nq, 0.50) * 1e6, ep99 = bench_pct(lat, nq, 0.99) * 1e6;
-	printf("  bare nng echo, %d clients, request %zu / reply %zu bytes (the mean Search sizes): "
-	       "p50 %.1f us, p99 %.1f us\n",
-	       CLIENTS, mean_req, mean_reply, ep50, ep99);
+	printf(
+	    "  bare nng echo, %d clients, request %zu / reply %zu bytes (the mean Search sizes): "
+	    "p50 %.1f us, p99 %.1f us\n",
+	    CLIENTS, mean_req, mean_reply, ep50, ep99);
 	mycel_buf_fini(&echo_reply);
 	free(fixed);
 	figure("search_p99_worst_8_clients", worst / 1000, "ms", "limit_5ms", worst / 1000 / 5.0,
@@ -745,7 +756,7 @@ static double raw_sign_rate(void)
  * linting them took here (what a node does to each before signing), one thread.
  */
 static void publish_requests(size_t first, size_t n, size_t per, uint8_t **reqs, size_t *lens,
-			     size_t *doc_bytes, double *lint_s)
+                             size_t *doc_bytes, double *lint_s)
 {
 	mycel_arena *a;
 	mycel_buf *json = calloc(per, sizeof(*json));
@@ -776,8 +787,8 @@ static void publish_requests(size_t first, size_t n, size_t per, uint8_t **reqs,
 				mycel_arena_new((size_t)1 << 30, &la);
 				mycel_diags_init(&d, 0);
 				double t0 = bench_now();
-				if (mycel_doc_parse((const char *)json[k].data, json[k].len, NULL, la, &doc,
-						    &d) != 0 ||
+				if (mycel_doc_parse((const char *)json[k].data, json[k].len, NULL,
+				                    la, &doc, &d) != 0 ||
 				    mycel_lint_value(doc, &info, &d) != 0)
 					die("publish", "a generated contract is not valid");
 				*lint_s += bench_now() - t0;
@@ -824,7 +835,7 @@ static double fdatasync_ms(const char *dir)
 	for (int i = 0; i < 21; i++) {
 		double a = bench_now();
 		if (pwrite(fd, block, sizeof(block), (off_t)i * (off_t)sizeof(block)) !=
-			(ssize_t)sizeof(block) ||
+		        (ssize_t)sizeof(block) ||
 		    fdatasync(fd) != 0)
 			die(path, strerror(errno));
 		t[i] = (bench_now() - a) * 1e3;
@@ -860,9 +871,10 @@ static void bench_publish(bool quick)
 	printf("\npublish over the admin socket (%s), one generated ODCS contract (JSON, %zu bytes "
 	       "on average) per request, durable when acknowledged\n",
 	       admin, doc_bytes / total);
-	printf("  raw Ed25519 sign (200 bytes, one thread): %.0f/s; parse + lint of one of these "
-	       "documents here: %.0f us; a 4 KiB write + fdatasync in the domain directory: %.2f ms\n",
-	       sign, lint_s / (double)total * 1e6, sync_ms);
+	printf(
+	    "  raw Ed25519 sign (200 bytes, one thread): %.0f/s; parse + lint of one of these "
+	    "documents here: %.0f us; a 4 KiB write + fdatasync in the domain directory: %.2f ms\n",
+	    sign, lint_s / (double)total * 1e6, sync_ms);
 
 	run r;
 	memset(&r, 0, sizeof(r));
@@ -887,9 +899,10 @@ static void bench_publish(bool quick)
 	double stream = run_clients(&r, 0, NULL);
 	double sp50 = bench_pct(lat + nseq, nstream, 0.50) * 1e3;
 	double sp99 = bench_pct(lat + nseq, nstream, 0.99) * 1e3;
-	printf("  stream, %d concurrent publishers: %zu publishes, %.0f docs/s (p50 %.2f ms, p99 %.2f "
-	       "ms)\n",
-	       CLIENTS, nstream, stream, sp50, sp99);
+	printf(
+	    "  stream, %d concurrent publishers: %zu publishes, %.0f docs/s (p50 %.2f ms, p99 %.2f "
+	    "ms)\n",
+	    CLIENTS, nstream, stream, sp50, sp99);
 
 	/* the same 8 publishers, each request carrying bper documents (one transaction each) */
 	size_t bper = quick ? 20 : 100, nb = (quick ? 1 : 5) * CLIENTS;
@@ -931,8 +944,8 @@ static void bench_publish(bool quick)
 	if ((rv = mycel_catalog_search(s, &q, &res)) != 0)
 		die("count", mycel_strerror(rv));
 	if (res.total != total) {
-		printf("bench-node: %zu publishes acknowledged but %zu documents in the catalog\n", total,
-		       (size_t)res.total);
+		printf("bench-node: %zu publishes acknowledged but %zu documents in the catalog\n",
+		       total, (size_t)res.total);
 		exit(1);
 	}
 	mycel_search_result_fini(&res);
@@ -942,7 +955,8 @@ static void bench_publish(bool quick)
 	double lat_sign_ms = 1e3 / sign;
 	figure("publish_p50", p50, "ms", "raw_sign_time", p50 / lat_sign_ms, "-");
 	figure("publish_p99", p99, "ms", "raw_sign_time", p99 / lat_sign_ms, "-");
-	figure("publish_sequential", seq_rate, "docs/s", "raw_sign", seq_rate / sign, "0.8 (DESIGN §8)");
+	figure("publish_sequential", seq_rate, "docs/s", "raw_sign", seq_rate / sign,
+	       "0.8 (DESIGN §8)");
 	figure("publish_stream_8", stream, "docs/s", "raw_sign", stream / sign, "0.8 (DESIGN §8)");
 	char bname[64];
 	snprintf(bname, sizeof(bname), "publish_stream_8x%zu", bper);
@@ -970,7 +984,9 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
 			only = argv[++i];
 		else {
-			fprintf(stderr, "usage: bench-node [--quick] [--docs N] [--only get|search|publish]\n");
+			fprintf(
+			    stderr,
+			    "usage: bench-node [--quick] [--docs N] [--only get|search|publish]\n");
 			return 2;
 		}
 	}
@@ -985,9 +1001,9 @@ int main(int argc, char **argv)
 	atexit(rm_tmp_dirs);
 	char threads[160];
 	snprintf(threads, sizeof(threads),
-		 "node in this process (%u workers, %u admin workers), %d client threads, tcp "
-		 "loopback",
-		 MYCEL_NODE_WORKERS_DEFAULT, MYCEL_NODE_ADMIN_WORKERS_DEFAULT, CLIENTS);
+	         "node in this process (%u workers, %u admin workers), %d client threads, tcp "
+	         "loopback",
+	         MYCEL_NODE_WORKERS_DEFAULT, MYCEL_NODE_ADMIN_WORKERS_DEFAULT, CLIENTS);
 	bench_machine(threads);
 
 	bool get = only == NULL || strcmp(only, "get") == 0;
@@ -1006,9 +1022,10 @@ int main(int argc, char **argv)
 			die("load", "out of memory");
 		double t0 = bench_now();
 		size_t bytes = bench_load_docs(s, keys, &t, ndocs, refs);
-		printf("\nstore: %zu documents (%s), %.1f MB of canonical bodies, loaded in %.1f s\n",
-		       ndocs, t.n > 0 ? "copies of the valid corpus examples" : "synthetic contracts",
-		       (double)bytes / 1e6, bench_now() - t0);
+		printf(
+		    "\nstore: %zu documents (%s), %.1f MB of canonical bodies, loaded in %.1f s\n",
+		    ndocs, t.n > 0 ? "copies of the valid corpus examples" : "synthetic contracts",
+		    (double)bytes / 1e6, bench_now() - t0);
 		mycel_arena_free(t.a);
 		mycel_store_close(s);
 		for (int i = 0; i < BENCH_NDOMAINS; i++)
