@@ -6,11 +6,11 @@
  * them to it with mycel__writer_submit, which waits for the outcome. The writer takes what
  * is queued, in order, up to MYCEL__WRITER_BATCH requests, MYCEL__WRITER_BATCH_DOCS
  * documents and MYCEL__WRITER_BATCH_BYTES bytes of document text (at least one request),
- * and commits every run of consecutive publishes in ONE
- * transaction with mycel_publish_groups (one fsync for all of them: group commit); each
- * request stays all or none on its own, and one request's refusal (rules, EEXIST, a
- * conflict with another request of the same group) never fails another. A lifecycle change
- * or a reindex runs alone in its own transaction, in queue order. After each commit the
+ * and commits every run of consecutive publishes and lifecycle changes in ONE transaction
+ * with mycel_publish_groups (one fsync for all of them: group commit), each checked against
+ * the store and the requests before it; each request stays all or none on its own, and one
+ * request's refusal (rules, EEXIST, a conflict with another request of the same group)
+ * never fails another. A reindex runs alone in its own transaction, in queue order. After each commit the
  * change hook is called for every new entry, in feed order; then the waiters of the batch
  * are woken, each with its own result: a request is acknowledged only after its commit.
  *
