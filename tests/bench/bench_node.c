@@ -753,7 +753,8 @@ static double raw_sign_rate(void)
 /*
  * n PublishRequests of per documents each: distinct generated contracts of domain "sales"
  * (numbered from first), as JSON text. *lint_s (unless NULL) gets the time parsing and
- * linting them took here (what a node does to each before signing), one thread.
+ * linting all but the first of them took here (what a node does to each before signing),
+ * one thread.
  */
 static void publish_requests(size_t first, size_t n, size_t per, uint8_t **reqs, size_t *lens,
                              size_t *doc_bytes, double *lint_s)
@@ -791,7 +792,8 @@ static void publish_requests(size_t first, size_t n, size_t per, uint8_t **reqs,
 				                    la, &doc, &d) != 0 ||
 				    mycel_lint_value(doc, &info, &d) != 0)
 					die("publish", "a generated contract is not valid");
-				*lint_s += bench_now() - t0;
+				if (no != first) /* the first one also loads the schemas */
+					*lint_s += bench_now() - t0;
 				mycel_diags_fini(&d);
 				mycel_arena_free(la);
 			}
@@ -874,7 +876,7 @@ static void bench_publish(bool quick)
 	printf(
 	    "  raw Ed25519 sign (200 bytes, one thread): %.0f/s; parse + lint of one of these "
 	    "documents here: %.0f us; a 4 KiB write + fdatasync in the domain directory: %.2f ms\n",
-	    sign, lint_s / (double)total * 1e6, sync_ms);
+	    sign, lint_s / (double)(total > 1 ? total - 1 : 1) * 1e6, sync_ms);
 
 	run r;
 	memset(&r, 0, sizeof(r));
