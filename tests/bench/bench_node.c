@@ -613,20 +613,72 @@ static void bench_get(const char *url, mycel_store *store, const bench_doc_ref *
 
 /* ---- 2. search ----------------------------------------------------------------------------- */
 
-static void bench_search(const char *url, size_t ndocs, bool quick)
+/*
+ * The total the node reports for the encoded query req, which must be the total
+ * mycel_catalog_search gives for q on the node's store (same documents, same answer).
+ */
+static uint64_t search_total_checked(mycel_client *c, mycel_store *s, const bench_query *bq,
+                                     const uint8_t *req, size_t n)
 {
-	size_t nq = quick ? 400 : 4000, nq1 = quick ? 200 : 1000;
+	size_t len;
+	uint8_t *body = call_ok(c, SEARCH_METHOD, req, n, &len);
+	mycel_arena *a;
+	mycel_msg_SearchReply rp;
+	char why[256] = "";
+	mycel_arena_new((size_t)64 << 20, &a);
+	if (mycel_msg_SearchReply_decode(body, len, a, &rp, why, sizeof(why)) != 0)
+		die("SearchReply", why);
+	mycel_search_query q;
+	mycel_search_result res;
+	memset(&q, 0, sizeof(q));
+	q.status = MYCEL_STATUS_VISIBLE;
+	q.text = bq->text[0] != '\0' ? bq->text : NULL;
+	q.domain = bq->domain;
+	if (bq->tag != NULL) {
+		q.tags[0] = bq->tag;
+		q.n_tags = 1;
+	}
+	int rv = mycel_catalog_search(s, &q, &res);
+	if (rv != 0)
+		die("search in process", mycel_strerror(rv));
+	uint64_t total = rp.has_total ? rp.total : 0;
+	bool same = total == res.total && rp.n_hits == res.n;
+	for (size_t i = 0; same && i < res.n; i++)
+		same = rp.hits[i].id != NULL && strcmp(rp.hits[i].id, res.hits[i].id) == 0 &&
+		       rp.hits[i].domain != NULL &&
+		       strcmp(rp.hits[i].domain, res.hits[i].domain) == 0;
+	if (!same) {
+		printf("bench-node: search \"%s\" domain %s tag %s: the node's answer (%llu "
+		       "hits) is not the library's (%llu)\n",
+		       bq->text, bq->domain ? bq->domain : "-", bq->tag ? bq->tag : "-",
+		       (unsigned long long)total, (unsigned long long)res.total);
+		exit(1);
+	}
+	mycel_search_result_fini(&res);
+	mycel_arena_free(a);
+	free(body);
+	return total;
+}
+
+static void bench_search(const char *url, mycel_store *store, size_t ndocs, bool quick)
+{
+	size_t nq = quick ? 400 : 4000, nq1 = quick ? 200 : 1000, ncheck = quick ? 50 : 200;
 	uint8_t **reqs = calloc(nq, sizeof(*reqs));
 	size_t *lens = calloc(nq, sizeof(*lens));
 	double *lat = calloc(nq, sizeof(*lat));
-	if (reqs == NULL || lens == NULL || lat == NULL)
+	bench_query *bqs = calloc(nq, sizeof(*bqs));
+	mycel_client *check;
+	if (reqs == NULL || lens == NULL || lat == NULL || bqs == NULL)
 		die("search", "out of memory");
+	int crv = mycel_client_open(url, &check);
+	if (crv != 0)
+		die(url, mycel_strerror(crv));
 	printf(
 	    "\nsearch over %zu documents (the documents and query shapes of bench-catalog), over "
 	    "tcp loopback:\n%d concurrent clients, beside one client alone\n",
 	    ndocs, CLIENTS);
-	printf("  %-22s %10s %10s %10s %10s %9s\n", "query", "p50 (us)", "p99 (us)", "1: p50",
-	       "1: p99", "p99 / 1");
+	printf("  %-22s %10s %10s %10s %10s %9s %10s\n", "query", "p50 (us)", "p99 (us)", "1: p50",
+	       "1: p99", "p99 / 1", "hits(avg)");
 	double worst = 0, worst1 = 0;
 	const char *worst_name = "";
 	size_t req_bytes = 0, reply_bytes = 0, calls = 0;
@@ -640,23 +692,23 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 	r.req_len = lens;
 	for (size_t sh = 0; sh < BENCH_NSHAPES; sh++) {
 		for (size_t q = 0; q < nq; q++) {
-			bench_query bq;
+			bench_query *bq = &bqs[q];
 			mycel_msg_SearchRequest s;
 			mycel_str tag;
 			mycel_buf b;
-			bench_gen_query(bench_shapes[sh].shape, ndocs, &bq);
+			bench_gen_query(bench_shapes[sh].shape, ndocs, bq);
 			memset(&s, 0, sizeof(s));
-			if (bq.text[0] != '\0') {
-				s.text = bq.text;
-				s.text_len = strlen(bq.text);
+			if (bq->text[0] != '\0') {
+				s.text = bq->text;
+				s.text_len = strlen(bq->text);
 			}
-			if (bq.domain != NULL) {
-				s.domain = bq.domain;
-				s.domain_len = strlen(bq.domain);
+			if (bq->domain != NULL) {
+				s.domain = bq->domain;
+				s.domain_len = strlen(bq->domain);
 			}
-			if (bq.tag != NULL) {
-				tag.ptr = bq.tag;
-				tag.len = strlen(bq.tag);
+			if (bq->tag != NULL) {
+				tag.ptr = bq->tag;
+				tag.len = strlen(bq->tag);
 				s.tags = &tag;
 				s.n_tags = 1;
 			}
@@ -681,8 +733,14 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 		run_clients(&r, 0, NULL);
 		double p50_1 = bench_pct(lat, nq1, 0.50) * 1e6,
 		       p99_1 = bench_pct(lat, nq1, 0.99) * 1e6;
-		printf("  %-22s %10.1f %10.1f %10.1f %10.1f %9.2f\n", bench_shapes[sh].name, p50,
-		       p99, p50_1, p99_1, p99 / p99_1);
+		/* the answers are the library's: the first ncheck queries, not timed */
+		double hits = 0;
+		for (size_t q = 0; q < ncheck && q < nq; q++)
+			hits +=
+			    (double)search_total_checked(check, store, &bqs[q], reqs[q], lens[q]);
+		printf("  %-22s %10.1f %10.1f %10.1f %10.1f %9.2f %10.1f\n", bench_shapes[sh].name,
+		       p50, p99, p50_1, p99_1, p99 / p99_1,
+		       hits / (double)(ncheck < nq ? ncheck : nq));
 		if (p99 > worst) {
 			worst = p99;
 			worst_name = bench_shapes[sh].name;
@@ -727,6 +785,8 @@ static void bench_search(const char *url, size_t ndocs, bool quick)
 	       "1.0 (DESIGN §8)");
 	figure("search_p99_8_vs_1", worst / 1000, "ms", "one_client", worst / worst1, "-");
 	figure("search_p99_8_vs_echo", worst / 1000, "ms", "nng_echo_p99", worst / ep99, "-");
+	mycel_client_close(check);
+	free(bqs);
 	free(reqs);
 	free(lens);
 	free(lat);
@@ -1037,7 +1097,7 @@ int main(int argc, char **argv)
 		if (get)
 			bench_get(mycel_node_url(n), mycel_node_store(n), refs, ndocs, quick);
 		if (search)
-			bench_search(mycel_node_url(n), ndocs, quick);
+			bench_search(mycel_node_url(n), mycel_node_store(n), ndocs, quick);
 		mycel_node_close(n);
 		free(refs);
 		rm_tree(dir);
