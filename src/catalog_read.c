@@ -135,8 +135,11 @@ int mycel_catalog_get(mycel_store *s, const char *domain, const char *id, const 
 		rv = MYCEL_ENOTFOUND;
 		goto fail;
 	}
-	if ((rv = read_body(s, txn, &d.versions[d.current], &cb)) != 0 ||
-	    (rv = read_body(s, txn, &d.versions[d.shown], &sb)) != 0)
+	/* the shown version is usually the current one: one lookup then */
+	if ((rv = read_body(s, txn, &d.versions[d.current], &cb)) != 0)
+		goto fail;
+	sb = cb;
+	if (d.shown != d.current && (rv = read_body(s, txn, &d.versions[d.shown], &sb)) != 0)
 		goto fail;
 	const char *name, *desc;
 	size_t nn, dn;

@@ -39,7 +39,14 @@ typedef struct node_worker {
 	bool admin;
 	bool has_ctx;
 	bool started;
-	bool receiving; /* waiting in recv, under n->mu */
+	/*
+	 * Per worker, so that workers never contend with each other on the receive path:
+	 * mu guards receiving and stop, which only the worker and mycel_node_stop touch.
+	 */
+	pthread_mutex_t mu;
+	bool mu_init;
+	bool receiving; /* waiting in recv, under mu */
+	bool stop;      /* the node stops: receive no more, under mu */
 	pthread_t thread;
 	mycel_buf reply;
 } node_worker;
@@ -356,18 +363,18 @@ static bool worker_recv(node_worker *w, nng_msg **out)
 {
 	mycel_node *n = w->n;
 	for (;;) {
-		pthread_mutex_lock(&n->mu);
-		if (n->stopping) {
-			pthread_mutex_unlock(&n->mu);
+		pthread_mutex_lock(&w->mu);
+		if (w->stop) {
+			pthread_mutex_unlock(&w->mu);
 			return false;
 		}
 		nng_ctx_recv(w->ctx, w->aio);
 		w->receiving = true;
-		pthread_mutex_unlock(&n->mu);
+		pthread_mutex_unlock(&w->mu);
 		nng_aio_wait(w->aio);
-		pthread_mutex_lock(&n->mu);
+		pthread_mutex_lock(&w->mu);
 		w->receiving = false;
-		pthread_mutex_unlock(&n->mu);
+		pthread_mutex_unlock(&w->mu);
 		int rv = nng_aio_result(w->aio);
 		if (rv == 0) {
 			*out = nng_aio_get_msg(w->aio);
@@ -554,6 +561,11 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 		w->n = n;
 		w->admin = i >= (size_t)workers;
 		mycel_buf_init(&w->reply, MYCEL_NODE_REPLY_MAX);
+		if (pthread_mutex_init(&w->mu, NULL) != 0) {
+			rv = MYCEL_ENOMEM;
+			goto fail;
+		}
+		w->mu_init = true;
 		int e = nng_aio_alloc(&w->aio, NULL, NULL);
 		if (e == 0 && (e = nng_ctx_open(&w->ctx, w->admin ? n->adm : n->pub)) == 0)
 			w->has_ctx = true;
@@ -646,9 +658,16 @@ void mycel_node_stop(mycel_node *n)
 		return;
 	pthread_mutex_lock(&n->mu);
 	n->stopping = true;
-	for (size_t i = 0; i < n->n_w; i++)
-		if (n->w[i].receiving)
-			nng_aio_cancel(n->w[i].aio);
+	for (size_t i = 0; i < n->n_w; i++) {
+		node_worker *w = &n->w[i];
+		if (!w->mu_init)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		if (w->receiving)
+			nng_aio_cancel(w->aio);
+		pthread_mutex_unlock(&w->mu);
+	}
 	pthread_mutex_unlock(&n->mu);
 	/* workers waiting for the writer must get their answer before they can be joined */
 	if (n->wq != NULL)
@@ -696,8 +715,11 @@ void mycel_node_close(mycel_node *n)
 	if (n == NULL)
 		return;
 	mycel_node_stop(n);
-	for (size_t i = 0; i < n->n_w; i++)
+	for (size_t i = 0; i < n->n_w; i++) {
 		mycel_buf_fini(&n->w[i].reply);
+		if (n->w[i].mu_init)
+			pthread_mutex_destroy(&n->w[i].mu);
+	}
 	free(n->w);
 	mycel__writer_free(n->wq);
 	for (size_t i = 0; i < n->n_peers; i++)

@@ -109,8 +109,13 @@ static int fill_version(mycel_arena *a, const mycel_doc_version *v, mycel_msg_Do
 }
 
 /* The entry at (feed, seq) and its body, as stored. */
-static int fill_entry(mycel_store *s, mycel_arena *a, const uint8_t feed[MYCEL_PK_LEN],
-		      uint64_t seq, mycel_msg_Entry *out)
+/*
+ * An Entry message for (feed, seq): the entry from the store, and the body given
+ * (known_body, when the caller already read it) or read from the store.
+ */
+static int fill_entry_with(mycel_store *s, mycel_arena *a, const uint8_t feed[MYCEL_PK_LEN],
+			   uint64_t seq, const uint8_t *known_body, size_t known_len,
+			   mycel_msg_Entry *out)
 {
 	mycel_entry e;
 	uint8_t *body = NULL;
@@ -118,14 +123,20 @@ static int fill_entry(mycel_store *s, mycel_arena *a, const uint8_t feed[MYCEL_P
 	int rv = mycel_store_get(s, feed, seq, &e);
 	if (rv != 0)
 		return rv;
-	if ((rv = mycel_store_get_body(s, feed, seq, &body, &body_len)) != 0)
+	if (known_body == NULL && (rv = mycel_store_get_body(s, feed, seq, &body, &body_len)) != 0)
 		return rv;
 	out->entry = amem(a, e.raw, e.len);
 	out->entry_len = e.len;
-	out->body = amem(a, body, body_len);
-	out->body_len = body_len;
+	out->body = known_body != NULL ? amem(a, known_body, known_len) : amem(a, body, body_len);
+	out->body_len = known_body != NULL ? known_len : body_len;
 	free(body);
 	return out->entry && out->body ? 0 : MYCEL_ENOMEM;
+}
+
+static int fill_entry(mycel_store *s, mycel_arena *a, const uint8_t feed[MYCEL_PK_LEN],
+		      uint64_t seq, mycel_msg_Entry *out)
+{
+	return fill_entry_with(s, a, feed, seq, NULL, 0, out);
 }
 
 static int fill_hit(mycel_arena *a, const mycel_search_hit *h, mycel_msg_SearchHit *out)
@@ -183,7 +194,9 @@ static mycel_rpc_status h_get(mycel_store *s, mycel_arena *a, const void *vreq, 
 	for (size_t i = 0; rv == 0 && i < d.n_versions; i++)
 		rv = fill_version(a, &d.versions[i], &vs[i]);
 	if (rv == 0 && d.shown < d.n_versions)
-		rv = fill_entry(s, a, d.versions[d.shown].feed, d.versions[d.shown].seq, en);
+		/* mycel_catalog_get already copied the shown version's body: no second read */
+		rv = fill_entry_with(s, a, d.versions[d.shown].feed, d.versions[d.shown].seq,
+				     d.body, d.body_len, en);
 	if (rv == 0) {
 		rp->has_kind = true;
 		rp->kind = (uint64_t)d.kind;

@@ -921,43 +921,54 @@ static void test_too_many(void **state)
 	mycel_buf_fini(&b);
 }
 
-/* [max] on a repeated string bounds how many there are, not how long each is: eight search
- * tags of 200 bytes each encode and decode; a ninth tag is refused. */
-static void test_repeated_string_bounds(void **state)
+/*
+ * On a repeated string or bytes field, [max] bounds the number of elements; each element
+ * keeps the type's default bound. A tag longer than 8 bytes (SearchRequest.tags is
+ * [max = 8]) is a search a user makes.
+ */
+static void test_repeated_element_bound(void **state)
 {
-	char text[8][201];
-	mycel_str tags[9];
-	mycel_msg_SearchRequest rq, back;
-	mycel_buf b;
+	static const char tag[] = "subscription";
+	mycel_msg_SearchRequest q, got;
+	mycel_str tags[2];
 	mycel_arena *a = NULL;
-	char why[256];
+	mycel_buf b;
+	char why[256] = "";
+	char *big = malloc(65537);
 
 	(void)state;
-	for (size_t i = 0; i < 9; i++) {
-		if (i < 8) {
-			memset(text[i], 'a' + (int)i, 200);
-			text[i][200] = '\0';
-		}
-		tags[i].ptr = text[i < 8 ? i : 0];
-		tags[i].len = 200;
-	}
-	memset(&rq, 0, sizeof(rq));
-	rq.tags = tags;
-	rq.n_tags = 8;
-	mycel_buf_init(&b, BUF_LIMIT);
-	assert_int_equal(mycel_msg_SearchRequest_encode(&rq, &b), 0);
-	assert_int_equal(mycel_arena_new(MIB, &a), 0);
-	assert_int_equal(mycel_msg_SearchRequest_decode(b.data, b.len, a, &back, why, sizeof(why)), 0);
-	assert_int_equal(back.n_tags, 8);
-	for (size_t i = 0; i < 8; i++) {
-		assert_int_equal(back.tags[i].len, 200);
-		assert_memory_equal(back.tags[i].ptr, text[i], 200);
-	}
+	assert_non_null(big);
+	memset(big, 't', 65537);
+	assert_int_equal(mycel_arena_new(4 * MIB, &a), 0);
+	mycel_buf_init(&b, MIB);
+	memset(&q, 0, sizeof(q));
+	tags[0] = (mycel_str){tag, strlen(tag)};
+	tags[1] = (mycel_str){big, 65536};
+	q.tags = tags;
+	q.n_tags = 2;
+	assert_int_equal(mycel_msg_SearchRequest_encode(&q, &b), 0);
+	assert_int_equal(mycel_msg_SearchRequest_decode(b.data, b.len, a, &got, why, sizeof(why)), 0);
+	assert_int_equal(got.n_tags, 2);
+	assert_int_equal(got.tags[0].len, strlen(tag));
+	assert_memory_equal(got.tags[0].ptr, tag, strlen(tag));
+	assert_int_equal(got.tags[1].len, 65536);
+	/* one byte over the string bound: refused both ways */
+	tags[1].len = 65537;
 	mycel_buf_reset(&b);
-	rq.n_tags = 9;
-	assert_int_equal(mycel_msg_SearchRequest_encode(&rq, &b), MYCEL_ETOOBIG);
-	mycel_arena_free(a);
+	assert_int_equal(mycel_msg_SearchRequest_encode(&q, &b), MYCEL_ETOOBIG);
+	mycel_buf_reset(&b);
+	mycel_enc_array(&b, 5);
+	for (int i = 0; i < 4; i++)
+		mycel_enc_nil(&b);
+	mycel_enc_array(&b, 1);
+	mycel_enc_str(&b, big, 65537);
+	assert_int_equal(b.err, 0);
+	assert_int_equal(mycel_msg_SearchRequest_decode(b.data, b.len, a, &got, why, sizeof(why)),
+			 MYCEL_ETOOBIG);
+	assert_non_null(strstr(why, "tags"));
 	mycel_buf_fini(&b);
+	mycel_arena_free(a);
+	free(big);
 }
 
 static void test_truncated(void **state)
@@ -1237,7 +1248,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_too_many),
-		cmocka_unit_test(test_repeated_string_bounds),
+		cmocka_unit_test(test_repeated_element_bound),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_noncanonical),
 		cmocka_unit_test(test_why),
