@@ -3,6 +3,7 @@
  * stderr, and runs the node (include/mycel/node.h) until SIGTERM or SIGINT.
  *
  *   myceld --data DIR [--listen URL] [--admin URL] [--events URL] [--workers N]
+ *          [--admin-workers N] [--peer URL]...
  *
  * When it serves, it prints `ready url=URL admin=URL` on stdout, with ` events=URL`
  * appended when the change stream is on (--events, off by default).
@@ -20,7 +21,8 @@
 #include "mycel/node.h"
 
 static const char usage[] =
-    "usage: myceld --data DIR [--listen URL] [--admin URL] [--events URL] [--workers N]\n";
+    "usage: myceld --data DIR [--listen URL] [--admin URL] [--events URL] [--workers N]\n"
+    "              [--admin-workers N] [--peer URL]...\n";
 
 static void log_line(void *ctx, mycel_node_level level, const char *line)
 {
@@ -43,11 +45,14 @@ int main(int argc, char **argv)
 					     {"admin", required_argument, NULL, 'a'},
 					     {"events", required_argument, NULL, 'e'},
 					     {"workers", required_argument, NULL, 'w'},
+					     {"admin-workers", required_argument, NULL, 'W'},
+					     {"peer", required_argument, NULL, 'p'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	mycel_node_opts o = {.log = log_line};
+	static const char *peers[MYCEL_NODE_PEERS_MAX];
 	int c;
-	while ((c = getopt_long(argc, argv, "d:l:a:e:w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:a:e:w:W:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o.data = optarg;
@@ -72,6 +77,25 @@ int main(int argc, char **argv)
 			o.workers = (unsigned)v;
 			break;
 		}
+		case 'W': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > (long)MYCEL_NODE_WORKERS_MAX) {
+				fprintf(stderr, "myceld: --admin-workers must be 1..%u\n%s",
+					MYCEL_NODE_WORKERS_MAX, usage);
+				return 2;
+			}
+			o.admin_workers = (unsigned)v;
+			break;
+		}
+		case 'p':
+			if (o.n_peers >= MYCEL_NODE_PEERS_MAX) {
+				fprintf(stderr, "myceld: at most %u --peer\n", MYCEL_NODE_PEERS_MAX);
+				return 2;
+			}
+			peers[o.n_peers++] = optarg;
+			o.peers = peers;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;

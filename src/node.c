@@ -25,6 +25,7 @@
 #include "mycel/domain.h"
 #include "mycel/error.h"
 #include "mycel/rpc.h"
+#include "writer.h"
 
 /* Room for nng's request header on top of the largest request envelope. */
 #define NODE_RECV_SLACK 256u
@@ -50,6 +51,9 @@ struct mycel_node {
 	mycel_key *key;          /* the domain's signing key (domain directories only) */
 	pthread_mutex_t writer;  /* one writer at a time (Admin methods) */
 	bool writer_init;
+	mycel__writer *wq;       /* the writer thread, from mycel_node_start */
+	char **peers;            /* copies of opts.peers */
+	size_t n_peers;
 	mycel_rpc_ctx rpc;
 	int lock_fd;
 	char *pid_path;
@@ -61,6 +65,7 @@ struct mycel_node {
 	bool pub_open, adm_open, ev_open;
 	node_worker *w;
 	size_t n_w;
+	unsigned n_admin_w;
 	pthread_mutex_t mu;
 	bool stopping;
 	bool running;
@@ -432,9 +437,23 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	}
 	const char *listen = o->listen ? o->listen : MYCEL_NODE_LISTEN_DEFAULT;
 	unsigned workers = o->workers ? o->workers : MYCEL_NODE_WORKERS_DEFAULT;
-	if (workers > MYCEL_NODE_WORKERS_MAX) {
+	unsigned admin_workers =
+	    o->admin_workers ? o->admin_workers : MYCEL_NODE_ADMIN_WORKERS_DEFAULT;
+	if (workers > MYCEL_NODE_WORKERS_MAX || admin_workers > MYCEL_NODE_WORKERS_MAX) {
 		set_why(why, why_len, "at most %u workers", MYCEL_NODE_WORKERS_MAX);
 		return MYCEL_EINVAL;
+	}
+	if (o->n_peers > MYCEL_NODE_PEERS_MAX || (o->n_peers > 0 && o->peers == NULL)) {
+		set_why(why, why_len, "at most %u peers", MYCEL_NODE_PEERS_MAX);
+		return MYCEL_EINVAL;
+	}
+	for (size_t i = 0; i < o->n_peers; i++) {
+		if (o->peers[i] == NULL || o->peers[i][0] == '\0' ||
+		    strlen(o->peers[i]) > MYCEL_NODE_URL_MAX) {
+			set_why(why, why_len, "--peer %zu: empty, or longer than %u bytes", i + 1,
+				MYCEL_NODE_URL_MAX);
+			return MYCEL_EINVAL;
+		}
 	}
 	if (strlen(listen) > MYCEL_NODE_URL_MAX ||
 	    (o->admin != NULL && strlen(o->admin) > MYCEL_NODE_URL_MAX) ||
@@ -482,6 +501,20 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	n->rpc.key = n->key;
 	n->rpc.domain = n->has_dom && n->key != NULL ? n->dom.name : NULL;
 	n->rpc.writer = &n->writer;
+	if (o->n_peers > 0) {
+		n->peers = calloc(o->n_peers, sizeof(*n->peers));
+		if (n->peers == NULL) {
+			rv = MYCEL_ENOMEM;
+			goto fail;
+		}
+		for (size_t i = 0; i < o->n_peers; i++, n->n_peers++)
+			if ((n->peers[i] = strdup(o->peers[i])) == NULL) {
+				rv = MYCEL_ENOMEM;
+				goto fail;
+			}
+	}
+	n->rpc.peers = (const char *const *)n->peers;
+	n->rpc.n_peers = n->n_peers;
 
 	snprintf(n->url, sizeof(n->url), "%s", listen);
 	if (o->admin != NULL)
@@ -509,7 +542,8 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 		n->rpc.on_change_arg = n;
 	}
 
-	n->n_w = (size_t)workers + 1; /* the last one serves the admin socket */
+	n->n_admin_w = admin_workers;
+	n->n_w = (size_t)workers + admin_workers; /* the last admin_workers serve the admin socket */
 	n->w = calloc(n->n_w, sizeof(*n->w));
 	if (n->w == NULL) {
 		rv = MYCEL_ENOMEM;
@@ -518,7 +552,7 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	for (size_t i = 0; i < n->n_w; i++) {
 		node_worker *w = &n->w[i];
 		w->n = n;
-		w->admin = i + 1 == n->n_w;
+		w->admin = i >= (size_t)workers;
 		mycel_buf_init(&w->reply, MYCEL_NODE_REPLY_MAX);
 		int e = nng_aio_alloc(&w->aio, NULL, NULL);
 		if (e == 0 && (e = nng_ctx_open(&w->ctx, w->admin ? n->adm : n->pub)) == 0)
@@ -545,8 +579,12 @@ fail:
 
 int mycel_node_start(mycel_node *n)
 {
-	if (n == NULL || n->running)
+	if (n == NULL || n->running || n->wq != NULL)
 		return MYCEL_EINVAL;
+	int rv = mycel__writer_start(&n->rpc, &n->wq);
+	if (rv != 0)
+		return rv;
+	n->rpc.wq = n->wq; /* before the workers start: they read it */
 	for (size_t i = 0; i < n->n_w; i++) {
 		if (pthread_create(&n->w[i].thread, NULL, worker_main, &n->w[i]) != 0) {
 			n->running = true;
@@ -556,7 +594,8 @@ int mycel_node_start(mycel_node *n)
 		n->w[i].started = true;
 	}
 	n->running = true;
-	logf_(n, MYCEL_NODE_INFO, "msg=\"serving\" workers=%zu", n->n_w - 1);
+	logf_(n, MYCEL_NODE_INFO, "msg=\"serving\" workers=%zu admin_workers=%zu peers=%zu",
+	      n->n_w - (size_t)n->n_admin_w, (size_t)n->n_admin_w, n->n_peers);
 	return 0;
 }
 
@@ -571,6 +610,33 @@ const char *mycel_node_events_url(const mycel_node *n)
 
 mycel_store *mycel_node_store(const mycel_node *n) { return n->store; }
 
+void mycel_node_write_stats_get(const mycel_node *n, mycel_node_write_stats *out)
+{
+	mycel__writer_stats st;
+	memset(out, 0, sizeof(*out));
+	if (n == NULL || n->wq == NULL)
+		return;
+	mycel__writer_stats_get(n->wq, &st);
+	out->requests = st.requests;
+	out->commits = st.commits;
+	out->batches = st.batches;
+	out->max_batch = st.max_batch;
+	out->queued = st.queued;
+}
+
+void mycel_node_hold_writes(mycel_node *n, bool hold)
+{
+	if (n != NULL && n->wq != NULL)
+		mycel__writer_hold(n->wq, hold);
+}
+
+int mycel_node_wait_queued(mycel_node *n, size_t k, unsigned timeout_ms)
+{
+	if (n == NULL || n->wq == NULL)
+		return MYCEL_EINVAL;
+	return mycel__writer_wait_queued(n->wq, k, timeout_ms);
+}
+
 void mycel_node_stop(mycel_node *n)
 {
 	if (n == NULL)
@@ -581,12 +647,17 @@ void mycel_node_stop(mycel_node *n)
 		if (n->w[i].receiving)
 			nng_aio_cancel(n->w[i].aio);
 	pthread_mutex_unlock(&n->mu);
+	/* workers waiting for the writer must get their answer before they can be joined */
+	if (n->wq != NULL)
+		mycel__writer_hold(n->wq, false);
 	for (size_t i = 0; i < n->n_w; i++) {
 		if (n->w[i].started) {
 			pthread_join(n->w[i].thread, NULL);
 			n->w[i].started = false;
 		}
 	}
+	/* no worker submits any more: what the writer still holds completes, then it ends */
+	mycel__writer_stop(n->wq);
 	for (size_t i = 0; i < n->n_w; i++) {
 		node_worker *w = &n->w[i];
 		if (w->has_ctx) {
@@ -625,6 +696,10 @@ void mycel_node_close(mycel_node *n)
 	for (size_t i = 0; i < n->n_w; i++)
 		mycel_buf_fini(&n->w[i].reply);
 	free(n->w);
+	mycel__writer_free(n->wq);
+	for (size_t i = 0; i < n->n_peers; i++)
+		free(n->peers[i]);
+	free(n->peers);
 	mycel_store_close(n->store);
 	mycel_key_free(n->key);
 	if (n->writer_init)

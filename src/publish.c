@@ -10,95 +10,209 @@ static const char *entry_kind(mycel_doc_kind k)
 	return k == MYCEL_DOC_PRODUCT ? "product" : "contract";
 }
 
-int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
-		  size_t n)
-{
-	mycel_buf *bodies = calloc(n ? n : 1, sizeof(*bodies));
-	mycel_record *recs = calloc(n ? n : 1, sizeof(*recs));
-	mycel_entry *entries = calloc(n ? n : 1, sizeof(*entries));
-	size_t *which = calloc(n ? n : 1, sizeof(*which));
-	size_t nrec = 0;
-	int first = 0;
+/* A document accepted earlier in the same mycel_publish_groups call. */
+typedef struct accepted {
+	const char *id, *version;
+	mycel_doc_kind kind;
+	uint8_t hash[MYCEL_HASH_LEN];
+} accepted;
 
-	if (bodies == NULL || recs == NULL || entries == NULL || which == NULL) {
-		first = MYCEL_ENOMEM;
+/*
+ * Checks item i of group g against the rules, the group's earlier items, the store, and the
+ * documents of the groups accepted before it (acc[0..n_acc-1]); encodes its body into body.
+ * Sets it->unchanged. Returns 0 or the item's refusal, with a finding in its diags.
+ */
+static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g, size_t i,
+		      mycel_buf *body, const accepted *acc, size_t n_acc)
+{
+	mycel_publish_item *it = &g->items[i];
+	int rv = mycel_lint_publishable(it->doc, &it->info, domain, it->diags);
+	uint8_t h[MYCEL_HASH_LEN];
+	it->unchanged = false;
+	memset(&it->entry, 0, sizeof(it->entry));
+	if (rv == 0 && (rv = mycel_value_encode(it->doc, body)) != 0)
+		mycel_diags_add(it->diags, it->doc->line, it->doc->col, "",
+				"the document cannot be encoded canonically: %s", mycel_strerror(rv));
+	if (rv != 0)
+		return rv;
+	const mycel_value *vv = mycel_value_get(it->doc, "version");
+	uint32_t vl = vv ? vv->line : it->doc->line, vc = vv ? vv->col : it->doc->col;
+	/* the same (id, version) twice in one group */
+	for (size_t j = 0; j < i; j++)
+		if (g->items[j].info.id && g->items[j].info.version &&
+		    strcmp(g->items[j].info.id, it->info.id) == 0 &&
+		    strcmp(g->items[j].info.version, it->info.version) == 0) {
+			mycel_diags_add(it->diags, vl, vc, "/version",
+					"%s version %s is given twice in this publish", it->info.id,
+					it->info.version);
+			return MYCEL_EEXIST;
+		}
+	mycel_body_hash(body->data, body->len, h);
+
+	mycel_catalog_doc cur;
+	memset(&cur, 0, sizeof(cur));
+	int gr = mycel_catalog_get(s, domain, it->info.id, NULL, &cur);
+	mycel_doc_kind cur_kind = cur.kind;
+	mycel_catalog_doc_fini(&cur);
+	if (gr == 0 && cur_kind != it->info.kind) {
+		mycel_diags_add(it->diags, it->doc->line, it->doc->col, "/id",
+				"%s/%s is already published as a %s; a %s needs another id", domain,
+				it->info.id, mycel_doc_kind_name(cur_kind),
+				mycel_doc_kind_name(it->info.kind));
+		return MYCEL_EEXIST;
+	}
+	if (gr != 0 && gr != MYCEL_ENOTFOUND)
+		return gr;
+	mycel_doc_version v;
+	gr = mycel_catalog_version(s, domain, it->info.id, it->info.version, &v);
+	if (gr == 0) {
+		if (memcmp(h, v.body_hash, MYCEL_HASH_LEN) == 0) {
+			it->unchanged = true;
+			return 0;
+		}
+		mycel_diags_add(it->diags, vl, vc, "/version",
+				"%s/%s version %s is already published with other content; published "
+				"versions are immutable: bump the version",
+				domain, it->info.id, it->info.version);
+		return MYCEL_EEXIST;
+	}
+	if (gr != MYCEL_ENOTFOUND)
+		return gr;
+	/* what the requests committed together with this one, before it, publish */
+	for (size_t k = 0; k < n_acc; k++) {
+		if (strcmp(acc[k].id, it->info.id) != 0)
+			continue;
+		if (acc[k].kind != it->info.kind) {
+			mycel_diags_add(it->diags, it->doc->line, it->doc->col, "/id",
+					"%s/%s is being published as a %s by another request; a %s "
+					"needs another id",
+					domain, it->info.id, mycel_doc_kind_name(acc[k].kind),
+					mycel_doc_kind_name(it->info.kind));
+			return MYCEL_EEXIST;
+		}
+		if (strcmp(acc[k].version, it->info.version) != 0)
+			continue;
+		if (memcmp(acc[k].hash, h, MYCEL_HASH_LEN) == 0) {
+			it->unchanged = true;
+			return 0;
+		}
+		mycel_diags_add(it->diags, vl, vc, "/version",
+				"%s/%s version %s is being published with other content by another "
+				"request; published versions are immutable: bump the version",
+				domain, it->info.id, it->info.version);
+		return MYCEL_EEXIST;
+	}
+	return 0;
+}
+
+int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domain,
+			 mycel_publish_group *groups, size_t n, size_t *out_commits)
+{
+	size_t total = 0, nrec = 0, n_acc = 0, n_ok = 0, commits = 0;
+	mycel_buf *bodies = NULL;
+	mycel_record *recs = NULL;
+	mycel_entry *entries = NULL;
+	mycel_publish_item **which = NULL;
+	accepted *acc = NULL;
+	int rv = 0;
+
+	if (s == NULL || key == NULL || domain == NULL || (groups == NULL && n > 0))
+		return MYCEL_EINVAL;
+	for (size_t g = 0; g < n; g++) {
+		if (groups[g].items == NULL && groups[g].n > 0)
+			return MYCEL_EINVAL;
+		total += groups[g].n;
+	}
+	bodies = calloc(total ? total : 1, sizeof(*bodies));
+	recs = calloc(total ? total : 1, sizeof(*recs));
+	entries = calloc(total ? total : 1, sizeof(*entries));
+	which = calloc(total ? total : 1, sizeof(*which));
+	acc = calloc(total ? total : 1, sizeof(*acc));
+	if (bodies == NULL || recs == NULL || entries == NULL || which == NULL || acc == NULL) {
+		rv = MYCEL_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		mycel_publish_item *it = &items[i];
-		int rv = mycel_lint_publishable(it->doc, &it->info, domain, it->diags);
-		it->unchanged = false;
+	for (size_t i = 0; i < total; i++)
 		mycel_buf_init(&bodies[i], MYCEL_BODY_MAX);
-		if (rv == 0 && (rv = mycel_value_encode(it->doc, &bodies[i])) != 0)
-			mycel_diags_add(it->diags, it->doc->line, it->doc->col, "",
-					"the document cannot be encoded canonically: %s", mycel_strerror(rv));
-		/* the same (id, version) twice in one publish */
-		for (size_t j = 0; rv == 0 && j < i; j++)
-			if (items[j].info.id && items[j].info.version &&
-			    strcmp(items[j].info.id, it->info.id) == 0 &&
-			    strcmp(items[j].info.version, it->info.version) == 0) {
-				mycel_diags_add(it->diags, it->doc->line, it->doc->col, "/version",
-						"%s version %s is given twice in this publish", it->info.id,
-						it->info.version);
-				rv = MYCEL_EEXIST;
+
+	/* check each group against the store and the groups accepted before it */
+	size_t base = 0;
+	for (size_t g = 0; g < n; g++) {
+		mycel_publish_group *gr = &groups[g];
+		size_t first_rec = nrec, first_acc = n_acc;
+		gr->result = 0;
+		for (size_t i = 0; i < gr->n; i++) {
+			int r = check_item(s, domain, gr, i, &bodies[base + i], acc, first_acc);
+			if (r != 0) {
+				if (gr->result == 0)
+					gr->result = r;
+				continue;
 			}
-		if (rv == 0) {
-			mycel_catalog_doc cur;
-			memset(&cur, 0, sizeof(cur));
-			int g = mycel_catalog_get(s, domain, it->info.id, NULL, &cur);
-			if (g == 0 && cur.kind != it->info.kind) {
-				mycel_diags_add(it->diags, it->doc->line, it->doc->col, "/id",
-						"%s/%s is already published as a %s; a %s needs another id",
-						domain, it->info.id, mycel_doc_kind_name(cur.kind),
-						mycel_doc_kind_name(it->info.kind));
-				rv = MYCEL_EEXIST;
-			}
-			mycel_catalog_doc_fini(&cur);
+			if (gr->result != 0 || gr->items[i].unchanged)
+				continue;
+			mycel_publish_item *it = &gr->items[i];
+			recs[nrec] = (mycel_record){entry_kind(it->info.kind), bodies[base + i].data,
+						    bodies[base + i].len};
+			which[nrec++] = it;
+			acc[n_acc].id = it->info.id;
+			acc[n_acc].version = it->info.version;
+			acc[n_acc].kind = it->info.kind;
+			mycel_body_hash(bodies[base + i].data, bodies[base + i].len, acc[n_acc].hash);
+			n_acc++;
 		}
-		if (rv == 0) {
-			mycel_doc_version v;
-			int g = mycel_catalog_version(s, domain, it->info.id, it->info.version, &v);
-			if (g == 0) {
-				uint8_t h[MYCEL_HASH_LEN];
-				mycel_body_hash(bodies[i].data, bodies[i].len, h);
-				const mycel_value *vv = mycel_value_get(it->doc, "version");
-				if (memcmp(h, v.body_hash, MYCEL_HASH_LEN) == 0) {
-					it->unchanged = true;
-				} else {
-					mycel_diags_add(it->diags, vv->line, vv->col, "/version",
-							"%s/%s version %s is already published with other "
-							"content; published versions are immutable: bump the "
-							"version",
-							domain, it->info.id, it->info.version);
-					rv = MYCEL_EEXIST;
-				}
-			} else if (g != MYCEL_ENOTFOUND) {
-				rv = g;
-			}
+		if (gr->result != 0) { /* the group is refused: none of its documents count */
+			nrec = first_rec;
+			n_acc = first_acc;
+		} else {
+			n_ok++;
 		}
-		if (rv != 0) {
-			if (first == 0)
-				first = rv;
-			continue;
-		}
-		if (!it->unchanged) {
-			recs[nrec] = (mycel_record){entry_kind(it->info.kind), bodies[i].data, bodies[i].len};
-			which[nrec++] = i;
-		}
+		base += gr->n;
 	}
-	if (first == 0 && nrec > 0) {
-		first = mycel_store_append(s, key, key->pk, recs, nrec, entries);
-		for (size_t r = 0; first == 0 && r < nrec; r++)
-			items[which[r]].entry = entries[r];
+	if (nrec == 0)
+		goto out;
+	/* one transaction for every accepted group, entries in group and item order */
+	int r = mycel_store_append(s, key, key->pk, recs, nrec, entries);
+	if (r == 0) {
+		commits = 1;
+		for (size_t k = 0; k < nrec; k++)
+			which[k]->entry = entries[k];
+		goto out;
+	}
+	if (n_ok == 1) {
+		for (size_t g = 0; g < n; g++)
+			if (groups[g].result == 0)
+				groups[g].result = r;
+		goto out;
+	}
+	/* the transaction failed as a whole: each accepted group again, alone */
+	for (size_t g = 0; g < n; g++) {
+		size_t c = 0;
+		if (groups[g].result != 0)
+			continue;
+		int e = mycel_publish_groups(s, key, domain, &groups[g], 1, &c);
+		if (e != 0)
+			groups[g].result = e;
+		commits += c;
 	}
 out:
-	for (size_t i = 0; bodies != NULL && i < n; i++)
+	for (size_t i = 0; bodies != NULL && i < total; i++)
 		mycel_buf_fini(&bodies[i]);
 	free(bodies);
 	free(recs);
 	free(entries);
 	free(which);
-	return first;
+	free(acc);
+	if (out_commits != NULL)
+		*out_commits = commits;
+	return rv;
+}
+
+int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
+		  size_t n)
+{
+	mycel_publish_group g = {items, n, 0};
+	int rv = mycel_publish_groups(s, key, domain, &g, 1, NULL);
+	return rv != 0 ? rv : g.result;
 }
 
 int mycel_publish_lifecycle(mycel_store *s, const mycel_key *key, const char *domain,

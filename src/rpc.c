@@ -343,7 +343,7 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 				  "deadline %llu passed (now %llu)",
 				  (unsigned long long)rq.deadline_ms, (unsigned long long)now_ms);
 	mycel_rpc_handler h = mycel_rpc_catalog_handler(m);
-	mycel_rpc_admin_handler ah = m->admin_only ? mycel_rpc_admin_handler_of(m) : NULL;
+	mycel_rpc_admin_handler ah = mycel_rpc_admin_handler_of(m); /* handlers that need ctx */
 	if (h == NULL && ah == NULL)
 		return fail_reply(reply, MYCEL_RPC_UNIMPLEMENTED, "%s is not implemented yet",
 				  m->name);
@@ -375,6 +375,11 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 	if (st != MYCEL_RPC_OK) {
 		mycel_arena_free(a);
 		return fail_reply(reply, st, "%s", why[0] ? why : mycel_rpc_status_name(st));
+	}
+	if (out != NULL && m->reply == &mycel_msg_StatusReply_desc) { /* the node's peers */
+		mycel_msg_StatusReply *sr = out;
+		sr->has_peers = true;
+		sr->peers = ctx->n_peers;
 	}
 
 	mycel_buf body;

@@ -1,13 +1,17 @@
 /*
  * rpc_admin.c — the handlers of service mycel.v1.Admin (served on the ipc socket only).
  *
- * Publish parses and lints one document (YAML or JSON text) and publishes it into the
- * domain's feed with mycel_publish; Deprecate and Retire append a lifecycle entry with
- * mycel_publish_lifecycle; Reindex rebuilds the catalog. Every write is made under the
- * context's writer mutex, so one writer at a time. Peers has no handler (UNIMPLEMENTED).
+ * Publish parses and lints every document of the request (YAML or JSON text) and publishes
+ * them together into the domain's feed with one mycel_publish call: one transaction, all or
+ * none. Deprecate and Retire append a lifecycle entry with mycel_publish_lifecycle; Reindex
+ * rebuilds the catalog. Every write is handed to the node's writer thread (ctx->wq:
+ * group commit, src/writer.h), or without one made here under the context's writer mutex,
+ * so one writer at a time. Peers (Admin/Peers, and Mesh/Peers, which this table also
+ * serves on the public socket) lists the seed peers the node was given.
  *
- * A refused document's findings are the reply message, one per line, as
- * `file:line:col: /pointer: message`.
+ * A refused request's message lists every refused document's findings, one per line, as
+ * `file:line:col: /pointer: message`; file is the document's path, or `<document N>`
+ * (N counted from 1) when the request gave none.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 #include "mycel/rpc.h"
 #include "mycel_proto.h"
 #include "rpc_int.h"
+#include "writer.h"
 
 static mycel_rpc_status afail(mycel_rpc_status st, char *why, size_t why_len, const char *fmt,
 			      ...) __attribute__((format(printf, 4, 5)));
@@ -44,26 +49,21 @@ static mycel_rpc_status no_key(const mycel_rpc_ctx *c, char *why, size_t why_len
 	return afail(MYCEL_RPC_FAILED_PRECONDITION, why, why_len, "this node has no domain key");
 }
 
-static void lock(const mycel_rpc_ctx *c)
+/*
+ * Executes one prepared write: through the node's writer thread when there is one (it may
+ * commit it together with other requests' writes), else here under the writer mutex.
+ * Returns w->rv; EBUSY (w->why set) when the node is stopping.
+ */
+static int run_write(const mycel_rpc_ctx *c, mycel__write *w)
 {
+	if (c->wq != NULL)
+		return mycel__writer_submit(c->wq, w);
 	if (c->writer != NULL)
 		pthread_mutex_lock(c->writer);
-}
-
-static void unlock(const mycel_rpc_ctx *c)
-{
+	mycel__write_exec(c, &w, 1, NULL);
 	if (c->writer != NULL)
 		pthread_mutex_unlock(c->writer);
-}
-
-/* Reports one successful write to the context's change hook (under the writer mutex). */
-static void changed(const mycel_rpc_ctx *c, const mycel_entry *e, const char *id,
-		    const char *version, const char *status)
-{
-	if (c->on_change == NULL)
-		return;
-	mycel_rpc_change ch = {c->domain, e, id ? id : "", version ? version : "", status};
-	c->on_change(c->on_change_arg, &ch);
+	return w->rv;
 }
 
 /* A decoded string field: NULL when absent or empty; -1 (why set) when it holds a NUL. */
@@ -79,33 +79,6 @@ static int field(const char *p, size_t len, const char *name, const char **out, 
 	}
 	*out = p;
 	return 0;
-}
-
-/* why = head, then one line per finding (cut at why_len; the rest counted). */
-static void put_findings(char *why, size_t why_len, const char *head, const char *file,
-			 const mycel_diags *d)
-{
-	size_t off = 0, shown = 0;
-	int k = snprintf(why, why_len, "%s", head);
-	if (k < 0)
-		return;
-	off = (size_t)k < why_len ? (size_t)k : why_len;
-	for (size_t i = 0; i < d->len && off + 1 < why_len; i++) {
-		const mycel_finding *f = &d->items[i];
-		size_t before = off;
-		k = snprintf(why + off, why_len - off, "\n%s:%u:%u: %s: %s", file, (unsigned)f->line,
-			     (unsigned)f->col, f->pointer[0] ? f->pointer : "/", f->message);
-		if (k < 0 || (size_t)k >= why_len - off) {
-			why[before] = '\0';
-			off = before;
-			break;
-		}
-		off += (size_t)k;
-		shown++;
-	}
-	size_t more = d->len - shown + d->dropped;
-	if (more > 0 && off + 1 < why_len)
-		(void)snprintf(why + off, why_len - off, "\n(%zu more)", more);
 }
 
 static uint8_t *amem(mycel_arena *a, const void *p, size_t n)
@@ -147,104 +120,267 @@ static char *adup(mycel_arena *a, const char *s, size_t *len)
 
 /* ---- Publish ---------------------------------------------------------------------- */
 
+/* Publishes the linted items in one transaction (all or none) and reports each new entry. */
+static int publish_write(const mycel_rpc_ctx *c, mycel_publish_item *it, size_t n,
+			 mycel__write *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_PUBLISH;
+	w->items = it;
+	w->n_items = n;
+	return run_write(c, w);
+}
+
+/* One document of a Publish request, as the handler works on it. */
+typedef struct pub_doc {
+	const char *file; /* its path, or "<document N>" */
+	mycel_diags d;
+	int rv;           /* parse or lint result */
+	bool parsed;
+} pub_doc;
+
+/* Appends to why (at off) the findings of one document, each line `file:line:col: /ptr: msg`. */
+static size_t put_doc(char *why, size_t why_len, size_t off, const char *head, const pub_doc *pd)
+{
+	if (off + 1 >= why_len)
+		return off;
+	int k = snprintf(why + off, why_len - off, "%s%s", off > 0 ? "\n" : "", head);
+	if (k < 0 || (size_t)k >= why_len - off) {
+		why[off] = '\0';
+		return off;
+	}
+	off += (size_t)k;
+	size_t shown = 0;
+	for (size_t i = 0; i < pd->d.len && off + 1 < why_len; i++) {
+		const mycel_finding *f = &pd->d.items[i];
+		k = snprintf(why + off, why_len - off, "\n%s:%u:%u: %s: %s", pd->file,
+			     (unsigned)f->line, (unsigned)f->col, f->pointer[0] ? f->pointer : "/",
+			     f->message);
+		if (k < 0 || (size_t)k >= why_len - off) {
+			why[off] = '\0';
+			break;
+		}
+		off += (size_t)k;
+		shown++;
+	}
+	size_t more = pd->d.len - shown + pd->d.dropped;
+	if (more > 0 && off + 1 < why_len) {
+		k = snprintf(why + off, why_len - off, "\n(%zu more)", more);
+		if (k > 0 && (size_t)k < why_len - off)
+			off += (size_t)k;
+		else
+			why[off] = '\0';
+	}
+	return off;
+}
+
+static mycel_rpc_status parse_status(int rv)
+{
+	return rv == MYCEL_ENOMEM || rv == MYCEL_ETOOBIG ? MYCEL_RPC_RESOURCE_EXHAUSTED
+							 : MYCEL_RPC_INVALID_ARGUMENT;
+}
+
+/*
+ * Publish: every document is parsed and linted here (on the serving thread); then all of
+ * them go through one mycel_publish call (mycel_rpc_write), one transaction: all or none.
+ * A refusal reports every refused document's findings, so the user sees all at once.
+ */
 static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
 				  void *vrep, char *why, size_t why_len)
 {
 	const mycel_msg_PublishRequest *rq = vreq;
 	mycel_msg_PublishReply *rp = vrep;
-	const char *file;
-	mycel_value *doc = NULL;
-	mycel_diags d;
 	mycel_rpc_status st;
-	int rv;
+	size_t n = rq->n_documents, bad = 0;
+	pub_doc *pd = NULL;
+	mycel_publish_item *it = NULL;
+	int rv = 0;
 
 	if ((st = no_key(c, why, why_len)) != MYCEL_RPC_OK)
 		return st;
-	if (field(rq->path, rq->path_len, "path", &file, why, why_len) != 0)
-		return MYCEL_RPC_INVALID_ARGUMENT;
-	if (file == NULL)
-		file = "<document>";
-	if (rq->document == NULL || rq->document_len == 0)
-		return afail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "%s: document is required",
-			     file);
-
-	mycel_diags_init(&d, 0);
-	rv = mycel_doc_parse((const char *)rq->document, rq->document_len, NULL, a, &doc, &d);
-	if (rv != 0) {
-		char head[512];
-		(void)snprintf(head, sizeof(head), "%s: the document does not parse (%s)", file,
-			       mycel_strerror(rv));
-		put_findings(why, why_len, head, file, &d);
-		mycel_diags_fini(&d);
-		return rv == MYCEL_ENOMEM ? MYCEL_RPC_RESOURCE_EXHAUSTED
-		       : rv == MYCEL_ETOOBIG ? MYCEL_RPC_RESOURCE_EXHAUSTED
-					     : MYCEL_RPC_INVALID_ARGUMENT;
-	}
-
-	mycel_publish_item *it = mycel_arena_alloc(a, sizeof(*it));
-	if (it == NULL) {
-		mycel_diags_fini(&d);
+	if (n == 0)
+		return afail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len,
+			     "documents: at least one document is required");
+	pd = mycel_arena_alloc(a, n * sizeof(*pd));
+	it = mycel_arena_alloc(a, n * sizeof(*it));
+	if (pd == NULL || it == NULL)
 		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(pd, 0, n * sizeof(*pd));
+	memset(it, 0, n * sizeof(*it));
+	for (size_t i = 0; i < n; i++)
+		mycel_diags_init(&pd[i].d, 0);
+
+	/* names first, so that every message can use them */
+	for (size_t i = 0; i < n; i++) {
+		const mycel_msg_PublishDoc *doc = &rq->documents[i];
+		if (field(doc->path, doc->path_len, "path", &pd[i].file, why, why_len) != 0) {
+			char tmp[64];
+			(void)snprintf(tmp, sizeof(tmp), "document %zu: ", i + 1);
+			size_t tl = strlen(tmp), wl = strnlen(why, why_len - 1);
+			if (tl + wl < why_len) {
+				memmove(why + tl, why, wl + 1);
+				memcpy(why, tmp, tl);
+			}
+			st = MYCEL_RPC_INVALID_ARGUMENT;
+			goto out;
+		}
+		if (pd[i].file == NULL) {
+			char name[48];
+			(void)snprintf(name, sizeof(name), "<document %zu>", i + 1);
+			pd[i].file = mycel_arena_strdup(a, name, strlen(name));
+			if (pd[i].file == NULL) {
+				st = afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+				goto out;
+			}
+		}
 	}
-	memset(it, 0, sizeof(*it));
-	it->doc = doc;
-	it->diags = &d;
-	rv = mycel_lint_value(doc, &it->info, &d);
-	if (rv == 0 && rq->dry_run)
-		rv = mycel_lint_publishable(doc, &it->info, c->domain, &d);
-	if (rv != 0) {
-		char head[512];
-		(void)snprintf(head, sizeof(head), "%s: the document is not valid (%zu finding%s)",
-			       file, d.len + d.dropped, d.len + d.dropped == 1 ? "" : "s");
-		put_findings(why, why_len, head, file, &d);
-		mycel_diags_fini(&d);
-		return rv == MYCEL_ENOMEM ? MYCEL_RPC_RESOURCE_EXHAUSTED : MYCEL_RPC_INVALID_ARGUMENT;
+	/* parse and lint every document; collect every finding */
+	for (size_t i = 0; i < n; i++) {
+		const mycel_msg_PublishDoc *doc = &rq->documents[i];
+		mycel_value *v = NULL;
+		if (doc->document == NULL || doc->document_len == 0) {
+			mycel_diags_add(&pd[i].d, 1, 1, "", "the document is empty");
+			pd[i].rv = MYCEL_EINVAL;
+			bad++;
+			continue;
+		}
+		pd[i].rv = mycel_doc_parse((const char *)doc->document, doc->document_len, NULL, a,
+					   &v, &pd[i].d);
+		if (pd[i].rv != 0) {
+			bad++;
+			continue;
+		}
+		pd[i].parsed = true;
+		it[i].doc = v;
+		it[i].diags = &pd[i].d;
+		pd[i].rv = mycel_lint_value(v, &it[i].info, &pd[i].d);
+		if (pd[i].rv == 0 && rq->dry_run)
+			pd[i].rv = mycel_lint_publishable(v, &it[i].info, c->domain, &pd[i].d);
+		if (pd[i].rv != 0)
+			bad++;
 	}
+	if (bad > 0) {
+		size_t off = 0;
+		int worst = 0;
+		st = MYCEL_RPC_INVALID_ARGUMENT;
+		for (size_t i = 0; i < n; i++) {
+			char head[4400];
+			if (pd[i].rv == 0)
+				continue;
+			if (worst == 0 || parse_status(pd[i].rv) == MYCEL_RPC_RESOURCE_EXHAUSTED)
+				worst = pd[i].rv;
+			if (!pd[i].parsed)
+				(void)snprintf(head, sizeof(head),
+					       "%s: document %zu of %zu does not parse (%s)", pd[i].file,
+					       i + 1, n, mycel_strerror(pd[i].rv));
+			else
+				(void)snprintf(head, sizeof(head),
+					       "%s: document %zu of %zu is not valid (%zu finding%s)",
+					       pd[i].file, i + 1, n, pd[i].d.len + pd[i].d.dropped,
+					       pd[i].d.len + pd[i].d.dropped == 1 ? "" : "s");
+			off = put_doc(why, why_len, off, head, &pd[i]);
+		}
+		if (worst == MYCEL_ENOMEM || worst == MYCEL_ETOOBIG)
+			st = MYCEL_RPC_RESOURCE_EXHAUSTED;
+		if (!rq->dry_run && off + 1 < why_len)
+			(void)snprintf(why + off, why_len - off, "\nnothing was published");
+		goto out;
+	}
+
 	if (!rq->dry_run) {
-		lock(c);
-		rv = mycel_publish(c->store, c->key, c->domain, it, 1);
-		if (rv == 0 && !it->unchanged)
-			changed(c, &it->entry, it->info.id, it->info.version, "published");
-		unlock(c);
+		mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+		if (w == NULL) {
+			st = afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+			goto out;
+		}
+		rv = publish_write(c, it, n, w);
+		if (rv == MYCEL_EBUSY) {
+			st = afail(MYCEL_RPC_UNAVAILABLE, why, why_len, "%s", w->why);
+			goto out;
+		}
+		if (rv != 0) {
+			size_t off = 0;
+			st = rv == MYCEL_EINVAL ? MYCEL_RPC_INVALID_ARGUMENT
+			     : rv == MYCEL_EEXIST ? MYCEL_RPC_ALREADY_EXISTS
+						  : mycel_rpc_status_of(rv);
+			for (size_t i = 0; i < n; i++) {
+				char head[4400];
+				if (pd[i].d.len + pd[i].d.dropped == 0)
+					continue;
+				(void)snprintf(head, sizeof(head), "%s: document %zu of %zu: %s",
+					       pd[i].file, i + 1, n,
+					       rv == MYCEL_EEXIST
+						   ? "it conflicts with what is published"
+						   : "it breaks the publishing rules");
+				off = put_doc(why, why_len, off, head, &pd[i]);
+			}
+			if (off + 1 < why_len)
+				(void)snprintf(why + off, why_len - off,
+					       "%snot published: %s; nothing was published",
+					       off > 0 ? "\n" : "",
+					       rv == MYCEL_EINVAL   ? "a document breaks the publishing rules"
+					       : rv == MYCEL_EEXIST ? "a document conflicts with what is published"
+								    : mycel_strerror(rv));
+			goto out;
+		}
 	}
-	if (rv != 0) {
-		char head[512];
-		st = rv == MYCEL_EINVAL ? MYCEL_RPC_INVALID_ARGUMENT
-		     : rv == MYCEL_EEXIST ? MYCEL_RPC_ALREADY_EXISTS
-					  : mycel_rpc_status_of(rv);
-		(void)snprintf(head, sizeof(head), "%s: not published: %s", file,
-			       rv == MYCEL_EINVAL	? "it breaks the publishing rules"
-			       : rv == MYCEL_EEXIST ? "it conflicts with what is published"
-						    : mycel_strerror(rv));
-		put_findings(why, why_len, head, file, &d);
-		mycel_diags_fini(&d);
-		return st;
-	}
-	mycel_diags_fini(&d);
 
-	rp->domain = adup(a, c->domain, &rp->domain_len);
-	rp->id = adup(a, it->info.id, &rp->id_len);
-	rp->version = adup(a, it->info.version, &rp->version_len);
-	rp->has_kind = true;
-	rp->kind = (uint64_t)it->info.kind;
-	if (rp->domain == NULL || rp->id == NULL || rp->version == NULL)
-		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
-	if (rq->dry_run)
-		return MYCEL_RPC_OK;
-	if (it->unchanged) {
-		rp->has_unchanged = true;
-		rp->unchanged = true;
-		return MYCEL_RPC_OK;
+	/* the reply: one Published per document, then the new entries in feed order */
+	mycel_msg_Published *out = mycel_arena_alloc(a, n * sizeof(*out));
+	mycel_msg_Entry *ents = mycel_arena_alloc(a, n * sizeof(*ents));
+	if (out == NULL || ents == NULL) {
+		st = afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+		goto out;
 	}
-	mycel_msg_Entry *en = NULL;
-	if ((rv = entry_msg(c->store, a, &it->entry, &en)) != 0)
-		return afail(mycel_rpc_status_of(rv), why, why_len,
-			     "published, but the entry cannot be read back: %s", mycel_strerror(rv));
-	rp->entries = en;
-	rp->n_entries = 1;
-	rp->has_seq = true;
-	rp->seq = it->entry.h.seq;
-	return MYCEL_RPC_OK;
+	memset(out, 0, n * sizeof(*out));
+	size_t ne = 0;
+	for (size_t i = 0; i < n; i++) {
+		mycel_msg_Published *o = &out[i];
+		const mycel_msg_PublishDoc *doc = &rq->documents[i];
+		if (doc->path != NULL) {
+			o->path = doc->path;
+			o->path_len = doc->path_len;
+		}
+		o->domain = adup(a, c->domain, &o->domain_len);
+		o->id = adup(a, it[i].info.id, &o->id_len);
+		o->version = adup(a, it[i].info.version, &o->version_len);
+		o->has_kind = true;
+		o->kind = (uint64_t)it[i].info.kind;
+		if (o->domain == NULL || o->id == NULL || o->version == NULL) {
+			st = afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+			goto out;
+		}
+		if (rq->dry_run)
+			continue;
+		o->has_unchanged = true;
+		o->unchanged = it[i].unchanged;
+		if (it[i].unchanged)
+			continue;
+		o->has_seq = true;
+		o->seq = it[i].entry.h.seq;
+	}
+	/* items append in request order, so their seqs ascend with the index */
+	for (size_t i = 0; !rq->dry_run && i < n; i++) {
+		mycel_msg_Entry *en = NULL;
+		if (it[i].unchanged)
+			continue;
+		if ((rv = entry_msg(c->store, a, &it[i].entry, &en)) != 0) {
+			st = afail(mycel_rpc_status_of(rv), why, why_len,
+				   "published, but the entry cannot be read back: %s",
+				   mycel_strerror(rv));
+			goto out;
+		}
+		ents[ne++] = *en;
+	}
+	rp->documents = out;
+	rp->n_documents = n;
+	rp->entries = ne > 0 ? ents : NULL;
+	rp->n_entries = ne;
+	st = MYCEL_RPC_OK;
+out:
+	for (size_t i = 0; i < n; i++)
+		mycel_diags_fini(&pd[i].d);
+	return st;
 }
 
 /* ---- Deprecate, Retire -------------------------------------------------------------- */
@@ -269,18 +405,21 @@ static mycel_rpc_status change_status(const mycel_rpc_ctx *c, mycel_arena *a, co
 	if (version == NULL)
 		return afail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "version is required");
 
-	mycel_entry *e = mycel_arena_alloc(a, sizeof(*e));
-	if (e == NULL)
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	if (w == NULL)
 		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
-	memset(e, 0, sizeof(*e));
-	lock(c);
-	int rv = mycel_publish_lifecycle(c->store, c->key, c->domain, id, version, status,
-					 reason ? reason : "", e, why, why_len);
-	if (rv == 0)
-		changed(c, e, id, version, mycel_doc_status_name(status));
-	unlock(c);
-	if (rv != 0)
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_LIFECYCLE;
+	w->id = id;
+	w->version = version;
+	w->reason = reason;
+	w->status = status;
+	int rv = run_write(c, w);
+	if (rv != 0) {
+		(void)snprintf(why, why_len, "%s", w->why[0] ? w->why : mycel_strerror(rv));
 		return mycel_rpc_status_of(rv);
+	}
+	const mycel_entry *e = &w->entry;
 	mycel_msg_Entry *en = NULL;
 	if ((rv = entry_msg(c->store, a, e, &en)) != 0)
 		return afail(mycel_rpc_status_of(rv), why, why_len,
@@ -317,19 +456,21 @@ static mycel_rpc_status h_reindex(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	mycel_search_query q;
 	mycel_search_result res;
 	mycel_rpc_status st;
-	(void)a;
 	(void)vreq;
 
 	if ((st = no_key(c, why, why_len)) != MYCEL_RPC_OK)
 		return st;
 
 	uint64_t t0 = mono_ms();
-	lock(c);
-	int rv = mycel_store_reindex(c->store);
-	unlock(c);
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	if (w == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_REINDEX;
+	int rv = run_write(c, w);
 	if (rv != 0)
-		return afail(mycel_rpc_status_of(rv), why, why_len, "reindex: %s",
-			     mycel_strerror(rv));
+		return afail(mycel_rpc_status_of(rv), why, why_len, "%s",
+			     w->why[0] ? w->why : mycel_strerror(rv));
 	rp->has_elapsed_ms = true;
 	rp->elapsed_ms = mono_ms() - t0;
 
@@ -347,6 +488,37 @@ static mycel_rpc_status h_reindex(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	return MYCEL_RPC_OK;
 }
 
+/* ---- Peers (Admin/Peers on the admin socket, Mesh/Peers on both) ------------------- */
+
+/*
+ * The peers the node knows. Until gossip exists these are only the seed URLs it was given
+ * (mycel_node_opts.peers): each with its addr, and nothing learnt about it yet — no
+ * node_key or domain, last_seen_ms 0, failures 0, live false. Served without a domain key.
+ */
+static mycel_rpc_status h_peers(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				void *vrep, char *why, size_t why_len)
+{
+	mycel_msg_PeersReply *rp = vrep;
+	(void)vreq;
+	if (c->n_peers == 0)
+		return MYCEL_RPC_OK;
+	mycel_msg_Peer *p = mycel_arena_alloc(a, c->n_peers * sizeof(*p));
+	if (p == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(p, 0, c->n_peers * sizeof(*p));
+	for (size_t i = 0; i < c->n_peers; i++) {
+		p[i].addr = adup(a, c->peers[i], &p[i].addr_len);
+		if (p[i].addr == NULL)
+			return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+		p[i].has_last_seen_ms = true;
+		p[i].has_failures = true;
+		p[i].has_live = true;
+	}
+	rp->peers = p;
+	rp->n_peers = c->n_peers;
+	return MYCEL_RPC_OK;
+}
+
 /* ---- table ------------------------------------------------------------------------ */
 
 static const struct {
@@ -357,6 +529,8 @@ static const struct {
 	{"mycel.v1.Admin/Deprecate", h_deprecate},
 	{"mycel.v1.Admin/Retire", h_retire},
 	{"mycel.v1.Admin/Reindex", h_reindex},
+	{"mycel.v1.Admin/Peers", h_peers},
+	{"mycel.v1.Mesh/Peers", h_peers},
 };
 
 mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m)

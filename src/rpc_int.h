@@ -27,7 +27,10 @@ typedef mycel_rpc_status (*mycel_rpc_admin_handler)(const mycel_rpc_ctx *ctx, my
 						    const void *req, void *reply, char *why,
 						    size_t why_len);
 
-/* The handler of Admin method m ("mycel.v1.Admin/Publish"), or NULL if it has none. */
+/*
+ * The context handler of method m: the Admin methods ("mycel.v1.Admin/Publish") and the
+ * others that need the serving context (Mesh/Peers); NULL if it has none.
+ */
 mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m);
 
 #endif

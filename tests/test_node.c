@@ -496,6 +496,7 @@ static void test_publish(void **state)
 				  "description:\n"
 				  "  purpose: every invoice sent\n";
 	mycel_msg_PublishRequest p;
+	mycel_msg_PublishDoc pd;
 	mycel_msg_PublishReply pr;
 	mycel_msg_GetRequest g;
 	mycel_msg_GetReply r;
@@ -509,10 +510,13 @@ static void test_publish(void **state)
 	char why[256] = "";
 
 	memset(&p, 0, sizeof(p));
-	p.document = (const uint8_t *)doc;
-	p.document_len = strlen(doc);
-	p.path = "invoices.yaml";
-	p.path_len = strlen(p.path);
+	memset(&pd, 0, sizeof(pd));
+	pd.document = (const uint8_t *)doc;
+	pd.document_len = strlen(doc);
+	pd.path = "invoices.yaml";
+	pd.path_len = strlen(pd.path);
+	p.documents = &pd;
+	p.n_documents = 1;
 	mycel_buf_init(&b, 1 << 16);
 	assert_int_equal(mycel_msg_PublishRequest_encode(&p, &b), 0);
 	assert_int_equal(mycel_client_open(F->admin, &a), 0);
@@ -527,10 +531,12 @@ static void test_publish(void **state)
 	assert_int_equal(mycel_arena_new(16u << 20, &ar), 0);
 	if (mycel_msg_PublishReply_decode(body, len, ar, &pr, why, sizeof(why)) != 0)
 		fail_msg("PublishReply: %s", why);
-	assert_string_equal(pr.domain, "alpha");
-	assert_string_equal(pr.id, "invoices");
+	assert_int_equal(pr.n_documents, 1);
+	assert_string_equal(pr.documents[0].domain, "alpha");
+	assert_string_equal(pr.documents[0].id, "invoices");
+	assert_string_equal(pr.documents[0].path, "invoices.yaml");
 	assert_int_equal(pr.n_entries, 1);
-	assert_int_equal(pr.seq, 2); /* after the contract of the setup */
+	assert_int_equal(pr.documents[0].seq, 2); /* after the contract of the setup */
 	free(body);
 
 	memset(&g, 0, sizeof(g));
@@ -585,14 +591,18 @@ static void shipments_write(int i)
 	mycel_buf_init(&b, 1 << 16);
 	if (i % 2 == 0) {
 		mycel_msg_PublishRequest p;
+		mycel_msg_PublishDoc pd;
 		snprintf(doc, sizeof(doc),
 			 "apiVersion: v3.0.2\nkind: DataContract\nid: shipments\nname: Shipments\n"
 			 "version: %s\nstatus: active\ndomain: alpha\n"
 			 "description:\n  purpose: every parcel sent\n",
 			 version);
 		memset(&p, 0, sizeof(p));
-		p.document = (const uint8_t *)doc;
-		p.document_len = strlen(doc);
+		memset(&pd, 0, sizeof(pd));
+		pd.document = (const uint8_t *)doc;
+		pd.document_len = strlen(doc);
+		p.documents = &pd;
+		p.n_documents = 1;
 		assert_int_equal(mycel_msg_PublishRequest_encode(&p, &b), 0);
 		admin_call("mycel.v1.Admin/Publish", &b);
 	} else {

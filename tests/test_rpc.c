@@ -5,7 +5,8 @@
  * the right status and a message; the Catalog handlers return what the catalog API
  * returns for the same store, and the Entry of a Get verifies. The Admin handlers, through
  * mycel_rpc_serve_ctx as domain sales: Publish (new, unchanged, changed version refused,
- * invalid refused with findings), Deprecate, Retire, Reindex.
+ * invalid refused with findings; several documents all or none, dry run, duplicates in one
+ * request), Deprecate, Retire, Reindex; Admin/Peers, Mesh/Peers and Status's peer count.
  *
  * The store (mkdtemp, removed at the end) has a charter admitting alpha and beta; alpha
  * publishes contract orders 1.0.0 and 1.1.0 and contract customers 1.0.0, beta product
@@ -475,8 +476,10 @@ static void test_bad_requests(void **state)
 	       MYCEL_RPC_FAILED_PRECONDITION);
 	expect(serve_body("mycel.v1.Admin/Publish", b.data, b.len, 0, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
-	/* Mesh: not implemented yet */
-	expect(call("mycel.v1.Mesh/Peers", &e, enc_empty), MYCEL_RPC_UNIMPLEMENTED);
+	/* Mesh/Peers: a bare store knows no peers; Mesh/Digest is not implemented yet */
+	expect(call("mycel.v1.Mesh/Peers", &e, enc_empty), MYCEL_RPC_OK);
+	assert_int_equal(F->rep.body_len, 1); /* [] */
+	expect(call("mycel.v1.Mesh/Digest", &e, enc_empty), MYCEL_RPC_UNIMPLEMENTED);
 	mycel_buf_fini(&eb);
 
 	/* wrong body types */
@@ -901,23 +904,41 @@ static char *slurp(const char *path, size_t *n)
 	return p;
 }
 
-static uint64_t publish(const mycel_rpc_ctx *c, const char *text, size_t n, const char *path,
-			mycel_msg_PublishReply *out)
+/* Publishes n documents in one request (paths[i] NULL: none given); decodes the reply. */
+static uint64_t publish_n(const mycel_rpc_ctx *c, const char *const *texts, const size_t *lens,
+			  const char *const *paths, size_t n, bool dry_run, mycel_msg_PublishReply *out)
 {
 	mycel_msg_PublishRequest rq;
+	mycel_msg_PublishDoc docs[8];
 	char why[256] = "";
+	assert_true(n <= 8);
 	memset(&rq, 0, sizeof(rq));
-	rq.document = (const uint8_t *)text;
-	rq.document_len = n;
-	rq.path = path;
-	rq.path_len = strlen(path);
+	memset(docs, 0, sizeof(docs));
+	for (size_t i = 0; i < n; i++) {
+		docs[i].document = (const uint8_t *)texts[i];
+		docs[i].document_len = lens[i];
+		docs[i].path = paths[i];
+		docs[i].path_len = paths[i] ? strlen(paths[i]) : 0;
+	}
+	rq.documents = docs;
+	rq.n_documents = n;
+	rq.has_dry_run = dry_run;
+	rq.dry_run = dry_run;
 	uint64_t st = ctx_call(c, "mycel.v1.Admin/Publish", &rq, enc_publish, true);
 	memset(out, 0, sizeof(*out));
 	if (st == MYCEL_RPC_OK &&
 	    mycel_msg_PublishReply_decode(F->rep.body, F->rep.body_len, F->ar, out, why,
 					  sizeof(why)) != 0)
 		fail_msg("PublishReply: %s", why);
+	if (st == MYCEL_RPC_OK)
+		assert_int_equal(out->n_documents, n);
 	return st;
+}
+
+static uint64_t publish(const mycel_rpc_ctx *c, const char *text, size_t n, const char *path,
+			mycel_msg_PublishReply *out)
+{
+	return publish_n(c, &text, &n, &path, 1, false, out);
 }
 
 static uint64_t change(const mycel_rpc_ctx *c, const char *method, const char *id,
@@ -957,30 +978,34 @@ static void test_admin(void **state)
 	char *text = slurp(file, &n);
 	memset(&e, 0, sizeof(e));
 
-	/* without a key: refused; on the public socket: refused; Peers: no handler */
+	/* without a key: refused; on the public socket: refused */
 	expect(publish(&bare, text, n, file, &pr), MYCEL_RPC_FAILED_PRECONDITION);
 	assert_true(msg_has("this node has no domain key"));
 	expect(change(&bare, "mycel.v1.Admin/Deprecate", "orders", "1.0.0", &cr),
 	       MYCEL_RPC_FAILED_PRECONDITION);
 	mycel_msg_PublishRequest prq;
+	mycel_msg_PublishDoc pdoc;
 	memset(&prq, 0, sizeof(prq));
-	prq.document = (const uint8_t *)text;
-	prq.document_len = n;
+	memset(&pdoc, 0, sizeof(pdoc));
+	pdoc.document = (const uint8_t *)text;
+	pdoc.document_len = n;
+	prq.documents = &pdoc;
+	prq.n_documents = 1;
 	expect(ctx_call(&c, "mycel.v1.Admin/Publish", &prq, enc_publish, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
 	expect(ctx_call(&c, "mycel.v1.Admin/Deprecate", &prq, enc_empty, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
-	expect(ctx_call(&c, "mycel.v1.Admin/Peers", &e, enc_empty, true), MYCEL_RPC_UNIMPLEMENTED);
 
 	/* publish the example contract */
 	expect(publish(&c, text, n, file, &pr), MYCEL_RPC_OK);
-	assert_int_equal(pr.kind, MYCEL_DOC_CONTRACT);
-	assert_string_equal(pr.domain, "sales");
-	assert_string_equal(pr.id, "sales-orders");
-	assert_string_equal(pr.version, "2.1.0");
-	assert_false(pr.unchanged);
-	assert_true(pr.has_seq);
-	assert_int_equal(pr.seq, 1);
+	assert_int_equal(pr.documents[0].kind, MYCEL_DOC_CONTRACT);
+	assert_string_equal(pr.documents[0].path, file);
+	assert_string_equal(pr.documents[0].domain, "sales");
+	assert_string_equal(pr.documents[0].id, "sales-orders");
+	assert_string_equal(pr.documents[0].version, "2.1.0");
+	assert_false(pr.documents[0].unchanged);
+	assert_true(pr.documents[0].has_seq);
+	assert_int_equal(pr.documents[0].seq, 1);
 	assert_int_equal(pr.n_entries, 1);
 	assert_int_equal(mycel_entry_decode(pr.entries[0].entry, pr.entries[0].entry_len, &ent), 0);
 	assert_int_equal(mycel_entry_verify(&ent, F->sales->pk), 0);
@@ -992,9 +1017,10 @@ static void test_admin(void **state)
 
 	/* again: unchanged, nothing appended */
 	expect(publish(&c, text, n, file, &pr), MYCEL_RPC_OK);
-	assert_true(pr.unchanged);
+	assert_true(pr.documents[0].unchanged);
+	assert_false(pr.documents[0].has_seq);
 	assert_int_equal(pr.n_entries, 0);
-	assert_string_equal(pr.version, "2.1.0");
+	assert_string_equal(pr.documents[0].version, "2.1.0");
 
 	/* other content under the same version: refused */
 	char *changed = strdup(text);
@@ -1050,6 +1076,193 @@ static void test_admin(void **state)
 	free(text);
 }
 
+/* The head seq of the feed of key k (0 when it is empty). */
+static uint64_t head_seq(const mycel_key *k)
+{
+	uint64_t seq = 0;
+	uint8_t id[MYCEL_HASH_LEN];
+	int rv = mycel_store_head(F->s, k->pk, &seq, id);
+	if (rv == MYCEL_ENOTFOUND)
+		return 0;
+	assert_int_equal(rv, 0);
+	return seq;
+}
+
+/*
+ * Several documents in one Publish: all or none. Document 2 of 3 invalid publishes
+ * nothing and the message names its path and line; dry_run writes nothing; three valid
+ * ones land with consecutive seqs, one entry each, all Get-able; the same id and version
+ * twice in one request (other content) is refused.
+ */
+static void test_publish_many(void **state)
+{
+	(void)state;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	mycel_rpc_ctx c = {.store = F->s, .key = F->sales, .domain = "sales", .writer = &mu};
+	const char *files[3] = {"examples/mesh/sales/contracts/daily-sales.odcs.yaml",
+				"examples/mesh/sales/contracts/order-events.odcs.yaml",
+				"examples/mesh/sales/contracts/returns.odcs.yaml"};
+	const char *ids[3] = {"sales-daily-sales", "sales-order-events", "sales-returns"};
+	const char *texts[3];
+	size_t lens[3];
+	mycel_msg_PublishReply pr;
+	mycel_doc_version v;
+	for (int i = 0; i < 3; i++)
+		texts[i] = slurp(files[i], &lens[i]);
+	uint64_t before = head_seq(F->sales);
+
+	/* document 2 of 3 is invalid: nothing is published, its path and line are named */
+	static const char bad[] = "apiVersion: v3.2.0\nkind: DataContract\nid: bad\n"
+				  "version: 1.0.0\nstatus: active\nschema: 7\n";
+	const char *t2[3] = {texts[0], bad, texts[2]};
+	size_t l2[3] = {lens[0], strlen(bad), lens[2]};
+	const char *p2[3] = {files[0], "bad.yaml", files[2]};
+	expect(publish_n(&c, t2, l2, p2, 3, false, &pr), MYCEL_RPC_INVALID_ARGUMENT);
+	assert_true(msg_has("bad.yaml: document 2 of 3"));
+	assert_true(msg_has("\nbad.yaml:6:"));
+	assert_true(msg_has("/schema"));
+	assert_true(msg_has("nothing was published"));
+	assert_false(msg_has(files[0]));
+	assert_int_equal(head_seq(F->sales), before);
+	assert_int_equal(mycel_catalog_version(F->s, "sales", ids[0], "1.1.0", &v), MYCEL_ENOTFOUND);
+	/* without a path, a document is named by its position */
+	const char *p3[3] = {files[0], NULL, files[2]};
+	expect(publish_n(&c, t2, l2, p3, 3, false, &pr), MYCEL_RPC_INVALID_ARGUMENT);
+	assert_true(msg_has("\n<document 2>:6:"));
+	/* a document that breaks the publishing rules (another domain) sinks the request too */
+	static const char other[] = "apiVersion: v3.0.2\nkind: DataContract\nid: elsewhere\n"
+				    "name: Elsewhere\nversion: 1.0.0\nstatus: active\n"
+				    "domain: finance\n";
+	const char *t4[2] = {texts[0], other};
+	size_t l4[2] = {lens[0], strlen(other)};
+	const char *p4[2] = {files[0], "other.yaml"};
+	expect(publish_n(&c, t4, l4, p4, 2, false, &pr), MYCEL_RPC_INVALID_ARGUMENT);
+	assert_true(msg_has("other.yaml:7:"));
+	assert_true(msg_has("/domain"));
+	assert_int_equal(head_seq(F->sales), before);
+	/* no document at all */
+	expect(publish_n(&c, NULL, NULL, NULL, 0, false, &pr), MYCEL_RPC_INVALID_ARGUMENT);
+
+	/* dry run: linted and checked, nothing written */
+	expect(publish_n(&c, texts, lens, files, 3, true, &pr), MYCEL_RPC_OK);
+	assert_int_equal(pr.n_documents, 3);
+	assert_int_equal(pr.n_entries, 0);
+	assert_string_equal(pr.documents[1].id, ids[1]);
+	assert_false(pr.documents[1].has_seq);
+	assert_int_equal(head_seq(F->sales), before);
+	assert_int_equal(mycel_catalog_version(F->s, "sales", ids[0], "1.1.0", &v), MYCEL_ENOTFOUND);
+
+	/* all three: consecutive seqs, one entry each, in request order */
+	expect(publish_n(&c, texts, lens, files, 3, false, &pr), MYCEL_RPC_OK);
+	assert_int_equal(pr.n_documents, 3);
+	assert_int_equal(pr.n_entries, 3);
+	assert_int_equal(head_seq(F->sales), before + 3);
+	for (size_t i = 0; i < 3; i++) {
+		mycel_entry ent;
+		mycel_catalog_doc d;
+		assert_string_equal(pr.documents[i].path, files[i]);
+		assert_string_equal(pr.documents[i].id, ids[i]);
+		assert_false(pr.documents[i].unchanged);
+		assert_true(pr.documents[i].has_seq);
+		assert_int_equal(pr.documents[i].seq, before + 1 + i);
+		assert_int_equal(mycel_entry_decode(pr.entries[i].entry, pr.entries[i].entry_len, &ent),
+				 0);
+		assert_int_equal(mycel_entry_verify(&ent, F->sales->pk), 0);
+		assert_int_equal(mycel_entry_check_body(&ent, pr.entries[i].body, pr.entries[i].body_len),
+				 0);
+		assert_int_equal(ent.h.seq, before + 1 + i);
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(mycel_catalog_get(F->s, "sales", ids[i], NULL, &d), 0);
+		assert_int_equal(d.versions[d.shown].seq, before + 1 + i);
+		mycel_catalog_doc_fini(&d);
+	}
+	/* again, with one of them changed under its version: refused, nothing appended */
+	char *changed = strdup(texts[1]);
+	assert_non_null(changed);
+	char *nm = strstr(changed, "name: ");
+	assert_non_null(nm);
+	nm[6] = nm[6] == 'X' ? 'Y' : 'X';
+	const char *t5[3] = {texts[0], changed, texts[2]};
+	expect(publish_n(&c, t5, lens, files, 3, false, &pr), MYCEL_RPC_ALREADY_EXISTS);
+	assert_true(msg_has("bump the version"));
+	assert_true(msg_has(files[1]));
+	assert_int_equal(head_seq(F->sales), before + 3);
+
+	/* the same id and version twice in one request, with other content: refused */
+	static const char dup_a[] = "apiVersion: v3.0.2\nkind: DataContract\nid: dup\nname: A\n"
+				    "version: 1.0.0\nstatus: active\n";
+	static const char dup_b[] = "apiVersion: v3.0.2\nkind: DataContract\nid: dup\nname: B\n"
+				    "version: 1.0.0\nstatus: active\n";
+	const char *t6[2] = {dup_a, dup_b};
+	size_t l6[2] = {strlen(dup_a), strlen(dup_b)};
+	const char *p6[2] = {"a.yaml", "b.yaml"};
+	expect(publish_n(&c, t6, l6, p6, 2, false, &pr), MYCEL_RPC_ALREADY_EXISTS);
+	assert_true(msg_has("b.yaml:"));
+	assert_true(msg_has("given twice"));
+	assert_int_equal(head_seq(F->sales), before + 3);
+	assert_int_equal(mycel_catalog_version(F->s, "sales", "dup", "1.0.0", &v), MYCEL_ENOTFOUND);
+	free(changed);
+	for (int i = 0; i < 3; i++)
+		free((char *)texts[i]);
+}
+
+/*
+ * Admin/Peers (admin socket) and Mesh/Peers (either socket) list the peer URLs the
+ * context was given, with nothing learnt about them yet; Status counts them. Without
+ * peers both lists are empty and Status says 0.
+ */
+static void test_peers(void **state)
+{
+	(void)state;
+	static const char *const peers[] = {"tcp://127.0.0.1:7401", "tcp://[::1]:7402",
+					    "tls+tcp://node.example:7401"};
+	mycel_rpc_ctx c = {.store = F->s, .peers = peers, .n_peers = 3};
+	mycel_rpc_ctx none = {.store = F->s};
+	mycel_msg_Empty e;
+	mycel_msg_PeersReply pr;
+	mycel_msg_StatusReply sr;
+	char why[256] = "";
+	memset(&e, 0, sizeof(e));
+	const char *methods[] = {"mycel.v1.Admin/Peers", "mycel.v1.Mesh/Peers"};
+	for (int m = 0; m < 2; m++) {
+		expect(ctx_call(&c, methods[m], &e, enc_empty, true), MYCEL_RPC_OK);
+		memset(&pr, 0, sizeof(pr));
+		assert_int_equal(mycel_msg_PeersReply_decode(F->rep.body, F->rep.body_len, F->ar,
+							     &pr, why, sizeof(why)),
+				 0);
+		assert_int_equal(pr.n_peers, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_string_equal(pr.peers[i].addr, peers[i]);
+			assert_null(pr.peers[i].node_key);
+			assert_null(pr.peers[i].domain);
+			assert_true(pr.peers[i].has_live && !pr.peers[i].live);
+			assert_true(pr.peers[i].has_last_seen_ms && pr.peers[i].last_seen_ms == 0);
+			assert_true(pr.peers[i].has_failures && pr.peers[i].failures == 0);
+		}
+		expect(ctx_call(&none, methods[m], &e, enc_empty, true), MYCEL_RPC_OK);
+		assert_int_equal(mycel_msg_PeersReply_decode(F->rep.body, F->rep.body_len, F->ar,
+							     &pr, why, sizeof(why)),
+				 0);
+		assert_int_equal(pr.n_peers, 0);
+	}
+	/* Mesh/Peers is public; Admin/Peers is not */
+	expect(ctx_call(&c, "mycel.v1.Mesh/Peers", &e, enc_empty, false), MYCEL_RPC_OK);
+	expect(ctx_call(&c, "mycel.v1.Admin/Peers", &e, enc_empty, false),
+	       MYCEL_RPC_PERMISSION_DENIED);
+	mycel_msg_StatusRequest q;
+	memset(&q, 0, sizeof(q));
+	expect(ctx_call(&c, CAT "Status", &q, enc_status, false), MYCEL_RPC_OK);
+	assert_int_equal(mycel_msg_StatusReply_decode(F->rep.body, F->rep.body_len, F->ar, &sr, why,
+						      sizeof(why)),
+			 0);
+	assert_true(sr.has_peers && sr.peers == 3);
+	expect(ctx_call(&none, CAT "Status", &q, enc_status, false), MYCEL_RPC_OK);
+	assert_int_equal(mycel_msg_StatusReply_decode(F->rep.body, F->rep.body_len, F->ar, &sr, why,
+						      sizeof(why)),
+			 0);
+	assert_true(sr.has_peers && sr.peers == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1063,8 +1276,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_reply_buffer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 	    /* last: it publishes into the store the tests above read */
 	    cmocka_unit_test_setup_teardown(test_admin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_publish_many, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -5,12 +5,24 @@
  * A node takes an exclusive lock file DIR/myceld.pid (fcntl, its pid inside), opens the
  * store read-write, and serves the RPC layer (mycel/rpc.h) on two nng rep0 sockets: the
  * public one (tcp) and the admin one (ipc only, socket file mode 0600). Each socket is
- * served by worker threads, each with its own nng context, receiving and replying
- * synchronously; nothing runs inside an nng callback.
+ * served by worker threads (opts.workers and opts.admin_workers), each with its own nng
+ * context, receiving and replying synchronously; nothing runs inside an nng callback.
+ *
+ * Writes (Admin Publish, Deprecate, Retire, Reindex): the admin workers parse and lint the
+ * documents in parallel, then hand the prepared write to the node's ONE writer thread
+ * through a bounded queue and wait. The writer takes everything queued (up to 64 requests
+ * and 2048 documents) and commits all the publishes among them in ONE LMDB transaction
+ * (one fsync: group commit); lifecycle changes and reindexing each get their own
+ * transaction, in queue order. Each request stays atomic on its own: one request's
+ * refusal (rules, a version published with other content, a conflict with another
+ * request of the same group — then the later one gets ALREADY_EXISTS) never fails
+ * another. A request is answered only after its commit returned: an acknowledged write is
+ * durable. On stop, writes already queued complete and are answered; later ones get
+ * UNAVAILABLE.
  *
  * Change stream (optional, opts.events): an nng pub0 socket on which the node publishes
  * one message per new entry after each successful Admin write (Publish, Deprecate,
- * Retire), in feed order (it is sent under the writer mutex). Each message is the
+ * Retire), in feed order (the writer thread sends them after each commit). Each message is the
  * canonical MessagePack encoding of a map with exactly these keys:
  *   domain:  str     the domain whose feed received the entry
  *   feed:    bin 32  the feed's public key
@@ -26,7 +38,9 @@
 #ifndef MYCEL_NODE_H
 #define MYCEL_NODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mycel/store.h"
 
@@ -35,6 +49,9 @@
 #define MYCEL_NODE_ADMIN_SOCK "admin.sock"
 #define MYCEL_NODE_WORKERS_DEFAULT 4u
 #define MYCEL_NODE_WORKERS_MAX 256u
+#define MYCEL_NODE_ADMIN_WORKERS_DEFAULT 4u
+/* Most peer URLs a node is given. */
+#define MYCEL_NODE_PEERS_MAX 4096u
 /* Largest reply a worker builds; larger ones become RESOURCE_EXHAUSTED replies. */
 #define MYCEL_NODE_REPLY_MAX ((size_t)(32u << 20))
 /* Longest URL accepted (an ipc path must also fit a sockaddr_un). */
@@ -59,8 +76,16 @@ typedef struct mycel_node_opts {
 	const char *admin;    /* admin URL, ipc:// only; NULL: ipc://DATA/admin.sock */
 	const char *events;   /* change-stream pub0 URL (tcp://); NULL: no change stream */
 	unsigned workers;     /* public-socket workers; 0: MYCEL_NODE_WORKERS_DEFAULT */
+	unsigned admin_workers; /* admin-socket workers; 0: MYCEL_NODE_ADMIN_WORKERS_DEFAULT */
 	mycel_node_log_fn log; /* may be NULL */
 	void *log_ctx;
+	/*
+	 * Peer URLs (seeds from the configuration; copied, at most MYCEL_NODE_PEERS_MAX, each
+	 * at most MYCEL_NODE_URL_MAX bytes). Today they are only reported by Admin/Peers and
+	 * Mesh/Peers and counted in Status; gossip will dial them.
+	 */
+	const char *const *peers;
+	size_t n_peers;
 } mycel_node_opts;
 
 typedef struct mycel_node mycel_node;
@@ -74,7 +99,10 @@ typedef struct mycel_node mycel_node;
  */
 int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_t why_len);
 
-/* Starts the worker threads. ENOMEM / EIO if they cannot all be started (none then run). */
+/*
+ * Starts the writer thread and the worker threads. ENOMEM / EIO if they cannot all be
+ * started (none then run).
+ */
 int mycel_node_start(mycel_node *n);
 
 /* The public URL actually bound (port 0 resolved), and the admin URL. Owned by the node. */
@@ -89,9 +117,31 @@ mycel_store *mycel_node_store(const mycel_node *n);
 
 /*
  * Stops serving: workers waiting for a request stop at once, workers handling one send
- * their reply first; then joins them and closes the sockets. Idempotent.
+ * their reply first (their queued writes complete); then joins them, stops the writer
+ * and closes the sockets. Idempotent.
  */
 void mycel_node_stop(mycel_node *n);
+
+/* The writer's counters (see the file comment), for monitoring and tests. */
+typedef struct mycel_node_write_stats {
+	uint64_t requests;  /* writes executed by the writer thread */
+	uint64_t commits;   /* write transactions it committed */
+	uint64_t batches;   /* batches it took from the queue */
+	uint64_t max_batch; /* most requests in one batch */
+	uint64_t queued;    /* writes waiting now */
+} mycel_node_write_stats;
+
+/* Fills *out (all zero before mycel_node_start). */
+void mycel_node_write_stats_get(const mycel_node *n, mycel_node_write_stats *out);
+
+/*
+ * Test hooks: while writes are held the writer takes nothing from its queue (the requests
+ * wait), so a test can line up k concurrent writes and watch them commit together; stop
+ * releases the hold. mycel_node_wait_queued waits until at least k writes are queued: 0,
+ * or EBUSY after timeout_ms; EINVAL before mycel_node_start.
+ */
+void mycel_node_hold_writes(mycel_node *n, bool hold);
+int mycel_node_wait_queued(mycel_node *n, size_t k, unsigned timeout_ms);
 
 /* Stops the node if running, closes the store, removes the lock file. Accepts NULL. */
 void mycel_node_close(mycel_node *n);

@@ -39,6 +39,32 @@ typedef struct mycel_publish_item {
 int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
 		  size_t n);
 
+/* One request's documents, published all or none, beside other requests' groups. */
+typedef struct mycel_publish_group {
+	mycel_publish_item *items;
+	size_t n;
+	int result; /* set by mycel_publish_groups: 0, or this group's refusal */
+} mycel_publish_group;
+
+/*
+ * Publishes several independent groups (e.g. the documents of several concurrent requests)
+ * into the feed of key in ONE durable transaction (one fsync): the group commit of the
+ * node's writer. Each group is all or none on its own and is checked as mycel_publish
+ * checks its items, against the store AND against the groups accepted before it in this
+ * call, in order: a document already given by an earlier group with the same content is
+ * unchanged, with other content (or the same id as the other kind) refused with EEXIST.
+ * A refused group sets its result (EINVAL, EEXIST, ...; findings in its items' diags) and
+ * does not affect the others. Entries are appended in group order, then item order. If the
+ * combined transaction fails (not one group's fault: ENOMEM, a full map, ...), every
+ * accepted group is retried alone in its own transaction, so a bad one cannot sink the
+ * others; a group whose own transaction fails gets that error. *out_commits (if not NULL)
+ * receives the number of transactions committed (0 when nothing was new). Returns 0 once
+ * every group's result is set, or EINVAL (a NULL argument) / ENOMEM with no result set
+ * and nothing written.
+ */
+int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domain,
+			 mycel_publish_group *groups, size_t n, size_t *out_commits);
+
 /*
  * Appends a `lifecycle` entry marking version `version` of the domain's
  * document id as deprecated or retired (status), with a reason (may be "").

@@ -135,10 +135,11 @@ int mycel_rpc_serve(mycel_store *s, const uint8_t *req, size_t n, bool admin_soc
  * the caller serves from one thread.
  */
 /*
- * One successful Admin write, reported to mycel_rpc_ctx.on_change while the writer mutex
- * is still held (so changes are reported in feed order): the new entry, the document's id
- * and version, and its status after the write ("published", "deprecated", "retired").
- * Everything is only valid during the call.
+ * One successful Admin write, reported to mycel_rpc_ctx.on_change after its commit, by the
+ * one thread that writes (the writer thread, or the caller holding the writer mutex), so
+ * changes are reported in feed order: the new entry, the document's id and version, and
+ * its status after the write ("published", "deprecated", "retired"). Everything is only
+ * valid during the call.
  */
 typedef struct mycel_rpc_change {
 	const char *domain;
@@ -155,8 +156,16 @@ typedef struct mycel_rpc_ctx {
 	const mycel_key *key;
 	const char *domain;
 	pthread_mutex_t *writer;
-	mycel_rpc_change_fn on_change; /* may be NULL; must not block (called under writer) */
+	mycel_rpc_change_fn on_change; /* may be NULL; must not block (called by the writer) */
 	void *on_change_arg;
+	/*
+	 * The node's writer thread (internal, src/writer.h), or NULL: when set, the Admin
+	 * writes are handed to it (group commit) instead of being made under writer.
+	 */
+	struct mycel__writer *wq;
+	/* Peer URLs the node was given (seeds), reported by Admin/Peers and Mesh/Peers. */
+	const char *const *peers;
+	size_t n_peers;
 } mycel_rpc_ctx;
 
 /* mycel_rpc_serve with a context; mycel_rpc_serve(s, ...) is this with {s, NULL, NULL, NULL}. */
