@@ -794,6 +794,55 @@ static void test_raw_slow_reader(void **state)
 	get_ok("after a slow reader");
 }
 
+#define SLOW_CLIENTS 4
+
+/*
+ * Several slow readers at once (more than the node has workers): each can hold the workers
+ * for up to SLOW_DROP_MS before it is dropped, so others wait at most about
+ * SLOW_CLIENTS / workers * SLOW_DROP_MS; every slow reader is dropped.
+ */
+static void test_raw_slow_readers(void **state)
+{
+	(void)state;
+	mycel_buf g, e;
+	int fds[SLOW_CLIENTS];
+	size_t drops = log_count(SLOW_DROP_LOG);
+	int budget = SLOW_CLIENTS / atoi(NODE_WORKERS) * SLOW_DROP_MS + PROMPT_MS;
+	get_body("big", &g);
+	envelope(CAT "Get", 0, g.data, g.len, &e);
+	for (int c = 0; c < SLOW_CLIENTS; c++) {
+		fds[c] = tcp_open(F->node.url, 4096);
+		sp_hello(fds[c]);
+		for (uint32_t i = 0; i < SLOW_REQUESTS / SLOW_CLIENTS; i++)
+			sp_send(fds[c], i + 1, e.data, e.len);
+	}
+	mycel_buf_fini(&g);
+	mycel_buf_fini(&e);
+	uint64_t worst = 0, t0 = mono_ms(), end = t0 + 6 * WAIT_MS;
+	int gets = 0;
+	while (log_count(SLOW_DROP_LOG) < drops + SLOW_CLIENTS) {
+		if (mono_ms() > end) {
+			dump_log();
+			fail_msg("the node dropped %zu of %d slow readers within %d ms",
+				 log_count(SLOW_DROP_LOG) - drops, SLOW_CLIENTS, 6 * WAIT_MS);
+		}
+		uint64_t t = get_ok_within("while several clients do not read", budget);
+		worst = t > worst ? t : worst;
+		gets++;
+	}
+	uint64_t took = mono_ms() - t0;
+	for (int c = 0; c < SLOW_CLIENTS; c++) {
+		size_t drained = 0;
+		assert_true(wait_dropped(fds[c], WAIT_MS, &drained));
+		close(fds[c]);
+	}
+	print_message("     %d Gets beside %d slow readers (%s workers), the slowest %llu ms; all "
+		      "dropped after %llu ms\n",
+		      gets, SLOW_CLIENTS, NODE_WORKERS, (unsigned long long)worst,
+		      (unsigned long long)took);
+	get_ok("after several slow readers");
+}
+
 /* ---- 2. through nng -------------------------------------------------------------------- */
 
 static void test_unknown_method(void **state)
@@ -1398,6 +1447,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_raw_truncated),
 	    cmocka_unit_test(test_raw_idle_connections),
 	    cmocka_unit_test(test_raw_slow_reader),
+	    cmocka_unit_test(test_raw_slow_readers),
 	    cmocka_unit_test(test_unknown_method),
 	    cmocka_unit_test(test_wrong_types),
 	    cmocka_unit_test(test_expired_deadline),
