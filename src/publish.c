@@ -1,4 +1,5 @@
 /* publish.c — documents and lifecycle changes into a domain's feed. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +11,15 @@ static const char *entry_kind(mycel_doc_kind k)
 	return k == MYCEL_DOC_PRODUCT ? "product" : "contract";
 }
 
-/* A document accepted earlier in the same mycel_publish_groups call. */
+/*
+ * A document version written by a group accepted earlier in the same mycel_publish_groups
+ * call: published (hash of its body), or given a status by a lifecycle change.
+ */
 typedef struct accepted {
 	const char *id, *version;
 	mycel_doc_kind kind;
+	bool lifecycle;          /* a status change, not a publish */
+	mycel_doc_status status; /* the version's status after it */
 	uint8_t hash[MYCEL_HASH_LEN];
 } accepted;
 
@@ -82,6 +88,8 @@ static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g
 	for (size_t k = 0; k < n_acc; k++) {
 		if (strcmp(acc[k].id, it->info.id) != 0)
 			continue;
+		if (acc[k].lifecycle) /* of a version already stored: the store checks covered it */
+			continue;
 		if (acc[k].kind != it->info.kind) {
 			mycel_diags_add(it->diags, it->doc->line, it->doc->col, "/id",
 					"%s/%s is being published as a %s by another request; a %s "
@@ -105,6 +113,78 @@ static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g
 	return 0;
 }
 
+/* The canonical body of a lifecycle entry: {id, kind, reason, status, version}. */
+static int lifecycle_body(const mycel_lifecycle_item *c, mycel_doc_kind kind, mycel_buf *b)
+{
+	mycel_enc_map(b, 5); /* keys in canonical order */
+	mycel_enc_cstr(b, "id");
+	mycel_enc_cstr(b, c->id);
+	mycel_enc_cstr(b, "kind");
+	mycel_enc_cstr(b, mycel_doc_kind_name(kind));
+	mycel_enc_cstr(b, "reason");
+	mycel_enc_cstr(b, c->reason ? c->reason : "");
+	mycel_enc_cstr(b, "status");
+	mycel_enc_cstr(b, mycel_doc_status_name(c->status));
+	mycel_enc_cstr(b, "version");
+	mycel_enc_cstr(b, c->version);
+	return b->err;
+}
+
+/*
+ * Checks lifecycle change c against the store and the groups accepted before it
+ * (acc[0..n_acc-1], the latest write of a version wins), encodes its body into body and
+ * fills *out (the version's kind and new status). Returns 0 or the refusal, with c->why.
+ */
+static int check_lifecycle(mycel_store *s, const char *domain, mycel_lifecycle_item *c,
+			   mycel_buf *body, const accepted *acc, size_t n_acc, accepted *out)
+{
+	mycel_doc_kind kind = MYCEL_DOC_CONTRACT;
+	mycel_doc_status now = MYCEL_STATUS_ACTIVE;
+	bool found = false;
+	c->why[0] = '\0';
+	memset(&c->entry, 0, sizeof(c->entry));
+	if (c->id == NULL || c->version == NULL)
+		return mycel__fail(MYCEL_EINVAL, c->why, sizeof(c->why), "id and version are required");
+	if (c->status != MYCEL_STATUS_DEPRECATED && c->status != MYCEL_STATUS_RETIRED)
+		return mycel__fail(MYCEL_EINVAL, c->why, sizeof(c->why),
+				   "status must be deprecated or retired");
+	for (size_t k = n_acc; k-- > 0 && !found;)
+		if (strcmp(acc[k].id, c->id) == 0 && strcmp(acc[k].version, c->version) == 0) {
+			kind = acc[k].kind;
+			now = acc[k].status;
+			found = true;
+		}
+	if (!found) {
+		mycel_catalog_doc doc;
+		memset(&doc, 0, sizeof(doc));
+		int rv = mycel_catalog_get(s, domain, c->id, c->version, &doc);
+		if (rv == 0) {
+			now = doc.versions[doc.shown].status;
+			kind = doc.kind;
+		}
+		mycel_catalog_doc_fini(&doc);
+		if (rv == MYCEL_ENOTFOUND)
+			return mycel__fail(rv, c->why, sizeof(c->why), "%s/%s version %s is not published",
+					   domain, c->id, c->version);
+		if (rv != 0)
+			return mycel__fail(rv, c->why, sizeof(c->why), "%s/%s: %s", domain, c->id,
+					   mycel_strerror(rv));
+	}
+	if (now == c->status)
+		return mycel__fail(MYCEL_EEXIST, c->why, sizeof(c->why), "%s/%s version %s is already %s",
+				   domain, c->id, c->version, mycel_doc_status_name(c->status));
+	if (now == MYCEL_STATUS_RETIRED)
+		return mycel__fail(MYCEL_EINVAL, c->why, sizeof(c->why),
+				   "%s/%s version %s is retired; it cannot become %s again", domain,
+				   c->id, c->version, mycel_doc_status_name(c->status));
+	int rv = lifecycle_body(c, kind, body);
+	if (rv != 0)
+		return mycel__fail(rv, c->why, sizeof(c->why), "reason or id: %s", mycel_strerror(rv));
+	*out = (accepted){.id = c->id, .version = c->version, .kind = kind, .lifecycle = true,
+			  .status = c->status};
+	return 0;
+}
+
 int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domain,
 			 mycel_publish_group *groups, size_t n, size_t *out_commits)
 {
@@ -112,16 +192,16 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 	mycel_buf *bodies = NULL;
 	mycel_record *recs = NULL;
 	mycel_entry *entries = NULL;
-	mycel_publish_item **which = NULL;
+	mycel_entry **which = NULL; /* where each record's entry goes */
 	accepted *acc = NULL;
 	int rv = 0;
 
 	if (s == NULL || key == NULL || domain == NULL || (groups == NULL && n > 0))
 		return MYCEL_EINVAL;
 	for (size_t g = 0; g < n; g++) {
-		if (groups[g].items == NULL && groups[g].n > 0)
+		if (groups[g].change == NULL && groups[g].items == NULL && groups[g].n > 0)
 			return MYCEL_EINVAL;
-		total += groups[g].n;
+		total += groups[g].change != NULL ? 1 : groups[g].n;
 	}
 	bodies = calloc(total ? total : 1, sizeof(*bodies));
 	recs = calloc(total ? total : 1, sizeof(*recs));
@@ -141,6 +221,19 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 		mycel_publish_group *gr = &groups[g];
 		size_t first_rec = nrec, first_acc = n_acc;
 		gr->result = 0;
+		if (gr->change != NULL) {
+			gr->result = check_lifecycle(s, domain, gr->change, &bodies[base], acc, n_acc,
+						     &acc[n_acc]);
+			if (gr->result == 0) {
+				recs[nrec] = (mycel_record){"lifecycle", bodies[base].data,
+							    bodies[base].len};
+				which[nrec++] = &gr->change->entry;
+				n_acc++;
+				n_ok++;
+			}
+			base++;
+			continue;
+		}
 		for (size_t i = 0; i < gr->n; i++) {
 			int r = check_item(s, domain, gr, i, &bodies[base + i], acc, first_acc);
 			if (r != 0) {
@@ -153,10 +246,12 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 			mycel_publish_item *it = &gr->items[i];
 			recs[nrec] = (mycel_record){entry_kind(it->info.kind), bodies[base + i].data,
 						    bodies[base + i].len};
-			which[nrec++] = it;
+			which[nrec++] = &it->entry;
 			acc[n_acc].id = it->info.id;
 			acc[n_acc].version = it->info.version;
 			acc[n_acc].kind = it->info.kind;
+			acc[n_acc].lifecycle = false;
+			acc[n_acc].status = MYCEL_STATUS_ACTIVE;
 			mycel_body_hash(bodies[base + i].data, bodies[base + i].len, acc[n_acc].hash);
 			n_acc++;
 		}
@@ -175,13 +270,18 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 	if (r == 0) {
 		commits = 1;
 		for (size_t k = 0; k < nrec; k++)
-			which[k]->entry = entries[k];
+			*which[k] = entries[k];
 		goto out;
 	}
 	if (n_ok == 1) {
 		for (size_t g = 0; g < n; g++)
-			if (groups[g].result == 0)
+			if (groups[g].result == 0) {
 				groups[g].result = r;
+				if (groups[g].change != NULL)
+					mycel__fail(r, groups[g].change->why,
+						    sizeof(groups[g].change->why), "append: %s",
+						    mycel_strerror(r));
+			}
 		goto out;
 	}
 	/* the transaction failed as a whole: each accepted group again, alone */
@@ -210,7 +310,7 @@ out:
 int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
 		  size_t n)
 {
-	mycel_publish_group g = {items, n, 0};
+	mycel_publish_group g = {items, n, 0, NULL};
 	int rv = mycel_publish_groups(s, key, domain, &g, 1, NULL);
 	return rv != 0 ? rv : g.result;
 }
@@ -219,52 +319,22 @@ int mycel_publish_lifecycle(mycel_store *s, const mycel_key *key, const char *do
 			    const char *id, const char *version, mycel_doc_status status,
 			    const char *reason, mycel_entry *out, char *why, size_t why_len)
 {
-	mycel_catalog_doc doc;
-	memset(&doc, 0, sizeof(doc));
-	if (status != MYCEL_STATUS_DEPRECATED && status != MYCEL_STATUS_RETIRED)
-		return mycel__fail(MYCEL_EINVAL, why, why_len, "status must be deprecated or retired");
-	int rv = mycel_catalog_get(s, domain, id, version, &doc);
-	if (rv == MYCEL_ENOTFOUND) {
-		mycel_catalog_doc_fini(&doc);
-		return mycel__fail(rv, why, why_len, "%s/%s version %s is not published", domain, id,
-				   version);
-	}
+	mycel_lifecycle_item c;
+	memset(&c, 0, sizeof(c));
+	c.id = id;
+	c.version = version;
+	c.reason = reason;
+	c.status = status;
+	mycel_publish_group g = {NULL, 0, 0, &c};
+	int rv = mycel_publish_groups(s, key, domain, &g, 1, NULL);
+	if (rv == 0)
+		rv = g.result;
 	if (rv != 0) {
-		mycel_catalog_doc_fini(&doc);
-		return mycel__fail(rv, why, why_len, "%s/%s: %s", domain, id, mycel_strerror(rv));
+		if (why != NULL && why_len > 0)
+			snprintf(why, why_len, "%s", c.why[0] ? c.why : mycel_strerror(rv));
+		return rv;
 	}
-	mycel_doc_status now = doc.versions[doc.shown].status;
-	mycel_doc_kind kind = doc.kind;
-	mycel_catalog_doc_fini(&doc);
-	if (now == status)
-		return mycel__fail(MYCEL_EEXIST, why, why_len, "%s/%s version %s is already %s", domain,
-				   id, version, mycel_doc_status_name(status));
-	if (now == MYCEL_STATUS_RETIRED)
-		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   "%s/%s version %s is retired; it cannot become %s again", domain, id,
-				   version, mycel_doc_status_name(status));
-	/* {id, kind, reason, status, version} in canonical key order */
-	mycel_buf b;
-	mycel_buf_init(&b, 64 * 1024);
-	mycel_enc_map(&b, 5);
-	mycel_enc_cstr(&b, "id");
-	mycel_enc_cstr(&b, id);
-	mycel_enc_cstr(&b, "kind");
-	mycel_enc_cstr(&b, mycel_doc_kind_name(kind));
-	mycel_enc_cstr(&b, "reason");
-	mycel_enc_cstr(&b, reason ? reason : "");
-	mycel_enc_cstr(&b, "status");
-	mycel_enc_cstr(&b, mycel_doc_status_name(status));
-	mycel_enc_cstr(&b, "version");
-	mycel_enc_cstr(&b, version);
-	if ((rv = b.err) == 0) {
-		mycel_record rec = {"lifecycle", b.data, b.len};
-		rv = mycel_store_append(s, key, key->pk, &rec, 1, out);
-		if (rv != 0)
-			mycel__fail(rv, why, why_len, "append: %s", mycel_strerror(rv));
-	} else {
-		mycel__fail(rv, why, why_len, "reason or id: %s", mycel_strerror(rv));
-	}
-	mycel_buf_fini(&b);
-	return rv;
+	if (out != NULL)
+		*out = c.entry;
+	return 0;
 }

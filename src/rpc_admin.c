@@ -121,13 +121,15 @@ static char *adup(mycel_arena *a, const char *s, size_t *len)
 /* ---- Publish ---------------------------------------------------------------------- */
 
 /* Publishes the linted items in one transaction (all or none) and reports each new entry. */
-static int publish_write(const mycel_rpc_ctx *c, mycel_publish_item *it, size_t n,
-			 mycel__write *w)
+static int publish_write(const mycel_rpc_ctx *c, const mycel_msg_PublishRequest *rq,
+			 mycel_publish_item *it, size_t n, mycel__write *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->kind = MYCEL__WRITE_PUBLISH;
 	w->items = it;
 	w->n_items = n;
+	for (size_t i = 0; i < rq->n_documents; i++)
+		w->bytes += rq->documents[i].document_len;
 	return run_write(c, w);
 }
 
@@ -293,7 +295,7 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 			st = afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
 			goto out;
 		}
-		rv = publish_write(c, it, n, w);
+		rv = publish_write(c, rq, it, n, w);
 		if (rv == MYCEL_EBUSY) {
 			st = afail(MYCEL_RPC_UNAVAILABLE, why, why_len, "%s", w->why);
 			goto out;
@@ -314,13 +316,14 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 						   : "it breaks the publishing rules");
 				off = put_doc(why, why_len, off, head, &pd[i]);
 			}
+			const char *what = rv == MYCEL_EINVAL ? "a document breaks the publishing rules"
+					   : rv == MYCEL_EEXIST
+					       ? "a document conflicts with what is published"
+					       : mycel_strerror(rv);
 			if (off + 1 < why_len)
 				(void)snprintf(why + off, why_len - off,
 					       "%snot published: %s; nothing was published",
-					       off > 0 ? "\n" : "",
-					       rv == MYCEL_EINVAL   ? "a document breaks the publishing rules"
-					       : rv == MYCEL_EEXIST ? "a document conflicts with what is published"
-								    : mycel_strerror(rv));
+					       off > 0 ? "\n" : "", what);
 			goto out;
 		}
 	}

@@ -34,21 +34,49 @@ static void changed(const mycel_rpc_ctx *env, const mycel_entry *e, const char *
 	env->on_change(env->on_change_arg, &ch);
 }
 
-/* Runs w[0..n-1], all publishes, in one mycel_publish_groups call. */
-static void exec_publishes(const mycel_rpc_ctx *env, mycel__write **w, size_t n, size_t *commits)
+static bool groupable(const mycel__write *w)
+{
+	return w->kind == MYCEL__WRITE_PUBLISH || w->kind == MYCEL__WRITE_LIFECYCLE;
+}
+
+/* Runs w[0..n-1], publishes and lifecycle changes, in one mycel_publish_groups call. */
+static void exec_groups(const mycel_rpc_ctx *env, mycel__write **w, size_t n, size_t *commits)
 {
 	mycel_publish_group groups[MYCEL__WRITER_BATCH];
+	mycel_lifecycle_item lc[MYCEL__WRITER_BATCH];
 	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		groups[i] = (mycel_publish_group){w[i]->items, w[i]->n_items, 0};
+	for (size_t i = 0; i < n; i++) {
+		groups[i] = (mycel_publish_group){w[i]->items, w[i]->n_items, 0, NULL};
+		if (w[i]->kind == MYCEL__WRITE_LIFECYCLE) {
+			memset(&lc[i], 0, sizeof(lc[i]));
+			lc[i].id = w[i]->id;
+			lc[i].version = w[i]->version;
+			lc[i].reason = w[i]->reason;
+			lc[i].status = w[i]->status;
+			groups[i] = (mycel_publish_group){NULL, 0, 0, &lc[i]};
+		}
+	}
 	int rv = mycel_publish_groups(env->store, env->key, env->domain, groups, n, &c);
 	*commits += c;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		w[i]->rv = rv != 0 ? rv : groups[i].result;
+		if (groups[i].change != NULL) {
+			w[i]->entry = lc[i].entry;
+			(void)snprintf(w[i]->why, sizeof(w[i]->why), "%s",
+				       w[i]->rv == 0	  ? ""
+				       : lc[i].why[0] ? lc[i].why
+						      : mycel_strerror(w[i]->rv));
+		}
+	}
 	/* entries were appended in group order, then item order: that is feed order */
 	for (size_t i = 0; i < n; i++) {
 		if (w[i]->rv != 0)
 			continue;
+		if (w[i]->kind == MYCEL__WRITE_LIFECYCLE) {
+			changed(env, &w[i]->entry, w[i]->id, w[i]->version,
+				mycel_doc_status_name(w[i]->status));
+			continue;
+		}
 		for (size_t k = 0; k < w[i]->n_items; k++) {
 			const mycel_publish_item *it = &w[i]->items[k];
 			if (!it->unchanged)
@@ -68,26 +96,15 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 			i++;
 			continue;
 		}
-		if (x->kind == MYCEL__WRITE_PUBLISH) {
+		if (groupable(x)) {
 			size_t j = i;
-			while (j < n && j - i < MYCEL__WRITER_BATCH && w[j]->kind == MYCEL__WRITE_PUBLISH)
+			while (j < n && j - i < MYCEL__WRITER_BATCH && groupable(w[j]))
 				j++;
-			exec_publishes(env, w + i, j - i, &commits);
+			exec_groups(env, w + i, j - i, &commits);
 			i = j;
 			continue;
 		}
-		if (x->kind == MYCEL__WRITE_LIFECYCLE) {
-			x->why[0] = '\0';
-			x->rv = mycel_publish_lifecycle(env->store, env->key, env->domain, x->id,
-							x->version, x->status,
-							x->reason ? x->reason : "", &x->entry, x->why,
-							sizeof(x->why));
-			if (x->rv == 0) {
-				commits++;
-				changed(env, &x->entry, x->id, x->version,
-					mycel_doc_status_name(x->status));
-			}
-		} else if (x->kind == MYCEL__WRITE_REINDEX) {
+		if (x->kind == MYCEL__WRITE_REINDEX) {
 			x->rv = mycel_store_reindex(env->store);
 			if (x->rv == 0)
 				commits++;
@@ -114,16 +131,18 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&q->work, &q->mu);
 		if (q->head == NULL) /* stopping, and nothing left */
 			break;
-		size_t n = 0, docs = 0;
+		size_t n = 0, docs = 0, bytes = 0;
 		while (q->head != NULL && n < MYCEL__WRITER_BATCH) {
 			mycel__write *x = q->head;
-			if (n > 0 && docs + x->n_items > MYCEL__WRITER_BATCH_DOCS)
+			if (n > 0 && (docs + x->n_items > MYCEL__WRITER_BATCH_DOCS ||
+				      bytes + x->bytes > MYCEL__WRITER_BATCH_BYTES))
 				break;
 			q->head = x->next;
 			if (q->head == NULL)
 				q->tail = NULL;
 			x->next = NULL;
 			docs += x->n_items;
+			bytes += x->bytes;
 			batch[n++] = x;
 		}
 		q->queued -= n;

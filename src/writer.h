@@ -4,12 +4,13 @@
  * One thread owns every write transaction of the store. The threads that serve requests
  * prepare writes (parse and lint documents, check arguments: the expensive part) and hand
  * them to it with mycel__writer_submit, which waits for the outcome. The writer takes what
- * is queued, in order, up to MYCEL__WRITER_BATCH requests and MYCEL__WRITER_BATCH_DOCS
- * documents (at least one request), and commits every run of consecutive publishes in ONE
- * transaction with mycel_publish_groups (one fsync for all of them: group commit); each
- * request stays all or none on its own, and one request's refusal (rules, EEXIST, a
- * conflict with another request of the same group) never fails another. A lifecycle change
- * or a reindex runs alone in its own transaction, in queue order. After each commit the
+ * is queued, in order, up to MYCEL__WRITER_BATCH requests, MYCEL__WRITER_BATCH_DOCS
+ * documents and MYCEL__WRITER_BATCH_BYTES bytes of document text (at least one request),
+ * and commits every run of consecutive publishes and lifecycle changes in ONE transaction
+ * with mycel_publish_groups (one fsync for all of them: group commit), each checked against
+ * the store and the requests before it; each request stays all or none on its own, and one
+ * request's refusal (rules, EEXIST, a conflict with another request of the same group)
+ * never fails another. A reindex runs alone in its own transaction, in queue order. After each commit the
  * change hook is called for every new entry, in feed order; then the waiters of the batch
  * are woken, each with its own result: a request is acknowledged only after its commit.
  *
@@ -30,6 +31,7 @@
 /* Most requests, and most documents, one commit carries. */
 #define MYCEL__WRITER_BATCH 64u
 #define MYCEL__WRITER_BATCH_DOCS 2048u
+#define MYCEL__WRITER_BATCH_BYTES ((size_t)64u << 20)
 /* Most requests waiting in the queue; submitters beyond it wait for room. */
 #define MYCEL__WRITER_QUEUE_MAX 1024u
 
@@ -49,6 +51,7 @@ typedef struct mycel__write {
 	mycel__write_kind kind;
 	mycel_publish_item *items;
 	size_t n_items;
+	size_t bytes; /* the request's document text, for the batch bound */
 	const char *id, *version, *reason;
 	mycel_doc_status status;
 	/* results */

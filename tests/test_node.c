@@ -290,7 +290,8 @@ static void test_start(void **state)
 	char line[1024];
 	int out, err;
 	const char *args[] = {"--data",	 F->dir, "--listen", "tcp://127.0.0.1:0",
-			      "--events", "tcp://127.0.0.1:0", "--workers", "3", NULL};
+			      "--events", "tcp://127.0.0.1:0", "--workers", "3",
+			      "--admin-workers", "2", "--peer", "tcp://127.0.0.1:9", NULL};
 	F->pid = spawn(args, F->log, &out, &err);
 	size_t n = read_line(out, line, sizeof(line), WAIT_MS);
 	close(out);
@@ -379,6 +380,7 @@ static void test_status(void **state)
 	assert_non_null(strstr(r.node, MYCEL_RPC_NODE_VERSION));
 	assert_true(r.has_feeds && r.feeds >= 1);
 	assert_true(r.n_heads >= 1);
+	assert_true(r.has_peers && r.peers == 1); /* the --peer given */
 	mycel_arena_free(ar);
 	free(body);
 }

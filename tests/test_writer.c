@@ -150,6 +150,7 @@ static uint64_t call(const char *url, const char *method, const mycel_buf *b, ch
 typedef struct pub {
 	const char *docs[4];
 	size_t n;
+	const char *deprecate; /* when set: Deprecate version 1.0.0 of this id instead */
 	pthread_t t;
 	/* results */
 	int call_rv;
@@ -176,13 +177,24 @@ static void *pub_main(void *arg)
 	rq.documents = d;
 	rq.n_documents = p->n;
 	mycel_buf_init(&b, 1 << 20);
-	p->call_rv = mycel_msg_PublishRequest_encode(&rq, &b);
+	const char *method = "mycel.v1.Admin/Publish";
+	if (p->deprecate != NULL) {
+		mycel_msg_ChangeStatusRequest cs;
+		memset(&cs, 0, sizeof(cs));
+		cs.id = p->deprecate;
+		cs.id_len = strlen(cs.id);
+		cs.version = "1.0.0";
+		cs.version_len = 5;
+		method = "mycel.v1.Admin/Deprecate";
+		p->call_rv = mycel_msg_ChangeStatusRequest_encode(&cs, &b);
+	} else {
+		p->call_rv = mycel_msg_PublishRequest_encode(&rq, &b);
+	}
 	if (p->call_rv == 0)
 		p->call_rv = mycel_client_open(mycel_node_admin_url(F->n), &c);
 	if (p->call_rv == 0)
-		p->call_rv = mycel_client_call(c, "mycel.v1.Admin/Publish", now_ms() + WAIT_MS,
-					       b.data, b.len, &p->status, &p->msg, &p->body,
-					       &p->len);
+		p->call_rv = mycel_client_call(c, method, now_ms() + WAIT_MS, b.data, b.len,
+					       &p->status, &p->msg, &p->body, &p->len);
 	mycel_client_close(c);
 	mycel_buf_fini(&b);
 	return NULL;
@@ -456,7 +468,8 @@ static void test_publish_groups(void **state)
 	prepare(a, y, &d[2], &it[2]);
 	prepare(a, x2, &d[3], &it[3]);
 	prepare(a, z, &d[4], &it[4]);
-	mycel_publish_group g[4] = {{&it[0], 1, -1}, {&it[1], 1, -1}, {&it[2], 2, -1}, {&it[4], 1, -1}};
+	mycel_publish_group g[4] = {
+	    {&it[0], 1, -1, NULL}, {&it[1], 1, -1, NULL}, {&it[2], 2, -1, NULL}, {&it[4], 1, -1, NULL}};
 	assert_int_equal(mycel_publish_groups(st, k, "alpha", g, 4, &commits), 0);
 	assert_int_equal(g[0].result, 0);
 	assert_int_equal(g[1].result, 0);
@@ -473,12 +486,48 @@ static void test_publish_groups(void **state)
 	mycel_doc_version v;
 	assert_int_equal(mycel_catalog_version(st, "alpha", "grp-y", "1.0.0", &v), MYCEL_ENOTFOUND);
 	/* nothing new: no transaction at all */
-	mycel_publish_group again = {&it[0], 1, -1};
+	mycel_publish_group again = {&it[0], 1, -1, NULL};
 	assert_int_equal(mycel_publish_groups(st, k, "alpha", &again, 1, &commits), 0);
 	assert_int_equal(again.result, 0);
 	assert_true(it[0].unchanged);
 	assert_int_equal(commits, 0);
 	assert_int_equal(mycel_publish_groups(NULL, k, "alpha", &again, 1, NULL), MYCEL_EINVAL);
+
+	/* lifecycle changes among them, checked against what the groups before them wrote */
+	char *w = contract("grp-w", "1.0.0", "W");
+	mycel_publish_item wi;
+	mycel_diags wd;
+	mycel_lifecycle_item lc[5] = {
+	    {.id = "grp-w", .version = "1.0.0", .status = MYCEL_STATUS_DEPRECATED},
+	    {.id = "grp-w", .version = "1.0.0", .status = MYCEL_STATUS_DEPRECATED},
+	    {.id = "grp-w", .version = "1.0.0", .status = MYCEL_STATUS_RETIRED, .reason = "gone"},
+	    {.id = "grp-nope", .version = "1.0.0", .status = MYCEL_STATUS_DEPRECATED},
+	    {.id = "grp-w", .version = "1.0.0", .status = MYCEL_STATUS_DEPRECATED},
+	};
+	prepare(a, w, &wd, &wi);
+	mycel_publish_group lg[6] = {{&wi, 1, -1, NULL},    {NULL, 0, -1, &lc[0]},
+				     {NULL, 0, -1, &lc[1]}, {NULL, 0, -1, &lc[2]},
+				     {NULL, 0, -1, &lc[3]}, {NULL, 0, -1, &lc[4]}};
+	base = head_seq();
+	assert_int_equal(mycel_publish_groups(st, k, "alpha", lg, 6, &commits), 0);
+	assert_int_equal(commits, 1);
+	assert_int_equal(lg[0].result, 0);
+	assert_int_equal(lg[1].result, 0);
+	assert_int_equal(lg[2].result, MYCEL_EEXIST);
+	assert_non_null(strstr(lc[1].why, "already deprecated"));
+	assert_int_equal(lg[3].result, 0);
+	assert_int_equal(lg[4].result, MYCEL_ENOTFOUND);
+	assert_non_null(strstr(lc[3].why, "grp-nope version 1.0.0 is not published"));
+	assert_int_equal(lg[5].result, MYCEL_EINVAL);
+	assert_non_null(strstr(lc[4].why, "retired"));
+	assert_int_equal(wi.entry.h.seq, base + 1);
+	assert_int_equal(lc[0].entry.h.seq, base + 2);
+	assert_int_equal(lc[2].entry.h.seq, base + 3);
+	assert_int_equal(head_seq(), base + 3);
+	assert_int_equal(mycel_catalog_version(st, "alpha", "grp-w", "1.0.0", &v), 0);
+	assert_int_equal(v.status, MYCEL_STATUS_RETIRED);
+	mycel_diags_fini(&wd);
+	free(w);
 	for (int i = 0; i < 5; i++)
 		mycel_diags_fini(&d[i]);
 	mycel_arena_free(a);
@@ -489,6 +538,67 @@ static void test_publish_groups(void **state)
 	free(x2);
 	free(y);
 	free(z);
+}
+
+/*
+ * A publish, a deprecation of what it publishes and another publish, queued in that order,
+ * commit together in feed order; a second deprecation of the same version in the group is
+ * ALREADY_EXISTS and sinks nobody.
+ */
+static void test_group_lifecycle(void **state)
+{
+	(void)state;
+	pub p[4];
+	char *life = contract("life", "1.0.0", "Life");
+	char *other = contract("life-other", "1.0.0", "Other");
+	mycel_node_write_stats s0, s1;
+	uint64_t base = head_seq();
+	memset(p, 0, sizeof(p));
+	p[0].docs[0] = life;
+	p[0].n = 1;
+	p[1].deprecate = "life";
+	p[2].deprecate = "life";
+	p[3].docs[0] = other;
+	p[3].n = 1;
+	mycel_node_write_stats_get(F->n, &s0);
+	mycel_node_hold_writes(F->n, true);
+	for (size_t i = 0; i < 4; i++) { /* one at a time: the queue order is the test's */
+		pub_start(&p[i]);
+		assert_int_equal(mycel_node_wait_queued(F->n, i + 1, WAIT_MS), 0);
+	}
+	mycel_node_hold_writes(F->n, false);
+	for (size_t i = 0; i < 4; i++)
+		pub_join(&p[i]);
+	mycel_node_write_stats_get(F->n, &s1);
+	assert_int_equal(s1.commits - s0.commits, 1);
+	for (size_t i = 0; i < 4; i++)
+		if (i != 2 && p[i].status != MYCEL_RPC_OK)
+			fail_msg("write %zu: %s: %s", i, mycel_rpc_status_name(p[i].status), p[i].msg);
+	assert_int_equal(p[2].status, MYCEL_RPC_ALREADY_EXISTS);
+	assert_non_null(strstr(p[2].msg, "already deprecated"));
+	assert_int_equal(head_seq(), base + 3);
+
+	mycel_arena *ar = NULL;
+	mycel_msg_ChangeStatusReply cr;
+	mycel_entry e;
+	char why[256] = "";
+	assert_int_equal(mycel_arena_new(1u << 20, &ar), 0);
+	assert_int_equal(mycel_msg_ChangeStatusReply_decode(p[1].body, p[1].len, ar, &cr, why,
+							    sizeof(why)),
+			 0);
+	assert_non_null(cr.entry);
+	assert_int_equal(mycel_entry_decode(cr.entry->entry, cr.entry->entry_len, &e), 0);
+	assert_int_equal(e.h.seq, base + 2); /* right after the publish it deprecates */
+	assert_string_equal(e.h.kind, "lifecycle");
+	mycel_arena_free(ar);
+	mycel_doc_version v;
+	assert_int_equal(mycel_catalog_version(mycel_node_store(F->n), "alpha", "life", "1.0.0", &v),
+			 0);
+	assert_int_equal(v.status, MYCEL_STATUS_DEPRECATED);
+	for (int i = 0; i < 4; i++)
+		pub_fini(&p[i]);
+	free(life);
+	free(other);
 }
 
 static void test_peers(void **state)
@@ -642,6 +752,7 @@ int main(void)
 	    cmocka_unit_test(test_group_conflict),
 	    cmocka_unit_test(test_group_request_atomic),
 	    cmocka_unit_test(test_publish_groups),
+	    cmocka_unit_test(test_group_lifecycle),
 	    cmocka_unit_test(test_peers),
 	    cmocka_unit_test(test_stop_with_queued_writes),
 	    cmocka_unit_test(test_unavailable_after_stop),

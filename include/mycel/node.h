@@ -10,10 +10,10 @@
  *
  * Writes (Admin Publish, Deprecate, Retire, Reindex): the admin workers parse and lint the
  * documents in parallel, then hand the prepared write to the node's ONE writer thread
- * through a bounded queue and wait. The writer takes everything queued (up to 64 requests
- * and 2048 documents) and commits all the publishes among them in ONE LMDB transaction
- * (one fsync: group commit); lifecycle changes and reindexing each get their own
- * transaction, in queue order. Each request stays atomic on its own: one request's
+ * through a bounded queue and wait. The writer takes everything queued (up to 64 requests,
+ * 2048 documents and 64 MiB of document text) and commits all the publishes and lifecycle
+ * changes among them in ONE LMDB transaction (one fsync: group commit), in queue order; a
+ * reindex gets its own transaction. Each request stays atomic on its own: one request's
  * refusal (rules, a version published with other content, a conflict with another
  * request of the same group — then the later one gets ALREADY_EXISTS) never fails
  * another. A request is answered only after its commit returned: an acknowledged write is

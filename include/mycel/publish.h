@@ -39,11 +39,24 @@ typedef struct mycel_publish_item {
 int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
 		  size_t n);
 
-/* One request's documents, published all or none, beside other requests' groups. */
+/* A lifecycle change (see mycel_publish_lifecycle) to make as a group of its own. */
+typedef struct mycel_lifecycle_item {
+	const char *id, *version, *reason; /* reason may be NULL */
+	mycel_doc_status status;           /* deprecated or retired */
+	/* results */
+	mycel_entry entry; /* the lifecycle entry appended */
+	char why[512];     /* why it was refused */
+} mycel_lifecycle_item;
+
+/*
+ * One request's write: its documents, published all or none, or (change not NULL) one
+ * lifecycle change; beside other requests' groups.
+ */
 typedef struct mycel_publish_group {
 	mycel_publish_item *items;
 	size_t n;
 	int result; /* set by mycel_publish_groups: 0, or this group's refusal */
+	mycel_lifecycle_item *change; /* when not NULL, this group is that change (items unused) */
 } mycel_publish_group;
 
 /*
@@ -54,7 +67,9 @@ typedef struct mycel_publish_group {
  * call, in order: a document already given by an earlier group with the same content is
  * unchanged, with other content (or the same id as the other kind) refused with EEXIST.
  * A refused group sets its result (EINVAL, EEXIST, ...; findings in its items' diags) and
- * does not affect the others. Entries are appended in group order, then item order. If the
+ * does not affect the others. A lifecycle group is checked as mycel_publish_lifecycle
+ * checks, against the store and the versions published or changed by the groups before it
+ * (its refusal in change->why). Entries are appended in group order, then item order. If the
  * combined transaction fails (not one group's fault: ENOMEM, a full map, ...), every
  * accepted group is retried alone in its own transaction, so a bad one cannot sink the
  * others; a group whose own transaction fails gets that error. *out_commits (if not NULL)
