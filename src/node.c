@@ -31,6 +31,13 @@
 #define NODE_RECV_SLACK 256u
 /* How long a worker waits for a reply to leave before giving up on it (ms). */
 #define NODE_SEND_TIMEOUT 10000
+/*
+ * The same on the public socket, where a reply waits only while the client's previous
+ * reply is still being written: a client that does not read for this long is dropped
+ * (its pipe closed, which also frees every worker queued behind it), so a slow or hostile
+ * reader holds workers for at most this long instead of starving everyone else.
+ */
+#define NODE_PUBLIC_SEND_TIMEOUT 2000
 
 typedef struct node_worker {
 	struct mycel_node *n;
@@ -388,7 +395,8 @@ static bool worker_recv(node_worker *w, nng_msg **out)
 	}
 }
 
-static void worker_reply(node_worker *w)
+/* Sends w->reply on w's context; p is the pipe the request came from. */
+static void worker_reply(node_worker *w, nng_pipe p)
 {
 	mycel_node *n = w->n;
 	nng_msg *m;
@@ -400,15 +408,30 @@ static void worker_reply(node_worker *w)
 	if (w->reply.len > 0)
 		memcpy(nng_msg_body(m), w->reply.data, w->reply.len);
 	nng_aio_set_msg(w->aio, m);
-	nng_aio_set_timeout(w->aio, NODE_SEND_TIMEOUT);
+	nng_aio_set_timeout(w->aio, w->admin ? NODE_SEND_TIMEOUT : NODE_PUBLIC_SEND_TIMEOUT);
 	nng_ctx_send(w->ctx, w->aio);
 	nng_aio_wait(w->aio);
 	nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
 	if ((rv = nng_aio_result(w->aio)) != 0) {
 		nng_msg_free(nng_aio_get_msg(w->aio));
-		if (rv != NNG_ECLOSED)
+		if (rv == NNG_ETIMEDOUT && !w->admin) {
+			char peer[64] = "?";
+			nng_sockaddr sa;
+			if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
+			    sa.s_family == NNG_AF_INET) {
+				const uint8_t *a = (const uint8_t *)&sa.s_in.sa_addr;
+				const uint8_t *port = (const uint8_t *)&sa.s_in.sa_port;
+				snprintf(peer, sizeof(peer), "%u.%u.%u.%u:%u", a[0], a[1], a[2],
+					 a[3], (unsigned)port[0] << 8 | port[1]);
+			}
+			nng_pipe_close(p);
+			logf_(n, MYCEL_NODE_WARN,
+			      "msg=\"slow client dropped\" peer=%s pipe=%d waited_ms=%d", peer,
+			      nng_pipe_id(p), NODE_PUBLIC_SEND_TIMEOUT);
+		} else if (rv != NNG_ECLOSED) {
 			logf_(n, MYCEL_NODE_WARN, "msg=\"reply not sent\" err=\"%s\"",
 			      nng_strerror(rv));
+		}
 	}
 }
 
@@ -420,13 +443,14 @@ static void *worker_main(void *arg)
 	while (worker_recv(w, &m)) {
 		int rv = mycel_rpc_serve_ctx(&n->rpc, nng_msg_body(m), nng_msg_len(m), w->admin,
 					     now_ms(), &w->reply);
+		nng_pipe p = nng_msg_get_pipe(m);
 		nng_msg_free(m);
 		if (rv != 0) {
 			logf_(n, MYCEL_NODE_ERROR, "msg=\"no reply\" err=\"%s\"",
 			      mycel_strerror(rv));
 			continue;
 		}
-		worker_reply(w);
+		worker_reply(w, p);
 	}
 	return NULL;
 }
