@@ -71,6 +71,32 @@ static char *adup(mycel_arena *a, const char *s)
 	return mycel_arena_strdup(a, s ? s : "", s ? strlen(s) : 0);
 }
 
+/*
+ * A document's free text (name, description) for a reply field bounded to max bytes (the
+ * IDL's default string bound): copied whole when it fits, else cut at a UTF-8 character
+ * boundary and ended with "…", so a long description never makes the whole reply fail. The
+ * full text is in the entry's body, which the reply carries as stored.
+ */
+#define TEXT_MAX 65536u
+static char *atext(mycel_arena *a, const char *s, size_t *out_len)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n <= TEXT_MAX) {
+		*out_len = n;
+		return mycel_arena_strdup(a, s ? s : "", n);
+	}
+	size_t cut = TEXT_MAX - 3; /* room for the ellipsis */
+	while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+		cut--; /* never split a character */
+	char *p = mycel_arena_alloc(a, cut + 4);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, cut);
+	memcpy(p + cut, "\xE2\x80\xA6", 4); /* "…" and the NUL */
+	*out_len = cut + 3;
+	return p;
+}
+
 static uint8_t *amem(mycel_arena *a, const void *p, size_t n)
 {
 	uint8_t *q = mycel_arena_alloc(a, n ? n : 1);
@@ -151,8 +177,7 @@ static int fill_hit(mycel_arena *a, const mycel_search_hit *h, mycel_msg_SearchH
 	out->version_len = strlen(h->version);
 	out->has_status = true;
 	out->status = (uint64_t)h->status;
-	out->name = adup(a, h->name);
-	out->name_len = h->name ? strlen(h->name) : 0;
+	out->name = atext(a, h->name, &out->name_len);
 	out->snippet = adup(a, h->snippet);
 	out->snippet_len = h->snippet ? strlen(h->snippet) : 0;
 	out->has_score = true;
@@ -212,10 +237,8 @@ static mycel_rpc_status h_get(mycel_store *s, mycel_arena *a, const void *vreq, 
 		rp->current = d.current;
 		rp->has_shown = true;
 		rp->shown = d.shown;
-		rp->name = adup(a, d.name);
-		rp->name_len = d.name ? strlen(d.name) : 0;
-		rp->description = adup(a, d.description);
-		rp->description_len = d.description ? strlen(d.description) : 0;
+		rp->name = atext(a, d.name, &rp->name_len);
+		rp->description = atext(a, d.description, &rp->description_len);
 		if (!rp->domain || !rp->id || !rp->name || !rp->description)
 			rv = MYCEL_ENOMEM;
 	}
@@ -410,8 +433,7 @@ static mycel_rpc_status h_lineage(mycel_store *s, mycel_arena *a, const void *vr
 		o->domain_len = strlen(n->domain);
 		o->id = adup(a, n->id);
 		o->id_len = strlen(n->id);
-		o->name = adup(a, n->name);
-		o->name_len = n->name ? strlen(n->name) : 0;
+		o->name = atext(a, n->name, &o->name_len);
 		if (n->via != NULL) {
 			o->via = adup(a, n->via);
 			o->via_len = strlen(n->via);

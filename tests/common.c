@@ -108,7 +108,7 @@ void tc_put_contract(mycel_store *s, const mycel_key *k, const char *id, const c
                      const char *name, const char *purpose)
 {
 	mycel_buf b;
-	mycel_buf_init(&b, 1 << 16);
+	mycel_buf_init(&b, MYCEL_BODY_MAX);
 	mycel_enc_map(&b, purpose != NULL ? 7 : 6);
 	mycel_enc_cstr(&b, "apiVersion");
 	mycel_enc_cstr(&b, "v3.0.2");

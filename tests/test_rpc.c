@@ -506,6 +506,78 @@ static void test_get(void **state)
 	}
 }
 
+/*
+ * A document whose name and description are longer than a reply's 64 KiB string bound is
+ * still served: those fields are cut at a character boundary and end with "…", and the
+ * entry's body (carried whole) holds the full text.
+ */
+static void test_get_long_text(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"alpha"};
+	char dir[256], why[256];
+	mycel_buf cb, rep, req;
+	mycel_arena *ar = NULL;
+	mycel_key *gov = tc_seed_key(0x11), *k = tc_seed_key(0x12);
+	const mycel_key *const keys[] = {k};
+	tc_genesis("long", gov, names, keys, 1, &cb, NULL);
+	tc_tmpdir("rpc-long", dir, sizeof(dir));
+	mycel_store *s = tc_store_new(dir, cb.data, cb.len);
+	mycel_buf_fini(&cb);
+
+	size_t n = 100001; /* "é" is two bytes: the cut falls inside a character */
+	char *purpose = malloc(n + 1);
+	assert_non_null(purpose);
+	purpose[0] = 'x';
+	for (size_t i = 1; i + 1 < n; i += 2)
+		memcpy(purpose + i, "\xC3\xA9", 2);
+	purpose[n] = '\0';
+	tc_put_contract(s, k, "long", "1.0.0", "Long", purpose);
+
+	mycel_msg_GetRequest g;
+	memset(&g, 0, sizeof(g));
+	g.domain = "alpha";
+	g.domain_len = 5;
+	g.id = "long";
+	g.id_len = 4;
+	mycel_buf_init(&req, 1 << 20);
+	assert_int_equal(mycel_msg_GetRequest_encode(&g, &req), 0);
+	mycel_rpc_request r;
+	memset(&r, 0, sizeof(r));
+	r.method = CAT "Get";
+	r.method_len = strlen(r.method);
+	r.body = req.data;
+	r.body_len = req.len;
+	mycel_buf env;
+	mycel_buf_init(&env, 1 << 20);
+	assert_int_equal(mycel_rpc_request_encode(&r, &env), 0);
+	mycel_buf_init(&rep, (size_t)32 << 20);
+	assert_int_equal(mycel_rpc_serve(s, env.data, env.len, false, tc_now_ms(), &rep), 0);
+	mycel_rpc_reply rr;
+	assert_int_equal(mycel_rpc_reply_decode(rep.data, rep.len, rep.len, &rr, why, sizeof(why)), 0);
+	if (rr.status != MYCEL_RPC_OK)
+		fail_msg("Get: %s %.*s", mycel_rpc_status_name(rr.status), (int)rr.message_len,
+			 rr.message);
+	assert_int_equal(mycel_arena_new(64u << 20, &ar), 0);
+	mycel_msg_GetReply rp;
+	assert_int_equal(mycel_msg_GetReply_decode(rr.body, rr.body_len, ar, &rp, why, sizeof(why)), 0);
+	assert_true(rp.description_len <= 65536 && rp.description_len > 65000);
+	assert_true(mycel_utf8_valid((const uint8_t *)rp.description, rp.description_len));
+	assert_memory_equal(rp.description + rp.description_len - 3, "\xE2\x80\xA6", 3);
+	assert_memory_equal(rp.description, purpose, rp.description_len - 3);
+	assert_int_equal(rp.n_entries, 1);
+	assert_true(rp.entries[0].body_len > n); /* the whole document travels in the body */
+	mycel_arena_free(ar);
+	mycel_buf_fini(&rep);
+	mycel_buf_fini(&env);
+	mycel_buf_fini(&req);
+	free(purpose);
+	mycel_store_close(s);
+	tc_rm_rf(dir);
+	mycel_key_free(gov);
+	mycel_key_free(k);
+}
+
 static void test_search(void **state)
 {
 	(void)state;
@@ -1216,6 +1288,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_envelopes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+	    cmocka_unit_test(test_get_long_text),
 	    cmocka_unit_test_setup_teardown(test_search, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lineage, setup, teardown),
