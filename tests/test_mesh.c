@@ -1172,6 +1172,39 @@ static void test_concurrent_push(void **state)
 		mycel_arena_free(p[i].a);
 }
 
+/* A publish here (Admin) reaches the frontier and the gossip engine too, from NULL. */
+static void test_publish_hook(void **state)
+{
+	mycel_arena *a = arena();
+	static const char doc[] = "apiVersion: v3.0.2\nkind: DataContract\nid: invoices\n"
+				  "name: Invoices\nversion: 1.0.0\nstatus: active\ndomain: alpha\n";
+	mycel_msg_PublishDoc d = {.document = (const uint8_t *)doc, .document_len = sizeof(doc) - 1};
+	mycel_msg_PublishRequest rq = {.documents = &d, .n_documents = 1};
+	mycel_msg_PublishReply r;
+	char msg[512];
+	mycel__head h;
+	(void)state;
+
+	/* the writer copies its context at start: restart it with alpha's key */
+	mycel__writer_free(M->w);
+	M->ctx.wq = NULL;
+	M->ctx.key = M->ka;
+	M->ctx.domain = "alpha";
+	assert_int_equal(mycel__writer_start(&M->ctx, &M->w), 0);
+	M->ctx.wq = M->w;
+	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/Publish", &rq, a, &r, msg, sizeof(msg)),
+			 MYCEL_RPC_OK);
+	assert_int_equal(r.n_entries, 1);
+	assert_int_equal(M->ops.committed, 1);
+	assert_string_equal(M->ops.last_from, "(null)");
+	assert_true(mycel__frontier_get(M->f, M->ka->pk, &h));
+	assert_int_equal(h.seq, 1);
+	mycel_entry e;
+	assert_int_equal(mycel_entry_decode(r.entries[0].entry, r.entries[0].entry_len, &e), 0);
+	assert_memory_equal(h.head, e.id, MYCEL_HASH_LEN);
+	mycel_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1184,6 +1217,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_charter_newer, mesh_setup, mesh_teardown),
 		cmocka_unit_test_setup_teardown(test_peers, mesh_setup, mesh_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_push, mesh_setup, mesh_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_hook, mesh_setup, mesh_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
