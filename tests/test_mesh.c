@@ -1172,6 +1172,72 @@ static void test_concurrent_push(void **state)
 		mycel_arena_free(p[i].a);
 }
 
+typedef struct big {
+	size_t n;
+	uint8_t (*entry)[MYCEL_ENTRY_MAX];
+	size_t *entry_len;
+	uint8_t (*body)[256];
+	size_t *body_len;
+} big;
+
+static int big_cb(void *ctx, const mycel_entry *e, const uint8_t *body, size_t body_len)
+{
+	big *x = ctx;
+	assert_true(x->n < 400 && body_len <= 256);
+	memcpy(x->entry[x->n], e->raw, e->len);
+	x->entry_len[x->n] = e->len;
+	memcpy(x->body[x->n], body, body_len);
+	x->body_len[x->n++] = body_len;
+	return 0;
+}
+
+/* A large batch is verified on several threads; a forged entry still stops its feed there. */
+static void test_ingest_threads(void **state)
+{
+	big x = {0, calloc(400, MYCEL_ENTRY_MAX), calloc(400, sizeof(size_t)), calloc(400, 256),
+		 calloc(400, sizeof(size_t))};
+	mycel_blob *b = calloc(400, sizeof(*b));
+	mycel__ingest_result r;
+	(void)state;
+	assert_non_null(x.entry);
+	assert_non_null(b);
+	for (size_t i = 0; i < 300; i++) {
+		mycel_buf body;
+		mycel_buf_init(&body, 64);
+		mycel_enc_map(&body, 1);
+		mycel_enc_cstr(&body, "n");
+		mycel_enc_uint(&body, i);
+		mycel_record rec = {"domain", body.data, body.len};
+		assert_int_equal(mycel_store_append(M->src, M->kb, M->kb->pk, &rec, 1, NULL), 0);
+		mycel_buf_fini(&body);
+	}
+	assert_int_equal(mycel_store_scan(M->src, M->kb->pk, 1, big_cb, &x), 0);
+	assert_int_equal(x.n, 303);
+	for (size_t i = 0; i < x.n; i++)
+		b[i] = (mycel_blob){x.entry[i], x.entry_len[i], x.body[i], x.body_len[i]};
+	uint8_t forged[MYCEL_ENTRY_MAX];
+	memcpy(forged, x.entry[150], x.entry_len[150]);
+	forged[x.entry_len[150] - 1] ^= 0x01;
+	b[150].entry = forged;
+	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 4, &r), 0);
+	assert_int_equal(r.accepted, 150);
+	assert_int_equal(r.refused, 153);
+	assert_int_equal(r.code, MYCEL_EBADSIG);
+	assert_non_null(strstr(r.why, "seq 151: signature does not verify"));
+	assert_int_equal(head_of(M->kb->pk), 150);
+	b[150].entry = x.entry[150];
+	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 4, &r), 0);
+	assert_int_equal(r.known, 150);
+	assert_int_equal(r.accepted, 153);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(head_of(M->kb->pk), 303);
+	free(x.entry);
+	free(x.entry_len);
+	free(x.body);
+	free(x.body_len);
+	free(b);
+}
+
 /* A publish here (Admin) reaches the frontier and the gossip engine too, from NULL. */
 static void test_publish_hook(void **state)
 {
@@ -1218,6 +1284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peers, mesh_setup, mesh_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_push, mesh_setup, mesh_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_hook, mesh_setup, mesh_teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_threads, mesh_setup, mesh_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
