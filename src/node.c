@@ -25,6 +25,7 @@
 #include "mycel/domain.h"
 #include "mycel/error.h"
 #include "mycel/rpc.h"
+#include "mesh.h"
 #include "writer.h"
 
 /* Room for nng's request header on top of the largest request envelope. */
@@ -66,6 +67,7 @@ struct mycel_node {
 	pthread_mutex_t writer;  /* one writer at a time (Admin methods) */
 	bool writer_init;
 	mycel__writer *wq;       /* the writer thread, from mycel_node_start */
+	mycel__frontier *frontier; /* every feed's head, for the Mesh handlers and gossip */
 	char **peers;            /* copies of opts.peers */
 	size_t n_peers;
 	mycel_rpc_ctx rpc;
@@ -572,6 +574,11 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 		n->rpc.on_change = on_change;
 		n->rpc.on_change_arg = n;
 	}
+	if ((rv = mycel__frontier_open(n->store, &n->frontier)) != 0) {
+		set_why(why, why_len, "frontier: %s", mycel_strerror(rv));
+		goto fail;
+	}
+	n->rpc.frontier = n->frontier;
 
 	n->n_admin_w = admin_workers;
 	n->n_w = (size_t)workers + admin_workers; /* the last admin_workers serve the admin socket */
@@ -746,6 +753,7 @@ void mycel_node_close(mycel_node *n)
 	}
 	free(n->w);
 	mycel__writer_free(n->wq);
+	mycel__frontier_free(n->frontier);
 	for (size_t i = 0; i < n->n_peers; i++)
 		free(n->peers[i]);
 	free(n->peers);
