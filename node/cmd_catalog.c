@@ -490,7 +490,7 @@ int cmd_status(int argc, char **argv)
 			printf(",\"uptime_ms\":%llu", (unsigned long long)st.uptime_ms);
 		if (st.has_frontier_feeds)
 			printf(",\"frontier_feeds\":%llu", (unsigned long long)st.frontier_feeds);
-		if (!t.direct) {
+		if (st.n_peer_list > 0) { /* absent: no peers (and always on a store read directly) */
 			printf(",\"peer_list\":[");
 			for (size_t i = 0; i < st.n_peer_list; i++) {
 				if (i > 0)
