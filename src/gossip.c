@@ -707,18 +707,24 @@ static void rejected_locked(mycel__gossip *g, peer *p, int code, const char *why
 static size_t bin_hdr(size_t n) { return n < 256 ? 2 : n < 65536 ? 3 : 5; }
 static size_t str_hdr(size_t n) { return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5; }
 
-/* Bytes of a request envelope [1, method, deadline(u64), {}, bin] plus nng's 4-byte header. */
+/*
+ * What one message costs on the wire besides the envelope: nng's 4-byte request id and the
+ * tcp transport's 8-byte length prefix.
+ */
+#define NNG_OVERHEAD 12u
+
+/* Bytes of a request envelope [1, method, deadline(u64), {}, bin] on the wire. */
 static size_t request_bytes(const char *method, size_t body)
 {
 	size_t m = strlen(method);
-	return 4 + 1 + 1 + str_hdr(m) + m + 9 + 1 + bin_hdr(body) + body;
+	return NNG_OVERHEAD + 1 + 1 + str_hdr(m) + m + 9 + 1 + bin_hdr(body) + body;
 }
 
-/* Bytes of a reply envelope [1, status, message, body] plus nng's 4-byte header. */
+/* Bytes of a reply envelope [1, status, message, body] on the wire. */
 static size_t reply_bytes(const char *msg, bool has_body, size_t body)
 {
 	size_t m = msg != NULL ? strlen(msg) : 0;
-	return 4 + 1 + 1 + 1 + str_hdr(m) + m + (has_body ? bin_hdr(body) + body : 1);
+	return NNG_OVERHEAD + 1 + 1 + 1 + str_hdr(m) + m + (has_body ? bin_hdr(body) + body : 1);
 }
 
 /* One exchange's state. */
