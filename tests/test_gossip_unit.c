@@ -669,6 +669,12 @@ static void test_eight_nodes(void **state)
 	run_mesh(8, true, "eight");
 }
 
+static void test_eight_nodes_no_push(void **state)
+{
+	(void)state;
+	run_mesh(8, false, "eight-anti-entropy");
+}
+
 /* Node logs of the in-process meshes, for the checks on what nodes log. */
 static void node_log(void *ctx, mycel_node_level lv, const char *line)
 {
@@ -911,6 +917,7 @@ int main(void)
 	    cmocka_unit_test(test_three_nodes),
 	    cmocka_unit_test(test_three_nodes_no_push),
 	    cmocka_unit_test(test_eight_nodes),
+	    cmocka_unit_test(test_eight_nodes_no_push),
 	    cmocka_unit_test(test_other_mesh),
 	    cmocka_unit_test(test_large_frontier_charter_fork),
 	};
