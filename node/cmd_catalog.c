@@ -419,7 +419,8 @@ static void peer_json(const mycel_msg_Peer *p)
 static void peer_table(const mycel_msg_Peer *ps, size_t n)
 {
 	printf("%s%-32s %-8s %-8s %-20s %8s %8s %7s %6s %s%s\n", c_dim(), "address", "state",
-	       "source", "last contact (UTC)", "in", "out", "rejects", "lag", "last error", c_off());
+	       "source", "last contact (UTC)", "in", "out", "rejects", "lag", "last error",
+	       c_off());
 	for (size_t i = 0; i < n; i++) {
 		const mycel_msg_Peer *p = &ps[i];
 		char when[40] = "-";
@@ -504,7 +505,8 @@ int cmd_status(int argc, char **argv)
 			printf(",\"uptime_ms\":%llu", (unsigned long long)st.uptime_ms);
 		if (st.has_frontier_feeds)
 			printf(",\"frontier_feeds\":%llu", (unsigned long long)st.frontier_feeds);
-		if (st.n_peer_list > 0) { /* absent: no peers (and always on a store read directly) */
+		/* absent: no peers (and always on a store read directly) */
+		if (st.n_peer_list > 0) {
 			printf(",\"peer_list\":[");
 			for (size_t i = 0; i < st.n_peer_list; i++) {
 				if (i > 0)

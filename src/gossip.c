@@ -48,7 +48,7 @@ typedef struct peer {
 	mycel__peer_source source;
 	mycel__peer_state state; /* ALIVE, SUSPECT or DEAD (IGNORED is derived) */
 	bool removed;
-	bool gap;      /* an exchange is wanted soon */
+	bool gap; /* an exchange is wanted soon */
 	bool other_mesh_logged;
 	unsigned busy; /* exchanges running */
 	uint64_t failures, last_seen, next_try, ignored_until, win_start, win_count;
@@ -202,7 +202,10 @@ typedef struct opt_range {
 	uint64_t min, max;
 } opt_range;
 
-#define OPT(f, mn, mx) {#f, offsetof(mycel_gossip_opts, f), false, mn, mx}
+#define OPT(f, mn, mx)                                                                             \
+	{                                                                                          \
+#f, offsetof(mycel_gossip_opts, f), false, mn, mx                                  \
+	}
 static const opt_range opt_ranges[] = {
     OPT(interval_ms, 10, 3600000),
     OPT(fanout, 1, 64),
@@ -225,11 +228,11 @@ int mycel_gossip_opts_check(const mycel_gossip_opts *o, char *why, size_t why_le
 		const opt_range *r = &opt_ranges[i];
 		const char *p = (const char *)o + r->off;
 		uint64_t v = r->u64 ? *(const uint64_t *)(const void *)p
-				    : *(const unsigned *)(const void *)p;
+		                    : *(const unsigned *)(const void *)p;
 		if (v != 0 && (v < r->min || v > r->max)) {
-			set_why(why, why_len, "gossip %s must be from %llu to %llu, not %llu", r->name,
-				(unsigned long long)r->min, (unsigned long long)r->max,
-				(unsigned long long)v);
+			set_why(why, why_len, "gossip %s must be from %llu to %llu, not %llu",
+			        r->name, (unsigned long long)r->min, (unsigned long long)r->max,
+			        (unsigned long long)v);
 			return MYCEL_EINVAL;
 		}
 	}
@@ -263,8 +266,9 @@ void mycel_gossip_opts_resolve(const mycel_gossip_opts *o, mycel_gossip_opts *ou
 	if (r.verify_threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		r.verify_threads = n < 1 ? 1u
-				   : n > (long)MYCEL_GOSSIP_VERIFY_THREADS_MAX ? MYCEL_GOSSIP_VERIFY_THREADS_MAX
-									     : (unsigned)n;
+		                   : n > (long)MYCEL_GOSSIP_VERIFY_THREADS_MAX
+		                       ? MYCEL_GOSSIP_VERIFY_THREADS_MAX
+		                       : (unsigned)n;
 	}
 	*out = r;
 }
@@ -272,7 +276,7 @@ void mycel_gossip_opts_resolve(const mycel_gossip_opts *o, mycel_gossip_opts *ou
 /* ---- timing ------------------------------------------------------------------------------ */
 
 uint64_t mycel__gossip_backoff(uint64_t interval_ms, uint64_t backoff_max_ms, uint64_t failures,
-			       double r)
+                               double r)
 {
 	uint64_t d = interval_ms;
 	for (uint64_t i = 0; i < failures && d < backoff_max_ms; i++)
@@ -339,11 +343,11 @@ static peer *find_live(mycel__gossip *g, const char *url)
 
 /* Adds (or revives) a peer under g->mu; *out the row. EINVAL, ETOOBIG, ENOMEM. */
 static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src, char *why,
-		      size_t why_len, peer **out)
+                      size_t why_len, peer **out)
 {
 	if (!url_ok(url)) {
 		set_why(why, why_len, "\"%.*s\" is not a tcp:// or ipc:// URL of at most %u bytes",
-			64, url != NULL ? url : "", MYCEL_NODE_URL_MAX);
+		        64, url != NULL ? url : "", MYCEL_NODE_URL_MAX);
 		return MYCEL_EINVAL;
 	}
 	if (is_self(g, url)) {
@@ -398,7 +402,10 @@ static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src,
 	return 0;
 }
 
-static bool ignored_at(const peer *p, uint64_t now) { return p->ignored_until > now; }
+static bool ignored_at(const peer *p, uint64_t now)
+{
+	return p->ignored_until > now;
+}
 
 static mycel__peer_state shown_state(const peer *p, uint64_t now)
 {
@@ -439,7 +446,7 @@ static void outcome_locked(mycel__gossip *g, peer *p, bool ok, const char *err)
 		p->failures++;
 		p->state = p->failures >= DEAD_AFTER ? MYCEL__PEER_DEAD : MYCEL__PEER_SUSPECT;
 		p->next_try = now + mycel__gossip_backoff(g->o.interval_ms, g->o.backoff_max_ms,
-							  p->failures, rnd(g));
+		                                          p->failures, rnd(g));
 		snprintf(p->last_error, sizeof(p->last_error), "%s", err != NULL ? err : "failed");
 	}
 	if (before != p->state) {
@@ -605,7 +612,7 @@ static void load_persisted(mycel__gossip *g)
 /* ---- public table operations ------------------------------------------------------------- */
 
 int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source source, char *why,
-		      size_t why_len)
+                      size_t why_len)
 {
 	peer *p;
 	pthread_mutex_lock(&g->mu);
@@ -635,7 +642,7 @@ int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t wh
 	int rv = admin ? persist(g) : 0;
 	if (rv != 0)
 		set_why(why, why_len, "the peer is removed but the store still lists it: %s",
-			mycel_strerror(rv));
+		        mycel_strerror(rv));
 	return rv;
 }
 
@@ -704,8 +711,14 @@ static void rejected_locked(mycel__gossip *g, peer *p, int code, const char *why
 
 /* ---- calls ---------------------------------------------------------------------------------- */
 
-static size_t bin_hdr(size_t n) { return n < 256 ? 2 : n < 65536 ? 3 : 5; }
-static size_t str_hdr(size_t n) { return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5; }
+static size_t bin_hdr(size_t n)
+{
+	return n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+static size_t str_hdr(size_t n)
+{
+	return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
 
 /*
  * What one message costs on the wire besides the envelope: nng's 4-byte request id and the
@@ -769,7 +782,7 @@ static int client_of(xch *x)
  * Returns 0 with *status (OK or the peer's/transport's status, err set), or a code.
  */
 static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void *rp,
-		uint64_t *status)
+                uint64_t *status)
 {
 	mycel__gossip *g = x->g;
 	const mycel_method *m = mycel_method_find(method, strlen(method));
@@ -781,7 +794,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	if (rv != 0) {
 		mycel_buf_fini(&b);
 		set_why(x->err, sizeof(x->err), "%s: request does not encode: %s", method,
-			mycel_strerror(rv));
+		        mycel_strerror(rv));
 		return rv;
 	}
 	char *msg = NULL;
@@ -789,7 +802,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	size_t body_len = 0;
 	size_t out_bytes = request_bytes(method, b.len);
 	rv = mycel_client_call(x->c, method, wall_ms() + g->o.rpc_timeout_ms, b.data, b.len, status,
-			       &msg, &body, &body_len);
+	                       &msg, &body, &body_len);
 	mycel_buf_fini(&b);
 	size_t in_bytes = rv == 0 ? reply_bytes(msg, body != NULL, body_len) : 0;
 	x->bytes += out_bytes + in_bytes;
@@ -804,8 +817,8 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 		return rv;
 	}
 	if (*status != MYCEL_RPC_OK) {
-		set_why(x->err, sizeof(x->err), "%s: %s: %s", method, mycel_rpc_status_name(*status),
-			msg[0] ? msg : "no message");
+		set_why(x->err, sizeof(x->err), "%s: %s: %s", method,
+		        mycel_rpc_status_name(*status), msg[0] ? msg : "no message");
 		goto done;
 	}
 	char why[256] = "";
@@ -815,7 +828,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 		set_why(x->err, sizeof(x->err), "%s: an OK reply without a body", method);
 	} else if ((rv = m->reply_decode(body, body_len, a, rp, why, sizeof(why))) != 0) {
 		set_why(x->err, sizeof(x->err), "%s: the reply does not decode: %s", method,
-			why[0] ? why : mycel_strerror(rv));
+		        why[0] ? why : mycel_strerror(rv));
 	}
 done:
 	free(msg);
@@ -823,7 +836,8 @@ done:
 	return rv;
 }
 
-/* ---- the exchange ----------------------------------------------------------------------------- */
+/* ---- the exchange -----------------------------------------------------------------------------
+ */
 
 typedef struct range {
 	uint8_t feed[MYCEL_PK_LEN];
@@ -854,7 +868,10 @@ static int ranges_add(ranges *rs, const uint8_t *feed, uint64_t from, uint64_t t
 	return 0;
 }
 
-static int feed_cmp(const void *a, const void *b) { return memcmp(a, b, MYCEL_PK_LEN); }
+static int feed_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MYCEL_PK_LEN);
+}
 
 static bool stopping(mycel__gossip *g)
 {
@@ -901,12 +918,12 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 	}
 	for (size_t i = 0; i < rp.n_newer; i++) {
 		char why[512] = "";
-		rv = mycel_store_add_charter(g->env.ctx->store, rp.newer[i].ptr, rp.newer[i].len, why,
-					     sizeof(why));
+		rv = mycel_store_add_charter(g->env.ctx->store, rp.newer[i].ptr, rp.newer[i].len,
+		                             why, sizeof(why));
 		if (rv != 0) {
 			char msg[600];
 			snprintf(msg, sizeof(msg), "charter %zu of %zu: %s", i + 1, rp.n_newer,
-				 why[0] ? why : mycel_strerror(rv));
+			         why[0] ? why : mycel_strerror(rv));
 			note_reject(x, rv, msg);
 			set_why(x->err, sizeof(x->err), "%s", msg);
 			goto done;
@@ -980,8 +997,8 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			return rv != 0 ? rv : MYCEL_EIO;
 		}
 		forks_sent = true;
-		mycel_blob *items = rp.n_entries ? mycel_arena_alloc(a, rp.n_entries * sizeof(*items))
-						 : NULL;
+		mycel_blob *items =
+		    rp.n_entries ? mycel_arena_alloc(a, rp.n_entries * sizeof(*items)) : NULL;
 		mycel__fork_blob *fk =
 		    rp.n_forks ? mycel_arena_alloc(a, rp.n_forks * sizeof(*fk)) : NULL;
 		if ((rp.n_entries && items == NULL) || (rp.n_forks && fk == NULL)) {
@@ -1015,7 +1032,7 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		mycel__ingest_result res;
 		memset(&res, 0, sizeof(res));
 		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url,
-				   g->o.verify_threads, &res);
+		                   g->o.verify_threads, &res);
 		if (rv != 0) {
 			mycel_arena_free(a);
 			set_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -1105,7 +1122,7 @@ static int push_scan_cb(void *ctx, const mycel_entry *e, const uint8_t *body, si
 
 /* Sends one Push of entries/forks to x's peer. 0 or a code (err set). */
 static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg_ForkProof *f,
-		     size_t nf, uint64_t hops)
+                     size_t nf, uint64_t hops)
 {
 	mycel__gossip *g = x->g;
 	mycel_arena *a = NULL;
@@ -1137,7 +1154,8 @@ static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg
 		pthread_mutex_unlock(&g->mu);
 		if (rp.refused > 0) {
 			char qa[URLCAP + 64], qb[1100];
-			glog(g, MYCEL_NODE_DEBUG, "msg=\"push refused\" peer=%s refused=%llu why=%s",
+			glog(g, MYCEL_NODE_DEBUG,
+			     "msg=\"push refused\" peer=%s refused=%llu why=%s",
 			     q(x->p->url, qa, sizeof(qa)), (unsigned long long)rp.refused,
 			     q(rp.reason != NULL ? rp.reason : "", qb, sizeof(qb)));
 		}
@@ -1159,7 +1177,9 @@ static int push_ranges(xch *x, const ranges *rs)
 		uint64_t from = rs->r[i].from;
 		while (from <= rs->r[i].to && rv == 0 && !stopping(g)) {
 			if (pb.a == NULL) {
-				if ((rv = mycel_arena_new((size_t)g->o.batch_bytes * 2 + ((size_t)2u << 20), &pb.a)) != 0)
+				if ((rv = mycel_arena_new((size_t)g->o.batch_bytes * 2 +
+				                              ((size_t)2u << 20),
+				                          &pb.a)) != 0)
 					break;
 				pb.e = mycel_arena_alloc(pb.a, pb.max_n * sizeof(*pb.e));
 				if (pb.e == NULL) {
@@ -1170,7 +1190,8 @@ static int push_ranges(xch *x, const ranges *rs)
 			size_t before = pb.n;
 			pb.to = rs->r[i].to;
 			pb.full = false;
-			int s = mycel_store_scan(g->env.ctx->store, rs->r[i].feed, from, push_scan_cb, &pb);
+			int s = mycel_store_scan(g->env.ctx->store, rs->r[i].feed, from,
+			                         push_scan_cb, &pb);
 			if (pb.err != 0 || s < 0) {
 				rv = pb.err != 0 ? pb.err : s;
 				break;
@@ -1196,7 +1217,7 @@ static int push_ranges(xch *x, const ranges *rs)
 
 /* Compares the peer's heads with ours and pulls / pushes the differences. */
 static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, size_t n,
-		     const uint64_t *buckets, size_t n_buckets)
+                     const uint64_t *buckets, size_t n_buckets)
 {
 	mycel__gossip *g = x->g;
 	ranges pulls = {0}, pushes = {0};
@@ -1332,7 +1353,8 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 			pthread_mutex_unlock(&g->mu);
 			char hx[17], qb[300];
 			if (first)
-				glog(g, MYCEL_NODE_WARN, "msg=\"other mesh\" peer=%s ours=%s why=%s",
+				glog(g, MYCEL_NODE_WARN,
+				     "msg=\"other mesh\" peer=%s ours=%s why=%s",
 				     q(p->url, qa, sizeof(qa)), hex8(mesh_id, hx),
 				     q(x.err, qb, sizeof(qb)));
 		}
@@ -1347,7 +1369,7 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 		if (rp.n_buckets != MYCEL__FRONTIER_BUCKETS) {
 			rv = MYCEL_EFORMAT;
 			set_why(x.err, sizeof(x.err), "Digest reply: %zu bucket digests, not %u",
-				rp.n_buckets, MYCEL__FRONTIER_BUCKETS);
+			        rp.n_buckets, MYCEL__FRONTIER_BUCKETS);
 			goto done;
 		}
 		uint8_t(*mine)[MYCEL_HASH_LEN] = malloc(MYCEL__FRONTIER_BUCKETS * MYCEL_HASH_LEN);
@@ -1441,7 +1463,7 @@ typedef struct dom_scan {
 } dom_scan;
 
 static int dom_feed_cb(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
-		       const uint8_t *head)
+                       const uint8_t *head)
 {
 	(void)seq;
 	(void)head;
@@ -1488,7 +1510,8 @@ static void learn_profile(mycel__gossip *g, const uint8_t *body, size_t n)
 			if (find_live(g, pr.nodes[i]) == NULL &&
 			    add_locked(g, pr.nodes[i], MYCEL__SRC_DOMAIN, NULL, 0, &p) == 0) {
 				char qa[URLCAP + 64];
-				glog(g, MYCEL_NODE_INFO, "msg=\"peer learnt\" peer=%s source=domain",
+				glog(g, MYCEL_NODE_INFO,
+				     "msg=\"peer learnt\" peer=%s source=domain",
 				     q(p->url, qa, sizeof(qa)));
 			}
 		}
@@ -1543,7 +1566,8 @@ static void *round_main(void *arg)
 		for (size_t i = 0; i < n; i++) {
 			jobs[i].g = g;
 			jobs[i].p = sel[i];
-			jobs[i].started = pthread_create(&jobs[i].t, NULL, xjob_main, &jobs[i]) == 0;
+			jobs[i].started =
+			    pthread_create(&jobs[i].t, NULL, xjob_main, &jobs[i]) == 0;
 			if (!jobs[i].started)
 				(void)exchange(g, sel[i], NULL);
 		}
@@ -1620,8 +1644,8 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 	peer *targets[ROUND_MAX];
 	const char *from = items[0]->from;
 	pthread_mutex_lock(&g->mu);
-	size_t nt = push_targets_locked(g, forks ? ROUND_MAX : g->o.fanout,
-					forks ? NULL : from, targets);
+	size_t nt =
+	    push_targets_locked(g, forks ? ROUND_MAX : g->o.fanout, forks ? NULL : from, targets);
 	pthread_mutex_unlock(&g->mu);
 	mycel_msg_Entry *es = NULL;
 	mycel_msg_ForkProof *fs = NULL;
@@ -1664,10 +1688,11 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 		int rv = client_of(&x);
 		if (rv == 0)
 			rv = forks ? send_push(&x, NULL, 0, fs, n, hops)
-				   : send_push(&x, es, n, NULL, 0, hops);
+			           : send_push(&x, es, n, NULL, 0, hops);
 		pthread_mutex_lock(&g->mu);
 		if (!targets[i]->removed)
-			outcome_locked(g, targets[i], rv == 0, x.err[0] ? x.err : mycel_strerror(rv));
+			outcome_locked(g, targets[i], rv == 0,
+			               x.err[0] ? x.err : mycel_strerror(rv));
 		pthread_mutex_unlock(&g->mu);
 	}
 done:
@@ -1696,8 +1721,9 @@ static void *push_main(void *arg)
 		const char *from = qq->head->from;
 		while (qq->head != NULL && n < 1000 && (forks || n < g->o.batch_entries)) {
 			qitem *it = qq->head;
-			bool same = (from == NULL && it->from == NULL) ||
-				    (from != NULL && it->from != NULL && strcmp(from, it->from) == 0);
+			bool same =
+			    (from == NULL && it->from == NULL) ||
+			    (from != NULL && it->from != NULL && strcmp(from, it->from) == 0);
 			if (!forks && (!same || (n > 0 && bytes + it->size > g->o.batch_bytes)))
 				break;
 			qq->head = it->next;
@@ -1719,7 +1745,8 @@ static void *push_main(void *arg)
 	return NULL;
 }
 
-/* ---- mesh ops ---------------------------------------------------------------------------------- */
+/* ---- mesh ops ----------------------------------------------------------------------------------
+ */
 
 static void op_committed(void *arg, const mycel__committed *c)
 {
@@ -1730,8 +1757,8 @@ static void op_committed(void *arg, const mycel__committed *c)
 		learn_profile(g, c->body, c->body_len);
 	if (c->fork_other != NULL) {
 		char hx[17];
-		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu", hex8(c->entry->h.feed, hx),
-		     (unsigned long long)c->entry->h.seq);
+		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu",
+		     hex8(c->entry->h.feed, hx), (unsigned long long)c->entry->h.seq);
 	}
 	if (g->o.no_push)
 		return;
@@ -1753,7 +1780,8 @@ static void op_committed(void *arg, const mycel__committed *c)
 		memcpy(it->other, c->fork_other->raw, c->fork_other->len);
 		it->other_len = c->fork_other->len;
 		if (c->fork_other_body != NULL) {
-			it->other_body = malloc(c->fork_other_body_len ? c->fork_other_body_len : 1);
+			it->other_body =
+			    malloc(c->fork_other_body_len ? c->fork_other_body_len : 1);
 			if (it->other_body == NULL)
 				goto oom;
 			memcpy(it->other_body, c->fork_other_body, c->fork_other_body_len);
@@ -1918,11 +1946,12 @@ const mycel__mesh_ops mycel__gossip_ops = {
     .peer_remove = op_peer_remove,
 };
 
-/* ---- lifecycle ----------------------------------------------------------------------------------- */
+/* ---- lifecycle
+ * ----------------------------------------------------------------------------------- */
 
 int mycel__gossip_new(const mycel_gossip_opts *o, const mycel__gossip_env *env,
-		      const char *const *seeds, size_t n_seeds, mycel__gossip **out, char *why,
-		      size_t why_len)
+                      const char *const *seeds, size_t n_seeds, mycel__gossip **out, char *why,
+                      size_t why_len)
 {
 	if (env == NULL || env->ctx == NULL || env->ctx->store == NULL || out == NULL ||
 	    (n_seeds > 0 && seeds == NULL))
@@ -1940,7 +1969,7 @@ int mycel__gossip_new(const mycel_gossip_opts *o, const mycel__gossip_env *env,
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		g->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-			 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)g;
+		         ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)g;
 		if (g->rng == 0)
 			g->rng = 0x9e3779b97f4a7c15ULL;
 	}

@@ -94,10 +94,8 @@ typedef struct fx {
 static void fx_open(fx *f, const mycel_gossip_opts *o, const char *const *seeds, size_t n)
 {
 	char why[256] = "";
-	mycel__gossip_env env = {.ctx = &f->ctx,
-				 .log = log_capture,
-				 .clock = fake_clock,
-				 .seed = 12345};
+	mycel__gossip_env env = {
+	    .ctx = &f->ctx, .log = log_capture, .clock = fake_clock, .seed = 12345};
 	memset(&f->ctx, 0, sizeof(f->ctx));
 	f->ctx.store = f->s;
 	f->ctx.self_url = SELF;
@@ -163,7 +161,8 @@ static void test_backoff_jitter_bounds(void **state)
 	assert_true(mycel__gossip_jitter(1000, 0.999999) >= 1249);
 }
 
-/* ---- states -------------------------------------------------------------------------------------- */
+/* ---- states
+ * -------------------------------------------------------------------------------------- */
 
 static void test_state_transitions(void **state)
 {
@@ -178,8 +177,8 @@ static void test_state_transitions(void **state)
 	assert_int_equal(pi.source, MYCEL__SRC_SEED);
 
 	static const mycel__peer_state expect[] = {MYCEL__PEER_SUSPECT, MYCEL__PEER_SUSPECT,
-						   MYCEL__PEER_DEAD, MYCEL__PEER_DEAD,
-						   MYCEL__PEER_DEAD};
+	                                           MYCEL__PEER_DEAD, MYCEL__PEER_DEAD,
+	                                           MYCEL__PEER_DEAD};
 	for (uint64_t i = 0; i < 5; i++) {
 		mycel__gossip_outcome(f.g, seeds[0], false, "connection refused");
 		assert_int_equal(mycel__gossip_peer(f.g, seeds[0], &pi), 0);
@@ -192,8 +191,8 @@ static void test_state_transitions(void **state)
 		assert_true(pi.next_try_ms >= fake_now + base / 2);
 		assert_true(pi.next_try_ms < fake_now + base + base / 2);
 	}
-	assert_int_equal(logged("msg=\"peer state\" peer=\"tcp://127.0.0.1:9\" from=alive to=suspect"),
-			 1);
+	assert_int_equal(
+	    logged("msg=\"peer state\" peer=\"tcp://127.0.0.1:9\" from=alive to=suspect"), 1);
 	assert_int_equal(logged("from=suspect to=dead"), 1);
 	fake_now += 5;
 	mycel__gossip_outcome(f.g, seeds[0], true, NULL);
@@ -206,15 +205,16 @@ static void test_state_transitions(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- selection ---------------------------------------------------------------------------------------- */
+/* ---- selection
+ * ---------------------------------------------------------------------------------------- */
 
 static void test_pick(void **state)
 {
 	(void)state;
 	fx f;
 	static const char *const seeds[] = {"tcp://127.0.0.1:11", "tcp://127.0.0.1:12",
-					    "tcp://127.0.0.1:13", "tcp://127.0.0.1:14",
-					    "tcp://127.0.0.1:15", "tcp://127.0.0.1:16"};
+	                                    "tcp://127.0.0.1:13", "tcp://127.0.0.1:14",
+	                                    "tcp://127.0.0.1:15", "tcp://127.0.0.1:16"};
 	mycel_gossip_opts o = {.interval_ms = 1000, .reject_limit = 2, .ignore_ms = 100000};
 	fx_setup(&f, &o, seeds, 6);
 	/* 11 alive; 12 suspect; 13 dead, not due; 14 dead, due; 15 ignored; 16 removed */
@@ -278,7 +278,8 @@ static void test_pick(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- push queue ------------------------------------------------------------------------------------------ */
+/* ---- push queue
+ * ------------------------------------------------------------------------------------------ */
 
 static void commit_kind(fx *f, uint64_t seq, const char *kind, const uint8_t *body, size_t n)
 {
@@ -350,7 +351,9 @@ static void test_push_queue_overflow(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- ops ------------------------------------------------------------------------------------------------ */
+/* ---- ops
+ * ------------------------------------------------------------------------------------------------
+ */
 
 static void test_ops(void **state)
 {
@@ -370,7 +373,8 @@ static void test_ops(void **state)
 	mycel__peer_info pi;
 	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:21", &pi), 0);
 	assert_int_equal(pi.source, MYCEL__SRC_INBOUND);
-	assert_int_equal(logged("msg=\"peer learnt\" peer=\"tcp://127.0.0.1:21\" source=inbound"), 1);
+	assert_int_equal(logged("msg=\"peer learnt\" peer=\"tcp://127.0.0.1:21\" source=inbound"),
+	                 1);
 
 	/* admin add: clear refusals */
 	assert_int_equal(ops->peer_add(f.g, SELF, why, sizeof(why)), MYCEL_EINVAL);
@@ -383,12 +387,13 @@ static void test_ops(void **state)
 	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:21", &pi), 0);
 	assert_int_equal(pi.source, MYCEL__SRC_ADMIN);
 	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:99", why, sizeof(why)),
-			 MYCEL_ENOTFOUND);
+	                 MYCEL_ENOTFOUND);
 	assert_non_null(strstr(why, "not a peer"));
 
 	/* rejects: counted, logged once per reason, ignored past the limit */
 	for (int i = 0; i < 3; i++)
-		ops->rejected(f.g, "tcp://127.0.0.1:22", MYCEL_EBADSIG, "feed 0a… seq 4: bad signature");
+		ops->rejected(f.g, "tcp://127.0.0.1:22", MYCEL_EBADSIG,
+		              "feed 0a… seq 4: bad signature");
 	assert_false(ops->ignored(f.g, "tcp://127.0.0.1:22"));
 	ops->rejected(f.g, "tcp://127.0.0.1:22", MYCEL_EHASH, "feed 0a… seq 5: body hash");
 	assert_true(ops->ignored(f.g, "tcp://127.0.0.1:22"));
@@ -439,8 +444,10 @@ static void test_ops(void **state)
 	assert_string_equal(out[0], "tcp://127.0.0.1:23");
 
 	/* a signed domain profile names its nodes: they become peers (source "domain") */
-	mycel_profile pr = {.title = "Sales", .description = "",
-			    .nodes = {"tcp://127.0.0.1:31", SELF, "not a url"}, .n_nodes = 3};
+	mycel_profile pr = {.title = "Sales",
+	                    .description = "",
+	                    .nodes = {"tcp://127.0.0.1:31", SELF, "not a url"},
+	                    .n_nodes = 3};
 	mycel_buf pb;
 	mycel_buf_init(&pb, 1 << 16);
 	assert_int_equal(mycel_profile_encode(&pr, &pb), 0);
@@ -493,7 +500,8 @@ static void test_bad_options(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- in-process nodes ------------------------------------------------------------------------------------ */
+/* ---- in-process nodes
+ * ------------------------------------------------------------------------------------ */
 
 typedef struct mesh {
 	char base[128];
@@ -513,14 +521,17 @@ static void mesh_open(mesh *m, size_t n, const mycel_gossip_opts *go)
 	mycel_key *k = tc_domain_dir(dir, "sales", "acme", NULL, 0);
 	memcpy(m->feed, k->pk, MYCEL_PK_LEN);
 	mycel_key_free(k);
-	mycel_node_opts o = {.data = dir, .listen = "tcp://127.0.0.1:0", .workers = 2,
-			     .admin_workers = 1, .gossip = *go};
+	mycel_node_opts o = {.data = dir,
+	                     .listen = "tcp://127.0.0.1:0",
+	                     .workers = 2,
+	                     .admin_workers = 1,
+	                     .gossip = *go};
 	if (mycel_node_open(&o, &m->nodes[0], why, sizeof(why)) != 0)
 		fail_msg("node 0: %s", why);
 	mycel_buf ch;
 	mycel_buf_init(&ch, MYCEL_CHARTER_MAX);
-	assert_int_equal(mycel_charter_encode(mycel_store_charter(mycel_node_store(m->nodes[0])), &ch),
-			 0);
+	assert_int_equal(
+	    mycel_charter_encode(mycel_store_charter(mycel_node_store(m->nodes[0])), &ch), 0);
 	for (size_t i = 1; i < n; i++) {
 		snprintf(dir, sizeof(dir), "%s/n%zu", m->base, i);
 		mycel_store_close(tc_store_new(dir, ch.data, ch.len));
@@ -559,9 +570,9 @@ static void publish(mesh *m, const char *id, const char *version)
 {
 	char doc[512];
 	snprintf(doc, sizeof(doc),
-		 "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
-		 "status: active\ndomain: sales\n",
-		 id, id, version);
+	         "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
+	         "status: active\ndomain: sales\n",
+	         id, id, version);
 	mycel_msg_PublishDoc d = {.document = (const uint8_t *)doc, .document_len = strlen(doc)};
 	mycel_msg_PublishRequest rq = {.documents = &d, .n_documents = 1};
 	mycel_buf b;
@@ -573,9 +584,9 @@ static void publish(mesh *m, const char *id, const char *version)
 	char *msg = NULL;
 	uint8_t *body = NULL;
 	size_t len = 0;
-	assert_int_equal(mycel_client_call(c, "mycel.v1.Admin/Publish", tc_now_ms() + WAIT_MS, b.data,
-					   b.len, &st, &msg, &body, &len),
-			 0);
+	assert_int_equal(mycel_client_call(c, "mycel.v1.Admin/Publish", tc_now_ms() + WAIT_MS,
+	                                   b.data, b.len, &st, &msg, &body, &len),
+	                 0);
 	if (st != MYCEL_RPC_OK)
 		fail_msg("publish: %s", msg);
 	free(msg);
@@ -599,7 +610,7 @@ static uint64_t wait_converged(mesh *m, uint64_t seq)
 			return tc_now_ms() - t0;
 		if (tc_now_ms() - t0 > WAIT_MS)
 			fail_msg("only %zu of %zu nodes hold seq %llu after %u ms", ok, m->n,
-				 (unsigned long long)seq, WAIT_MS);
+			         (unsigned long long)seq, WAIT_MS);
 		struct timespec ts = {0, 2000000};
 		nanosleep(&ts, NULL);
 	}
@@ -608,8 +619,8 @@ static uint64_t wait_converged(mesh *m, uint64_t seq)
 static void run_mesh(size_t n, bool push, const char *label)
 {
 	mesh m;
-	mycel_gossip_opts go = {.interval_ms = 200, .fanout = 2, .rpc_timeout_ms = 2000,
-				.no_push = !push};
+	mycel_gossip_opts go = {
+	    .interval_ms = 200, .fanout = 2, .rpc_timeout_ms = 2000, .no_push = !push};
 	mesh_open(&m, n, &go);
 	uint64_t rounds0 = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -628,8 +639,7 @@ static void run_mesh(size_t n, bool push, const char *label)
 	}
 	/* node 0's rounds since the publish, and ms: the figures the report quotes */
 	printf("# %s: %zu nodes, push %s: converged in %llu ms, %.1f rounds per node\n", label, n,
-	       push ? "on" : "off", (unsigned long long)ms,
-	       (double)(rounds - rounds0) / (double)n);
+	       push ? "on" : "off", (unsigned long long)ms, (double)(rounds - rounds0) / (double)n);
 
 	/* a second version: the others follow again, whatever the first left in flight */
 	publish(&m, "orders", "1.1.0");
@@ -691,8 +701,11 @@ static void test_other_mesh(void **state)
 	mesh_open(&m, 2, &go);
 	snprintf(dir, sizeof(dir), "%s/other", m.base);
 	mycel_key_free(tc_domain_dir(dir, "sales", "other", NULL, 0));
-	mycel_node_opts o = {.data = dir, .listen = "tcp://127.0.0.1:0", .workers = 1,
-			     .admin_workers = 1, .gossip = go};
+	mycel_node_opts o = {.data = dir,
+	                     .listen = "tcp://127.0.0.1:0",
+	                     .workers = 1,
+	                     .admin_workers = 1,
+	                     .gossip = go};
 	mycel_node *other = NULL;
 	if (mycel_node_open(&o, &other, why, sizeof(why)) != 0)
 		fail_msg("other: %s", why);
@@ -701,8 +714,12 @@ static void test_other_mesh(void **state)
 	/* node 0 again, logging */
 	log_reset();
 	snprintf(dir, sizeof(dir), "%s/n0", m.base);
-	mycel_node_opts o0 = {.data = dir, .listen = "tcp://127.0.0.1:0", .workers = 1,
-			      .admin_workers = 1, .gossip = go, .log = node_log};
+	mycel_node_opts o0 = {.data = dir,
+	                      .listen = "tcp://127.0.0.1:0",
+	                      .workers = 1,
+	                      .admin_workers = 1,
+	                      .gossip = go,
+	                      .log = node_log};
 	if (mycel_node_open(&o0, &m.nodes[0], why, sizeof(why)) != 0)
 		fail_msg("node 0: %s", why);
 	assert_int_equal(mycel_node_start(m.nodes[0]), 0);
@@ -724,7 +741,7 @@ static void test_other_mesh(void **state)
 }
 
 static int count_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
-		      const uint8_t *head)
+                      const uint8_t *head)
 {
 	(void)feed;
 	(void)seq;
@@ -795,12 +812,15 @@ static void test_large_frontier_charter_fork(void **state)
 				tc_put_contract(s, keys[k], "orders", "1.0.0", "Orders", NULL);
 				tc_put_contract(s, keys[k], "orders", "1.1.0", "Orders", NULL);
 			}
-			assert_int_equal(mycel_store_add_charter(s, ch2.data, ch2.len, why, sizeof(why)),
-					 0);
+			assert_int_equal(
+			    mycel_store_add_charter(s, ch2.data, ch2.len, why, sizeof(why)), 0);
 		}
 		mycel_store_close(s);
-		mycel_node_opts o = {.data = dir, .listen = "tcp://127.0.0.1:0", .workers = 2,
-				     .admin_workers = 1, .gossip = go};
+		mycel_node_opts o = {.data = dir,
+		                     .listen = "tcp://127.0.0.1:0",
+		                     .workers = 2,
+		                     .admin_workers = 1,
+		                     .gossip = go};
 		if (mycel_node_open(&o, &nodes[i], why, sizeof(why)) != 0)
 			fail_msg("node %zu: %s", i, why);
 	}
@@ -808,17 +828,17 @@ static void test_large_frontier_charter_fork(void **state)
 		assert_int_equal(mycel_node_start(nodes[i]), 0);
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(mycel__gossip_ops.peer_add(mycel__node_gossip(nodes[i]),
-							    mycel_node_url(nodes[(i + 1) % 3]), why,
-							    sizeof(why)),
-				 0);
+		                                            mycel_node_url(nodes[(i + 1) % 3]), why,
+		                                            sizeof(why)),
+		                 0);
 	uint64_t t0 = tc_now_ms();
 	for (;;) {
 		size_t ok = 0;
 		for (size_t i = 0; i < 3; i++) {
 			const mycel_charter *c = mycel_store_charter(mycel_node_store(nodes[i]));
 			ok += feeds_of(nodes[i]) == BIG_FEEDS &&
-			      head_of(nodes[i], keys[BIG_FEEDS - 1]->pk) == 2 &&
-			      c != NULL && mycel_charter_version(c) == 2;
+			      head_of(nodes[i], keys[BIG_FEEDS - 1]->pk) == 2 && c != NULL &&
+			      mycel_charter_version(c) == 2;
 		}
 		if (ok == 3)
 			break;
@@ -856,8 +876,8 @@ static void test_large_frontier_charter_fork(void **state)
 	mycel_body_hash(body.data, body.len, h.body_hash);
 	mycel_entry e;
 	assert_int_equal(mycel_entry_sign(&h, keys[5], &e), 0);
-	mycel_msg_Entry me = {.entry = e.raw, .entry_len = e.len, .body = body.data,
-			      .body_len = body.len};
+	mycel_msg_Entry me = {
+	    .entry = e.raw, .entry_len = e.len, .body = body.data, .body_len = body.len};
 	mycel_msg_PushRequest pr = {.entries = &me, .n_entries = 1, .has_hops = true, .hops = 0};
 	mycel_buf rq;
 	mycel_buf_init(&rq, 1 << 20);
@@ -869,8 +889,8 @@ static void test_large_frontier_charter_fork(void **state)
 	uint8_t *rb = NULL;
 	size_t rl = 0;
 	assert_int_equal(mycel_client_call(cl, "mycel.v1.Mesh/Push", tc_now_ms() + WAIT_MS, rq.data,
-					   rq.len, &st, &msg, &rb, &rl),
-			 0);
+	                                   rq.len, &st, &msg, &rb, &rl),
+	                 0);
 	assert_int_equal(st, MYCEL_RPC_OK);
 	free(msg);
 	free(rb);
