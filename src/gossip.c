@@ -760,7 +760,8 @@ static int client_of(xch *x)
 	if (c == NULL) {
 		int rv = mycel_client_open(x->p->url, &c);
 		if (rv != 0) {
-			set_why(x->err, sizeof(x->err), "cannot connect: %s", mycel_strerror(rv));
+			set_why(x->err, sizeof(x->err), "cannot connect: %s",
+			        rv == MYCEL_EIO ? "no node answers there" : mycel_strerror(rv));
 			return rv;
 		}
 		pthread_mutex_lock(&g->mu);

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
 #include "mycel/charter.h"
 #include "mycel/client.h"
 #include "mycel/codec.h"
@@ -500,6 +503,56 @@ static void test_bad_options(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * A peer that takes requests and never answers: a round's exchange with it is in flight
+ * when the engine stops; stop returns once the call's deadline passed, with every thread
+ * joined, and the peer is marked as failed by its deadline.
+ */
+static void test_stop_while_hung(void **state)
+{
+	(void)state;
+	nng_socket rep;
+	nng_listener l;
+	assert_int_equal(nng_rep0_open(&rep), 0);
+	assert_int_equal(nng_listener_create(&l, rep, "tcp://127.0.0.1:0"), 0);
+	assert_int_equal(nng_listener_start(l, 0), 0);
+	int port = 0;
+	assert_int_equal(nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+	char url[64];
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+
+	fx f;
+	static const char *seeds[1];
+	seeds[0] = url;
+	mycel_gossip_opts o = {.interval_ms = 10, .rpc_timeout_ms = 400};
+	fx_setup(&f, &o, seeds, 1);
+	assert_int_equal(mycel__gossip_start(f.g), 0);
+	/* wait (bounded) for the engine's Digest to arrive: the exchange is now in flight */
+	assert_int_equal(nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, (nng_duration)WAIT_MS), 0);
+	nng_msg *m = NULL;
+	assert_int_equal(nng_recvmsg(rep, &m, 0), 0);
+	assert_non_null(memmem(nng_msg_body(m), nng_msg_len(m), "Mesh/Digest", 11));
+	nng_msg_free(m);
+	uint64_t t0 = tc_now_ms();
+	mycel__gossip_stop(f.g);
+	uint64_t took = tc_now_ms() - t0;
+	printf("# stop with an exchange in flight (rpc_timeout_ms 400) took %llu ms\n",
+	       (unsigned long long)took);
+	assert_true(took <= 400 + 1000);
+	mycel__gossip_stats st;
+	mycel__gossip_stats_get(f.g, &st);
+	assert_true(st.exchanges >= 1);
+	assert_int_equal(st.exchanges_ok, 0);
+	mycel__peer_info pi;
+	assert_int_equal(mycel__gossip_peer(f.g, url, &pi), 0);
+	assert_true(pi.failures >= 1);
+	assert_non_null(strstr(pi.last_error, "DEADLINE_EXCEEDED"));
+	/* stop is idempotent; free after stop */
+	mycel__gossip_stop(f.g);
+	fx_teardown(&f);
+	nng_close(rep);
+}
+
 /* ---- in-process nodes
  * ------------------------------------------------------------------------------------ */
 
@@ -934,6 +987,7 @@ int main(void)
 	    cmocka_unit_test(test_push_queue_overflow),
 	    cmocka_unit_test(test_ops),
 	    cmocka_unit_test(test_bad_options),
+	    cmocka_unit_test(test_stop_while_hung),
 	    cmocka_unit_test(test_three_nodes),
 	    cmocka_unit_test(test_three_nodes_no_push),
 	    cmocka_unit_test(test_eight_nodes),
