@@ -38,6 +38,8 @@
 #define REJECT_WINDOW_MS 60000u
 /* Most concurrent exchanges of one round. */
 #define ROUND_MAX 64u
+/* The `from` of pulled batches that are not pushed on (see pull()). */
+#define BULK_PREFIX "pull:"
 /* Most feeds an exchange handles (bounds its range lists). */
 #define FEEDS_CAP ((size_t)1u << 20)
 /* Re-announce our URL in Digest every this many exchanges with a peer. */
@@ -1032,8 +1034,16 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		}
 		mycel__ingest_result res;
 		memset(&res, 0, sizeof(res));
-		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url,
-		                   g->o.verify_threads, &res);
+		/*
+		 * A batch with more to come is bulk catch-up: its entries are not pushed on
+		 * (BULK_PREFIX tells the commit hook), or a cold sync would echo every entry
+		 * to peers that have it; the last batch of a pull is spread like a push.
+		 */
+		char bulk[sizeof(BULK_PREFIX) + URLCAP];
+		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
+		bool more_now = rp.has_more && rp.more;
+		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
+		                   more_now ? bulk : x->p->url, g->o.verify_threads, &res);
 		if (rv != 0) {
 			mycel_arena_free(a);
 			set_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -1763,6 +1773,12 @@ static void op_committed(void *arg, const mycel__committed *c)
 		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu",
 		     hex8(c->entry->h.feed, hx), (unsigned long long)c->entry->h.seq);
 	}
+	const char *from = c->from;
+	if (from != NULL && strncmp(from, BULK_PREFIX, sizeof(BULK_PREFIX) - 1) == 0) {
+		if (c->fork_other == NULL)
+			return; /* bulk catch-up: anti-entropy spreads it */
+		from += sizeof(BULK_PREFIX) - 1;
+	}
 	if (g->o.no_push)
 		return;
 	qitem *it = calloc(1, sizeof(*it));
@@ -1776,7 +1792,7 @@ static void op_committed(void *arg, const mycel__committed *c)
 		memcpy(it->body, c->body, c->body_len);
 		it->body_len = c->body_len;
 	}
-	if (c->from != NULL && (it->from = strdup(c->from)) == NULL)
+	if (from != NULL && (it->from = strdup(from)) == NULL)
 		goto oom;
 	if (c->fork_other != NULL) {
 		it->fork = true;

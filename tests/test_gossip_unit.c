@@ -344,6 +344,32 @@ static void test_push_queue_overflow(void **state)
 	free(b);
 	fx_teardown(&f);
 
+	/* entries of a bulk pull (more to come) are not pushed on; the rest of a pull is */
+	fx_setup(&f, NULL, NULL, 0);
+	{
+		mycel_header h;
+		mycel_entry e;
+		memset(&h, 0, sizeof(h));
+		memcpy(h.feed, f.k->pk, MYCEL_PK_LEN);
+		h.seq = 1;
+		h.ts_ms = 1001;
+		snprintf(h.kind, sizeof(h.kind), "contract");
+		mycel_body_hash(small, sizeof(small), h.body_hash);
+		assert_int_equal(mycel_entry_sign(&h, f.k, &e), 0);
+		mycel__committed c = {.entry = &e,
+		                      .body = small,
+		                      .body_len = sizeof(small),
+		                      .from = "pull:tcp://127.0.0.1:40"};
+		mycel__gossip_ops.committed(f.g, &c);
+		mycel__gossip_stats_get(f.g, &st);
+		assert_int_equal(st.push_queued, 0);
+		c.from = "tcp://127.0.0.1:40";
+		mycel__gossip_ops.committed(f.g, &c);
+		mycel__gossip_stats_get(f.g, &st);
+		assert_int_equal(st.push_queued, 1);
+	}
+	fx_teardown(&f);
+
 	/* push off: nothing is queued */
 	mycel_gossip_opts o = {.no_push = true};
 	fx_setup(&f, &o, NULL, 0);
