@@ -78,9 +78,9 @@ static void load_frontier_vectors(fvec *fv, size_t *nf, bvec *bv, size_t *nb)
 				unsigned long long seq;
 				int forked;
 				mycel__head *h = &v->heads[v->n++];
-				assert_int_equal(sscanf(tok, "%64[0-9a-f],%llu,%64[0-9a-f],%d", feed, &seq,
-							head, &forked),
-						 4);
+				assert_int_equal(sscanf(tok, "%64[0-9a-f],%llu,%64[0-9a-f],%d",
+				                        feed, &seq, head, &forked),
+				                 4);
 				unhex(feed, h->feed, MYCEL_PK_LEN);
 				unhex(head, h->head, MYCEL_HASH_LEN);
 				h->seq = seq;
@@ -384,8 +384,8 @@ static int ro_remove(void *arg, const char *url, char *why, size_t why_len)
 	return rv;
 }
 
-static const mycel__mesh_ops OPS = {ro_committed, ro_seen, ro_rejected, ro_gap,
-				    ro_ignored,   ro_peers, ro_add,      ro_remove};
+static const mycel__mesh_ops OPS = {ro_committed, ro_seen,  ro_rejected, ro_gap,
+                                    ro_ignored,   ro_peers, ro_add,      ro_remove};
 
 static void on_change(void *arg, const mycel_rpc_change *ch)
 {
@@ -468,12 +468,12 @@ static int mesh_setup(void **state)
 	pthread_mutex_init(&M->ops.mu, NULL);
 	assert_int_equal(mycel__frontier_open(M->s, &M->f), 0);
 	M->ctx = (mycel_rpc_ctx){.store = M->s,
-				 .on_change = on_change,
-				 .on_change_arg = &M->ops,
-				 .frontier = M->f,
-				 .mesh_ops = &OPS,
-				 .mesh_arg = &M->ops,
-				 .self_url = SELF_URL};
+	                         .on_change = on_change,
+	                         .on_change_arg = &M->ops,
+	                         .frontier = M->f,
+	                         .mesh_ops = &OPS,
+	                         .mesh_arg = &M->ops,
+	                         .self_url = SELF_URL};
 	assert_int_equal(mycel__writer_start(&M->ctx, &M->w), 0);
 	M->ctx.wq = M->w;
 	return 0;
@@ -506,7 +506,7 @@ static int mesh_teardown(void **state)
  * Returns the status; msg gets the reply's message.
  */
 static uint64_t rpc(const mycel_rpc_ctx *ctx, const char *method, const void *req, mycel_arena *a,
-		    void *out, char *msg, size_t msg_len)
+                    void *out, char *msg, size_t msg_len)
 {
 	const mycel_method *m = mycel_method_find(method, strlen(method));
 	mycel_buf body, env, reply;
@@ -525,8 +525,8 @@ static uint64_t rpc(const mycel_rpc_ctx *ctx, const char *method, const void *re
 	rq.body_len = body.len;
 	assert_int_equal(mycel_rpc_request_encode(&rq, &env), 0);
 	assert_int_equal(mycel_rpc_serve_ctx(ctx, env.data, env.len, true, NOW_MS, &reply), 0);
-	assert_int_equal(mycel_rpc_reply_decode(reply.data, reply.len, reply.len, &rp, why, sizeof(why)),
-			 0);
+	assert_int_equal(
+	    mycel_rpc_reply_decode(reply.data, reply.len, reply.len, &rp, why, sizeof(why)), 0);
 	snprintf(msg, msg_len, "%.*s", (int)rp.message_len, rp.message ? rp.message : "");
 	if (rp.status == MYCEL_RPC_OK) {
 		assert_true(rp.has_body);
@@ -550,7 +550,7 @@ static void set_entry(mycel_msg_Entry *m, const ents *x, size_t i)
 
 /* Pushes entries e[0..n) from `from`; returns the status, the reply in *out. */
 static uint64_t push(const mycel_msg_Entry *e, size_t n, const char *from, mycel_arena *a,
-		     mycel_msg_PushReply *out, char *msg, size_t msg_len)
+                     mycel_msg_PushReply *out, char *msg, size_t msg_len)
 {
 	mycel_msg_PushRequest rq;
 	memset(&rq, 0, sizeof(rq));
@@ -669,7 +669,7 @@ static void test_push(void **state)
 		if (c == 3) /* the unadmitted feed's entry, then beta 1 */
 			e[1] = e[2];
 		assert_int_equal(push(e, c == 3 ? 2 : 3, PEER_URL, a, &r, msg, sizeof(msg)),
-				 MYCEL_RPC_OK);
+		                 MYCEL_RPC_OK);
 		if (r.reason == NULL || strstr(r.reason, cases[c].reason) == NULL)
 			fail_msg("%s: reason \"%s\"", cases[c].what, r.reason ? r.reason : "");
 		assert_int_equal(r.accepted + r.known, 1);
@@ -699,17 +699,19 @@ static void test_push(void **state)
 
 	/* an ignored peer: refused before anything is looked at */
 	set_entry(&e[0], M->b, 1);
-	assert_int_equal(push(e, 1, BAD_URL, a, &r, msg, sizeof(msg)), MYCEL_RPC_RESOURCE_EXHAUSTED);
+	assert_int_equal(push(e, 1, BAD_URL, a, &r, msg, sizeof(msg)),
+	                 MYCEL_RPC_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(msg, "ignored"));
 	assert_int_equal(head_of(M->kb->pk), 1);
 
 	/* an entry without entry bytes, and a batch over 1000 entries: refused whole */
 	mycel_msg_Entry empty = {NULL, 0, NULL, 0};
 	assert_int_equal(push(&empty, 1, PEER_URL, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_INVALID_ARGUMENT);
+	                 MYCEL_RPC_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "entries 0"));
 	{
-		/* PushRequest [entries: 1001 × Entry [bin 1]], built by hand (encoders refuse it) */
+		/* PushRequest [entries: 1001 × Entry [bin 1]], built by hand (encoders refuse it)
+		 */
 		mycel_buf big, env, reply;
 		mycel_rpc_request rq;
 		mycel_rpc_reply rp;
@@ -731,11 +733,11 @@ static void test_push(void **state)
 		mycel_buf_init(&env, 2 << 20);
 		mycel_buf_init(&reply, 1 << 20);
 		assert_int_equal(mycel_rpc_request_encode(&rq, &env), 0);
-		assert_int_equal(mycel_rpc_serve_ctx(&M->ctx, env.data, env.len, false, NOW_MS, &reply),
-				 0);
-		assert_int_equal(mycel_rpc_reply_decode(reply.data, reply.len, reply.len, &rp, why,
-							sizeof(why)),
-				 0);
+		assert_int_equal(
+		    mycel_rpc_serve_ctx(&M->ctx, env.data, env.len, false, NOW_MS, &reply), 0);
+		assert_int_equal(
+		    mycel_rpc_reply_decode(reply.data, reply.len, reply.len, &rp, why, sizeof(why)),
+		    0);
 		assert_int_equal(rp.status, MYCEL_RPC_RESOURCE_EXHAUSTED);
 		mycel_buf_fini(&big);
 		mycel_buf_fini(&env);
@@ -782,14 +784,14 @@ static void test_digest(void **state)
 	rq.from = PEER_URL;
 	rq.from_len = strlen(PEER_URL);
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_FAILED_PRECONDITION);
+	                 MYCEL_RPC_FAILED_PRECONDITION);
 	assert_non_null(strstr(msg, "mesh id eeeeeeeeeeeeeeee… is not this mesh's"));
 	size_t seen = M->ops.seen;
 
 	/* equal: {equal} and nothing else; the caller's URL is learnt */
 	rq.mesh_id = M->mesh_id;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_true(r.equal);
 	assert_int_equal(r.n_heads, 0);
 	assert_int_equal(r.n_buckets, 0);
@@ -799,7 +801,7 @@ static void test_digest(void **state)
 	rq.from = SELF_URL;
 	rq.from_len = strlen(SELF_URL);
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(M->ops.seen, seen + 1);
 
 	/* same frontier, other charter: not equal; our charter's digest and version */
@@ -808,7 +810,7 @@ static void test_digest(void **state)
 	chd2[0] ^= 1;
 	rq.charter_hash = chd2;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_false(r.equal);
 	assert_int_equal(r.charter_hash_len, MYCEL_HASH_LEN);
 	assert_memory_equal(r.charter_hash, chd, MYCEL_HASH_LEN);
@@ -821,7 +823,7 @@ static void test_digest(void **state)
 	dig2[5] ^= 1;
 	rq.digest = dig2;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_false(r.equal);
 	assert_int_equal(r.n_buckets, 0);
 	assert_int_equal(r.n_heads, 1);
@@ -846,7 +848,7 @@ static void test_digest(void **state)
 	static uint8_t bk[MYCEL__FRONTIER_BUCKETS][MYCEL_HASH_LEN];
 	mycel__frontier_buckets(M->f, bk);
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_false(r.equal);
 	assert_int_equal(r.n_heads, 0);
 	assert_int_equal(r.n_buckets, MYCEL__FRONTIER_BUCKETS);
@@ -858,7 +860,7 @@ static void test_digest(void **state)
 	rq.buckets = want;
 	rq.n_buckets = 2;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	mycel__head *hh;
 	size_t nh;
 	assert_int_equal(mycel__frontier_heads(M->f, want, 2, &hh, &nh), 0);
@@ -874,7 +876,7 @@ static void test_digest(void **state)
 	rq.buckets = bad;
 	rq.n_buckets = 1;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Digest", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_INVALID_ARGUMENT);
+	                 MYCEL_RPC_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "bucket 256"));
 	mycel_arena_free(a);
 }
@@ -925,19 +927,19 @@ static void test_fork(void **state)
 	mycel_msg_GetRequest g = {.domain = "alpha", .domain_len = 5, .id = "orders", .id_len = 6};
 	mycel_msg_GetReply gr;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Catalog/Get", &g, a, &gr, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_true(gr.forked);
 	mycel_msg_SearchRequest sq = {.text = "orders", .text_len = 6};
 	mycel_msg_SearchReply sr;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Catalog/Search", &sq, a, &sr, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_true(sr.n_hits >= 1);
 	assert_true(sr.hits[0].forked);
 	mycel_msg_StatusRequest st0;
 	mycel_msg_StatusReply st;
 	memset(&st0, 0, sizeof(st0));
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Catalog/Status", &st0, a, &st, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(st.forks, 1);
 	assert_int_equal(st.n_forked_feeds, 1);
 	assert_memory_equal(st.forked_feeds[0].ptr, M->ka->pk, MYCEL_PK_LEN);
@@ -948,9 +950,10 @@ static void test_fork(void **state)
 	/* a beta document is not forked */
 	set_entry(&e[0], M->b, 0);
 	assert_int_equal(push(e, 1, PEER_URL, a, &r, msg, sizeof(msg)), MYCEL_RPC_OK);
-	mycel_msg_GetRequest g2 = {.domain = "beta", .domain_len = 4, .id = "payments", .id_len = 8};
+	mycel_msg_GetRequest g2 = {
+	    .domain = "beta", .domain_len = 4, .id = "payments", .id_len = 8};
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Catalog/Get", &g2, a, &gr, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_false(gr.forked);
 
 	/* Pull fork_feeds: the proof's two entries */
@@ -961,16 +964,18 @@ static void test_fork(void **state)
 	pq.fork_feeds = &ff;
 	pq.n_fork_feeds = 1;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Pull", &pq, a, &pr, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(pr.n_entries, 0);
 	assert_int_equal(pr.n_forks, 1);
 	mycel_entry pa, pb;
-	assert_int_equal(mycel_entry_decode(pr.forks[0].a->entry, pr.forks[0].a->entry_len, &pa), 0);
-	assert_int_equal(mycel_entry_decode(pr.forks[0].b->entry, pr.forks[0].b->entry_len, &pb), 0);
+	assert_int_equal(mycel_entry_decode(pr.forks[0].a->entry, pr.forks[0].a->entry_len, &pa),
+	                 0);
+	assert_int_equal(mycel_entry_decode(pr.forks[0].b->entry, pr.forks[0].b->entry_len, &pb),
+	                 0);
 	assert_int_equal(pa.h.seq, 2);
 	assert_int_equal(pb.h.seq, 2);
 	assert_true(memcmp(pa.id, forged.id, MYCEL_HASH_LEN) == 0 ||
-		    memcmp(pb.id, forged.id, MYCEL_HASH_LEN) == 0);
+	            memcmp(pb.id, forged.id, MYCEL_HASH_LEN) == 0);
 
 	/* that proof pushed on its own to a node holding nothing of alpha: stored there too */
 	char dir2[64];
@@ -981,13 +986,14 @@ static void test_fork(void **state)
 	memset(&fq, 0, sizeof(fq));
 	fq.forks = pr.forks;
 	fq.n_forks = 1;
-	assert_int_equal(rpc(&c2, "mycel.v1.Mesh/Push", &fq, a, &r, msg, sizeof(msg)), MYCEL_RPC_OK);
+	assert_int_equal(rpc(&c2, "mycel.v1.Mesh/Push", &fq, a, &r, msg, sizeof(msg)),
+	                 MYCEL_RPC_OK);
 	assert_int_equal(r.refused, 0);
 	assert_null(r.reason);
 	assert_int_equal(mycel_store_fork_count(s2, &nf), 0);
 	assert_int_equal(nf, 1);
 	assert_int_equal(rpc(&c2, "mycel.v1.Catalog/Status", &st0, a, &st, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(st.forks, 1);
 	assert_int_equal(st.n_forked_feeds, 1);
 	/* a proof whose second entry is forged: refused, nothing stored */
@@ -1004,7 +1010,8 @@ static void test_fork(void **state)
 	eb.entry = badb;
 	fp.b = &eb;
 	fq.forks = &fp;
-	assert_int_equal(rpc(&c2, "mycel.v1.Mesh/Push", &fq, a, &r, msg, sizeof(msg)), MYCEL_RPC_OK);
+	assert_int_equal(rpc(&c2, "mycel.v1.Mesh/Push", &fq, a, &r, msg, sizeof(msg)),
+	                 MYCEL_RPC_OK);
 	assert_non_null(r.reason);
 	assert_non_null(strstr(r.reason, "signature"));
 	assert_int_equal(mycel_store_fork_count(s2, &nf), 0);
@@ -1044,7 +1051,7 @@ static void test_charter_newer(void **state)
 	rq.has_version = true;
 	rq.version = 1;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Charter", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(r.n_newer, 2);
 	assert_int_equal(r.newer[0].len, v2.len);
 	assert_memory_equal(r.newer[0].ptr, v2.data, v2.len);
@@ -1053,11 +1060,11 @@ static void test_charter_newer(void **state)
 	assert_non_null(r.charter); /* the current one too */
 	rq.version = 3;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Charter", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(r.n_newer, 0);
 	rq.has_version = false;
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Mesh/Charter", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(r.n_newer, 0);
 	mycel_buf_fini(&v2);
 	mycel_buf_fini(&v3);
@@ -1075,36 +1082,36 @@ static void test_peers(void **state)
 	(void)state;
 
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/PeersAdd", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(r.n_peers, 1);
 	assert_string_equal(r.peers[0].addr, PEER_URL);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/Peers", &e, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(r.n_peers, 1);
 	assert_string_equal(r.peers[0].state, "alive");
 	mycel_msg_PeerRequest self = {.addr = SELF_URL, .addr_len = strlen(SELF_URL)};
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/PeersAdd", &self, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_INVALID_ARGUMENT);
+	                 MYCEL_RPC_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "own URL"));
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/PeersRemove", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(r.n_peers, 0);
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/PeersRemove", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_NOT_FOUND);
+	                 MYCEL_RPC_NOT_FOUND);
 	mycel_msg_StatusRequest sq;
 	mycel_msg_StatusReply st;
 	memset(&sq, 0, sizeof(sq));
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/PeersAdd", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(rpc(&M->ctx, "mycel.v1.Catalog/Status", &sq, a, &st, msg, sizeof(msg)),
-			 MYCEL_RPC_OK);
+	                 MYCEL_RPC_OK);
 	assert_int_equal(st.n_peer_list, 1);
 	assert_string_equal(st.peer_list[0].addr, PEER_URL);
 
 	mycel_rpc_ctx bare = {.store = M->s};
 	assert_int_equal(rpc(&bare, "mycel.v1.Admin/PeersAdd", &rq, a, &r, msg, sizeof(msg)),
-			 MYCEL_RPC_FAILED_PRECONDITION);
+	                 MYCEL_RPC_FAILED_PRECONDITION);
 	assert_string_equal(msg, "this node runs without gossip");
 	mycel_arena_free(a);
 }
@@ -1172,18 +1179,120 @@ static void test_concurrent_push(void **state)
 		mycel_arena_free(p[i].a);
 }
 
+typedef struct big {
+	size_t n;
+	uint8_t (*entry)[MYCEL_ENTRY_MAX];
+	size_t *entry_len;
+	uint8_t (*body)[256];
+	size_t *body_len;
+} big;
+
+static int big_cb(void *ctx, const mycel_entry *e, const uint8_t *body, size_t body_len)
+{
+	big *x = ctx;
+	assert_true(x->n < 400 && body_len <= 256);
+	memcpy(x->entry[x->n], e->raw, e->len);
+	x->entry_len[x->n] = e->len;
+	memcpy(x->body[x->n], body, body_len);
+	x->body_len[x->n++] = body_len;
+	return 0;
+}
+
+/* A large batch is verified on several threads; a forged entry still stops its feed there. */
+static void test_ingest_threads(void **state)
+{
+	big x = {0, calloc(400, MYCEL_ENTRY_MAX), calloc(400, sizeof(size_t)), calloc(400, 256),
+	         calloc(400, sizeof(size_t))};
+	mycel_blob *b = calloc(400, sizeof(*b));
+	mycel__ingest_result r;
+	(void)state;
+	assert_non_null(x.entry);
+	assert_non_null(b);
+	for (size_t i = 0; i < 300; i++) {
+		mycel_buf body;
+		mycel_buf_init(&body, 64);
+		mycel_enc_map(&body, 1);
+		mycel_enc_cstr(&body, "n");
+		mycel_enc_uint(&body, i);
+		mycel_record rec = {"domain", body.data, body.len};
+		assert_int_equal(mycel_store_append(M->src, M->kb, M->kb->pk, &rec, 1, NULL), 0);
+		mycel_buf_fini(&body);
+	}
+	assert_int_equal(mycel_store_scan(M->src, M->kb->pk, 1, big_cb, &x), 0);
+	assert_int_equal(x.n, 303);
+	for (size_t i = 0; i < x.n; i++)
+		b[i] = (mycel_blob){x.entry[i], x.entry_len[i], x.body[i], x.body_len[i]};
+	uint8_t forged[MYCEL_ENTRY_MAX];
+	memcpy(forged, x.entry[150], x.entry_len[150]);
+	forged[x.entry_len[150] - 1] ^= 0x01;
+	b[150].entry = forged;
+	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 4, &r), 0);
+	assert_int_equal(r.accepted, 150);
+	assert_int_equal(r.refused, 153);
+	assert_int_equal(r.code, MYCEL_EBADSIG);
+	assert_non_null(strstr(r.why, "seq 151: signature does not verify"));
+	assert_int_equal(head_of(M->kb->pk), 150);
+	b[150].entry = x.entry[150];
+	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 4, &r), 0);
+	assert_int_equal(r.known, 150);
+	assert_int_equal(r.accepted, 153);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(head_of(M->kb->pk), 303);
+	free(x.entry);
+	free(x.entry_len);
+	free(x.body);
+	free(x.body_len);
+	free(b);
+}
+
+/* A publish here (Admin) reaches the frontier and the gossip engine too, from NULL. */
+static void test_publish_hook(void **state)
+{
+	mycel_arena *a = arena();
+	static const char doc[] = "apiVersion: v3.0.2\nkind: DataContract\nid: invoices\n"
+	                          "name: Invoices\nversion: 1.0.0\nstatus: active\ndomain: alpha\n";
+	mycel_msg_PublishDoc d = {.document = (const uint8_t *)doc,
+	                          .document_len = sizeof(doc) - 1};
+	mycel_msg_PublishRequest rq = {.documents = &d, .n_documents = 1};
+	mycel_msg_PublishReply r;
+	char msg[512];
+	mycel__head h;
+	(void)state;
+
+	/* the writer copies its context at start: restart it with alpha's key */
+	mycel__writer_free(M->w);
+	M->ctx.wq = NULL;
+	M->ctx.key = M->ka;
+	M->ctx.domain = "alpha";
+	assert_int_equal(mycel__writer_start(&M->ctx, &M->w), 0);
+	M->ctx.wq = M->w;
+	assert_int_equal(rpc(&M->ctx, "mycel.v1.Admin/Publish", &rq, a, &r, msg, sizeof(msg)),
+	                 MYCEL_RPC_OK);
+	assert_int_equal(r.n_entries, 1);
+	assert_int_equal(M->ops.committed, 1);
+	assert_string_equal(M->ops.last_from, "(null)");
+	assert_true(mycel__frontier_get(M->f, M->ka->pk, &h));
+	assert_int_equal(h.seq, 1);
+	mycel_entry e;
+	assert_int_equal(mycel_entry_decode(r.entries[0].entry, r.entries[0].entry_len, &e), 0);
+	assert_memory_equal(h.head, e.id, MYCEL_HASH_LEN);
+	mycel_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frontier_vectors),
-		cmocka_unit_test(test_frontier_updates),
-		cmocka_unit_test(test_frontier_open_store),
-		cmocka_unit_test_setup_teardown(test_push, mesh_setup, mesh_teardown),
-		cmocka_unit_test_setup_teardown(test_digest, mesh_setup, mesh_teardown),
-		cmocka_unit_test_setup_teardown(test_fork, mesh_setup, mesh_teardown),
-		cmocka_unit_test_setup_teardown(test_charter_newer, mesh_setup, mesh_teardown),
-		cmocka_unit_test_setup_teardown(test_peers, mesh_setup, mesh_teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_push, mesh_setup, mesh_teardown),
+	    cmocka_unit_test(test_frontier_vectors),
+	    cmocka_unit_test(test_frontier_updates),
+	    cmocka_unit_test(test_frontier_open_store),
+	    cmocka_unit_test_setup_teardown(test_push, mesh_setup, mesh_teardown),
+	    cmocka_unit_test_setup_teardown(test_digest, mesh_setup, mesh_teardown),
+	    cmocka_unit_test_setup_teardown(test_fork, mesh_setup, mesh_teardown),
+	    cmocka_unit_test_setup_teardown(test_charter_newer, mesh_setup, mesh_teardown),
+	    cmocka_unit_test_setup_teardown(test_peers, mesh_setup, mesh_teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_push, mesh_setup, mesh_teardown),
+	    cmocka_unit_test_setup_teardown(test_publish_hook, mesh_setup, mesh_teardown),
+	    cmocka_unit_test_setup_teardown(test_ingest_threads, mesh_setup, mesh_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,8 +151,9 @@ static double ingest_rate(const char *dir, const mycel_buf *cf, const held *h, u
 		size_t n = h->n - i < BATCH ? h->n - i : BATCH;
 		mycel__ingest_result r;
 		for (size_t k = 0; k < n; k++)
-			b[k] = (mycel_blob){h->entry + (i + k) * MYCEL_ENTRY_MAX, h->entry_len[i + k],
-					    h->body + (i + k) * 64, h->body_len[i + k]};
+			b[k] =
+			    (mycel_blob){h->entry + (i + k) * MYCEL_ENTRY_MAX, h->entry_len[i + k],
+			                 h->body + (i + k) * 64, h->body_len[i + k]};
 		if (mycel__ingest(&ctx, b, n, NULL, 0, "bench", threads, &r) != 0 ||
 		    r.accepted != n) {
 			fprintf(stderr, "ingest: %s\n", r.why);
@@ -188,7 +189,8 @@ int main(int argc, char **argv)
 	if (mkdtemp(base) == NULL)
 		return 1;
 	snprintf(src, sizeof(src), "%s/src", base);
-	if (mycel_key_generate(&gov) != 0 || mycel_key_generate(&k) != 0 || charter(gov, k, &cf) != 0)
+	if (mycel_key_generate(&gov) != 0 || mycel_key_generate(&k) != 0 ||
+	    charter(gov, k, &cf) != 0)
 		goto out;
 	mycel_store *s = new_store(src, &cf);
 	if (s == NULL)
