@@ -1054,7 +1054,9 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		g->st.pulled += res.accepted;
 		pthread_mutex_unlock(&g->mu);
 		if (res.code != 0) {
-			note_reject(x, res.code, res.why);
+			/* a conflicting entry is evidence against the feed's owner, not the peer */
+			if (res.code != MYCEL_EFORK)
+				note_reject(x, res.code, res.why);
 			mycel_arena_free(a);
 			return 0; /* the rest of this peer's data waits for another round */
 		}
