@@ -1923,7 +1923,7 @@ static int op_peers(void *arg, mycel_arena *a, void **out_peers, size_t *out_n)
 		m->has_failures = true;
 		m->failures = p->failures;
 		m->has_live = true;
-		m->live = s == MYCEL__PEER_ALIVE || s == MYCEL__PEER_SUSPECT;
+		m->live = s == MYCEL__PEER_ALIVE && p->last_seen != 0; /* the last call succeeded */
 		m->has_entries_in = true;
 		m->entries_in = p->in;
 		m->has_entries_out = true;

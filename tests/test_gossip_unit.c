@@ -458,11 +458,18 @@ static void test_ops(void **state)
 		assert_string_equal(ps[i].source, "admin");
 		assert_int_equal(ps[i].rejects, 4);
 		assert_int_equal(ps[i].failures, 1);
-		assert_true(ps[i].live);
+		assert_false(ps[i].live); /* live: the last call succeeded */
 		assert_string_equal(ps[i].last_error, "connection refused");
 		assert_true(ps[i].has_next_try_ms && ps[i].next_try_ms > fake_now);
 	}
 	assert_true(seen22);
+	mycel__gossip_outcome(f.g, "tcp://127.0.0.1:22", true, NULL);
+	assert_int_equal(ops->peers(f.g, a, &vp, &n), 0);
+	ps = vp;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ps[i].addr, "tcp://127.0.0.1:22") == 0)
+			assert_true(ps[i].live && strcmp(ps[i].state, "alive") == 0 &&
+			            ps[i].last_seen_ms == fake_now && ps[i].last_error == NULL);
 	mycel_arena_free(a);
 
 	/* a gap asks for an exchange with the pusher, learning it if needed */
