@@ -771,6 +771,36 @@ static void test_eight_nodes_no_push(void **state)
 	run_mesh(8, false, "eight-anti-entropy");
 }
 
+/*
+ * A push that does not follow the receiver's head (a gap) makes the receiver pull from the
+ * pusher at once: no rounds run here (interval one hour), so only the gap can do it.
+ */
+static void test_gap_pulls(void **state)
+{
+	(void)state;
+	mesh m;
+	char why[512] = "";
+	mycel_gossip_opts go = {.interval_ms = 3600000};
+	mesh_open(&m, 2, &go); /* a ring of two: 0 knows 1, 1 knows 0 */
+	mycel__gossip *g0 = mycel__node_gossip(m.nodes[0]);
+	/* node 0 forgets node 1 while it publishes version 1: nothing is pushed */
+	const char *u1 = mycel_node_url(m.nodes[1]);
+	assert_int_equal(mycel__gossip_remove(g0, u1, why, sizeof(why)), 0);
+	publish(&m, "orders", "1.0.0");
+	assert_int_equal(head_of(m.nodes[1], m.feed), 0);
+	/* back as a peer: version 2 is pushed alone, node 1 sees the gap and pulls both */
+	assert_int_equal(mycel__gossip_add(g0, u1, MYCEL__SRC_ADMIN, why, sizeof(why)), 0);
+	publish(&m, "orders", "1.1.0");
+	uint64_t ms = wait_converged(&m, 2);
+	printf("# gap: a push over a gap was repaired by a pull in %llu ms\n",
+	       (unsigned long long)ms);
+	mycel__gossip_stats s1;
+	mycel__gossip_stats_get(mycel__node_gossip(m.nodes[1]), &s1);
+	assert_int_equal(s1.rounds, 1); /* the round the gap asked for */
+	assert_true(s1.pulled >= 1);
+	mesh_close(&m);
+}
+
 /* Node logs of the in-process meshes, for the checks on what nodes log. */
 static void node_log(void *ctx, mycel_node_level lv, const char *line)
 {
@@ -1026,6 +1056,7 @@ int main(void)
 	    cmocka_unit_test(test_eight_nodes),
 	    cmocka_unit_test(test_eight_nodes_no_push),
 	    cmocka_unit_test(test_other_mesh),
+	    cmocka_unit_test(test_gap_pulls),
 	    cmocka_unit_test(test_large_frontier_charter_fork),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
