@@ -1754,6 +1754,7 @@ static void *push_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			qitem_free(items[i]);
 		pthread_mutex_lock(&g->mu);
+		g->st.push_batches++;
 	}
 	pthread_mutex_unlock(&g->mu);
 	free(items);

@@ -138,6 +138,7 @@ typedef struct mycel__gossip_stats {
 	uint64_t pushed;       /* entries accepted by peers from pushes and push-pull */
 	uint64_t push_queued;  /* entries waiting in the push queue now */
 	uint64_t push_dropped; /* entries dropped from a full push queue (oldest first) */
+	uint64_t push_batches; /* batches the pusher took and finished sending */
 	uint64_t bytes_out,
 	    bytes_in; /* request and reply bytes on the wire (envelopes + nng framing) */
 } mycel__gossip_stats;

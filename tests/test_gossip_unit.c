@@ -787,6 +787,15 @@ static void test_gap_pulls(void **state)
 	const char *u1 = mycel_node_url(m.nodes[1]);
 	assert_int_equal(mycel__gossip_remove(g0, u1, why, sizeof(why)), 0);
 	publish(&m, "orders", "1.0.0");
+	/* wait (bounded) until the pusher has dealt with it: no target then */
+	uint64_t t0 = tc_now_ms();
+	for (mycel__gossip_stats st = {0}; st.push_batches == 0;) {
+		mycel__gossip_stats_get(g0, &st);
+		if (tc_now_ms() - t0 > WAIT_MS)
+			fail_msg("the pusher did not take the entry");
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
 	assert_int_equal(head_of(m.nodes[1], m.feed), 0);
 	/* back as a peer: version 2 is pushed alone, node 1 sees the gap and pulls both */
 	assert_int_equal(mycel__gossip_add(g0, u1, MYCEL__SRC_ADMIN, why, sizeof(why)), 0);
