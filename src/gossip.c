@@ -58,6 +58,7 @@ typedef struct peer {
 	uint64_t logged_codes; /* rejected codes already logged (bit -code & 63) */
 	uint64_t exchanges;    /* with this peer, for FROM_EVERY */
 	char last_error[256];
+	char domain[65]; /* the domain whose signed profile names it, or "" */
 	mycel_client *client;
 } peer;
 
@@ -1512,18 +1513,32 @@ static int dom_entry_cb(void *ctx, const mycel_entry *e, const uint8_t *body, si
 	return 0;
 }
 
-static void learn_profile(mycel__gossip *g, const uint8_t *body, size_t n)
+/* The charter's name of feed's domain into out ("" when not admitted). */
+static void domain_of(mycel__gossip *g, const uint8_t *feed, char out[65])
+{
+	const mycel_charter *ch = mycel_store_charter(g->env.ctx->store);
+	const mycel_charter_domain *d = ch != NULL ? mycel_charter_find_feed(ch, feed) : NULL;
+	snprintf(out, 65, "%s", d != NULL ? d->name : "");
+}
+
+static void learn_profile(mycel__gossip *g, const uint8_t *feed, const uint8_t *body, size_t n)
 {
 	mycel_arena *a = NULL;
 	mycel_profile pr;
+	char dom[65];
 	if (mycel_arena_new((size_t)2u << 20, &a) != 0)
 		return;
+	domain_of(g, feed, dom);
 	if (mycel_profile_decode(body, n, a, &pr, NULL, 0) == 0) {
 		pthread_mutex_lock(&g->mu);
 		for (size_t i = 0; i < pr.n_nodes; i++) {
-			peer *p;
-			if (find_live(g, pr.nodes[i]) == NULL &&
-			    add_locked(g, pr.nodes[i], MYCEL__SRC_DOMAIN, NULL, 0, &p) == 0) {
+			peer *p = find_live(g, pr.nodes[i]);
+			if (p != NULL) {
+				snprintf(p->domain, sizeof(p->domain), "%s", dom);
+				continue;
+			}
+			if (add_locked(g, pr.nodes[i], MYCEL__SRC_DOMAIN, NULL, 0, &p) == 0) {
+				snprintf(p->domain, sizeof(p->domain), "%s", dom);
 				char qa[URLCAP + 64];
 				glog(g, MYCEL_NODE_INFO,
 				     "msg=\"peer learnt\" peer=%s source=domain",
@@ -1546,7 +1561,7 @@ static void learn_domains(mycel__gossip *g)
 		d.has = false;
 		(void)mycel_store_scan(s, d.feeds[i], 1, dom_entry_cb, &d);
 		if (d.has)
-			learn_profile(g, d.body, d.body_len);
+			learn_profile(g, d.feeds[i], d.body, d.body_len);
 	}
 	free(d.body);
 	free(d.feeds);
@@ -1770,7 +1785,7 @@ static void op_committed(void *arg, const mycel__committed *c)
 	if (c == NULL || c->entry == NULL)
 		return;
 	if (c->fork_other == NULL && strcmp(c->entry->h.kind, "domain") == 0 && c->body != NULL)
-		learn_profile(g, c->body, c->body_len);
+		learn_profile(g, c->entry->h.feed, c->body, c->body_len);
 	if (c->fork_other != NULL) {
 		char hx[17];
 		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu",
@@ -1910,6 +1925,11 @@ static int op_peers(void *arg, mycel_arena *a, void **out_peers, size_t *out_n)
 		m->addr = adup(a, p->url, &m->addr_len);
 		m->state = adup(a, mycel__peer_state_name(s), &m->state_len);
 		m->source = adup(a, mycel__peer_source_name(p->source), &m->source_len);
+		if (p->domain[0] != '\0' &&
+		    (m->domain = adup(a, p->domain, &m->domain_len)) == NULL) {
+			rv = MYCEL_ENOMEM;
+			goto done;
+		}
 		if (m->addr == NULL || m->state == NULL || m->source == NULL) {
 			rv = MYCEL_ENOMEM;
 			goto done;

@@ -493,6 +493,24 @@ static void test_ops(void **state)
 	assert_int_equal(pi.source, MYCEL__SRC_DOMAIN);
 	assert_int_equal(mycel__gossip_peer(f.g, SELF, &pi), MYCEL_ENOTFOUND);
 	assert_int_equal(logged("peer=\"tcp://127.0.0.1:31\" source=domain"), 1);
+	{
+		mycel_arena *da = NULL;
+		void *dv = NULL;
+		size_t dn = 0;
+		assert_int_equal(mycel_arena_new(1 << 20, &da), 0);
+		assert_int_equal(ops->peers(f.g, da, &dv, &dn), 0);
+		bool found = false;
+		for (size_t i = 0; i < dn; i++) {
+			const mycel_msg_Peer *dp = &((const mycel_msg_Peer *)dv)[i];
+			if (strcmp(dp->addr, "tcp://127.0.0.1:31") == 0) {
+				found = true;
+				assert_string_equal(dp->domain, "sales"); /* the profile's feed's */
+				assert_string_equal(dp->source, "domain");
+			}
+		}
+		assert_true(found);
+		mycel_arena_free(da);
+	}
 	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
 
 	/* admin peers survive a restart of the engine; others do not; removal too */
