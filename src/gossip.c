@@ -323,6 +323,24 @@ static bool url_ok(const char *u)
 	return false;
 }
 
+/* A listen address on every interface: host 0.0.0.0, [::], * or none. */
+static bool wildcard_host(const char *u)
+{
+	const char *h = strstr(u, "://");
+	if (h == NULL)
+		return false;
+	h += 3;
+	return strncmp(h, "0.0.0.0:", 8) == 0 || strncmp(h, "[::]:", 5) == 0 ||
+	       strncmp(h, "*:", 2) == 0 || h[0] == ':';
+}
+
+/* The URL this node announces as `from`: its own, unless it names no host a peer can dial. */
+static const char *announce_url(const mycel__gossip *g)
+{
+	const char *self = g->env.ctx != NULL ? g->env.ctx->self_url : NULL;
+	return self != NULL && !wildcard_host(self) ? self : NULL;
+}
+
 static bool is_self(const mycel__gossip *g, const char *url)
 {
 	const char *self = g->env.ctx != NULL ? g->env.ctx->self_url : NULL;
@@ -344,15 +362,28 @@ static peer *find_live(mycel__gossip *g, const char *url)
 	return p != NULL && !p->removed ? p : NULL;
 }
 
-/* Adds (or revives) a peer under g->mu; *out the row. EINVAL, ETOOBIG, ENOMEM. */
-static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src, char *why,
-                      size_t why_len, peer **out)
+int mycel__gossip_url_check(const char *url, char *why, size_t why_len)
 {
 	if (!url_ok(url)) {
 		set_why(why, why_len, "\"%.*s\" is not a tcp:// or ipc:// URL of at most %u bytes",
 		        64, url != NULL ? url : "", MYCEL_NODE_URL_MAX);
 		return MYCEL_EINVAL;
 	}
+	if (wildcard_host(url)) {
+		set_why(why, why_len, "%s names no host (a listen address on every interface)",
+		        url);
+		return MYCEL_EINVAL;
+	}
+	return 0;
+}
+
+/* Adds (or revives) a peer under g->mu; *out the row. EINVAL, ETOOBIG, ENOMEM. */
+static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src, char *why,
+                      size_t why_len, peer **out)
+{
+	int rv = mycel__gossip_url_check(url, why, why_len);
+	if (rv != 0)
+		return rv;
 	if (is_self(g, url)) {
 		set_why(why, why_len, "%s is this node's own URL", url);
 		return MYCEL_EINVAL;
@@ -1152,7 +1183,7 @@ static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg
 	rq.hops = hops;
 	rq.forks = f;
 	rq.n_forks = nf;
-	const char *self = g->env.ctx->self_url;
+	const char *self = announce_url(g);
 	if (self != NULL) {
 		rq.from = self;
 		rq.from_len = strlen(self);
@@ -1353,9 +1384,9 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 	bool send_from = p->exchanges % FROM_EVERY == 0 || p->state != MYCEL__PEER_ALIVE;
 	p->exchanges++;
 	pthread_mutex_unlock(&g->mu);
-	if (send_from && ctx->self_url != NULL) {
-		rq.from = ctx->self_url;
-		rq.from_len = strlen(ctx->self_url);
+	if (send_from && announce_url(g) != NULL) {
+		rq.from = announce_url(g);
+		rq.from_len = strlen(rq.from);
 	}
 	uint64_t st = 0;
 	if ((rv = call(&x, "mycel.v1.Mesh/Digest", &rq, a, &rp, &st)) != 0)

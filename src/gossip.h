@@ -97,6 +97,13 @@ void mycel__gossip_free(mycel__gossip *g);
 int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source source, char *why,
                       size_t why_len);
 
+/*
+ * Whether url can be a peer: a tcp:// (tcp4, tcp6) or ipc:// URL of at most
+ * MYCEL_NODE_URL_MAX bytes without blanks or control bytes, naming a host (not 0.0.0.0,
+ * [::], * or none). 0, or EINVAL with why.
+ */
+int mycel__gossip_url_check(const char *url, char *why, size_t why_len);
+
 /* Removes a peer: 0, or ENOTFOUND. An admin peer is removed from the store too. */
 int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t why_len);
 

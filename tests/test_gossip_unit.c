@@ -410,6 +410,10 @@ static void test_ops(void **state)
 	assert_non_null(strstr(why, "own URL"));
 	assert_int_equal(ops->peer_add(f.g, "udp://1.2.3.4:5", why, sizeof(why)), MYCEL_EINVAL);
 	assert_non_null(strstr(why, "not a tcp:// or ipc:// URL"));
+	assert_int_equal(ops->peer_add(f.g, "tcp://0.0.0.0:7401", why, sizeof(why)), MYCEL_EINVAL);
+	assert_non_null(strstr(why, "names no host"));
+	ops->peer_seen(f.g, "tcp://[::]:7401");
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://[::]:7401", &pi), MYCEL_ENOTFOUND);
 	assert_int_equal(ops->peer_add(f.g, "tcp://127.0.0.1:22", why, sizeof(why)), 0);
 	/* an admin add of a learnt peer makes it an admin peer */
 	assert_int_equal(ops->peer_add(f.g, "tcp://127.0.0.1:21", why, sizeof(why)), 0);
@@ -551,6 +555,17 @@ static void test_bad_options(void **state)
 	assert_int_equal(mycel__gossip_new(NULL, &env, bad, 1, &g, why, sizeof(why)), 0);
 	assert_int_equal(mycel__gossip_n_peers(g), 0);
 	mycel__gossip_free(g);
+	/* a node is refused a seed it could never dial, before anything is opened */
+	static const char *const wild[] = {"tcp://10.0.0.2:7401", "tcp://0.0.0.0:7401"};
+	mycel_node_opts no = {.data = f.dir, .peers = wild, .n_peers = 2};
+	mycel_node *n = NULL;
+	assert_int_equal(mycel_node_open(&no, &n, why, sizeof(why)), MYCEL_EINVAL);
+	assert_null(n);
+	assert_non_null(strstr(why, "--peer 2: tcp://0.0.0.0:7401 names no host"));
+	mycel_gossip_opts bad = {.fanout = 100};
+	mycel_node_opts nb = {.data = f.dir, .gossip = bad};
+	assert_int_equal(mycel_node_open(&nb, &n, why, sizeof(why)), MYCEL_EINVAL);
+	assert_non_null(strstr(why, "fanout"));
 	fx_teardown(&f);
 }
 
