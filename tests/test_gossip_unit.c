@@ -562,8 +562,8 @@ static void test_bad_options(void **state)
 	assert_int_equal(mycel_node_open(&no, &n, why, sizeof(why)), MYCEL_EINVAL);
 	assert_null(n);
 	assert_non_null(strstr(why, "--peer 2: tcp://0.0.0.0:7401 names no host"));
-	mycel_gossip_opts bad = {.fanout = 100};
-	mycel_node_opts nb = {.data = f.dir, .gossip = bad};
+	mycel_gossip_opts wide = {.fanout = 100};
+	mycel_node_opts nb = {.data = f.dir, .gossip = wide};
 	assert_int_equal(mycel_node_open(&nb, &n, why, sizeof(why)), MYCEL_EINVAL);
 	assert_non_null(strstr(why, "fanout"));
 	fx_teardown(&f);
