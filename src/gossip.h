@@ -1,5 +1,6 @@
 /*
- * gossip.h — the gossip engine (internal; DESIGN.md §5, proto/PROTOCOL.md §10, src/mesh.h).
+ * gossip.h — the gossip engine (internal; DESIGN.md §5, proto/PROTOCOL.md §10, src/mesh.h);
+ * implemented in gossip.c (exchanges, rounds, push) and gossip_peers.c (the peers table).
  *
  * One engine per node. It keeps the peers table (state, source, backoff, counters), runs
  * anti-entropy rounds on a thread (every interval_ms, jittered ±25 %: `fanout` peers, each
