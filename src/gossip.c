@@ -362,7 +362,7 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
 		bool more_now = rp.has_more && rp.more;
 		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
-		                   more_now ? bulk : x->p->url, g->o.verify_threads, &res);
+		                   more_now ? bulk : x->p->url, 0, g->o.verify_threads, &res);
 		if (rv != 0) {
 			mycel_arena_free(a);
 			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -986,11 +986,15 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 			       items[i]->body_len);
 	}
 	/*
-	 * Hops: the commit hook does not say how far an ingested entry travelled, so entries
-	 * published here go out with hops 1 and forwarded ones with 2; a push dies out
-	 * because only entries a node did not hold are forwarded.
+	 * Hops: one more than the most any of these entries travelled to get here (0 for
+	 * entries published here or pulled); past max_hops they are not forwarded. A push also
+	 * dies out on its own, because only entries a node did not hold are forwarded.
 	 */
-	uint64_t hops = from == NULL ? 1 : 2;
+	uint64_t hops = 0;
+	for (size_t i = 0; i < n; i++)
+		if (items[i]->hops > hops)
+			hops = items[i]->hops;
+	hops++;
 	if (hops > g->o.max_hops)
 		goto done;
 	for (size_t i = 0; i < nt && !stopping(g); i++) {
@@ -1096,6 +1100,7 @@ void mycel__gp_committed(void *arg, const mycel__committed *c)
 	}
 	if (from != NULL && (it->from = strdup(from)) == NULL)
 		goto oom;
+	it->hops = c->hops;
 	if (c->fork_other != NULL) {
 		it->fork = true;
 		memcpy(it->other, c->fork_other->raw, c->fork_other->len);

@@ -54,6 +54,7 @@ typedef struct qitem {
 	struct qitem *next;
 	size_t size;
 	char *from;
+	uint64_t hops; /* pushes it travelled to reach us (0: published here or pulled) */
 	uint8_t entry[MYCEL_ENTRY_MAX];
 	size_t entry_len;
 	uint8_t *body; /* NULL: none */

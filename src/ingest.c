@@ -106,8 +106,8 @@ static bool feed_in(const uint8_t (*feeds)[MYCEL_PK_LEN], size_t n, const uint8_
 }
 
 int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
-                  const mycel__fork_blob *forks, size_t n_forks, const char *from, unsigned threads,
-                  mycel__ingest_result *res)
+                  const mycel__fork_blob *forks, size_t n_forks, const char *from, uint64_t hops,
+                  unsigned threads, mycel__ingest_result *res)
 {
 	int *codes = NULL;
 	size_t *map = NULL, *fmap = NULL, np = 0, nf = 0, n_stop = 0;
@@ -189,6 +189,7 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 		                                 .states = states,
 		                                 .fork_states = fstates};
 		w->from = from;
+		w->hops = hops;
 		w->bytes = bytes;
 		if (ctx->wq != NULL) {
 			(void)mycel__writer_submit(ctx->wq, w);

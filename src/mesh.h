@@ -81,7 +81,8 @@ typedef struct mycel__fork_blob {
 
 /*
  * Ingests entries and fork proofs received from the peer `from` (a URL or "pipe N"; used in
- * logs and the commit hook): checks strict decoding, signatures, body hashes and canonical
+ * logs and the commit hook), `hops` pushes away from their origin (Push.hops; 0 for pulls,
+ * handed on to the commit hook so forwarding stops at max_hops): checks strict decoding, signatures, body hashes and canonical
  * bodies on the calling thread (with up to `threads` extra threads for large batches: 0 or 1
  * means the calling thread only), then hands one MYCEL__WRITE_INGEST to the node's writer,
  * which checks chains, timestamps and admission and commits consecutive ingests in one
@@ -93,8 +94,8 @@ typedef struct mycel__fork_blob {
  * (nothing of it stored; res->code and res->why say it).
  */
 int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
-		  const mycel__fork_blob *forks, size_t n_forks, const char *from, unsigned threads,
-		  mycel__ingest_result *res);
+		  const mycel__fork_blob *forks, size_t n_forks, const char *from, uint64_t hops,
+		  unsigned threads, mycel__ingest_result *res);
 
 /* ---- hooks between the handlers, the writer and the gossip engine -------------------- */
 
@@ -110,6 +111,7 @@ typedef struct mycel__committed {
 	const uint8_t *body;
 	size_t body_len;
 	const char *from;
+	uint64_t hops; /* pushes this entry travelled to get here (0: published here, or pulled) */
 	const mycel_entry *fork_other;
 	const uint8_t *fork_other_body;
 	size_t fork_other_body_len;

@@ -57,12 +57,12 @@ static void frontier_note(const mycel_rpc_ctx *env, const mycel_entry *e, bool f
 
 /* Tells the gossip engine about one committed entry or fork proof. */
 static void committed(const mycel_rpc_ctx *env, const mycel_entry *e, const uint8_t *body,
-		      size_t body_len, const char *from, const mycel_entry *other,
+		      size_t body_len, const char *from, uint64_t hops, const mycel_entry *other,
 		      const uint8_t *other_body, size_t other_body_len)
 {
 	if (env->mesh_ops == NULL || env->mesh_ops->committed == NULL)
 		return;
-	mycel__committed c = {e, body, body_len, from, other, other_body, other_body_len};
+	mycel__committed c = {e, body, body_len, from, hops, other, other_body, other_body_len};
 	env->mesh_ops->committed(env->mesh_arg, &c);
 }
 
@@ -76,7 +76,7 @@ static void published(const mycel_rpc_ctx *env, const mycel_entry *e)
 		return;
 	if (mycel_store_get_body(env->store, e->h.feed, e->h.seq, &body, &body_len) != 0)
 		return;
-	committed(env, e, body, body_len, NULL, NULL, NULL, 0);
+	committed(env, e, body, body_len, NULL, 0, NULL, NULL, 0);
 	free(body);
 }
 
@@ -181,7 +181,7 @@ static void ingest_report(const mycel_rpc_ctx *env, const mycel__write *w)
 		if (g->states[i] == MYCEL_INGEST_NEW) {
 			frontier_note(env, &e, false);
 			ingested_change(env, &e, b->body, b->body_len);
-			committed(env, &e, b->body, b->body_len, w->from, NULL, NULL, 0);
+			committed(env, &e, b->body, b->body_len, w->from, w->hops, NULL, NULL, 0);
 			continue;
 		}
 		/* a conflict found here: the proof is this entry and the one stored */
@@ -192,7 +192,7 @@ static void ingest_report(const mycel_rpc_ctx *env, const mycel__write *w)
 		size_t obl = 0;
 		if (mycel_store_get_body(env->store, e.h.feed, e.h.seq, &ob, &obl) != 0)
 			ob = NULL, obl = 0;
-		committed(env, &e, b->body, b->body_len, w->from, &other, ob, obl);
+		committed(env, &e, b->body, b->body_len, w->from, w->hops, &other, ob, obl);
 		free(ob);
 	}
 	for (size_t i = 0; g->fork_states != NULL && i < g->n_forks; i++) {
@@ -202,7 +202,8 @@ static void ingest_report(const mycel_rpc_ctx *env, const mycel__write *w)
 		    mycel_entry_decode(p->b.entry, p->b.entry_len, &b) != 0)
 			continue;
 		frontier_note(env, &a, true);
-		committed(env, &a, p->a.body, p->a.body_len, w->from, &b, p->b.body, p->b.body_len);
+		committed(env, &a, p->a.body, p->a.body_len, w->from, w->hops, &b, p->b.body,
+			  p->b.body_len);
 	}
 }
 

@@ -66,6 +66,7 @@ typedef struct mycel__write {
 	 */
 	mycel_ingest_group ingest;
 	const char *from;
+	uint64_t hops; /* the push's hop count, for the commit hook */
 	/* results */
 	int rv;
 	mycel_entry entry;

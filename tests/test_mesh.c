@@ -276,6 +276,7 @@ typedef struct rec_ops {
 	pthread_mutex_t mu;
 	size_t committed, committed_forks, seen, rejected, gaps, adds, removes;
 	int last_code;
+	uint64_t last_hops;
 	char last_seen[128], last_reject_peer[128], last_gap[128], last_from[128];
 	char peers[4][128];
 	size_t n_peers;
@@ -292,6 +293,7 @@ static void ro_committed(void *arg, const mycel__committed *c)
 	else
 		r->committed++;
 	snprintf(r->last_from, sizeof(r->last_from), "%s", c->from ? c->from : "(null)");
+	r->last_hops = c->hops;
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -549,6 +551,9 @@ static void set_entry(mycel_msg_Entry *m, const ents *x, size_t i)
 }
 
 /* Pushes entries e[0..n) from `from`; returns the status, the reply in *out. */
+/* The hop count test pushes carry; the commit hook must hand it on. */
+#define PUSH_HOPS 3u
+
 static uint64_t push(const mycel_msg_Entry *e, size_t n, const char *from, mycel_arena *a,
                      mycel_msg_PushReply *out, char *msg, size_t msg_len)
 {
@@ -556,6 +561,8 @@ static uint64_t push(const mycel_msg_Entry *e, size_t n, const char *from, mycel
 	memset(&rq, 0, sizeof(rq));
 	rq.entries = e;
 	rq.n_entries = n;
+	rq.has_hops = true;
+	rq.hops = PUSH_HOPS;
 	if (from != NULL) {
 		rq.from = from;
 		rq.from_len = strlen(from);
@@ -607,6 +614,7 @@ static void test_push(void **state)
 	assert_int_equal(head_of(M->ka->pk), 3);
 	assert_int_equal(M->ops.committed, 3);
 	assert_string_equal(M->ops.last_from, PEER_URL);
+	assert_int_equal(M->ops.last_hops, PUSH_HOPS);
 	assert_int_equal(M->ops.changes, 3);
 	assert_string_equal(M->ops.change_id, "orders");
 	assert_string_equal(M->ops.change_version, "1.2.0");
@@ -1226,14 +1234,14 @@ static void test_ingest_threads(void **state)
 	memcpy(forged, x.entry[150], x.entry_len[150]);
 	forged[x.entry_len[150] - 1] ^= 0x01;
 	b[150].entry = forged;
-	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 4, &r), 0);
+	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 0, 4, &r), 0);
 	assert_int_equal(r.accepted, 150);
 	assert_int_equal(r.refused, 153);
 	assert_int_equal(r.code, MYCEL_EBADSIG);
 	assert_non_null(strstr(r.why, "seq 151: signature does not verify"));
 	assert_int_equal(head_of(M->kb->pk), 150);
 	b[150].entry = x.entry[150];
-	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 4, &r), 0);
+	assert_int_equal(mycel__ingest(&M->ctx, b, x.n, NULL, 0, PEER_URL, 0, 4, &r), 0);
 	assert_int_equal(r.known, 150);
 	assert_int_equal(r.accepted, 153);
 	assert_int_equal(r.code, 0);
@@ -1271,6 +1279,7 @@ static void test_publish_hook(void **state)
 	assert_int_equal(r.n_entries, 1);
 	assert_int_equal(M->ops.committed, 1);
 	assert_string_equal(M->ops.last_from, "(null)");
+	assert_int_equal(M->ops.last_hops, 0);
 	assert_true(mycel__frontier_get(M->f, M->ka->pk, &h));
 	assert_int_equal(h.seq, 1);
 	mycel_entry e;

@@ -154,7 +154,7 @@ static double ingest_rate(const char *dir, const mycel_buf *cf, const held *h, u
 			b[k] =
 			    (mycel_blob){h->entry + (i + k) * MYCEL_ENTRY_MAX, h->entry_len[i + k],
 			                 h->body + (i + k) * 64, h->body_len[i + k]};
-		if (mycel__ingest(&ctx, b, n, NULL, 0, "bench", threads, &r) != 0 ||
+		if (mycel__ingest(&ctx, b, n, NULL, 0, "bench", 0, threads, &r) != 0 ||
 		    r.accepted != n) {
 			fprintf(stderr, "ingest: %s\n", r.why);
 			goto out;
