@@ -5,11 +5,11 @@
 #
 # A governance group signs a 2-of-3 charter admitting five domains; each domain team creates its
 # domain directory and starts its node (myceld, on loopback ports the system picks); the teams
-# publish their ODCS contracts and ODPS products through their nodes' admin sockets while a
-# consumer watches the sales node's change stream; a consumer queries a node over tcp, checking
-# every entry it receives against the charter; an auditor verifies a node from outside; finance's
-# node, holding a copy of every feed, answers questions across domains; the nodes stop cleanly;
-# a tamper is caught. Everything happens in a fresh temporary directory, removed at the end, and
+# meet (each is told one other; gossip does the rest) and publish their ODCS contracts and ODPS
+# products through their own nodes' admin sockets while a consumer watches another node's change
+# stream; every change crosses the mesh until all nodes hold the same verified feeds; a consumer
+# queries any node over tcp, checking every entry it receives against the charter; an auditor
+# verifies a node from outside; the nodes stop cleanly; a tamper is caught. Everything happens in a fresh temporary directory, removed at the end, and
 # every process the demo starts is stopped by its pid.
 set -euo pipefail
 
@@ -62,11 +62,16 @@ show "mycel lint orders-draft.odcs.yaml"
 "$mycel" lint orders-draft.odcs.yaml | head -8 || true
 
 step "4. Each domain team starts its node (myceld) from a small configuration file"
-declare -A url admin
-events=
+declare -A url admin events
 for d in $domains; do
-	printf 'data: %s\nlisten: tcp://127.0.0.1:0        # the system picks a free port\nlog_level: warn\n' $d >$d.yaml
-	[ $d = sales ] && printf 'events: tcp://127.0.0.1:0        # sales also runs a change stream\n' >>$d.yaml
+	cat >$d.yaml <<CFG
+data: $d
+listen: tcp://127.0.0.1:0        # the system picks a free port
+events: tcp://127.0.0.1:0        # a change stream
+log_level: warn
+gossip:
+  interval_ms: 200               # anti-entropy rounds (new entries are pushed at once)
+CFG
 	mkfifo $d.ready
 	"$myceld" --config $d.yaml >$d.ready 2>$d.log &
 	pids+=($!)
@@ -74,69 +79,79 @@ for d in $domains; do
 	read -r -t 30 line <$d.ready || { echo "demo: myceld for $d did not start:"; cat $d.log; exit 1; }
 	echo "\$ myceld --config $d.yaml &"
 	echo "$line"
-	[[ "$line" =~ url=([^\ ]+)\ admin=([^\ ]+) ]] || { echo "demo: unexpected ready line"; exit 1; }
+	[[ "$line" =~ url=([^\ ]+)\ admin=([^\ ]+)\ events=([^\ ]+) ]] || { echo "demo: unexpected ready line"; exit 1; }
 	url[$d]=${BASH_REMATCH[1]}
 	admin[$d]=${BASH_REMATCH[2]}
-	if [[ "$line" =~ events=([^\ ]+) ]]; then events=${BASH_REMATCH[1]}; fi
+	events[$d]=${BASH_REMATCH[3]}
 done
 show "cat sales.yaml"
 cat sales.yaml
 
-step "5. A consumer follows the sales node's change stream"
+step "5. The nodes meet: each is told one other node (a ring); gossip does the rest"
+set -- $domains
+ring=("$@" "$1")
+for ((i = 0; i < 5; i++)); do
+	run "$mycel" peers --node "${admin[${ring[$i]}]}" add "${url[${ring[$((i + 1))]}]}"
+done
+
+step "6. A consumer follows the change stream of finance's node, which holds nothing yet"
 n_sales=$(( $(ls "$mesh"/sales/contracts/*.yaml "$mesh"/sales/products/*.yaml | wc -l) + 1 ))
-show "mycel watch --node $events --domain sales --count $n_sales &"
-"$mycel" watch --node "$events" --domain sales --count $n_sales --timeout 60 >watch.out 2>&1 &
+show "mycel watch --node ${events[finance]} --domain sales --count $n_sales &"
+"$mycel" watch --node "${events[finance]}" --domain sales --count $n_sales --timeout 60 >watch.out 2>&1 &
 watcher=$!
 pids+=($watcher)
 
-step "6. Each team publishes through its node's admin socket (one atomic request per team)"
+step "7. Each team publishes through its own node's admin socket (one atomic request per team)"
 for d in $domains; do
 	run "$mycel" publish --node "${admin[$d]}" "$mesh/$d"/contracts/*.yaml "$mesh/$d"/products/*.yaml
 done
 
-step "6b. Each publish is a signed entry in the domain's feed"
+step "7b. Each publish is a signed entry in the domain's feed"
 run "$mycel" log --node "${admin[sales]}"
 
-step "7. Published versions are immutable: changing one without a new version is refused"
+step "8. The change crosses the mesh: every node ends with the same frontier"
+digest_of() { "$mycel" status --node "${admin[$1]}" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("frontier_digest",""), d.get("entries",0))'; }
+for ((try = 0; try < 300; try++)); do
+	all=$(for d in $domains; do digest_of $d; done | sort -u | wc -l)
+	[ "$all" = 1 ] && break
+	sleep 0.1
+done
+[ "$all" = 1 ] || { echo "demo: the nodes did not converge in 30 s"; exit 1; }
+for d in $domains; do printf '%-10s %s\n' "$d" "$(digest_of $d)"; done
+run "$mycel" status --node "${admin[marketing]}"
+
+step "9. Published versions are immutable: changing one without a new version is refused"
 sed 's/^name: .*/name: Orders (renamed)/' "$mesh/sales/contracts/orders.odcs.yaml" >orders-edit.odcs.yaml
 show "mycel publish --node ${admin[sales]} orders-edit.odcs.yaml"
 "$mycel" publish --node "${admin[sales]}" orders-edit.odcs.yaml || echo "(exit $?)"
 
-step "8. The network port is read-only: publishing over tcp is refused"
+step "10. The network port is read-only: publishing over tcp is refused"
 show "mycel publish --node ${url[sales]} orders-edit.odcs.yaml"
 "$mycel" publish --node "${url[sales]}" orders-edit.odcs.yaml || echo "(exit $?)"
 
-step "9. A consumer who holds only the mesh id queries the sales node over tcp"
+step "11. A consumer who holds only the mesh id asks any node, over tcp, about any domain"
 meshid=$("$mycel" charter show --data sales --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["mesh_id"])')
-run "$mycel" status --node "${url[sales]}" --mesh-id "$meshid"
-run "$mycel" search --node "${url[sales]}" --mesh-id "$meshid" orders
-run "$mycel" get --node "${url[sales]}" --mesh-id "$meshid" sales/sales-orders
+run "$mycel" search --node "${url[logistics]}" --mesh-id "$meshid" orders
+run "$mycel" get --node "${url[marketing]}" --mesh-id "$meshid" sales/sales-orders
 echo "(each entry in these replies was checked here against the charter: admission, signature, body hash)"
+run "$mycel" search --node "${url[customers]}" --mesh-id "$meshid" --kind product --tag customers
+run "$mycel" search --node "${url[customers]}" --mesh-id "$meshid" --classification restricted --limit 5
 
-step "10. An auditor verifies a node from outside: every feed pulled and checked client-side"
+step "12. Lineage across domains, from finance's node"
+run "$mycel" lineage --node "${url[finance]}" --mesh-id "$meshid" finance/finance-revenue-recognition --up --depth 3
+run "$mycel" lineage --node "${url[finance]}" --mesh-id "$meshid" sales/sales-orders --down --depth 2
+
+step "13. An auditor verifies a node from outside: every feed pulled and checked client-side"
 run "$mycel" verify --node "${url[logistics]}" --mesh-id "$meshid"
 
-step "11. Sales deprecates a version through its node; the watcher saw each change as it happened"
+step "14. Sales deprecates a version; finance's watcher saw sales' changes arrive by gossip"
 run "$mycel" deprecate --node "${admin[sales]}" sales/sales-returns --version "$(awk '/^version:/{print $2; exit}' "$mesh/sales/contracts/returns.odcs.yaml")" --reason "replaced by the returns v2 stream"
 wait "$watcher" || true
-show "(the output of the mycel watch started in step 5)"
+show "(the output of the mycel watch on finance's node started in step 6)"
 cat watch.out
+run "$mycel" search --node "${url[finance]}" --mesh-id "$meshid" returns
 
-step "12. Finance's node copies every other domain's feed, verifying each entry (gossip will do this)"
-for d in $domains; do
-	[ $d = finance ] && continue
-	run "$mycel" pull --data finance --from $d
-done
-cnode=${url[finance]}
-
-step "13. Anyone can now search and follow lineage across the five domains through finance's node"
-run "$mycel" search --node "$cnode" --mesh-id "$meshid" --kind product --tag customers
-run "$mycel" search --node "$cnode" --mesh-id "$meshid" --classification restricted --limit 5
-run "$mycel" lineage --node "$cnode" --mesh-id "$meshid" finance/finance-revenue-recognition --up --depth 3
-run "$mycel" lineage --node "$cnode" --mesh-id "$meshid" sales/sales-orders --down --depth 2
-run "$mycel" search --node "$cnode" --mesh-id "$meshid" returns
-
-step "14. The nodes stop on SIGTERM: requests in flight finish, everything acknowledged is durable"
+step "15. The nodes stop on SIGTERM: requests in flight finish, everything acknowledged is durable"
 for p in "${pids[@]}"; do
 	[ "$p" = "$watcher" ] || kill -TERM "$p" 2>/dev/null || true
 done
@@ -150,7 +165,7 @@ pids=()
 echo "all five nodes exited 0"
 run "$mycel" verify --data finance
 
-step "15. Someone edits the stored catalog behind mycel's back: one bit of one document"
+step "16. Someone edits the stored catalog behind mycel's back: one bit of one document"
 cp -r finance tampered
 python3 - tampered/store/data.mdb <<'PY'
 import sys
