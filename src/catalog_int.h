@@ -43,6 +43,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mycel/catalog.h"
 #include "store_int.h"
@@ -171,6 +172,27 @@ static inline int mycel__ref_cmp(const uint8_t *a, size_t an, const uint8_t *b, 
 	return (an > bn) - (an < bn);
 }
 
+/* The same, and the length of the common prefix of a and b into *lcp. */
+static inline int mycel__ref_cmp_lcp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
+				     size_t *lcp)
+{
+	size_t n = an < bn ? an : bn, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = mycel__load_be64(a + i), y = mycel__load_be64(b + i);
+		if (x != y) {
+			*lcp = i + (size_t)__builtin_clzll(x ^ y) / 8;
+			return x < y ? -1 : 1;
+		}
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i]) {
+			*lcp = i;
+			return a[i] < b[i] ? -1 : 1;
+		}
+	*lcp = n;
+	return (an > bn) - (an < bn);
+}
+
 /* ---- catalog_index.c: what one document contributes ---- */
 
 /* True if body is a canonical map. */
@@ -248,15 +270,45 @@ typedef struct mycel__bdec {
 } mycel__bdec;
 
 void mycel__bdec_init(mycel__bdec *d, const void *p, size_t n);
-bool mycel__bdec_next(mycel__bdec *d);
+/* The general case of mycel__bdec_next: any varint, near the block's end, a damaged block. */
+bool mycel__bdec_next_slow(mycel__bdec *d);
 
-/* A cursor over one posting list, in docref order; its current posting is d.ref/d.rn/d.bits. */
+/*
+ * Decodes the next posting of the block into d->ref/d->rn/d->bits; false at
+ * the block's end (or where it is damaged). Inline for the usual posting
+ * (one-byte varints, a suffix of at most 16 bytes, not near the end): its
+ * suffix is copied as 16 fixed bytes (the bytes after rn are not part of ref).
+ */
+static inline bool mycel__bdec_next(mycel__bdec *d)
+{
+	const uint8_t *p = d->p;
+	_Static_assert(MYCEL__DOCREF_MAX >= 0x80 + 16, "a one-byte prefix and 16 bytes fit in ref");
+	if (d->end - p >= 18 && p[0] < 0x80 && p[0] <= d->rn && p[1] <= 16) {
+		size_t pl = p[0], sl = p[1];
+		memcpy(d->ref + pl, p + 2, 16);
+		d->rn = pl + sl;
+		d->bits = p[2 + sl];
+		d->p = p + 3 + sl;
+		return true;
+	}
+	return mycel__bdec_next_slow(d);
+}
+
+/*
+ * A cursor over one posting list, in docref order; its current posting is
+ * d.ref/d.rn/d.bits. The LMDB cursor is one block ahead of the decoder: the
+ * next block of the list (nk/nv, valid while the read transaction is) is
+ * fetched when a block is entered, so that a seek can pass whole blocks by
+ * their first docref without decoding them.
+ */
 typedef struct mycel__pcur {
 	MDB_cursor *c;
 	uint8_t key[MYCEL__LIST_MAX + 1]; /* list ‖ 0 */
 	size_t kn;
 	mycel__bdec d;
 	bool end;
+	bool has_next; /* nk/nv: the list's next block */
+	MDB_val nk, nv;
 	size_t *budget; /* postings the query may still decode, or NULL: ETOOBIG when spent */
 } mycel__pcur;
 
@@ -265,9 +317,31 @@ int mycel__pcur_open(MDB_txn *txn, MDB_dbi dbi, const uint8_t *list, size_t ln, 
 		     mycel__pcur *pc, size_t *count);
 void mycel__pcur_close(mycel__pcur *pc);
 int mycel__pcur_first(mycel__pcur *pc);
-int mycel__pcur_next(mycel__pcur *pc);
-/* Moves to the first posting whose docref is >= ref (never backwards). */
-int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn);
+/* mycel__pcur_next past the end of a block. */
+int mycel__pcur_next_block(mycel__pcur *pc);
+
+/* Moves to the next posting (pc->end after the last). ETOOBIG when the budget is spent. */
+static inline int mycel__pcur_next(mycel__pcur *pc)
+{
+	if (pc->end)
+		return 0;
+	if (!mycel__bdec_next(&pc->d))
+		return mycel__pcur_next_block(pc);
+	if (pc->budget != NULL) {
+		if (*pc->budget == 0) {
+			pc->end = true;
+			return MYCEL_ETOOBIG;
+		}
+		(*pc->budget)--;
+	}
+	return 0;
+}
+
+/*
+ * Moves to the first posting whose docref is >= ref (never backwards);
+ * *out_cmp how it compares with ref (0: equal, > 0: after it; 1 at the end).
+ */
+int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp);
 
 /* Positions the three lists of a forward image (all empty for n == 0 or a damaged image). */
 void mycel__fwd_open(const uint8_t *p, size_t n, mycel__flist out[3]);

@@ -95,7 +95,7 @@ void mycel__bdec_init(mycel__bdec *d, const void *p, size_t n)
 	d->bits = 0;
 }
 
-bool mycel__bdec_next(mycel__bdec *d)
+bool mycel__bdec_next_slow(mycel__bdec *d)
 {
 	size_t pl, sl;
 	if (d->p >= d->end)
@@ -684,26 +684,25 @@ static bool pc_in_list(const mycel__pcur *pc, const MDB_val *k)
 	return k->mv_size > pc->kn && memcmp(k->mv_data, pc->key, pc->kn) == 0;
 }
 
-/* Decodes the first posting of the block the cursor is on (k, v), or ends the list. */
-static int pc_load(mycel__pcur *pc, const MDB_val *k, const MDB_val *v)
+/* Ends the list: 0 for MDB_NOTFOUND (or 0), else the error. */
+static int pc_end(mycel__pcur *pc, int rc)
 {
-	if (!pc_in_list(pc, k)) {
-		pc->end = true;
-		return 0;
-	}
-	mycel__bdec_init(&pc->d, v->mv_data, v->mv_size);
-	return mycel__pcur_next(pc);
+	pc->end = true;
+	pc->has_next = false;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
 }
 
-static int pc_budget(mycel__pcur *pc)
+/*
+ * Makes the block v, where the LMDB cursor is, the decoder's (nothing
+ * decoded yet) and fetches the list's next block into nk/nv.
+ */
+static int pc_enter(mycel__pcur *pc, const MDB_val *v)
 {
-	if (pc->budget != NULL) {
-		if (*pc->budget == 0) {
-			pc->end = true;
-			return MYCEL_ETOOBIG;
-		}
-		(*pc->budget)--;
-	}
+	mycel__bdec_init(&pc->d, v->mv_data, v->mv_size);
+	int rc = mdb_cursor_get(pc->c, &pc->nk, &pc->nv, MDB_NEXT);
+	pc->has_next = rc == 0 && pc_in_list(pc, &pc->nk);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return pc_end(pc, rc);
 	return 0;
 }
 
@@ -742,114 +741,146 @@ void mycel__pcur_close(mycel__pcur *pc)
 int mycel__pcur_first(mycel__pcur *pc)
 {
 	MDB_val k = {pc->kn, pc->key}, v;
+	int rc, rv;
 	pc->end = false;
-	if (pc->c == NULL) {
-		pc->end = true;
-		return 0;
-	}
-	int rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
+	pc->has_next = false;
+	if (pc->c == NULL)
+		return pc_end(pc, 0);
+	rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
 	if (rc == 0 && k.mv_size == pc->kn) /* the count key */
 		rc = mdb_cursor_get(pc->c, &k, &v, MDB_NEXT);
-	if (rc == MDB_NOTFOUND) {
-		pc->end = true;
-		return 0;
-	}
-	if (rc != 0) {
-		pc->end = true;
-		return mycel__mdb_err(rc);
-	}
-	return pc_load(pc, &k, &v);
+	if (rc != 0)
+		return pc_end(pc, rc);
+	if (!pc_in_list(pc, &k))
+		return pc_end(pc, 0);
+	if ((rv = pc_enter(pc, &v)) != 0)
+		return rv;
+	return mycel__pcur_next(pc);
 }
 
-int mycel__pcur_next(mycel__pcur *pc)
-{
-	if (pc->end)
-		return 0;
-	for (;;) {
-		if (mycel__bdec_next(&pc->d))
-			return pc_budget(pc);
-		MDB_val k, v;
-		int rc = mdb_cursor_get(pc->c, &k, &v, MDB_NEXT);
-		if (rc == MDB_NOTFOUND || (rc == 0 && !pc_in_list(pc, &k))) {
-			pc->end = true;
-			return 0;
-		}
-		if (rc != 0) {
-			pc->end = true;
-			return mycel__mdb_err(rc);
-		}
-		mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-	}
-}
-
-/* Decodes the current block on to the first docref >= ref; false at its end. */
-static int pc_scan_block(mycel__pcur *pc, const uint8_t *ref, size_t rn, bool *found)
+int mycel__pcur_next_block(mycel__pcur *pc)
 {
 	int rv;
-	*found = false;
-	while (mycel__bdec_next(&pc->d)) {
-		if ((rv = pc_budget(pc)) != 0)
+	while (!pc->end) {
+		if (!pc->has_next)
+			return pc_end(pc, 0);
+		MDB_val v = pc->nv;
+		if ((rv = pc_enter(pc, &v)) != 0)
 			return rv;
-		if (mycel__ref_cmp(pc->d.ref, pc->d.rn, ref, rn) >= 0) {
-			*found = true;
+		if (mycel__bdec_next(&pc->d)) {
+			if (pc->budget != NULL) {
+				if (*pc->budget == 0) {
+					pc_end(pc, 0);
+					return MYCEL_ETOOBIG;
+				}
+				(*pc->budget)--;
+			}
 			return 0;
 		}
 	}
 	return 0;
 }
 
-static int pc_end(mycel__pcur *pc, int rc)
+/*
+ * Decodes the current block on to its first posting whose docref is >= ref,
+ * or to its end; *cmp how that posting compares with ref (0 or 1; 2: the
+ * block ended). m is the length of the common prefix of the current docref
+ * (< ref) and ref, ignored at the start of a block.
+ *
+ * Each posting shares pl bytes with the one before it (the longest common
+ * prefix: the encoder takes it so) and comes after it. A posting with pl > m
+ * is still < ref (it holds the previous docref's byte m, below ref's) and one
+ * with pl < m is > ref (its byte pl is above the previous one's, which is
+ * ref's): only pl == m needs a comparison, from byte m on. So a posting
+ * passed costs its decoding, not a comparison of whole docrefs.
+ */
+static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *cmp)
 {
-	pc->end = true;
-	return rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
+	mycel__bdec *d = &pc->d;
+	if (d->rn == 0)
+		m = 0;
+	for (;;) {
+		const uint8_t *p = d->p;
+		if (!mycel__bdec_next(d)) {
+			*cmp = 2;
+			return 0;
+		}
+		if (pc->budget != NULL) {
+			if (*pc->budget == 0) {
+				pc_end(pc, 0);
+				return MYCEL_ETOOBIG;
+			}
+			(*pc->budget)--;
+		}
+		size_t pl = p[0], from = m, lcp;
+		if (pl >= 0x80) {
+			from = 0; /* a longer varint (not written for docrefs of today's sizes): compare all */
+		} else if (pl > m) {
+			continue;
+		} else if (pl < m) {
+			*cmp = 1;
+			return 0;
+		}
+		int c = mycel__ref_cmp_lcp(d->ref + from, d->rn - from, ref + from, rn - from, &lcp);
+		if (c >= 0) {
+			*cmp = c;
+			return 0;
+		}
+		m = from + lcp;
+	}
 }
 
-int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn)
+#define SEEK_STEPS 4 /* blocks passed one by one before a seek descends the tree */
+
+int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp)
 {
-	MDB_val k, v;
-	bool found;
-	int rc, rv;
-	if (pc->end || mycel__ref_cmp(pc->d.ref, pc->d.rn, ref, rn) >= 0)
+	size_t m;
+	int c, rc, rv;
+	if (pc->end) {
+		*out_cmp = 1;
 		return 0;
-	/* near: the rest of this block, then the next one */
-	if ((rv = pc_scan_block(pc, ref, rn, &found)) != 0 || found)
-		return rv;
-	if ((rc = mdb_cursor_get(pc->c, &k, &v, MDB_NEXT)) != 0 || !pc_in_list(pc, &k))
-		return pc_end(pc, rc == 0 ? MDB_NOTFOUND : rc);
-	mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-	if (block_first_cmp(&k, pc->kn, ref, rn) >= 0)
-		return mycel__pcur_next(pc);
-	MDB_val nk, nv;
-	rc = mdb_cursor_get(pc->c, &nk, &nv, MDB_NEXT);
-	if (rc == MDB_NOTFOUND || (rc == 0 && (!pc_in_list(pc, &nk) ||
-					       block_first_cmp(&nk, pc->kn, ref, rn) > 0))) {
-		/* ref lies in this block (or the list ends with it) */
-		if (rc == 0 && (rc = mdb_cursor_get(pc->c, &k, &v, MDB_PREV)) != 0)
-			return pc_end(pc, rc);
-		if ((rv = pc_scan_block(pc, ref, rn, &found)) != 0 || found)
+	}
+	if ((c = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, &m)) >= 0) {
+		*out_cmp = c;
+		return 0;
+	}
+	*out_cmp = 1;
+	/* pass the blocks that start at or before ref, by their keys */
+	for (int steps = 0; pc->has_next && block_first_cmp(&pc->nk, pc->kn, ref, rn) <= 0; steps++) {
+		if (steps == SEEK_STEPS) {
+			/* far: the last block whose first docref is <= ref, from the tree */
+			uint8_t kb[MYCEL__LIST_MAX + 1 + MYCEL__DOCREF_MAX];
+			MDB_val k, v;
+			memcpy(kb, pc->key, pc->kn);
+			memcpy(kb + pc->kn, ref, rn);
+			k = (MDB_val){pc->kn + rn, kb};
+			rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return pc_end(pc, rc);
+			if (rc != 0 || k.mv_size != pc->kn + rn || memcmp(k.mv_data, kb, k.mv_size) != 0) {
+				rc = mdb_cursor_get(pc->c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+				if (rc != 0)
+					return pc_end(pc, rc);
+			}
+			if (!pc_in_list(pc, &k))
+				return pc_end(pc, 0); /* cannot be: the next block starts <= ref */
+			if ((rv = pc_enter(pc, &v)) != 0)
+				return rv;
+			break;
+		}
+		MDB_val v = pc->nv;
+		if ((rv = pc_enter(pc, &v)) != 0)
 			return rv;
-		return mycel__pcur_next(pc); /* on to the next block's first */
 	}
-	if (rc != 0)
-		return pc_end(pc, rc);
-	/* far: the last block whose first docref is <= ref */
-	uint8_t kb[MYCEL__LIST_MAX + 1 + MYCEL__DOCREF_MAX];
-	memcpy(kb, pc->key, pc->kn);
-	memcpy(kb + pc->kn, ref, rn);
-	k = (MDB_val){pc->kn + rn, kb};
-	rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return pc_end(pc, rc);
-	if (rc == 0 && k.mv_size == pc->kn + rn && memcmp(k.mv_data, kb, k.mv_size) == 0) {
-		mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-		return mycel__pcur_next(pc);
-	}
-	if ((rc = mdb_cursor_get(pc->c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)) != 0)
-		return pc_end(pc, rc);
-	if (!pc_in_list(pc, &k))
-		return pc_end(pc, MDB_NOTFOUND); /* cannot be: a posting < ref was current */
-	mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-	if ((rv = pc_scan_block(pc, ref, rn, &found)) != 0 || found)
+	/* ref is in this block, or before the next one's first posting */
+	if ((rv = pc_scan(pc, ref, rn, m, &c)) != 0 || pc->end)
 		return rv;
-	return mycel__pcur_next(pc);
+	if (c != 2) {
+		*out_cmp = c;
+		return 0;
+	}
+	if ((rv = mycel__pcur_next_block(pc)) != 0 || pc->end)
+		return rv;
+	*out_cmp = mycel__ref_cmp(pc->d.ref, pc->d.rn, ref, rn);
+	return 0;
 }

@@ -14,6 +14,7 @@
  * the score. A prefix that expands to many terms is not materialised when a
  * rarer list drives: each candidate's forward image is checked instead.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,9 +174,10 @@ static int uni_seek(uni *u, const uint8_t *ref, size_t rn)
 	int rv;
 	while (u->hn > 0) {
 		mycel__pcur *top = &u->subs[u->heap[0]];
+		int c;
 		if (mycel__ref_cmp(top->d.ref, top->d.rn, ref, rn) >= 0)
 			break;
-		if ((rv = mycel__pcur_seek(top, ref, rn)) != 0)
+		if ((rv = mycel__pcur_seek(top, ref, rn, &c)) != 0)
 			return rv;
 		if (top->end)
 			u->heap[0] = u->heap[--u->hn];
@@ -185,7 +187,7 @@ static int uni_seek(uni *u, const uint8_t *ref, size_t rn)
 	return 0;
 }
 
-static void pl_sync(plist *l)
+static inline void pl_sync(plist *l)
 {
 	if (l->type == PL_CUR) {
 		l->end = l->pc.end;
@@ -220,7 +222,7 @@ static int pl_first(plist *l)
 	return rv;
 }
 
-static int pl_next(plist *l)
+static inline int pl_next(plist *l)
 {
 	int rv = 0;
 	if (l->end)
@@ -239,15 +241,22 @@ static int pl_next(plist *l)
  */
 static int pl_seek_cmp(plist *l, const uint8_t *ref, size_t rn, int *cmp)
 {
-	int rv = 0, c = l->end ? 1 : mycel__ref_cmp(l->ref, l->rn, ref, rn);
+	int rv = 0, c;
+	if (l->type == PL_CUR) {
+		if (l->end) {
+			*cmp = 1;
+			return 0;
+		}
+		rv = mycel__pcur_seek(&l->pc, ref, rn, cmp);
+		pl_sync(l);
+		return rv;
+	}
+	c = l->end ? 1 : mycel__ref_cmp(l->ref, l->rn, ref, rn);
 	if (c >= 0) {
 		*cmp = c;
 		return 0;
 	}
-	if (l->type == PL_CUR)
-		rv = mycel__pcur_seek(&l->pc, ref, rn);
-	else
-		rv = uni_seek(l->u, ref, rn);
+	rv = uni_seek(l->u, ref, rn);
 	pl_sync(l);
 	*cmp = l->end ? 1 : mycel__ref_cmp(l->ref, l->rn, ref, rn);
 	return rv;
@@ -293,7 +302,6 @@ static int word_cb(void *ctx, const uint8_t *t, size_t n)
 typedef struct query {
 	mycel_store *s;
 	MDB_txn *txn;
-	plist lists[LISTS_MAX];
 	size_t nl;
 	plist *must[LISTS_MAX];
 	size_t nmust;
@@ -307,7 +315,9 @@ typedef struct query {
 	bool scored;        /* a text query: hits carry scores */
 	bool bounded;       /* a broad prefix: the search may stop once its page cannot change */
 	size_t budget;      /* postings (and forward images) the query may still read */
+	/* last, not cleared by query_open (each list is when it is added) */
 	words w;
+	plist lists[LISTS_MAX];
 } query;
 
 static void query_fini(query *q)
@@ -558,7 +568,7 @@ static int fwd_prefix_bits(query *q, const uint8_t *ref, size_t rn, uint8_t *out
 }
 
 /* Checks the negative, optional and per-candidate constraints of a candidate, then calls fn. */
-static int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, void *ctx)
+static inline int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, void *ctx)
 {
 	uint8_t wbits[WORDS_MAX] = {0}, exact = 0;
 	int rv;
@@ -680,7 +690,9 @@ static int query_run(query *q, match_fn fn, void *ctx)
 
 static int query_open(query *q, mycel_store *s, const mycel_search_query *sq)
 {
-	memset(q, 0, sizeof(*q));
+	memset(q, 0, offsetof(query, w));
+	q->w.n = 0;
+	q->w.too_many = false;
 	q->s = s;
 	q->budget = QUERY_BUDGET;
 	if (sq == NULL)
