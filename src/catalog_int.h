@@ -274,24 +274,36 @@ void mycel__bdec_init(mycel__bdec *d, const void *p, size_t n);
 bool mycel__bdec_next_slow(mycel__bdec *d);
 
 /*
- * Decodes the next posting of the block into d->ref/d->rn/d->bits; false at
- * the block's end (or where it is damaged). Inline for the usual posting
- * (one-byte varints, a suffix of at most 16 bytes, not near the end): its
- * suffix is copied as 16 fixed bytes (the bytes after rn are not part of ref).
+ * The usual posting (one-byte varints, a suffix of at most 16 bytes) decoded
+ * inline into d->ref/d->rn/d->bits, its shared prefix length to *pl; false
+ * (nothing done) for any other, or at the block's end. The suffix is copied
+ * as 16 fixed bytes when the block holds them (the bytes after rn are not
+ * part of ref).
  */
+static inline bool mycel__bdec_fast(mycel__bdec *d, size_t *pl)
+{
+	_Static_assert(MYCEL__DOCREF_MAX >= 0x80 + 16, "a one-byte prefix and 16 bytes fit in ref");
+	const uint8_t *p = d->p;
+	ptrdiff_t left = d->end - p;
+	if (left < 3 || p[0] >= 0x80 || p[0] > d->rn || p[1] > 16 || left < 3 + p[1])
+		return false;
+	size_t l = p[0], sl = p[1];
+	if (left >= 18)
+		memcpy(d->ref + l, p + 2, 16);
+	else
+		memcpy(d->ref + l, p + 2, sl);
+	d->rn = l + sl;
+	d->bits = p[2 + sl];
+	d->p = p + 3 + sl;
+	*pl = l;
+	return true;
+}
+
+/* Decodes the next posting of the block into d->ref/d->rn/d->bits; false at the block's end (or where it is damaged). */
 static inline bool mycel__bdec_next(mycel__bdec *d)
 {
-	const uint8_t *p = d->p;
-	_Static_assert(MYCEL__DOCREF_MAX >= 0x80 + 16, "a one-byte prefix and 16 bytes fit in ref");
-	if (d->end - p >= 18 && p[0] < 0x80 && p[0] <= d->rn && p[1] <= 16) {
-		size_t pl = p[0], sl = p[1];
-		memcpy(d->ref + pl, p + 2, 16);
-		d->rn = pl + sl;
-		d->bits = p[2 + sl];
-		d->p = p + 3 + sl;
-		return true;
-	}
-	return mycel__bdec_next_slow(d);
+	size_t pl;
+	return mycel__bdec_fast(d, &pl) || mycel__bdec_next_slow(d);
 }
 
 /*
@@ -337,11 +349,56 @@ static inline int mycel__pcur_next(mycel__pcur *pc)
 	return 0;
 }
 
+/* mycel__pcur_seek past its first postings: the current docref is < ref, m their common prefix's length. */
+int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp);
+
 /*
  * Moves to the first posting whose docref is >= ref (never backwards);
  * *out_cmp how it compares with ref (0: equal, > 0: after it; 1 at the end).
+ * ETOOBIG when the budget is spent.
+ *
+ * Inline for the usual seek of a leapfrog, a few postings on in the same
+ * block. Each posting shares pl bytes with the one before it (the longest
+ * common prefix: the encoder takes it so) and comes after it. With m the
+ * length of the common prefix of the previous docref (< ref) and ref, a
+ * posting with pl > m is still < ref (it holds the previous docref's byte m,
+ * below ref's) and one with pl < m is > ref (its byte pl is above the
+ * previous one's, which is ref's): only pl == m needs a comparison, from
+ * byte m on. So a posting passed costs its decoding, not a comparison.
  */
-int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp);
+static inline int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp)
+{
+	mycel__bdec *d = &pc->d;
+	size_t m, lcp;
+	int c;
+	if (pc->end) {
+		*out_cmp = 1;
+		return 0;
+	}
+	if ((c = mycel__ref_cmp_lcp(d->ref, d->rn, ref, rn, &m)) >= 0) {
+		*out_cmp = c;
+		return 0;
+	}
+	for (int i = 0; i < 4; i++) {
+		size_t pl;
+		if ((pc->budget != NULL && *pc->budget == 0) || !mycel__bdec_fast(d, &pl))
+			break;
+		if (pc->budget != NULL)
+			(*pc->budget)--;
+		if (pl > m)
+			continue;
+		if (pl < m) {
+			*out_cmp = 1;
+			return 0;
+		}
+		if ((c = mycel__ref_cmp_lcp(d->ref + m, d->rn - m, ref + m, rn - m, &lcp)) >= 0) {
+			*out_cmp = c;
+			return 0;
+		}
+		m += lcp;
+	}
+	return mycel__pcur_seek_far(pc, ref, rn, m, out_cmp);
+}
 
 /* Positions the three lists of a forward image (all empty for n == 0 or a damaged image). */
 void mycel__fwd_open(const uint8_t *p, size_t n, mycel__flist out[3]);

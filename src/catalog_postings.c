@@ -781,74 +781,93 @@ int mycel__pcur_next_block(mycel__pcur *pc)
 	return 0;
 }
 
+/* Charges n decoded postings to the query's budget: ETOOBIG (and the list ends) when it is spent. */
+static int pc_charge(mycel__pcur *pc, size_t n)
+{
+	if (pc->budget == NULL)
+		return 0;
+	if (*pc->budget < n) {
+		*pc->budget = 0;
+		pc_end(pc, 0);
+		return MYCEL_ETOOBIG;
+	}
+	*pc->budget -= n;
+	return 0;
+}
+
+enum { SCAN_EQUAL = 0, SCAN_AFTER = 1, SCAN_BLOCK_END = 2, SCAN_LIMIT = 3 };
+
 /*
- * Decodes the current block on to its first posting whose docref is >= ref,
- * or to its end; *cmp how that posting compares with ref (0 or 1; 2: the
- * block ended). m is the length of the common prefix of the current docref
- * (< ref) and ref, ignored at the start of a block.
+ * Decodes the current block on to its first posting whose docref is >= ref
+ * (*cmp SCAN_EQUAL or SCAN_AFTER), to its end (SCAN_BLOCK_END), or for at most
+ * limit postings (SCAN_LIMIT); in the last two cases the current docref is
+ * < ref. *m is the length of the common prefix of the current docref and ref,
+ * read (ignored at the start of a block) and updated.
  *
  * Each posting shares pl bytes with the one before it (the longest common
  * prefix: the encoder takes it so) and comes after it. A posting with pl > m
  * is still < ref (it holds the previous docref's byte m, below ref's) and one
  * with pl < m is > ref (its byte pl is above the previous one's, which is
  * ref's): only pl == m needs a comparison, from byte m on. So a posting
- * passed costs its decoding, not a comparison of whole docrefs.
+ * passed costs its decoding, not a comparison of whole docrefs. A posting
+ * that mycel__bdec_fast does not decode is compared whole.
  */
-static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *cmp)
+static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, size_t limit,
+		   int *cmp)
 {
 	mycel__bdec *d = &pc->d;
-	if (d->rn == 0)
-		m = 0;
-	for (;;) {
-		const uint8_t *p = d->p;
-		if (!mycel__bdec_next(d)) {
-			*cmp = 2;
-			return 0;
-		}
-		if (pc->budget != NULL) {
-			if (*pc->budget == 0) {
-				pc_end(pc, 0);
-				return MYCEL_ETOOBIG;
+	size_t m = d->rn == 0 ? 0 : *mp, n = 0;
+	int res = SCAN_LIMIT;
+	while (n < limit) {
+		size_t pl, lcp;
+		if (mycel__bdec_fast(d, &pl)) {
+			n++;
+			if (pl > m)
+				continue;
+			if (pl < m) {
+				res = SCAN_AFTER;
+				break;
 			}
-			(*pc->budget)--;
+		} else {
+			if (!mycel__bdec_next_slow(d)) {
+				res = SCAN_BLOCK_END;
+				break;
+			}
+			n++;
+			m = 0; /* compare it whole */
 		}
-		size_t pl = p[0], from = m, lcp;
-		if (pl >= 0x80) {
-			from = 0; /* a longer varint (not written for docrefs of today's sizes): compare all */
-		} else if (pl > m) {
-			continue;
-		} else if (pl < m) {
-			*cmp = 1;
-			return 0;
-		}
-		int c = mycel__ref_cmp_lcp(d->ref + from, d->rn - from, ref + from, rn - from, &lcp);
+		int c = mycel__ref_cmp_lcp(d->ref + m, d->rn - m, ref + m, rn - m, &lcp);
 		if (c >= 0) {
-			*cmp = c;
-			return 0;
+			res = c;
+			break;
 		}
-		m = from + lcp;
+		m += lcp;
 	}
+	*mp = m;
+	*cmp = res;
+	return pc_charge(pc, n);
 }
 
+#define SCAN_NEAR 8  /* postings decoded before a seek looks at the next blocks' keys */
 #define SEEK_STEPS 4 /* blocks passed one by one before a seek descends the tree */
 
-int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp)
+int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp)
 {
-	size_t m;
 	int c, rc, rv;
-	if (pc->end) {
-		*out_cmp = 1;
-		return 0;
-	}
-	if ((c = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, &m)) >= 0) {
+	bool moved = false;
+	*out_cmp = 1;
+	/* near: a few postings of this block */
+	if ((rv = pc_scan(pc, ref, rn, &m, SCAN_NEAR, &c)) != 0 || pc->end)
+		return rv;
+	if (c == SCAN_EQUAL || c == SCAN_AFTER) {
 		*out_cmp = c;
 		return 0;
 	}
-	*out_cmp = 1;
-	/* pass the blocks that start at or before ref, by their keys */
+	/* far: pass the blocks that start at or before ref, by their keys */
 	for (int steps = 0; pc->has_next && block_first_cmp(&pc->nk, pc->kn, ref, rn) <= 0; steps++) {
+		moved = true;
 		if (steps == SEEK_STEPS) {
-			/* far: the last block whose first docref is <= ref, from the tree */
+			/* the last block whose first docref is <= ref, from the tree */
 			uint8_t kb[MYCEL__LIST_MAX + 1 + MYCEL__DOCREF_MAX];
 			MDB_val k, v;
 			memcpy(kb, pc->key, pc->kn);
@@ -873,11 +892,13 @@ int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cm
 			return rv;
 	}
 	/* ref is in this block, or before the next one's first posting */
-	if ((rv = pc_scan(pc, ref, rn, m, &c)) != 0 || pc->end)
-		return rv;
-	if (c != 2) {
-		*out_cmp = c;
-		return 0;
+	if (moved || c == SCAN_LIMIT) {
+		if ((rv = pc_scan(pc, ref, rn, &m, SIZE_MAX, &c)) != 0 || pc->end)
+			return rv;
+		if (c == SCAN_EQUAL || c == SCAN_AFTER) {
+			*out_cmp = c;
+			return 0;
+		}
 	}
 	if ((rv = mycel__pcur_next_block(pc)) != 0 || pc->end)
 		return rv;

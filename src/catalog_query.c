@@ -187,7 +187,7 @@ static int uni_seek(uni *u, const uint8_t *ref, size_t rn)
 	return 0;
 }
 
-static inline void pl_sync(plist *l)
+static inline __attribute__((always_inline)) void pl_sync(plist *l)
 {
 	if (l->type == PL_CUR) {
 		l->end = l->pc.end;
@@ -222,7 +222,7 @@ static int pl_first(plist *l)
 	return rv;
 }
 
-static inline int pl_next(plist *l)
+static inline __attribute__((always_inline)) int pl_next(plist *l)
 {
 	int rv = 0;
 	if (l->end)
@@ -239,7 +239,8 @@ static inline int pl_next(plist *l)
  * Moves l to its first docref >= (ref, rn); *cmp gets how that docref
  * compares with ref (0: equal, > 0: after it; 1 at the end).
  */
-static int pl_seek_cmp(plist *l, const uint8_t *ref, size_t rn, int *cmp)
+static inline __attribute__((always_inline)) int pl_seek_cmp(plist *l, const uint8_t *ref, size_t rn,
+							   int *cmp)
 {
 	int rv = 0, c;
 	if (l->type == PL_CUR) {
@@ -299,6 +300,18 @@ static int word_cb(void *ctx, const uint8_t *t, size_t n)
 
 #define LISTS_MAX (WORDS_MAX + MYCEL_SEARCH_TAGS_MAX + 8)
 
+/*
+ * Kept by a ranked search whose page is full (on; never for a bounded one):
+ * a candidate without an exact match whose words score at most floor cannot
+ * enter the page, so emit only counts it instead of passing it on.
+ */
+typedef struct qfloor {
+	bool on;
+	int64_t floor;
+	const int16_t *score_of; /* the score of a word matched in the fields of these bits */
+	size_t counted;
+} qfloor;
+
 typedef struct query {
 	mycel_store *s;
 	MDB_txn *txn;
@@ -315,6 +328,8 @@ typedef struct query {
 	bool scored;        /* a text query: hits carry scores */
 	bool bounded;       /* a broad prefix: the search may stop once its page cannot change */
 	size_t budget;      /* postings (and forward images) the query may still read */
+	uint8_t wbits[WORDS_MAX]; /* emit's: the field bits of each word in a candidate */
+	qfloor fl;
 	/* last, not cleared by query_open (each list is when it is added) */
 	words w;
 	plist lists[LISTS_MAX];
@@ -567,10 +582,14 @@ static int fwd_prefix_bits(query *q, const uint8_t *ref, size_t rn, uint8_t *out
 	return 0;
 }
 
-/* Checks the negative, optional and per-candidate constraints of a candidate, then calls fn. */
-static inline int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, void *ctx)
+/*
+ * Checks the negative, optional and per-candidate constraints of a candidate,
+ * then calls fn. Inlined: it runs for every candidate.
+ */
+static inline __attribute__((always_inline)) int emit(query *q, const uint8_t *ref, size_t rn,
+						      match_fn fn, void *ctx)
 {
-	uint8_t wbits[WORDS_MAX] = {0}, exact = 0;
+	uint8_t exact = 0;
 	int rv;
 	int c;
 	if (q->not_retired != NULL) {
@@ -579,17 +598,18 @@ static inline int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, voi
 		if (c == 0)
 			return 0;
 	}
+	memset(q->wbits, 0, sizeof(q->wbits));
 	if (q->fwd_prefix) {
 		uint8_t b;
 		if ((rv = fwd_prefix_bits(q, ref, rn, &b)) != 0)
 			return rv;
 		if (b == 0)
 			return 0;
-		wbits[q->nwords - 1] = b;
+		q->wbits[q->nwords - 1] = b;
 	}
 	for (size_t i = 0; i < q->nmust; i++)
 		if (q->must[i]->word >= 0)
-			wbits[q->must[i]->word] |= q->must[i]->bits;
+			q->wbits[q->must[i]->word] |= q->must[i]->bits;
 	for (int i = 0; i < 2 && q->exact[i] != NULL; i++) {
 		plist *l = q->exact[i];
 		if ((rv = pl_seek_cmp(l, ref, rn, &c)) != 0)
@@ -597,7 +617,16 @@ static inline int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, voi
 		if (c == 0)
 			exact |= l->bits;
 	}
-	return fn(ctx, ref, rn, wbits, exact);
+	if (q->fl.on && exact == 0) {
+		int64_t score = 0;
+		for (size_t w = 0; w < q->nwords; w++)
+			score += q->fl.score_of[q->wbits[w]];
+		if (score <= q->fl.floor) {
+			q->fl.counted++;
+			return 0;
+		}
+	}
+	return fn(ctx, ref, rn, q->wbits, exact);
 }
 
 static int must_cmp(const void *a, const void *b)
@@ -758,6 +787,7 @@ typedef struct sctx {
 	size_t stop_rn;
 	int16_t score_of[256]; /* the score of a word matched in the fields of these bits */
 	int8_t field_of[256];  /* the best of these fields, -1 for none */
+	qfloor *fl;            /* the query's: kept at the page's worst score once it is full */
 } sctx;
 
 static const uint8_t *hit_ref(const sctx *x, const hitent *e)
@@ -832,10 +862,19 @@ static int stop_check(sctx *x, const uint8_t *ref, size_t rn)
 	return 1;
 }
 
+/* Once the page is full, what a hit must beat goes to the query (not for a bounded search: it must see where to stop). */
+static void set_floor(sctx *x)
+{
+	if (x->fl == NULL || x->bounded || x->n < x->k)
+		return;
+	x->fl->on = true;
+	x->fl->floor = x->h[0].score;
+}
+
 static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wbits, uint8_t exact)
 {
 	sctx *x = ctx;
-	hitent e = {0, 0, (uint16_t)rn, -1};
+	hitent e;
 	int rv;
 	x->total++;
 	if (!x->scored) {
@@ -848,24 +887,29 @@ static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wb
 			return x->stop_when_full ? 1 : 0;
 		if ((rv = hit_room(x)) != 0)
 			return rv;
-		e.slot = (uint32_t)x->n;
+		e = (hitent){0, (uint32_t)x->n, (uint16_t)rn, -1};
 		memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
 		x->h[x->n++] = e;
 		return 0;
 	}
+	int64_t score = 0;
 	uint8_t any = 0;
 	for (size_t w = 0; w < x->nwords; w++) {
 		any |= wbits[w];
-		e.score += x->score_of[wbits[w]];
+		score += x->score_of[wbits[w]];
 	}
-	e.field = x->field_of[any];
+	int8_t field = x->field_of[any];
 	if ((exact & MYCEL__F_EXACT) && (exact & MYCEL__F_NAME)) {
-		e.score += EXACT_NAME_SCORE;
-		e.field = 0;
+		score += EXACT_NAME_SCORE;
+		field = 0;
 	} else if (exact & MYCEL__F_EXACT) {
-		e.score += EXACT_ID_SCORE;
-		e.field = 1;
+		score += EXACT_ID_SCORE;
+		field = 1;
 	}
+	/* full: only a better hit gets in (a later docref never beats an equal score) */
+	if (x->n == x->k && score <= x->h[0].score)
+		return x->bounded ? stop_check(x, ref, rn) : 0;
+	e = (hitent){score, 0, (uint16_t)rn, field};
 	if (x->n < x->k) {
 		if ((rv = hit_room(x)) != 0)
 			return rv;
@@ -873,15 +917,14 @@ static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wb
 		memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
 		x->h[x->n] = e;
 		sift_up(x, x->h, x->n++);
+		set_floor(x);
 		return stop_check(x, ref, rn);
 	}
-	/* full: only a better hit gets in (a later docref never beats an equal score) */
-	if (e.score > x->h[0].score) {
-		e.slot = x->h[0].slot;
-		memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
-		x->h[0] = e;
-		sift_down(x, x->h, x->n, 0);
-	}
+	e.slot = x->h[0].slot;
+	memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
+	x->h[0] = e;
+	sift_down(x, x->h, x->n, 0);
+	set_floor(x);
 	return stop_check(x, ref, rn);
 }
 
@@ -994,6 +1037,9 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 	memset(&x, 0, sizeof(x));
 	x.scored = q.scored;
 	x.nwords = q.nwords;
+	q.fl.score_of = x.score_of;
+	if (q.scored)
+		x.fl = &q.fl;
 	for (unsigned b = 0; b < 256; b++) {
 		x.field_of[b] = -1;
 		for (size_t f = 0; f < N_FIELDS; f++)
@@ -1042,6 +1088,7 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 		x.bounded = false; /* the exact-match documents left are all looked at */
 		if (x.stopped && (rv = exact_rest(&q, x.stop_ref, x.stop_rn, search_cb, &x)) != 0)
 			goto done;
+		x.total += q.fl.counted;
 	}
 	size_t first = 0;
 	if (q.scored) {
