@@ -349,13 +349,16 @@ static inline int mycel__pcur_next(mycel__pcur *pc)
 	return 0;
 }
 
-/* mycel__pcur_seek past its first postings: the current docref is < ref, m their common prefix's length. */
-int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp);
+/* mycel__pcur_seek_from past its first postings. */
+int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
+			 size_t *out_lcp);
 
 /*
- * Moves to the first posting whose docref is >= ref (never backwards);
- * *out_cmp how it compares with ref (0: equal, > 0: after it; 1 at the end).
- * ETOOBIG when the budget is spent.
+ * Moves to the first posting whose docref is >= ref (never backwards) when
+ * the current docref is < ref and m is the length of their common prefix;
+ * *out_cmp how it compares with ref (0: equal, > 0: after it; 1 at the end),
+ * *out_lcp the length of their common prefix. ETOOBIG when the budget is
+ * spent.
  *
  * Inline for the usual seek of a leapfrog, a few postings on in the same
  * block. Each posting shares pl bytes with the one before it (the longest
@@ -366,19 +369,13 @@ int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t 
  * previous one's, which is ref's): only pl == m needs a comparison, from
  * byte m on. So a posting passed costs its decoding, not a comparison.
  */
-static inline int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp)
+static inline __attribute__((always_inline)) int
+mycel__pcur_seek_from(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
+		      size_t *out_lcp)
 {
 	mycel__bdec *d = &pc->d;
-	size_t m, lcp;
+	size_t lcp;
 	int c;
-	if (pc->end) {
-		*out_cmp = 1;
-		return 0;
-	}
-	if ((c = mycel__ref_cmp_lcp(d->ref, d->rn, ref, rn, &m)) >= 0) {
-		*out_cmp = c;
-		return 0;
-	}
 	for (int i = 0; i < 4; i++) {
 		size_t pl;
 		if ((pc->budget != NULL && *pc->budget == 0) || !mycel__bdec_fast(d, &pl))
@@ -389,15 +386,37 @@ static inline int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t r
 			continue;
 		if (pl < m) {
 			*out_cmp = 1;
+			*out_lcp = pl;
 			return 0;
 		}
 		if ((c = mycel__ref_cmp_lcp(d->ref + m, d->rn - m, ref + m, rn - m, &lcp)) >= 0) {
 			*out_cmp = c;
+			*out_lcp = m + lcp;
 			return 0;
 		}
 		m += lcp;
 	}
-	return mycel__pcur_seek_far(pc, ref, rn, m, out_cmp);
+	return mycel__pcur_seek_far(pc, ref, rn, m, out_cmp, out_lcp);
+}
+
+/* The same from any current docref (at or after ref: no move); *out_lcp 0 at the end. */
+static inline __attribute__((always_inline)) int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref,
+								  size_t rn, int *out_cmp,
+								  size_t *out_lcp)
+{
+	size_t m;
+	int c;
+	*out_lcp = 0;
+	if (pc->end) {
+		*out_cmp = 1;
+		return 0;
+	}
+	if ((c = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, &m)) >= 0) {
+		*out_cmp = c;
+		*out_lcp = m;
+		return 0;
+	}
+	return mycel__pcur_seek_from(pc, ref, rn, m, out_cmp, out_lcp);
 }
 
 /* Positions the three lists of a forward image (all empty for n == 0 or a damaged image). */

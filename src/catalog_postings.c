@@ -802,7 +802,7 @@ enum { SCAN_EQUAL = 0, SCAN_AFTER = 1, SCAN_BLOCK_END = 2, SCAN_LIMIT = 3 };
  * (*cmp SCAN_EQUAL or SCAN_AFTER), to its end (SCAN_BLOCK_END), or for at most
  * limit postings (SCAN_LIMIT); in the last two cases the current docref is
  * < ref. *m is the length of the common prefix of the current docref and ref,
- * read (ignored at the start of a block) and updated.
+ * read (ignored at the start of a block) and updated (but for SCAN_BLOCK_END).
  *
  * Each posting shares pl bytes with the one before it (the longest common
  * prefix: the encoder takes it so) and comes after it. A posting with pl > m
@@ -825,6 +825,7 @@ static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, s
 			if (pl > m)
 				continue;
 			if (pl < m) {
+				m = pl;
 				res = SCAN_AFTER;
 				break;
 			}
@@ -837,11 +838,11 @@ static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, s
 			m = 0; /* compare it whole */
 		}
 		int c = mycel__ref_cmp_lcp(d->ref + m, d->rn - m, ref + m, rn - m, &lcp);
+		m += lcp;
 		if (c >= 0) {
 			res = c;
 			break;
 		}
-		m += lcp;
 	}
 	*mp = m;
 	*cmp = res;
@@ -851,16 +852,19 @@ static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, s
 #define SCAN_NEAR 8  /* postings decoded before a seek looks at the next blocks' keys */
 #define SEEK_STEPS 4 /* blocks passed one by one before a seek descends the tree */
 
-int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp)
+int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
+			 size_t *out_lcp)
 {
 	int c, rc, rv;
 	bool moved = false;
 	*out_cmp = 1;
+	*out_lcp = 0;
 	/* near: a few postings of this block */
 	if ((rv = pc_scan(pc, ref, rn, &m, SCAN_NEAR, &c)) != 0 || pc->end)
 		return rv;
 	if (c == SCAN_EQUAL || c == SCAN_AFTER) {
 		*out_cmp = c;
+		*out_lcp = m;
 		return 0;
 	}
 	/* far: pass the blocks that start at or before ref, by their keys */
@@ -897,11 +901,12 @@ int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t 
 			return rv;
 		if (c == SCAN_EQUAL || c == SCAN_AFTER) {
 			*out_cmp = c;
+			*out_lcp = m;
 			return 0;
 		}
 	}
 	if ((rv = mycel__pcur_next_block(pc)) != 0 || pc->end)
 		return rv;
-	*out_cmp = mycel__ref_cmp(pc->d.ref, pc->d.rn, ref, rn);
+	*out_cmp = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, out_lcp);
 	return 0;
 }

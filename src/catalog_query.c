@@ -175,9 +175,10 @@ static int uni_seek(uni *u, const uint8_t *ref, size_t rn)
 	while (u->hn > 0) {
 		mycel__pcur *top = &u->subs[u->heap[0]];
 		int c;
+		size_t lcp;
 		if (mycel__ref_cmp(top->d.ref, top->d.rn, ref, rn) >= 0)
 			break;
-		if ((rv = mycel__pcur_seek(top, ref, rn, &c)) != 0)
+		if ((rv = mycel__pcur_seek(top, ref, rn, &c, &lcp)) != 0)
 			return rv;
 		if (top->end)
 			u->heap[0] = u->heap[--u->hn];
@@ -243,12 +244,9 @@ static inline __attribute__((always_inline)) int pl_seek_cmp(plist *l, const uin
 							   int *cmp)
 {
 	int rv = 0, c;
+	size_t lcp;
 	if (l->type == PL_CUR) {
-		if (l->end) {
-			*cmp = 1;
-			return 0;
-		}
-		rv = mycel__pcur_seek(&l->pc, ref, rn, cmp);
+		rv = mycel__pcur_seek(&l->pc, ref, rn, cmp, &lcp);
 		pl_sync(l);
 		return rv;
 	}
@@ -260,6 +258,26 @@ static inline __attribute__((always_inline)) int pl_seek_cmp(plist *l, const uin
 	rv = uni_seek(l->u, ref, rn);
 	pl_sync(l);
 	*cmp = l->end ? 1 : mycel__ref_cmp(l->ref, l->rn, ref, rn);
+	return rv;
+}
+
+/*
+ * pl_seek_cmp with a hint: when m is not SIZE_MAX, l's current docref is
+ * < ref and shares m bytes with it. *lcp gets the length of the common
+ * prefix of the docref moved to and ref (SIZE_MAX: not known).
+ */
+static inline __attribute__((always_inline)) int pl_seek_hint(plist *l, const uint8_t *ref, size_t rn,
+							    size_t m, int *cmp, size_t *lcp)
+{
+	int rv;
+	*lcp = SIZE_MAX;
+	if (l->type != PL_CUR)
+		return pl_seek_cmp(l, ref, rn, cmp);
+	if (m != SIZE_MAX && !l->end && m <= l->rn && m <= rn)
+		rv = mycel__pcur_seek_from(&l->pc, ref, rn, m, cmp, lcp);
+	else
+		rv = mycel__pcur_seek(&l->pc, ref, rn, cmp, lcp);
+	pl_sync(l);
 	return rv;
 }
 
@@ -682,23 +700,34 @@ static int query_run(query *q, match_fn fn, void *ctx)
 		}
 		return 0;
 	}
-	/* leapfrog: every list to the largest current docref until all agree */
+	/*
+	 * leapfrog: every list to the largest current docref until all agree.
+	 * When a list moves past the candidate, it becomes the owner of the new
+	 * one; the lists that stood at the old candidate (the old owner and
+	 * those before the one that moved) share clcp bytes with the new one:
+	 * their seeks start from there instead of comparing whole docrefs.
+	 */
 	const uint8_t *cand = lead->ref;
-	size_t cn = lead->rn, owner = 0;
+	size_t cn = lead->rn, owner = 0, prev_owner = 0, moved_at = 0, clcp = SIZE_MAX;
 	for (;;) {
 		size_t i;
 		for (i = 0; i < q->nmust; i++) {
 			plist *l = q->must[i];
+			size_t lcp;
 			int c;
 			if (i == owner)
 				continue;
-			if ((rv = pl_seek_cmp(l, cand, cn, &c)) != 0)
+			size_t hint = i < moved_at || i == prev_owner ? clcp : SIZE_MAX;
+			if ((rv = pl_seek_hint(l, cand, cn, hint, &c, &lcp)) != 0)
 				return rv;
 			if (l->end)
 				return 0;
 			if (c > 0) {
 				cand = l->ref;
 				cn = l->rn;
+				clcp = lcp;
+				prev_owner = owner;
+				moved_at = i;
 				owner = i;
 				break;
 			}
@@ -714,6 +743,7 @@ static int query_run(query *q, match_fn fn, void *ctx)
 		cand = lead->ref;
 		cn = lead->rn;
 		owner = 0;
+		clcp = SIZE_MAX;
 	}
 }
 
