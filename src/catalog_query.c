@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "catalog_int.h"
+#include "mycel/charter.h"
 #include "util.h"
 
 #define WORDS_MAX 32          /* query words */
@@ -348,6 +349,15 @@ typedef struct query {
 	size_t budget;      /* postings (and forward images) the query may still read */
 	uint8_t wbits[WORDS_MAX]; /* emit's: the field bits of each word in a candidate */
 	qfloor fl;
+	/*
+	 * The domain facet's list (or NULL) and domain ‖ 0: domain names are
+	 * lowercase (mycel_name_valid), so the documents of the list are those
+	 * whose docrefs start with lo, a range that query_run walks instead of
+	 * seeking through the list when another list can drive.
+	 */
+	plist *domain;
+	uint8_t lo[MYCEL__DOMAIN_MAX + 1];
+	size_t lon;
 	/* last, not cleared by query_open (each list is when it is added) */
 	words w;
 	plist lists[LISTS_MAX];
@@ -443,6 +453,19 @@ static int query_plan(query *q, const mycel_search_query *sq)
 	/* facets */
 	if ((rv = add_facet(q, "domain", sq->domain)) != 0)
 		return rv;
+	if (sq->domain != NULL && q->nmust == 1 && strlen(sq->domain) <= MYCEL__DOMAIN_MAX) {
+		char lc[MYCEL__DOMAIN_MAX + 1];
+		size_t n = strlen(sq->domain);
+		for (size_t i = 0; i <= n; i++)
+			lc[i] = sq->domain[i] >= 'A' && sq->domain[i] <= 'Z' ? (char)(sq->domain[i] - 'A' + 'a')
+									   : sq->domain[i];
+		if (mycel_name_valid(lc)) {
+			q->domain = q->must[0];
+			memcpy(q->lo, lc, n);
+			q->lo[n] = 0;
+			q->lon = n + 1;
+		}
+	}
 	if (sq->kind != 0) {
 		if (sq->kind != MYCEL_DOC_CONTRACT && sq->kind != MYCEL_DOC_PRODUCT)
 			return MYCEL_EINVAL;
@@ -653,6 +676,12 @@ static int must_cmp(const void *a, const void *b)
 	return (x->count > y->count) - (x->count < y->count);
 }
 
+/* Is ref (>= q->lo) in q's domain? Past it otherwise. */
+static inline bool in_domain(const query *q, const uint8_t *ref, size_t rn)
+{
+	return rn >= q->lon && memcmp(ref, q->lo, q->lon) == 0;
+}
+
 /*
  * Enumerates the matches of a planned query in docref order. fn returns 0 to
  * go on, 1 to stop (not an error), or an error.
@@ -682,17 +711,29 @@ static int query_run(query *q, match_fn fn, void *ctx)
 		mdb_cursor_close(c);
 		return rv == 1 ? 0 : rv;
 	}
-	qsort(q->must, q->nmust, sizeof(*q->must), must_cmp);
-	for (size_t i = 0; i < q->nmust; i++) {
-		if ((rv = pl_first(q->must[i])) != 0)
+	/* a domain and other lists: they drive, from the domain's first docref to its last */
+	plist *must[LISTS_MAX];
+	size_t nmust = 0;
+	bool ranged = q->domain != NULL && q->nmust > 1;
+	for (size_t i = 0; i < q->nmust; i++)
+		if (!ranged || q->must[i] != q->domain)
+			must[nmust++] = q->must[i];
+	qsort(must, nmust, sizeof(*must), must_cmp);
+	for (size_t i = 0; i < nmust; i++) {
+		int c;
+		if ((rv = pl_first(must[i])) != 0)
 			return rv;
-		if (q->must[i]->end)
+		if (ranged && (rv = pl_seek_cmp(must[i], q->lo, q->lon, &c)) != 0)
+			return rv;
+		if (must[i]->end)
 			return 0;
 	}
-	plist *lead = q->must[0];
-	if (q->nmust == 1) {
+	plist *lead = must[0];
+	if (nmust == 1) {
 		/* one list: every posting is a candidate */
 		while (!lead->end) {
+			if (ranged && !in_domain(q, lead->ref, lead->rn))
+				return 0;
 			if ((rv = emit(q, lead->ref, lead->rn, fn, ctx)) != 0)
 				return rv == 1 ? 0 : rv;
 			if ((rv = pl_next(lead)) != 0)
@@ -711,8 +752,10 @@ static int query_run(query *q, match_fn fn, void *ctx)
 	size_t cn = lead->rn, owner = 0, prev_owner = 0, moved_at = 0, clcp = SIZE_MAX;
 	for (;;) {
 		size_t i;
-		for (i = 0; i < q->nmust; i++) {
-			plist *l = q->must[i];
+		if (ranged && !in_domain(q, cand, cn))
+			return 0;
+		for (i = 0; i < nmust; i++) {
+			plist *l = must[i];
 			size_t lcp;
 			int c;
 			if (i == owner)
@@ -732,7 +775,7 @@ static int query_run(query *q, match_fn fn, void *ctx)
 				break;
 			}
 		}
-		if (i < q->nmust)
+		if (i < nmust)
 			continue;
 		if ((rv = emit(q, cand, cn, fn, ctx)) != 0)
 			return rv == 1 ? 0 : rv;

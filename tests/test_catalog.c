@@ -1634,7 +1634,7 @@ static mycel_value *rf_doc(unsigned i, const char *version, char *name, size_t c
 	return contract(id, version, name, purpose, tags, props, servers[rf_rand(3)]);
 }
 
-static void rf_load(fx *f, const mycel_key *const *keys, char (*names)[160])
+static void rf_load(fx *f, mycel_store *s, const mycel_key *const *keys, char (*names)[160])
 {
 	enum { BATCH = 100 };
 	mycel_buf bodies[BATCH];
@@ -1657,8 +1657,8 @@ static void rf_load(fx *f, const mycel_key *const *keys, char (*names)[160])
 					k++;
 				}
 				if (k > 0)
-					assert_int_equal(mycel_store_append(f->s, keys[feed], keys[feed]->pk, recs,
-									    k, NULL), 0);
+					assert_int_equal(mycel_store_append(s, keys[feed], keys[feed]->pk, recs, k,
+									    NULL), 0);
 				for (size_t j = 0; j < k; j++)
 					mycel_buf_fini(&bodies[j]);
 			}
@@ -1670,7 +1670,7 @@ static void rf_load(fx *f, const mycel_key *const *keys, char (*names)[160])
 		if (i % 6 == 3 || (i % 11 != 0 && i % 13 != 0))
 			continue;
 		rf_id(i, id, sizeof(id));
-		put(f->s, keys[i % 3], "lifecycle",
+		put(s, keys[i % 3], "lifecycle",
 		    lifecycle(id, i % 5 == 4 ? "product" : "contract", "1.0.0",
 			      i % 11 == 0 ? "retired" : "deprecated"));
 	}
@@ -1914,10 +1914,17 @@ static void test_search_reference(void **state)
 	size_t nd, bounded = 0, nonempty = 0, facet_checks = 0;
 	assert_non_null(names);
 	assert_non_null(want);
-	rf_load(f, keys, names);
-	rfdoc *docs = rf_read(f->s, &nd);
+	/* domains whose names extend one another: their docrefs sort side by side */
+	static const char *const dnames[] = {"alpha", "alpha-eu", "alphabet"};
+	mycel_buf charter;
+	tc_genesis("refs", f->gov, dnames, keys, 3, &charter, NULL);
+	tc_tmpdir("catalog", f->dir2, sizeof(f->dir2));
+	mycel_store *s = tc_store_new(f->dir2, charter.data, charter.len);
+	mycel_buf_fini(&charter);
+	rf_load(f, s, keys, names);
+	rfdoc *docs = rf_read(s, &nd);
 	assert_int_equal(nd, RF_DOCS); /* ids repeat only across domains */
-	static const char *const domains[] = {"alpha", "beta", "gamma", "ALPHA", "nope"};
+	static const char *const domains[] = {"alpha", "alpha-eu", "ALPHABET", "alph", "nope"};
 	static const char *const cls[] = {"internal", "restricted", "public", "secret"};
 	static const char *const servers[] = {"postgres", "snowflake", "kafka"};
 	static const int statuses[] = {MYCEL_STATUS_VISIBLE, MYCEL_STATUS_VISIBLE, MYCEL_STATUS_VISIBLE,
@@ -1936,10 +1943,10 @@ static void test_search_reference(void **state)
 		    {"amber", "rareone", NULL},       /* a rare list drives */
 		    {"n3", NULL, NULL},               /* a bounded prefix */
 		    {"orders or", NULL, NULL},        /* a union of a few terms, leapfrogged */
-		    {"delta", NULL, "gamma"},         /* a dense facet list seeked through */
+		    {"delta", NULL, "alpha"},         /* a domain's range walked */
 		    {"lead ledger market", NULL, NULL},
 		    {NULL, "rareone", NULL},          /* no text: docref order, counts */
-		    {NULL, NULL, "beta"},
+		    {NULL, NULL, "alpha-eu"},
 		};
 		if (qi < sizeof(fixed) / sizeof(fixed[0])) {
 			q.text = fixed[qi].text;
@@ -1996,7 +2003,7 @@ static void test_search_reference(void **state)
 
 		size_t m = rf_eval(docs, nd, &q, want), limit = q.limit ? q.limit : 20;
 		mycel_search_result r;
-		int rv = mycel_catalog_search(f->s, &q, &r);
+		int rv = mycel_catalog_search(s, &q, &r);
 		if (rv != 0)
 			fail_msg("%s: %s", what, mycel_errname(rv));
 		if (r.total_exact && r.total != m)
@@ -2022,7 +2029,7 @@ static void test_search_reference(void **state)
 		nonempty += m > 0;
 		mycel_search_result_fini(&r);
 		if (qi % 4 == 0) {
-			rf_check_facets(f->s, &q, want, m, what);
+			rf_check_facets(s, &q, want, m, what);
 			facet_checks++;
 		}
 	}
@@ -2030,6 +2037,7 @@ static void test_search_reference(void **state)
 		      RF_QUERIES, nonempty, bounded, facet_checks);
 	assert_true(nonempty > RF_QUERIES / 2);
 	assert_true(bounded > 0);
+	mycel_store_close(s);
 	for (size_t i = 0; i < nd; i++)
 		free(docs[i].fwd);
 	free(docs);
