@@ -322,6 +322,7 @@ typedef struct mycel__pcur {
 	bool has_next; /* nk/nv: the list's next block */
 	MDB_val nk, nv;
 	size_t *budget; /* postings the query may still decode, or NULL: ETOOBIG when spent */
+	size_t ndec;    /* postings decoded and not yet charged to *budget (charged block by block) */
 } mycel__pcur;
 
 /* Opens a cursor on list; *count its postings (0: the list is empty, the cursor at its end). */
@@ -332,20 +333,14 @@ int mycel__pcur_first(mycel__pcur *pc);
 /* mycel__pcur_next past the end of a block. */
 int mycel__pcur_next_block(mycel__pcur *pc);
 
-/* Moves to the next posting (pc->end after the last). ETOOBIG when the budget is spent. */
+/* Moves to the next posting (pc->end after the last). ETOOBIG when the budget is spent (checked block by block). */
 static inline int mycel__pcur_next(mycel__pcur *pc)
 {
 	if (pc->end)
 		return 0;
 	if (!mycel__bdec_next(&pc->d))
 		return mycel__pcur_next_block(pc);
-	if (pc->budget != NULL) {
-		if (*pc->budget == 0) {
-			pc->end = true;
-			return MYCEL_ETOOBIG;
-		}
-		(*pc->budget)--;
-	}
+	pc->ndec++;
 	return 0;
 }
 
@@ -378,10 +373,9 @@ mycel__pcur_seek_from(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, 
 	int c;
 	for (int i = 0; i < 4; i++) {
 		size_t pl;
-		if ((pc->budget != NULL && *pc->budget == 0) || !mycel__bdec_fast(d, &pl))
+		if (!mycel__bdec_fast(d, &pl))
 			break;
-		if (pc->budget != NULL)
-			(*pc->budget)--;
+		pc->ndec++;
 		if (pl > m)
 			continue;
 		if (pl < m) {

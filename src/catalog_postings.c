@@ -692,12 +692,30 @@ static int pc_end(mycel__pcur *pc, int rc)
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
 }
 
+/* Charges n decoded postings to the query's budget: ETOOBIG (and the list ends) when it is spent. */
+static int pc_charge(mycel__pcur *pc, size_t n)
+{
+	if (pc->budget == NULL)
+		return 0;
+	if (*pc->budget < n) {
+		*pc->budget = 0;
+		pc_end(pc, 0);
+		return MYCEL_ETOOBIG;
+	}
+	*pc->budget -= n;
+	return 0;
+}
+
 /*
  * Makes the block v, where the LMDB cursor is, the decoder's (nothing
  * decoded yet) and fetches the list's next block into nk/nv.
  */
 static int pc_enter(mycel__pcur *pc, const MDB_val *v)
 {
+	int rv = pc_charge(pc, pc->ndec);
+	pc->ndec = 0;
+	if (rv != 0)
+		return rv;
 	mycel__bdec_init(&pc->d, v->mv_data, v->mv_size);
 	int rc = mdb_cursor_get(pc->c, &pc->nk, &pc->nv, MDB_NEXT);
 	pc->has_next = rc == 0 && pc_in_list(pc, &pc->nk);
@@ -768,30 +786,10 @@ int mycel__pcur_next_block(mycel__pcur *pc)
 		if ((rv = pc_enter(pc, &v)) != 0)
 			return rv;
 		if (mycel__bdec_next(&pc->d)) {
-			if (pc->budget != NULL) {
-				if (*pc->budget == 0) {
-					pc_end(pc, 0);
-					return MYCEL_ETOOBIG;
-				}
-				(*pc->budget)--;
-			}
+			pc->ndec++;
 			return 0;
 		}
 	}
-	return 0;
-}
-
-/* Charges n decoded postings to the query's budget: ETOOBIG (and the list ends) when it is spent. */
-static int pc_charge(mycel__pcur *pc, size_t n)
-{
-	if (pc->budget == NULL)
-		return 0;
-	if (*pc->budget < n) {
-		*pc->budget = 0;
-		pc_end(pc, 0);
-		return MYCEL_ETOOBIG;
-	}
-	*pc->budget -= n;
 	return 0;
 }
 

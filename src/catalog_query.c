@@ -348,6 +348,9 @@ typedef struct query {
 	bool bounded;       /* a broad prefix: the search may stop once its page cannot change */
 	size_t budget;      /* postings (and forward images) the query may still read */
 	uint8_t wbits[WORDS_MAX]; /* emit's: the field bits of each word in a candidate */
+	plist *wl[LISTS_MAX];     /* the lists that stand for words */
+	size_t nwl;
+	bool one_per_word;        /* each word has one list (or is the forward-checked prefix) */
 	qfloor fl;
 	/*
 	 * The domain facet's list (or NULL) and domain ‖ 0: domain names are
@@ -630,7 +633,7 @@ static int fwd_prefix_bits(query *q, const uint8_t *ref, size_t rn, uint8_t *out
 static inline __attribute__((always_inline)) int emit(query *q, const uint8_t *ref, size_t rn,
 						      match_fn fn, void *ctx)
 {
-	uint8_t exact = 0;
+	uint8_t exact = 0, pb = 0;
 	int rv;
 	int c;
 	if (q->not_retired != NULL) {
@@ -639,18 +642,12 @@ static inline __attribute__((always_inline)) int emit(query *q, const uint8_t *r
 		if (c == 0)
 			return 0;
 	}
-	memset(q->wbits, 0, sizeof(q->wbits));
 	if (q->fwd_prefix) {
-		uint8_t b;
-		if ((rv = fwd_prefix_bits(q, ref, rn, &b)) != 0)
+		if ((rv = fwd_prefix_bits(q, ref, rn, &pb)) != 0)
 			return rv;
-		if (b == 0)
+		if (pb == 0)
 			return 0;
-		q->wbits[q->nwords - 1] = b;
 	}
-	for (size_t i = 0; i < q->nmust; i++)
-		if (q->must[i]->word >= 0)
-			q->wbits[q->must[i]->word] |= q->must[i]->bits;
 	for (int i = 0; i < 2 && q->exact[i] != NULL; i++) {
 		plist *l = q->exact[i];
 		if ((rv = pl_seek_cmp(l, ref, rn, &c)) != 0)
@@ -658,15 +655,20 @@ static inline __attribute__((always_inline)) int emit(query *q, const uint8_t *r
 		if (c == 0)
 			exact |= l->bits;
 	}
-	if (q->fl.on && exact == 0) {
-		int64_t score = 0;
-		for (size_t w = 0; w < q->nwords; w++)
-			score += q->fl.score_of[q->wbits[w]];
+	if (q->fl.on && exact == 0 && q->one_per_word) {
+		int64_t score = q->fl.score_of[pb];
+		for (size_t i = 0; i < q->nwl; i++)
+			score += q->fl.score_of[q->wl[i]->bits];
 		if (score <= q->fl.floor) {
 			q->fl.counted++;
 			return 0;
 		}
 	}
+	memset(q->wbits, 0, sizeof(q->wbits));
+	if (q->fwd_prefix)
+		q->wbits[q->nwords - 1] = pb;
+	for (size_t i = 0; i < q->nwl; i++)
+		q->wbits[q->wl[i]->word] |= q->wl[i]->bits;
 	return fn(ctx, ref, rn, q->wbits, exact);
 }
 
@@ -691,6 +693,21 @@ static int query_run(query *q, match_fn fn, void *ctx)
 	int rv = 0;
 	if (q->empty)
 		return 0;
+	/* the lists of the words, for emit: one per word, unless a word's list is missing */
+	unsigned seen = 0;
+	q->nwl = 0;
+	q->one_per_word = true;
+	for (size_t i = 0; i < q->nmust; i++) {
+		int w = q->must[i]->word;
+		if (w < 0)
+			continue;
+		if (seen & (1u << w))
+			q->one_per_word = false;
+		seen |= 1u << w;
+		q->wl[q->nwl++] = q->must[i];
+	}
+	if (q->nwl + (q->fwd_prefix ? 1 : 0) != q->nwords)
+		q->one_per_word = false;
 	if (q->not_retired != NULL && (rv = pl_first(q->not_retired)) != 0)
 		return rv;
 	for (int i = 0; i < 2 && q->exact[i] != NULL; i++)
