@@ -166,17 +166,29 @@ static inline int mycel__ref_cmp(const uint8_t *a, size_t an, const uint8_t *b, 
 		if (x != y)
 			return x < y ? -1 : 1;
 	}
+	if (i < n && n >= 8) {
+		/* the last eight bytes: those before i are equal */
+		uint64_t x = mycel__load_be64(a + n - 8), y = mycel__load_be64(b + n - 8);
+		if (x != y)
+			return x < y ? -1 : 1;
+		i = n;
+	}
 	for (; i < n; i++)
 		if (a[i] != b[i])
 			return a[i] < b[i] ? -1 : 1;
 	return (an > bn) - (an < bn);
 }
 
-/* The same, and the length of the common prefix of a and b into *lcp. */
+/*
+ * The same for a and b whose first `from` bytes are known to be equal (0:
+ * nothing known), and the length of their common prefix into *lcp. (From a
+ * shared prefix the difference is usually within a few bytes: the tail is
+ * compared byte by byte.)
+ */
 static inline int mycel__ref_cmp_lcp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
-				     size_t *lcp)
+				     size_t from, size_t *lcp)
 {
-	size_t n = an < bn ? an : bn, i = 0;
+	size_t n = an < bn ? an : bn, i = from;
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x = mycel__load_be64(a + i), y = mycel__load_be64(b + i);
 		if (x != y) {
@@ -383,12 +395,12 @@ mycel__pcur_seek_from(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, 
 			*out_lcp = pl;
 			return 0;
 		}
-		if ((c = mycel__ref_cmp_lcp(d->ref + m, d->rn - m, ref + m, rn - m, &lcp)) >= 0) {
+		if ((c = mycel__ref_cmp_lcp(d->ref, d->rn, ref, rn, m, &lcp)) >= 0) {
 			*out_cmp = c;
-			*out_lcp = m + lcp;
+			*out_lcp = lcp;
 			return 0;
 		}
-		m += lcp;
+		m = lcp;
 	}
 	return mycel__pcur_seek_far(pc, ref, rn, m, out_cmp, out_lcp);
 }
@@ -405,7 +417,7 @@ static inline __attribute__((always_inline)) int mycel__pcur_seek(mycel__pcur *p
 		*out_cmp = 1;
 		return 0;
 	}
-	if ((c = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, &m)) >= 0) {
+	if ((c = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, 0, &m)) >= 0) {
 		*out_cmp = c;
 		*out_lcp = m;
 		return 0;

@@ -835,8 +835,8 @@ static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, s
 			n++;
 			m = 0; /* compare it whole */
 		}
-		int c = mycel__ref_cmp_lcp(d->ref + m, d->rn - m, ref + m, rn - m, &lcp);
-		m += lcp;
+		int c = mycel__ref_cmp_lcp(d->ref, d->rn, ref, rn, m, &lcp);
+		m = lcp;
 		if (c >= 0) {
 			res = c;
 			break;
@@ -905,6 +905,6 @@ int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t 
 	}
 	if ((rv = mycel__pcur_next_block(pc)) != 0 || pc->end)
 		return rv;
-	*out_cmp = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, out_lcp);
+	*out_cmp = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, 0, out_lcp);
 	return 0;
 }
