@@ -23,6 +23,16 @@
  * 1.5 ms (p50); appends cost about the same (each change rewrites a run of
  * about 32 postings where a duplicate insert touched one node).
  *
+ * Reading (mycel__pcur_*) keeps the LMDB cursor one block ahead of the
+ * decoder, so a seek first decodes a few postings of the current block and
+ * then passes whole blocks by the first docref in their keys (descending the
+ * tree after a few). Within a block a seek compares no whole docrefs: a
+ * posting's shared-prefix length, against the common prefix of the previous
+ * docref and the target, tells whether it is still before the target, after
+ * it, or needs the bytes from there on compared (pc_scan). Measured with
+ * callgrind on 100 000 generated documents (bench-catalog --search-only):
+ * instructions per query fell 2.3-2.4x for one word, two words and a prefix.
+ *
  * Posting changes are buffered per write transaction (mycel__pend_add) and
  * merged just before the commit (mycel__pend_flush): sorted by list and
  * docref, the last change of a posting winning, each list's count read and

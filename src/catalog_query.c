@@ -4,15 +4,29 @@
  * catalog_read.c).
  *
  * Search never scans every document when it has something to narrow with.
- * Every constraint is a posting list sorted by docref: a query word (its
- * cat_terms duplicates), a facet value (its cat_facets duplicates), the
- * union of the terms that the last word is a prefix of. The lists are
- * intersected by leapfrogging: each list is moved to the largest current
- * docref, stepping a few duplicates and then seeking (MDB_GET_BOTH_RANGE),
- * so the work follows the rarest list. Retired documents are a negative list
+ * Every constraint is a posting list sorted by docref (catalog_postings.c): a
+ * query word (cat_terms), a facet value (cat_facets), the union of the terms
+ * that the last word is a prefix of. The lists are intersected by
+ * leapfrogging: each list is moved to the largest current docref by a seek
+ * that passes postings by their shared-prefix lengths and whole blocks by
+ * their keys, so the work follows the rarest list; a list that stood at the
+ * old candidate seeks the new one from the prefix the two share. A domain
+ * facet beside other lists is not seeked through: the domain's documents are
+ * the docrefs that start with domain ‖ 0 (domain names are lowercase), a
+ * range the other lists are walked in. Retired documents are a negative list
  * (status=retired), the exact-name/id key an optional one that only adds to
  * the score. A prefix that expands to many terms is not materialised when a
  * rarer list drives: each candidate's forward image is checked instead.
+ *
+ * Ranking keeps a heap of the best offset + limit hits; once it is full, its
+ * worst score is the floor below which a candidate (without an exact match)
+ * is only counted, scored from its lists' field bits before anything else is
+ * built. Only the returned page's cat_docs rows are read.
+ *
+ * test_catalog.c's search reference compares every result with a scan of
+ * every document's forward image, over generated documents and random
+ * queries: an optimisation here that changes a hit, a score, the order or a
+ * total fails it.
  */
 #include <stddef.h>
 #include <stdlib.h>
