@@ -41,7 +41,7 @@
 #define LIMIT_DEFAULT 20
 #define LIMIT_MAX 1000
 #define SCORED_WINDOW_MAX 10000 /* a ranked query keeps its best offset + limit hits */
-#define QUERY_BUDGET 4000000  /* postings a query may decode (about 40 ms), else ETOOBIG */
+#define QUERY_BUDGET 4000000  /* postings a query may decode (charged block by block), else ETOOBIG */
 #define FWD_COST 32           /* a forward image read, in postings */
 #define BOUND_TERMS 16        /* a prefix of more terms than this, or of several terms and ... */
 #define BOUND_POSTINGS 8192   /* ... more postings than this, may stop counting (see sctx) */
