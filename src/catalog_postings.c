@@ -790,8 +790,13 @@ int mycel__pcur_next_block(mycel__pcur *pc)
 {
 	int rv;
 	while (!pc->end) {
-		if (!pc->has_next)
-			return pc_end(pc, 0);
+		if (!pc->has_next) {
+			/* the list ends: what its last block decoded is charged too */
+			rv = pc_charge(pc, pc->ndec);
+			pc->ndec = 0;
+			pc_end(pc, 0);
+			return rv;
+		}
 		MDB_val v = pc->nv;
 		if ((rv = pc_enter(pc, &v)) != 0)
 			return rv;

@@ -1905,6 +1905,89 @@ static void rf_check_facets(mycel_store *s, const mycel_search_query *q, const r
 	free(fc);
 }
 
+/*
+ * Posting cursors against the same forward images: random forward seeks (to
+ * docrefs of the list, of other documents, just after a docref and to a
+ * prefix of one; near and far), seeks from a known shared prefix and steps,
+ * on a word's list and on a dense facet's. Each lands where a scan of the
+ * documents in docref order says, with the right comparison and shared
+ * prefix.
+ */
+static void rf_check_seeks(mycel_store *s, const rfdoc *docs, size_t nd)
+{
+	static const struct {
+		bool facet;
+		const char *key;
+		size_t kn;
+	} lists[] = {{false, "amber", 5}, {false, "orders", 6}, {true, "kind\0contract", 13},
+		     {true, "status\0active", 13}};
+	MDB_txn *txn;
+	size_t *model = malloc(nd * sizeof(*model));
+	assert_non_null(model);
+	assert_int_equal(mycel__cat_begin_read(s, &txn), 0);
+	for (size_t li = 0; li < sizeof(lists) / sizeof(lists[0]); li++) {
+		const uint8_t *key = (const uint8_t *)lists[li].key;
+		size_t kn = lists[li].kn, nm = 0, count, budget = SIZE_MAX;
+		for (size_t i = 0; i < nd; i++)
+			if (rf_has(lists[li].facet ? docs[i].facets : docs[i].terms,
+				   lists[li].facet ? docs[i].nf : docs[i].nt, key, kn, NULL))
+				model[nm++] = i;
+		assert_true(nm > 100);
+		for (int round = 0; round < 6; round++) {
+			mycel__pcur pc;
+			assert_int_equal(mycel__pcur_open(txn, lists[li].facet ? s->cat.facets : s->cat.terms,
+							  key, kn, &budget, &pc, &count),
+					 0);
+			assert_int_equal(count, nm);
+			assert_int_equal(mycel__pcur_first(&pc), 0);
+			size_t at = 0, doc = 0; /* model[at] is the cursor's posting */
+			while (at < nm) {
+				assert_false(pc.end);
+				assert_int_equal(pc.d.rn, docs[model[at]].rn);
+				assert_memory_equal(pc.d.ref, docs[model[at]].ref, pc.d.rn);
+				if (rf_rand(4) == 0) {
+					assert_int_equal(mycel__pcur_next(&pc), 0);
+					at++;
+					continue;
+				}
+				/* a target at or after the current posting, near or far */
+				doc = model[at] + (rf_rand(3) == 0 ? rf_rand(600) : rf_rand(12));
+				if (doc >= nd)
+					break;
+				uint8_t t[MYCEL__DOCREF_MAX + 1];
+				size_t tn = docs[doc].rn;
+				memcpy(t, docs[doc].ref, tn);
+				unsigned how = rf_rand(4);
+				if (how == 1)
+					t[tn++] = 1; /* just after docs[doc] */
+				else if (how == 2 && tn > 2)
+					tn -= 1 + rf_rand((unsigned)tn - 1); /* a prefix: before docs[doc] */
+				size_t want = at, lcp = 0, real;
+				while (want < nm && mycel__bytes_cmp(docs[model[want]].ref, docs[model[want]].rn, t, tn) < 0)
+					want++;
+				int c;
+				int cur = mycel__ref_cmp_lcp(pc.d.ref, pc.d.rn, t, tn, 0, &real);
+				if (cur < 0 && rf_rand(2) == 0)
+					assert_int_equal(mycel__pcur_seek_from(&pc, t, tn, real, &c, &lcp), 0);
+				else
+					assert_int_equal(mycel__pcur_seek(&pc, t, tn, &c, &lcp), 0);
+				at = want;
+				if (at == nm) {
+					assert_true(pc.end);
+					assert_int_equal(c, 1);
+					break;
+				}
+				int wc = mycel__ref_cmp_lcp(docs[model[at]].ref, docs[model[at]].rn, t, tn, 0, &real);
+				assert_int_equal(c, wc);
+				assert_int_equal(lcp, real);
+			}
+			mycel__pcur_close(&pc);
+		}
+	}
+	mdb_txn_abort(txn);
+	free(model);
+}
+
 static void test_search_reference(void **state)
 {
 	fx *f = *state;
@@ -2037,6 +2120,7 @@ static void test_search_reference(void **state)
 		      RF_QUERIES, nonempty, bounded, facet_checks);
 	assert_true(nonempty > RF_QUERIES / 2);
 	assert_true(bounded > 0);
+	rf_check_seeks(s, docs, nd);
 	mycel_store_close(s);
 	for (size_t i = 0; i < nd; i++)
 		free(docs[i].fwd);
