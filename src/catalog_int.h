@@ -186,7 +186,7 @@ static inline int mycel__ref_cmp(const uint8_t *a, size_t an, const uint8_t *b, 
  * compared byte by byte.)
  */
 static inline int mycel__ref_cmp_lcp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
-				     size_t from, size_t *lcp)
+                                     size_t from, size_t *lcp)
 {
 	size_t n = an < bn ? an : bn, i = from;
 	for (; i + 8 <= n; i += 8) {
@@ -311,7 +311,7 @@ static inline bool mycel__bdec_fast(mycel__bdec *d, size_t *pl)
 	return true;
 }
 
-/* Decodes the next posting of the block into d->ref/d->rn/d->bits; false at the block's end (or where it is damaged). */
+/* Decodes the next posting into d->ref/d->rn/d->bits; false at the block's end (or damage). */
 static inline bool mycel__bdec_next(mycel__bdec *d)
 {
 	size_t pl;
@@ -334,7 +334,7 @@ typedef struct mycel__pcur {
 	bool has_next; /* nk/nv: the list's next block */
 	MDB_val nk, nv;
 	size_t *budget; /* postings the query may still decode, or NULL: ETOOBIG when spent */
-	size_t ndec;    /* postings decoded and not yet charged to *budget (charged block by block) */
+	size_t ndec;    /* postings decoded, not yet charged to *budget (charged block by block) */
 } mycel__pcur;
 
 /* Opens a cursor on list; *count its postings (0: the list is empty, the cursor at its end). */
@@ -345,7 +345,7 @@ int mycel__pcur_first(mycel__pcur *pc);
 /* mycel__pcur_next past the end of a block. */
 int mycel__pcur_next_block(mycel__pcur *pc);
 
-/* Moves to the next posting (pc->end after the last). ETOOBIG when the budget is spent (checked block by block). */
+/* Moves to the next posting (pc->end after the last); ETOOBIG when the budget is spent. */
 static inline int mycel__pcur_next(mycel__pcur *pc)
 {
 	if (pc->end)
@@ -358,7 +358,7 @@ static inline int mycel__pcur_next(mycel__pcur *pc)
 
 /* mycel__pcur_seek_from past its first postings. */
 int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
-			 size_t *out_lcp);
+                         size_t *out_lcp);
 
 /*
  * Moves to the first posting whose docref is >= ref (never backwards) when
@@ -378,7 +378,7 @@ int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t 
  */
 static inline __attribute__((always_inline)) int
 mycel__pcur_seek_from(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
-		      size_t *out_lcp)
+                      size_t *out_lcp)
 {
 	mycel__bdec *d = &pc->d;
 	size_t lcp;
@@ -406,9 +406,8 @@ mycel__pcur_seek_from(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, 
 }
 
 /* The same from any current docref (at or after ref: no move); *out_lcp 0 at the end. */
-static inline __attribute__((always_inline)) int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref,
-								  size_t rn, int *out_cmp,
-								  size_t *out_lcp)
+static inline __attribute__((always_inline)) int
+mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp, size_t *out_lcp)
 {
 	size_t m;
 	int c;

@@ -702,7 +702,7 @@ static int pc_end(mycel__pcur *pc, int rc)
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
 }
 
-/* Charges n decoded postings to the query's budget: ETOOBIG (and the list ends) when it is spent. */
+/* Charges n decoded postings to the query's budget: ETOOBIG (the list ends) when it is spent. */
 static int pc_charge(mycel__pcur *pc, size_t n)
 {
 	if (pc->budget == NULL)
@@ -826,7 +826,7 @@ enum { SCAN_EQUAL = 0, SCAN_AFTER = 1, SCAN_BLOCK_END = 2, SCAN_LIMIT = 3 };
  * that mycel__bdec_fast does not decode is compared whole.
  */
 static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, size_t limit,
-		   int *cmp)
+                   int *cmp)
 {
 	mycel__bdec *d = &pc->d;
 	size_t m = d->rn == 0 ? 0 : *mp, n = 0;
@@ -866,7 +866,7 @@ static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, s
 #define SEEK_STEPS 4 /* blocks passed one by one before a seek descends the tree */
 
 int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
-			 size_t *out_lcp)
+                         size_t *out_lcp)
 {
 	int c, rc, rv;
 	bool moved = false;
@@ -881,7 +881,8 @@ int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t 
 		return 0;
 	}
 	/* far: pass the blocks that start at or before ref, by their keys */
-	for (int steps = 0; pc->has_next && block_first_cmp(&pc->nk, pc->kn, ref, rn) <= 0; steps++) {
+	for (int steps = 0; pc->has_next && block_first_cmp(&pc->nk, pc->kn, ref, rn) <= 0;
+	     steps++) {
 		moved = true;
 		if (steps == SEEK_STEPS) {
 			/* the last block whose first docref is <= ref, from the tree */
@@ -893,8 +894,10 @@ int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t 
 			rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
 			if (rc != 0 && rc != MDB_NOTFOUND)
 				return pc_end(pc, rc);
-			if (rc != 0 || k.mv_size != pc->kn + rn || memcmp(k.mv_data, kb, k.mv_size) != 0) {
-				rc = mdb_cursor_get(pc->c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+			if (rc != 0 || k.mv_size != pc->kn + rn ||
+			    memcmp(k.mv_data, kb, k.mv_size) != 0) {
+				rc = mdb_cursor_get(pc->c, &k, &v,
+				                    rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
 				if (rc != 0)
 					return pc_end(pc, rc);
 			}

@@ -41,7 +41,7 @@
 #define LIMIT_DEFAULT 20
 #define LIMIT_MAX 1000
 #define SCORED_WINDOW_MAX 10000 /* a ranked query keeps its best offset + limit hits */
-#define QUERY_BUDGET 4000000  /* postings a query may decode (charged block by block), else ETOOBIG */
+#define QUERY_BUDGET 4000000  /* postings a query may decode (checked per block), else ETOOBIG */
 #define FWD_COST 32           /* a forward image read, in postings */
 #define BOUND_TERMS 16        /* a prefix of more terms than this, or of several terms and ... */
 #define BOUND_POSTINGS 8192   /* ... more postings than this, may stop counting (see sctx) */
@@ -255,8 +255,8 @@ static inline __attribute__((always_inline)) int pl_next(plist *l)
  * Moves l to its first docref >= (ref, rn); *cmp gets how that docref
  * compares with ref (0: equal, > 0: after it; 1 at the end).
  */
-static inline __attribute__((always_inline)) int pl_seek_cmp(plist *l, const uint8_t *ref, size_t rn,
-							   int *cmp)
+static inline __attribute__((always_inline)) int pl_seek_cmp(plist *l, const uint8_t *ref,
+                                                             size_t rn, int *cmp)
 {
 	int rv = 0, c;
 	size_t lcp;
@@ -281,8 +281,8 @@ static inline __attribute__((always_inline)) int pl_seek_cmp(plist *l, const uin
  * < ref and shares m bytes with it. *lcp gets the length of the common
  * prefix of the docref moved to and ref (SIZE_MAX: not known).
  */
-static inline __attribute__((always_inline)) int pl_seek_hint(plist *l, const uint8_t *ref, size_t rn,
-							    size_t m, int *cmp, size_t *lcp)
+static inline __attribute__((always_inline)) int
+pl_seek_hint(plist *l, const uint8_t *ref, size_t rn, size_t m, int *cmp, size_t *lcp)
 {
 	int rv;
 	*lcp = SIZE_MAX;
@@ -474,8 +474,9 @@ static int query_plan(query *q, const mycel_search_query *sq)
 		char lc[MYCEL__DOMAIN_MAX + 1];
 		size_t n = strlen(sq->domain);
 		for (size_t i = 0; i <= n; i++)
-			lc[i] = sq->domain[i] >= 'A' && sq->domain[i] <= 'Z' ? (char)(sq->domain[i] - 'A' + 'a')
-									   : sq->domain[i];
+			lc[i] = sq->domain[i] >= 'A' && sq->domain[i] <= 'Z'
+			            ? (char)(sq->domain[i] - 'A' + 'a')
+			            : sq->domain[i];
 		if (mycel_name_valid(lc)) {
 			q->domain = q->must[0];
 			memcpy(q->lo, lc, n);
@@ -645,7 +646,7 @@ static int fwd_prefix_bits(query *q, const uint8_t *ref, size_t rn, uint8_t *out
  * then calls fn. Inlined: it runs for every candidate.
  */
 static inline __attribute__((always_inline)) int emit(query *q, const uint8_t *ref, size_t rn,
-						      match_fn fn, void *ctx)
+                                                      match_fn fn, void *ctx)
 {
 	uint8_t exact = 0, pb = 0;
 	int rv;
@@ -966,7 +967,8 @@ static int stop_check(sctx *x, const uint8_t *ref, size_t rn)
 	return 1;
 }
 
-/* Once the page is full, what a hit must beat goes to the query (not for a bounded search: it must see where to stop). */
+/* Once the page is full, what a hit must beat goes to the query (not for a bounded search: it must
+ * see where to stop). */
 static void set_floor(sctx *x)
 {
 	if (x->fl == NULL || x->bounded || x->n < x->k)

@@ -1550,10 +1550,10 @@ static void test_postings_stress(void **state)
 #define RF_TERMS_MAX 96
 #define RF_FACETS_MAX 24
 
-static const char *const rf_words[] = {"amber", "ambit",  "amble",  "birch", "birds",   "cedar",
-				       "delta", "deltas", "ember",  "emblem", "orders", "order",
-				       "ordinal", "ledger", "lead", "leader", "market", "marker",
-				       "zeta"};
+static const char *const rf_words[] = {"amber",  "ambit",  "amble",   "birch",  "birds",
+                                       "cedar",  "delta",  "deltas",  "ember",  "emblem",
+                                       "orders", "order",  "ordinal", "ledger", "lead",
+                                       "leader", "market", "marker",  "zeta"};
 #define RF_NWORDS (sizeof(rf_words) / sizeof(rf_words[0]))
 
 typedef struct rfterm {
@@ -1603,7 +1603,8 @@ static mycel_value *rf_doc(unsigned i, const char *version, char *name, size_t c
 		snprintf(name + strlen(name), cap - strlen(name), " %s", rf_word());
 	if (rf_rand(3) == 0)
 		snprintf(name + strlen(name), cap - strlen(name), " n%u", rf_rand(1000));
-	snprintf(purpose, sizeof(purpose), "%s %s %s", rf_word(), rf_word(), rf_rand(2) ? rf_word() : "");
+	snprintf(purpose, sizeof(purpose), "%s %s %s", rf_word(), rf_word(),
+	         rf_rand(2) ? rf_word() : "");
 	rf_id(i, id, sizeof(id));
 	mycel_value *tags = NULL;
 	const char *t1 = i % 150 == 0 ? "rareone" : rf_word();
@@ -1628,9 +1629,10 @@ static mycel_value *rf_doc(unsigned i, const char *version, char *name, size_t c
 	snprintf(p1, sizeof(p1), "%s_id", rf_word());
 	snprintf(p2, sizeof(p2), "%s_value", rf_word());
 	snprintf(b1, sizeof(b1), "%s key", rf_word());
-	mycel_value *props = rf_rand(4) == 0 ? NULL
-					     : varr(2, prop(p1, b1, cls[rf_rand(3)]),
-						    prop(p2, NULL, rf_rand(2) ? cls[rf_rand(3)] : NULL));
+	mycel_value *props = rf_rand(4) == 0
+	                         ? NULL
+	                         : varr(2, prop(p1, b1, cls[rf_rand(3)]),
+	                                prop(p2, NULL, rf_rand(2) ? cls[rf_rand(3)] : NULL));
 	return contract(id, version, name, purpose, tags, props, servers[rf_rand(3)]);
 }
 
@@ -1645,20 +1647,26 @@ static void rf_load(fx *f, mycel_store *s, const mycel_key *const *keys, char (*
 		for (unsigned first = 0; first < RF_DOCS; first += BATCH * 3) {
 			for (int feed = 0; feed < 3; feed++) {
 				size_t k = 0;
-				for (unsigned i = first + (unsigned)feed; i < first + BATCH * 3 && i < RF_DOCS; i += 3) {
+				for (unsigned i = first + (unsigned)feed;
+				     i < first + BATCH * 3 && i < RF_DOCS; i += 3) {
 					if (round == 1 && i % 6 != 3)
 						continue;
 					mycel_buf_init(&bodies[k], 1 << 16);
-					assert_int_equal(mycel_value_encode(rf_doc(i, round ? "2.0.0" : "1.0.0",
-										   names[i], 160),
-									    &bodies[k]), 0);
-					recs[k] = (mycel_record){i % 5 == 4 ? "product" : "contract",
-								 bodies[k].data, bodies[k].len};
+					assert_int_equal(
+					    mycel_value_encode(
+					        rf_doc(i, round ? "2.0.0" : "1.0.0", names[i], 160),
+					        &bodies[k]),
+					    0);
+					recs[k] =
+					    (mycel_record){i % 5 == 4 ? "product" : "contract",
+					                   bodies[k].data, bodies[k].len};
 					k++;
 				}
 				if (k > 0)
-					assert_int_equal(mycel_store_append(s, keys[feed], keys[feed]->pk, recs, k,
-									    NULL), 0);
+					assert_int_equal(mycel_store_append(s, keys[feed],
+					                                    keys[feed]->pk, recs, k,
+					                                    NULL),
+					                 0);
 				for (size_t j = 0; j < k; j++)
 					mycel_buf_fini(&bodies[j]);
 			}
@@ -1672,7 +1680,7 @@ static void rf_load(fx *f, mycel_store *s, const mycel_key *const *keys, char (*
 		rf_id(i, id, sizeof(id));
 		put(s, keys[i % 3], "lifecycle",
 		    lifecycle(id, i % 5 == 4 ? "product" : "contract", "1.0.0",
-			      i % 11 == 0 ? "retired" : "deprecated"));
+		              i % 11 == 0 ? "retired" : "deprecated"));
 	}
 }
 
@@ -1688,7 +1696,8 @@ static rfdoc *rf_read(mycel_store *s, size_t *n)
 	*n = 0;
 	assert_int_equal(mycel__cat_begin_read(s, &txn), 0);
 	assert_int_equal(mdb_cursor_open(txn, s->cat.docs, &c), 0);
-	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		assert_true(*n < cap && k.mv_size <= MYCEL__DOCREF_MAX);
 		rfdoc *x = &d[(*n)++];
 		MDB_val fv;
@@ -1733,7 +1742,8 @@ static bool rf_has_facet(const rfdoc *d, const char *facet, const char *value)
 {
 	uint8_t k[64 + MYCEL__FACET_VALUE_MAX];
 	size_t kn;
-	return mycel__facet_key(facet, value, strlen(value), k, &kn) && rf_has(d->facets, d->nf, k, kn, NULL);
+	return mycel__facet_key(facet, value, strlen(value), k, &kn) &&
+	       rf_has(d->facets, d->nf, k, kn, NULL);
 }
 
 typedef struct rfhit {
@@ -1750,17 +1760,18 @@ static int rfhit_cmp(const void *a, const void *b)
 	return mycel__bytes_cmp(x->d->ref, x->d->rn, y->d->ref, y->d->rn);
 }
 
-/* The ranking rules: the best field of a word's bits scores it; an exact name or id adds a bonus. */
+/* The ranking rules: the best field of a word's bits scores it; an exact name or id adds a bonus.
+ */
 static void rf_score(const uint8_t *wbits, size_t nw, uint8_t exact, rfhit *h)
 {
 	static const struct {
 		uint8_t bit;
 		int score;
 		const char *name;
-	} fields[] = {{MYCEL__F_NAME, 100, "name"},         {MYCEL__F_ID, 80, "id"},
-		      {MYCEL__F_TAG, 40, "tag"},            {MYCEL__F_BIZ, 30, "business name"},
-		      {MYCEL__F_PROP, 25, "property"},      {MYCEL__F_PORT, 25, "property"},
-		      {MYCEL__F_DESC, 10, "description"}};
+	} fields[] = {{MYCEL__F_NAME, 100, "name"},      {MYCEL__F_ID, 80, "id"},
+	              {MYCEL__F_TAG, 40, "tag"},         {MYCEL__F_BIZ, 30, "business name"},
+	              {MYCEL__F_PROP, 25, "property"},   {MYCEL__F_PORT, 25, "property"},
+	              {MYCEL__F_DESC, 10, "description"}};
 	uint8_t any = 0;
 	h->score = 0;
 	h->matched = "";
@@ -1840,7 +1851,8 @@ static size_t rf_eval(const rfdoc *docs, size_t n, const mycel_search_query *q, 
 				continue;
 			}
 			for (size_t t = 0; t < d->nt; t++)
-				if (d->terms[t].n >= w.len[k] && memcmp(d->terms[t].p, w.w[k], w.len[k]) == 0)
+				if (d->terms[t].n >= w.len[k] &&
+				    memcmp(d->terms[t].p, w.w[k], w.len[k]) == 0)
 					wbits[k] |= d->terms[t].bits;
 			ok = wbits[k] != 0;
 		}
@@ -1865,16 +1877,18 @@ static size_t rf_eval(const rfdoc *docs, size_t n, const mycel_search_query *q, 
 
 static void rf_describe(const mycel_search_query *q, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "text \"%s\" domain %s kind %d tags %zu (%s %s) cls %s server %s status %d limit %zu offset %zu",
-		 q->text ? q->text : "(null)", q->domain ? q->domain : "-", q->kind, q->n_tags,
-		 q->n_tags > 0 ? q->tags[0] : "", q->n_tags > 1 ? q->tags[1] : "",
-		 q->classification ? q->classification : "-", q->server_type ? q->server_type : "-",
-		 q->status, q->limit, q->offset);
+	snprintf(buf, cap,
+	         "text \"%s\" domain %s kind %d tags %zu (%s %s) cls %s server %s status %d limit "
+	         "%zu offset %zu",
+	         q->text ? q->text : "(null)", q->domain ? q->domain : "-", q->kind, q->n_tags,
+	         q->n_tags > 0 ? q->tags[0] : "", q->n_tags > 1 ? q->tags[1] : "",
+	         q->classification ? q->classification : "-", q->server_type ? q->server_type : "-",
+	         q->status, q->limit, q->offset);
 }
 
 /* The facet counts of the matches against those of mycel_catalog_facets. */
-static void rf_check_facets(mycel_store *s, const mycel_search_query *q, const rfhit *hits, size_t m,
-			    const char *what)
+static void rf_check_facets(mycel_store *s, const mycel_search_query *q, const rfhit *hits,
+                            size_t m, const char *what)
 {
 	mycel_facet_count *fc = NULL;
 	size_t nfc = 0, distinct = 0;
@@ -1888,16 +1902,16 @@ static void rf_check_facets(mycel_store *s, const mycel_search_query *q, const r
 		for (size_t h = 0; h < m; h++)
 			want += rf_has(hits[h].d->facets, hits[h].d->nf, k, kn, NULL);
 		if (fc[i].count != want)
-			fail_msg("%s: facet %s=%s counts %zu, want %zu", what, fc[i].facet, fc[i].value,
-				 fc[i].count, want);
+			fail_msg("%s: facet %s=%s counts %zu, want %zu", what, fc[i].facet,
+			         fc[i].value, fc[i].count, want);
 	}
 	/* and no facet value of a match is missing */
 	for (size_t h = 0; h < m; h++)
 		for (size_t t = 0; t < hits[h].d->nf; t++) {
 			bool seen = false;
 			for (size_t e = 0; e < h && !seen; e++)
-				seen = rf_has(hits[e].d->facets, hits[e].d->nf, hits[h].d->facets[t].p,
-					      hits[h].d->facets[t].n, NULL);
+				seen = rf_has(hits[e].d->facets, hits[e].d->nf,
+				              hits[h].d->facets[t].p, hits[h].d->facets[t].n, NULL);
 			distinct += !seen;
 		}
 	if (nfc != distinct)
@@ -1919,8 +1933,10 @@ static void rf_check_seeks(mycel_store *s, const rfdoc *docs, size_t nd)
 		bool facet;
 		const char *key;
 		size_t kn;
-	} lists[] = {{false, "amber", 5}, {false, "orders", 6}, {true, "kind\0contract", 13},
-		     {true, "status\0active", 13}};
+	} lists[] = {{false, "amber", 5},
+	             {false, "orders", 6},
+	             {true, "kind\0contract", 13},
+	             {true, "status\0active", 13}};
 	MDB_txn *txn;
 	size_t *model = malloc(nd * sizeof(*model));
 	assert_non_null(model);
@@ -1930,14 +1946,15 @@ static void rf_check_seeks(mycel_store *s, const rfdoc *docs, size_t nd)
 		size_t kn = lists[li].kn, nm = 0, count, budget = SIZE_MAX;
 		for (size_t i = 0; i < nd; i++)
 			if (rf_has(lists[li].facet ? docs[i].facets : docs[i].terms,
-				   lists[li].facet ? docs[i].nf : docs[i].nt, key, kn, NULL))
+			           lists[li].facet ? docs[i].nf : docs[i].nt, key, kn, NULL))
 				model[nm++] = i;
 		assert_true(nm > 100);
 		for (int round = 0; round < 6; round++) {
 			mycel__pcur pc;
-			assert_int_equal(mycel__pcur_open(txn, lists[li].facet ? s->cat.facets : s->cat.terms,
-							  key, kn, &budget, &pc, &count),
-					 0);
+			assert_int_equal(
+			    mycel__pcur_open(txn, lists[li].facet ? s->cat.facets : s->cat.terms,
+			                     key, kn, &budget, &pc, &count),
+			    0);
 			assert_int_equal(count, nm);
 			assert_int_equal(mycel__pcur_first(&pc), 0);
 			size_t at = 0, doc = 0; /* model[at] is the cursor's posting */
@@ -1961,14 +1978,18 @@ static void rf_check_seeks(mycel_store *s, const rfdoc *docs, size_t nd)
 				if (how == 1)
 					t[tn++] = 1; /* just after docs[doc] */
 				else if (how == 2 && tn > 2)
-					tn -= 1 + rf_rand((unsigned)tn - 1); /* a prefix: before docs[doc] */
+					tn -= 1 + rf_rand((unsigned)tn -
+					                  1); /* a prefix: before docs[doc] */
 				size_t want = at, lcp = 0, real;
-				while (want < nm && mycel__bytes_cmp(docs[model[want]].ref, docs[model[want]].rn, t, tn) < 0)
+				while (want < nm &&
+				       mycel__bytes_cmp(docs[model[want]].ref, docs[model[want]].rn,
+				                        t, tn) < 0)
 					want++;
 				int c;
 				int cur = mycel__ref_cmp_lcp(pc.d.ref, pc.d.rn, t, tn, 0, &real);
 				if (cur < 0 && rf_rand(2) == 0)
-					assert_int_equal(mycel__pcur_seek_from(&pc, t, tn, real, &c, &lcp), 0);
+					assert_int_equal(
+					    mycel__pcur_seek_from(&pc, t, tn, real, &c, &lcp), 0);
 				else
 					assert_int_equal(mycel__pcur_seek(&pc, t, tn, &c, &lcp), 0);
 				at = want;
@@ -1977,7 +1998,8 @@ static void rf_check_seeks(mycel_store *s, const rfdoc *docs, size_t nd)
 					assert_int_equal(c, 1);
 					break;
 				}
-				int wc = mycel__ref_cmp_lcp(docs[model[at]].ref, docs[model[at]].rn, t, tn, 0, &real);
+				int wc = mycel__ref_cmp_lcp(docs[model[at]].ref, docs[model[at]].rn,
+				                            t, tn, 0, &real);
 				assert_int_equal(c, wc);
 				assert_int_equal(lcp, real);
 			}
@@ -1992,7 +2014,7 @@ static void test_search_reference(void **state)
 {
 	fx *f = *state;
 	const mycel_key *keys[3] = {f->a, f->b, f->c};
-	char (*names)[160] = calloc(RF_DOCS, sizeof(*names));
+	char(*names)[160] = calloc(RF_DOCS, sizeof(*names));
 	rfhit *want = calloc(RF_DOCS, sizeof(*want));
 	size_t nd, bounded = 0, nonempty = 0, facet_checks = 0;
 	assert_non_null(names);
@@ -2010,9 +2032,9 @@ static void test_search_reference(void **state)
 	static const char *const domains[] = {"alpha", "alpha-eu", "ALPHABET", "alph", "nope"};
 	static const char *const cls[] = {"internal", "restricted", "public", "secret"};
 	static const char *const servers[] = {"postgres", "snowflake", "kafka"};
-	static const int statuses[] = {MYCEL_STATUS_VISIBLE, MYCEL_STATUS_VISIBLE, MYCEL_STATUS_VISIBLE,
-				       MYCEL_STATUS_ANY, MYCEL_STATUS_ACTIVE, MYCEL_STATUS_DEPRECATED,
-				       MYCEL_STATUS_RETIRED};
+	static const int statuses[] = {
+	    MYCEL_STATUS_VISIBLE, MYCEL_STATUS_VISIBLE,    MYCEL_STATUS_VISIBLE, MYCEL_STATUS_ANY,
+	    MYCEL_STATUS_ACTIVE,  MYCEL_STATUS_DEPRECATED, MYCEL_STATUS_RETIRED};
 	for (unsigned qi = 0; qi < RF_QUERIES; qi++) {
 		char text[400] = "", what[800];
 		mycel_search_query q;
@@ -2022,13 +2044,14 @@ static void test_search_reference(void **state)
 		static const struct {
 			const char *text, *tag, *domain;
 		} fixed[] = {
-		    {"am", "rareone", NULL},          /* a prefix checked on each candidate's forward image */
-		    {"amber", "rareone", NULL},       /* a rare list drives */
-		    {"n3", NULL, NULL},               /* a bounded prefix */
-		    {"orders or", NULL, NULL},        /* a union of a few terms, leapfrogged */
-		    {"delta", NULL, "alpha"},         /* a domain's range walked */
+		    {"am", "rareone",
+		     NULL}, /* a prefix checked on each candidate's forward image */
+		    {"amber", "rareone", NULL}, /* a rare list drives */
+		    {"n3", NULL, NULL},         /* a bounded prefix */
+		    {"orders or", NULL, NULL},  /* a union of a few terms, leapfrogged */
+		    {"delta", NULL, "alpha"},   /* a domain's range walked */
 		    {"lead ledger market", NULL, NULL},
-		    {NULL, "rareone", NULL},          /* no text: docref order, counts */
+		    {NULL, "rareone", NULL}, /* no text: docref order, counts */
 		    {NULL, NULL, "alpha-eu"},
 		};
 		if (qi < sizeof(fixed) / sizeof(fixed[0])) {
@@ -2041,7 +2064,8 @@ static void test_search_reference(void **state)
 			goto run;
 		}
 		if (shape == 0) {
-			snprintf(text, sizeof(text), "%s", names[rf_rand(RF_DOCS)]); /* an exact name */
+			snprintf(text, sizeof(text), "%s",
+			         names[rf_rand(RF_DOCS)]); /* an exact name */
 		} else if (shape == 1) {
 			rf_id(rf_rand(RF_DOCS), text, sizeof(text)); /* an exact id */
 		} else {
@@ -2050,7 +2074,8 @@ static void test_search_reference(void **state)
 				size_t l = strlen(text);
 				switch (rf_rand(6)) {
 				case 0: /* a prefix of a word (the last word is one) */
-					snprintf(text + l, sizeof(text) - l, " %.*s", 1 + (int)rf_rand((unsigned)strlen(wd)), wd);
+					snprintf(text + l, sizeof(text) - l, " %.*s",
+					         1 + (int)rf_rand((unsigned)strlen(wd)), wd);
 					break;
 				case 1:
 					snprintf(text + l, sizeof(text) - l, " n%u", rf_rand(1100));
@@ -2094,7 +2119,8 @@ static void test_search_reference(void **state)
 		if (!r.total_exact) {
 			bounded++;
 			if (r.total > m || r.total < r.n)
-				fail_msg("%s: bounded total %zu, want at most %zu", what, r.total, m);
+				fail_msg("%s: bounded total %zu, want at most %zu", what, r.total,
+				         m);
 		}
 		size_t page = q.offset < m ? (m - q.offset < limit ? m - q.offset : limit) : 0;
 		if (r.n != page)
@@ -2104,10 +2130,12 @@ static void test_search_reference(void **state)
 			char dom[MYCEL__DOMAIN_MAX + 1], id[MYCEL_ID_MAX + 1];
 			assert_true(mycel__docref_split(h->d->ref, h->d->rn, dom, id));
 			if (strcmp(r.hits[i].domain, dom) != 0 || strcmp(r.hits[i].id, id) != 0 ||
-			    r.hits[i].score != (double)h->score || strcmp(r.hits[i].matched, h->matched) != 0)
-				fail_msg("%s: hit %zu is %s/%s (%.0f, %s), want %s/%s (%lld, %s)", what, i,
-					 r.hits[i].domain, r.hits[i].id, r.hits[i].score, r.hits[i].matched, dom,
-					 id, (long long)h->score, h->matched);
+			    r.hits[i].score != (double)h->score ||
+			    strcmp(r.hits[i].matched, h->matched) != 0)
+				fail_msg("%s: hit %zu is %s/%s (%.0f, %s), want %s/%s (%lld, %s)",
+				         what, i, r.hits[i].domain, r.hits[i].id, r.hits[i].score,
+				         r.hits[i].matched, dom, id, (long long)h->score,
+				         h->matched);
 		}
 		nonempty += m > 0;
 		mycel_search_result_fini(&r);
@@ -2117,7 +2145,7 @@ static void test_search_reference(void **state)
 		}
 	}
 	print_message("reference: %u queries, %zu with matches, %zu bounded, %zu facet checks\n",
-		      RF_QUERIES, nonempty, bounded, facet_checks);
+	              RF_QUERIES, nonempty, bounded, facet_checks);
 	assert_true(nonempty > RF_QUERIES / 2);
 	assert_true(bounded > 0);
 	rf_check_seeks(s, docs, nd);

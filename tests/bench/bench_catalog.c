@@ -255,8 +255,8 @@ static void bench_search(size_t ndocs, bool quick, const search_opts *o)
 			printf("cannot open the store in %s: %s\n", dir, why);
 			exit(1);
 		}
-		printf("\nsearch over the documents of the store kept in %s (--docs %zu assumed)\n", dir,
-		       ndocs);
+		printf("\nsearch over the documents of the store kept in %s (--docs %zu assumed)\n",
+		       dir, ndocs);
 		goto queries;
 	}
 	s = bench_make_store(dir, keys);
@@ -322,13 +322,14 @@ queries:;
 		double p50 = bench_pct(lat, nq, 0.50), p99 = bench_pct(lat, nq, 0.99);
 		if (p99 > worst_p99)
 			worst_p99 = p99;
-		printf("  %-22s %10.1f %10.1f %10.1f %8.1f\n", bench_shapes[sh].name, p50, p99, hits / (double)nq,
-		       raw_ns > 0 ? p99 * 1000 / raw_ns : 0.0);
+		printf("  %-22s %10.1f %10.1f %10.1f %8.1f\n", bench_shapes[sh].name, p50, p99,
+		       hits / (double)nq, raw_ns > 0 ? p99 * 1000 / raw_ns : 0.0);
 	}
 	free(lat);
 	figure("search_p99_worst", worst_p99 / 1000, "ms", "limit_5ms", worst_p99 / 1000 / 5.0, "1.0 (DESIGN §8)");
 	if (raw_ns > 0)
-		figure("search_p99_vs_raw_read", worst_p99 * 1000 / raw_ns, "x", "raw_lmdb_read", worst_p99 * 1000 / raw_ns, "-");
+		figure("search_p99_vs_raw_read", worst_p99 * 1000 / raw_ns, "x", "raw_lmdb_read",
+		       worst_p99 * 1000 / raw_ns, "-");
 	mycel_store_close(s);
 	if (o->store == NULL)
 		bench_rm_store(dir);
@@ -353,12 +354,14 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--queries") == 0 && i + 1 < argc)
 			so.nq = (size_t)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc &&
-			 atoi(argv[i + 1]) >= 1 && atoi(argv[i + 1]) <= BENCH_NSHAPES)
+		         atoi(argv[i + 1]) >= 1 && atoi(argv[i + 1]) <= BENCH_NSHAPES)
 			so.shape = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: bench-catalog [--quick] [--docs N] [--search-only] [--store DIR]\n"
-					"                     [--queries N] [--shape 1..%d]\n",
-				BENCH_NSHAPES);
+			fprintf(stderr,
+			        "usage: bench-catalog [--quick] [--docs N] [--search-only] "
+			        "[--store DIR]\n"
+			        "                     [--queries N] [--shape 1..%d]\n",
+			        BENCH_NSHAPES);
 			return 2;
 		}
 	}
