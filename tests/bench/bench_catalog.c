@@ -3,14 +3,16 @@
  * beside a reference measured in the same run.
  *
  *   bench-catalog [--quick] [--docs N] [--search-only] [--store DIR] [--queries N]
- *                 [--shape K]
+ *                 [--shape K] [--answers FILE]
  *
  * --search-only runs part 3 alone; --store DIR keeps the search store in DIR
  * (built there if DIR does not exist, reused as it is otherwise, so a profile
  * such as valgrind --tool=callgrind --toggle-collect=mycel_catalog_search
  * times only the queries); --queries N queries per shape (default 2000, 200
- * with --quick); --shape K (1..6) only that shape. With a reused store the
- * queries are the same from run to run (the generator starts from its seed).
+ * with --quick); --shape K (1..6) only that shape; --answers FILE writes each
+ * query's total and page of hits (domain/id:score) to FILE, to compare two
+ * builds. With a reused store the queries are the same from run to run (the
+ * generator starts from its seed).
  *
  * 1. lint: parse + schema-validate the 192 KB AdventureWorks ODCS contract of
  *    the corpus ($MYCEL_CORPUS or ../shared/corpus), documents/s and MB/s,
@@ -227,6 +229,7 @@ typedef struct search_opts {
 	const char *store; /* kept (and reused) store directory, or NULL: a temporary one */
 	size_t nq;         /* queries per shape, 0: the default */
 	int shape;         /* only this shape, 0: all */
+	FILE *answers;     /* every query's total and hits written here, or NULL */
 } search_opts;
 
 static void bench_search(size_t ndocs, bool quick, const search_opts *o)
@@ -317,6 +320,15 @@ queries:;
 				exit(1);
 			}
 			hits += (double)r.total;
+			if (o->answers != NULL) {
+				fprintf(o->answers, "%zu \"%s\" %s %s: %zu%s", sh, bq.text,
+					bq.domain ? bq.domain : "-", bq.tag ? bq.tag : "-", r.total,
+					r.total_exact ? "" : "+");
+				for (size_t i = 0; i < r.n; i++)
+					fprintf(o->answers, " %s/%s:%.0f", r.hits[i].domain, r.hits[i].id,
+						r.hits[i].score);
+				fputc('\n', o->answers);
+			}
 			mycel_search_result_fini(&r);
 		}
 		double p50 = bench_pct(lat, nq, 0.50), p99 = bench_pct(lat, nq, 0.99);
@@ -341,7 +353,7 @@ int main(int argc, char **argv)
 {
 	bool quick = false, search_only = false;
 	size_t ndocs = 100000;
-	search_opts so = {NULL, 0, 0};
+	search_opts so = {NULL, 0, 0, NULL};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = true;
@@ -351,7 +363,12 @@ int main(int argc, char **argv)
 			search_only = true;
 		else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
 			so.store = argv[++i];
-		else if (strcmp(argv[i], "--queries") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc) {
+			if ((so.answers = fopen(argv[++i], "w")) == NULL) {
+				perror(argv[i]);
+				return 1;
+			}
+		} else if (strcmp(argv[i], "--queries") == 0 && i + 1 < argc)
 			so.nq = (size_t)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc &&
 		         atoi(argv[i + 1]) >= 1 && atoi(argv[i + 1]) <= BENCH_NSHAPES)
@@ -360,7 +377,7 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 			        "usage: bench-catalog [--quick] [--docs N] [--search-only] "
 			        "[--store DIR]\n"
-			        "                     [--queries N] [--shape 1..%d]\n",
+			        "                     [--queries N] [--shape 1..%d] [--answers FILE]\n",
 			        BENCH_NSHAPES);
 			return 2;
 		}
@@ -375,5 +392,7 @@ int main(int argc, char **argv)
 		bench_publish(quick);
 	}
 	bench_search(ndocs, quick, &so);
+	if (so.answers != NULL)
+		fclose(so.answers);
 	return 0;
 }
