@@ -43,6 +43,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mycel/catalog.h"
 #include "store_int.h"
@@ -165,9 +166,42 @@ static inline int mycel__ref_cmp(const uint8_t *a, size_t an, const uint8_t *b, 
 		if (x != y)
 			return x < y ? -1 : 1;
 	}
+	if (i < n && n >= 8) {
+		/* the last eight bytes: those before i are equal */
+		uint64_t x = mycel__load_be64(a + n - 8), y = mycel__load_be64(b + n - 8);
+		if (x != y)
+			return x < y ? -1 : 1;
+		i = n;
+	}
 	for (; i < n; i++)
 		if (a[i] != b[i])
 			return a[i] < b[i] ? -1 : 1;
+	return (an > bn) - (an < bn);
+}
+
+/*
+ * The same for a and b whose first `from` bytes are known to be equal (0:
+ * nothing known), and the length of their common prefix into *lcp. (From a
+ * shared prefix the difference is usually within a few bytes: the tail is
+ * compared byte by byte.)
+ */
+static inline int mycel__ref_cmp_lcp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
+                                     size_t from, size_t *lcp)
+{
+	size_t n = an < bn ? an : bn, i = from;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = mycel__load_be64(a + i), y = mycel__load_be64(b + i);
+		if (x != y) {
+			*lcp = i + (size_t)__builtin_clzll(x ^ y) / 8;
+			return x < y ? -1 : 1;
+		}
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i]) {
+			*lcp = i;
+			return a[i] < b[i] ? -1 : 1;
+		}
+	*lcp = n;
 	return (an > bn) - (an < bn);
 }
 
@@ -248,16 +282,59 @@ typedef struct mycel__bdec {
 } mycel__bdec;
 
 void mycel__bdec_init(mycel__bdec *d, const void *p, size_t n);
-bool mycel__bdec_next(mycel__bdec *d);
+/* The general case of mycel__bdec_next: any varint, near the block's end, a damaged block. */
+bool mycel__bdec_next_slow(mycel__bdec *d);
 
-/* A cursor over one posting list, in docref order; its current posting is d.ref/d.rn/d.bits. */
+/*
+ * The usual posting (one-byte varints, a suffix of at most 16 bytes) decoded
+ * inline into d->ref/d->rn/d->bits, its shared prefix length to *pl; false
+ * (nothing done) for any other, or at the block's end. The suffix is copied
+ * as 16 fixed bytes when the block holds them (the bytes after rn are not
+ * part of ref).
+ */
+static inline bool mycel__bdec_fast(mycel__bdec *d, size_t *pl)
+{
+	_Static_assert(MYCEL__DOCREF_MAX >= 0x80 + 16, "a one-byte prefix and 16 bytes fit in ref");
+	const uint8_t *p = d->p;
+	ptrdiff_t left = d->end - p;
+	if (left < 3 || p[0] >= 0x80 || p[0] > d->rn || p[1] > 16 || left < 3 + p[1])
+		return false;
+	size_t l = p[0], sl = p[1];
+	if (left >= 18)
+		memcpy(d->ref + l, p + 2, 16);
+	else
+		memcpy(d->ref + l, p + 2, sl);
+	d->rn = l + sl;
+	d->bits = p[2 + sl];
+	d->p = p + 3 + sl;
+	*pl = l;
+	return true;
+}
+
+/* Decodes the next posting into d->ref/d->rn/d->bits; false at the block's end (or damage). */
+static inline bool mycel__bdec_next(mycel__bdec *d)
+{
+	size_t pl;
+	return mycel__bdec_fast(d, &pl) || mycel__bdec_next_slow(d);
+}
+
+/*
+ * A cursor over one posting list, in docref order; its current posting is
+ * d.ref/d.rn/d.bits. The LMDB cursor is one block ahead of the decoder: the
+ * next block of the list (nk/nv, valid while the read transaction is) is
+ * fetched when a block is entered, so that a seek can pass whole blocks by
+ * their first docref without decoding them.
+ */
 typedef struct mycel__pcur {
 	MDB_cursor *c;
 	uint8_t key[MYCEL__LIST_MAX + 1]; /* list ‖ 0 */
 	size_t kn;
 	mycel__bdec d;
 	bool end;
+	bool has_next; /* nk/nv: the list's next block */
+	MDB_val nk, nv;
 	size_t *budget; /* postings the query may still decode, or NULL: ETOOBIG when spent */
+	size_t ndec;    /* postings decoded, not yet charged to *budget (charged block by block) */
 } mycel__pcur;
 
 /* Opens a cursor on list; *count its postings (0: the list is empty, the cursor at its end). */
@@ -265,9 +342,87 @@ int mycel__pcur_open(MDB_txn *txn, MDB_dbi dbi, const uint8_t *list, size_t ln, 
 		     mycel__pcur *pc, size_t *count);
 void mycel__pcur_close(mycel__pcur *pc);
 int mycel__pcur_first(mycel__pcur *pc);
-int mycel__pcur_next(mycel__pcur *pc);
-/* Moves to the first posting whose docref is >= ref (never backwards). */
-int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn);
+/* mycel__pcur_next past the end of a block. */
+int mycel__pcur_next_block(mycel__pcur *pc);
+
+/* Moves to the next posting (pc->end after the last); ETOOBIG when the budget is spent. */
+static inline int mycel__pcur_next(mycel__pcur *pc)
+{
+	if (pc->end)
+		return 0;
+	if (!mycel__bdec_next(&pc->d))
+		return mycel__pcur_next_block(pc);
+	pc->ndec++;
+	return 0;
+}
+
+/* mycel__pcur_seek_from past its first postings. */
+int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
+                         size_t *out_lcp);
+
+/*
+ * Moves to the first posting whose docref is >= ref (never backwards) when
+ * the current docref is < ref and m is the length of their common prefix;
+ * *out_cmp how it compares with ref (0: equal, > 0: after it; 1 at the end),
+ * *out_lcp the length of their common prefix. ETOOBIG when the budget is
+ * spent.
+ *
+ * Inline for the usual seek of a leapfrog, a few postings on in the same
+ * block. Each posting shares pl bytes with the one before it (the longest
+ * common prefix: the encoder takes it so) and comes after it. With m the
+ * length of the common prefix of the previous docref (< ref) and ref, a
+ * posting with pl > m is still < ref (it holds the previous docref's byte m,
+ * below ref's) and one with pl < m is > ref (its byte pl is above the
+ * previous one's, which is ref's): only pl == m needs a comparison, from
+ * byte m on. So a posting passed costs its decoding, not a comparison.
+ */
+static inline __attribute__((always_inline)) int
+mycel__pcur_seek_from(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
+                      size_t *out_lcp)
+{
+	mycel__bdec *d = &pc->d;
+	size_t lcp;
+	int c;
+	for (int i = 0; i < 4; i++) {
+		size_t pl;
+		if (!mycel__bdec_fast(d, &pl))
+			break;
+		pc->ndec++;
+		if (pl > m)
+			continue;
+		if (pl < m) {
+			*out_cmp = 1;
+			*out_lcp = pl;
+			return 0;
+		}
+		if ((c = mycel__ref_cmp_lcp(d->ref, d->rn, ref, rn, m, &lcp)) >= 0) {
+			*out_cmp = c;
+			*out_lcp = lcp;
+			return 0;
+		}
+		m = lcp;
+	}
+	return mycel__pcur_seek_far(pc, ref, rn, m, out_cmp, out_lcp);
+}
+
+/* The same from any current docref (at or after ref: no move); *out_lcp 0 at the end. */
+static inline __attribute__((always_inline)) int
+mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn, int *out_cmp, size_t *out_lcp)
+{
+	size_t m;
+	int c;
+	*out_lcp = 0;
+	if (pc->end) {
+		*out_cmp = 1;
+		return 0;
+	}
+	if ((c = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, 0, &m)) >= 0) {
+		*out_cmp = c;
+		*out_lcp = m;
+		return 0;
+	}
+	return mycel__pcur_seek_from(pc, ref, rn, m, out_cmp, out_lcp);
+}
 
 /* Positions the three lists of a forward image (all empty for n == 0 or a damaged image). */
 void mycel__fwd_open(const uint8_t *p, size_t n, mycel__flist out[3]);

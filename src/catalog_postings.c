@@ -23,6 +23,16 @@
  * 1.5 ms (p50); appends cost about the same (each change rewrites a run of
  * about 32 postings where a duplicate insert touched one node).
  *
+ * Reading (mycel__pcur_*) keeps the LMDB cursor one block ahead of the
+ * decoder, so a seek first decodes a few postings of the current block and
+ * then passes whole blocks by the first docref in their keys (descending the
+ * tree after a few). Within a block a seek compares no whole docrefs: a
+ * posting's shared-prefix length, against the common prefix of the previous
+ * docref and the target, tells whether it is still before the target, after
+ * it, or needs the bytes from there on compared (pc_scan). Measured with
+ * callgrind on 100 000 generated documents (bench-catalog --search-only):
+ * instructions per query fell 2.3-2.4x for one word, two words and a prefix.
+ *
  * Posting changes are buffered per write transaction (mycel__pend_add) and
  * merged just before the commit (mycel__pend_flush): sorted by list and
  * docref, the last change of a posting winning, each list's count read and
@@ -95,7 +105,7 @@ void mycel__bdec_init(mycel__bdec *d, const void *p, size_t n)
 	d->bits = 0;
 }
 
-bool mycel__bdec_next(mycel__bdec *d)
+bool mycel__bdec_next_slow(mycel__bdec *d)
 {
 	size_t pl, sl;
 	if (d->p >= d->end)
@@ -684,26 +694,43 @@ static bool pc_in_list(const mycel__pcur *pc, const MDB_val *k)
 	return k->mv_size > pc->kn && memcmp(k->mv_data, pc->key, pc->kn) == 0;
 }
 
-/* Decodes the first posting of the block the cursor is on (k, v), or ends the list. */
-static int pc_load(mycel__pcur *pc, const MDB_val *k, const MDB_val *v)
+/* Ends the list: 0 for MDB_NOTFOUND (or 0), else the error. */
+static int pc_end(mycel__pcur *pc, int rc)
 {
-	if (!pc_in_list(pc, k)) {
-		pc->end = true;
-		return 0;
-	}
-	mycel__bdec_init(&pc->d, v->mv_data, v->mv_size);
-	return mycel__pcur_next(pc);
+	pc->end = true;
+	pc->has_next = false;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
 }
 
-static int pc_budget(mycel__pcur *pc)
+/* Charges n decoded postings to the query's budget: ETOOBIG (the list ends) when it is spent. */
+static int pc_charge(mycel__pcur *pc, size_t n)
 {
-	if (pc->budget != NULL) {
-		if (*pc->budget == 0) {
-			pc->end = true;
-			return MYCEL_ETOOBIG;
-		}
-		(*pc->budget)--;
+	if (pc->budget == NULL)
+		return 0;
+	if (*pc->budget < n) {
+		*pc->budget = 0;
+		pc_end(pc, 0);
+		return MYCEL_ETOOBIG;
 	}
+	*pc->budget -= n;
+	return 0;
+}
+
+/*
+ * Makes the block v, where the LMDB cursor is, the decoder's (nothing
+ * decoded yet) and fetches the list's next block into nk/nv.
+ */
+static int pc_enter(mycel__pcur *pc, const MDB_val *v)
+{
+	int rv = pc_charge(pc, pc->ndec);
+	pc->ndec = 0;
+	if (rv != 0)
+		return rv;
+	mycel__bdec_init(&pc->d, v->mv_data, v->mv_size);
+	int rc = mdb_cursor_get(pc->c, &pc->nk, &pc->nv, MDB_NEXT);
+	pc->has_next = rc == 0 && pc_in_list(pc, &pc->nk);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return pc_end(pc, rc);
 	return 0;
 }
 
@@ -742,114 +769,160 @@ void mycel__pcur_close(mycel__pcur *pc)
 int mycel__pcur_first(mycel__pcur *pc)
 {
 	MDB_val k = {pc->kn, pc->key}, v;
+	int rc, rv;
 	pc->end = false;
-	if (pc->c == NULL) {
-		pc->end = true;
-		return 0;
-	}
-	int rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
+	pc->has_next = false;
+	if (pc->c == NULL)
+		return pc_end(pc, 0);
+	rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
 	if (rc == 0 && k.mv_size == pc->kn) /* the count key */
 		rc = mdb_cursor_get(pc->c, &k, &v, MDB_NEXT);
-	if (rc == MDB_NOTFOUND) {
-		pc->end = true;
-		return 0;
-	}
-	if (rc != 0) {
-		pc->end = true;
-		return mycel__mdb_err(rc);
-	}
-	return pc_load(pc, &k, &v);
+	if (rc != 0)
+		return pc_end(pc, rc);
+	if (!pc_in_list(pc, &k))
+		return pc_end(pc, 0);
+	if ((rv = pc_enter(pc, &v)) != 0)
+		return rv;
+	return mycel__pcur_next(pc);
 }
 
-int mycel__pcur_next(mycel__pcur *pc)
-{
-	if (pc->end)
-		return 0;
-	for (;;) {
-		if (mycel__bdec_next(&pc->d))
-			return pc_budget(pc);
-		MDB_val k, v;
-		int rc = mdb_cursor_get(pc->c, &k, &v, MDB_NEXT);
-		if (rc == MDB_NOTFOUND || (rc == 0 && !pc_in_list(pc, &k))) {
-			pc->end = true;
-			return 0;
-		}
-		if (rc != 0) {
-			pc->end = true;
-			return mycel__mdb_err(rc);
-		}
-		mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-	}
-}
-
-/* Decodes the current block on to the first docref >= ref; false at its end. */
-static int pc_scan_block(mycel__pcur *pc, const uint8_t *ref, size_t rn, bool *found)
+int mycel__pcur_next_block(mycel__pcur *pc)
 {
 	int rv;
-	*found = false;
-	while (mycel__bdec_next(&pc->d)) {
-		if ((rv = pc_budget(pc)) != 0)
+	while (!pc->end) {
+		if (!pc->has_next) {
+			/* the list ends: what its last block decoded is charged too */
+			rv = pc_charge(pc, pc->ndec);
+			pc->ndec = 0;
+			pc_end(pc, 0);
 			return rv;
-		if (mycel__ref_cmp(pc->d.ref, pc->d.rn, ref, rn) >= 0) {
-			*found = true;
+		}
+		MDB_val v = pc->nv;
+		if ((rv = pc_enter(pc, &v)) != 0)
+			return rv;
+		if (mycel__bdec_next(&pc->d)) {
+			pc->ndec++;
 			return 0;
 		}
 	}
 	return 0;
 }
 
-static int pc_end(mycel__pcur *pc, int rc)
+enum { SCAN_EQUAL = 0, SCAN_AFTER = 1, SCAN_BLOCK_END = 2, SCAN_LIMIT = 3 };
+
+/*
+ * Decodes the current block on to its first posting whose docref is >= ref
+ * (*cmp SCAN_EQUAL or SCAN_AFTER), to its end (SCAN_BLOCK_END), or for at most
+ * limit postings (SCAN_LIMIT); in the last two cases the current docref is
+ * < ref. *m is the length of the common prefix of the current docref and ref,
+ * read (ignored at the start of a block) and updated (but for SCAN_BLOCK_END).
+ *
+ * Each posting shares pl bytes with the one before it (the longest common
+ * prefix: the encoder takes it so) and comes after it. A posting with pl > m
+ * is still < ref (it holds the previous docref's byte m, below ref's) and one
+ * with pl < m is > ref (its byte pl is above the previous one's, which is
+ * ref's): only pl == m needs a comparison, from byte m on. So a posting
+ * passed costs its decoding, not a comparison of whole docrefs. A posting
+ * that mycel__bdec_fast does not decode is compared whole.
+ */
+static int pc_scan(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t *mp, size_t limit,
+                   int *cmp)
 {
-	pc->end = true;
-	return rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
+	mycel__bdec *d = &pc->d;
+	size_t m = d->rn == 0 ? 0 : *mp, n = 0;
+	int res = SCAN_LIMIT;
+	while (n < limit) {
+		size_t pl, lcp;
+		if (mycel__bdec_fast(d, &pl)) {
+			n++;
+			if (pl > m)
+				continue;
+			if (pl < m) {
+				m = pl;
+				res = SCAN_AFTER;
+				break;
+			}
+		} else {
+			if (!mycel__bdec_next_slow(d)) {
+				res = SCAN_BLOCK_END;
+				break;
+			}
+			n++;
+			m = 0; /* compare it whole */
+		}
+		int c = mycel__ref_cmp_lcp(d->ref, d->rn, ref, rn, m, &lcp);
+		m = lcp;
+		if (c >= 0) {
+			res = c;
+			break;
+		}
+	}
+	*mp = m;
+	*cmp = res;
+	return pc_charge(pc, n);
 }
 
-int mycel__pcur_seek(mycel__pcur *pc, const uint8_t *ref, size_t rn)
+#define SCAN_NEAR 8  /* postings decoded before a seek looks at the next blocks' keys */
+#define SEEK_STEPS 4 /* blocks passed one by one before a seek descends the tree */
+
+int mycel__pcur_seek_far(mycel__pcur *pc, const uint8_t *ref, size_t rn, size_t m, int *out_cmp,
+                         size_t *out_lcp)
 {
-	MDB_val k, v;
-	bool found;
-	int rc, rv;
-	if (pc->end || mycel__ref_cmp(pc->d.ref, pc->d.rn, ref, rn) >= 0)
+	int c, rc, rv;
+	bool moved = false;
+	*out_cmp = 1;
+	*out_lcp = 0;
+	/* near: a few postings of this block */
+	if ((rv = pc_scan(pc, ref, rn, &m, SCAN_NEAR, &c)) != 0 || pc->end)
+		return rv;
+	if (c == SCAN_EQUAL || c == SCAN_AFTER) {
+		*out_cmp = c;
+		*out_lcp = m;
 		return 0;
-	/* near: the rest of this block, then the next one */
-	if ((rv = pc_scan_block(pc, ref, rn, &found)) != 0 || found)
-		return rv;
-	if ((rc = mdb_cursor_get(pc->c, &k, &v, MDB_NEXT)) != 0 || !pc_in_list(pc, &k))
-		return pc_end(pc, rc == 0 ? MDB_NOTFOUND : rc);
-	mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-	if (block_first_cmp(&k, pc->kn, ref, rn) >= 0)
-		return mycel__pcur_next(pc);
-	MDB_val nk, nv;
-	rc = mdb_cursor_get(pc->c, &nk, &nv, MDB_NEXT);
-	if (rc == MDB_NOTFOUND || (rc == 0 && (!pc_in_list(pc, &nk) ||
-					       block_first_cmp(&nk, pc->kn, ref, rn) > 0))) {
-		/* ref lies in this block (or the list ends with it) */
-		if (rc == 0 && (rc = mdb_cursor_get(pc->c, &k, &v, MDB_PREV)) != 0)
-			return pc_end(pc, rc);
-		if ((rv = pc_scan_block(pc, ref, rn, &found)) != 0 || found)
+	}
+	/* far: pass the blocks that start at or before ref, by their keys */
+	for (int steps = 0; pc->has_next && block_first_cmp(&pc->nk, pc->kn, ref, rn) <= 0;
+	     steps++) {
+		moved = true;
+		if (steps == SEEK_STEPS) {
+			/* the last block whose first docref is <= ref, from the tree */
+			uint8_t kb[MYCEL__LIST_MAX + 1 + MYCEL__DOCREF_MAX];
+			MDB_val k, v;
+			memcpy(kb, pc->key, pc->kn);
+			memcpy(kb + pc->kn, ref, rn);
+			k = (MDB_val){pc->kn + rn, kb};
+			rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return pc_end(pc, rc);
+			if (rc != 0 || k.mv_size != pc->kn + rn ||
+			    memcmp(k.mv_data, kb, k.mv_size) != 0) {
+				rc = mdb_cursor_get(pc->c, &k, &v,
+				                    rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+				if (rc != 0)
+					return pc_end(pc, rc);
+			}
+			if (!pc_in_list(pc, &k))
+				return pc_end(pc, 0); /* cannot be: the next block starts <= ref */
+			if ((rv = pc_enter(pc, &v)) != 0)
+				return rv;
+			break;
+		}
+		MDB_val v = pc->nv;
+		if ((rv = pc_enter(pc, &v)) != 0)
 			return rv;
-		return mycel__pcur_next(pc); /* on to the next block's first */
 	}
-	if (rc != 0)
-		return pc_end(pc, rc);
-	/* far: the last block whose first docref is <= ref */
-	uint8_t kb[MYCEL__LIST_MAX + 1 + MYCEL__DOCREF_MAX];
-	memcpy(kb, pc->key, pc->kn);
-	memcpy(kb + pc->kn, ref, rn);
-	k = (MDB_val){pc->kn + rn, kb};
-	rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET_RANGE);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return pc_end(pc, rc);
-	if (rc == 0 && k.mv_size == pc->kn + rn && memcmp(k.mv_data, kb, k.mv_size) == 0) {
-		mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-		return mycel__pcur_next(pc);
+	/* ref is in this block, or before the next one's first posting */
+	if (moved || c == SCAN_LIMIT) {
+		if ((rv = pc_scan(pc, ref, rn, &m, SIZE_MAX, &c)) != 0 || pc->end)
+			return rv;
+		if (c == SCAN_EQUAL || c == SCAN_AFTER) {
+			*out_cmp = c;
+			*out_lcp = m;
+			return 0;
+		}
 	}
-	if ((rc = mdb_cursor_get(pc->c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)) != 0)
-		return pc_end(pc, rc);
-	if (!pc_in_list(pc, &k))
-		return pc_end(pc, MDB_NOTFOUND); /* cannot be: a posting < ref was current */
-	mycel__bdec_init(&pc->d, v.mv_data, v.mv_size);
-	if ((rv = pc_scan_block(pc, ref, rn, &found)) != 0 || found)
+	if ((rv = mycel__pcur_next_block(pc)) != 0 || pc->end)
 		return rv;
-	return mycel__pcur_next(pc);
+	*out_cmp = mycel__ref_cmp_lcp(pc->d.ref, pc->d.rn, ref, rn, 0, out_lcp);
+	return 0;
 }

@@ -4,20 +4,36 @@
  * catalog_read.c).
  *
  * Search never scans every document when it has something to narrow with.
- * Every constraint is a posting list sorted by docref: a query word (its
- * cat_terms duplicates), a facet value (its cat_facets duplicates), the
- * union of the terms that the last word is a prefix of. The lists are
- * intersected by leapfrogging: each list is moved to the largest current
- * docref, stepping a few duplicates and then seeking (MDB_GET_BOTH_RANGE),
- * so the work follows the rarest list. Retired documents are a negative list
+ * Every constraint is a posting list sorted by docref (catalog_postings.c): a
+ * query word (cat_terms), a facet value (cat_facets), the union of the terms
+ * that the last word is a prefix of. The lists are intersected by
+ * leapfrogging: each list is moved to the largest current docref by a seek
+ * that passes postings by their shared-prefix lengths and whole blocks by
+ * their keys, so the work follows the rarest list; a list that stood at the
+ * old candidate seeks the new one from the prefix the two share. A domain
+ * facet beside other lists is not seeked through: the domain's documents are
+ * the docrefs that start with domain ‖ 0 (domain names are lowercase), a
+ * range the other lists are walked in. Retired documents are a negative list
  * (status=retired), the exact-name/id key an optional one that only adds to
  * the score. A prefix that expands to many terms is not materialised when a
  * rarer list drives: each candidate's forward image is checked instead.
+ *
+ * Ranking keeps a heap of the best offset + limit hits; once it is full, its
+ * worst score is the floor below which a candidate (without an exact match)
+ * is only counted, scored from its lists' field bits before anything else is
+ * built. Only the returned page's cat_docs rows are read.
+ *
+ * test_catalog.c's search reference compares every result with a scan of
+ * every document's forward image, over generated documents and random
+ * queries: an optimisation here that changes a hit, a score, the order or a
+ * total fails it.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog_int.h"
+#include "mycel/charter.h"
 #include "util.h"
 
 #define WORDS_MAX 32          /* query words */
@@ -25,7 +41,7 @@
 #define LIMIT_DEFAULT 20
 #define LIMIT_MAX 1000
 #define SCORED_WINDOW_MAX 10000 /* a ranked query keeps its best offset + limit hits */
-#define QUERY_BUDGET 4000000  /* postings a query may decode (about 40 ms), else ETOOBIG */
+#define QUERY_BUDGET 4000000  /* postings a query may decode (checked per block), else ETOOBIG */
 #define FWD_COST 32           /* a forward image read, in postings */
 #define BOUND_TERMS 16        /* a prefix of more terms than this, or of several terms and ... */
 #define BOUND_POSTINGS 8192   /* ... more postings than this, may stop counting (see sctx) */
@@ -173,9 +189,11 @@ static int uni_seek(uni *u, const uint8_t *ref, size_t rn)
 	int rv;
 	while (u->hn > 0) {
 		mycel__pcur *top = &u->subs[u->heap[0]];
+		int c;
+		size_t lcp;
 		if (mycel__ref_cmp(top->d.ref, top->d.rn, ref, rn) >= 0)
 			break;
-		if ((rv = mycel__pcur_seek(top, ref, rn)) != 0)
+		if ((rv = mycel__pcur_seek(top, ref, rn, &c, &lcp)) != 0)
 			return rv;
 		if (top->end)
 			u->heap[0] = u->heap[--u->hn];
@@ -185,7 +203,7 @@ static int uni_seek(uni *u, const uint8_t *ref, size_t rn)
 	return 0;
 }
 
-static void pl_sync(plist *l)
+static inline __attribute__((always_inline)) void pl_sync(plist *l)
 {
 	if (l->type == PL_CUR) {
 		l->end = l->pc.end;
@@ -220,7 +238,7 @@ static int pl_first(plist *l)
 	return rv;
 }
 
-static int pl_next(plist *l)
+static inline __attribute__((always_inline)) int pl_next(plist *l)
 {
 	int rv = 0;
 	if (l->end)
@@ -237,19 +255,44 @@ static int pl_next(plist *l)
  * Moves l to its first docref >= (ref, rn); *cmp gets how that docref
  * compares with ref (0: equal, > 0: after it; 1 at the end).
  */
-static int pl_seek_cmp(plist *l, const uint8_t *ref, size_t rn, int *cmp)
+static inline __attribute__((always_inline)) int pl_seek_cmp(plist *l, const uint8_t *ref,
+                                                             size_t rn, int *cmp)
 {
-	int rv = 0, c = l->end ? 1 : mycel__ref_cmp(l->ref, l->rn, ref, rn);
+	int rv = 0, c;
+	size_t lcp;
+	if (l->type == PL_CUR) {
+		rv = mycel__pcur_seek(&l->pc, ref, rn, cmp, &lcp);
+		pl_sync(l);
+		return rv;
+	}
+	c = l->end ? 1 : mycel__ref_cmp(l->ref, l->rn, ref, rn);
 	if (c >= 0) {
 		*cmp = c;
 		return 0;
 	}
-	if (l->type == PL_CUR)
-		rv = mycel__pcur_seek(&l->pc, ref, rn);
-	else
-		rv = uni_seek(l->u, ref, rn);
+	rv = uni_seek(l->u, ref, rn);
 	pl_sync(l);
 	*cmp = l->end ? 1 : mycel__ref_cmp(l->ref, l->rn, ref, rn);
+	return rv;
+}
+
+/*
+ * pl_seek_cmp with a hint: when m is not SIZE_MAX, l's current docref is
+ * < ref and shares m bytes with it. *lcp gets the length of the common
+ * prefix of the docref moved to and ref (SIZE_MAX: not known).
+ */
+static inline __attribute__((always_inline)) int
+pl_seek_hint(plist *l, const uint8_t *ref, size_t rn, size_t m, int *cmp, size_t *lcp)
+{
+	int rv;
+	*lcp = SIZE_MAX;
+	if (l->type != PL_CUR)
+		return pl_seek_cmp(l, ref, rn, cmp);
+	if (m != SIZE_MAX && !l->end && m <= l->rn && m <= rn)
+		rv = mycel__pcur_seek_from(&l->pc, ref, rn, m, cmp, lcp);
+	else
+		rv = mycel__pcur_seek(&l->pc, ref, rn, cmp, lcp);
+	pl_sync(l);
 	return rv;
 }
 
@@ -290,10 +333,21 @@ static int word_cb(void *ctx, const uint8_t *t, size_t n)
 
 #define LISTS_MAX (WORDS_MAX + MYCEL_SEARCH_TAGS_MAX + 8)
 
+/*
+ * Kept by a ranked search whose page is full (on; never for a bounded one):
+ * a candidate without an exact match whose words score at most floor cannot
+ * enter the page, so emit only counts it instead of passing it on.
+ */
+typedef struct qfloor {
+	bool on;
+	int64_t floor;
+	const int16_t *score_of; /* the score of a word matched in the fields of these bits */
+	size_t counted;
+} qfloor;
+
 typedef struct query {
 	mycel_store *s;
 	MDB_txn *txn;
-	plist lists[LISTS_MAX];
 	size_t nl;
 	plist *must[LISTS_MAX];
 	size_t nmust;
@@ -307,7 +361,23 @@ typedef struct query {
 	bool scored;        /* a text query: hits carry scores */
 	bool bounded;       /* a broad prefix: the search may stop once its page cannot change */
 	size_t budget;      /* postings (and forward images) the query may still read */
+	uint8_t wbits[WORDS_MAX]; /* emit's: the field bits of each word in a candidate */
+	plist *wl[LISTS_MAX];     /* the lists that stand for words */
+	size_t nwl;
+	bool one_per_word;        /* each word has one list (or is the forward-checked prefix) */
+	qfloor fl;
+	/*
+	 * The domain facet's list (or NULL) and domain ‖ 0: domain names are
+	 * lowercase (mycel_name_valid), so the documents of the list are those
+	 * whose docrefs start with lo, a range that query_run walks instead of
+	 * seeking through the list when another list can drive.
+	 */
+	plist *domain;
+	uint8_t lo[MYCEL__DOMAIN_MAX + 1];
+	size_t lon;
+	/* last, not cleared by query_open (each list is when it is added) */
 	words w;
+	plist lists[LISTS_MAX];
 } query;
 
 static void query_fini(query *q)
@@ -400,6 +470,20 @@ static int query_plan(query *q, const mycel_search_query *sq)
 	/* facets */
 	if ((rv = add_facet(q, "domain", sq->domain)) != 0)
 		return rv;
+	if (sq->domain != NULL && q->nmust == 1 && strlen(sq->domain) <= MYCEL__DOMAIN_MAX) {
+		char lc[MYCEL__DOMAIN_MAX + 1];
+		size_t n = strlen(sq->domain);
+		for (size_t i = 0; i <= n; i++)
+			lc[i] = sq->domain[i] >= 'A' && sq->domain[i] <= 'Z'
+			            ? (char)(sq->domain[i] - 'A' + 'a')
+			            : sq->domain[i];
+		if (mycel_name_valid(lc)) {
+			q->domain = q->must[0];
+			memcpy(q->lo, lc, n);
+			q->lo[n] = 0;
+			q->lon = n + 1;
+		}
+	}
 	if (sq->kind != 0) {
 		if (sq->kind != MYCEL_DOC_CONTRACT && sq->kind != MYCEL_DOC_PRODUCT)
 			return MYCEL_EINVAL;
@@ -557,10 +641,14 @@ static int fwd_prefix_bits(query *q, const uint8_t *ref, size_t rn, uint8_t *out
 	return 0;
 }
 
-/* Checks the negative, optional and per-candidate constraints of a candidate, then calls fn. */
-static int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, void *ctx)
+/*
+ * Checks the negative, optional and per-candidate constraints of a candidate,
+ * then calls fn. Inlined: it runs for every candidate.
+ */
+static inline __attribute__((always_inline)) int emit(query *q, const uint8_t *ref, size_t rn,
+                                                      match_fn fn, void *ctx)
 {
-	uint8_t wbits[WORDS_MAX] = {0}, exact = 0;
+	uint8_t exact = 0, pb = 0;
 	int rv;
 	int c;
 	if (q->not_retired != NULL) {
@@ -570,16 +658,11 @@ static int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, void *ctx)
 			return 0;
 	}
 	if (q->fwd_prefix) {
-		uint8_t b;
-		if ((rv = fwd_prefix_bits(q, ref, rn, &b)) != 0)
+		if ((rv = fwd_prefix_bits(q, ref, rn, &pb)) != 0)
 			return rv;
-		if (b == 0)
+		if (pb == 0)
 			return 0;
-		wbits[q->nwords - 1] = b;
 	}
-	for (size_t i = 0; i < q->nmust; i++)
-		if (q->must[i]->word >= 0)
-			wbits[q->must[i]->word] |= q->must[i]->bits;
 	for (int i = 0; i < 2 && q->exact[i] != NULL; i++) {
 		plist *l = q->exact[i];
 		if ((rv = pl_seek_cmp(l, ref, rn, &c)) != 0)
@@ -587,13 +670,33 @@ static int emit(query *q, const uint8_t *ref, size_t rn, match_fn fn, void *ctx)
 		if (c == 0)
 			exact |= l->bits;
 	}
-	return fn(ctx, ref, rn, wbits, exact);
+	if (q->fl.on && exact == 0 && q->one_per_word) {
+		int64_t score = q->fl.score_of[pb];
+		for (size_t i = 0; i < q->nwl; i++)
+			score += q->fl.score_of[q->wl[i]->bits];
+		if (score <= q->fl.floor) {
+			q->fl.counted++;
+			return 0;
+		}
+	}
+	memset(q->wbits, 0, sizeof(q->wbits));
+	if (q->fwd_prefix)
+		q->wbits[q->nwords - 1] = pb;
+	for (size_t i = 0; i < q->nwl; i++)
+		q->wbits[q->wl[i]->word] |= q->wl[i]->bits;
+	return fn(ctx, ref, rn, q->wbits, exact);
 }
 
 static int must_cmp(const void *a, const void *b)
 {
 	const plist *x = *(plist *const *)a, *y = *(plist *const *)b;
 	return (x->count > y->count) - (x->count < y->count);
+}
+
+/* Is ref (>= q->lo) in q's domain? Past it otherwise. */
+static inline bool in_domain(const query *q, const uint8_t *ref, size_t rn)
+{
+	return rn >= q->lon && memcmp(ref, q->lo, q->lon) == 0;
 }
 
 /*
@@ -605,6 +708,21 @@ static int query_run(query *q, match_fn fn, void *ctx)
 	int rv = 0;
 	if (q->empty)
 		return 0;
+	/* the lists of the words, for emit: one per word, unless a word's list is missing */
+	unsigned seen = 0;
+	q->nwl = 0;
+	q->one_per_word = true;
+	for (size_t i = 0; i < q->nmust; i++) {
+		int w = q->must[i]->word;
+		if (w < 0)
+			continue;
+		if (seen & (1u << w))
+			q->one_per_word = false;
+		seen |= 1u << w;
+		q->wl[q->nwl++] = q->must[i];
+	}
+	if (q->nwl + (q->fwd_prefix ? 1 : 0) != q->nwords)
+		q->one_per_word = false;
 	if (q->not_retired != NULL && (rv = pl_first(q->not_retired)) != 0)
 		return rv;
 	for (int i = 0; i < 2 && q->exact[i] != NULL; i++)
@@ -625,17 +743,29 @@ static int query_run(query *q, match_fn fn, void *ctx)
 		mdb_cursor_close(c);
 		return rv == 1 ? 0 : rv;
 	}
-	qsort(q->must, q->nmust, sizeof(*q->must), must_cmp);
-	for (size_t i = 0; i < q->nmust; i++) {
-		if ((rv = pl_first(q->must[i])) != 0)
+	/* a domain and other lists: they drive, from the domain's first docref to its last */
+	plist *must[LISTS_MAX];
+	size_t nmust = 0;
+	bool ranged = q->domain != NULL && q->nmust > 1;
+	for (size_t i = 0; i < q->nmust; i++)
+		if (!ranged || q->must[i] != q->domain)
+			must[nmust++] = q->must[i];
+	qsort(must, nmust, sizeof(*must), must_cmp);
+	for (size_t i = 0; i < nmust; i++) {
+		int c;
+		if ((rv = pl_first(must[i])) != 0)
 			return rv;
-		if (q->must[i]->end)
+		if (ranged && (rv = pl_seek_cmp(must[i], q->lo, q->lon, &c)) != 0)
+			return rv;
+		if (must[i]->end)
 			return 0;
 	}
-	plist *lead = q->must[0];
-	if (q->nmust == 1) {
+	plist *lead = must[0];
+	if (nmust == 1) {
 		/* one list: every posting is a candidate */
 		while (!lead->end) {
+			if (ranged && !in_domain(q, lead->ref, lead->rn))
+				return 0;
 			if ((rv = emit(q, lead->ref, lead->rn, fn, ctx)) != 0)
 				return rv == 1 ? 0 : rv;
 			if ((rv = pl_next(lead)) != 0)
@@ -643,28 +773,41 @@ static int query_run(query *q, match_fn fn, void *ctx)
 		}
 		return 0;
 	}
-	/* leapfrog: every list to the largest current docref until all agree */
+	/*
+	 * leapfrog: every list to the largest current docref until all agree.
+	 * When a list moves past the candidate, it becomes the owner of the new
+	 * one; the lists that stood at the old candidate (the old owner and
+	 * those before the one that moved) share clcp bytes with the new one:
+	 * their seeks start from there instead of comparing whole docrefs.
+	 */
 	const uint8_t *cand = lead->ref;
-	size_t cn = lead->rn, owner = 0;
+	size_t cn = lead->rn, owner = 0, prev_owner = 0, moved_at = 0, clcp = SIZE_MAX;
 	for (;;) {
 		size_t i;
-		for (i = 0; i < q->nmust; i++) {
-			plist *l = q->must[i];
+		if (ranged && !in_domain(q, cand, cn))
+			return 0;
+		for (i = 0; i < nmust; i++) {
+			plist *l = must[i];
+			size_t lcp;
 			int c;
 			if (i == owner)
 				continue;
-			if ((rv = pl_seek_cmp(l, cand, cn, &c)) != 0)
+			size_t hint = i < moved_at || i == prev_owner ? clcp : SIZE_MAX;
+			if ((rv = pl_seek_hint(l, cand, cn, hint, &c, &lcp)) != 0)
 				return rv;
 			if (l->end)
 				return 0;
 			if (c > 0) {
 				cand = l->ref;
 				cn = l->rn;
+				clcp = lcp;
+				prev_owner = owner;
+				moved_at = i;
 				owner = i;
 				break;
 			}
 		}
-		if (i < q->nmust)
+		if (i < nmust)
 			continue;
 		if ((rv = emit(q, cand, cn, fn, ctx)) != 0)
 			return rv == 1 ? 0 : rv;
@@ -675,12 +818,15 @@ static int query_run(query *q, match_fn fn, void *ctx)
 		cand = lead->ref;
 		cn = lead->rn;
 		owner = 0;
+		clcp = SIZE_MAX;
 	}
 }
 
 static int query_open(query *q, mycel_store *s, const mycel_search_query *sq)
 {
-	memset(q, 0, sizeof(*q));
+	memset(q, 0, offsetof(query, w));
+	q->w.n = 0;
+	q->w.too_many = false;
 	q->s = s;
 	q->budget = QUERY_BUDGET;
 	if (sq == NULL)
@@ -746,6 +892,7 @@ typedef struct sctx {
 	size_t stop_rn;
 	int16_t score_of[256]; /* the score of a word matched in the fields of these bits */
 	int8_t field_of[256];  /* the best of these fields, -1 for none */
+	qfloor *fl;            /* the query's: kept at the page's worst score once it is full */
 } sctx;
 
 static const uint8_t *hit_ref(const sctx *x, const hitent *e)
@@ -820,10 +967,20 @@ static int stop_check(sctx *x, const uint8_t *ref, size_t rn)
 	return 1;
 }
 
+/* Once the page is full, what a hit must beat goes to the query (not for a bounded search: it must
+ * see where to stop). */
+static void set_floor(sctx *x)
+{
+	if (x->fl == NULL || x->bounded || x->n < x->k)
+		return;
+	x->fl->on = true;
+	x->fl->floor = x->h[0].score;
+}
+
 static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wbits, uint8_t exact)
 {
 	sctx *x = ctx;
-	hitent e = {0, 0, (uint16_t)rn, -1};
+	hitent e;
 	int rv;
 	x->total++;
 	if (!x->scored) {
@@ -836,24 +993,29 @@ static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wb
 			return x->stop_when_full ? 1 : 0;
 		if ((rv = hit_room(x)) != 0)
 			return rv;
-		e.slot = (uint32_t)x->n;
+		e = (hitent){0, (uint32_t)x->n, (uint16_t)rn, -1};
 		memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
 		x->h[x->n++] = e;
 		return 0;
 	}
+	int64_t score = 0;
 	uint8_t any = 0;
 	for (size_t w = 0; w < x->nwords; w++) {
 		any |= wbits[w];
-		e.score += x->score_of[wbits[w]];
+		score += x->score_of[wbits[w]];
 	}
-	e.field = x->field_of[any];
+	int8_t field = x->field_of[any];
 	if ((exact & MYCEL__F_EXACT) && (exact & MYCEL__F_NAME)) {
-		e.score += EXACT_NAME_SCORE;
-		e.field = 0;
+		score += EXACT_NAME_SCORE;
+		field = 0;
 	} else if (exact & MYCEL__F_EXACT) {
-		e.score += EXACT_ID_SCORE;
-		e.field = 1;
+		score += EXACT_ID_SCORE;
+		field = 1;
 	}
+	/* full: only a better hit gets in (a later docref never beats an equal score) */
+	if (x->n == x->k && score <= x->h[0].score)
+		return x->bounded ? stop_check(x, ref, rn) : 0;
+	e = (hitent){score, 0, (uint16_t)rn, field};
 	if (x->n < x->k) {
 		if ((rv = hit_room(x)) != 0)
 			return rv;
@@ -861,15 +1023,14 @@ static int search_cb(void *ctx, const uint8_t *ref, size_t rn, const uint8_t *wb
 		memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
 		x->h[x->n] = e;
 		sift_up(x, x->h, x->n++);
+		set_floor(x);
 		return stop_check(x, ref, rn);
 	}
-	/* full: only a better hit gets in (a later docref never beats an equal score) */
-	if (e.score > x->h[0].score) {
-		e.slot = x->h[0].slot;
-		memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
-		x->h[0] = e;
-		sift_down(x, x->h, x->n, 0);
-	}
+	e.slot = x->h[0].slot;
+	memcpy(x->slab + (size_t)e.slot * MYCEL__DOCREF_MAX, ref, rn);
+	x->h[0] = e;
+	sift_down(x, x->h, x->n, 0);
+	set_floor(x);
 	return stop_check(x, ref, rn);
 }
 
@@ -982,6 +1143,9 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 	memset(&x, 0, sizeof(x));
 	x.scored = q.scored;
 	x.nwords = q.nwords;
+	q.fl.score_of = x.score_of;
+	if (q.scored)
+		x.fl = &q.fl;
 	for (unsigned b = 0; b < 256; b++) {
 		x.field_of[b] = -1;
 		for (size_t f = 0; f < N_FIELDS; f++)
@@ -1030,6 +1194,7 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 		x.bounded = false; /* the exact-match documents left are all looked at */
 		if (x.stopped && (rv = exact_rest(&q, x.stop_ref, x.stop_rn, search_cb, &x)) != 0)
 			goto done;
+		x.total += q.fl.counted;
 	}
 	size_t first = 0;
 	if (q.scored) {

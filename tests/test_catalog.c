@@ -1530,6 +1530,633 @@ static void test_postings_stress(void **state)
 	free(docs);
 }
 
+/*
+ * Search against a reference: 3000 generated documents in three domains
+ * (contracts and products; short ids, ids sharing a 140-byte prefix, ids
+ * repeated across domains; words in names, descriptions, tags, properties,
+ * business names and ports; some updated, deprecated or retired) and many
+ * random queries (words, prefixes that expand to one, several or a hundred
+ * terms, exact names and ids, every facet, statuses, limits and offsets).
+ * Each query's hits, scores, order and total must equal those of a plain
+ * evaluation over every document's forward image (cat_fwd: what the
+ * document put into the posting lists), ranked by the rules of
+ * mycel_catalog_search; its facet counts must equal the counts over the
+ * matching documents. The posting lists, their blocks and every way of
+ * moving through them (leapfrog, unions, per-candidate prefix checks,
+ * bounded prefixes) stand between the two.
+ */
+#define RF_DOCS 3000
+#define RF_QUERIES 700
+#define RF_TERMS_MAX 96
+#define RF_FACETS_MAX 24
+
+static const char *const rf_words[] = {"amber",  "ambit",  "amble",   "birch",  "birds",
+                                       "cedar",  "delta",  "deltas",  "ember",  "emblem",
+                                       "orders", "order",  "ordinal", "ledger", "lead",
+                                       "leader", "market", "marker",  "zeta"};
+#define RF_NWORDS (sizeof(rf_words) / sizeof(rf_words[0]))
+
+typedef struct rfterm {
+	const uint8_t *p; /* into rfdoc.fwd */
+	size_t n;
+	uint8_t bits;
+} rfterm;
+
+typedef struct rfdoc {
+	uint8_t ref[MYCEL__DOCREF_MAX];
+	size_t rn;
+	uint8_t *fwd;
+	rfterm terms[RF_TERMS_MAX], facets[RF_FACETS_MAX];
+	size_t nt, nf;
+} rfdoc;
+
+static uint64_t rf_rng = 0x9a3c5e7f1b2d4c6bull;
+static unsigned rf_rand(unsigned n)
+{
+	rf_rng ^= rf_rng << 13;
+	rf_rng ^= rf_rng >> 7;
+	rf_rng ^= rf_rng << 17;
+	return (unsigned)(rf_rng % n);
+}
+
+static const char *rf_word(void)
+{
+	return rf_words[rf_rand(RF_NWORDS)];
+}
+
+/* The i-th document's id (documents i and i + 1 share "d..." ids, in different domains). */
+static void rf_id(unsigned i, char *out, size_t cap)
+{
+	if (i % 10 == 0)
+		snprintf(out, cap, "L%0140d-%u", 0, i); /* docrefs sharing more than 127 bytes */
+	else if (i % 10 == 1)
+		snprintf(out, cap, "%s-%u", rf_words[i % RF_NWORDS], i);
+	else
+		snprintf(out, cap, "d%05u", i / 2);
+}
+
+static mycel_value *rf_doc(unsigned i, const char *version, char *name, size_t cap)
+{
+	char id[200], purpose[160];
+	snprintf(name, cap, "%s", rf_word());
+	for (unsigned k = rf_rand(3); k > 0; k--)
+		snprintf(name + strlen(name), cap - strlen(name), " %s", rf_word());
+	if (rf_rand(3) == 0)
+		snprintf(name + strlen(name), cap - strlen(name), " n%u", rf_rand(1000));
+	snprintf(purpose, sizeof(purpose), "%s %s %s", rf_word(), rf_word(),
+	         rf_rand(2) ? rf_word() : "");
+	rf_id(i, id, sizeof(id));
+	mycel_value *tags = NULL;
+	const char *t1 = i % 150 == 0 ? "rareone" : rf_word();
+	switch (rf_rand(3)) {
+	case 1:
+		tags = varr(1, vstr(t1));
+		break;
+	case 2:
+		tags = varr(2, vstr(t1), vstr(rf_word()));
+		break;
+	default:
+		break;
+	}
+	if (i % 5 == 4) {
+		char pn[64];
+		snprintf(pn, sizeof(pn), "%s feed", rf_word());
+		return product(id, version, name, purpose, tags, varr(1, port(pn, "d00001")), NULL);
+	}
+	static const char *const cls[] = {"internal", "restricted", "public"};
+	static const char *const servers[] = {"postgres", "snowflake", NULL};
+	char p1[64], p2[64], b1[64];
+	snprintf(p1, sizeof(p1), "%s_id", rf_word());
+	snprintf(p2, sizeof(p2), "%s_value", rf_word());
+	snprintf(b1, sizeof(b1), "%s key", rf_word());
+	mycel_value *props = rf_rand(4) == 0
+	                         ? NULL
+	                         : varr(2, prop(p1, b1, cls[rf_rand(3)]),
+	                                prop(p2, NULL, rf_rand(2) ? cls[rf_rand(3)] : NULL));
+	return contract(id, version, name, purpose, tags, props, servers[rf_rand(3)]);
+}
+
+static void rf_load(fx *f, mycel_store *s, const mycel_key *const *keys, char (*names)[160])
+{
+	enum { BATCH = 100 };
+	mycel_buf bodies[BATCH];
+	mycel_record recs[BATCH];
+	g_ar = f->ar;
+	for (int round = 0; round < 2; round++) {
+		/* round 0: every document; round 1: new versions of every sixth one */
+		for (unsigned first = 0; first < RF_DOCS; first += BATCH * 3) {
+			for (int feed = 0; feed < 3; feed++) {
+				size_t k = 0;
+				for (unsigned i = first + (unsigned)feed;
+				     i < first + BATCH * 3 && i < RF_DOCS; i += 3) {
+					if (round == 1 && i % 6 != 3)
+						continue;
+					mycel_buf_init(&bodies[k], 1 << 16);
+					assert_int_equal(
+					    mycel_value_encode(
+					        rf_doc(i, round ? "2.0.0" : "1.0.0", names[i], 160),
+					        &bodies[k]),
+					    0);
+					recs[k] =
+					    (mycel_record){i % 5 == 4 ? "product" : "contract",
+					                   bodies[k].data, bodies[k].len};
+					k++;
+				}
+				if (k > 0)
+					assert_int_equal(mycel_store_append(s, keys[feed],
+					                                    keys[feed]->pk, recs, k,
+					                                    NULL),
+					                 0);
+				for (size_t j = 0; j < k; j++)
+					mycel_buf_fini(&bodies[j]);
+			}
+		}
+	}
+	/* documents of one version: every eleventh retired, every thirteenth deprecated */
+	for (unsigned i = 0; i < RF_DOCS; i++) {
+		char id[200];
+		if (i % 6 == 3 || (i % 11 != 0 && i % 13 != 0))
+			continue;
+		rf_id(i, id, sizeof(id));
+		put(s, keys[i % 3], "lifecycle",
+		    lifecycle(id, i % 5 == 4 ? "product" : "contract", "1.0.0",
+		              i % 11 == 0 ? "retired" : "deprecated"));
+	}
+}
+
+/* Every document's docref and forward image, read from the catalog. */
+static rfdoc *rf_read(mycel_store *s, size_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t cap = RF_DOCS + 16;
+	rfdoc *d = calloc(cap, sizeof(*d));
+	assert_non_null(d);
+	*n = 0;
+	assert_int_equal(mycel__cat_begin_read(s, &txn), 0);
+	assert_int_equal(mdb_cursor_open(txn, s->cat.docs, &c), 0);
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		assert_true(*n < cap && k.mv_size <= MYCEL__DOCREF_MAX);
+		rfdoc *x = &d[(*n)++];
+		MDB_val fv;
+		memcpy(x->ref, k.mv_data, k.mv_size);
+		x->rn = k.mv_size;
+		assert_int_equal(mdb_get(txn, s->cat.fwd, &k, &fv), 0);
+		x->fwd = malloc(fv.mv_size);
+		assert_non_null(x->fwd);
+		memcpy(x->fwd, fv.mv_data, fv.mv_size);
+		mycel__flist l;
+		const uint8_t *p;
+		size_t pn;
+		uint8_t b;
+		mycel__fwd_list(x->fwd, fv.mv_size, MYCEL__FWD_FACETS, &l);
+		while (mycel__fwd_next(&l, &p, &pn, &b)) {
+			assert_true(x->nf < RF_FACETS_MAX);
+			x->facets[x->nf++] = (rfterm){p, pn, b};
+		}
+		mycel__fwd_list(x->fwd, fv.mv_size, MYCEL__FWD_TERMS, &l);
+		while (mycel__fwd_next(&l, &p, &pn, &b)) {
+			assert_true(x->nt < RF_TERMS_MAX);
+			x->terms[x->nt++] = (rfterm){p, pn, b};
+		}
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return d;
+}
+
+static bool rf_has(const rfterm *t, size_t n, const uint8_t *k, size_t kn, uint8_t *bits)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].n == kn && memcmp(t[i].p, k, kn) == 0) {
+			if (bits != NULL)
+				*bits = t[i].bits;
+			return true;
+		}
+	return false;
+}
+
+static bool rf_has_facet(const rfdoc *d, const char *facet, const char *value)
+{
+	uint8_t k[64 + MYCEL__FACET_VALUE_MAX];
+	size_t kn;
+	return mycel__facet_key(facet, value, strlen(value), k, &kn) &&
+	       rf_has(d->facets, d->nf, k, kn, NULL);
+}
+
+typedef struct rfhit {
+	const rfdoc *d;
+	int64_t score;
+	const char *matched;
+} rfhit;
+
+static int rfhit_cmp(const void *a, const void *b)
+{
+	const rfhit *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return mycel__bytes_cmp(x->d->ref, x->d->rn, y->d->ref, y->d->rn);
+}
+
+/* The ranking rules: the best field of a word's bits scores it; an exact name or id adds a bonus.
+ */
+static void rf_score(const uint8_t *wbits, size_t nw, uint8_t exact, rfhit *h)
+{
+	static const struct {
+		uint8_t bit;
+		int score;
+		const char *name;
+	} fields[] = {{MYCEL__F_NAME, 100, "name"},      {MYCEL__F_ID, 80, "id"},
+	              {MYCEL__F_TAG, 40, "tag"},         {MYCEL__F_BIZ, 30, "business name"},
+	              {MYCEL__F_PROP, 25, "property"},   {MYCEL__F_PORT, 25, "property"},
+	              {MYCEL__F_DESC, 10, "description"}};
+	uint8_t any = 0;
+	h->score = 0;
+	h->matched = "";
+	for (size_t w = 0; w < nw; w++) {
+		any |= wbits[w];
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+			if (wbits[w] & fields[f].bit) {
+				h->score += fields[f].score;
+				break;
+			}
+	}
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+		if (any & fields[f].bit) {
+			h->matched = fields[f].name;
+			break;
+		}
+	if ((exact & MYCEL__F_EXACT) && (exact & MYCEL__F_NAME)) {
+		h->score += 10000;
+		h->matched = "name";
+	} else if (exact & MYCEL__F_EXACT) {
+		h->score += 8000;
+		h->matched = "id";
+	}
+}
+
+typedef struct rfwords {
+	uint8_t w[32][MYCEL__TERM_MAX];
+	size_t len[32], n;
+} rfwords;
+
+static int rf_word_cb(void *ctx, const uint8_t *t, size_t n)
+{
+	rfwords *w = ctx;
+	if (w->n == 32)
+		return 1;
+	memcpy(w->w[w->n], t, n);
+	w->len[w->n++] = n;
+	return 0;
+}
+
+/* The matches of q among docs[0..n), ranked (score, then docref; docref alone without text). */
+static size_t rf_eval(const rfdoc *docs, size_t n, const mycel_search_query *q, rfhit *out)
+{
+	static const char *const statuses[] = {"active", "deprecated", "retired"};
+	rfwords w;
+	uint8_t ename[1 + MYCEL__EXACT_MAX], eid[1 + MYCEL__EXACT_MAX];
+	size_t en = 0, in = 0, m = 0;
+	memset(&w, 0, sizeof(w));
+	if (q->text != NULL) {
+		(void)mycel__tokenize(q->text, strlen(q->text), rf_word_cb, &w);
+		ename[0] = MYCEL__EXACT_NAME;
+		en = mycel__normalize(q->text, strlen(q->text), ename + 1);
+		eid[0] = MYCEL__EXACT_ID;
+		in = mycel__exact_id(q->text, strlen(q->text), eid + 1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const rfdoc *d = &docs[i];
+		bool ok = true;
+		if (q->domain != NULL)
+			ok = rf_has_facet(d, "domain", q->domain);
+		if (ok && q->kind != 0)
+			ok = rf_has_facet(d, "kind", mycel_doc_kind_name(q->kind));
+		for (size_t t = 0; ok && t < q->n_tags; t++)
+			ok = rf_has_facet(d, "tag", q->tags[t]);
+		if (ok && q->classification != NULL)
+			ok = rf_has_facet(d, "classification", q->classification);
+		if (ok && q->server_type != NULL)
+			ok = rf_has_facet(d, "server", q->server_type);
+		if (ok && q->status == MYCEL_STATUS_VISIBLE)
+			ok = !rf_has_facet(d, "status", "retired");
+		else if (ok && q->status >= 0)
+			ok = rf_has_facet(d, "status", statuses[q->status]);
+		uint8_t wbits[32] = {0}, exact = 0, b;
+		for (size_t k = 0; ok && k < w.n; k++) {
+			if (k + 1 < w.n) {
+				ok = rf_has(d->terms, d->nt, w.w[k], w.len[k], &wbits[k]);
+				continue;
+			}
+			for (size_t t = 0; t < d->nt; t++)
+				if (d->terms[t].n >= w.len[k] &&
+				    memcmp(d->terms[t].p, w.w[k], w.len[k]) == 0)
+					wbits[k] |= d->terms[t].bits;
+			ok = wbits[k] != 0;
+		}
+		if (!ok)
+			continue;
+		if (en > 0 && rf_has(d->terms, d->nt, ename, en + 1, &b))
+			exact |= b;
+		if (in > 0 && rf_has(d->terms, d->nt, eid, in + 1, &b))
+			exact |= b;
+		out[m].d = d;
+		if (w.n > 0) {
+			rf_score(wbits, w.n, exact, &out[m]);
+		} else {
+			out[m].score = 0;
+			out[m].matched = "";
+		}
+		m++;
+	}
+	qsort(out, m, sizeof(*out), rfhit_cmp);
+	return m;
+}
+
+static void rf_describe(const mycel_search_query *q, char *buf, size_t cap)
+{
+	snprintf(buf, cap,
+	         "text \"%s\" domain %s kind %d tags %zu (%s %s) cls %s server %s status %d limit "
+	         "%zu offset %zu",
+	         q->text ? q->text : "(null)", q->domain ? q->domain : "-", q->kind, q->n_tags,
+	         q->n_tags > 0 ? q->tags[0] : "", q->n_tags > 1 ? q->tags[1] : "",
+	         q->classification ? q->classification : "-", q->server_type ? q->server_type : "-",
+	         q->status, q->limit, q->offset);
+}
+
+/* The facet counts of the matches against those of mycel_catalog_facets. */
+static void rf_check_facets(mycel_store *s, const mycel_search_query *q, const rfhit *hits,
+                            size_t m, const char *what)
+{
+	mycel_facet_count *fc = NULL;
+	size_t nfc = 0, distinct = 0;
+	assert_int_equal(mycel_catalog_facets(s, q, &fc, &nfc), 0);
+	for (size_t i = 0; i < nfc; i++) {
+		uint8_t k[64 + MYCEL__FACET_VALUE_MAX];
+		size_t kn = strlen(fc[i].facet), want = 0;
+		memcpy(k, fc[i].facet, kn + 1);
+		memcpy(k + kn + 1, fc[i].value, strlen(fc[i].value));
+		kn += 1 + strlen(fc[i].value);
+		for (size_t h = 0; h < m; h++)
+			want += rf_has(hits[h].d->facets, hits[h].d->nf, k, kn, NULL);
+		if (fc[i].count != want)
+			fail_msg("%s: facet %s=%s counts %zu, want %zu", what, fc[i].facet,
+			         fc[i].value, fc[i].count, want);
+	}
+	/* and no facet value of a match is missing */
+	for (size_t h = 0; h < m; h++)
+		for (size_t t = 0; t < hits[h].d->nf; t++) {
+			bool seen = false;
+			for (size_t e = 0; e < h && !seen; e++)
+				seen = rf_has(hits[e].d->facets, hits[e].d->nf,
+				              hits[h].d->facets[t].p, hits[h].d->facets[t].n, NULL);
+			distinct += !seen;
+		}
+	if (nfc != distinct)
+		fail_msg("%s: %zu facet values, want %zu", what, nfc, distinct);
+	free(fc);
+}
+
+/*
+ * Posting cursors against the same forward images: random forward seeks (to
+ * docrefs of the list, of other documents, just after a docref and to a
+ * prefix of one; near and far), seeks from a known shared prefix and steps,
+ * on a word's list and on a dense facet's. Each lands where a scan of the
+ * documents in docref order says, with the right comparison and shared
+ * prefix.
+ */
+static void rf_check_seeks(mycel_store *s, const rfdoc *docs, size_t nd)
+{
+	static const struct {
+		bool facet;
+		const char *key;
+		size_t kn;
+	} lists[] = {{false, "amber", 5},
+	             {false, "orders", 6},
+	             {true, "kind\0contract", 13},
+	             {true, "status\0active", 13}};
+	MDB_txn *txn;
+	size_t *model = malloc(nd * sizeof(*model));
+	assert_non_null(model);
+	assert_int_equal(mycel__cat_begin_read(s, &txn), 0);
+	for (size_t li = 0; li < sizeof(lists) / sizeof(lists[0]); li++) {
+		const uint8_t *key = (const uint8_t *)lists[li].key;
+		size_t kn = lists[li].kn, nm = 0, count, budget = SIZE_MAX;
+		for (size_t i = 0; i < nd; i++)
+			if (rf_has(lists[li].facet ? docs[i].facets : docs[i].terms,
+			           lists[li].facet ? docs[i].nf : docs[i].nt, key, kn, NULL))
+				model[nm++] = i;
+		assert_true(nm > 100);
+		for (int round = 0; round < 6; round++) {
+			mycel__pcur pc;
+			assert_int_equal(
+			    mycel__pcur_open(txn, lists[li].facet ? s->cat.facets : s->cat.terms,
+			                     key, kn, &budget, &pc, &count),
+			    0);
+			assert_int_equal(count, nm);
+			assert_int_equal(mycel__pcur_first(&pc), 0);
+			size_t at = 0, doc = 0; /* model[at] is the cursor's posting */
+			while (at < nm) {
+				assert_false(pc.end);
+				assert_int_equal(pc.d.rn, docs[model[at]].rn);
+				assert_memory_equal(pc.d.ref, docs[model[at]].ref, pc.d.rn);
+				if (rf_rand(4) == 0) {
+					assert_int_equal(mycel__pcur_next(&pc), 0);
+					at++;
+					continue;
+				}
+				/* a target at or after the current posting, near or far */
+				doc = model[at] + (rf_rand(3) == 0 ? rf_rand(600) : rf_rand(12));
+				if (doc >= nd)
+					break;
+				uint8_t t[MYCEL__DOCREF_MAX + 1];
+				size_t tn = docs[doc].rn;
+				memcpy(t, docs[doc].ref, tn);
+				unsigned how = rf_rand(4);
+				if (how == 1)
+					t[tn++] = 1; /* just after docs[doc] */
+				else if (how == 2 && tn > 2)
+					tn -= 1 + rf_rand((unsigned)tn -
+					                  1); /* a prefix: before docs[doc] */
+				size_t want = at, lcp = 0, real;
+				while (want < nm &&
+				       mycel__bytes_cmp(docs[model[want]].ref, docs[model[want]].rn,
+				                        t, tn) < 0)
+					want++;
+				int c;
+				int cur = mycel__ref_cmp_lcp(pc.d.ref, pc.d.rn, t, tn, 0, &real);
+				if (cur < 0 && rf_rand(2) == 0)
+					assert_int_equal(
+					    mycel__pcur_seek_from(&pc, t, tn, real, &c, &lcp), 0);
+				else
+					assert_int_equal(mycel__pcur_seek(&pc, t, tn, &c, &lcp), 0);
+				at = want;
+				if (at == nm) {
+					assert_true(pc.end);
+					assert_int_equal(c, 1);
+					break;
+				}
+				int wc = mycel__ref_cmp_lcp(docs[model[at]].ref, docs[model[at]].rn,
+				                            t, tn, 0, &real);
+				assert_int_equal(c, wc);
+				assert_int_equal(lcp, real);
+			}
+			mycel__pcur_close(&pc);
+		}
+	}
+	mdb_txn_abort(txn);
+	free(model);
+}
+
+static void test_search_reference(void **state)
+{
+	fx *f = *state;
+	const mycel_key *keys[3] = {f->a, f->b, f->c};
+	char(*names)[160] = calloc(RF_DOCS, sizeof(*names));
+	rfhit *want = calloc(RF_DOCS, sizeof(*want));
+	size_t nd, bounded = 0, nonempty = 0, facet_checks = 0;
+	assert_non_null(names);
+	assert_non_null(want);
+	/* domains whose names extend one another: their docrefs sort side by side */
+	static const char *const dnames[] = {"alpha", "alpha-eu", "alphabet"};
+	mycel_buf charter;
+	tc_genesis("refs", f->gov, dnames, keys, 3, &charter, NULL);
+	tc_tmpdir("catalog", f->dir2, sizeof(f->dir2));
+	mycel_store *s = tc_store_new(f->dir2, charter.data, charter.len);
+	mycel_buf_fini(&charter);
+	rf_load(f, s, keys, names);
+	rfdoc *docs = rf_read(s, &nd);
+	assert_int_equal(nd, RF_DOCS); /* ids repeat only across domains */
+	static const char *const domains[] = {"alpha", "alpha-eu", "ALPHABET", "alph", "nope"};
+	static const char *const cls[] = {"internal", "restricted", "public", "secret"};
+	static const char *const servers[] = {"postgres", "snowflake", "kafka"};
+	static const int statuses[] = {
+	    MYCEL_STATUS_VISIBLE, MYCEL_STATUS_VISIBLE,    MYCEL_STATUS_VISIBLE, MYCEL_STATUS_ANY,
+	    MYCEL_STATUS_ACTIVE,  MYCEL_STATUS_DEPRECATED, MYCEL_STATUS_RETIRED};
+	for (unsigned qi = 0; qi < RF_QUERIES; qi++) {
+		char text[400] = "", what[800];
+		mycel_search_query q;
+		memset(&q, 0, sizeof(q));
+		unsigned shape = rf_rand(10);
+		/* first, one query of each way through the lists */
+		static const struct {
+			const char *text, *tag, *domain;
+		} fixed[] = {
+		    {"am", "rareone",
+		     NULL}, /* a prefix checked on each candidate's forward image */
+		    {"amber", "rareone", NULL}, /* a rare list drives */
+		    {"n3", NULL, NULL},         /* a bounded prefix */
+		    {"orders or", NULL, NULL},  /* a union of a few terms, leapfrogged */
+		    {"delta", NULL, "alpha"},   /* a domain's range walked */
+		    {"lead ledger market", NULL, NULL},
+		    {NULL, "rareone", NULL}, /* no text: docref order, counts */
+		    {NULL, NULL, "alpha-eu"},
+		};
+		if (qi < sizeof(fixed) / sizeof(fixed[0])) {
+			q.text = fixed[qi].text;
+			if (fixed[qi].tag != NULL)
+				q.tags[q.n_tags++] = fixed[qi].tag;
+			q.domain = fixed[qi].domain;
+			q.status = MYCEL_STATUS_VISIBLE;
+			q.limit = 10;
+			goto run;
+		}
+		if (shape == 0) {
+			snprintf(text, sizeof(text), "%s",
+			         names[rf_rand(RF_DOCS)]); /* an exact name */
+		} else if (shape == 1) {
+			rf_id(rf_rand(RF_DOCS), text, sizeof(text)); /* an exact id */
+		} else {
+			for (unsigned k = rf_rand(4); k > 0; k--) {
+				const char *wd = rf_word();
+				size_t l = strlen(text);
+				switch (rf_rand(6)) {
+				case 0: /* a prefix of a word (the last word is one) */
+					snprintf(text + l, sizeof(text) - l, " %.*s",
+					         1 + (int)rf_rand((unsigned)strlen(wd)), wd);
+					break;
+				case 1:
+					snprintf(text + l, sizeof(text) - l, " n%u", rf_rand(1100));
+					break;
+				case 2: /* as the last word, a prefix of 111 terms */
+					snprintf(text + l, sizeof(text) - l, " n%u", rf_rand(10));
+					break;
+				default:
+					snprintf(text + l, sizeof(text) - l, " %s", wd);
+					break;
+				}
+			}
+		}
+		q.text = rf_rand(8) == 0 ? NULL : text;
+		if (rf_rand(5) == 0)
+			q.domain = domains[rf_rand(5)];
+		if (rf_rand(6) == 0)
+			q.kind = 1 + (int)rf_rand(2);
+		if (rf_rand(6) == 0) {
+			q.tags[q.n_tags++] = rf_rand(3) == 0 ? "rareone" : rf_word();
+			if (rf_rand(3) == 0)
+				q.tags[q.n_tags++] = rf_word();
+		}
+		if (rf_rand(8) == 0)
+			q.classification = cls[rf_rand(4)];
+		if (rf_rand(8) == 0)
+			q.server_type = servers[rf_rand(3)];
+		q.status = statuses[rf_rand(7)];
+		q.limit = rf_rand(4) == 0 ? 0 : 1 + rf_rand(40);
+		q.offset = rf_rand(3) == 0 ? rf_rand(30) : 0;
+	run:
+		rf_describe(&q, what, sizeof(what));
+
+		size_t m = rf_eval(docs, nd, &q, want), limit = q.limit ? q.limit : 20;
+		mycel_search_result r;
+		int rv = mycel_catalog_search(s, &q, &r);
+		if (rv != 0)
+			fail_msg("%s: %s", what, mycel_errname(rv));
+		if (r.total_exact && r.total != m)
+			fail_msg("%s: total %zu, want %zu", what, r.total, m);
+		if (!r.total_exact) {
+			bounded++;
+			if (r.total > m || r.total < r.n)
+				fail_msg("%s: bounded total %zu, want at most %zu", what, r.total,
+				         m);
+		}
+		size_t page = q.offset < m ? (m - q.offset < limit ? m - q.offset : limit) : 0;
+		if (r.n != page)
+			fail_msg("%s: %zu hits, want %zu (of %zu)", what, r.n, page, m);
+		for (size_t i = 0; i < r.n; i++) {
+			const rfhit *h = &want[q.offset + i];
+			char dom[MYCEL__DOMAIN_MAX + 1], id[MYCEL_ID_MAX + 1];
+			assert_true(mycel__docref_split(h->d->ref, h->d->rn, dom, id));
+			if (strcmp(r.hits[i].domain, dom) != 0 || strcmp(r.hits[i].id, id) != 0 ||
+			    r.hits[i].score != (double)h->score ||
+			    strcmp(r.hits[i].matched, h->matched) != 0)
+				fail_msg("%s: hit %zu is %s/%s (%.0f, %s), want %s/%s (%lld, %s)",
+				         what, i, r.hits[i].domain, r.hits[i].id, r.hits[i].score,
+				         r.hits[i].matched, dom, id, (long long)h->score,
+				         h->matched);
+		}
+		nonempty += m > 0;
+		mycel_search_result_fini(&r);
+		if (qi % 4 == 0) {
+			rf_check_facets(s, &q, want, m, what);
+			facet_checks++;
+		}
+	}
+	print_message("reference: %u queries, %zu with matches, %zu bounded, %zu facet checks\n",
+	              RF_QUERIES, nonempty, bounded, facet_checks);
+	assert_true(nonempty > RF_QUERIES / 2);
+	assert_true(bounded > 0);
+	rf_check_seeks(s, docs, nd);
+	mycel_store_close(s);
+	for (size_t i = 0; i < nd; i++)
+		free(docs[i].fwd);
+	free(docs);
+	free(want);
+	free(names);
+}
+
 /* A store whose catalog tables are gone (a store from before the catalog) rebuilds them on open. */
 static void test_rebuilt_on_open(void **state)
 {
@@ -1590,6 +2217,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ingest_same_dump, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rebuilt_on_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postings_stress, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_search_reference, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -2,7 +2,17 @@
  * bench-catalog: lint throughput, publish throughput and search latency, each
  * beside a reference measured in the same run.
  *
- *   bench-catalog [--quick] [--docs N]
+ *   bench-catalog [--quick] [--docs N] [--search-only] [--store DIR] [--queries N]
+ *                 [--shape K] [--answers FILE]
+ *
+ * --search-only runs part 3 alone; --store DIR keeps the search store in DIR
+ * (built there if DIR does not exist, reused as it is otherwise, so a profile
+ * such as valgrind --tool=callgrind --toggle-collect=mycel_catalog_search
+ * times only the queries); --queries N queries per shape (default 2000, 200
+ * with --quick); --shape K (1..6) only that shape; --answers FILE writes each
+ * query's total and page of hits (domain/id:score) to FILE, to compare two
+ * builds. With a reused store the queries are the same from run to run (the
+ * generator starts from its seed).
  *
  * 1. lint: parse + schema-validate the 192 KB AdventureWorks ODCS contract of
  *    the corpus ($MYCEL_CORPUS or ../shared/corpus), documents/s and MB/s,
@@ -215,14 +225,44 @@ static double raw_lmdb_read_ns(size_t nkeys, bool quick)
 	return ns;
 }
 
-static void bench_search(size_t ndocs, bool quick)
+typedef struct search_opts {
+	const char *store; /* kept (and reused) store directory, or NULL: a temporary one */
+	size_t nq;         /* queries per shape, 0: the default */
+	int shape;         /* only this shape, 0: all */
+	FILE *answers;     /* every query's total and hits written here, or NULL */
+} search_opts;
+
+static void bench_search(size_t ndocs, bool quick, const search_opts *o)
 {
-	char dir[] = "/tmp/mycel-bench-search-XXXXXX";
+	char tmp[] = "/tmp/mycel-bench-search-XXXXXX";
+	const char *dir = tmp;
 	mycel_key *keys[5];
-	if (mkdtemp(dir) == NULL)
-		return;
-	rmdir(dir);
-	mycel_store *s = bench_make_store(dir, keys);
+	mycel_store *s;
+	bool reuse = false;
+	if (o->store != NULL) {
+		dir = o->store;
+		reuse = access(dir, F_OK) == 0;
+	} else {
+		if (mkdtemp(tmp) == NULL)
+			return;
+		rmdir(tmp);
+	}
+	if (reuse) {
+		char why[256];
+		for (int i = 0; i < BENCH_NDOMAINS; i++) {
+			uint8_t seed[32];
+			memset(seed, i + 1, sizeof(seed));
+			mycel_key_from_seed(seed, &keys[i]);
+		}
+		if (mycel_store_open(dir, 0, &s, why, sizeof(why)) != 0) {
+			printf("cannot open the store in %s: %s\n", dir, why);
+			exit(1);
+		}
+		printf("\nsearch over the documents of the store kept in %s (--docs %zu assumed)\n",
+		       dir, ndocs);
+		goto queries;
+	}
+	s = bench_make_store(dir, keys);
 	printf("\nsearch over %zu generated documents in 5 domains (names, tags and descriptions drawn\n"
 	       "from a %zu-word vocabulary)\n",
 	       ndocs, (size_t)bench_nwords);
@@ -239,16 +279,26 @@ static void bench_search(size_t ndocs, bool quick)
 	printf("  loaded in %.1f s (%.0f docs/s, %.1f MB of canonical bodies; append + catalog indexing)\n",
 	       load, (double)ndocs / load, (double)bytes / 1e6);
 	mycel_arena_free(t.a);
+	if (o->store != NULL) {
+		printf("  store kept in %s\n", dir);
+		mycel_store_close(s);
+		for (int i = 0; i < 5; i++)
+			mycel_key_free(keys[i]);
+		return; /* the queries run on the next run, from the generator's seed */
+	}
+queries:;
+	double raw_ns = o->shape != 0 ? 0 : raw_lmdb_read_ns(ndocs, quick);
+	if (raw_ns > 0)
+		printf("  raw LMDB random read in a %zu-key table: %.0f ns\n", ndocs, raw_ns);
 
-	double raw_ns = raw_lmdb_read_ns(ndocs, quick);
-	printf("  raw LMDB random read in a %zu-key table: %.0f ns\n", ndocs, raw_ns);
-
-	size_t nq = quick ? 200 : 2000;
+	size_t nq = o->nq != 0 ? o->nq : quick ? 200 : 2000;
 	double *lat = malloc(nq * sizeof(*lat));
 	double worst_p99 = 0;
 	printf("  %-22s %10s %10s %10s %8s\n", "query", "p50 (us)", "p99 (us)", "hits(avg)", "p99/raw");
 	for (size_t sh = 0; sh < BENCH_NSHAPES; sh++) {
 		double hits = 0;
+		if (o->shape != 0 && bench_shapes[sh].shape != o->shape)
+			continue;
 		for (size_t q = 0; q < nq; q++) {
 			mycel_search_query qq;
 			bench_query bq;
@@ -270,34 +320,65 @@ static void bench_search(size_t ndocs, bool quick)
 				exit(1);
 			}
 			hits += (double)r.total;
+			if (o->answers != NULL) {
+				fprintf(o->answers, "%zu \"%s\" %s %s: %zu%s", sh, bq.text,
+					bq.domain ? bq.domain : "-", bq.tag ? bq.tag : "-", r.total,
+					r.total_exact ? "" : "+");
+				for (size_t i = 0; i < r.n; i++)
+					fprintf(o->answers, " %s/%s:%.0f", r.hits[i].domain, r.hits[i].id,
+						r.hits[i].score);
+				fputc('\n', o->answers);
+			}
 			mycel_search_result_fini(&r);
 		}
 		double p50 = bench_pct(lat, nq, 0.50), p99 = bench_pct(lat, nq, 0.99);
 		if (p99 > worst_p99)
 			worst_p99 = p99;
-		printf("  %-22s %10.1f %10.1f %10.1f %8.1f\n", bench_shapes[sh].name, p50, p99, hits / (double)nq,
-		       p99 * 1000 / raw_ns);
+		printf("  %-22s %10.1f %10.1f %10.1f %8.1f\n", bench_shapes[sh].name, p50, p99,
+		       hits / (double)nq, raw_ns > 0 ? p99 * 1000 / raw_ns : 0.0);
 	}
 	free(lat);
 	figure("search_p99_worst", worst_p99 / 1000, "ms", "limit_5ms", worst_p99 / 1000 / 5.0, "1.0 (DESIGN §8)");
-	figure("search_p99_vs_raw_read", worst_p99 * 1000 / raw_ns, "x", "raw_lmdb_read", worst_p99 * 1000 / raw_ns, "-");
+	if (raw_ns > 0)
+		figure("search_p99_vs_raw_read", worst_p99 * 1000 / raw_ns, "x", "raw_lmdb_read",
+		       worst_p99 * 1000 / raw_ns, "-");
 	mycel_store_close(s);
-	bench_rm_store(dir);
+	if (o->store == NULL)
+		bench_rm_store(dir);
 	for (int i = 0; i < 5; i++)
 		mycel_key_free(keys[i]);
 }
 
 int main(int argc, char **argv)
 {
-	bool quick = false;
+	bool quick = false, search_only = false;
 	size_t ndocs = 100000;
+	search_opts so = {NULL, 0, 0, NULL};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = true;
 		else if (strcmp(argv[i], "--docs") == 0 && i + 1 < argc)
 			ndocs = (size_t)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--search-only") == 0)
+			search_only = true;
+		else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+			so.store = argv[++i];
+		else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc) {
+			if ((so.answers = fopen(argv[++i], "w")) == NULL) {
+				perror(argv[i]);
+				return 1;
+			}
+		} else if (strcmp(argv[i], "--queries") == 0 && i + 1 < argc)
+			so.nq = (size_t)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc &&
+		         atoi(argv[i + 1]) >= 1 && atoi(argv[i + 1]) <= BENCH_NSHAPES)
+			so.shape = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: bench-catalog [--quick] [--docs N]\n");
+			fprintf(stderr,
+			        "usage: bench-catalog [--quick] [--docs N] [--search-only] "
+			        "[--store DIR]\n"
+			        "                     [--queries N] [--shape 1..%d] [--answers FILE]\n",
+			        BENCH_NSHAPES);
 			return 2;
 		}
 	}
@@ -306,8 +387,12 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	bench_machine("one thread");
-	bench_lint(quick);
-	bench_publish(quick);
-	bench_search(ndocs, quick);
+	if (!search_only) {
+		bench_lint(quick);
+		bench_publish(quick);
+	}
+	bench_search(ndocs, quick, &so);
+	if (so.answers != NULL)
+		fclose(so.answers);
 	return 0;
 }
