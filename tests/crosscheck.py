@@ -857,6 +857,43 @@ def run_charters():
     g.done()
 
 
+# --------------------------------------------------------------------------
+# Gossip frontier digests (PROTOCOL.md §10)
+# --------------------------------------------------------------------------
+
+
+def frontier_digest(heads):
+    """BLAKE2b-256 of "mycel/frontier/v1\0" then, per head in feed order,
+    feed(32) || seq(8, big endian) || head(32) || forked(1)."""
+    rec = b"mycel/frontier/v1\0"
+    for feed, seq, head, forked in sorted(heads):
+        rec += feed + struct.pack(">Q", seq) + head + bytes([1 if forked else 0])
+    return blake(rec)
+
+
+def run_frontier():
+    g = Group("frontier")
+    fronts = {}
+    for ln in lines_of("frontier.txt"):
+        if not ln or ln.startswith("#"):
+            continue
+        parts = ln.split(" ")
+        if parts[0] == "frontier":
+            heads = []
+            for h in parts[3:]:
+                f, seq, hd, fk = h.split(",")
+                heads.append((bytes.fromhex(f), int(seq), bytes.fromhex(hd), fk == "1"))
+            fronts[parts[1]] = heads
+            g.check(frontier_digest(heads).hex() == parts[2], "digest of " + parts[1])
+        elif parts[0] == "bucket":
+            heads = [h for h in fronts[parts[1]] if h[0][0] == int(parts[2])]
+            want = frontier_digest(heads) if heads else bytes(32)
+            g.check(want.hex() == parts[3], "bucket %s of %s" % (parts[2], parts[1]))
+        else:
+            g.check(False, "unknown record " + parts[0])
+    g.done()
+
+
 def _refuses(fn, *a):
     try:
         fn(*a)
@@ -871,6 +908,7 @@ def main():
     run_codec_selfcheck()
     run_entries()
     run_charters()
+    run_frontier()
     ok = sum(r[1] for r in RESULTS)
     bad = sum(r[2] for r in RESULTS)
     print("%d passed, %d failed" % (ok, bad))

@@ -491,6 +491,38 @@ static bool build_vector(const char *name, mycel_buf *b)
 		m.entries = &e;
 		m.n_entries = 1;
 		assert_int_equal(mycel_msg_PublishReply_encode(&m, b), 0);
+	} else if (strcmp(name, "digest-request") == 0) {
+		static const uint64_t buckets[] = {7, 200};
+		static uint8_t dig[32];
+		mycel_msg_DigestRequest m;
+
+		memset(dig, 0x33, sizeof(dig));
+		memset(&m, 0, sizeof(m));
+		m.digest = dig;
+		m.digest_len = 32;
+		m.mesh_id = hash;
+		m.mesh_id_len = 32;
+		m.charter_hash = feed;
+		m.charter_hash_len = 32;
+		m.has_charter_version = true;
+		m.charter_version = 3;
+		m.buckets = buckets;
+		m.n_buckets = 2;
+		SET_S(m, from, "tcp://127.0.0.1:7000");
+		m.has_feeds = true;
+		m.feeds = 70;
+		assert_int_equal(mycel_msg_DigestRequest_encode(&m, b), 0);
+	} else if (strcmp(name, "push-reply") == 0) {
+		mycel_msg_PushReply m;
+
+		memset(&m, 0, sizeof(m));
+		m.has_accepted = m.has_known = m.has_refused = m.has_gap = true;
+		m.accepted = 1;
+		m.known = 2;
+		m.refused = 3;
+		m.gap = true;
+		SET_S(m, reason, "feed 1111/seq 4: EBADSIG");
+		assert_int_equal(mycel_msg_PushReply_encode(&m, b), 0);
 	} else if (strcmp(name, "status-request") == 0) {
 		mycel_msg_StatusRequest m;
 
@@ -1158,7 +1190,8 @@ static void test_methods(void **state)
 		"mycel.v1.Catalog/Get", "mycel.v1.Catalog/Search", "mycel.v1.Catalog/List",
 		"mycel.v1.Catalog/Lineage", "mycel.v1.Catalog/History", "mycel.v1.Catalog/Status",
 		"mycel.v1.Admin/Publish", "mycel.v1.Admin/Deprecate", "mycel.v1.Admin/Retire",
-		"mycel.v1.Admin/Reindex", "mycel.v1.Admin/Peers", "mycel.v1.Mesh/Digest",
+		"mycel.v1.Admin/Reindex", "mycel.v1.Admin/Peers", "mycel.v1.Admin/PeersAdd",
+		"mycel.v1.Admin/PeersRemove", "mycel.v1.Mesh/Digest",
 		"mycel.v1.Mesh/Pull", "mycel.v1.Mesh/Push", "mycel.v1.Mesh/Charter",
 		"mycel.v1.Mesh/Peers",
 	};
