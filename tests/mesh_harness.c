@@ -166,6 +166,10 @@ static int write_config(mh_mesh *m, size_t i, const char *listen, const char *pa
 				 m->interval_ms, m->interval_ms * 5);
 		if (g < 0 || (size_t)g >= sizeof(text) - (size_t)w)
 			return MYCEL_ETOOBIG;
+		w += g;
+		g = snprintf(text + w, sizeof(text) - (size_t)w, "%s", m->gossip_extra);
+		if (g < 0 || (size_t)g >= sizeof(text) - (size_t)w)
+			return MYCEL_ETOOBIG;
 	}
 	return write_file(path, text);
 }
@@ -304,6 +308,33 @@ void mh_mesh_free(mh_mesh *m, bool keep)
 	free(m->nodes);
 	free(m->keys);
 	free(m);
+}
+
+int mh_configure(mh_mesh *m, const char *lines)
+{
+	if (strlen(lines) >= sizeof(m->gossip_extra))
+		return fail(m, MYCEL_ETOOBIG, "gossip settings too long");
+	snprintf(m->gossip_extra, sizeof(m->gossip_extra), "%s", lines);
+	for (size_t i = 0; i < m->n; i++) {
+		int rv = write_config(m, i, "tcp://127.0.0.1:0", m->nodes[i].config, m->gossip);
+		if (rv != 0)
+			return fail(m, rv, "cannot write %s", m->nodes[i].config);
+	}
+	return 0;
+}
+
+size_t mh_log_count(const mh_mesh *m, size_t i, const char *s1, const char *s2)
+{
+	char line[4096];
+	size_t k = 0;
+	FILE *f = fopen(m->nodes[i].log, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, s1) != NULL && (s2 == NULL || strstr(line, s2) != NULL))
+			k++;
+	fclose(f);
+	return k;
 }
 
 void mh_log_tail(const mh_mesh *m, size_t i, char *buf, size_t cap)
@@ -561,16 +592,16 @@ fail:
 
 int mh_peer(mh_mesh *m, size_t i, const char *url, bool add)
 {
-	/* PeerRequest {string addr = 1}: a one-element array (PROTOCOL.md §9). */
+	mycel_msg_PeerRequest rq = {.addr = url, .addr_len = strlen(url)};
 	mycel_buf b;
 	uint64_t st = 0;
 	uint8_t *body = NULL;
 	size_t len = 0;
 	mycel_buf_init(&b, 4096);
-	mycel_enc_array(&b, 1);
-	mycel_enc_cstr(&b, url);
-	int rv = admin_call(m, i, add ? "mycel.v1.Admin/PeersAdd" : "mycel.v1.Admin/PeersRemove", &b,
-			    &st, &body, &len);
+	int rv = mycel_msg_PeerRequest_encode(&rq, &b);
+	if (rv == 0)
+		rv = admin_call(m, i, add ? "mycel.v1.Admin/PeersAdd" : "mycel.v1.Admin/PeersRemove",
+				&b, &st, &body, &len);
 	free(body);
 	mycel_buf_fini(&b);
 	if (rv == 0 && st == MYCEL_RPC_UNIMPLEMENTED)
@@ -621,6 +652,8 @@ int mh_view_of(mh_mesh *m, size_t i, const uint8_t *feed, mh_view *out)
 		crypto_generichash_update(&h, fh->feed, fh->feed_len);
 		crypto_generichash_update(&h, seq, sizeof(seq));
 		crypto_generichash_update(&h, fh->head, fh->head_len);
+		uint8_t forked = fh->has_forked && fh->forked;
+		crypto_generichash_update(&h, &forked, 1);
 		if (feed != NULL && fh->feed_len == MYCEL_PK_LEN &&
 		    memcmp(fh->feed, feed, MYCEL_PK_LEN) == 0)
 			out->seq = fh->seq;
@@ -628,6 +661,7 @@ int mh_view_of(mh_mesh *m, size_t i, const uint8_t *feed, mh_view *out)
 	crypto_generichash_final(&h, out->digest, MYCEL_HASH_LEN);
 	out->feeds = r.n_heads;
 	out->entries = r.entries;
+	out->forks = r.has_forks ? r.forks : 0;
 fail:
 	mycel_arena_free(a);
 	return rv;

@@ -62,6 +62,7 @@ typedef struct mh_mesh {
 	char charter[MH_PATH_MAX]; /* genesis charter file */
 	unsigned interval_ms;     /* gossip interval written in the configuration */
 	bool gossip;              /* the daemon accepts the `gossip:` configuration section */
+	char gossip_extra[512];   /* more `gossip:` settings (mh_configure) */
 	char err[2048];           /* what the last failing call could not do */
 } mh_mesh;
 
@@ -138,7 +139,7 @@ int mh_view_of(mh_mesh *m, size_t i, const uint8_t *feed, mh_view *out);
 
 /*
  * Waits until the nodes which[0..k) (every node when which is NULL: k is then ignored) all
- * report the same frontier with at least min_entries entries, polling every 50 ms, for at
+ * report the same frontier (every feed's seq, head and forked flag) with at least min_entries entries, polling every 50 ms, for at
  * most deadline_ms × scale. 0 and the time it took in *out_ms; ETIMEDOUT with the nodes'
  * views in m->err.
  * (Here and below, EBUSY means the deadline passed.)
@@ -149,6 +150,16 @@ int mh_wait_converged(mh_mesh *m, const size_t *which, size_t k, uint64_t min_en
 /* Waits until every node of which[0..k) (all when NULL) holds feed up to seq at least. */
 int mh_wait_seq(mh_mesh *m, const size_t *which, size_t k, const uint8_t feed[MYCEL_PK_LEN],
 		uint64_t seq, uint64_t deadline_ms, uint64_t *out_ms);
+
+/*
+ * Adds lines (each "  key: value\n", indented under `gossip:`) to every node's configuration
+ * file, e.g. "  reject_limit: 20\n"; nothing when the daemon takes no gossip section. Nodes
+ * read it when they next start.
+ */
+int mh_configure(mh_mesh *m, const char *lines);
+
+/* How many lines of node i's log contain s1 and (unless NULL) s2. */
+size_t mh_log_count(const mh_mesh *m, size_t i, const char *s1, const char *s2);
 
 /* Copies the last lines of node i's log (at most cap-1 bytes) into buf. */
 void mh_log_tail(const mh_mesh *m, size_t i, char *buf, size_t cap);
