@@ -33,6 +33,7 @@
 #include "mycel/error.h"
 #include "mycel/key.h"
 #include "mycel/rpc.h"
+#include "mycel/store.h"
 
 #include "mesh_harness.h"
 
@@ -113,6 +114,40 @@ static void make_entry(const mycel_key *k, uint64_t seq, const mycel_entry *prev
 	mycel_body_hash(out->body, out->body_len, h.body_hash);
 	assert_int_equal(mycel_entry_sign(&h, k, &out->e), 0);
 }
+
+/* Every entry the byzantine peer sends, crafted once. */
+typedef struct kit {
+	byz_entry e1, e2, e3; /* a genuine chain of d03 */
+	byz_entry forged;     /* e3 with its signature's last byte flipped */
+	byz_entry broken;     /* seq 3 whose prev is not e2's id */
+	byz_entry wrongbody;  /* e3 with a body that is not the one it signs */
+	byz_entry backwards;  /* seq 3 with a timestamp a minute before e2's */
+	byz_entry outsider;   /* seq 1 of a feed the charter does not admit */
+	byz_entry junk;       /* e3 with its first bytes overwritten: no entry */
+	byz_entry fork2;      /* another valid seq 2 of d03: a fork with e2 */
+} kit;
+
+static void craft(kit *k, const mycel_key *bk, const mycel_key *outsider, uint64_t ts)
+{
+	make_entry(bk, 1, NULL, ts, "d03", "byz", "1.0.0", "genuine", &k->e1);
+	make_entry(bk, 2, &k->e1.e, ts + 1, "d03", "byz", "1.1.0", "genuine", &k->e2);
+	make_entry(bk, 3, &k->e2.e, ts + 2, "d03", "byz", "1.2.0", "genuine", &k->e3);
+	k->forged = k->e3;
+	k->forged.e.raw[k->forged.e.len - 1] ^= 0x01;
+	mycel_entry fake = k->e2.e;
+	fake.id[0] ^= 0xff;
+	make_entry(bk, 3, &fake, ts + 2, "d03", "byz", "1.2.0", "broken", &k->broken);
+	k->wrongbody = k->e3;
+	k->wrongbody.body[k->wrongbody.body_len - 1] ^= 0x01;
+	make_entry(bk, 3, &k->e2.e, ts - 60000, "d03", "byz", "1.2.0", "backwards", &k->backwards);
+	make_entry(outsider, 1, NULL, ts, "d03", "byz", "9.0.0", "outsider", &k->outsider);
+	k->junk = k->e3;
+	memset(k->junk.e.raw, 0xc1, 16);
+	make_entry(bk, 2, &k->e1.e, ts + 1, "d03", "byz", "1.1.0", "the other history", &k->fork2);
+}
+
+/* The kit: static, too large for a stack under sanitizers. */
+static kit K;
 
 /* A Push reply and what came with it. */
 typedef struct push_out {
@@ -304,6 +339,61 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * The crafted entries themselves, checked offline: ingested into a store of the same mesh
+ * (domain d03's, which no node serves), each bad one is refused with the code the node must
+ * report, and the fork is stored as a proof. So a failure of test_byzantine is the node's.
+ */
+static void test_crafted(void **state)
+{
+	(void)state;
+	char why[2048];
+	if (mh_mesh_new(myceld_path, 4, 150, &M, why, sizeof(why)) != 0)
+		fail_msg("mesh: %s", why);
+	mycel_key *outsider = NULL;
+	assert_int_equal(mycel_key_generate(&outsider), 0);
+	craft(&K, M->keys[3], outsider, wall_ms());
+	mycel_key_free(outsider);
+	char dir[MH_PATH_MAX + 8];
+	snprintf(dir, sizeof(dir), "%s/store", M->nodes[3].dir);
+	mycel_store *s = NULL;
+	if (mycel_store_open(dir, 0, &s, why, sizeof(why)) != 0)
+		fail_msg("open %s: %s", dir, why);
+	mycel_ingest_result res;
+	mycel_blob b[2];
+	const byz_entry *good[] = {&K.e1, &K.e2};
+	for (size_t i = 0; i < 2; i++)
+		b[i] = (mycel_blob){good[i]->e.raw, good[i]->e.len, good[i]->body, good[i]->body_len};
+	assert_int_equal(mycel_store_ingest(s, b, 2, &res), 0);
+	assert_int_equal(res.accepted, 2);
+	const struct {
+		const byz_entry *e;
+		int code;
+	} bad[] = {{&K.forged, MYCEL_EBADSIG},  {&K.broken, MYCEL_ECHAIN},
+		   {&K.wrongbody, MYCEL_EHASH}, {&K.backwards, MYCEL_ETS},
+		   {&K.outsider, MYCEL_EADMIT}, {&K.fork2, MYCEL_EFORK}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b[0] = (mycel_blob){bad[i].e->e.raw, bad[i].e->e.len, bad[i].e->body,
+				    bad[i].e->body_len};
+		int rv = mycel_store_ingest(s, b, 1, &res);
+		if (rv != bad[i].code)
+			fail_msg("crafted entry %zu: %s, want %s", i, mycel_errname(rv),
+				 mycel_errname(bad[i].code));
+	}
+	assert_true(res.fork_stored);
+	mycel_entry e;
+	assert_int_not_equal(mycel_entry_decode(K.junk.e.raw, K.junk.e.len, &e), 0);
+	size_t forks = 0;
+	assert_int_equal(mycel_store_fork_count(s, &forks), 0);
+	assert_int_equal(forks, 1);
+	uint64_t seq = 0;
+	uint8_t id[MYCEL_HASH_LEN];
+	assert_int_equal(mycel_store_head(s, K.e1.e.h.feed, &seq, id), 0);
+	assert_int_equal(seq, 2);
+	assert_memory_equal(id, K.e2.e.id, MYCEL_HASH_LEN);
+	mycel_store_close(s);
+}
+
 static void test_byzantine(void **state)
 {
 	(void)state;
@@ -328,15 +418,11 @@ static void test_byzantine(void **state)
 	const uint8_t *bfeed = bk->pk;
 	mycel_key *outsider = NULL;
 	assert_int_equal(mycel_key_generate(&outsider), 0);
-	uint64_t ts = wall_ms();
-	static byz_entry e1, e2, e3, bad, fork2;
-	make_entry(bk, 1, NULL, ts, "d03", "byz", "1.0.0", "genuine", &e1);
-	make_entry(bk, 2, &e1.e, ts + 1, "d03", "byz", "1.1.0", "genuine", &e2);
-	make_entry(bk, 3, &e2.e, ts + 2, "d03", "byz", "1.2.0", "genuine", &e3);
+	craft(&K, bk, outsider, wall_ms());
 	push_out o;
 
 	/* Genuine entries of an admitted feed are accepted and spread. */
-	const byz_entry *good[] = {&e1, &e2};
+	const byz_entry *good[] = {&K.e1, &K.e2};
 	push(good, 2, NULL, 0, &o);
 	if (o.status == MYCEL_RPC_UNIMPLEMENTED) {
 		print_message("myceld does not serve Mesh/Push yet: skipped\n");
@@ -360,40 +446,32 @@ static void test_byzantine(void **state)
 		assert_int_equal(rejects, 0);
 
 	/* A forged signature. */
-	bad = e3;
-	bad.e.raw[bad.e.len - 1] ^= 0x01; /* the last byte of the signature */
-	const byz_entry *one[] = {&bad};
+	const byz_entry *one[] = {&K.forged};
 	push(one, 1, NULL, 0, &o);
 	expect_refused(&o, MYCEL_EBADSIG, "forged signature");
 
 	/* A broken chain: seq 3 whose prev is not seq 2's id. */
-	{
-		mycel_entry fake = e2.e;
-		fake.id[0] ^= 0xff;
-		make_entry(bk, 3, &fake, ts + 2, "d03", "byz", "1.2.0", "broken", &bad);
-	}
+	one[0] = &K.broken;
 	push(one, 1, NULL, 0, &o);
 	expect_refused(&o, MYCEL_ECHAIN, "broken chain");
 
 	/* A body that is not the one the entry signs. */
-	bad = e3;
-	bad.body[bad.body_len - 1] ^= 0x01;
+	one[0] = &K.wrongbody;
 	push(one, 1, NULL, 0, &o);
 	expect_refused(&o, MYCEL_EHASH, "body hash");
 
 	/* A timestamp going backwards along the feed. */
-	make_entry(bk, 3, &e2.e, ts - 60000, "d03", "byz", "1.2.0", "backwards", &bad);
+	one[0] = &K.backwards;
 	push(one, 1, NULL, 0, &o);
 	expect_refused(&o, MYCEL_ETS, "timestamp");
 
 	/* A feed the charter does not admit. */
-	make_entry(outsider, 1, NULL, ts, "d03", "byz", "9.0.0", "outsider", &bad);
+	one[0] = &K.outsider;
 	push(one, 1, NULL, 0, &o);
 	expect_refused(&o, MYCEL_EADMIT, "feed not admitted");
 
 	/* Entry bytes that are not an entry. */
-	bad = e3;
-	memset(bad.e.raw, 0xc1, 16);
+	one[0] = &K.junk;
 	push(one, 1, NULL, 0, &o);
 	if (o.status == MYCEL_RPC_OK)
 		assert_true(o.refused == 1 && o.accepted == 0);
@@ -408,8 +486,8 @@ static void test_byzantine(void **state)
 		mycel_enc_array(&b, 1001);
 		for (int i = 0; i < 1001; i++) {
 			mycel_enc_array(&b, 2);
-			mycel_enc_bin(&b, e1.e.raw, e1.e.len);
-			mycel_enc_bin(&b, e1.body, e1.body_len);
+			mycel_enc_bin(&b, K.e1.e.raw, K.e1.e.len);
+			mycel_enc_bin(&b, K.e1.body, K.e1.body_len);
 		}
 		assert_int_equal(b.err, 0);
 		push_raw(b.data, b.len, &o);
@@ -421,7 +499,7 @@ static void test_byzantine(void **state)
 		mycel_enc_array(&b, 1);
 		mycel_enc_array(&b, 1);
 		mycel_enc_array(&b, 2);
-		mycel_enc_bin(&b, e3.e.raw, e3.e.len);
+		mycel_enc_bin(&b, K.e3.e.raw, K.e3.e.len);
 		mycel_enc_bin(&b, z, huge);
 		free(z);
 		assert_int_equal(b.err, 0);
@@ -463,8 +541,7 @@ static void test_byzantine(void **state)
 	assert_int_equal(mh_log_count(M, 0, "msg=\"rejected\"", "EBADSIG"), 1);
 
 	/* A genuine fork: another valid seq 2. */
-	make_entry(bk, 2, &e1.e, ts + 1, "d03", "byz", "1.1.0", "the other history", &fork2);
-	const byz_entry *f[] = {&fork2};
+	const byz_entry *f[] = {&K.fork2};
 	push(f, 1, NULL, 0, &o);
 	assert_int_equal(o.status, MYCEL_RPC_OK);
 	assert_int_equal(o.accepted, 0);
@@ -486,8 +563,7 @@ static void test_byzantine(void **state)
 	}
 
 	/* Keep sending forged entries: the peer ends up ignored, even for valid input. */
-	bad = e3;
-	bad.e.raw[bad.e.len - 1] ^= 0x01;
+	one[0] = &K.forged;
 	bool ignored = false;
 	for (int k = 0; k < 4 * REJECT_LIMIT && !ignored; k++) {
 		push(one, 1, NULL, 0, &o);
@@ -526,6 +602,7 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(test_crafted, teardown),
 	    cmocka_unit_test_teardown(test_byzantine, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
