@@ -461,9 +461,14 @@ fail:
 	return rv;
 }
 
-/* Checks one untrusted item against the store inside txn and stores it (or its fork proof). */
-static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *dup,
-		      bool *fork_stored)
+/*
+ * Checks one untrusted item against the store inside txn and stores it (or its fork proof).
+ * verified: its signature, body hash and canonical body were checked by the caller. *gap: it
+ * does not follow its feed's head (seq too far ahead). *fatal: an LMDB (or memory) failure,
+ * after which the transaction must be abandoned. *out (if not NULL) gets the decoded entry.
+ */
+static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool verified,
+		      bool *dup, bool *fork_stored, bool *gap, bool *fatal, mycel_entry *out)
 {
 	mycel_entry e;
 	head h;
@@ -472,12 +477,16 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 	*dup = false;
 	if ((rv = mycel_entry_decode(it->entry, it->entry_len, &e)) != 0)
 		return rv;
+	if (out != NULL)
+		*out = e;
 	const mycel_charter_domain *dom =
 	    s->charter != NULL ? mycel_charter_find_feed(s->charter, e.h.feed) : NULL;
 	if (dom == NULL)
 		return MYCEL_EADMIT;
-	if ((rv = get_head(s, txn, e.h.feed, &h)) != 0)
+	if ((rv = get_head(s, txn, e.h.feed, &h)) != 0) {
+		*fatal = true;
 		return rv;
+	}
 	if (h.exists && e.h.seq <= h.seq) {
 		/* We hold an entry there: the same one (a duplicate), or a fork. */
 		uint8_t fs[MYCEL__FEEDSEQ_LEN], proof[MYCEL_FORK_MAX];
@@ -485,43 +494,53 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool *
 		mycel_entry other;
 		mycel__feedseq(fs, e.h.feed, e.h.seq);
 		MDB_val k = {sizeof(fs), fs}, v;
-		if ((rc = mdb_get(txn, s->entries, &k, &v)) != 0)
+		if ((rc = mdb_get(txn, s->entries, &k, &v)) != 0) {
+			*fatal = true;
 			return rc == MDB_NOTFOUND ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
-		if (mycel_entry_decode(v.mv_data, v.mv_size, &other) != 0)
+		}
+		if (mycel_entry_decode(v.mv_data, v.mv_size, &other) != 0) {
+			*fatal = true;
 			return MYCEL_ECORRUPT;
+		}
 		if (memcmp(other.id, e.id, MYCEL_HASH_LEN) == 0) {
 			*dup = true;
 			return 0;
 		}
 		/* A different entry: an equivocation if, and only if, it is validly signed. */
-		if ((rv = mycel_entry_verify(&e, e.h.feed)) != 0)
+		if (!verified && (rv = mycel_entry_verify(&e, e.h.feed)) != 0)
 			return rv;
 		if ((rv = mycel_fork_encode(&other, &e, proof, &plen)) != 0)
 			return rv;
 		MDB_val fv = {plen, proof};
 		rc = mdb_put(txn, s->forks, &k, &fv, MDB_NOOVERWRITE);
-		if (rc != 0 && rc != MDB_KEYEXIST)
+		if (rc != 0 && rc != MDB_KEYEXIST) {
+			*fatal = true;
 			return mycel__mdb_err(rc);
+		}
 		*fork_stored = rc == 0;
 		return MYCEL_EFORK;
 	}
-	if ((rv = mycel_entry_verify(&e, e.h.feed)) != 0)
+	if (!verified && (rv = mycel_entry_verify(&e, e.h.feed)) != 0)
 		return rv;
-	if (!h.exists ? e.h.seq != 1 : e.h.seq != h.seq + 1)
+	if (!h.exists ? e.h.seq != 1 : e.h.seq != h.seq + 1) {
+		*gap = e.h.seq > (h.exists ? h.seq + 1 : 1);
 		return MYCEL_ECHAIN;
+	}
 	if (h.exists) {
 		if (memcmp(e.h.prev, h.id, MYCEL_HASH_LEN) != 0)
 			return MYCEL_ECHAIN;
 		if (e.h.ts_ms < h.ts_ms)
 			return MYCEL_ETS;
 	}
-	if ((rv = check_body_form(it->body, it->body_len)) != 0)
+	if (!verified && (rv = check_body_form(it->body, it->body_len)) != 0)
 		return rv;
-	if ((rv = mycel_entry_check_body(&e, it->body, it->body_len)) != 0)
+	if (!verified && (rv = mycel_entry_check_body(&e, it->body, it->body_len)) != 0)
 		return rv;
 	if (feed_forked(s, txn, e.h.feed))
 		return MYCEL_EFORK;
-	return put_entry(s, txn, &e, it->body, it->body_len, dom->name, true);
+	if ((rv = put_entry(s, txn, &e, it->body, it->body_len, dom->name, true)) != 0)
+		*fatal = true;
+	return rv;
 }
 
 int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
@@ -541,8 +560,9 @@ int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
 		return mycel__mdb_err(rc);
 	}
 	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-		int rv = ingest_one(s, txn, &items[i], &dup, &r.fork_stored);
+		bool dup = false, gap = false, fatal = false;
+		int rv = ingest_one(s, txn, &items[i], false, &dup, &r.fork_stored, &gap, &fatal,
+				    NULL);
 		if (rv != 0) {
 			r.failed_at = i;
 			r.code = rv;
@@ -574,6 +594,246 @@ int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
 	if (res != NULL)
 		*res = r;
 	return r.code;
+}
+
+/* ---- group ingest (the node's writer: many independent requests, one commit) ------ */
+
+static void group_refuse(mycel_ingest_group *g, size_t at, int code, const uint8_t *feed,
+			 bool has_seq, uint64_t seq, const char *what)
+{
+	if (g->code != 0)
+		return;
+	g->code = code;
+	g->failed_at = at;
+	if (feed == NULL)
+		(void)snprintf(g->why, sizeof(g->why), "item %zu: %s", at, what);
+	else if (has_seq)
+		(void)snprintf(g->why, sizeof(g->why), "feed %02x%02x%02x%02x… seq %llu: %s",
+			       feed[0], feed[1], feed[2], feed[3], (unsigned long long)seq, what);
+	else
+		(void)snprintf(g->why, sizeof(g->why), "feed %02x%02x%02x%02x…: %s", feed[0],
+			       feed[1], feed[2], feed[3], what);
+}
+
+/*
+ * Checks a received fork proof and stores it inside txn. 0 with *stored (false: that
+ * (feed, seq) already had a proof), or the refusal; *fatal on an LMDB failure.
+ */
+static int store_proof(mycel_store *s, MDB_txn *txn, const mycel_fork_pair *p, bool verified,
+		       bool *stored, bool *fatal, mycel_entry *a, mycel_entry *b)
+{
+	uint8_t fs[MYCEL__FEEDSEQ_LEN], proof[MYCEL_FORK_MAX];
+	size_t plen;
+	int rv, rc;
+
+	*stored = false;
+	if ((rv = mycel_entry_decode(p->a.entry, p->a.entry_len, a)) != 0)
+		return rv;
+	if ((rv = mycel_entry_decode(p->b.entry, p->b.entry_len, b)) != 0)
+		return rv;
+	if (memcmp(a->h.feed, b->h.feed, MYCEL_PK_LEN) != 0 || a->h.seq != b->h.seq ||
+	    memcmp(a->id, b->id, MYCEL_HASH_LEN) == 0)
+		return MYCEL_EINVAL;
+	if (s->charter == NULL || mycel_charter_find_feed(s->charter, a->h.feed) == NULL)
+		return MYCEL_EADMIT;
+	if (!verified && ((rv = mycel_entry_verify(a, a->h.feed)) != 0 ||
+			  (rv = mycel_entry_verify(b, b->h.feed)) != 0))
+		return rv;
+	if ((rv = mycel_fork_encode(a, b, proof, &plen)) != 0)
+		return rv;
+	mycel__feedseq(fs, a->h.feed, a->h.seq);
+	MDB_val k = {sizeof(fs), fs}, v = {plen, proof};
+	rc = mdb_put(txn, s->forks, &k, &v, MDB_NOOVERWRITE);
+	if (rc != 0 && rc != MDB_KEYEXIST) {
+		*fatal = true;
+		return mycel__mdb_err(rc);
+	}
+	*stored = rc == 0;
+	return 0;
+}
+
+/* Is feed among the first n stopped feeds? */
+static bool stopped(const uint8_t (*stop)[MYCEL_PK_LEN], size_t n, const uint8_t *feed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(stop[i], feed, MYCEL_PK_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* Runs group g inside txn. Returns 0, or the fatal error that abandons the transaction. */
+static int ingest_group(mycel_store *s, MDB_txn *txn, mycel_ingest_group *g,
+			uint8_t (*stop)[MYCEL_PK_LEN])
+{
+	size_t n_stop = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		bool dup = false, fork = false, gap = false, fatal = false;
+		mycel_entry e;
+		if (g->states != NULL)
+			g->states[i] = MYCEL_INGEST_REFUSED;
+		if (n_stop > 0 && g->items[i].entry_len >= MYCEL_PK_LEN &&
+		    mycel_entry_decode(g->items[i].entry, g->items[i].entry_len, &e) == 0 &&
+		    stopped((const uint8_t(*)[MYCEL_PK_LEN])stop, n_stop, e.h.feed)) {
+			g->refused++;
+			continue;
+		}
+		memset(&e, 0, sizeof(e));
+		int rv = ingest_one(s, txn, &g->items[i], g->verified, &dup, &fork, &gap, &fatal, &e);
+		if (fatal)
+			return rv;
+		if (rv == 0) {
+			if (dup)
+				g->duplicate++;
+			else
+				g->accepted++;
+			if (g->states != NULL)
+				g->states[i] = dup ? MYCEL_INGEST_KNOWN : MYCEL_INGEST_NEW;
+			continue;
+		}
+		/* refused (or a gap): its feed stops for the rest of the group */
+		g->refused++;
+		if (fork) {
+			g->forks_stored++;
+			if (g->states != NULL)
+				g->states[i] = MYCEL_INGEST_FORK;
+		}
+		bool decoded = e.h.seq != 0; /* ingest_one fills e once it decodes */
+		if (decoded && n_stop < g->n)
+			memcpy(stop[n_stop++], e.h.feed, MYCEL_PK_LEN);
+		if (gap)
+			g->gap = true;
+		else
+			group_refuse(g, i, rv, decoded ? e.h.feed : NULL, decoded, e.h.seq,
+				     mycel_strerror(rv));
+	}
+	for (size_t i = 0; i < g->n_forks; i++) {
+		bool stored = false, fatal = false;
+		mycel_entry a, b;
+		memset(&a, 0, sizeof(a));
+		if (g->fork_states != NULL)
+			g->fork_states[i] = 0;
+		int rv = store_proof(s, txn, &g->forks[i], g->verified, &stored, &fatal, &a, &b);
+		if (fatal)
+			return rv;
+		if (rv != 0) {
+			bool decoded = a.h.seq != 0;
+			char what[160];
+			(void)snprintf(what, sizeof(what), "fork proof %zu: %s", i,
+				       rv == MYCEL_EINVAL ? "its entries are not of one feed and seq "
+							    "with different ids"
+							  : mycel_strerror(rv));
+			group_refuse(g, g->n + i, rv, decoded ? a.h.feed : NULL, decoded, a.h.seq,
+				     what);
+			continue;
+		}
+		if (stored) {
+			g->forks_stored++;
+			if (g->fork_states != NULL)
+				g->fork_states[i] = 1;
+		}
+	}
+	return 0;
+}
+
+int mycel_store_ingest_groups(mycel_store *s, mycel_ingest_group *groups, size_t n)
+{
+	MDB_txn *txn = NULL;
+	uint8_t(*stop)[MYCEL_PK_LEN] = NULL;
+	size_t most = 1;
+	bool wrote = false;
+	int rv = 0, rc;
+
+	for (size_t i = 0; i < n; i++) {
+		mycel_ingest_group *g = &groups[i];
+		g->accepted = g->duplicate = g->refused = g->forks_stored = 0;
+		g->gap = false;
+		g->code = 0;
+		g->failed_at = g->n + g->n_forks;
+		g->why[0] = '\0';
+		if (g->n > most)
+			most = g->n;
+	}
+	/* the feeds a group has stopped: at most one per item */
+	stop = malloc(most * sizeof(*stop));
+	if (stop == NULL) {
+		rv = MYCEL_ENOMEM;
+		goto out;
+	}
+	/* charter lock, then LMDB's writer lock (the order of mycel_store_add_charter) */
+	pthread_mutex_lock(&s->lock);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		pthread_mutex_unlock(&s->lock);
+		rv = mycel__mdb_err(rc);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rv == 0; i++) {
+		rv = ingest_group(s, txn, &groups[i], stop);
+		wrote = wrote || groups[i].accepted > 0 || groups[i].forks_stored > 0;
+	}
+	if (rv == 0 && wrote) {
+		if ((rv = mycel__catalog_flush(s, txn)) == 0) {
+			rv = mycel__mdb_err(mdb_txn_commit(txn));
+			txn = NULL;
+		}
+	}
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+		mycel__catalog_discard(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+out:
+	free(stop);
+	if (rv != 0) {
+		for (size_t i = 0; i < n; i++) {
+			mycel_ingest_group *g = &groups[i];
+			g->refused = g->n;
+			g->accepted = g->duplicate = g->forks_stored = 0;
+			g->gap = false;
+			g->code = rv;
+			g->failed_at = 0;
+			(void)snprintf(g->why, sizeof(g->why), "nothing was stored: %s",
+				       mycel_strerror(rv));
+			if (g->states != NULL)
+				memset(g->states, MYCEL_INGEST_REFUSED, g->n);
+			if (g->fork_states != NULL)
+				memset(g->fork_states, 0, g->n_forks);
+		}
+	}
+	return rv;
+}
+
+int mycel_store_forks(mycel_store *s, const uint8_t *feed, mycel_fork_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	uint8_t fs[MYCEL__FEEDSEQ_LEN] = {0};
+	int rv = 0, rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, s->forks, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return mycel__mdb_err(rc);
+	}
+	if (feed != NULL)
+		mycel__feedseq(fs, feed, 0);
+	MDB_val k = {sizeof(fs), fs}, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MYCEL__FEEDSEQ_LEN) {
+			rv = MYCEL_ECORRUPT;
+			break;
+		}
+		if (feed != NULL && memcmp(k.mv_data, feed, MYCEL_PK_LEN) != 0)
+			break;
+		const uint8_t *kp = k.mv_data;
+		if ((rv = fn(ctx, kp, mycel__get_be64(kp + MYCEL_PK_LEN), v.mv_data, v.mv_size)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		rv = mycel__mdb_err(rc);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rv;
 }
 
 /* ---- reads ---------------------------------------------------------------------- */

@@ -953,6 +953,209 @@ static void test_fork(void **state)
 	mycel_buf_fini(&b4);
 }
 
+/* ---- group ingest (the node's writer) ---------------------------------------------------- */
+
+static void test_ingest_groups(void **state)
+{
+	fx *f = *state;
+	held *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+
+	/* a second store of the same mesh: a 1..5, b 1..5 */
+	tc_tmpdir("store", f->dir2, sizeof(f->dir2));
+	mycel_store *t = new_store(f, f->dir2);
+	assert_int_equal(append_n(t, f->a, "a", 1, 5, NULL), 0);
+	assert_int_equal(append_n(t, f->b, "b", 1, 5, NULL), 0);
+	assert_int_equal(mycel_store_scan(t, f->a->pk, 1, hold_cb, h), 0); /* 0..4 */
+	assert_int_equal(mycel_store_scan(t, f->b->pk, 1, hold_cb, h), 0); /* 5..9 */
+	assert_int_equal(h->n, 10);
+	mycel_blob a[5], b[5];
+	for (size_t i = 0; i < 5; i++) {
+		a[i] = blob_of(h, i);
+		b[i] = blob_of(h, 5 + i);
+	}
+	/* a4 with a broken signature */
+	uint8_t bad4[MYCEL_ENTRY_MAX];
+	memcpy(bad4, a[3].entry, a[3].entry_len);
+	bad4[a[3].entry_len - 1] ^= 0x01;
+	mycel_blob a4bad = a[3];
+	a4bad.entry = bad4;
+	/* c1: a feed the charter does not admit */
+	mycel_buf bc;
+	mycel_entry c1;
+	body_of(&bc, "c", 1);
+	sign_entry(f->c, f->c, 1, NULL, tc_now_ms(), bc.data, bc.len, &c1);
+
+	/* group 0: a1..a3, a4 forged, a5, b1..b3: feed a stops at a4, feed b goes on */
+	mycel_blob g0[] = {a[0], a[1], a[2], a4bad, a[4], b[0], b[1], b[2]};
+	/* group 1: the real a4 and a5, after group 0's a3 in the same transaction */
+	mycel_blob g1[] = {a[3], a[4]};
+	/* group 2: the unadmitted feed */
+	mycel_blob g2[] = {{c1.raw, c1.len, bc.data, bc.len}};
+	/* group 3: b5 without b4: a gap, not a refusal */
+	mycel_blob g3[] = {b[4]};
+	uint8_t st0[8], st1[2], st2[1], st3[1];
+	mycel_ingest_group g[4];
+	memset(g, 0, sizeof(g));
+	g[0] = (mycel_ingest_group){.items = g0, .n = 8, .states = st0};
+	g[1] = (mycel_ingest_group){.items = g1, .n = 2, .states = st1};
+	g[2] = (mycel_ingest_group){.items = g2, .n = 1, .states = st2};
+	g[3] = (mycel_ingest_group){.items = g3, .n = 1, .states = st3};
+	assert_int_equal(mycel_store_ingest_groups(f->s, g, 4), 0);
+
+	assert_int_equal(g[0].accepted, 6);
+	assert_int_equal(g[0].refused, 2);
+	assert_int_equal(g[0].code, MYCEL_EBADSIG);
+	assert_int_equal(g[0].failed_at, 3);
+	assert_non_null(strstr(g[0].why, "seq 4: signature does not verify"));
+	assert_false(g[0].gap);
+	static const uint8_t want0[] = {MYCEL_INGEST_NEW,     MYCEL_INGEST_NEW, MYCEL_INGEST_NEW,
+					MYCEL_INGEST_REFUSED, MYCEL_INGEST_REFUSED,
+					MYCEL_INGEST_NEW,     MYCEL_INGEST_NEW, MYCEL_INGEST_NEW};
+	assert_memory_equal(st0, want0, 8);
+	assert_int_equal(g[1].accepted, 2);
+	assert_int_equal(g[1].code, 0);
+	assert_string_equal(g[1].why, "");
+	assert_int_equal(st1[0], MYCEL_INGEST_NEW);
+	assert_int_equal(g[2].accepted, 0);
+	assert_int_equal(g[2].refused, 1);
+	assert_int_equal(g[2].code, MYCEL_EADMIT);
+	assert_int_equal(st2[0], MYCEL_INGEST_REFUSED);
+	assert_int_equal(g[3].refused, 1);
+	assert_true(g[3].gap);
+	assert_int_equal(g[3].code, 0);
+	assert_int_equal(head_seq(f->s, f->a->pk), 5);
+	assert_int_equal(head_seq(f->s, f->b->pk), 3);
+	assert_int_equal(mycel_store_head(f->s, f->c->pk, NULL, NULL), MYCEL_ENOTFOUND);
+
+	/* again, with b4 pre-verified by the caller: duplicates known, b4 and b5 stored */
+	mycel_blob g4[] = {a[0], b[3], b[4]};
+	uint8_t st4[3];
+	g[0] = (mycel_ingest_group){.items = g4, .n = 3, .states = st4, .verified = true};
+	assert_int_equal(mycel_store_ingest_groups(f->s, g, 1), 0);
+	assert_int_equal(g[0].duplicate, 1);
+	assert_int_equal(g[0].accepted, 2);
+	assert_int_equal(st4[0], MYCEL_INGEST_KNOWN);
+	assert_int_equal(head_seq(f->s, f->b->pk), 5);
+	mycel_verify_stats vs = verify_clean(f->s);
+	assert_int_equal(vs.entries, 10);
+	assert_int_equal(vs.forks, 0);
+
+	mycel_store_close(t);
+	mycel_buf_fini(&bc);
+	free(h);
+}
+
+typedef struct forks_seen {
+	size_t n;
+	uint64_t seq[8];
+	uint8_t feed[8][MYCEL_PK_LEN];
+	uint8_t proof[8][MYCEL_FORK_MAX];
+	size_t len[8];
+} forks_seen;
+
+static int forks_cb(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+		    const uint8_t *proof, size_t proof_len)
+{
+	forks_seen *fs = ctx;
+	assert_true(fs->n < 8 && proof_len <= MYCEL_FORK_MAX);
+	fs->seq[fs->n] = seq;
+	memcpy(fs->feed[fs->n], feed, MYCEL_PK_LEN);
+	memcpy(fs->proof[fs->n], proof, proof_len);
+	fs->len[fs->n++] = proof_len;
+	return 0;
+}
+
+/* A fork proof received on its own is stored when both entries verify, holding neither. */
+static void test_fork_proof_alone(void **state)
+{
+	fx *f = *state;
+	mycel_entry e[2], forged, c1, c1b;
+	mycel_buf other, bc;
+	size_t nforks = 9;
+	forks_seen *fs = calloc(1, sizeof(*fs));
+	assert_non_null(fs);
+
+	tc_tmpdir("store", f->dir2, sizeof(f->dir2));
+	mycel_store *t = new_store(f, f->dir2);
+	assert_int_equal(append_n(t, f->a, "a", 1, 2, e), 0);
+	body_of(&other, "equivocation", 2);
+	sign_entry(f->a, f->a, 2, e[0].id, e[1].h.ts_ms, other.data, other.len, &forged);
+	body_of(&bc, "c", 1);
+	sign_entry(f->c, f->c, 1, NULL, 1000, bc.data, bc.len, &c1);
+	sign_entry(f->c, f->c, 1, NULL, 1001, bc.data, bc.len, &c1b);
+	uint8_t badsig[MYCEL_ENTRY_MAX];
+	memcpy(badsig, forged.raw, forged.len);
+	badsig[forged.len - 1] ^= 0x01;
+
+	/* refused proofs: one entry twice, two seqs, a broken signature, an unadmitted feed */
+	mycel_fork_pair bad[] = {
+	    {{e[1].raw, e[1].len, NULL, 0}, {e[1].raw, e[1].len, NULL, 0}},
+	    {{e[0].raw, e[0].len, NULL, 0}, {forged.raw, forged.len, NULL, 0}},
+	    {{e[1].raw, e[1].len, NULL, 0}, {badsig, forged.len, NULL, 0}},
+	    {{c1.raw, c1.len, NULL, 0}, {c1b.raw, c1b.len, NULL, 0}},
+	};
+	static const int want[] = {MYCEL_EINVAL, MYCEL_EINVAL, MYCEL_EBADSIG, MYCEL_EADMIT};
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t fst = 9;
+		mycel_ingest_group g = {.forks = &bad[i], .n_forks = 1, .fork_states = &fst};
+		assert_int_equal(mycel_store_ingest_groups(f->s, &g, 1), 0);
+		assert_int_equal(g.code, want[i]);
+		assert_int_equal(g.failed_at, 0);
+		assert_int_equal(g.forks_stored, 0);
+		assert_int_equal(fst, 0);
+		assert_non_null(strstr(g.why, "fork proof 0"));
+		assert_int_equal(mycel_store_fork_count(f->s, &nforks), 0);
+		assert_int_equal(nforks, 0);
+	}
+
+	/* a valid proof is stored although the store holds nothing of feed a */
+	mycel_fork_pair ok = {{forged.raw, forged.len, other.data, other.len},
+			      {e[1].raw, e[1].len, NULL, 0}};
+	uint8_t fst = 0;
+	mycel_ingest_group g = {.forks = &ok, .n_forks = 1, .fork_states = &fst};
+	assert_int_equal(mycel_store_ingest_groups(f->s, &g, 1), 0);
+	assert_int_equal(g.code, 0);
+	assert_int_equal(g.forks_stored, 1);
+	assert_int_equal(fst, 1);
+	assert_int_equal(mycel_store_fork_count(f->s, &nforks), 0);
+	assert_int_equal(nforks, 1);
+	assert_int_equal(mycel_store_forks(f->s, f->a->pk, forks_cb, fs), 0);
+	assert_int_equal(fs->n, 1);
+	assert_int_equal(fs->seq[0], 2);
+	assert_memory_equal(fs->feed[0], f->a->pk, MYCEL_PK_LEN);
+	assert_int_equal(mycel_fork_verify(fs->proof[0], fs->len[0], f->a->pk, NULL, NULL), 0);
+	/* none for feed b; every feed's when NULL */
+	fs->n = 0;
+	assert_int_equal(mycel_store_forks(f->s, f->b->pk, forks_cb, fs), 0);
+	assert_int_equal(fs->n, 0);
+	assert_int_equal(mycel_store_forks(f->s, NULL, forks_cb, fs), 0);
+	assert_int_equal(fs->n, 1);
+
+	/* the same proof again: not stored twice; the feed now refuses entries */
+	assert_int_equal(mycel_store_ingest_groups(f->s, &g, 1), 0);
+	assert_int_equal(g.forks_stored, 0);
+	assert_int_equal(g.code, 0);
+	mycel_blob a1 = {e[0].raw, e[0].len, NULL, 0};
+	uint8_t *b1;
+	size_t b1_len;
+	assert_int_equal(mycel_store_get_body(t, f->a->pk, 1, &b1, &b1_len), 0);
+	a1.body = b1;
+	a1.body_len = b1_len;
+	mycel_ingest_group ga = {.items = &a1, .n = 1};
+	assert_int_equal(mycel_store_ingest_groups(f->s, &ga, 1), 0);
+	assert_int_equal(ga.code, MYCEL_EFORK);
+	assert_int_equal(head_seq(f->s, f->a->pk), 0);
+	mycel_verify_stats vs = verify_clean(f->s);
+	assert_int_equal(vs.forks, 1);
+
+	free(b1);
+	mycel_store_close(t);
+	mycel_buf_fini(&other);
+	mycel_buf_fini(&bc);
+	free(fs);
+}
+
 /* ---- persistence ------------------------------------------------------------------------ */
 
 static void test_reopen(void **state)
@@ -1487,6 +1690,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_charters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ingest_groups, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_proof_alone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_charter, setup, teardown),

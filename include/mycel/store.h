@@ -104,6 +104,71 @@ typedef struct mycel_ingest_result {
 int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
 		       mycel_ingest_result *res);
 
+/* What became of one item of a group ingest (mycel_ingest_group.states). */
+typedef enum mycel_ingest_state {
+	MYCEL_INGEST_REFUSED = 0, /* not stored: refused, a gap, or after one in its feed */
+	MYCEL_INGEST_NEW = 1,     /* stored */
+	MYCEL_INGEST_KNOWN = 2,   /* already held (same id) */
+	MYCEL_INGEST_FORK = 3,    /* conflicts with the stored entry there: not stored, proof stored */
+} mycel_ingest_state;
+
+/* A fork proof received as its two entries (bodies may be absent and are not used). */
+typedef struct mycel_fork_pair {
+	mycel_blob a, b;
+} mycel_fork_pair;
+
+/*
+ * One independent request of a group ingest (mycel_store_ingest_groups): entries and fork
+ * proofs from one peer message. Inputs first, then results filled by the call.
+ */
+typedef struct mycel_ingest_group {
+	const mycel_blob *items;
+	size_t n;
+	const mycel_fork_pair *forks;
+	size_t n_forks;
+	/*
+	 * The caller has already checked every item's strict decoding, signature, body hash and
+	 * canonical body (and both signatures of every proof), on its own threads: the store
+	 * does not check them again. Chain, timestamps, admission and forks are always checked.
+	 */
+	bool verified;
+	uint8_t *states;      /* NULL, or n bytes: each item's mycel_ingest_state */
+	uint8_t *fork_states; /* NULL, or n_forks bytes: 1 for a proof stored by this call */
+	/* results */
+	size_t accepted;  /* items stored */
+	size_t duplicate; /* items already held */
+	size_t refused;   /* items not stored: the refused one and the rest of its feed */
+	size_t forks_stored; /* fork proofs newly stored (received ones and conflicts found) */
+	bool gap;         /* an item did not follow its feed's head (seq > head + 1) */
+	int code;         /* the first refusal's MYCEL_E... code, 0 if none (a gap is none) */
+	size_t failed_at; /* index of that item (n + i for proof i), or n + n_forks */
+	char why[256];    /* that refusal in a sentence naming feed and seq, "" if none */
+} mycel_ingest_group;
+
+/*
+ * Ingests n independent groups in ONE durable transaction (group commit). Within a group,
+ * items are taken in order; an item that is refused (or does not follow its feed's head:
+ * a gap) stops its feed for the rest of that group only: the group's other feeds and the
+ * other groups go on. An item conflicting with a stored entry is refused with EFORK and the
+ * pair stored as a fork proof; every later item of a forked feed is refused with EFORK. A
+ * received proof is stored when its two entries decode, have the same feed and seq and
+ * different ids, both signatures verify under the feed's key and the feed is admitted —
+ * even when the store holds neither entry; otherwise it is refused (code, why) and nothing
+ * of it stored. Returns 0 when the transaction committed (each group's outcome in it, its
+ * refusals included), or the error (ENOMEM, ESTORE: LMDB) that abandoned the whole
+ * transaction: then nothing is stored and every group reports accepted 0 and that code.
+ */
+int mycel_store_ingest_groups(mycel_store *s, mycel_ingest_group *groups, size_t n);
+
+/*
+ * Calls fn for each stored fork proof of feed (of every feed when feed is NULL), in feed
+ * and seq order, with the proof's canonical bytes (PROTOCOL.md §4), valid only during the
+ * call. A non-zero return from fn stops and is returned.
+ */
+typedef int (*mycel_fork_fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+			     const uint8_t *proof, size_t proof_len);
+int mycel_store_forks(mycel_store *s, const uint8_t *feed, mycel_fork_fn fn, void *ctx);
+
 /* The head of a feed: its last seq and id. ENOTFOUND for an unknown feed. */
 int mycel_store_head(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out_seq,
 		     uint8_t out_id[MYCEL_HASH_LEN]);
