@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 		}
 		if (level < 0)
 			level = cfg.log_level;
+		o.gossip = cfg.gossip; /* no flags for these */
 	}
 	if (level >= 0)
 		min_level = (mycel_node_level)level;
@@ -208,6 +209,27 @@ int main(int argc, char **argv)
 		printf("peers:%s\n", o.n_peers == 0 ? " []" : "");
 		for (size_t i = 0; i < o.n_peers; i++)
 			printf("  - %s\n", o.peers[i]);
+		mycel_gossip_opts g;
+		char gwhy[256];
+		if (mycel_gossip_opts_check(&o.gossip, gwhy, sizeof(gwhy)) != 0) {
+			fprintf(stderr, "myceld: gossip: %s\n", gwhy);
+			mycel_node_config_fini(&cfg);
+			return 2;
+		}
+		mycel_gossip_opts_resolve(&o.gossip, &g);
+		printf("gossip:\n");
+		printf("  enabled: %s\n", g.off ? "false" : "true");
+		printf("  interval_ms: %u\n", g.interval_ms);
+		printf("  fanout: %u\n", g.fanout);
+		printf("  push: %s\n", g.no_push ? "false" : "true");
+		printf("  max_hops: %u\n", g.max_hops);
+		printf("  batch_entries: %u\n", g.batch_entries);
+		printf("  batch_bytes: %llu\n", (unsigned long long)g.batch_bytes);
+		printf("  rpc_timeout_ms: %u\n", g.rpc_timeout_ms);
+		printf("  backoff_max_ms: %u\n", g.backoff_max_ms);
+		printf("  reject_limit: %u\n", g.reject_limit);
+		printf("  ignore_ms: %u\n", g.ignore_ms);
+		printf("  verify_threads: %u\n", g.verify_threads);
 		mycel_node_config_fini(&cfg);
 		return 0;
 	}

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,29 @@
 #define CONFIG_ARENA_MAX ((size_t)(16u << 20))
 
 static const char *const known_keys[] = {
-    "data", "listen", "admin", "events", "workers", "admin_workers", "log_level", "peers",
+    "data", "listen", "admin", "events", "workers", "admin_workers", "log_level", "peers", "gossip",
 };
 #define N_KNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
+
+/* The integer keys of the gossip section, their ranges and where they go. */
+typedef struct gossip_key {
+	const char *name;
+	uint64_t min, max;
+} gossip_key;
+
+static const gossip_key gossip_keys[] = {
+    {"interval_ms", 10, 3600000},   {"fanout", 1, 64},
+    {"max_hops", 1, 255},           {"batch_entries", 1, 1000},
+    {"batch_bytes", 4096, 16u << 20}, {"rpc_timeout_ms", 10, 600000},
+    {"backoff_max_ms", 100, 86400000}, {"reject_limit", 1, 1000000},
+    {"ignore_ms", 1000, 86400000},  {"verify_threads", 0, MYCEL_GOSSIP_VERIFY_THREADS_MAX},
+};
+#define N_GOSSIP (sizeof(gossip_keys) / sizeof(gossip_keys[0]))
+static const char *const gossip_names[] = {
+    "interval_ms", "fanout", "max_hops", "batch_entries", "batch_bytes", "rpc_timeout_ms",
+    "backoff_max_ms", "reject_limit", "ignore_ms", "verify_threads", "push", "enabled",
+};
+#define N_GOSSIP_NAMES (sizeof(gossip_names) / sizeof(gossip_names[0]))
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -64,20 +85,22 @@ static unsigned distance(const char *a, const char *b)
 	return row[lb] > 3 ? 4 : row[lb];
 }
 
-/* The known key nearest to key, or NULL when none is within 2 edits. */
-static const char *nearest(const char *key)
+/* The key of names[0..n) nearest to key, or NULL when none is within 2 edits. */
+static const char *nearest_of(const char *key, const char *const *names, size_t n)
 {
 	const char *best = NULL;
 	unsigned bd = 3;
-	for (size_t i = 0; i < N_KNOWN; i++) {
-		unsigned d = distance(key, known_keys[i]);
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = distance(key, names[i]);
 		if (d < bd) {
 			bd = d;
-			best = known_keys[i];
+			best = names[i];
 		}
 	}
 	return best;
 }
+
+static const char *nearest(const char *key) { return nearest_of(key, known_keys, N_KNOWN); }
 
 typedef struct checker {
 	mycel_diags *d;
@@ -215,6 +238,65 @@ static void check_peers(checker *k, const mycel_value *v, mycel_node_config *c)
 	}
 }
 
+/* The gossip section: a map of the keys above, each checked for its type and range. */
+static void check_gossip(checker *k, const mycel_value *v, mycel_gossip_opts *g)
+{
+	if (v->type != MYCEL_T_MAP) {
+		finding(k, v, "/gossip", "must be a map of gossip settings, not %s",
+			mycel_type_name(v->type));
+		return;
+	}
+	for (size_t i = 0; i < v->v.m.len; i++) {
+		const mycel_member *m = &v->v.m.items[i];
+		const mycel_value *x = &m->val;
+		char ptr[300] = "/gossip";
+		mycel_pointer_push(ptr, sizeof(ptr), m->key, m->key_len);
+		if (strcmp(m->key, "push") == 0 || strcmp(m->key, "enabled") == 0) {
+			if (x->type != MYCEL_T_BOOL) {
+				finding(k, x, ptr, "must be true or false, not %s",
+					mycel_type_name(x->type));
+				continue;
+			}
+			if (m->key[0] == 'p')
+				g->no_push = !x->v.b;
+			else
+				g->off = !x->v.b;
+			continue;
+		}
+		const gossip_key *gk = NULL;
+		for (size_t j = 0; j < N_GOSSIP && gk == NULL; j++)
+			if (strcmp(m->key, gossip_keys[j].name) == 0)
+				gk = &gossip_keys[j];
+		if (gk == NULL) {
+			const char *near = nearest_of(m->key, gossip_names, N_GOSSIP_NAMES);
+			if (near != NULL)
+				finding(k, x, ptr, "unknown gossip key \"%s\" (did you mean \"%s\"?)",
+					m->key, near);
+			else
+				finding(k, x, ptr, "unknown gossip key \"%s\"", m->key);
+			continue;
+		}
+		if (x->type != MYCEL_T_UINT || x->v.u < gk->min || x->v.u > gk->max) {
+			finding(k, x, ptr, "must be an integer from %llu to %llu",
+				(unsigned long long)gk->min, (unsigned long long)gk->max);
+			continue;
+		}
+		uint64_t u = x->v.u;
+		switch (gk - gossip_keys) {
+		case 0: g->interval_ms = (unsigned)u; break;
+		case 1: g->fanout = (unsigned)u; break;
+		case 2: g->max_hops = (unsigned)u; break;
+		case 3: g->batch_entries = (unsigned)u; break;
+		case 4: g->batch_bytes = u; break;
+		case 5: g->rpc_timeout_ms = (unsigned)u; break;
+		case 6: g->backoff_max_ms = (unsigned)u; break;
+		case 7: g->reject_limit = (unsigned)u; break;
+		case 8: g->ignore_ms = (unsigned)u; break;
+		default: g->verify_threads = (unsigned)u; break;
+		}
+	}
+}
+
 static void check_member(checker *k, const mycel_member *m, mycel_node_config *c)
 {
 	const mycel_value *v = &m->val;
@@ -262,6 +344,8 @@ static void check_member(checker *k, const mycel_member *m, mycel_node_config *c
 			c->log_level = (int)lv;
 	} else if (strcmp(m->key, "peers") == 0) {
 		check_peers(k, v, c);
+	} else if (strcmp(m->key, "gossip") == 0) {
+		check_gossip(k, v, &c->gossip);
 	} else {
 		const char *near = nearest(m->key);
 		if (near != NULL)

@@ -25,6 +25,7 @@
 #include "mycel/domain.h"
 #include "mycel/error.h"
 #include "mycel/rpc.h"
+#include "gossip.h"
 #include "writer.h"
 
 /* Room for nng's request header on top of the largest request envelope. */
@@ -52,6 +53,8 @@ struct mycel_node {
 	pthread_mutex_t writer;  /* one writer at a time (Admin methods) */
 	bool writer_init;
 	mycel__writer *wq;       /* the writer thread, from mycel_node_start */
+	mycel_gossip_opts gossip_opts;
+	mycel__gossip *gossip;   /* the gossip engine, from mycel_node_start (NULL: off) */
 	char **peers;            /* copies of opts.peers */
 	size_t n_peers;
 	mycel_rpc_ctx rpc;
@@ -471,6 +474,8 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 		set_why(why, why_len, "--events %s: expected a tcp:// URL", o->events);
 		return MYCEL_EINVAL;
 	}
+	if (mycel_gossip_opts_check(&o->gossip, why, why_len) != 0)
+		return MYCEL_EINVAL;
 	if (strncmp(listen, "tcp", 3) != 0 && strncmp(listen, "ipc://", 6) != 0 &&
 	    strncmp(listen, "tls+tcp", 7) != 0) {
 		set_why(why, why_len, "--listen %s: expected a tcp:// URL", listen);
@@ -483,6 +488,7 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	n->lock_fd = -1;
 	n->log = o->log;
 	n->log_ctx = o->log_ctx;
+	n->gossip_opts = o->gossip;
 	if (pthread_mutex_init(&n->mu, NULL) != 0) {
 		free(n);
 		return MYCEL_ENOMEM;
@@ -581,9 +587,26 @@ int mycel_node_start(mycel_node *n)
 {
 	if (n == NULL || n->running || n->wq != NULL)
 		return MYCEL_EINVAL;
-	int rv = mycel__writer_start(&n->rpc, &n->wq);
+	int rv;
+	if (!n->gossip_opts.off) {
+		/* the engine's hooks go into the context before the writer copies it */
+		mycel__gossip_env env = {.ctx = &n->rpc, .log = n->log, .log_ctx = n->log_ctx};
+		char why[256] = "";
+		n->rpc.self_url = n->url;
+		rv = mycel__gossip_new(&n->gossip_opts, &env, (const char *const *)n->peers,
+				       n->n_peers, &n->gossip, why, sizeof(why));
+		if (rv != 0) {
+			char qa[300];
+			logf_(n, MYCEL_NODE_ERROR, "msg=\"gossip not started\" err=%s",
+			      q(why[0] ? why : mycel_strerror(rv), qa, sizeof(qa)));
+			return rv;
+		}
+		n->rpc.mesh_ops = &mycel__gossip_ops;
+		n->rpc.mesh_arg = n->gossip;
+	}
+	rv = mycel__writer_start(&n->rpc, &n->wq);
 	if (rv != 0)
-		return rv;
+		goto fail_gossip;
 	n->rpc.wq = n->wq; /* before the workers start: they read it */
 	struct timespec now;
 	(void)clock_gettime(CLOCK_REALTIME, &now);
@@ -596,11 +619,25 @@ int mycel_node_start(mycel_node *n)
 		}
 		n->w[i].started = true;
 	}
+	if (n->gossip != NULL && (rv = mycel__gossip_start(n->gossip)) != 0) {
+		n->running = true;
+		mycel_node_stop(n);
+		return rv;
+	}
 	n->running = true;
-	logf_(n, MYCEL_NODE_INFO, "msg=\"serving\" workers=%zu admin_workers=%zu peers=%zu",
-	      n->n_w - (size_t)n->n_admin_w, (size_t)n->n_admin_w, n->n_peers);
+	logf_(n, MYCEL_NODE_INFO, "msg=\"serving\" workers=%zu admin_workers=%zu peers=%zu gossip=%s",
+	      n->n_w - (size_t)n->n_admin_w, (size_t)n->n_admin_w, n->n_peers,
+	      n->gossip != NULL ? "on" : "off");
 	return 0;
+fail_gossip:
+	n->rpc.mesh_ops = NULL;
+	n->rpc.mesh_arg = NULL;
+	mycel__gossip_free(n->gossip);
+	n->gossip = NULL;
+	return rv;
 }
+
+struct mycel__gossip *mycel__node_gossip(const mycel_node *n) { return n->gossip; }
 
 const char *mycel_node_url(const mycel_node *n) { return n->url; }
 
@@ -644,6 +681,8 @@ void mycel_node_stop(mycel_node *n)
 {
 	if (n == NULL)
 		return;
+	/* gossip first: its exchanges end by their deadlines and nothing new is pushed */
+	mycel__gossip_stop(n->gossip);
 	pthread_mutex_lock(&n->mu);
 	n->stopping = true;
 	for (size_t i = 0; i < n->n_w; i++)
@@ -700,6 +739,7 @@ void mycel_node_close(mycel_node *n)
 		mycel_buf_fini(&n->w[i].reply);
 	free(n->w);
 	mycel__writer_free(n->wq);
+	mycel__gossip_free(n->gossip); /* after the writer: its commit hook points here */
 	for (size_t i = 0; i < n->n_peers; i++)
 		free(n->peers[i]);
 	free(n->peers);

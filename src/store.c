@@ -981,3 +981,53 @@ int mycel_store_fork_count(mycel_store *s, size_t *out)
 	*out = st.ms_entries;
 	return 0;
 }
+
+/* ---- small meta values (store_int.h) ---------------------------------------------------- */
+
+int mycel__store_meta_get(mycel_store *s, const char *key, uint8_t **out, size_t *out_len)
+{
+	MDB_txn *txn;
+	MDB_val k = {strlen(key), (void *)key}, v;
+	if (k.mv_size == 0 || k.mv_size > 64)
+		return MYCEL_EINVAL;
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND ? MYCEL_ENOTFOUND : mycel__mdb_err(rc);
+	}
+	uint8_t *p = malloc(v.mv_size ? v.mv_size : 1);
+	if (p == NULL) {
+		mdb_txn_abort(txn);
+		return MYCEL_ENOMEM;
+	}
+	memcpy(p, v.mv_data, v.mv_size);
+	mdb_txn_abort(txn);
+	*out = p;
+	*out_len = v.mv_size;
+	return 0;
+}
+
+int mycel__store_meta_put(mycel_store *s, const char *key, const uint8_t *p, size_t n)
+{
+	static const char *const reserved[] = {"format", "mesh_id"};
+	MDB_txn *txn;
+	MDB_val k = {strlen(key), (void *)key}, v = {n, (void *)p};
+	if (k.mv_size == 0 || k.mv_size > 64 || (p == NULL && n > 0) || n > ((size_t)1u << 20))
+		return MYCEL_EINVAL;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(key, reserved[i]) == 0)
+			return MYCEL_EINVAL;
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	rc = mdb_put(txn, s->meta, &k, &v, 0);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return mycel__mdb_err(rc);
+	}
+	rc = mdb_txn_commit(txn);
+	return rc != 0 ? mycel__mdb_err(rc) : 0;
+}

@@ -36,6 +36,16 @@ struct mycel_store {
 /* feed ‖ be64(seq) into out. */
 void mycel__feedseq(uint8_t out[MYCEL__FEEDSEQ_LEN], const uint8_t feed[MYCEL_PK_LEN], uint64_t seq);
 
+/*
+ * Small values of the meta table under keys of the modules that own them (the gossip
+ * engine's "gossip_peers"): get copies the value into *out (malloc'd, the caller frees it;
+ * ENOTFOUND when absent); put replaces it in its own write transaction (LMDB serialises it
+ * with the writer's). "format" and "mesh_id" are the store's and refused (EINVAL), as are
+ * keys over 64 bytes and values over 1 MiB.
+ */
+int mycel__store_meta_get(mycel_store *s, const char *key, uint8_t **out, size_t *out_len);
+int mycel__store_meta_put(mycel_store *s, const char *key, const uint8_t *p, size_t n);
+
 /* Maps an LMDB return code to a MYCEL_E... code. */
 int mycel__mdb_err(int rc);
 

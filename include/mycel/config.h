@@ -13,6 +13,19 @@
  *   log_level: info                 # debug | info | warn | error
  *   peers:                          # seed peers (tcp:// URLs), at most MYCEL_CONFIG_PEERS_MAX
  *     - tcp://10.0.0.2:7401
+ *   gossip:                         # the gossip engine (mycel_gossip_opts; ranges in node.h)
+ *     enabled: true                 #   false: no engine, peers are only listed
+ *     interval_ms: 1000             #   round period, jittered ±25 %
+ *     fanout: 3                     #   peers per round and per push
+ *     push: true                    #   eager push of new entries
+ *     max_hops: 16
+ *     batch_entries: 500            #   per Pull/Push message
+ *     batch_bytes: 4194304
+ *     rpc_timeout_ms: 2000
+ *     backoff_max_ms: 60000
+ *     reject_limit: 50              #   rejects a minute before a peer is ignored
+ *     ignore_ms: 300000
+ *     verify_threads: 0             #   0: the number of CPUs
  *
  * Anything else is refused: an unknown key (with the nearest known key suggested), a value
  * of the wrong type, a number out of range, a URL with another scheme or over
@@ -45,6 +58,7 @@ typedef struct mycel_node_config {
 	int log_level;          /* a mycel_node_level, or -1 when absent */
 	char **peers;           /* n_peers URLs, in file order */
 	size_t n_peers;
+	mycel_gossip_opts gossip; /* zero fields when absent */
 } mycel_node_config;
 
 /*

@@ -70,6 +70,44 @@ typedef enum mycel_node_level {
  */
 typedef void (*mycel_node_log_fn)(void *ctx, mycel_node_level level, const char *line);
 
+/*
+ * The gossip engine's settings (DESIGN.md §5; the `gossip:` section of a configuration file).
+ * A zero field takes the default beside it; a field outside its range makes
+ * mycel_node_open fail with EINVAL.
+ */
+#define MYCEL_GOSSIP_INTERVAL_MS_DEFAULT 1000u   /* 10..3600000: round period, jittered ±25 % */
+#define MYCEL_GOSSIP_FANOUT_DEFAULT 3u           /* 1..64: peers per round and per push */
+#define MYCEL_GOSSIP_MAX_HOPS_DEFAULT 16u        /* 1..255: a push is not forwarded past it */
+#define MYCEL_GOSSIP_BATCH_ENTRIES_DEFAULT 500u  /* 1..1000: entries per Pull or Push message */
+#define MYCEL_GOSSIP_BATCH_BYTES_DEFAULT ((uint64_t)4u << 20) /* 4096..16 MiB per message */
+#define MYCEL_GOSSIP_RPC_TIMEOUT_MS_DEFAULT 2000u /* 10..600000: deadline of every call */
+#define MYCEL_GOSSIP_BACKOFF_MAX_MS_DEFAULT 60000u /* 100..86400000: longest retry delay */
+#define MYCEL_GOSSIP_REJECT_LIMIT_DEFAULT 50u    /* 1..1000000 rejects a minute before ignoring */
+#define MYCEL_GOSSIP_IGNORE_MS_DEFAULT 300000u   /* 1000..86400000: how long a peer is ignored */
+#define MYCEL_GOSSIP_VERIFY_THREADS_MAX 256u     /* verify_threads 0: the number of CPUs */
+
+typedef struct mycel_gossip_opts {
+	bool off;                /* no gossip engine (peers are only listed) */
+	bool no_push;            /* anti-entropy rounds only, no eager push */
+	unsigned interval_ms;
+	unsigned fanout;
+	unsigned max_hops;
+	unsigned batch_entries;
+	uint64_t batch_bytes;
+	unsigned rpc_timeout_ms;
+	unsigned backoff_max_ms;
+	unsigned reject_limit;
+	unsigned ignore_ms;
+	unsigned verify_threads;
+} mycel_gossip_opts;
+
+/*
+ * Checks o's ranges (zero fields are defaults): 0, or EINVAL with why naming the field.
+ * mycel_gossip_opts_resolve fills the defaults into a copy.
+ */
+int mycel_gossip_opts_check(const mycel_gossip_opts *o, char *why, size_t why_len);
+void mycel_gossip_opts_resolve(const mycel_gossip_opts *o, mycel_gossip_opts *out);
+
 typedef struct mycel_node_opts {
 	const char *data;     /* domain directory or bare store (required) */
 	const char *listen;   /* public URL; NULL: MYCEL_NODE_LISTEN_DEFAULT */
@@ -81,11 +119,11 @@ typedef struct mycel_node_opts {
 	void *log_ctx;
 	/*
 	 * Peer URLs (seeds from the configuration; copied, at most MYCEL_NODE_PEERS_MAX, each
-	 * at most MYCEL_NODE_URL_MAX bytes). Today they are only reported by Admin/Peers and
-	 * Mesh/Peers and counted in Status; gossip will dial them.
+	 * at most MYCEL_NODE_URL_MAX bytes): the gossip engine's first peers (source "seed").
 	 */
 	const char *const *peers;
 	size_t n_peers;
+	mycel_gossip_opts gossip; /* zero: the defaults */
 } mycel_node_opts;
 
 typedef struct mycel_node mycel_node;

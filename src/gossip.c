@@ -1,0 +1,2019 @@
+/*
+ * gossip.c — the gossip engine (src/gossip.h): peers table, anti-entropy rounds with
+ * push-pull, eager push of new entries, membership.
+ *
+ * Locking: g->mu guards the peers table, the push queue, the counters and the flags. It is
+ * never held across a network call, an ingest or a store read, so the writer's commit hook
+ * (committed) only ever waits for a few memory operations. Peers are never freed before
+ * the engine (a removed peer is flagged and may come back), so a thread may keep a peer
+ * pointer across calls without holding the lock.
+ */
+#include "gossip.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mycel/charter.h"
+#include "mycel/client.h"
+#include "mycel/codec.h"
+#include "mycel/error.h"
+#include "mycel/profile.h"
+#include "mycel/store.h"
+#include "mycel_proto.h"
+#include "store_int.h"
+
+#define URLCAP (MYCEL_NODE_URL_MAX + 1)
+/* Arena of one call's decoded reply: the largest Pull reply plus its bookkeeping. */
+#define CALL_ARENA_MAX ((size_t)64u << 20)
+/* The meta key under which admin peers are persisted (a canonical array of str). */
+#define META_PEERS "gossip_peers"
+/* Failures before a peer is dead. */
+#define DEAD_AFTER 3u
+/* The reject window. */
+#define REJECT_WINDOW_MS 60000u
+/* Most concurrent exchanges of one round. */
+#define ROUND_MAX 64u
+/* Most feeds an exchange handles (bounds its range lists). */
+#define FEEDS_CAP ((size_t)1u << 20)
+/* Re-announce our URL in Digest every this many exchanges with a peer. */
+#define FROM_EVERY 32u
+
+typedef struct peer {
+	char url[URLCAP];
+	mycel__peer_source source;
+	mycel__peer_state state; /* ALIVE, SUSPECT or DEAD (IGNORED is derived) */
+	bool removed;
+	bool gap;      /* an exchange is wanted soon */
+	bool other_mesh_logged;
+	unsigned busy; /* exchanges running */
+	uint64_t failures, last_seen, next_try, ignored_until, win_start, win_count;
+	uint64_t in, out, rejects, lag, bytes_in, bytes_out;
+	uint64_t logged_codes; /* rejected codes already logged (bit -code & 63) */
+	uint64_t exchanges;    /* with this peer, for FROM_EVERY */
+	char last_error[256];
+	mycel_client *client;
+} peer;
+
+typedef struct qitem {
+	struct qitem *next;
+	size_t size;
+	char *from;
+	uint8_t entry[MYCEL_ENTRY_MAX];
+	size_t entry_len;
+	uint8_t *body; /* NULL: none */
+	size_t body_len;
+	bool fork;
+	uint8_t other[MYCEL_ENTRY_MAX];
+	size_t other_len;
+	uint8_t *other_body;
+	size_t other_body_len;
+} qitem;
+
+typedef struct queue {
+	qitem *head, *tail;
+	size_t n, bytes;
+} queue;
+
+struct mycel__gossip {
+	mycel_gossip_opts o;
+	mycel__gossip_env env;
+	pthread_mutex_t mu;
+	pthread_mutex_t persist_mu;
+	pthread_cond_t round_cv;
+	pthread_cond_t push_cv;
+	peer **peers;
+	size_t n_peers, cap_peers;
+	uint64_t rng;
+	bool stopping, kick, hold_push;
+	bool round_started, push_started;
+	pthread_t round_thread, push_thread;
+	queue q;  /* entries */
+	queue fq; /* fork proofs, sent first */
+	mycel__gossip_stats st;
+};
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t now_of(const mycel__gossip *g)
+{
+	return g->env.clock != NULL ? g->env.clock(g->env.clock_arg) : wall_ms();
+}
+
+/* xorshift64*: a uniform double in [0, 1); under g->mu. */
+static double rnd(mycel__gossip *g)
+{
+	uint64_t x = g->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	g->rng = x;
+	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
+}
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+	if (why == NULL || why_len == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+}
+
+/* s as a logfmt quoted value (quotes, backslashes and control bytes escaped), cut to cap. */
+static const char *q(const char *s, char *out, size_t cap)
+{
+	size_t j = 0;
+	out[j++] = '"';
+	for (; s != NULL && *s != '\0' && j + 6 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[j++] = '\\';
+			out[j++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			j += (size_t)snprintf(out + j, cap - j, "\\x%02x", c);
+		} else {
+			out[j++] = (char)c;
+		}
+	}
+	out[j++] = '"';
+	out[j] = '\0';
+	return out;
+}
+
+static void glog(mycel__gossip *g, mycel_node_level lv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void glog(mycel__gossip *g, mycel_node_level lv, const char *fmt, ...)
+{
+	char line[1536];
+	va_list ap;
+	if (g->env.log == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	g->env.log(g->env.log_ctx, lv, line);
+}
+
+/* The first 8 bytes of p as 16 hex digits. */
+static const char *hex8(const uint8_t *p, char out[17])
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < 8; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[16] = '\0';
+	return out;
+}
+
+const char *mycel__peer_state_name(mycel__peer_state s)
+{
+	static const char *const n[] = {"alive", "suspect", "dead", "ignored"};
+	return (unsigned)s < 4 ? n[s] : "?";
+}
+
+const char *mycel__peer_source_name(mycel__peer_source s)
+{
+	static const char *const n[] = {"seed", "admin", "domain", "inbound"};
+	return (unsigned)s < 4 ? n[s] : "?";
+}
+
+/* ---- options ---------------------------------------------------------------------------- */
+
+typedef struct opt_range {
+	const char *name;
+	size_t off;
+	bool u64;
+	uint64_t min, max;
+} opt_range;
+
+#define OPT(f, mn, mx) {#f, offsetof(mycel_gossip_opts, f), false, mn, mx}
+static const opt_range opt_ranges[] = {
+    OPT(interval_ms, 10, 3600000),
+    OPT(fanout, 1, 64),
+    OPT(max_hops, 1, 255),
+    OPT(batch_entries, 1, 1000),
+    {"batch_bytes", offsetof(mycel_gossip_opts, batch_bytes), true, 4096, 16u << 20},
+    OPT(rpc_timeout_ms, 10, 600000),
+    OPT(backoff_max_ms, 100, 86400000),
+    OPT(reject_limit, 1, 1000000),
+    OPT(ignore_ms, 1000, 86400000),
+    OPT(verify_threads, 0, MYCEL_GOSSIP_VERIFY_THREADS_MAX),
+};
+#undef OPT
+
+int mycel_gossip_opts_check(const mycel_gossip_opts *o, char *why, size_t why_len)
+{
+	if (o == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(opt_ranges) / sizeof(opt_ranges[0]); i++) {
+		const opt_range *r = &opt_ranges[i];
+		const char *p = (const char *)o + r->off;
+		uint64_t v = r->u64 ? *(const uint64_t *)(const void *)p
+				    : *(const unsigned *)(const void *)p;
+		if (v != 0 && (v < r->min || v > r->max)) {
+			set_why(why, why_len, "gossip %s must be from %llu to %llu, not %llu", r->name,
+				(unsigned long long)r->min, (unsigned long long)r->max,
+				(unsigned long long)v);
+			return MYCEL_EINVAL;
+		}
+	}
+	return 0;
+}
+
+void mycel_gossip_opts_resolve(const mycel_gossip_opts *o, mycel_gossip_opts *out)
+{
+	mycel_gossip_opts r;
+	memset(&r, 0, sizeof(r));
+	if (o != NULL)
+		r = *o;
+	if (r.interval_ms == 0)
+		r.interval_ms = MYCEL_GOSSIP_INTERVAL_MS_DEFAULT;
+	if (r.fanout == 0)
+		r.fanout = MYCEL_GOSSIP_FANOUT_DEFAULT;
+	if (r.max_hops == 0)
+		r.max_hops = MYCEL_GOSSIP_MAX_HOPS_DEFAULT;
+	if (r.batch_entries == 0)
+		r.batch_entries = MYCEL_GOSSIP_BATCH_ENTRIES_DEFAULT;
+	if (r.batch_bytes == 0)
+		r.batch_bytes = MYCEL_GOSSIP_BATCH_BYTES_DEFAULT;
+	if (r.rpc_timeout_ms == 0)
+		r.rpc_timeout_ms = MYCEL_GOSSIP_RPC_TIMEOUT_MS_DEFAULT;
+	if (r.backoff_max_ms == 0)
+		r.backoff_max_ms = MYCEL_GOSSIP_BACKOFF_MAX_MS_DEFAULT;
+	if (r.reject_limit == 0)
+		r.reject_limit = MYCEL_GOSSIP_REJECT_LIMIT_DEFAULT;
+	if (r.ignore_ms == 0)
+		r.ignore_ms = MYCEL_GOSSIP_IGNORE_MS_DEFAULT;
+	if (r.verify_threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		r.verify_threads = n < 1 ? 1u
+				   : n > (long)MYCEL_GOSSIP_VERIFY_THREADS_MAX ? MYCEL_GOSSIP_VERIFY_THREADS_MAX
+									     : (unsigned)n;
+	}
+	*out = r;
+}
+
+/* ---- timing ------------------------------------------------------------------------------ */
+
+uint64_t mycel__gossip_backoff(uint64_t interval_ms, uint64_t backoff_max_ms, uint64_t failures,
+			       double r)
+{
+	uint64_t d = interval_ms;
+	for (uint64_t i = 0; i < failures && d < backoff_max_ms; i++)
+		d *= 2;
+	if (d > backoff_max_ms)
+		d = backoff_max_ms;
+	if (r < 0)
+		r = 0;
+	if (r >= 1)
+		r = 0.999999;
+	uint64_t v = (uint64_t)((double)d * (0.5 + r));
+	return v > 0 ? v : 1;
+}
+
+uint64_t mycel__gossip_jitter(uint64_t interval_ms, double r)
+{
+	if (r < 0)
+		r = 0;
+	if (r >= 1)
+		r = 0.999999;
+	uint64_t v = (uint64_t)((double)interval_ms * (0.75 + r / 2));
+	return v > 0 ? v : 1;
+}
+
+/* ---- peers table ------------------------------------------------------------------------- */
+
+static bool url_ok(const char *u)
+{
+	static const char *const schemes[] = {"tcp://", "tcp4://", "tcp6://", "ipc://"};
+	size_t n = u != NULL ? strlen(u) : 0;
+	if (n == 0 || n > MYCEL_NODE_URL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)u[i] <= 0x20 || u[i] == 0x7f)
+			return false;
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t l = strlen(schemes[i]);
+		if (n > l && strncmp(u, schemes[i], l) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool is_self(const mycel__gossip *g, const char *url)
+{
+	const char *self = g->env.ctx != NULL ? g->env.ctx->self_url : NULL;
+	return self != NULL && strcmp(self, url) == 0;
+}
+
+/* The peer with url (removed ones too), under g->mu. */
+static peer *find(mycel__gossip *g, const char *url)
+{
+	for (size_t i = 0; url != NULL && i < g->n_peers; i++)
+		if (strcmp(g->peers[i]->url, url) == 0)
+			return g->peers[i];
+	return NULL;
+}
+
+static peer *find_live(mycel__gossip *g, const char *url)
+{
+	peer *p = find(g, url);
+	return p != NULL && !p->removed ? p : NULL;
+}
+
+/* Adds (or revives) a peer under g->mu; *out the row. EINVAL, ETOOBIG, ENOMEM. */
+static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src, char *why,
+		      size_t why_len, peer **out)
+{
+	if (!url_ok(url)) {
+		set_why(why, why_len, "\"%.*s\" is not a tcp:// or ipc:// URL of at most %u bytes",
+			64, url != NULL ? url : "", MYCEL_NODE_URL_MAX);
+		return MYCEL_EINVAL;
+	}
+	if (is_self(g, url)) {
+		set_why(why, why_len, "%s is this node's own URL", url);
+		return MYCEL_EINVAL;
+	}
+	peer *p = find(g, url);
+	if (p != NULL) {
+		if (p->removed) {
+			p->removed = false;
+			p->source = src;
+		} else if (src == MYCEL__SRC_ADMIN || src == MYCEL__SRC_SEED) {
+			p->source = src; /* a peer someone vouches for outranks a learnt one */
+		}
+		*out = p;
+		return 0;
+	}
+	size_t live = 0;
+	for (size_t i = 0; i < g->n_peers; i++)
+		live += !g->peers[i]->removed;
+	if (live >= MYCEL_NODE_PEERS_MAX) {
+		set_why(why, why_len, "the peers table is full (%u peers)", MYCEL_NODE_PEERS_MAX);
+		return MYCEL_ETOOBIG;
+	}
+	/* reuse a removed row before growing */
+	for (size_t i = 0; i < g->n_peers && p == NULL; i++)
+		if (g->peers[i]->removed && g->peers[i]->busy == 0 && g->peers[i]->client == NULL)
+			p = g->peers[i];
+	if (p == NULL) {
+		if (g->n_peers == g->cap_peers) {
+			if (g->n_peers >= 2u * MYCEL_NODE_PEERS_MAX) {
+				set_why(why, why_len, "the peers table is full");
+				return MYCEL_ETOOBIG;
+			}
+			size_t cap = g->cap_peers ? g->cap_peers * 2 : 16;
+			peer **np = realloc(g->peers, cap * sizeof(*np));
+			if (np == NULL)
+				return MYCEL_ENOMEM;
+			g->peers = np;
+			g->cap_peers = cap;
+		}
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return MYCEL_ENOMEM;
+		g->peers[g->n_peers++] = p;
+	} else {
+		memset(p, 0, sizeof(*p));
+	}
+	snprintf(p->url, sizeof(p->url), "%s", url);
+	p->source = src;
+	p->state = MYCEL__PEER_ALIVE;
+	*out = p;
+	return 0;
+}
+
+static bool ignored_at(const peer *p, uint64_t now) { return p->ignored_until > now; }
+
+static mycel__peer_state shown_state(const peer *p, uint64_t now)
+{
+	return ignored_at(p, now) ? MYCEL__PEER_IGNORED : p->state;
+}
+
+static void info_of(const peer *p, uint64_t now, mycel__peer_info *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->url, sizeof(o->url), "%s", p->url);
+	o->state = shown_state(p, now);
+	o->source = p->source;
+	o->failures = p->failures;
+	o->last_seen_ms = p->last_seen;
+	o->next_try_ms = p->next_try;
+	o->ignored_until_ms = p->ignored_until;
+	o->entries_in = p->in;
+	o->entries_out = p->out;
+	o->rejects = p->rejects;
+	o->lag = p->lag;
+	o->bytes_in = p->bytes_in;
+	o->bytes_out = p->bytes_out;
+	snprintf(o->last_error, sizeof(o->last_error), "%s", p->last_error);
+}
+
+/* Outcome of a call under g->mu; logs a state change. */
+static void outcome_locked(mycel__gossip *g, peer *p, bool ok, const char *err)
+{
+	uint64_t now = now_of(g);
+	mycel__peer_state before = p->state;
+	if (ok) {
+		p->failures = 0;
+		p->state = MYCEL__PEER_ALIVE;
+		p->last_seen = now;
+		p->next_try = 0;
+		p->last_error[0] = '\0';
+	} else {
+		p->failures++;
+		p->state = p->failures >= DEAD_AFTER ? MYCEL__PEER_DEAD : MYCEL__PEER_SUSPECT;
+		p->next_try = now + mycel__gossip_backoff(g->o.interval_ms, g->o.backoff_max_ms,
+							  p->failures, rnd(g));
+		snprintf(p->last_error, sizeof(p->last_error), "%s", err != NULL ? err : "failed");
+	}
+	if (before != p->state) {
+		char qa[URLCAP + 64];
+		glog(g, p->state == MYCEL__PEER_ALIVE ? MYCEL_NODE_INFO : MYCEL_NODE_WARN,
+		     "msg=\"peer state\" peer=%s from=%s to=%s", q(p->url, qa, sizeof(qa)),
+		     mycel__peer_state_name(before), mycel__peer_state_name(p->state));
+	}
+}
+
+void mycel__gossip_outcome(mycel__gossip *g, const char *url, bool ok, const char *err)
+{
+	pthread_mutex_lock(&g->mu);
+	peer *p = find_live(g, url);
+	if (p != NULL)
+		outcome_locked(g, p, ok, err);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static bool eligible(const peer *p, uint64_t now)
+{
+	if (p->removed || p->busy > 0 || ignored_at(p, now))
+		return false;
+	return p->state != MYCEL__PEER_DEAD || p->next_try <= now;
+}
+
+/* Picks under g->mu; marks the chosen busy when mark is set. */
+static size_t pick_locked(mycel__gossip *g, size_t max, peer **out, bool mark)
+{
+	uint64_t now = now_of(g);
+	size_t n = 0;
+	/* pending gaps first */
+	for (size_t i = 0; i < g->n_peers && n < max; i++) {
+		peer *p = g->peers[i];
+		if (p->gap && eligible(p, now)) {
+			p->gap = false;
+			out[n++] = p;
+		}
+	}
+	/* then a uniform sample of the other eligible peers (reservoir) */
+	size_t seen = 0, base = n;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		peer *p = g->peers[i];
+		bool already = false;
+		for (size_t j = 0; j < base && !already; j++)
+			already = out[j] == p;
+		if (already || !eligible(p, now))
+			continue;
+		seen++;
+		if (n < max) {
+			out[n++] = p;
+		} else if (max > base) {
+			size_t k = (size_t)(rnd(g) * (double)seen);
+			if (k < max - base)
+				out[base + k] = p;
+		}
+	}
+	if (mark)
+		for (size_t i = 0; i < n; i++)
+			out[i]->busy++;
+	return n;
+}
+
+size_t mycel__gossip_pick(mycel__gossip *g, size_t max, char (*out)[MYCEL_NODE_URL_MAX + 1])
+{
+	peer *sel[ROUND_MAX];
+	if (max > ROUND_MAX)
+		max = ROUND_MAX;
+	pthread_mutex_lock(&g->mu);
+	size_t n = pick_locked(g, max, sel, false);
+	for (size_t i = 0; i < n; i++)
+		snprintf(out[i], URLCAP, "%s", sel[i]->url);
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+/* Live peers to push to: alive or suspect, not ignored, not `except`. Under g->mu. */
+static size_t push_targets_locked(mycel__gossip *g, size_t max, const char *except, peer **out)
+{
+	uint64_t now = now_of(g);
+	size_t n = 0, seen = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		peer *p = g->peers[i];
+		if (p->removed || ignored_at(p, now) || p->state == MYCEL__PEER_DEAD)
+			continue;
+		if (except != NULL && strcmp(p->url, except) == 0)
+			continue;
+		seen++;
+		if (n < max) {
+			out[n++] = p;
+		} else {
+			size_t k = (size_t)(rnd(g) * (double)seen);
+			if (k < max)
+				out[k] = p;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i]->busy++;
+	return n;
+}
+
+static void release(mycel__gossip *g, peer **ps, size_t n)
+{
+	pthread_mutex_lock(&g->mu);
+	for (size_t i = 0; i < n; i++)
+		if (ps[i]->busy > 0)
+			ps[i]->busy--;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- persistence of admin peers --------------------------------------------------------- */
+
+static int persist(mycel__gossip *g)
+{
+	mycel_store *s = g->env.ctx != NULL ? g->env.ctx->store : NULL;
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&g->persist_mu);
+	mycel_buf b;
+	mycel_buf_init(&b, (size_t)MYCEL_NODE_PEERS_MAX * (URLCAP + 8));
+	pthread_mutex_lock(&g->mu);
+	uint32_t n = 0;
+	for (size_t i = 0; i < g->n_peers; i++)
+		n += !g->peers[i]->removed && g->peers[i]->source == MYCEL__SRC_ADMIN;
+	mycel_enc_array(&b, n);
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (!g->peers[i]->removed && g->peers[i]->source == MYCEL__SRC_ADMIN)
+			mycel_enc_cstr(&b, g->peers[i]->url);
+	pthread_mutex_unlock(&g->mu);
+	int rv = b.err != 0 ? b.err : mycel__store_meta_put(s, META_PEERS, b.data, b.len);
+	mycel_buf_fini(&b);
+	pthread_mutex_unlock(&g->persist_mu);
+	return rv;
+}
+
+static void load_persisted(mycel__gossip *g)
+{
+	mycel_store *s = g->env.ctx != NULL ? g->env.ctx->store : NULL;
+	uint8_t *p = NULL;
+	size_t n = 0;
+	mycel_arena *a = NULL;
+	mycel_value *root = NULL;
+	if (s == NULL || mycel__store_meta_get(s, META_PEERS, &p, &n) != 0)
+		return;
+	if (mycel_arena_new((size_t)4u << 20, &a) == 0 &&
+	    mycel_value_decode(p, n, (size_t)4u << 20, a, &root, NULL) == 0 &&
+	    root->type == MYCEL_T_ARRAY) {
+		for (size_t i = 0; i < root->v.a.len; i++) {
+			const mycel_value *v = &root->v.a.items[i];
+			peer *pp;
+			if (v->type == MYCEL_T_STR &&
+			    add_locked(g, v->v.s.ptr, MYCEL__SRC_ADMIN, NULL, 0, &pp) != 0) {
+				char qa[URLCAP + 64];
+				glog(g, MYCEL_NODE_WARN, "msg=\"stored peer skipped\" peer=%s",
+				     q(v->v.s.ptr, qa, sizeof(qa)));
+			}
+		}
+	}
+	mycel_arena_free(a);
+	free(p);
+}
+
+/* ---- public table operations ------------------------------------------------------------- */
+
+int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source source, char *why,
+		      size_t why_len)
+{
+	peer *p;
+	pthread_mutex_lock(&g->mu);
+	int rv = add_locked(g, url, source, why, why_len, &p);
+	if (rv == 0 && source == MYCEL__SRC_ADMIN)
+		p->source = MYCEL__SRC_ADMIN;
+	pthread_cond_broadcast(&g->round_cv);
+	pthread_mutex_unlock(&g->mu);
+	if (rv == 0 && source == MYCEL__SRC_ADMIN && (rv = persist(g)) != 0)
+		set_why(why, why_len, "the peer is added but not saved: %s", mycel_strerror(rv));
+	return rv;
+}
+
+int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t why_len)
+{
+	pthread_mutex_lock(&g->mu);
+	peer *p = url != NULL ? find_live(g, url) : NULL;
+	if (p == NULL) {
+		pthread_mutex_unlock(&g->mu);
+		set_why(why, why_len, "%.*s is not a peer of this node", 512, url ? url : "");
+		return MYCEL_ENOTFOUND;
+	}
+	bool admin = p->source == MYCEL__SRC_ADMIN;
+	p->removed = true;
+	p->gap = false;
+	pthread_mutex_unlock(&g->mu);
+	int rv = admin ? persist(g) : 0;
+	if (rv != 0)
+		set_why(why, why_len, "the peer is removed but the store still lists it: %s",
+			mycel_strerror(rv));
+	return rv;
+}
+
+int mycel__gossip_peer(mycel__gossip *g, const char *url, mycel__peer_info *out)
+{
+	pthread_mutex_lock(&g->mu);
+	peer *p = find_live(g, url);
+	if (p != NULL)
+		info_of(p, now_of(g), out);
+	pthread_mutex_unlock(&g->mu);
+	return p != NULL ? 0 : MYCEL_ENOTFOUND;
+}
+
+size_t mycel__gossip_n_peers(mycel__gossip *g)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&g->mu);
+	for (size_t i = 0; i < g->n_peers; i++)
+		n += !g->peers[i]->removed;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+void mycel__gossip_stats_get(mycel__gossip *g, mycel__gossip_stats *out)
+{
+	pthread_mutex_lock(&g->mu);
+	*out = g->st;
+	out->push_queued = g->q.n;
+	pthread_mutex_unlock(&g->mu);
+}
+
+void mycel__gossip_hold_push(mycel__gossip *g, bool hold)
+{
+	pthread_mutex_lock(&g->mu);
+	g->hold_push = hold;
+	pthread_cond_broadcast(&g->push_cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- rejects ------------------------------------------------------------------------------ */
+
+static void rejected_locked(mycel__gossip *g, peer *p, int code, const char *why)
+{
+	uint64_t now = now_of(g);
+	char qa[URLCAP + 64], qb[600];
+	p->rejects++;
+	if (p->win_start == 0 || now - p->win_start >= REJECT_WINDOW_MS) {
+		p->win_start = now;
+		p->win_count = 0;
+	}
+	p->win_count++;
+	uint64_t bit = (uint64_t)1 << ((unsigned)(-code) & 63u);
+	if ((p->logged_codes & bit) == 0) {
+		p->logged_codes |= bit;
+		glog(g, MYCEL_NODE_WARN, "msg=\"rejected\" peer=%s err=%s why=%s",
+		     q(p->url, qa, sizeof(qa)), mycel_errname(code), q(why, qb, sizeof(qb)));
+	}
+	if (!ignored_at(p, now) && p->win_count > g->o.reject_limit) {
+		p->ignored_until = now + g->o.ignore_ms;
+		glog(g, MYCEL_NODE_WARN,
+		     "msg=\"peer state\" peer=%s from=%s to=ignored rejects=%llu ignore_ms=%u",
+		     q(p->url, qa, sizeof(qa)), mycel__peer_state_name(p->state),
+		     (unsigned long long)p->win_count, g->o.ignore_ms);
+	}
+}
+
+/* ---- calls ---------------------------------------------------------------------------------- */
+
+static size_t bin_hdr(size_t n) { return n < 256 ? 2 : n < 65536 ? 3 : 5; }
+static size_t str_hdr(size_t n) { return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5; }
+
+/* Bytes of a request envelope [1, method, deadline(u64), {}, bin] plus nng's 4-byte header. */
+static size_t request_bytes(const char *method, size_t body)
+{
+	size_t m = strlen(method);
+	return 4 + 1 + 1 + str_hdr(m) + m + 9 + 1 + bin_hdr(body) + body;
+}
+
+/* Bytes of a reply envelope [1, status, message, body] plus nng's 4-byte header. */
+static size_t reply_bytes(const char *msg, bool has_body, size_t body)
+{
+	size_t m = msg != NULL ? strlen(msg) : 0;
+	return 4 + 1 + 1 + 1 + str_hdr(m) + m + (has_body ? bin_hdr(body) + body : 1);
+}
+
+/* One exchange's state. */
+typedef struct xch {
+	mycel__gossip *g;
+	peer *p;
+	mycel_client *c;
+	uint64_t bytes;
+	uint64_t lag;
+	char err[256];
+} xch;
+
+/* The peer's client, opened on first use. 0 or a client code (err set). */
+static int client_of(xch *x)
+{
+	mycel__gossip *g = x->g;
+	pthread_mutex_lock(&g->mu);
+	mycel_client *c = x->p->client;
+	pthread_mutex_unlock(&g->mu);
+	if (c == NULL) {
+		int rv = mycel_client_open(x->p->url, &c);
+		if (rv != 0) {
+			set_why(x->err, sizeof(x->err), "cannot connect: %s", mycel_strerror(rv));
+			return rv;
+		}
+		pthread_mutex_lock(&g->mu);
+		if (x->p->client == NULL) {
+			x->p->client = c;
+			c = NULL;
+		}
+		mycel_client *keep = x->p->client;
+		pthread_mutex_unlock(&g->mu);
+		mycel_client_close(c);
+		c = keep;
+	}
+	x->c = c;
+	return 0;
+}
+
+/*
+ * Calls method with request rq; on an OK reply decodes it into *rp (allocated in a).
+ * Returns 0 with *status (OK or the peer's/transport's status, err set), or a code.
+ */
+static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void *rp,
+		uint64_t *status)
+{
+	mycel__gossip *g = x->g;
+	const mycel_method *m = mycel_method_find(method, strlen(method));
+	if (m == NULL)
+		return MYCEL_EINVAL;
+	mycel_buf b;
+	mycel_buf_init(&b, MYCEL_RPC_REQUEST_MAX - 1024);
+	int rv = m->request_encode(rq, &b);
+	if (rv != 0) {
+		mycel_buf_fini(&b);
+		set_why(x->err, sizeof(x->err), "%s: request does not encode: %s", method,
+			mycel_strerror(rv));
+		return rv;
+	}
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	size_t out_bytes = request_bytes(method, b.len);
+	rv = mycel_client_call(x->c, method, wall_ms() + g->o.rpc_timeout_ms, b.data, b.len, status,
+			       &msg, &body, &body_len);
+	mycel_buf_fini(&b);
+	size_t in_bytes = rv == 0 ? reply_bytes(msg, body != NULL, body_len) : 0;
+	x->bytes += out_bytes + in_bytes;
+	pthread_mutex_lock(&g->mu);
+	x->p->bytes_out += out_bytes;
+	x->p->bytes_in += in_bytes;
+	g->st.bytes_out += out_bytes;
+	g->st.bytes_in += in_bytes;
+	pthread_mutex_unlock(&g->mu);
+	if (rv != 0) {
+		set_why(x->err, sizeof(x->err), "%s: %s", method, mycel_strerror(rv));
+		return rv;
+	}
+	if (*status != MYCEL_RPC_OK) {
+		set_why(x->err, sizeof(x->err), "%s: %s: %s", method, mycel_rpc_status_name(*status),
+			msg[0] ? msg : "no message");
+		goto done;
+	}
+	char why[256] = "";
+	memset(rp, 0, m->reply->size);
+	if (body == NULL) {
+		rv = MYCEL_EFORMAT;
+		set_why(x->err, sizeof(x->err), "%s: an OK reply without a body", method);
+	} else if ((rv = m->reply_decode(body, body_len, a, rp, why, sizeof(why))) != 0) {
+		set_why(x->err, sizeof(x->err), "%s: the reply does not decode: %s", method,
+			why[0] ? why : mycel_strerror(rv));
+	}
+done:
+	free(msg);
+	free(body);
+	return rv;
+}
+
+/* ---- the exchange ----------------------------------------------------------------------------- */
+
+typedef struct range {
+	uint8_t feed[MYCEL_PK_LEN];
+	uint64_t from, to;
+} range;
+
+typedef struct ranges {
+	range *r;
+	size_t n, cap;
+} ranges;
+
+static int ranges_add(ranges *rs, const uint8_t *feed, uint64_t from, uint64_t to)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		if (cap > 2u * FEEDS_CAP)
+			return MYCEL_ETOOBIG;
+		range *nr = realloc(rs->r, cap * sizeof(*nr));
+		if (nr == NULL)
+			return MYCEL_ENOMEM;
+		rs->r = nr;
+		rs->cap = cap;
+	}
+	memcpy(rs->r[rs->n].feed, feed, MYCEL_PK_LEN);
+	rs->r[rs->n].from = from;
+	rs->r[rs->n].to = to;
+	rs->n++;
+	return 0;
+}
+
+static int feed_cmp(const void *a, const void *b) { return memcmp(a, b, MYCEL_PK_LEN); }
+
+static bool stopping(mycel__gossip *g)
+{
+	pthread_mutex_lock(&g->mu);
+	bool s = g->stopping;
+	pthread_mutex_unlock(&g->mu);
+	return s;
+}
+
+static bool peer_ignored(mycel__gossip *g, peer *p)
+{
+	pthread_mutex_lock(&g->mu);
+	bool r = ignored_at(p, now_of(g));
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
+static void note_reject(xch *x, int code, const char *why)
+{
+	pthread_mutex_lock(&x->g->mu);
+	rejected_locked(x->g, x->p, code, why);
+	pthread_mutex_unlock(&x->g->mu);
+}
+
+/* Adopts every newer charter the peer has, in order. 0, or a code (a reject when refused). */
+static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t version)
+{
+	mycel__gossip *g = x->g;
+	mycel_arena *a = NULL;
+	int rv = mycel_arena_new(CALL_ARENA_MAX, &a);
+	if (rv != 0)
+		return rv;
+	mycel_msg_CharterRequest rq;
+	mycel_msg_CharterReply rp;
+	memset(&rq, 0, sizeof(rq));
+	rq.have = have;
+	rq.have_len = MYCEL_HASH_LEN;
+	rq.has_version = true;
+	rq.version = version;
+	uint64_t st = 0;
+	if ((rv = call(x, "mycel.v1.Mesh/Charter", &rq, a, &rp, &st)) != 0 || st != MYCEL_RPC_OK) {
+		rv = rv != 0 ? rv : MYCEL_EIO;
+		goto done;
+	}
+	for (size_t i = 0; i < rp.n_newer; i++) {
+		char why[512] = "";
+		rv = mycel_store_add_charter(g->env.ctx->store, rp.newer[i].ptr, rp.newer[i].len, why,
+					     sizeof(why));
+		if (rv != 0) {
+			char msg[600];
+			snprintf(msg, sizeof(msg), "charter %zu of %zu: %s", i + 1, rp.n_newer,
+				 why[0] ? why : mycel_strerror(rv));
+			note_reject(x, rv, msg);
+			set_why(x->err, sizeof(x->err), "%s", msg);
+			goto done;
+		}
+		const mycel_charter *ch = mycel_store_charter(g->env.ctx->store);
+		char qa[URLCAP + 64];
+		glog(g, MYCEL_NODE_INFO, "msg=\"charter adopted\" version=%llu peer=%s",
+		     (unsigned long long)(ch != NULL ? mycel_charter_version(ch) : 0),
+		     q(x->p->url, qa, sizeof(qa)));
+	}
+	rv = 0;
+done:
+	mycel_arena_free(a);
+	return rv;
+}
+
+/* Pulls the ranges (and the fork proofs of fork_feeds) from the peer and ingests them. */
+static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], size_t n_forks)
+{
+	mycel__gossip *g = x->g;
+	int rv = 0;
+	size_t done_from = 0; /* ranges before this index are complete */
+	bool forks_sent = n_forks == 0;
+	while ((done_from < rs->n || !forks_sent) && !stopping(g)) {
+		if (peer_ignored(g, x->p))
+			return 0;
+		mycel_arena *a = NULL;
+		if ((rv = mycel_arena_new(CALL_ARENA_MAX, &a)) != 0)
+			return rv;
+		size_t nr = rs->n - done_from;
+		if (nr > 1000)
+			nr = 1000;
+		mycel_msg_FeedRange *fr = nr ? mycel_arena_alloc(a, nr * sizeof(*fr)) : NULL;
+		mycel_bytes *ff = NULL;
+		size_t nf = forks_sent ? 0 : (n_forks > 1000 ? 1000 : n_forks);
+		if (nf > 0)
+			ff = mycel_arena_alloc(a, nf * sizeof(*ff));
+		if ((nr > 0 && fr == NULL) || (nf > 0 && ff == NULL)) {
+			mycel_arena_free(a);
+			return MYCEL_ENOMEM;
+		}
+		for (size_t i = 0; i < nr; i++) {
+			const range *r = &rs->r[done_from + i];
+			memset(&fr[i], 0, sizeof(fr[i]));
+			fr[i].feed = r->feed;
+			fr[i].feed_len = MYCEL_PK_LEN;
+			fr[i].has_from_seq = true;
+			fr[i].from_seq = r->from;
+			fr[i].has_to_seq = true;
+			fr[i].to_seq = r->to;
+		}
+		for (size_t i = 0; i < nf; i++) {
+			ff[i].ptr = fork_feeds[i];
+			ff[i].len = MYCEL_PK_LEN;
+		}
+		mycel_msg_PullRequest rq;
+		mycel_msg_PullReply rp;
+		memset(&rq, 0, sizeof(rq));
+		rq.ranges = fr;
+		rq.n_ranges = nr;
+		rq.has_max_entries = true;
+		rq.max_entries = g->o.batch_entries;
+		rq.has_max_bytes = true;
+		rq.max_bytes = g->o.batch_bytes;
+		rq.fork_feeds = ff;
+		rq.n_fork_feeds = nf;
+		uint64_t st = 0;
+		rv = call(x, "mycel.v1.Mesh/Pull", &rq, a, &rp, &st);
+		if (rv != 0 || st != MYCEL_RPC_OK) {
+			mycel_arena_free(a);
+			return rv != 0 ? rv : MYCEL_EIO;
+		}
+		forks_sent = true;
+		mycel_blob *items = rp.n_entries ? mycel_arena_alloc(a, rp.n_entries * sizeof(*items))
+						 : NULL;
+		mycel__fork_blob *fk =
+		    rp.n_forks ? mycel_arena_alloc(a, rp.n_forks * sizeof(*fk)) : NULL;
+		if ((rp.n_entries && items == NULL) || (rp.n_forks && fk == NULL)) {
+			mycel_arena_free(a);
+			return MYCEL_ENOMEM;
+		}
+		for (size_t i = 0; i < rp.n_entries; i++) {
+			items[i].entry = rp.entries[i].entry;
+			items[i].entry_len = rp.entries[i].entry_len;
+			items[i].body = rp.entries[i].body;
+			items[i].body_len = rp.entries[i].body_len;
+		}
+		size_t nfk = 0;
+		for (size_t i = 0; i < rp.n_forks; i++) {
+			if (rp.forks[i].a == NULL || rp.forks[i].b == NULL)
+				continue;
+			fk[nfk].a.entry = rp.forks[i].a->entry;
+			fk[nfk].a.entry_len = rp.forks[i].a->entry_len;
+			fk[nfk].a.body = rp.forks[i].a->body;
+			fk[nfk].a.body_len = rp.forks[i].a->body_len;
+			fk[nfk].b.entry = rp.forks[i].b->entry;
+			fk[nfk].b.entry_len = rp.forks[i].b->entry_len;
+			fk[nfk].b.body = rp.forks[i].b->body;
+			fk[nfk].b.body_len = rp.forks[i].b->body_len;
+			nfk++;
+		}
+		if (rp.n_entries == 0 && nfk == 0) {
+			mycel_arena_free(a);
+			return 0; /* nothing (more) to have: the peer's store lacks the rest */
+		}
+		mycel__ingest_result res;
+		memset(&res, 0, sizeof(res));
+		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url,
+				   g->o.verify_threads, &res);
+		if (rv != 0) {
+			mycel_arena_free(a);
+			set_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
+			return rv;
+		}
+		pthread_mutex_lock(&g->mu);
+		x->p->in += res.accepted;
+		g->st.pulled += res.accepted;
+		pthread_mutex_unlock(&g->mu);
+		if (res.code != 0) {
+			note_reject(x, res.code, res.why);
+			mycel_arena_free(a);
+			return 0; /* the rest of this peer's data waits for another round */
+		}
+		/* advance the ranges past what came */
+		size_t last = done_from;
+		for (size_t i = 0; i < rp.n_entries; i++) {
+			mycel_entry e;
+			if (mycel_entry_decode(items[i].entry, items[i].entry_len, &e) != 0)
+				continue;
+			for (size_t j = done_from; j < done_from + nr; j++) {
+				range *r = &rs->r[j];
+				if (memcmp(r->feed, e.h.feed, MYCEL_PK_LEN) == 0 &&
+				    e.h.seq >= r->from && e.h.seq <= r->to) {
+					r->from = e.h.seq + 1;
+					if (j > last)
+						last = j;
+					break;
+				}
+			}
+		}
+		bool more = rp.has_more && rp.more;
+		mycel_arena_free(a);
+		if (!more) {
+			done_from += nr;
+		} else {
+			/* ranges before the last one served are done (empty ones were skipped) */
+			while (done_from < last ||
+			       (done_from < rs->n && rs->r[done_from].from > rs->r[done_from].to))
+				done_from++;
+		}
+	}
+	return 0;
+}
+
+/* Entries collected from the store for a push. */
+typedef struct push_batch {
+	mycel_msg_Entry *e;
+	size_t n, cap;
+	uint64_t bytes;
+	mycel_arena *a;
+	uint64_t to;
+	unsigned max_n;
+	uint64_t max_bytes;
+	bool full;
+	int err;
+} push_batch;
+
+static int push_scan_cb(void *ctx, const mycel_entry *e, const uint8_t *body, size_t body_len)
+{
+	push_batch *pb = ctx;
+	if (e->h.seq > pb->to)
+		return 1;
+	uint64_t size = (uint64_t)e->len + body_len;
+	if (pb->n >= pb->max_n || (pb->n > 0 && pb->bytes + size > pb->max_bytes)) {
+		pb->full = true;
+		return 1;
+	}
+	uint8_t *er = mycel_arena_alloc(pb->a, e->len);
+	uint8_t *bd = body != NULL ? mycel_arena_alloc(pb->a, body_len ? body_len : 1) : NULL;
+	if (er == NULL || (body != NULL && bd == NULL)) {
+		pb->err = MYCEL_ENOMEM;
+		return 1;
+	}
+	memcpy(er, e->raw, e->len);
+	if (body_len > 0)
+		memcpy(bd, body, body_len);
+	mycel_msg_Entry *m = &pb->e[pb->n++];
+	memset(m, 0, sizeof(*m));
+	m->entry = er;
+	m->entry_len = e->len;
+	m->body = bd;
+	m->body_len = body != NULL ? body_len : 0;
+	pb->bytes += size;
+	return 0;
+}
+
+/* Sends one Push of entries/forks to x's peer. 0 or a code (err set). */
+static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg_ForkProof *f,
+		     size_t nf, uint64_t hops)
+{
+	mycel__gossip *g = x->g;
+	mycel_arena *a = NULL;
+	int rv = mycel_arena_new((size_t)1u << 20, &a);
+	if (rv != 0)
+		return rv;
+	mycel_msg_PushRequest rq;
+	mycel_msg_PushReply rp;
+	memset(&rq, 0, sizeof(rq));
+	rq.entries = e;
+	rq.n_entries = n;
+	rq.has_hops = true;
+	rq.hops = hops;
+	rq.forks = f;
+	rq.n_forks = nf;
+	const char *self = g->env.ctx->self_url;
+	if (self != NULL) {
+		rq.from = self;
+		rq.from_len = strlen(self);
+	}
+	uint64_t st = 0;
+	rv = call(x, "mycel.v1.Mesh/Push", &rq, a, &rp, &st);
+	if (rv == 0 && st != MYCEL_RPC_OK)
+		rv = MYCEL_EIO;
+	if (rv == 0) {
+		pthread_mutex_lock(&g->mu);
+		x->p->out += rp.accepted;
+		g->st.pushed += rp.accepted;
+		pthread_mutex_unlock(&g->mu);
+		if (rp.refused > 0) {
+			char qa[URLCAP + 64], qb[1100];
+			glog(g, MYCEL_NODE_DEBUG, "msg=\"push refused\" peer=%s refused=%llu why=%s",
+			     q(x->p->url, qa, sizeof(qa)), (unsigned long long)rp.refused,
+			     q(rp.reason != NULL ? rp.reason : "", qb, sizeof(qb)));
+		}
+	}
+	mycel_arena_free(a);
+	return rv;
+}
+
+/* Pushes the entries of the ranges to the peer (what it lacks), in batches. */
+static int push_ranges(xch *x, const ranges *rs)
+{
+	mycel__gossip *g = x->g;
+	int rv = 0;
+	push_batch pb;
+	memset(&pb, 0, sizeof(pb));
+	pb.max_n = g->o.batch_entries;
+	pb.max_bytes = g->o.batch_bytes;
+	for (size_t i = 0; i < rs->n && rv == 0 && !stopping(g); i++) {
+		uint64_t from = rs->r[i].from;
+		while (from <= rs->r[i].to && rv == 0 && !stopping(g)) {
+			if (pb.a == NULL) {
+				if ((rv = mycel_arena_new((size_t)g->o.batch_bytes * 2 + ((size_t)2u << 20), &pb.a)) != 0)
+					break;
+				pb.e = mycel_arena_alloc(pb.a, pb.max_n * sizeof(*pb.e));
+				if (pb.e == NULL) {
+					rv = MYCEL_ENOMEM;
+					break;
+				}
+			}
+			size_t before = pb.n;
+			pb.to = rs->r[i].to;
+			pb.full = false;
+			int s = mycel_store_scan(g->env.ctx->store, rs->r[i].feed, from, push_scan_cb, &pb);
+			if (pb.err != 0 || s < 0) {
+				rv = pb.err != 0 ? pb.err : s;
+				break;
+			}
+			size_t got = pb.n - before;
+			from += got;
+			if (pb.full || (got == 0 && pb.n > 0)) {
+				rv = send_push(x, pb.e, pb.n, NULL, 0, 1);
+				mycel_arena_free(pb.a);
+				memset(&pb, 0, sizeof(pb));
+				pb.max_n = g->o.batch_entries;
+				pb.max_bytes = g->o.batch_bytes;
+			}
+			if (got == 0 && !pb.full)
+				break; /* the store has no more of this feed */
+		}
+	}
+	if (rv == 0 && pb.n > 0)
+		rv = send_push(x, pb.e, pb.n, NULL, 0, 1);
+	mycel_arena_free(pb.a);
+	return rv;
+}
+
+/* Compares the peer's heads with ours and pulls / pushes the differences. */
+static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, size_t n,
+		     const uint64_t *buckets, size_t n_buckets)
+{
+	mycel__gossip *g = x->g;
+	ranges pulls = {0}, pushes = {0};
+	uint8_t(*forks)[MYCEL_PK_LEN] = NULL;
+	size_t n_forks = 0;
+	uint8_t(*theirs)[MYCEL_PK_LEN] = NULL;
+	mycel__head *mine = NULL;
+	size_t n_mine = 0;
+	int rv = 0;
+
+	if (n > 0 && (theirs = malloc(n * sizeof(*theirs))) == NULL)
+		return MYCEL_ENOMEM;
+	if (n > 0 && (forks = malloc(n * sizeof(*forks))) == NULL) {
+		rv = MYCEL_ENOMEM;
+		goto done;
+	}
+	size_t nt = 0;
+	for (size_t i = 0; i < n; i++) {
+		const mycel_msg_FeedHead *h = &hs[i];
+		if (h->feed == NULL || h->feed_len != MYCEL_PK_LEN || !h->has_seq || h->seq == 0 ||
+		    h->head == NULL || h->head_len != MYCEL_HASH_LEN)
+			continue; /* not a head: skip it */
+		memcpy(theirs[nt++], h->feed, MYCEL_PK_LEN);
+		bool forked = h->has_forked && h->forked;
+		mycel__head my;
+		memset(&my, 0, sizeof(my));
+		bool have = mycel__frontier_get(f, h->feed, &my);
+		uint64_t my_seq = have ? my.seq : 0;
+		if (my_seq < h->seq) {
+			x->lag += h->seq - my_seq;
+			if ((rv = ranges_add(&pulls, h->feed, my_seq + 1, h->seq)) != 0)
+				goto done;
+		} else if (my_seq > h->seq) {
+			if ((rv = ranges_add(&pushes, h->feed, h->seq + 1, my_seq)) != 0)
+				goto done;
+		}
+		if ((my_seq == h->seq && memcmp(my.head, h->head, MYCEL_HASH_LEN) != 0) ||
+		    (forked && !(have && my.forked)))
+			memcpy(forks[n_forks++], h->feed, MYCEL_PK_LEN);
+	}
+	/* our feeds in the compared buckets that the peer lacks altogether */
+	qsort(theirs, nt, sizeof(*theirs), feed_cmp);
+	if ((rv = mycel__frontier_heads(f, buckets, n_buckets, &mine, &n_mine)) != 0)
+		goto done;
+	for (size_t i = 0; i < n_mine; i++)
+		if (bsearch(mine[i].feed, theirs, nt, sizeof(*theirs), feed_cmp) == NULL &&
+		    (rv = ranges_add(&pushes, mine[i].feed, 1, mine[i].seq)) != 0)
+			goto done;
+	pthread_mutex_lock(&g->mu);
+	x->p->lag = x->lag;
+	pthread_mutex_unlock(&g->mu);
+	if (!peer_ignored(g, x->p) && (pulls.n > 0 || n_forks > 0) &&
+	    (rv = pull(x, &pulls, (const uint8_t(*)[MYCEL_PK_LEN])forks, n_forks)) != 0)
+		goto done;
+	if (pushes.n > 0)
+		rv = push_ranges(x, &pushes);
+done:
+	free(mine);
+	free(theirs);
+	free(forks);
+	free(pulls.r);
+	free(pushes.r);
+	return rv;
+}
+
+static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
+{
+	xch x;
+	memset(&x, 0, sizeof(x));
+	x.g = g;
+	x.p = p;
+	mycel_rpc_ctx *ctx = g->env.ctx;
+	mycel__frontier *f = ctx->frontier, *own = NULL;
+	mycel_arena *a = NULL;
+	int rv;
+	char qa[URLCAP + 64];
+
+	if ((rv = client_of(&x)) != 0)
+		goto done;
+	if (f == NULL) {
+		if ((rv = mycel__frontier_open(ctx->store, &own)) != 0) {
+			set_why(x.err, sizeof(x.err), "frontier: %s", mycel_strerror(rv));
+			goto done;
+		}
+		f = own;
+	}
+	uint8_t digest[MYCEL_HASH_LEN], mesh_id[MYCEL_HASH_LEN], chash[MYCEL_HASH_LEN];
+	size_t feeds = 0;
+	mycel__frontier_digest(f, digest, &feeds);
+	const mycel_charter *ch = mycel_store_charter(ctx->store);
+	if (ch == NULL || mycel_store_mesh_id(ctx->store, mesh_id) != 0 ||
+	    mycel_charter_digest(ch, chash) != 0) {
+		rv = MYCEL_ECHARTER;
+		set_why(x.err, sizeof(x.err), "this node holds no charter");
+		goto done;
+	}
+	uint64_t cver = mycel_charter_version(ch);
+	if ((rv = mycel_arena_new(CALL_ARENA_MAX, &a)) != 0)
+		goto done;
+
+	mycel_msg_DigestRequest rq;
+	mycel_msg_DigestReply rp;
+	memset(&rq, 0, sizeof(rq));
+	rq.digest = digest;
+	rq.digest_len = MYCEL_HASH_LEN;
+	rq.mesh_id = mesh_id;
+	rq.mesh_id_len = MYCEL_HASH_LEN;
+	rq.charter_hash = chash;
+	rq.charter_hash_len = MYCEL_HASH_LEN;
+	rq.has_charter_version = true;
+	rq.charter_version = cver;
+	rq.has_feeds = true;
+	rq.feeds = feeds;
+	pthread_mutex_lock(&g->mu);
+	bool send_from = p->exchanges % FROM_EVERY == 0 || p->state != MYCEL__PEER_ALIVE;
+	p->exchanges++;
+	pthread_mutex_unlock(&g->mu);
+	if (send_from && ctx->self_url != NULL) {
+		rq.from = ctx->self_url;
+		rq.from_len = strlen(ctx->self_url);
+	}
+	uint64_t st = 0;
+	if ((rv = call(&x, "mycel.v1.Mesh/Digest", &rq, a, &rp, &st)) != 0)
+		goto done;
+	if (st != MYCEL_RPC_OK) {
+		rv = MYCEL_EIO;
+		if (st == MYCEL_RPC_FAILED_PRECONDITION && strstr(x.err, "mesh") != NULL) {
+			pthread_mutex_lock(&g->mu);
+			bool first = !p->other_mesh_logged;
+			p->other_mesh_logged = true;
+			pthread_mutex_unlock(&g->mu);
+			char hx[17], qb[300];
+			if (first)
+				glog(g, MYCEL_NODE_WARN, "msg=\"other mesh\" peer=%s ours=%s why=%s",
+				     q(p->url, qa, sizeof(qa)), hex8(mesh_id, hx),
+				     q(x.err, qb, sizeof(qb)));
+		}
+		goto done;
+	}
+	if (rp.has_equal && rp.equal)
+		goto done; /* in sync: the whole idle cost */
+	if (rp.has_charter_version && rp.charter_version > cver && !peer_ignored(g, p) &&
+	    (rv = adopt_charters(&x, chash, cver)) != 0)
+		goto done;
+	if (rp.n_buckets > 0) {
+		if (rp.n_buckets != MYCEL__FRONTIER_BUCKETS) {
+			rv = MYCEL_EFORMAT;
+			set_why(x.err, sizeof(x.err), "Digest reply: %zu bucket digests, not %u",
+				rp.n_buckets, MYCEL__FRONTIER_BUCKETS);
+			goto done;
+		}
+		uint8_t(*mine)[MYCEL_HASH_LEN] = malloc(MYCEL__FRONTIER_BUCKETS * MYCEL_HASH_LEN);
+		uint64_t diff[MYCEL__FRONTIER_BUCKETS];
+		size_t nd = 0;
+		if (mine == NULL) {
+			rv = MYCEL_ENOMEM;
+			goto done;
+		}
+		mycel__frontier_buckets(f, mine);
+		for (size_t b = 0; b < MYCEL__FRONTIER_BUCKETS; b++)
+			if (rp.buckets[b].len != MYCEL_HASH_LEN ||
+			    memcmp(rp.buckets[b].ptr, mine[b], MYCEL_HASH_LEN) != 0)
+				diff[nd++] = b;
+		free(mine);
+		if (nd == 0)
+			goto done;
+		mycel_msg_DigestReply rp2;
+		rq.buckets = diff;
+		rq.n_buckets = nd;
+		rq.from = NULL;
+		rq.from_len = 0;
+		if ((rv = call(&x, "mycel.v1.Mesh/Digest", &rq, a, &rp2, &st)) != 0)
+			goto done;
+		if (st != MYCEL_RPC_OK) {
+			rv = MYCEL_EIO;
+			goto done;
+		}
+		rv = reconcile(&x, f, rp2.heads, rp2.n_heads, diff, nd);
+	} else {
+		rv = reconcile(&x, f, rp.heads, rp.n_heads, NULL, 0);
+	}
+done:
+	mycel_arena_free(a);
+	mycel__frontier_free(own);
+	pthread_mutex_lock(&g->mu);
+	g->st.exchanges++;
+	if (rv == 0)
+		g->st.exchanges_ok++;
+	else if (x.err[0] == '\0')
+		set_why(x.err, sizeof(x.err), "%s", mycel_strerror(rv));
+	if (!p->removed)
+		outcome_locked(g, p, rv == 0, x.err);
+	pthread_mutex_unlock(&g->mu);
+	if (rv != 0)
+		glog(g, MYCEL_NODE_DEBUG, "msg=\"exchange failed\" peer=%s err=%s",
+		     q(p->url, qa, sizeof(qa)), mycel_errname(rv));
+	if (out_bytes != NULL)
+		*out_bytes = x.bytes;
+	return rv;
+}
+
+int mycel__gossip_exchange(mycel__gossip *g, const char *url, uint64_t *out_bytes)
+{
+	pthread_mutex_lock(&g->mu);
+	peer *p = find_live(g, url);
+	if (p != NULL)
+		p->busy++;
+	pthread_mutex_unlock(&g->mu);
+	if (p == NULL)
+		return MYCEL_ENOTFOUND;
+	int rv = exchange(g, p, out_bytes);
+	release(g, &p, 1);
+	return rv;
+}
+
+/* ---- rounds -------------------------------------------------------------------------------- */
+
+typedef struct xjob {
+	mycel__gossip *g;
+	peer *p;
+	pthread_t t;
+	bool started;
+} xjob;
+
+static void *xjob_main(void *arg)
+{
+	xjob *j = arg;
+	(void)exchange(j->g, j->p, NULL);
+	return NULL;
+}
+
+/* Learns the peers of every stored domain profile (the latest `domain` entry of each feed). */
+typedef struct dom_scan {
+	mycel__gossip *g;
+	uint8_t (*feeds)[MYCEL_PK_LEN];
+	size_t n, cap;
+	uint8_t *body;
+	size_t body_len;
+	bool has;
+} dom_scan;
+
+static int dom_feed_cb(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+		       const uint8_t *head)
+{
+	(void)seq;
+	(void)head;
+	dom_scan *d = ctx;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		if (cap > FEEDS_CAP)
+			return 1;
+		void *nf = realloc(d->feeds, cap * sizeof(*d->feeds));
+		if (nf == NULL)
+			return 1;
+		d->feeds = nf;
+		d->cap = cap;
+	}
+	memcpy(d->feeds[d->n++], feed, MYCEL_PK_LEN);
+	return 0;
+}
+
+static int dom_entry_cb(void *ctx, const mycel_entry *e, const uint8_t *body, size_t body_len)
+{
+	dom_scan *d = ctx;
+	if (strcmp(e->h.kind, "domain") != 0 || body == NULL)
+		return 0;
+	uint8_t *nb = realloc(d->body, body_len ? body_len : 1);
+	if (nb == NULL)
+		return 1;
+	memcpy(nb, body, body_len);
+	d->body = nb;
+	d->body_len = body_len;
+	d->has = true;
+	return 0;
+}
+
+static void learn_profile(mycel__gossip *g, const uint8_t *body, size_t n)
+{
+	mycel_arena *a = NULL;
+	mycel_profile pr;
+	if (mycel_arena_new((size_t)2u << 20, &a) != 0)
+		return;
+	if (mycel_profile_decode(body, n, a, &pr, NULL, 0) == 0) {
+		pthread_mutex_lock(&g->mu);
+		for (size_t i = 0; i < pr.n_nodes; i++) {
+			peer *p;
+			if (find_live(g, pr.nodes[i]) == NULL &&
+			    add_locked(g, pr.nodes[i], MYCEL__SRC_DOMAIN, NULL, 0, &p) == 0) {
+				char qa[URLCAP + 64];
+				glog(g, MYCEL_NODE_INFO, "msg=\"peer learnt\" peer=%s source=domain",
+				     q(p->url, qa, sizeof(qa)));
+			}
+		}
+		pthread_mutex_unlock(&g->mu);
+	}
+	mycel_arena_free(a);
+}
+
+static void learn_domains(mycel__gossip *g)
+{
+	dom_scan d;
+	memset(&d, 0, sizeof(d));
+	d.g = g;
+	mycel_store *s = g->env.ctx->store;
+	(void)mycel_store_feeds(s, dom_feed_cb, &d);
+	for (size_t i = 0; i < d.n && !stopping(g); i++) {
+		d.has = false;
+		(void)mycel_store_scan(s, d.feeds[i], 1, dom_entry_cb, &d);
+		if (d.has)
+			learn_profile(g, d.body, d.body_len);
+	}
+	free(d.body);
+	free(d.feeds);
+}
+
+static void *round_main(void *arg)
+{
+	mycel__gossip *g = arg;
+	learn_domains(g);
+	pthread_mutex_lock(&g->mu);
+	while (!g->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t wait = mycel__gossip_jitter(g->o.interval_ms, rnd(g));
+		ts.tv_sec += (time_t)(wait / 1000);
+		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (!g->stopping && !g->kick)
+			if (pthread_cond_timedwait(&g->round_cv, &g->mu, &ts) != 0)
+				break;
+		if (g->stopping)
+			break;
+		g->kick = false;
+		xjob jobs[ROUND_MAX];
+		peer *sel[ROUND_MAX];
+		size_t n = pick_locked(g, g->o.fanout, sel, true);
+		g->st.rounds++;
+		pthread_mutex_unlock(&g->mu);
+		for (size_t i = 0; i < n; i++) {
+			jobs[i].g = g;
+			jobs[i].p = sel[i];
+			jobs[i].started = pthread_create(&jobs[i].t, NULL, xjob_main, &jobs[i]) == 0;
+			if (!jobs[i].started)
+				(void)exchange(g, sel[i], NULL);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (jobs[i].started)
+				pthread_join(jobs[i].t, NULL);
+		release(g, sel, n);
+		pthread_mutex_lock(&g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+/* ---- push ------------------------------------------------------------------------------------ */
+
+static void qitem_free(qitem *it)
+{
+	if (it == NULL)
+		return;
+	free(it->from);
+	free(it->body);
+	free(it->other_body);
+	free(it);
+}
+
+static void queue_clear(queue *qq)
+{
+	while (qq->head != NULL) {
+		qitem *it = qq->head;
+		qq->head = it->next;
+		qitem_free(it);
+	}
+	qq->tail = NULL;
+	qq->n = 0;
+	qq->bytes = 0;
+}
+
+/* Appends under g->mu, dropping the oldest items beyond the bounds. */
+static void enqueue_locked(mycel__gossip *g, queue *qq, qitem *it)
+{
+	it->next = NULL;
+	if (qq->tail != NULL)
+		qq->tail->next = it;
+	else
+		qq->head = it;
+	qq->tail = it;
+	qq->n++;
+	qq->bytes += it->size;
+	while (qq->n > MYCEL__GOSSIP_QUEUE_MAX || qq->bytes > MYCEL__GOSSIP_QUEUE_BYTES) {
+		qitem *old = qq->head;
+		qq->head = old->next;
+		if (qq->head == NULL)
+			qq->tail = NULL;
+		qq->n--;
+		qq->bytes -= old->size;
+		g->st.push_dropped++;
+		qitem_free(old);
+	}
+	pthread_cond_broadcast(&g->push_cv);
+}
+
+static void to_msg(mycel_msg_Entry *m, const uint8_t *e, size_t el, const uint8_t *b, size_t bl)
+{
+	memset(m, 0, sizeof(*m));
+	m->entry = e;
+	m->entry_len = el;
+	m->body = b;
+	m->body_len = b != NULL ? bl : 0;
+}
+
+/* Sends items (all forks, or entries with one `from`) to the chosen peers. */
+static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
+{
+	peer *targets[ROUND_MAX];
+	const char *from = items[0]->from;
+	pthread_mutex_lock(&g->mu);
+	size_t nt = push_targets_locked(g, forks ? ROUND_MAX : g->o.fanout,
+					forks ? NULL : from, targets);
+	pthread_mutex_unlock(&g->mu);
+	mycel_msg_Entry *es = NULL;
+	mycel_msg_ForkProof *fs = NULL;
+	mycel_msg_Entry *fe = NULL;
+	if (nt == 0)
+		goto done;
+	if (forks) {
+		fs = calloc(n, sizeof(*fs));
+		fe = calloc(2 * n, sizeof(*fe));
+		if (fs == NULL || fe == NULL)
+			goto done;
+		for (size_t i = 0; i < n; i++) {
+			to_msg(&fe[2 * i], items[i]->entry, items[i]->entry_len, items[i]->body,
+			       items[i]->body_len);
+			to_msg(&fe[2 * i + 1], items[i]->other, items[i]->other_len,
+			       items[i]->other_body, items[i]->other_body_len);
+			fs[i].a = &fe[2 * i];
+			fs[i].b = &fe[2 * i + 1];
+		}
+	} else {
+		if ((es = calloc(n, sizeof(*es))) == NULL)
+			goto done;
+		for (size_t i = 0; i < n; i++)
+			to_msg(&es[i], items[i]->entry, items[i]->entry_len, items[i]->body,
+			       items[i]->body_len);
+	}
+	/*
+	 * Hops: the commit hook does not say how far an ingested entry travelled, so entries
+	 * published here go out with hops 1 and forwarded ones with 2; a push dies out
+	 * because only entries a node did not hold are forwarded.
+	 */
+	uint64_t hops = from == NULL ? 1 : 2;
+	if (hops > g->o.max_hops)
+		goto done;
+	for (size_t i = 0; i < nt && !stopping(g); i++) {
+		xch x;
+		memset(&x, 0, sizeof(x));
+		x.g = g;
+		x.p = targets[i];
+		int rv = client_of(&x);
+		if (rv == 0)
+			rv = forks ? send_push(&x, NULL, 0, fs, n, hops)
+				   : send_push(&x, es, n, NULL, 0, hops);
+		pthread_mutex_lock(&g->mu);
+		if (!targets[i]->removed)
+			outcome_locked(g, targets[i], rv == 0, x.err[0] ? x.err : mycel_strerror(rv));
+		pthread_mutex_unlock(&g->mu);
+	}
+done:
+	release(g, targets, nt);
+	free(es);
+	free(fs);
+	free(fe);
+}
+
+static void *push_main(void *arg)
+{
+	mycel__gossip *g = arg;
+	qitem **items = calloc(1000, sizeof(*items));
+	if (items == NULL)
+		return NULL;
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		while (!g->stopping && (g->hold_push || (g->q.head == NULL && g->fq.head == NULL)))
+			pthread_cond_wait(&g->push_cv, &g->mu);
+		if (g->stopping)
+			break;
+		bool forks = g->fq.head != NULL;
+		queue *qq = forks ? &g->fq : &g->q;
+		size_t n = 0;
+		uint64_t bytes = 0;
+		const char *from = qq->head->from;
+		while (qq->head != NULL && n < 1000 && (forks || n < g->o.batch_entries)) {
+			qitem *it = qq->head;
+			bool same = (from == NULL && it->from == NULL) ||
+				    (from != NULL && it->from != NULL && strcmp(from, it->from) == 0);
+			if (!forks && (!same || (n > 0 && bytes + it->size > g->o.batch_bytes)))
+				break;
+			qq->head = it->next;
+			if (qq->head == NULL)
+				qq->tail = NULL;
+			qq->n--;
+			qq->bytes -= it->size;
+			bytes += it->size;
+			items[n++] = it;
+		}
+		pthread_mutex_unlock(&g->mu);
+		push_items(g, items, n, forks);
+		for (size_t i = 0; i < n; i++)
+			qitem_free(items[i]);
+		pthread_mutex_lock(&g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+	free(items);
+	return NULL;
+}
+
+/* ---- mesh ops ---------------------------------------------------------------------------------- */
+
+static void op_committed(void *arg, const mycel__committed *c)
+{
+	mycel__gossip *g = arg;
+	if (c == NULL || c->entry == NULL)
+		return;
+	if (c->fork_other == NULL && strcmp(c->entry->h.kind, "domain") == 0 && c->body != NULL)
+		learn_profile(g, c->body, c->body_len);
+	if (c->fork_other != NULL) {
+		char hx[17];
+		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu", hex8(c->entry->h.feed, hx),
+		     (unsigned long long)c->entry->h.seq);
+	}
+	if (g->o.no_push)
+		return;
+	qitem *it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		goto oom;
+	memcpy(it->entry, c->entry->raw, c->entry->len);
+	it->entry_len = c->entry->len;
+	if (c->body != NULL) {
+		if ((it->body = malloc(c->body_len ? c->body_len : 1)) == NULL)
+			goto oom;
+		memcpy(it->body, c->body, c->body_len);
+		it->body_len = c->body_len;
+	}
+	if (c->from != NULL && (it->from = strdup(c->from)) == NULL)
+		goto oom;
+	if (c->fork_other != NULL) {
+		it->fork = true;
+		memcpy(it->other, c->fork_other->raw, c->fork_other->len);
+		it->other_len = c->fork_other->len;
+		if (c->fork_other_body != NULL) {
+			it->other_body = malloc(c->fork_other_body_len ? c->fork_other_body_len : 1);
+			if (it->other_body == NULL)
+				goto oom;
+			memcpy(it->other_body, c->fork_other_body, c->fork_other_body_len);
+			it->other_body_len = c->fork_other_body_len;
+		}
+	}
+	it->size = sizeof(*it) + it->body_len + it->other_body_len;
+	pthread_mutex_lock(&g->mu);
+	enqueue_locked(g, it->fork ? &g->fq : &g->q, it);
+	pthread_mutex_unlock(&g->mu);
+	return;
+oom:
+	qitem_free(it);
+	pthread_mutex_lock(&g->mu);
+	g->st.push_dropped++;
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void op_peer_seen(void *arg, const char *url)
+{
+	mycel__gossip *g = arg;
+	peer *p;
+	pthread_mutex_lock(&g->mu);
+	if (url != NULL && find_live(g, url) == NULL &&
+	    add_locked(g, url, MYCEL__SRC_INBOUND, NULL, 0, &p) == 0) {
+		char qa[URLCAP + 64];
+		glog(g, MYCEL_NODE_INFO, "msg=\"peer learnt\" peer=%s source=inbound",
+		     q(p->url, qa, sizeof(qa)));
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void op_rejected(void *arg, const char *url, int code, const char *why)
+{
+	mycel__gossip *g = arg;
+	pthread_mutex_lock(&g->mu);
+	peer *p = find_live(g, url);
+	if (p != NULL) {
+		rejected_locked(g, p, code, why);
+	} else {
+		char qa[URLCAP + 64], qb[600];
+		glog(g, MYCEL_NODE_WARN, "msg=\"rejected\" peer=%s err=%s why=%s",
+		     q(url, qa, sizeof(qa)), mycel_errname(code), q(why, qb, sizeof(qb)));
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void op_gap(void *arg, const char *url)
+{
+	mycel__gossip *g = arg;
+	peer *p = NULL;
+	pthread_mutex_lock(&g->mu);
+	if (url != NULL && (p = find_live(g, url)) == NULL &&
+	    add_locked(g, url, MYCEL__SRC_INBOUND, NULL, 0, &p) != 0)
+		p = NULL;
+	if (p != NULL) {
+		p->gap = true;
+		g->kick = true;
+		pthread_cond_broadcast(&g->round_cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+static bool op_ignored(void *arg, const char *url)
+{
+	mycel__gossip *g = arg;
+	pthread_mutex_lock(&g->mu);
+	peer *p = find_live(g, url);
+	bool r = p != NULL && ignored_at(p, now_of(g));
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
+static const char *adup(mycel_arena *a, const char *s, size_t *len)
+{
+	size_t n = strlen(s);
+	char *p = mycel_arena_strdup(a, s, n);
+	*len = p != NULL ? n : 0;
+	return p;
+}
+
+static int op_peers(void *arg, mycel_arena *a, void **out_peers, size_t *out_n)
+{
+	mycel__gossip *g = arg;
+	int rv = 0;
+	pthread_mutex_lock(&g->mu);
+	uint64_t now = now_of(g);
+	size_t n = 0;
+	for (size_t i = 0; i < g->n_peers; i++)
+		n += !g->peers[i]->removed;
+	mycel_msg_Peer *ps = n ? mycel_arena_alloc(a, n * sizeof(*ps)) : NULL;
+	if (n > 0 && ps == NULL) {
+		rv = MYCEL_ENOMEM;
+		goto done;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const peer *p = g->peers[i];
+		if (p->removed)
+			continue;
+		mycel_msg_Peer *m = &ps[k++];
+		memset(m, 0, sizeof(*m));
+		mycel__peer_state s = shown_state(p, now);
+		m->addr = adup(a, p->url, &m->addr_len);
+		m->state = adup(a, mycel__peer_state_name(s), &m->state_len);
+		m->source = adup(a, mycel__peer_source_name(p->source), &m->source_len);
+		if (m->addr == NULL || m->state == NULL || m->source == NULL) {
+			rv = MYCEL_ENOMEM;
+			goto done;
+		}
+		if (p->last_error[0] != '\0' &&
+		    (m->last_error = adup(a, p->last_error, &m->last_error_len)) == NULL) {
+			rv = MYCEL_ENOMEM;
+			goto done;
+		}
+		m->has_last_seen_ms = p->last_seen != 0;
+		m->last_seen_ms = p->last_seen;
+		m->has_failures = true;
+		m->failures = p->failures;
+		m->has_live = true;
+		m->live = s == MYCEL__PEER_ALIVE || s == MYCEL__PEER_SUSPECT;
+		m->has_entries_in = true;
+		m->entries_in = p->in;
+		m->has_entries_out = true;
+		m->entries_out = p->out;
+		m->has_rejects = true;
+		m->rejects = p->rejects;
+		m->has_lag = true;
+		m->lag = p->lag;
+		m->has_bytes_in = true;
+		m->bytes_in = p->bytes_in;
+		m->has_bytes_out = true;
+		m->bytes_out = p->bytes_out;
+		m->has_next_try_ms = p->next_try != 0;
+		m->next_try_ms = p->next_try;
+	}
+	*out_peers = ps;
+	*out_n = k;
+done:
+	pthread_mutex_unlock(&g->mu);
+	return rv;
+}
+
+static int op_peer_add(void *arg, const char *url, char *why, size_t why_len)
+{
+	return mycel__gossip_add(arg, url, MYCEL__SRC_ADMIN, why, why_len);
+}
+
+static int op_peer_remove(void *arg, const char *url, char *why, size_t why_len)
+{
+	return mycel__gossip_remove(arg, url, why, why_len);
+}
+
+const mycel__mesh_ops mycel__gossip_ops = {
+    .committed = op_committed,
+    .peer_seen = op_peer_seen,
+    .rejected = op_rejected,
+    .gap = op_gap,
+    .ignored = op_ignored,
+    .peers = op_peers,
+    .peer_add = op_peer_add,
+    .peer_remove = op_peer_remove,
+};
+
+/* ---- lifecycle ----------------------------------------------------------------------------------- */
+
+int mycel__gossip_new(const mycel_gossip_opts *o, const mycel__gossip_env *env,
+		      const char *const *seeds, size_t n_seeds, mycel__gossip **out, char *why,
+		      size_t why_len)
+{
+	if (env == NULL || env->ctx == NULL || env->ctx->store == NULL || out == NULL ||
+	    (n_seeds > 0 && seeds == NULL))
+		return MYCEL_EINVAL;
+	int rv = mycel_gossip_opts_check(o, why, why_len);
+	if (rv != 0)
+		return rv;
+	mycel__gossip *g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return MYCEL_ENOMEM;
+	mycel_gossip_opts_resolve(o, &g->o);
+	g->env = *env;
+	g->rng = env->seed;
+	if (g->rng == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		g->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+			 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)g;
+		if (g->rng == 0)
+			g->rng = 0x9e3779b97f4a7c15ULL;
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_mutex_init(&g->persist_mu, NULL);
+	pthread_cond_init(&g->round_cv, &ca);
+	pthread_cond_init(&g->push_cv, NULL);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_lock(&g->mu);
+	for (size_t i = 0; i < n_seeds && rv == 0; i++) {
+		peer *p;
+		if (seeds[i] != NULL && is_self(g, seeds[i]))
+			continue; /* a shared seed list may name this node */
+		rv = add_locked(g, seeds[i], MYCEL__SRC_SEED, why, why_len, &p);
+	}
+	if (rv == 0)
+		load_persisted(g);
+	pthread_mutex_unlock(&g->mu);
+	if (rv != 0) {
+		mycel__gossip_free(g);
+		return rv;
+	}
+	*out = g;
+	return 0;
+}
+
+int mycel__gossip_start(mycel__gossip *g)
+{
+	if (g == NULL || g->round_started)
+		return MYCEL_EINVAL;
+	pthread_mutex_lock(&g->mu);
+	g->stopping = false;
+	pthread_mutex_unlock(&g->mu);
+	if (pthread_create(&g->round_thread, NULL, round_main, g) != 0)
+		return MYCEL_EIO;
+	g->round_started = true;
+	if (pthread_create(&g->push_thread, NULL, push_main, g) != 0) {
+		mycel__gossip_stop(g);
+		return MYCEL_EIO;
+	}
+	g->push_started = true;
+	return 0;
+}
+
+void mycel__gossip_stop(mycel__gossip *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stopping = true;
+	pthread_cond_broadcast(&g->round_cv);
+	pthread_cond_broadcast(&g->push_cv);
+	pthread_mutex_unlock(&g->mu);
+	if (g->round_started) {
+		pthread_join(g->round_thread, NULL);
+		g->round_started = false;
+	}
+	if (g->push_started) {
+		pthread_join(g->push_thread, NULL);
+		g->push_started = false;
+	}
+}
+
+void mycel__gossip_free(mycel__gossip *g)
+{
+	if (g == NULL)
+		return;
+	mycel__gossip_stop(g);
+	for (size_t i = 0; i < g->n_peers; i++) {
+		mycel_client_close(g->peers[i]->client);
+		free(g->peers[i]);
+	}
+	free(g->peers);
+	queue_clear(&g->q);
+	queue_clear(&g->fq);
+	pthread_cond_destroy(&g->round_cv);
+	pthread_cond_destroy(&g->push_cv);
+	pthread_mutex_destroy(&g->persist_mu);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
