@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog_int.h"
+#include "mesh.h"
 #include "mycel/error.h"
 
 struct mycel__writer {
@@ -32,6 +34,50 @@ static void changed(const mycel_rpc_ctx *env, const mycel_entry *e, const char *
 		return;
 	mycel_rpc_change ch = {env->domain, e, id ? id : "", version ? version : "", status};
 	env->on_change(env->on_change_arg, &ch);
+}
+
+/* The frontier gets a feed's new head (keeping its forked state), or its forked state. */
+static void frontier_note(const mycel_rpc_ctx *env, const mycel_entry *e, bool forked)
+{
+	mycel__head h;
+	if (env->frontier == NULL)
+		return;
+	if (!mycel__frontier_get(env->frontier, e->h.feed, &h)) {
+		memset(&h, 0, sizeof(h));
+		memcpy(h.feed, e->h.feed, MYCEL_PK_LEN);
+	}
+	if (forked) {
+		h.forked = true;
+	} else if (e->h.seq > h.seq) {
+		h.seq = e->h.seq;
+		memcpy(h.head, e->id, MYCEL_HASH_LEN);
+	}
+	(void)mycel__frontier_update(env->frontier, &h); /* ENOMEM: the next open repairs it */
+}
+
+/* Tells the gossip engine about one committed entry or fork proof. */
+static void committed(const mycel_rpc_ctx *env, const mycel_entry *e, const uint8_t *body,
+		      size_t body_len, const char *from, const mycel_entry *other,
+		      const uint8_t *other_body, size_t other_body_len)
+{
+	if (env->mesh_ops == NULL || env->mesh_ops->committed == NULL)
+		return;
+	mycel__committed c = {e, body, body_len, from, other, other_body, other_body_len};
+	env->mesh_ops->committed(env->mesh_arg, &c);
+}
+
+/* A published entry of this node: frontier and gossip hook (its body read back). */
+static void published(const mycel_rpc_ctx *env, const mycel_entry *e)
+{
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	frontier_note(env, e, false);
+	if (env->mesh_ops == NULL || env->mesh_ops->committed == NULL)
+		return;
+	if (mycel_store_get_body(env->store, e->h.feed, e->h.seq, &body, &body_len) != 0)
+		return;
+	committed(env, e, body, body_len, NULL, NULL, NULL, 0);
+	free(body);
 }
 
 static bool groupable(const mycel__write *w)
@@ -75,14 +121,112 @@ static void exec_groups(const mycel_rpc_ctx *env, mycel__write **w, size_t n, si
 		if (w[i]->kind == MYCEL__WRITE_LIFECYCLE) {
 			changed(env, &w[i]->entry, w[i]->id, w[i]->version,
 				mycel_doc_status_name(w[i]->status));
+			published(env, &w[i]->entry);
 			continue;
 		}
 		for (size_t k = 0; k < w[i]->n_items; k++) {
 			const mycel_publish_item *it = &w[i]->items[k];
-			if (!it->unchanged)
+			if (!it->unchanged) {
 				changed(env, &it->entry, it->info.id, it->info.version, "published");
+				published(env, &it->entry);
+			}
 		}
 	}
+}
+
+/* A body's string field as a C string in out (n bytes); "" when absent or not a string. */
+static void body_field(const uint8_t *body, size_t len, const char *key, char *out, size_t n)
+{
+	const char *s;
+	size_t sl;
+	out[0] = '\0';
+	if (body != NULL && mycel__body_str(body, len, key, &s, &sl) && sl < n &&
+	    memchr(s, 0, sl) == NULL) {
+		memcpy(out, s, sl);
+		out[sl] = '\0';
+	}
+}
+
+/* The change stream learns an ingested document entry (contract, product, lifecycle). */
+static void ingested_change(const mycel_rpc_ctx *env, const mycel_entry *e, const uint8_t *body,
+			    size_t len)
+{
+	char id[256], version[64], status[16];
+	bool lc = strcmp(e->h.kind, "lifecycle") == 0;
+	if (env->on_change == NULL ||
+	    (!lc && strcmp(e->h.kind, "contract") != 0 && strcmp(e->h.kind, "product") != 0))
+		return;
+	body_field(body, len, "id", id, sizeof(id));
+	body_field(body, len, "version", version, sizeof(version));
+	if (lc)
+		body_field(body, len, "status", status, sizeof(status));
+	const mycel_charter *ch = mycel_store_charter(env->store);
+	const mycel_charter_domain *dom = ch != NULL ? mycel_charter_find_feed(ch, e->h.feed) : NULL;
+	mycel_rpc_change c = {dom != NULL ? dom->name : "", e, id, version,
+			      lc ? status : "published"};
+	env->on_change(env->on_change_arg, &c);
+}
+
+/* After an ingest commit: frontier, change stream and gossip hook for what is new. */
+static void ingest_report(const mycel_rpc_ctx *env, const mycel__write *w)
+{
+	const mycel_ingest_group *g = &w->ingest;
+	for (size_t i = 0; g->states != NULL && i < g->n; i++) {
+		const mycel_blob *b = &g->items[i];
+		mycel_entry e, other;
+		if (g->states[i] != MYCEL_INGEST_NEW && g->states[i] != MYCEL_INGEST_FORK)
+			continue;
+		if (mycel_entry_decode(b->entry, b->entry_len, &e) != 0)
+			continue;
+		if (g->states[i] == MYCEL_INGEST_NEW) {
+			frontier_note(env, &e, false);
+			ingested_change(env, &e, b->body, b->body_len);
+			committed(env, &e, b->body, b->body_len, w->from, NULL, NULL, 0);
+			continue;
+		}
+		/* a conflict found here: the proof is this entry and the one stored */
+		frontier_note(env, &e, true);
+		if (mycel_store_get(env->store, e.h.feed, e.h.seq, &other) != 0)
+			continue;
+		uint8_t *ob = NULL;
+		size_t obl = 0;
+		if (mycel_store_get_body(env->store, e.h.feed, e.h.seq, &ob, &obl) != 0)
+			ob = NULL, obl = 0;
+		committed(env, &e, b->body, b->body_len, w->from, &other, ob, obl);
+		free(ob);
+	}
+	for (size_t i = 0; g->fork_states != NULL && i < g->n_forks; i++) {
+		const mycel_fork_pair *p = &g->forks[i];
+		mycel_entry a, b;
+		if (!g->fork_states[i] || mycel_entry_decode(p->a.entry, p->a.entry_len, &a) != 0 ||
+		    mycel_entry_decode(p->b.entry, p->b.entry_len, &b) != 0)
+			continue;
+		frontier_note(env, &a, true);
+		committed(env, &a, p->a.body, p->a.body_len, w->from, &b, p->b.body, p->b.body_len);
+	}
+}
+
+/* Runs w[0..n-1], all ingests, in one mycel_store_ingest_groups transaction. */
+static void exec_ingests(const mycel_rpc_ctx *env, mycel__write **w, size_t n, size_t *commits)
+{
+	mycel_ingest_group g[MYCEL__WRITER_BATCH];
+	bool wrote = false;
+	for (size_t i = 0; i < n; i++)
+		g[i] = w[i]->ingest;
+	int rv = mycel_store_ingest_groups(env->store, g, n);
+	for (size_t i = 0; i < n; i++) {
+		w[i]->ingest = g[i];
+		w[i]->rv = rv;
+		if (rv != 0)
+			(void)snprintf(w[i]->why, sizeof(w[i]->why), "%s", g[i].why);
+		wrote = wrote || g[i].accepted > 0 || g[i].forks_stored > 0;
+	}
+	if (rv != 0)
+		return;
+	if (wrote)
+		(*commits)++;
+	for (size_t i = 0; i < n; i++)
+		ingest_report(env, w[i]);
 }
 
 void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, size_t *out_commits)
@@ -90,6 +234,14 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 	size_t commits = 0;
 	for (size_t i = 0; i < n;) {
 		mycel__write *x = w[i];
+		if (x->kind == MYCEL__WRITE_INGEST) {
+			size_t j = i;
+			while (j < n && j - i < MYCEL__WRITER_BATCH && w[j]->kind == MYCEL__WRITE_INGEST)
+				j++;
+			exec_ingests(env, w + i, j - i, &commits);
+			i = j;
+			continue;
+		}
 		if (env->key == NULL || env->domain == NULL) {
 			x->rv = MYCEL_EPERM;
 			(void)snprintf(x->why, sizeof(x->why), "this node has no domain key");

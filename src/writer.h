@@ -10,8 +10,12 @@
  * with mycel_publish_groups (one fsync for all of them: group commit), each checked against
  * the store and the requests before it; each request stays all or none on its own, and one
  * request's refusal (rules, EEXIST, a conflict with another request of the same group)
- * never fails another. A reindex runs alone in its own transaction, in queue order. After each commit the
- * change hook is called for every new entry, in feed order; then the waiters of the batch
+ * never fails another. Consecutive ingests (MYCEL__WRITE_INGEST, entries from peers) are
+ * likewise committed together with mycel_store_ingest_groups, each keeping its own outcome;
+ * an ingest needs no domain key. A reindex runs alone in its own transaction, in queue order. After each commit the
+ * change hook is called for every new entry (published or ingested), in feed order, the
+ * frontier (env->frontier) gets every feed's new head and fork state, and the gossip hook
+ * (env->mesh_ops->committed) every new entry and fork proof; then the waiters of the batch
  * are woken, each with its own result: a request is acknowledged only after its commit.
  *
  * mycel__write_exec runs the same batches synchronously on the calling thread (a caller
@@ -39,6 +43,7 @@ typedef enum mycel__write_kind {
 	MYCEL__WRITE_PUBLISH = 1, /* items[0..n_items-1], all or none */
 	MYCEL__WRITE_LIFECYCLE,   /* id, version, status, reason: one lifecycle entry */
 	MYCEL__WRITE_REINDEX,     /* rebuild the catalog */
+	MYCEL__WRITE_INGEST,      /* ingest: entries and fork proofs from a peer (src/mesh.h) */
 } mycel__write_kind;
 
 /*
@@ -54,6 +59,13 @@ typedef struct mycel__write {
 	size_t bytes; /* the request's document text, for the batch bound */
 	const char *id, *version, *reason;
 	mycel_doc_status status;
+	/*
+	 * An ingest: its items, proofs and flags in ingest (its states arrays sized by the
+	 * submitter), the peer it came from (for the commit hook). Consecutive ingests are
+	 * committed in one mycel_store_ingest_groups transaction; the results are in ingest.
+	 */
+	mycel_ingest_group ingest;
+	const char *from;
 	/* results */
 	int rv;
 	mycel_entry entry;
