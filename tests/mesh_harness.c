@@ -611,6 +611,25 @@ int mh_peer(mh_mesh *m, size_t i, const char *url, bool add)
 	return rv;
 }
 
+bool mh_serves(mh_mesh *m, size_t i, const char *method)
+{
+	mycel_client *c = NULL;
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	uint64_t st = MYCEL_RPC_UNIMPLEMENTED;
+	static const uint8_t empty[] = {0x90}; /* a message with no field set */
+	if (mycel_client_open(m->nodes[i].url, &c) != 0)
+		return false;
+	int rv = mycel_client_call(c, method, wall_ms() + 5000u * mh_scale(), empty, sizeof(empty),
+				   &st, &msg, &body, &len);
+	free(msg);
+	free(body);
+	mycel_client_close(c);
+	return rv == 0 && st != MYCEL_RPC_UNIMPLEMENTED && st != MYCEL_RPC_UNAVAILABLE &&
+	       st != MYCEL_RPC_DEADLINE_EXCEEDED;
+}
+
 int mh_status(mh_mesh *m, size_t i, mycel_arena *a, mycel_msg_StatusReply *out)
 {
 	mh_node *nd = &m->nodes[i];

@@ -121,6 +121,12 @@ int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64
  */
 int mh_peer(mh_mesh *m, size_t i, const char *url, bool add);
 
+/*
+ * True when running node i serves method on its public socket (a call with an empty request
+ * gets any answer but UNIMPLEMENTED), e.g. "mycel.v1.Mesh/Digest".
+ */
+bool mh_serves(mh_mesh *m, size_t i, const char *method);
+
 /* Node i's Status over tcp into *out (strings and lists in a). */
 int mh_status(mh_mesh *m, size_t i, mycel_arena *a, mycel_msg_StatusReply *out);
 

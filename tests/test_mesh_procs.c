@@ -56,12 +56,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The daemon gossips: it takes a gossip: section and node 0 (running) serves Digest and Push. */
 static bool need_gossip(void)
 {
-	if (M->gossip)
-		return true;
-	print_message("myceld takes no gossip: section yet: scenario skipped\n");
-	return false;
+	if (!M->gossip) {
+		print_message("myceld takes no gossip: section yet: scenario skipped\n");
+		return false;
+	}
+	if (!mh_serves(M, 0, "mycel.v1.Mesh/Digest") || !mh_serves(M, 0, "mycel.v1.Mesh/Push")) {
+		print_message("myceld does not serve Mesh/Digest and Mesh/Push yet: scenario "
+			      "skipped\n");
+		return false;
+	}
+	return true;
 }
 
 /* The view of node i, failing the test if Status cannot be read. */
@@ -158,20 +165,28 @@ static void test_harness(void **state)
 
 /* ---- gossip scenarios ------------------------------------------------------------------ */
 
-/* Starts nodes lo..hi-1, node i seeded with i-1 and one earlier node (a connected graph). */
-static void start_chain(size_t lo, size_t hi)
+/*
+ * Starts nodes lo..hi-1 of a group whose first node is first (first <= lo): node i is
+ * seeded with i-1 and one earlier node of the group, so the group's graph is connected.
+ */
+static void start_group(size_t first, size_t lo, size_t hi)
 {
 	for (size_t i = lo; i < hi; i++) {
 		size_t seeds[2], k = 0;
-		if (i > lo)
+		if (i > first)
 			seeds[k++] = i - 1;
-		if (i > lo + 1) {
-			size_t r = lo + (i * 7 + 3) % (i - lo);
+		if (i > first + 1) {
+			size_t r = first + (i * 7 + 3) % (i - first);
 			if (r != i - 1)
 				seeds[k++] = r;
 		}
 		MH_OK(mh_start(M, i, seeds, k));
 	}
+}
+
+static void start_chain(size_t lo, size_t hi)
+{
+	start_group(lo, lo, hi);
 }
 
 static uint64_t entries_of(size_t i)
@@ -184,9 +199,9 @@ static void test_three(void **state)
 {
 	(void)state;
 	mesh(3, 150);
+	start_chain(0, 3);
 	if (!need_gossip())
 		skip();
-	start_chain(0, 3);
 	uint64_t seq = 0, ms = 0;
 	MH_OK(mh_publish(M, 2, "shipments", "1.0.0", &seq));
 	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[2].feed, seq, 10000, &ms));
@@ -220,9 +235,10 @@ static void test_sixteen(void **state)
 {
 	(void)state;
 	mesh(16, 150);
+	start_chain(0, 1);
 	if (!need_gossip())
 		skip();
-	start_chain(0, 16);
+	start_group(0, 1, 16);
 	uint64_t base = entries_of(0), ms = 0;
 	MH_OK(mh_wait_converged(M, NULL, 0, base, 20000, NULL));
 	/* Five nodes publish three contracts each, concurrently. */
@@ -268,9 +284,9 @@ static void test_partition(void **state)
 {
 	(void)state;
 	mesh(6, 150);
+	start_chain(0, 6);
 	if (!need_gossip())
 		skip();
-	start_chain(0, 6);
 	uint64_t base = entries_of(0), ms = 0;
 	MH_OK(mh_wait_converged(M, NULL, 0, base, 15000, NULL));
 	char old[6][MH_URL_MAX];
@@ -337,9 +353,9 @@ static void test_restart_late(void **state)
 {
 	(void)state;
 	mesh(5, 150);
+	start_chain(0, 4);
 	if (!need_gossip())
 		skip();
-	start_chain(0, 4);
 	MH_OK(mh_publish(M, 2, "early", "1.0.0", NULL));
 	uint64_t base = entries_of(2), ms = 0;
 	const size_t live[] = {0, 1, 2, 3};
