@@ -128,7 +128,7 @@ static void test_harness(void **state)
 		assert_int_equal(r.mesh_id_len, MYCEL_HASH_LEN);
 		assert_memory_equal(r.mesh_id, M->mesh_id, MYCEL_HASH_LEN);
 		assert_int_equal(r.charter_version, 1);
-		assert_int_equal(r.peers, i); /* its seeds */
+		assert_true(r.peers >= i); /* its seeds, and peers learned since */
 		mycel_arena_free(a);
 	}
 	uint64_t seq = 0, seq2 = 0;
