@@ -26,6 +26,7 @@
 #include "mycel/error.h"
 #include "mycel/rpc.h"
 #include "gossip.h"
+#include "mesh.h"
 #include "writer.h"
 
 /* Room for nng's request header on top of the largest request envelope. */
@@ -55,6 +56,7 @@ struct mycel_node {
 	mycel__writer *wq;       /* the writer thread, from mycel_node_start */
 	mycel_gossip_opts gossip_opts;
 	mycel__gossip *gossip;   /* the gossip engine, from mycel_node_start (NULL: off) */
+	mycel__frontier *frontier; /* every feed's head, for the Mesh handlers and gossip */
 	char **peers;            /* copies of opts.peers */
 	size_t n_peers;
 	mycel_rpc_ctx rpc;
@@ -547,6 +549,11 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 		n->rpc.on_change = on_change;
 		n->rpc.on_change_arg = n;
 	}
+	if ((rv = mycel__frontier_open(n->store, &n->frontier)) != 0) {
+		set_why(why, why_len, "frontier: %s", mycel_strerror(rv));
+		goto fail;
+	}
+	n->rpc.frontier = n->frontier;
 
 	n->n_admin_w = admin_workers;
 	n->n_w = (size_t)workers + admin_workers; /* the last admin_workers serve the admin socket */
@@ -740,6 +747,7 @@ void mycel_node_close(mycel_node *n)
 	free(n->w);
 	mycel__writer_free(n->wq);
 	mycel__gossip_free(n->gossip); /* after the writer: its commit hook points here */
+	mycel__frontier_free(n->frontier);
 	for (size_t i = 0; i < n->n_peers; i++)
 		free(n->peers[i]);
 	free(n->peers);

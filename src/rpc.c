@@ -392,6 +392,7 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 			sr->uptime_ms = now_ms - ctx->started_ms;
 		}
 	}
+	mycel__rpc_mesh_decorate(ctx, m, a, out);
 
 	mycel_buf body;
 	mycel_buf_init(&body, reply->limit);

@@ -27,6 +27,7 @@
 #include "mycel/publish.h"
 #include "mycel/rpc.h"
 #include "mycel_proto.h"
+#include "mesh.h"
 #include "rpc_int.h"
 #include "writer.h"
 
@@ -503,6 +504,8 @@ static mycel_rpc_status h_peers(const mycel_rpc_ctx *c, mycel_arena *a, const vo
 {
 	mycel_msg_PeersReply *rp = vrep;
 	(void)vreq;
+	if (c->mesh_ops != NULL && c->mesh_ops->peers != NULL) /* the gossip engine's table */
+		return mycel__rpc_peers(c, a, rp, why, why_len);
 	if (c->n_peers == 0)
 		return MYCEL_RPC_OK;
 	mycel_msg_Peer *p = mycel_arena_alloc(a, c->n_peers * sizeof(*p));

@@ -38,7 +38,25 @@ mycel_rpc_admin_handler mycel_rpc_admin_handler_of(const mycel_method *m);
 #define MYCEL_PULL_BYTES_DEFAULT ((uint64_t)4u << 20)
 #define MYCEL_PULL_BYTES_CAP ((uint64_t)16u << 20)
 
-/* The handler of Mesh method m in rpc_mesh.c (Charter, Pull), or NULL. */
+/*
+ * The handler of method m in rpc_mesh.c (Mesh Charter, Pull, Digest, Push; Admin PeersAdd,
+ * PeersRemove), or NULL.
+ */
 mycel_rpc_admin_handler mycel_rpc_mesh_handler_of(const mycel_method *m);
+
+/* Most charter files one Charter reply carries in `newer`. */
+#define MYCEL_CHARTER_NEWER_MAX 64u
+
+/*
+ * What a successful reply gains from gossip and forks (rpc_mesh.c): Status the frontier
+ * size, fork proofs, forked feeds, forked heads and the peers table (through the gossip
+ * engine's ops); Get, Search and List the forked flag of the feeds shown.
+ */
+void mycel__rpc_mesh_decorate(const mycel_rpc_ctx *c, const mycel_method *m, mycel_arena *a,
+			      void *reply);
+
+/* The gossip engine's peers table into rp; FAILED_PRECONDITION without gossip. */
+mycel_rpc_status mycel__rpc_peers(const mycel_rpc_ctx *c, mycel_arena *a,
+				  mycel_msg_PeersReply *rp, char *why, size_t why_len);
 
 #endif

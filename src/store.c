@@ -838,6 +838,30 @@ int mycel_store_forks(mycel_store *s, const uint8_t *feed, mycel_fork_fn fn, voi
 
 /* ---- reads ---------------------------------------------------------------------- */
 
+int mycel_store_charter_file(mycel_store *s, uint64_t version, uint8_t **out, size_t *out_len)
+{
+	MDB_txn *txn;
+	uint8_t vk[8];
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	mycel__be64(vk, version);
+	MDB_val k = {sizeof(vk), vk}, v;
+	int rv = mycel__mdb_err(mdb_get(txn, s->charters, &k, &v));
+	if (rv == 0) {
+		uint8_t *p = malloc(v.mv_size ? v.mv_size : 1);
+		if (p == NULL) {
+			rv = MYCEL_ENOMEM;
+		} else {
+			memcpy(p, v.mv_data, v.mv_size);
+			*out = p;
+			*out_len = v.mv_size;
+		}
+	}
+	mdb_txn_abort(txn);
+	return rv;
+}
+
 int mycel_store_head(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out_seq,
 		     uint8_t out_id[MYCEL_HASH_LEN])
 {

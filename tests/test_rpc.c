@@ -422,10 +422,10 @@ static void test_bad_requests(void **state)
 	       MYCEL_RPC_FAILED_PRECONDITION);
 	expect(serve_body("mycel.v1.Admin/Publish", b.data, b.len, 0, false),
 	       MYCEL_RPC_PERMISSION_DENIED);
-	/* Mesh/Peers: a bare store knows no peers; Mesh/Digest is not implemented yet */
+	/* Mesh/Peers: a bare store knows no peers; Mesh/Digest needs the caller's mesh id */
 	expect(call("mycel.v1.Mesh/Peers", &e, enc_empty), MYCEL_RPC_OK);
 	assert_int_equal(F->rep.body_len, 1); /* [] */
-	expect(call("mycel.v1.Mesh/Digest", &e, enc_empty), MYCEL_RPC_UNIMPLEMENTED);
+	expect(call("mycel.v1.Mesh/Digest", &e, enc_empty), MYCEL_RPC_INVALID_ARGUMENT);
 	mycel_buf_fini(&eb);
 
 	/* wrong body types */

@@ -49,6 +49,12 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 /* The current (latest) charter, owned by the store; NULL if it has none. */
 const mycel_charter *mycel_store_charter(const mycel_store *s);
 
+/*
+ * A malloc'd copy of the stored charter file of the given version (the caller frees *out),
+ * exactly as it was added. ENOTFOUND when the store holds no such version.
+ */
+int mycel_store_charter_file(mycel_store *s, uint64_t version, uint8_t **out, size_t *out_len);
+
 /* The mesh id (BLAKE2b-256 of the genesis charter bytes); ENOTFOUND before any charter. */
 int mycel_store_mesh_id(const mycel_store *s, uint8_t out[MYCEL_HASH_LEN]);
 
