@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mycel/catalog.h"
 #include "mycel/charter.h"
@@ -387,6 +388,50 @@ int cmd_verify(int argc, char **argv)
 
 /* ---- status, peers ------------------------------------------------------------------------------ */
 
+/* One peer as a JSON object (the fields README.md documents). */
+static void peer_json(const mycel_msg_Peer *p)
+{
+	printf("{\"addr\":");
+	json_str(stdout, S(p->addr));
+	printf(",\"domain\":");
+	json_str(stdout, S(p->domain));
+	printf(",\"state\":");
+	json_str(stdout, p->state ? p->state : "");
+	printf(",\"source\":");
+	json_str(stdout, p->source ? p->source : "");
+	printf(",\"live\":%s,\"failures\":%llu,\"last_seen_ms\":%llu,\"next_try_ms\":%llu",
+	       p->live ? "true" : "false", (unsigned long long)p->failures,
+	       (unsigned long long)p->last_seen_ms, (unsigned long long)p->next_try_ms);
+	printf(",\"entries_in\":%llu,\"entries_out\":%llu,\"rejects\":%llu,\"lag\":%llu",
+	       (unsigned long long)p->entries_in, (unsigned long long)p->entries_out,
+	       (unsigned long long)p->rejects, (unsigned long long)p->lag);
+	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"last_error\":",
+	       (unsigned long long)p->bytes_in, (unsigned long long)p->bytes_out);
+	json_str(stdout, S(p->last_error));
+	putchar('}');
+}
+
+/* The peers table as text: address, state, source, last contact, in/out, rejects, lag, error. */
+static void peer_table(const mycel_msg_Peer *ps, size_t n)
+{
+	printf("%s%-32s %-8s %-8s %-20s %8s %8s %7s %6s %s%s\n", c_dim(), "address", "state",
+	       "source", "last contact (UTC)", "in", "out", "rejects", "lag", "last error", c_off());
+	for (size_t i = 0; i < n; i++) {
+		const mycel_msg_Peer *p = &ps[i];
+		char when[40] = "-";
+		if (p->has_last_seen_ms && p->last_seen_ms != 0)
+			iso_time(p->last_seen_ms, when, sizeof(when));
+		safe_str(stdout, S(p->addr));
+		printf("%*s ", p->addr_len < 32 ? (int)(32 - p->addr_len) : 0, "");
+		printf("%-8s %-8s %-20s %8llu %8llu %7llu %6llu ", p->state ? p->state : "-",
+		       p->source ? p->source : "-", when, (unsigned long long)p->entries_in,
+		       (unsigned long long)p->entries_out, (unsigned long long)p->rejects,
+		       (unsigned long long)p->lag);
+		safe_str(stdout, p->last_error && p->last_error[0] ? p->last_error : "-");
+		putchar('\n');
+	}
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
@@ -443,6 +488,17 @@ int cmd_status(int argc, char **argv)
 			printf(",\"peers\":%llu", (unsigned long long)st.peers);
 		if (st.has_uptime_ms)
 			printf(",\"uptime_ms\":%llu", (unsigned long long)st.uptime_ms);
+		if (st.has_frontier_feeds)
+			printf(",\"frontier_feeds\":%llu", (unsigned long long)st.frontier_feeds);
+		if (!t.direct) {
+			printf(",\"peer_list\":[");
+			for (size_t i = 0; i < st.n_peer_list; i++) {
+				if (i > 0)
+					putchar(',');
+				peer_json(&st.peer_list[i]);
+			}
+			putchar(']');
+		}
 		printf("}\n");
 		goto out;
 	}
@@ -464,24 +520,85 @@ int cmd_status(int argc, char **argv)
 		printf("peers      %llu\n", (unsigned long long)st.peers);
 	if (st.has_uptime_ms)
 		printf("uptime     %llus\n", (unsigned long long)(st.uptime_ms / 1000u));
+	if (st.has_frontier_feeds)
+		printf("frontier   %llu feeds\n", (unsigned long long)st.frontier_feeds);
+	if (st.n_peer_list > 0) {
+		putchar('\n');
+		peer_table(st.peer_list, st.n_peer_list);
+	}
 out:
 	mycel_arena_free(a);
 	close_target(&t);
 	return rv;
 }
 
+/* Admin/PeersAdd or PeersRemove through the node's admin socket; prints the outcome. */
+static int peers_change(target *t, bool add, const char *url, bool json)
+{
+	const char *cmd = add ? "peers add" : "peers remove";
+	const char *method = add ? "mycel.v1.Admin/PeersAdd" : "mycel.v1.Admin/PeersRemove";
+	mycel_msg_PeerRequest rq = {.addr = url, .addr_len = strlen(url)};
+	mycel_buf b;
+	mycel_buf_init(&b, 4096);
+	int rv = mycel_msg_PeerRequest_encode(&rq, &b);
+	if (rv != 0) {
+		mycel_buf_fini(&b);
+		return die(EXIT_USAGE, "%s: %s: %s", cmd, url, mycel_strerror(rv));
+	}
+	uint64_t status = 0;
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t deadline = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u +
+			    MYCEL_CLIENT_TIMEOUT_DEFAULT_MS;
+	rv = mycel_client_call(t->c, method, deadline, b.data, b.len, &status, &msg, &body,
+			       &body_len);
+	mycel_buf_fini(&b);
+	if (rv != 0)
+		return die(EXIT_FAIL, "%s: %s: %s", cmd, t->label, mycel_strerror(rv));
+	if (status != MYCEL_RPC_OK) {
+		rv = die(EXIT_FAIL, "%s: %s: %s", cmd, mycel_rpc_status_name(status),
+			 msg[0] ? msg : "refused");
+		goto out;
+	}
+	if (json)
+		printf("{\"%s\":", add ? "added" : "removed");
+	else
+		printf("%s ", add ? "added" : "removed");
+	if (json) {
+		json_str(stdout, url);
+		printf("}\n");
+	} else {
+		safe_str(stdout, url);
+		putchar('\n');
+	}
+	rv = 0;
+out:
+	free(msg);
+	free(body);
+	return rv;
+}
+
 int cmd_peers(int argc, char **argv)
 {
 	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
-	static const char use[] = "usage: mycel peers " COMMON_USAGE;
+	static const char use[] = "usage: mycel peers [add URL | remove URL] " COMMON_USAGE;
 	common co = {0};
 	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if ((k = common_opt(c, "peers", &co)) != 1)
 			return k != 0 ? k : usage_error("peers", "%s", use);
 	}
-	if (optind != argc)
-		return usage_error("peers", "%s", use);
+	const char *action = NULL, *url = NULL;
+	if (optind < argc) {
+		action = argv[optind];
+		if ((strcmp(action, "add") != 0 && strcmp(action, "remove") != 0) ||
+		    optind + 2 != argc)
+			return usage_error("peers", "%s", use);
+		url = argv[optind + 1];
+	}
 	target t;
 	int rv = open_target(&co, "peers", false, &t);
 	if (rv != 0)
@@ -491,6 +608,11 @@ int cmd_peers(int argc, char **argv)
 			 "peers: %s is a store read directly: its peers are known only to the node "
 			 "serving it (run myceld, then `mycel peers --node URL`)",
 			 t.label);
+		close_target(&t);
+		return rv;
+	}
+	if (action != NULL) {
+		rv = peers_change(&t, action[0] == 'a', url, co.json);
 		close_target(&t);
 		return rv;
 	}
@@ -509,28 +631,10 @@ int cmd_peers(int argc, char **argv)
 	if (!co.json && r.n_peers == 0)
 		printf("%s knows no peers yet\n", t.label);
 	else if (!co.json)
-		printf("%s%-40s %-20s %-5s %-8s %s%s\n", c_dim(), "address", "domain", "live",
-		       "failures", "last seen (UTC)", c_off());
-	for (size_t i = 0; i < r.n_peers; i++) {
-		const mycel_msg_Peer *p = &r.peers[i];
-		char when[40] = "-";
-		if (p->has_last_seen_ms)
-			iso_time(p->last_seen_ms, when, sizeof(when));
-		if (co.json) {
-			printf("{\"addr\":");
-			json_str(stdout, S(p->addr));
-			printf(",\"domain\":");
-			json_str(stdout, S(p->domain));
-			printf(",\"live\":%s,\"failures\":%llu,\"last_seen_ms\":%llu}\n",
-			       p->live ? "true" : "false", (unsigned long long)p->failures,
-			       (unsigned long long)p->last_seen_ms);
-			continue;
-		}
-		safe_str(stdout, S(p->addr));
-		printf("%*s ", p->addr_len < 40 ? (int)(40 - p->addr_len) : 0, "");
-		safe_str(stdout, S(p->domain));
-		printf("%*s %-5s %-8llu %s\n", p->domain_len < 20 ? (int)(20 - p->domain_len) : 0, "",
-		       p->live ? "yes" : "no", (unsigned long long)p->failures, when);
+		peer_table(r.peers, r.n_peers);
+	for (size_t i = 0; co.json && i < r.n_peers; i++) {
+		peer_json(&r.peers[i]);
+		putchar('\n');
 	}
 	rv = 0;
 out:

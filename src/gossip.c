@@ -1210,24 +1210,26 @@ static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, s
 	size_t nt = 0;
 	for (size_t i = 0; i < n; i++) {
 		const mycel_msg_FeedHead *h = &hs[i];
-		if (h->feed == NULL || h->feed_len != MYCEL_PK_LEN || !h->has_seq || h->seq == 0 ||
-		    h->head == NULL || h->head_len != MYCEL_HASH_LEN)
+		bool forked = h->has_forked && h->forked;
+		uint64_t seq = h->has_seq ? h->seq : 0;
+		/* a feed known only by a fork proof has seq 0 and no head */
+		if (h->feed == NULL || h->feed_len != MYCEL_PK_LEN || (seq == 0 && !forked) ||
+		    (seq > 0 && (h->head == NULL || h->head_len != MYCEL_HASH_LEN)))
 			continue; /* not a head: skip it */
 		memcpy(theirs[nt++], h->feed, MYCEL_PK_LEN);
-		bool forked = h->has_forked && h->forked;
 		mycel__head my;
 		memset(&my, 0, sizeof(my));
 		bool have = mycel__frontier_get(f, h->feed, &my);
 		uint64_t my_seq = have ? my.seq : 0;
-		if (my_seq < h->seq) {
-			x->lag += h->seq - my_seq;
-			if ((rv = ranges_add(&pulls, h->feed, my_seq + 1, h->seq)) != 0)
+		if (my_seq < seq) {
+			x->lag += seq - my_seq;
+			if ((rv = ranges_add(&pulls, h->feed, my_seq + 1, seq)) != 0)
 				goto done;
-		} else if (my_seq > h->seq) {
-			if ((rv = ranges_add(&pushes, h->feed, h->seq + 1, my_seq)) != 0)
+		} else if (my_seq > seq) {
+			if ((rv = ranges_add(&pushes, h->feed, seq + 1, my_seq)) != 0)
 				goto done;
 		}
-		if ((my_seq == h->seq && memcmp(my.head, h->head, MYCEL_HASH_LEN) != 0) ||
+		if ((seq > 0 && my_seq == seq && memcmp(my.head, h->head, MYCEL_HASH_LEN) != 0) ||
 		    (forked && !(have && my.forked)))
 			memcpy(forks[n_forks++], h->feed, MYCEL_PK_LEN);
 	}

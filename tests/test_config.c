@@ -251,12 +251,119 @@ static void test_levels(void **state)
 	assert_int_equal(mycel_node_level_parse(NULL, &lv), MYCEL_EINVAL);
 }
 
+/* The gossip section: every key read, absent ones left zero (the defaults). */
+static void test_gossip(void **state)
+{
+	(void)state;
+	const char *text = "gossip:\n"
+			   "  interval_ms: 250\n"
+			   "  fanout: 5\n"
+			   "  push: false\n"
+			   "  max_hops: 8\n"
+			   "  batch_entries: 100\n"
+			   "  batch_bytes: 65536\n"
+			   "  rpc_timeout_ms: 500\n"
+			   "  backoff_max_ms: 10000\n"
+			   "  reject_limit: 7\n"
+			   "  ignore_ms: 60000\n"
+			   "  verify_threads: 2\n"
+			   "  enabled: true\n";
+	mycel_node_config c;
+	mycel_diags d;
+	mycel_diags_init(&d, 0);
+	assert_int_equal(parse(text, NULL, &c, &d), 0);
+	assert_int_equal(c.gossip.interval_ms, 250);
+	assert_int_equal(c.gossip.fanout, 5);
+	assert_true(c.gossip.no_push);
+	assert_false(c.gossip.off);
+	assert_int_equal(c.gossip.max_hops, 8);
+	assert_int_equal(c.gossip.batch_entries, 100);
+	assert_int_equal(c.gossip.batch_bytes, 65536);
+	assert_int_equal(c.gossip.rpc_timeout_ms, 500);
+	assert_int_equal(c.gossip.backoff_max_ms, 10000);
+	assert_int_equal(c.gossip.reject_limit, 7);
+	assert_int_equal(c.gossip.ignore_ms, 60000);
+	assert_int_equal(c.gossip.verify_threads, 2);
+	assert_int_equal(mycel_gossip_opts_check(&c.gossip, NULL, 0), 0);
+	mycel_node_config_fini(&c);
+
+	/* absent: zero, which the node reads as the defaults */
+	assert_int_equal(parse("gossip:\n  enabled: false\n", NULL, &c, &d), 0);
+	assert_true(c.gossip.off);
+	assert_int_equal(c.gossip.interval_ms, 0);
+	mycel_gossip_opts r;
+	mycel_gossip_opts_resolve(&c.gossip, &r);
+	assert_int_equal(r.interval_ms, MYCEL_GOSSIP_INTERVAL_MS_DEFAULT);
+	assert_int_equal(r.fanout, MYCEL_GOSSIP_FANOUT_DEFAULT);
+	assert_int_equal(r.max_hops, MYCEL_GOSSIP_MAX_HOPS_DEFAULT);
+	assert_int_equal(r.batch_entries, MYCEL_GOSSIP_BATCH_ENTRIES_DEFAULT);
+	assert_int_equal(r.rpc_timeout_ms, MYCEL_GOSSIP_RPC_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(r.reject_limit, MYCEL_GOSSIP_REJECT_LIMIT_DEFAULT);
+	assert_int_equal(r.ignore_ms, MYCEL_GOSSIP_IGNORE_MS_DEFAULT);
+	assert_true(r.verify_threads >= 1);
+	mycel_node_config_fini(&c);
+
+	/* every problem of the section at once, each at its line, nothing returned */
+	const char *bad = "gossip:\n"
+			  "  intervl_ms: 100\n"     /* 2: unknown, near interval_ms */
+			  "  fanout: 0\n"           /* 3: range */
+			  "  push: yes please\n"    /* 4: type */
+			  "  batch_entries: 5000\n" /* 5: range */
+			  "  rpc_timeout_ms: -1\n"  /* 6: type/range */
+			  "  zzz: 1\n";             /* 7: unknown, nothing near */
+	memset(&c, 0xA5, sizeof(c));
+	mycel_node_config before = c;
+	assert_int_equal(parse(bad, NULL, &c, &d), MYCEL_EFORMAT);
+	assert_memory_equal(&c, &before, sizeof(c));
+	const mycel_finding *f;
+	assert_non_null(
+	    f = find(&d, "unknown gossip key \"intervl_ms\" (did you mean \"interval_ms\"?)"));
+	assert_int_equal(f->line, 2);
+	assert_string_equal(f->pointer, "/gossip/intervl_ms");
+	assert_non_null(f = find(&d, "must be an integer from 1 to 64"));
+	assert_int_equal(f->line, 3);
+	assert_string_equal(f->pointer, "/gossip/fanout");
+	assert_non_null(f = find(&d, "must be true or false"));
+	assert_int_equal(f->line, 4);
+	assert_non_null(f = find(&d, "must be an integer from 1 to 1000"));
+	assert_int_equal(f->line, 5);
+	assert_non_null(f = find(&d, "must be an integer from 10 to 600000"));
+	assert_int_equal(f->line, 6);
+	assert_string_equal(f->pointer, "/gossip/rpc_timeout_ms");
+	assert_non_null(f = find(&d, "unknown gossip key \"zzz\""));
+	assert_null(strstr(f->message, "did you mean"));
+	assert_int_equal(f->line, 7);
+	mycel_diags_clear(&d);
+
+	assert_int_equal(parse("gossip: 3\n", NULL, &c, &d), MYCEL_EFORMAT);
+	assert_non_null(f = find(&d, "must be a map of gossip settings"));
+	assert_string_equal(f->pointer, "/gossip");
+	mycel_diags_clear(&d);
+	/* the top-level suggestion knows the section */
+	assert_int_equal(parse("gosip:\n  fanout: 2\n", NULL, &c, &d), MYCEL_EFORMAT);
+	assert_non_null(find(&d, "(did you mean \"gossip\"?)"));
+	mycel_diags_fini(&d);
+
+	/* the node's own check: the same ranges for programs that fill the options */
+	mycel_gossip_opts o;
+	memset(&o, 0, sizeof(o));
+	char why[128];
+	o.fanout = 65;
+	assert_int_equal(mycel_gossip_opts_check(&o, why, sizeof(why)), MYCEL_EINVAL);
+	assert_non_null(strstr(why, "fanout"));
+	o.fanout = 0;
+	o.batch_bytes = 100;
+	assert_int_equal(mycel_gossip_opts_check(&o, why, sizeof(why)), MYCEL_EINVAL);
+	assert_non_null(strstr(why, "batch_bytes"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full),   cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_errors_all_at_once), cmocka_unit_test(test_shapes),
 	    cmocka_unit_test(test_load),   cmocka_unit_test(test_levels),
+	    cmocka_unit_test(test_gossip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
