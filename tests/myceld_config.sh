@@ -49,13 +49,19 @@ log_level: warn
 peers:
   - tcp://127.0.0.1:7411
   - tcp://[::1]:7412
+gossip:
+  interval_ms: 250
+  fanout: 2
+  push: false
+  verify_threads: 3
 EOF
 mkdir node/run
 OUT=$("$MYCELD" --config node/myceld.yaml --print-config 2>&1) || fail "--print-config exited $?"
 has "data: $T/node/sales" "listen: tcp://127.0.0.1:0" "admin: ipc://$T/node/run/admin.sock" \
 	"workers: 3" "admin_workers: 2" "log_level: warn" "  - tcp://127.0.0.1:7411" \
-	"  - tcp://[::1]:7412"
-ok "relative paths in the file resolve against the file's directory"
+	"  - tcp://[::1]:7412" "gossip:" "  interval_ms: 250" "  fanout: 2" "  push: false" \
+	"  verify_threads: 3" "  max_hops: 16" "  rpc_timeout_ms: 2000"
+ok "relative paths in the file resolve against the file's directory; the gossip section read"
 OUT=$("$MYCELD" --config node/myceld.yaml --workers 5 --admin-workers 6 --log-level debug \
 	--data node/sales --peer tcp://127.0.0.1:7499 --print-config 2>&1) ||
 	fail "--print-config with flags exited $?"
@@ -63,7 +69,10 @@ has "data: node/sales" "workers: 5" "admin_workers: 6" "log_level: debug" "  - t
 grep -qF 7411 <<<"$OUT" && fail "--peer should replace the file's peers"
 ok "flags override the file"
 OUT=$("$MYCELD" --data node/sales --print-config 2>&1) || fail "--print-config without file"
-has "listen: tcp://127.0.0.1:7401" "workers: 4" "admin_workers: 4" "log_level: info" "peers: []"
+has "listen: tcp://127.0.0.1:7401" "workers: 4" "admin_workers: 4" "log_level: info" "peers: []" \
+	"  enabled: true" "  interval_ms: 1000" "  fanout: 3" "  push: true" "  max_hops: 16" \
+	"  batch_entries: 500" "  batch_bytes: 4194304" "  rpc_timeout_ms: 2000" \
+	"  backoff_max_ms: 60000" "  reject_limit: 50" "  ignore_ms: 300000"
 ok "without a file, the defaults"
 
 # ---- serving with the file ----------------------------------------------------------------------
@@ -101,6 +110,10 @@ admin: tcp://127.0.0.1:9
 peers:
   - tcp://h:1
   - tcp://h:1
+gossip:
+  fanot: 2
+  interval_ms: 1
+  push: 1
 EOF
 rc=0
 OUT=$("$MYCELD" --config bad.yaml 2>&1) || rc=$?
@@ -108,7 +121,10 @@ OUT=$("$MYCELD" --config bad.yaml 2>&1) || rc=$?
 has 'bad.yaml:2:8: /listn: unknown key "listn" (did you mean "listen"?)' \
 	"bad.yaml:3:10: /workers: must be an integer from 1 to 256" \
 	'bad.yaml:4:8: /admin: "tcp://127.0.0.1:9" is not an ipc:// URL' \
-	'bad.yaml:7:5: /peers/1: peer "tcp://h:1" is listed twice'
+	'bad.yaml:7:5: /peers/1: peer "tcp://h:1" is listed twice' \
+	'bad.yaml:9:10: /gossip/fanot: unknown gossip key "fanot" (did you mean "fanout"?)' \
+	'bad.yaml:10:16: /gossip/interval_ms: must be an integer from 10 to 3600000' \
+	'bad.yaml:11:9: /gossip/push: must be true or false, not uint'
 [ ! -e sales/myceld.pid ] || fail "a pid file was created"
 ok "a bad file: exit 2, each problem with file:line:col and pointer, nothing started"
 
