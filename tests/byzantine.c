@@ -308,6 +308,94 @@ static void get_verified(size_t i, size_t dom, const char *id, const char *versi
 	mycel_client_close(c);
 }
 
+/*
+ * The fork proof node i gives for feed (Mesh/Pull fork_feeds): it must be a proof anyone can
+ * check (both entries signed by the feed's key, same seq, other ids) of exactly a and b.
+ */
+static void check_fork_proof(size_t i, const uint8_t feed[MYCEL_PK_LEN], const byz_entry *a,
+			     const byz_entry *b)
+{
+	mycel_client *c = NULL;
+	mycel_arena *ar = NULL;
+	mycel_msg_PullRequest rq;
+	mycel_msg_PullReply r;
+	mycel_bytes ff = {feed, MYCEL_PK_LEN};
+	mycel_buf req;
+	uint64_t st = 99;
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	char why[256] = "";
+	memset(&rq, 0, sizeof(rq));
+	rq.fork_feeds = &ff;
+	rq.n_fork_feeds = 1;
+	mycel_buf_init(&req, 1 << 16);
+	assert_int_equal(mycel_msg_PullRequest_encode(&rq, &req), 0);
+	assert_int_equal(mycel_client_open(M->nodes[i].url, &c), 0);
+	assert_int_equal(mycel_client_call(c, "mycel.v1.Mesh/Pull", wall_ms() + 10000u * mh_scale(),
+					   req.data, req.len, &st, &msg, &body, &len),
+			 0);
+	if (st != MYCEL_RPC_OK)
+		fail_msg("node %s: Pull fork_feeds: %s: %s", M->nodes[i].name,
+			 mycel_rpc_status_name(st), msg ? msg : "");
+	assert_int_equal(mycel_arena_new(1u << 20, &ar), 0);
+	if (mycel_msg_PullReply_decode(body, len, ar, &r, why, sizeof(why)) != 0)
+		fail_msg("node %s: Pull reply: %s", M->nodes[i].name, why);
+	if (r.n_forks != 1 || r.forks[0].a == NULL || r.forks[0].b == NULL)
+		fail_msg("node %s: %zu fork proofs for the feed, want 1", M->nodes[i].name, r.n_forks);
+	mycel_entry x, y;
+	assert_int_equal(mycel_entry_decode(r.forks[0].a->entry, r.forks[0].a->entry_len, &x), 0);
+	assert_int_equal(mycel_entry_decode(r.forks[0].b->entry, r.forks[0].b->entry_len, &y), 0);
+	uint8_t proof[MYCEL_FORK_MAX];
+	size_t plen = 0;
+	assert_int_equal(mycel_fork_encode(&x, &y, proof, &plen), 0);
+	assert_int_equal(mycel_fork_verify(proof, plen, feed, NULL, NULL), 0);
+	bool ab = memcmp(x.id, a->e.id, MYCEL_HASH_LEN) == 0 &&
+		  memcmp(y.id, b->e.id, MYCEL_HASH_LEN) == 0;
+	bool ba = memcmp(x.id, b->e.id, MYCEL_HASH_LEN) == 0 &&
+		  memcmp(y.id, a->e.id, MYCEL_HASH_LEN) == 0;
+	assert_true(ab || ba);
+	mycel_arena_free(ar);
+	free(msg);
+	free(body);
+	mycel_buf_fini(&req);
+	mycel_client_close(c);
+}
+
+/* Search on node i finds dom/id and shows it forked (or not). */
+static void search_forked(size_t i, const char *dom, const char *id, bool want)
+{
+	mycel_client *c = NULL;
+	mycel_arena *a = NULL;
+	mycel_result res;
+	mycel_msg_SearchRequest rq;
+	mycel_msg_SearchReply r;
+	memset(&rq, 0, sizeof(rq));
+	rq.text = id;
+	rq.text_len = strlen(id);
+	rq.domain = dom;
+	rq.domain_len = strlen(dom);
+	assert_int_equal(mycel_client_open(M->nodes[i].url, &c), 0);
+	mycel_client_set_timeout(c, 5000u * mh_scale());
+	assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
+	int rv = mycel_client_fetch_charter(c, M->mesh_id, &res);
+	assert_true(rv == 0 && res.status == MYCEL_RPC_OK);
+	rv = mycel_client_search(c, &rq, a, &res, &r);
+	if (rv != 0 || res.status != MYCEL_RPC_OK)
+		fail_msg("node %s: Search %s: %s %s", M->nodes[i].name, id, mycel_errname(rv),
+			 res.message);
+	bool found = false;
+	for (size_t k = 0; k < r.n_hits; k++)
+		if (r.hits[k].id != NULL && strcmp(r.hits[k].id, id) == 0) {
+			found = true;
+			assert_int_equal(r.hits[k].has_forked && r.hits[k].forked, want);
+		}
+	if (!found)
+		fail_msg("node %s: Search %s: no hit", M->nodes[i].name, id);
+	mycel_arena_free(a);
+	mycel_client_close(c);
+}
+
 /* Sends raw bytes as one nng request to node 0; whatever comes back (or not) within 2 s. */
 static void send_frame(const uint8_t *p, size_t n)
 {
@@ -560,7 +648,10 @@ static void test_byzantine(void **state)
 		bool forked = false;
 		get_verified(i, 3, "byz", "1.1.0", &forked);
 		assert_true(forked);
+		search_forked(i, "d03", "byz", true);
+		check_fork_proof(i, bfeed, &K.e2, &K.fork2);
 	}
+	search_forked(0, "d01", "honest", false);
 
 	/* Keep sending forged entries: the peer ends up ignored, even for valid input. */
 	one[0] = &K.forged;

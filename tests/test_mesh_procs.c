@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mycel/client.h"
@@ -28,7 +29,9 @@
 #include "mesh_harness.h"
 
 static const char *myceld_path;
-static mh_mesh *M; /* the running test's mesh, ended by the teardown whatever happens */
+static mh_mesh *M;  /* the running test's mesh, ended by the teardown whatever happens */
+static mh_mesh *M2; /* a second mesh, for test_other_mesh */
+static uint64_t t_start; /* when the running test began (mh_now_ms) */
 
 /* Fails the test with the harness's message when rv is not 0. */
 #define MH_OK(expr)                                                                       \
@@ -51,8 +54,18 @@ static int teardown(void **state)
 	(void)state;
 	/* Keep the files of a failed test's mesh for its logs only when asked ($MESH_KEEP). */
 	mh_mesh_free(M, false);
-	M = NULL;
+	mh_mesh_free(M2, false);
+	M = M2 = NULL;
 	mh_kill_all();
+	print_message("(scenario with setup and teardown: %llu ms)\n",
+		      (unsigned long long)(mh_now_ms() - t_start));
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	t_start = mh_now_ms();
 	return 0;
 }
 
@@ -320,14 +333,7 @@ static void test_partition(void **state)
 	assert_int_equal(view(0, M->nodes[5].feed).seq, 0);
 	/* Heal: one link. */
 	uint64_t t0 = mh_now_ms();
-	int rv = mh_peer(M, 4, M->nodes[1].url, true);
-	if (rv == MYCEL_ENOTFOUND) { /* no Admin/PeersAdd: restart one B node seeded in A */
-		size_t s[] = {1, 3};
-		MH_OK(mh_stop(M, 4));
-		MH_OK(mh_start(M, 4, s, 2));
-	} else {
-		MH_OK(rv);
-	}
+	MH_OK(mh_peer(M, 4, M->nodes[1].url, true));
 	MH_OK(mh_wait_converged(M, NULL, 0, base + 5, 20000, &ms));
 	print_message("partition healed: 6 nodes converged %llu ms after one link was added\n",
 		      (unsigned long long)(mh_now_ms() - t0));
@@ -388,6 +394,74 @@ static void test_restart_late(void **state)
 		MH_OK(mh_stop(M, i));
 }
 
+/* The failures node i counts for peer url (Status peer_list); false if it has no such peer. */
+static bool peer_failures(mh_mesh *m, size_t i, const char *url, uint64_t *out)
+{
+	mycel_arena *a = NULL;
+	mycel_msg_StatusReply r;
+	bool found = false;
+	assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
+	if (mh_status(m, i, a, &r) != 0)
+		fail_msg("%s", m->err);
+	for (size_t k = 0; k < r.n_peer_list; k++)
+		if (r.peer_list[k].addr != NULL && strcmp(r.peer_list[k].addr, url) == 0) {
+			*out = r.peer_list[k].failures;
+			found = true;
+		}
+	mycel_arena_free(a);
+	return found;
+}
+
+/*
+ * Two nodes of different meshes told of each other refuse each other: each logs "other mesh"
+ * once for that peer however often it retries, and nothing crosses.
+ */
+static void test_other_mesh(void **state)
+{
+	(void)state;
+	char why[2048];
+	mesh(1, 150);
+	MH_OK(mh_start(M, 0, NULL, 0));
+	if (!need_gossip())
+		skip();
+	if (mh_mesh_new(myceld_path, 1, 150, &M2, why, sizeof(why)) != 0)
+		fail_msg("second mesh: %s", why);
+	if (mh_start(M2, 0, NULL, 0) != 0)
+		fail_msg("%s", M2->err);
+	MH_OK(mh_publish(M, 0, "ours", "1.0.0", NULL));
+	if (mh_publish(M2, 0, "theirs", "1.0.0", NULL) != 0)
+		fail_msg("%s", M2->err);
+	MH_OK(mh_peer(M, 0, M2->nodes[0].url, true));
+	if (mh_peer(M2, 0, M->nodes[0].url, true) != 0)
+		fail_msg("%s", M2->err);
+	/* Wait until each has failed with the other at least three times. */
+	uint64_t end = mh_now_ms() + 15000u * mh_scale(), f1 = 0, f2 = 0;
+	for (;;) {
+		bool a = peer_failures(M, 0, M2->nodes[0].url, &f1);
+		bool b = peer_failures(M2, 0, M->nodes[0].url, &f2);
+		if (a && b && f1 >= 3 && f2 >= 3)
+			break;
+		if (mh_now_ms() >= end)
+			fail_msg("failures with the other mesh's node: %llu and %llu after %u ms",
+				 (unsigned long long)f1, (unsigned long long)f2, 15000u * mh_scale());
+		struct timespec d = {0, 50 * 1000000L};
+		nanosleep(&d, NULL);
+	}
+	assert_int_equal(mh_log_count(M, 0, "msg=\"other mesh\"", M2->nodes[0].url), 1);
+	assert_int_equal(mh_log_count(M2, 0, "msg=\"other mesh\"", M->nodes[0].url), 1);
+	mh_view v;
+	MH_OK(mh_view_of(M, 0, M2->nodes[0].feed, &v));
+	assert_int_equal(v.seq, 0);
+	assert_int_equal(v.feeds, 1);
+	if (mh_view_of(M2, 0, M->nodes[0].feed, &v) != 0)
+		fail_msg("%s", M2->err);
+	assert_int_equal(v.seq, 0);
+	assert_int_equal(v.feeds, 1);
+	MH_OK(mh_stop(M, 0));
+	if (mh_stop(M2, 0) != 0)
+		fail_msg("%s", M2->err);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -396,11 +470,12 @@ int main(int argc, char **argv)
 	}
 	myceld_path = argv[1];
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_harness, teardown),
-	    cmocka_unit_test_teardown(test_three, teardown),
-	    cmocka_unit_test_teardown(test_sixteen, teardown),
-	    cmocka_unit_test_teardown(test_partition, teardown),
-	    cmocka_unit_test_teardown(test_restart_late, teardown),
+	    cmocka_unit_test_setup_teardown(test_harness, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_three, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sixteen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_partition, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_late, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_mesh, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
