@@ -1234,11 +1234,13 @@ static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, s
 			memcpy(forks[n_forks++], h->feed, MYCEL_PK_LEN);
 	}
 	/* our feeds in the compared buckets that the peer lacks altogether */
-	qsort(theirs, nt, sizeof(*theirs), feed_cmp);
+	if (nt > 0) /* theirs is NULL when the peer has no feed: qsort(NULL, 0) is undefined */
+		qsort(theirs, nt, sizeof(*theirs), feed_cmp);
 	if ((rv = mycel__frontier_heads(f, buckets, n_buckets, &mine, &n_mine)) != 0)
 		goto done;
 	for (size_t i = 0; i < n_mine; i++)
-		if (bsearch(mine[i].feed, theirs, nt, sizeof(*theirs), feed_cmp) == NULL &&
+		if ((nt == 0 ||
+		     bsearch(mine[i].feed, theirs, nt, sizeof(*theirs), feed_cmp) == NULL) &&
 		    (rv = ranges_add(&pushes, mine[i].feed, 1, mine[i].seq)) != 0)
 			goto done;
 	pthread_mutex_lock(&g->mu);
