@@ -125,6 +125,7 @@ typedef struct kit {
 	byz_entry outsider;   /* seq 1 of a feed the charter does not admit */
 	byz_entry junk;       /* e3 with its first bytes overwritten: no entry */
 	byz_entry fork2;      /* another valid seq 2 of d03: a fork with e2 */
+	byz_entry e4;         /* a valid seq 4 after e3: a gap where e3 is missing */
 } kit;
 
 static void craft(kit *k, const mycel_key *bk, const mycel_key *outsider, uint64_t ts)
@@ -144,6 +145,7 @@ static void craft(kit *k, const mycel_key *bk, const mycel_key *outsider, uint64
 	k->junk = k->e3;
 	memset(k->junk.e.raw, 0xc1, 16);
 	make_entry(bk, 2, &k->e1.e, ts + 1, "d03", "byz", "1.1.0", "the other history", &k->fork2);
+	make_entry(bk, 4, &k->e3.e, ts + 3, "d03", "byz", "1.3.0", "genuine", &k->e4);
 }
 
 /* The kit: static, too large for a stack under sanitizers. */
@@ -418,6 +420,12 @@ static void send_frame(const uint8_t *p, size_t n)
 	nng_close(s);
 }
 
+static void on_problem(void *ctx, const mycel_problem *p)
+{
+	print_error("store of %s: %s seq %llu: %s: %s\n", (const char *)ctx, p->what,
+		    (unsigned long long)p->seq, mycel_errname(p->code), p->message);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -530,6 +538,15 @@ static void test_byzantine(void **state)
 	assert_int_equal(o.refused, 0);
 	char st[32] = "";
 	uint64_t rejects = 0;
+	if (byz_peer(0, st, sizeof(st), &rejects))
+		assert_int_equal(rejects, 0);
+
+	/* A gap (seq 4 while the head is 2) is no offence: said in the reply, not a reject. */
+	const byz_entry *gap[] = {&K.e4};
+	push(gap, 1, NULL, 0, &o);
+	assert_int_equal(o.status, MYCEL_RPC_OK);
+	assert_int_equal(o.accepted, 0);
+	assert_true(o.gap);
 	if (byz_peer(0, st, sizeof(st), &rejects))
 		assert_int_equal(rejects, 0);
 
@@ -681,6 +698,23 @@ static void test_byzantine(void **state)
 	mycel_key_free(outsider);
 	for (size_t i = 0; i < 3; i++)
 		MH_OK(mh_stop(M, i));
+	/* Each honest store verifies completely (what `mycel verify` runs), fork proof included. */
+	for (size_t i = 0; i < 3; i++) {
+		char dir[MH_PATH_MAX + 8];
+		mycel_store *s = NULL;
+		mycel_verify_stats vs;
+		snprintf(dir, sizeof(dir), "%s/store", M->nodes[i].dir);
+		if (mycel_store_open(dir, 0, &s, why, sizeof(why)) != 0)
+			fail_msg("open %s: %s", dir, why);
+		assert_int_equal(mycel_store_verify(s, on_problem, M->nodes[i].name, &vs), 0);
+		assert_int_equal(vs.problems, 0);
+		assert_int_equal(vs.forks, 1);
+		uint64_t seq = 0;
+		uint8_t id[MYCEL_HASH_LEN];
+		assert_int_equal(mycel_store_head(s, bfeed, &seq, id), 0);
+		assert_int_equal(seq, 2);
+		mycel_store_close(s);
+	}
 }
 
 int main(int argc, char **argv)

@@ -283,6 +283,35 @@ static void test_sixteen(void **state)
 }
 
 /*
+ * Sixteen nodes with eager push off: anti-entropy rounds alone bring every node the
+ * publishes of several nodes.
+ */
+static void test_sixteen_rounds(void **state)
+{
+	(void)state;
+	mesh(16, 150);
+	MH_OK(mh_configure(M, "  push: false\n"));
+	start_chain(0, 1);
+	if (!need_gossip())
+		skip();
+	start_group(0, 1, 16);
+	uint64_t base = entries_of(0), ms = 0;
+	MH_OK(mh_wait_converged(M, NULL, 0, base, 20000, NULL));
+	const size_t at[] = {2, 9, 14};
+	uint64_t t0 = mh_now_ms();
+	for (size_t j = 0; j < 3; j++)
+		MH_OK(mh_publish(M, at[j], "rounds", "1.0.0", NULL));
+	MH_OK(mh_wait_converged(M, NULL, 0, base + 3, 30000, &ms));
+	print_message("16 nodes, push off: 3 publishes converged everywhere in %llu ms "
+		      "(interval 150 ms)\n",
+		      (unsigned long long)(mh_now_ms() - t0));
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(entries_of(i), base + 3);
+	for (size_t i = 0; i < 16; i++)
+		MH_OK(mh_stop(M, i));
+}
+
+/*
  * Partition and heal. Side B (nodes 3-5) is stopped and restarted on fresh addresses, seeded
  * only among themselves: A (0-2) keeps dialing B's old addresses, which refuse connections,
  * and B knows none of A's (seed peers come from the command line; inbound peers are not
@@ -473,6 +502,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_harness, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_three, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sixteen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sixteen_rounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_partition, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_late, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_mesh, setup, teardown),
