@@ -442,6 +442,85 @@ static bool peer_failures(mh_mesh *m, size_t i, const char *url, uint64_t *out)
 }
 
 /*
+ * The state node i gives peer url in its Status peer_list, followed by its failures and
+ * last error ("" if it has no such peer).
+ */
+static void peer_state(size_t i, const char *url, char *out, size_t cap)
+{
+	mycel_arena *a = NULL;
+	mycel_msg_StatusReply r;
+	out[0] = '\0';
+	assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
+	MH_OK(mh_status(M, i, a, &r));
+	for (size_t k = 0; k < r.n_peer_list; k++)
+		if (r.peer_list[k].addr != NULL && strcmp(r.peer_list[k].addr, url) == 0)
+			snprintf(out, cap, "%s (%s, failures %llu, last error \"%s\")",
+				 r.peer_list[k].state ? r.peer_list[k].state : "?",
+				 r.peer_list[k].last_seen_ms > 0 ? "contacted" : "never contacted",
+				 (unsigned long long)r.peer_list[k].failures,
+				 r.peer_list[k].last_error ? r.peer_list[k].last_error : "");
+	mycel_arena_free(a);
+}
+
+/*
+ * Waits (bounded) until node i gives peer url the state want ("alive (contacted": alive after
+ * a successful exchange, not merely added).
+ */
+static void wait_peer_state(size_t i, const char *url, const char *want, unsigned ms)
+{
+	char st[512];
+	uint64_t end = mh_now_ms() + (uint64_t)ms * mh_scale();
+	for (;;) {
+		peer_state(i, url, st, sizeof(st));
+		if (strncmp(st, want, strlen(want)) == 0 && (st[strlen(want)] == ' ' ||
+							    strchr(want, ' ') != NULL))
+			return;
+		if (mh_now_ms() >= end)
+			fail_msg("node %s: peer %s is \"%s\", not \"%s\", after %u ms",
+				 M->nodes[i].name, url, st, want, ms * mh_scale());
+		struct timespec d = {0, 50 * 1000000L};
+		nanosleep(&d, NULL);
+	}
+}
+
+/*
+ * Liveness: a node frozen (SIGSTOP) long enough is marked dead by its peers, which keep
+ * working; thawed, it catches up and is alive again for them (its backoff is bounded by
+ * backoff_max_ms, 750 ms here).
+ */
+static void test_freeze(void **state)
+{
+	(void)state;
+	mesh(4, 150);
+	start_chain(0, 1);
+	if (!need_gossip())
+		skip();
+	start_group(0, 1, 4);
+	MH_OK(mh_peer(M, 0, M->nodes[3].url, true));
+	uint64_t base = entries_of(0), ms = 0;
+	MH_OK(mh_wait_converged(M, NULL, 0, base, 15000, NULL));
+	/* Node 0 has exchanged with node 3 (so it holds a connection to it) before the freeze. */
+	wait_peer_state(0, M->nodes[3].url, "alive (contacted", 10000);
+	MH_OK(mh_freeze(M, 3, true));
+	uint64_t tf = mh_now_ms();
+	wait_peer_state(0, M->nodes[3].url, "dead", 20000);
+	print_message("frozen node marked dead by node 0 after %llu ms (rpc_timeout_ms 1000)\n",
+		      (unsigned long long)(mh_now_ms() - tf));
+	MH_OK(mh_publish(M, 0, "while-frozen", "1.0.0", NULL));
+	MH_OK(mh_publish(M, 1, "while-frozen", "1.0.0", NULL));
+	const size_t up[] = {0, 1, 2};
+	MH_OK(mh_wait_converged(M, up, 3, base + 2, 15000, NULL));
+	uint64_t t0 = mh_now_ms();
+	MH_OK(mh_freeze(M, 3, false));
+	MH_OK(mh_wait_converged(M, NULL, 0, base + 2, 15000, &ms));
+	wait_peer_state(0, M->nodes[3].url, "alive (contacted", 10000);
+	print_message("thawed node caught up and was alive again for node 0 within %llu ms\n",
+		      (unsigned long long)(mh_now_ms() - t0));
+	for (size_t i = 0; i < 4; i++)
+		MH_OK(mh_stop(M, i));
+}
+
+/*
  * Two nodes of different meshes told of each other refuse each other: each logs "other mesh"
  * once for that peer however often it retries, and nothing crosses.
  */
@@ -505,6 +584,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_sixteen_rounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_partition, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_late, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_freeze, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_mesh, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
