@@ -283,6 +283,7 @@ static int verify_node(target *t, bool json)
 		return rv;
 	}
 	vs.charters = st.has_charter_version ? (size_t)st.charter_version : 0;
+	vs.forks = st.has_forks ? (size_t)st.forks : 0;
 	mycel_client_set_verify(t->c, false); /* each entry is checked below, one by one */
 	for (size_t i = 0; i < st.n_heads && rv == 0; i++) {
 		const mycel_msg_FeedHead *h = &st.heads[i];
@@ -320,6 +321,9 @@ static int verify_node(target *t, bool json)
 		printf("%s: %zu charter version(s), %zu feed(s), %zu entries, %zu bodies, %zu fork "
 		       "proof(s)\n",
 		       t->label, vs.charters, vs.feeds, vs.entries, vs.bodies, vs.forks);
+		if (vs.forks > 0)
+			printf("%sforked%s: %zu feed position(s) hold two signed entries (equivocation)\n",
+			       c_red(), c_off(), vs.forks);
 		if (vs.problems == 0)
 			printf("%sOK%s: every signature, chain link, body hash, timestamp and charter "
 			       "step verifies\n",
@@ -484,6 +488,16 @@ int cmd_status(int argc, char **argv)
 		printf(",\"feeds\":%llu,\"entries\":%llu,\"documents\":%llu",
 		       (unsigned long long)st.feeds, (unsigned long long)st.entries,
 		       (unsigned long long)st.documents);
+		if (st.has_forks && st.forks > 0) {
+			printf(",\"forks\":%llu,\"forked_feeds\":[", (unsigned long long)st.forks);
+			for (size_t i = 0; i < st.n_forked_feeds; i++) {
+				char fl[80];
+				feed_label(ch, st.forked_feeds[i].ptr, fl, sizeof(fl));
+				printf("%s", i ? "," : "");
+				json_str(stdout, fl);
+			}
+			printf("]");
+		}
 		if (st.has_peers && !t.direct)
 			printf(",\"peers\":%llu", (unsigned long long)st.peers);
 		if (st.has_uptime_ms)
@@ -516,6 +530,16 @@ int cmd_status(int argc, char **argv)
 	printf("feeds      %llu\n", (unsigned long long)st.feeds);
 	printf("entries    %llu\n", (unsigned long long)st.entries);
 	printf("documents  %llu\n", (unsigned long long)st.documents);
+	if (st.has_forks && st.forks > 0) {
+		printf("%sforks%s      %llu fork proof(s), forked feed(s):", c_red(), c_off(),
+		       (unsigned long long)st.forks);
+		for (size_t i = 0; i < st.n_forked_feeds; i++) {
+			char fl[80];
+			feed_label(ch, st.forked_feeds[i].ptr, fl, sizeof(fl));
+			printf(" %s", fl);
+		}
+		putchar('\n');
+	}
 	if (st.has_peers && !t.direct) /* a store read directly knows no peers */
 		printf("peers      %llu\n", (unsigned long long)st.peers);
 	if (st.has_uptime_ms)
@@ -645,6 +669,33 @@ out:
 
 /* ---- get, search, lineage, reindex ------------------------------------------------------------------ */
 
+/*
+ * The seqs at which the target holds fork proofs of feed (Mesh Pull fork_feeds), into
+ * seqs (at most max); the count, 0 when none or the target cannot say.
+ */
+static size_t fork_seqs(target *t, const uint8_t *feed, uint64_t *seqs, size_t max)
+{
+	mycel_arena *a = reply_arena();
+	mycel_bytes ff = {feed, MYCEL_PK_LEN};
+	mycel_msg_PullRequest rq = {.fork_feeds = &ff, .n_fork_feeds = 1};
+	mycel_msg_PullReply rp;
+	mycel_result res;
+	size_t n = 0;
+	if (a == NULL)
+		return 0;
+	if (mycel_client_pull(t->c, &rq, a, &res, &rp) == 0 && res.status == MYCEL_RPC_OK) {
+		for (size_t i = 0; i < rp.n_forks && n < max; i++) {
+			mycel_entry e;
+			if (rp.forks[i].a != NULL &&
+			    mycel_entry_decode(rp.forks[i].a->entry, rp.forks[i].a->entry_len, &e) == 0 &&
+			    memcmp(e.h.feed, feed, MYCEL_PK_LEN) == 0)
+				seqs[n++] = e.h.seq;
+		}
+	}
+	mycel_arena_free(a);
+	return n;
+}
+
 int cmd_get(int argc, char **argv)
 {
 	static const struct option opts[] = {COMMON_OPTS,
@@ -714,6 +765,8 @@ int cmd_get(int argc, char **argv)
 	char feed[2 * MYCEL_PK_LEN + 1] = "", ts[40];
 	if (sv->feed != NULL && sv->feed_len == MYCEL_PK_LEN)
 		mycel_hex(sv->feed, MYCEL_PK_LEN, feed);
+	uint64_t fseq[8];
+	size_t n_fseq = doc.forked && feed[0] ? fork_seqs(&t, sv->feed, fseq, 8) : 0;
 	if (json) {
 		printf("{\"kind\":\"%s\",\"domain\":", kind);
 		json_str(stdout, S(doc.domain));
@@ -736,7 +789,14 @@ int cmd_get(int argc, char **argv)
 			       (unsigned long long)doc.versions[i].seq,
 			       (unsigned long long)doc.versions[i].ts_ms);
 		}
-		printf("],\"document\":%s}\n", (const char *)out.data);
+		printf("]");
+		if (doc.forked) {
+			printf(",\"forked\":true,\"fork_seqs\":[");
+			for (size_t i = 0; i < n_fseq; i++)
+				printf("%s%llu", i ? "," : "", (unsigned long long)fseq[i]);
+			printf("]");
+		}
+		printf(",\"document\":%s}\n", (const char *)out.data);
 		goto out;
 	}
 	printf("%s", c_bold());
@@ -750,6 +810,15 @@ int cmd_get(int argc, char **argv)
 	printf("shown      version %s, %s, seq %llu\n", S(sv->version),
 	       mycel_doc_status_name((mycel_doc_status)sv->status), (unsigned long long)sv->seq);
 	printf("signature  %s%s%s\n", t.verify ? c_green() : c_red(), check, c_off());
+	if (doc.forked) {
+		printf("%sFORKED%s     domain %s signed two different entries at seq", c_red(), c_off(),
+		       S(doc.domain));
+		for (size_t i = 0; i < n_fseq; i++)
+			printf("%s %llu", i ? "," : "", (unsigned long long)fseq[i]);
+		if (n_fseq == 0)
+			printf(" (unknown)");
+		printf(" of its feed: this node holds the proof; the feed takes no more entries\n");
+	}
 	if (doc.description && doc.description[0]) {
 		printf("about      ");
 		safe_str(stdout, doc.description);
@@ -885,7 +954,7 @@ int cmd_search(int argc, char **argv)
 			json_str(stdout, S(h->matched));
 			printf(",\"score\":%.3f,\"snippet\":", h->score);
 			json_str(stdout, S(h->snippet));
-			printf("}\n");
+			printf("%s}\n", h->forked ? ",\"forked\":true" : "");
 			continue;
 		}
 		char ref[400];
@@ -895,6 +964,8 @@ int cmd_search(int argc, char **argv)
 		printf("%*s %-10s %-10s %-11s ", strlen(ref) < 40 ? (int)(40 - strlen(ref)) : 0, "",
 		       S(h->version), st, S(h->matched));
 		safe_str(stdout, S(h->name));
+		if (h->forked)
+			printf("  %s[FORKED feed]%s", c_red(), c_off());
 		putchar('\n');
 	}
 	if (!json)

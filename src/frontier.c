@@ -79,7 +79,7 @@ static void hash_heads(const mycel__head *h, size_t n, uint8_t out[MYCEL_HASH_LE
 	crypto_generichash_state st;
 	(void)crypto_generichash_init(&st, NULL, 0, MYCEL_HASH_LEN);
 	(void)crypto_generichash_update(&st, (const unsigned char *)FRONTIER_PREFIX,
-					sizeof(FRONTIER_PREFIX)); /* with its NUL */
+	                                sizeof(FRONTIER_PREFIX)); /* with its NUL */
 	for (size_t i = 0; i < n; i++) {
 		uint8_t rec[MYCEL_PK_LEN + 8 + MYCEL_HASH_LEN + 1];
 		memcpy(rec, h[i].feed, MYCEL_PK_LEN);
@@ -236,7 +236,8 @@ void mycel__frontier_digest(mycel__frontier *f, uint8_t out[MYCEL_HASH_LEN], siz
 	pthread_rwlock_unlock(&f->lock);
 }
 
-void mycel__frontier_buckets(mycel__frontier *f, uint8_t out[MYCEL__FRONTIER_BUCKETS][MYCEL_HASH_LEN])
+void mycel__frontier_buckets(mycel__frontier *f,
+                             uint8_t out[MYCEL__FRONTIER_BUCKETS][MYCEL_HASH_LEN])
 {
 	pthread_rwlock_rdlock(&f->lock);
 	pthread_mutex_lock(&f->cache_mu);
@@ -257,7 +258,7 @@ void mycel__frontier_buckets(mycel__frontier *f, uint8_t out[MYCEL__FRONTIER_BUC
 }
 
 int mycel__frontier_heads(mycel__frontier *f, const uint64_t *buckets, size_t n_buckets,
-			  mycel__head **out, size_t *out_n)
+                          mycel__head **out, size_t *out_n)
 {
 	bool want[MYCEL__FRONTIER_BUCKETS];
 	mycel__head *p;

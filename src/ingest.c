@@ -71,7 +71,8 @@ static void check_all(const mycel_blob *items, size_t n, unsigned threads, int *
 	size_t started = 0;
 	for (size_t t = 0; t < k; t++) {
 		ch[t] = (chunk){items, codes, n * t / k, n * (t + 1) / k};
-		/* chunk 0 is the calling thread's; a chunk whose thread cannot start is done here */
+		/* chunk 0 is the calling thread's; a chunk whose thread cannot start is done here
+		 */
 		if (t > 0 && pthread_create(&tid[t], NULL, check_chunk, &ch[t]) == 0)
 			started |= (size_t)1 << t;
 	}
@@ -85,13 +86,13 @@ static void check_all(const mycel_blob *items, size_t n, unsigned threads, int *
 }
 
 static void set_why(mycel__ingest_result *res, int code, const mycel_entry *e, bool decoded,
-		    const char *what)
+                    const char *what)
 {
 	res->code = code;
 	if (decoded)
 		(void)snprintf(res->why, sizeof(res->why), "feed %02x%02x%02x%02x… seq %llu: %s",
-			       e->h.feed[0], e->h.feed[1], e->h.feed[2], e->h.feed[3],
-			       (unsigned long long)e->h.seq, what);
+		               e->h.feed[0], e->h.feed[1], e->h.feed[2], e->h.feed[3],
+		               (unsigned long long)e->h.seq, what);
 	else
 		(void)snprintf(res->why, sizeof(res->why), "%s", what);
 }
@@ -105,8 +106,8 @@ static bool feed_in(const uint8_t (*feeds)[MYCEL_PK_LEN], size_t n, const uint8_
 }
 
 int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
-		  const mycel__fork_blob *forks, size_t n_forks, const char *from, unsigned threads,
-		  mycel__ingest_result *res)
+                  const mycel__fork_blob *forks, size_t n_forks, const char *from, unsigned threads,
+                  mycel__ingest_result *res)
 {
 	int *codes = NULL;
 	size_t *map = NULL, *fmap = NULL, np = 0, nf = 0, n_stop = 0;
@@ -167,7 +168,7 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 				char what[96];
 				first = n + i;
 				(void)snprintf(what, sizeof(what), "fork proof %zu: %s", i,
-					       mycel_strerror(c));
+				               mycel_strerror(c));
 				set_why(res, c, &a, false, what);
 			}
 			continue;
@@ -181,12 +182,12 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 	if (np > 0 || nf > 0) {
 		w->kind = MYCEL__WRITE_INGEST;
 		w->ingest = (mycel_ingest_group){.items = pass,
-						 .n = np,
-						 .forks = fpass,
-						 .n_forks = nf,
-						 .verified = true,
-						 .states = states,
-						 .fork_states = fstates};
+		                                 .n = np,
+		                                 .forks = fpass,
+		                                 .n_forks = nf,
+		                                 .verified = true,
+		                                 .states = states,
+		                                 .fork_states = fstates};
 		w->from = from;
 		w->bytes = bytes;
 		if (ctx->wq != NULL) {
@@ -211,8 +212,8 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 		res->forks = g->forks_stored;
 		res->gap = g->gap;
 		if (g->code != 0) {
-			size_t at = g->failed_at < np ? map[g->failed_at]
-						      : n + fmap[g->failed_at - np];
+			size_t at =
+			    g->failed_at < np ? map[g->failed_at] : n + fmap[g->failed_at - np];
 			if (at < first) {
 				res->code = g->code;
 				(void)snprintf(res->why, sizeof(res->why), "%.250s", g->why);

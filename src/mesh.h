@@ -66,7 +66,8 @@ bool mycel__frontier_get(mycel__frontier *f, const uint8_t feed[MYCEL_PK_LEN], m
 typedef struct mycel__ingest_result {
 	size_t accepted;  /* new entries stored */
 	size_t known;     /* entries already held */
-	size_t refused;   /* entries not stored (the first refused and everything after it in its feed) */
+	size_t refused;   /* entries not stored (the first refused and everything after it in its
+			     feed; gaps included) */
 	size_t forks;     /* fork proofs newly stored */
 	bool gap;         /* an entry did not follow the head (seq > head + 1): pull from the sender */
 	int code;         /* the first refusal's MYCEL_E... code, 0 if none; a gap alone is not one */
@@ -85,8 +86,11 @@ typedef struct mycel__fork_blob {
  * means the calling thread only), then hands one MYCEL__WRITE_INGEST to the node's writer,
  * which checks chains, timestamps and admission and commits consecutive ingests in one
  * transaction. Entries are processed per feed in seq order; a refused entry stops its feed
- * only. Returns 0 when the request reached the writer (its outcome in *res, refusals
- * included), EBUSY when the node is stopping, ENOMEM.
+ * only (within this request). A fork proof is a mycel_fork_pair (same layout). Without a
+ * writer thread (ctx->wq NULL) the write runs on the calling thread under ctx->writer.
+ * Returns 0 when the request reached the writer (its outcome in *res, refusals included),
+ * EBUSY when the node is stopping, ENOMEM, or the store's error that abandoned the commit
+ * (nothing of it stored; res->code and res->why say it).
  */
 int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 		  const mycel__fork_blob *forks, size_t n_forks, const char *from, unsigned threads,
