@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "mycel/catalog.h"
 #include "mycel/charter.h"
 #include "mycel/client.h"
@@ -392,6 +394,35 @@ int cmd_verify(int argc, char **argv)
 
 /* ---- status, peers ------------------------------------------------------------------------------ */
 
+/*
+ * The frontier digest of PROTOCOL.md §10 over the heads Status reports: BLAKE2b-256 of
+ * "mycel/frontier/v1\0" and, per feed in feed order, feed ‖ be64 seq ‖ head ‖ forked. Two
+ * nodes that hold the same feeds print the same digest (what convergence tests compare).
+ */
+static void frontier_digest(const mycel_msg_StatusReply *st, char out[2 * MYCEL_HASH_LEN + 1])
+{
+	static const char prefix[] = "mycel/frontier/v1";
+	crypto_generichash_state h;
+	uint8_t d[MYCEL_HASH_LEN];
+	(void)crypto_generichash_init(&h, NULL, 0, MYCEL_HASH_LEN);
+	(void)crypto_generichash_update(&h, (const unsigned char *)prefix, sizeof(prefix));
+	for (size_t i = 0; i < st->n_heads; i++) {
+		const mycel_msg_FeedHead *fh = &st->heads[i];
+		uint8_t rec[MYCEL_PK_LEN + 8 + MYCEL_HASH_LEN + 1];
+		memset(rec, 0, sizeof(rec));
+		if (fh->feed != NULL && fh->feed_len == MYCEL_PK_LEN)
+			memcpy(rec, fh->feed, MYCEL_PK_LEN);
+		for (int b = 0; b < 8; b++)
+			rec[MYCEL_PK_LEN + b] = (uint8_t)(fh->seq >> (56 - 8 * b));
+		if (fh->head != NULL && fh->head_len == MYCEL_HASH_LEN)
+			memcpy(rec + MYCEL_PK_LEN + 8, fh->head, MYCEL_HASH_LEN);
+		rec[sizeof(rec) - 1] = fh->has_forked && fh->forked ? 1 : 0;
+		(void)crypto_generichash_update(&h, rec, sizeof(rec));
+	}
+	(void)crypto_generichash_final(&h, d, MYCEL_HASH_LEN);
+	mycel_hex(d, MYCEL_HASH_LEN, out);
+}
+
 /* One peer as a JSON object (the fields README.md documents). */
 static void peer_json(const mycel_msg_Peer *p)
 {
@@ -419,7 +450,8 @@ static void peer_json(const mycel_msg_Peer *p)
 static void peer_table(const mycel_msg_Peer *ps, size_t n)
 {
 	printf("%s%-32s %-8s %-8s %-20s %8s %8s %7s %6s %s%s\n", c_dim(), "address", "state",
-	       "source", "last contact (UTC)", "in", "out", "rejects", "lag", "last error", c_off());
+	       "source", "last contact (UTC)", "in", "out", "rejects", "lag", "last error",
+	       c_off());
 	for (size_t i = 0; i < n; i++) {
 		const mycel_msg_Peer *p = &ps[i];
 		char when[40] = "-";
@@ -504,7 +536,11 @@ int cmd_status(int argc, char **argv)
 			printf(",\"uptime_ms\":%llu", (unsigned long long)st.uptime_ms);
 		if (st.has_frontier_feeds)
 			printf(",\"frontier_feeds\":%llu", (unsigned long long)st.frontier_feeds);
-		if (!t.direct) {
+		char fd[2 * MYCEL_HASH_LEN + 1];
+		frontier_digest(&st, fd);
+		printf(",\"frontier_digest\":\"%s\"", fd);
+		/* absent: no peers (and always on a store read directly) */
+		if (st.n_peer_list > 0) {
 			printf(",\"peer_list\":[");
 			for (size_t i = 0; i < st.n_peer_list; i++) {
 				if (i > 0)
@@ -544,8 +580,13 @@ int cmd_status(int argc, char **argv)
 		printf("peers      %llu\n", (unsigned long long)st.peers);
 	if (st.has_uptime_ms)
 		printf("uptime     %llus\n", (unsigned long long)(st.uptime_ms / 1000u));
+	char fd[2 * MYCEL_HASH_LEN + 1];
+	frontier_digest(&st, fd);
 	if (st.has_frontier_feeds)
-		printf("frontier   %llu feeds\n", (unsigned long long)st.frontier_feeds);
+		printf("frontier   %llu feeds, digest %.16s…\n", (unsigned long long)st.frontier_feeds,
+		       fd);
+	else
+		printf("frontier   digest %.16s…\n", fd);
 	if (st.n_peer_list > 0) {
 		putchar('\n');
 		peer_table(st.peer_list, st.n_peer_list);

@@ -270,8 +270,9 @@ static void check_gossip(checker *k, const mycel_value *v, mycel_gossip_opts *g)
 		if (gk == NULL) {
 			const char *near = nearest_of(m->key, gossip_names, N_GOSSIP_NAMES);
 			if (near != NULL)
-				finding(k, x, ptr, "unknown gossip key \"%s\" (did you mean \"%s\"?)",
-					m->key, near);
+				finding(k, x, ptr,
+					"unknown gossip key \"%s\" (did you mean \"%s\"?)", m->key,
+					near);
 			else
 				finding(k, x, ptr, "unknown gossip key \"%s\"", m->key);
 			continue;

@@ -38,6 +38,8 @@
 #define REJECT_WINDOW_MS 60000u
 /* Most concurrent exchanges of one round. */
 #define ROUND_MAX 64u
+/* The `from` of pulled batches that are not pushed on (see pull()). */
+#define BULK_PREFIX "pull:"
 /* Most feeds an exchange handles (bounds its range lists). */
 #define FEEDS_CAP ((size_t)1u << 20)
 /* Re-announce our URL in Digest every this many exchanges with a peer. */
@@ -48,7 +50,7 @@ typedef struct peer {
 	mycel__peer_source source;
 	mycel__peer_state state; /* ALIVE, SUSPECT or DEAD (IGNORED is derived) */
 	bool removed;
-	bool gap;      /* an exchange is wanted soon */
+	bool gap; /* an exchange is wanted soon */
 	bool other_mesh_logged;
 	unsigned busy; /* exchanges running */
 	uint64_t failures, last_seen, next_try, ignored_until, win_start, win_count;
@@ -202,7 +204,10 @@ typedef struct opt_range {
 	uint64_t min, max;
 } opt_range;
 
-#define OPT(f, mn, mx) {#f, offsetof(mycel_gossip_opts, f), false, mn, mx}
+#define OPT(f, mn, mx)                                                                             \
+	{                                                                                          \
+#f, offsetof(mycel_gossip_opts, f), false, mn, mx                                  \
+	}
 static const opt_range opt_ranges[] = {
     OPT(interval_ms, 10, 3600000),
     OPT(fanout, 1, 64),
@@ -225,11 +230,11 @@ int mycel_gossip_opts_check(const mycel_gossip_opts *o, char *why, size_t why_le
 		const opt_range *r = &opt_ranges[i];
 		const char *p = (const char *)o + r->off;
 		uint64_t v = r->u64 ? *(const uint64_t *)(const void *)p
-				    : *(const unsigned *)(const void *)p;
+		                    : *(const unsigned *)(const void *)p;
 		if (v != 0 && (v < r->min || v > r->max)) {
-			set_why(why, why_len, "gossip %s must be from %llu to %llu, not %llu", r->name,
-				(unsigned long long)r->min, (unsigned long long)r->max,
-				(unsigned long long)v);
+			set_why(why, why_len, "gossip %s must be from %llu to %llu, not %llu",
+			        r->name, (unsigned long long)r->min, (unsigned long long)r->max,
+			        (unsigned long long)v);
 			return MYCEL_EINVAL;
 		}
 	}
@@ -263,8 +268,9 @@ void mycel_gossip_opts_resolve(const mycel_gossip_opts *o, mycel_gossip_opts *ou
 	if (r.verify_threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		r.verify_threads = n < 1 ? 1u
-				   : n > (long)MYCEL_GOSSIP_VERIFY_THREADS_MAX ? MYCEL_GOSSIP_VERIFY_THREADS_MAX
-									     : (unsigned)n;
+		                   : n > (long)MYCEL_GOSSIP_VERIFY_THREADS_MAX
+		                       ? MYCEL_GOSSIP_VERIFY_THREADS_MAX
+		                       : (unsigned)n;
 	}
 	*out = r;
 }
@@ -272,7 +278,7 @@ void mycel_gossip_opts_resolve(const mycel_gossip_opts *o, mycel_gossip_opts *ou
 /* ---- timing ------------------------------------------------------------------------------ */
 
 uint64_t mycel__gossip_backoff(uint64_t interval_ms, uint64_t backoff_max_ms, uint64_t failures,
-			       double r)
+                               double r)
 {
 	uint64_t d = interval_ms;
 	for (uint64_t i = 0; i < failures && d < backoff_max_ms; i++)
@@ -339,11 +345,11 @@ static peer *find_live(mycel__gossip *g, const char *url)
 
 /* Adds (or revives) a peer under g->mu; *out the row. EINVAL, ETOOBIG, ENOMEM. */
 static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src, char *why,
-		      size_t why_len, peer **out)
+                      size_t why_len, peer **out)
 {
 	if (!url_ok(url)) {
 		set_why(why, why_len, "\"%.*s\" is not a tcp:// or ipc:// URL of at most %u bytes",
-			64, url != NULL ? url : "", MYCEL_NODE_URL_MAX);
+		        64, url != NULL ? url : "", MYCEL_NODE_URL_MAX);
 		return MYCEL_EINVAL;
 	}
 	if (is_self(g, url)) {
@@ -398,7 +404,10 @@ static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src,
 	return 0;
 }
 
-static bool ignored_at(const peer *p, uint64_t now) { return p->ignored_until > now; }
+static bool ignored_at(const peer *p, uint64_t now)
+{
+	return p->ignored_until > now;
+}
 
 static mycel__peer_state shown_state(const peer *p, uint64_t now)
 {
@@ -439,7 +448,7 @@ static void outcome_locked(mycel__gossip *g, peer *p, bool ok, const char *err)
 		p->failures++;
 		p->state = p->failures >= DEAD_AFTER ? MYCEL__PEER_DEAD : MYCEL__PEER_SUSPECT;
 		p->next_try = now + mycel__gossip_backoff(g->o.interval_ms, g->o.backoff_max_ms,
-							  p->failures, rnd(g));
+		                                          p->failures, rnd(g));
 		snprintf(p->last_error, sizeof(p->last_error), "%s", err != NULL ? err : "failed");
 	}
 	if (before != p->state) {
@@ -605,7 +614,7 @@ static void load_persisted(mycel__gossip *g)
 /* ---- public table operations ------------------------------------------------------------- */
 
 int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source source, char *why,
-		      size_t why_len)
+                      size_t why_len)
 {
 	peer *p;
 	pthread_mutex_lock(&g->mu);
@@ -635,7 +644,7 @@ int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t wh
 	int rv = admin ? persist(g) : 0;
 	if (rv != 0)
 		set_why(why, why_len, "the peer is removed but the store still lists it: %s",
-			mycel_strerror(rv));
+		        mycel_strerror(rv));
 	return rv;
 }
 
@@ -704,21 +713,33 @@ static void rejected_locked(mycel__gossip *g, peer *p, int code, const char *why
 
 /* ---- calls ---------------------------------------------------------------------------------- */
 
-static size_t bin_hdr(size_t n) { return n < 256 ? 2 : n < 65536 ? 3 : 5; }
-static size_t str_hdr(size_t n) { return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5; }
+static size_t bin_hdr(size_t n)
+{
+	return n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+static size_t str_hdr(size_t n)
+{
+	return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
 
-/* Bytes of a request envelope [1, method, deadline(u64), {}, bin] plus nng's 4-byte header. */
+/*
+ * What one message costs on the wire besides the envelope: nng's 4-byte request id and the
+ * tcp transport's 8-byte length prefix.
+ */
+#define NNG_OVERHEAD 12u
+
+/* Bytes of a request envelope [1, method, deadline(u64), {}, bin] on the wire. */
 static size_t request_bytes(const char *method, size_t body)
 {
 	size_t m = strlen(method);
-	return 4 + 1 + 1 + str_hdr(m) + m + 9 + 1 + bin_hdr(body) + body;
+	return NNG_OVERHEAD + 1 + 1 + str_hdr(m) + m + 9 + 1 + bin_hdr(body) + body;
 }
 
-/* Bytes of a reply envelope [1, status, message, body] plus nng's 4-byte header. */
+/* Bytes of a reply envelope [1, status, message, body] on the wire. */
 static size_t reply_bytes(const char *msg, bool has_body, size_t body)
 {
 	size_t m = msg != NULL ? strlen(msg) : 0;
-	return 4 + 1 + 1 + 1 + str_hdr(m) + m + (has_body ? bin_hdr(body) + body : 1);
+	return NNG_OVERHEAD + 1 + 1 + 1 + str_hdr(m) + m + (has_body ? bin_hdr(body) + body : 1);
 }
 
 /* One exchange's state. */
@@ -741,7 +762,8 @@ static int client_of(xch *x)
 	if (c == NULL) {
 		int rv = mycel_client_open(x->p->url, &c);
 		if (rv != 0) {
-			set_why(x->err, sizeof(x->err), "cannot connect: %s", mycel_strerror(rv));
+			set_why(x->err, sizeof(x->err), "cannot connect: %s",
+			        rv == MYCEL_EIO ? "no node answers there" : mycel_strerror(rv));
 			return rv;
 		}
 		pthread_mutex_lock(&g->mu);
@@ -763,7 +785,7 @@ static int client_of(xch *x)
  * Returns 0 with *status (OK or the peer's/transport's status, err set), or a code.
  */
 static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void *rp,
-		uint64_t *status)
+                uint64_t *status)
 {
 	mycel__gossip *g = x->g;
 	const mycel_method *m = mycel_method_find(method, strlen(method));
@@ -775,7 +797,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	if (rv != 0) {
 		mycel_buf_fini(&b);
 		set_why(x->err, sizeof(x->err), "%s: request does not encode: %s", method,
-			mycel_strerror(rv));
+		        mycel_strerror(rv));
 		return rv;
 	}
 	char *msg = NULL;
@@ -783,7 +805,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	size_t body_len = 0;
 	size_t out_bytes = request_bytes(method, b.len);
 	rv = mycel_client_call(x->c, method, wall_ms() + g->o.rpc_timeout_ms, b.data, b.len, status,
-			       &msg, &body, &body_len);
+	                       &msg, &body, &body_len);
 	mycel_buf_fini(&b);
 	size_t in_bytes = rv == 0 ? reply_bytes(msg, body != NULL, body_len) : 0;
 	x->bytes += out_bytes + in_bytes;
@@ -798,8 +820,8 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 		return rv;
 	}
 	if (*status != MYCEL_RPC_OK) {
-		set_why(x->err, sizeof(x->err), "%s: %s: %s", method, mycel_rpc_status_name(*status),
-			msg[0] ? msg : "no message");
+		set_why(x->err, sizeof(x->err), "%s: %s: %s", method,
+		        mycel_rpc_status_name(*status), msg[0] ? msg : "no message");
 		goto done;
 	}
 	char why[256] = "";
@@ -809,7 +831,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 		set_why(x->err, sizeof(x->err), "%s: an OK reply without a body", method);
 	} else if ((rv = m->reply_decode(body, body_len, a, rp, why, sizeof(why))) != 0) {
 		set_why(x->err, sizeof(x->err), "%s: the reply does not decode: %s", method,
-			why[0] ? why : mycel_strerror(rv));
+		        why[0] ? why : mycel_strerror(rv));
 	}
 done:
 	free(msg);
@@ -817,7 +839,8 @@ done:
 	return rv;
 }
 
-/* ---- the exchange ----------------------------------------------------------------------------- */
+/* ---- the exchange -----------------------------------------------------------------------------
+ */
 
 typedef struct range {
 	uint8_t feed[MYCEL_PK_LEN];
@@ -848,7 +871,10 @@ static int ranges_add(ranges *rs, const uint8_t *feed, uint64_t from, uint64_t t
 	return 0;
 }
 
-static int feed_cmp(const void *a, const void *b) { return memcmp(a, b, MYCEL_PK_LEN); }
+static int feed_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MYCEL_PK_LEN);
+}
 
 static bool stopping(mycel__gossip *g)
 {
@@ -895,12 +921,12 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 	}
 	for (size_t i = 0; i < rp.n_newer; i++) {
 		char why[512] = "";
-		rv = mycel_store_add_charter(g->env.ctx->store, rp.newer[i].ptr, rp.newer[i].len, why,
-					     sizeof(why));
+		rv = mycel_store_add_charter(g->env.ctx->store, rp.newer[i].ptr, rp.newer[i].len,
+		                             why, sizeof(why));
 		if (rv != 0) {
 			char msg[600];
 			snprintf(msg, sizeof(msg), "charter %zu of %zu: %s", i + 1, rp.n_newer,
-				 why[0] ? why : mycel_strerror(rv));
+			         why[0] ? why : mycel_strerror(rv));
 			note_reject(x, rv, msg);
 			set_why(x->err, sizeof(x->err), "%s", msg);
 			goto done;
@@ -974,8 +1000,8 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			return rv != 0 ? rv : MYCEL_EIO;
 		}
 		forks_sent = true;
-		mycel_blob *items = rp.n_entries ? mycel_arena_alloc(a, rp.n_entries * sizeof(*items))
-						 : NULL;
+		mycel_blob *items =
+		    rp.n_entries ? mycel_arena_alloc(a, rp.n_entries * sizeof(*items)) : NULL;
 		mycel__fork_blob *fk =
 		    rp.n_forks ? mycel_arena_alloc(a, rp.n_forks * sizeof(*fk)) : NULL;
 		if ((rp.n_entries && items == NULL) || (rp.n_forks && fk == NULL)) {
@@ -1008,8 +1034,16 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		}
 		mycel__ingest_result res;
 		memset(&res, 0, sizeof(res));
-		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url,
-				   g->o.verify_threads, &res);
+		/*
+		 * A batch with more to come is bulk catch-up: its entries are not pushed on
+		 * (BULK_PREFIX tells the commit hook), or a cold sync would echo every entry
+		 * to peers that have it; the last batch of a pull is spread like a push.
+		 */
+		char bulk[sizeof(BULK_PREFIX) + URLCAP];
+		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
+		bool more_now = rp.has_more && rp.more;
+		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
+		                   more_now ? bulk : x->p->url, g->o.verify_threads, &res);
 		if (rv != 0) {
 			mycel_arena_free(a);
 			set_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -1020,7 +1054,9 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		g->st.pulled += res.accepted;
 		pthread_mutex_unlock(&g->mu);
 		if (res.code != 0) {
-			note_reject(x, res.code, res.why);
+			/* a conflicting entry is evidence against the feed's owner, not the peer */
+			if (res.code != MYCEL_EFORK)
+				note_reject(x, res.code, res.why);
 			mycel_arena_free(a);
 			return 0; /* the rest of this peer's data waits for another round */
 		}
@@ -1099,7 +1135,7 @@ static int push_scan_cb(void *ctx, const mycel_entry *e, const uint8_t *body, si
 
 /* Sends one Push of entries/forks to x's peer. 0 or a code (err set). */
 static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg_ForkProof *f,
-		     size_t nf, uint64_t hops)
+                     size_t nf, uint64_t hops)
 {
 	mycel__gossip *g = x->g;
 	mycel_arena *a = NULL;
@@ -1131,7 +1167,8 @@ static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg
 		pthread_mutex_unlock(&g->mu);
 		if (rp.refused > 0) {
 			char qa[URLCAP + 64], qb[1100];
-			glog(g, MYCEL_NODE_DEBUG, "msg=\"push refused\" peer=%s refused=%llu why=%s",
+			glog(g, MYCEL_NODE_DEBUG,
+			     "msg=\"push refused\" peer=%s refused=%llu why=%s",
 			     q(x->p->url, qa, sizeof(qa)), (unsigned long long)rp.refused,
 			     q(rp.reason != NULL ? rp.reason : "", qb, sizeof(qb)));
 		}
@@ -1153,7 +1190,9 @@ static int push_ranges(xch *x, const ranges *rs)
 		uint64_t from = rs->r[i].from;
 		while (from <= rs->r[i].to && rv == 0 && !stopping(g)) {
 			if (pb.a == NULL) {
-				if ((rv = mycel_arena_new((size_t)g->o.batch_bytes * 2 + ((size_t)2u << 20), &pb.a)) != 0)
+				if ((rv = mycel_arena_new((size_t)g->o.batch_bytes * 2 +
+				                              ((size_t)2u << 20),
+				                          &pb.a)) != 0)
 					break;
 				pb.e = mycel_arena_alloc(pb.a, pb.max_n * sizeof(*pb.e));
 				if (pb.e == NULL) {
@@ -1164,7 +1203,8 @@ static int push_ranges(xch *x, const ranges *rs)
 			size_t before = pb.n;
 			pb.to = rs->r[i].to;
 			pb.full = false;
-			int s = mycel_store_scan(g->env.ctx->store, rs->r[i].feed, from, push_scan_cb, &pb);
+			int s = mycel_store_scan(g->env.ctx->store, rs->r[i].feed, from,
+			                         push_scan_cb, &pb);
 			if (pb.err != 0 || s < 0) {
 				rv = pb.err != 0 ? pb.err : s;
 				break;
@@ -1190,7 +1230,7 @@ static int push_ranges(xch *x, const ranges *rs)
 
 /* Compares the peer's heads with ours and pulls / pushes the differences. */
 static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, size_t n,
-		     const uint64_t *buckets, size_t n_buckets)
+                     const uint64_t *buckets, size_t n_buckets)
 {
 	mycel__gossip *g = x->g;
 	ranges pulls = {0}, pushes = {0};
@@ -1234,7 +1274,7 @@ static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, s
 			memcpy(forks[n_forks++], h->feed, MYCEL_PK_LEN);
 	}
 	/* our feeds in the compared buckets that the peer lacks altogether */
-	if (nt > 0) /* theirs is NULL when the peer has no feed: qsort(NULL, 0) is undefined */
+	if (nt > 0)
 		qsort(theirs, nt, sizeof(*theirs), feed_cmp);
 	if ((rv = mycel__frontier_heads(f, buckets, n_buckets, &mine, &n_mine)) != 0)
 		goto done;
@@ -1328,7 +1368,8 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 			pthread_mutex_unlock(&g->mu);
 			char hx[17], qb[300];
 			if (first)
-				glog(g, MYCEL_NODE_WARN, "msg=\"other mesh\" peer=%s ours=%s why=%s",
+				glog(g, MYCEL_NODE_WARN,
+				     "msg=\"other mesh\" peer=%s ours=%s why=%s",
 				     q(p->url, qa, sizeof(qa)), hex8(mesh_id, hx),
 				     q(x.err, qb, sizeof(qb)));
 		}
@@ -1343,7 +1384,7 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 		if (rp.n_buckets != MYCEL__FRONTIER_BUCKETS) {
 			rv = MYCEL_EFORMAT;
 			set_why(x.err, sizeof(x.err), "Digest reply: %zu bucket digests, not %u",
-				rp.n_buckets, MYCEL__FRONTIER_BUCKETS);
+			        rp.n_buckets, MYCEL__FRONTIER_BUCKETS);
 			goto done;
 		}
 		uint8_t(*mine)[MYCEL_HASH_LEN] = malloc(MYCEL__FRONTIER_BUCKETS * MYCEL_HASH_LEN);
@@ -1437,7 +1478,7 @@ typedef struct dom_scan {
 } dom_scan;
 
 static int dom_feed_cb(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
-		       const uint8_t *head)
+                       const uint8_t *head)
 {
 	(void)seq;
 	(void)head;
@@ -1484,7 +1525,8 @@ static void learn_profile(mycel__gossip *g, const uint8_t *body, size_t n)
 			if (find_live(g, pr.nodes[i]) == NULL &&
 			    add_locked(g, pr.nodes[i], MYCEL__SRC_DOMAIN, NULL, 0, &p) == 0) {
 				char qa[URLCAP + 64];
-				glog(g, MYCEL_NODE_INFO, "msg=\"peer learnt\" peer=%s source=domain",
+				glog(g, MYCEL_NODE_INFO,
+				     "msg=\"peer learnt\" peer=%s source=domain",
 				     q(p->url, qa, sizeof(qa)));
 			}
 		}
@@ -1539,7 +1581,8 @@ static void *round_main(void *arg)
 		for (size_t i = 0; i < n; i++) {
 			jobs[i].g = g;
 			jobs[i].p = sel[i];
-			jobs[i].started = pthread_create(&jobs[i].t, NULL, xjob_main, &jobs[i]) == 0;
+			jobs[i].started =
+			    pthread_create(&jobs[i].t, NULL, xjob_main, &jobs[i]) == 0;
 			if (!jobs[i].started)
 				(void)exchange(g, sel[i], NULL);
 		}
@@ -1616,8 +1659,8 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 	peer *targets[ROUND_MAX];
 	const char *from = items[0]->from;
 	pthread_mutex_lock(&g->mu);
-	size_t nt = push_targets_locked(g, forks ? ROUND_MAX : g->o.fanout,
-					forks ? NULL : from, targets);
+	size_t nt =
+	    push_targets_locked(g, forks ? ROUND_MAX : g->o.fanout, forks ? NULL : from, targets);
 	pthread_mutex_unlock(&g->mu);
 	mycel_msg_Entry *es = NULL;
 	mycel_msg_ForkProof *fs = NULL;
@@ -1660,10 +1703,11 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 		int rv = client_of(&x);
 		if (rv == 0)
 			rv = forks ? send_push(&x, NULL, 0, fs, n, hops)
-				   : send_push(&x, es, n, NULL, 0, hops);
+			           : send_push(&x, es, n, NULL, 0, hops);
 		pthread_mutex_lock(&g->mu);
 		if (!targets[i]->removed)
-			outcome_locked(g, targets[i], rv == 0, x.err[0] ? x.err : mycel_strerror(rv));
+			outcome_locked(g, targets[i], rv == 0,
+			               x.err[0] ? x.err : mycel_strerror(rv));
 		pthread_mutex_unlock(&g->mu);
 	}
 done:
@@ -1692,8 +1736,9 @@ static void *push_main(void *arg)
 		const char *from = qq->head->from;
 		while (qq->head != NULL && n < 1000 && (forks || n < g->o.batch_entries)) {
 			qitem *it = qq->head;
-			bool same = (from == NULL && it->from == NULL) ||
-				    (from != NULL && it->from != NULL && strcmp(from, it->from) == 0);
+			bool same =
+			    (from == NULL && it->from == NULL) ||
+			    (from != NULL && it->from != NULL && strcmp(from, it->from) == 0);
 			if (!forks && (!same || (n > 0 && bytes + it->size > g->o.batch_bytes)))
 				break;
 			qq->head = it->next;
@@ -1715,7 +1760,8 @@ static void *push_main(void *arg)
 	return NULL;
 }
 
-/* ---- mesh ops ---------------------------------------------------------------------------------- */
+/* ---- mesh ops ----------------------------------------------------------------------------------
+ */
 
 static void op_committed(void *arg, const mycel__committed *c)
 {
@@ -1726,8 +1772,14 @@ static void op_committed(void *arg, const mycel__committed *c)
 		learn_profile(g, c->body, c->body_len);
 	if (c->fork_other != NULL) {
 		char hx[17];
-		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu", hex8(c->entry->h.feed, hx),
-		     (unsigned long long)c->entry->h.seq);
+		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu",
+		     hex8(c->entry->h.feed, hx), (unsigned long long)c->entry->h.seq);
+	}
+	const char *from = c->from;
+	if (from != NULL && strncmp(from, BULK_PREFIX, sizeof(BULK_PREFIX) - 1) == 0) {
+		if (c->fork_other == NULL)
+			return; /* bulk catch-up: anti-entropy spreads it */
+		from += sizeof(BULK_PREFIX) - 1;
 	}
 	if (g->o.no_push)
 		return;
@@ -1742,14 +1794,15 @@ static void op_committed(void *arg, const mycel__committed *c)
 		memcpy(it->body, c->body, c->body_len);
 		it->body_len = c->body_len;
 	}
-	if (c->from != NULL && (it->from = strdup(c->from)) == NULL)
+	if (from != NULL && (it->from = strdup(from)) == NULL)
 		goto oom;
 	if (c->fork_other != NULL) {
 		it->fork = true;
 		memcpy(it->other, c->fork_other->raw, c->fork_other->len);
 		it->other_len = c->fork_other->len;
 		if (c->fork_other_body != NULL) {
-			it->other_body = malloc(c->fork_other_body_len ? c->fork_other_body_len : 1);
+			it->other_body =
+			    malloc(c->fork_other_body_len ? c->fork_other_body_len : 1);
 			if (it->other_body == NULL)
 				goto oom;
 			memcpy(it->other_body, c->fork_other_body, c->fork_other_body_len);
@@ -1914,11 +1967,12 @@ const mycel__mesh_ops mycel__gossip_ops = {
     .peer_remove = op_peer_remove,
 };
 
-/* ---- lifecycle ----------------------------------------------------------------------------------- */
+/* ---- lifecycle
+ * ----------------------------------------------------------------------------------- */
 
 int mycel__gossip_new(const mycel_gossip_opts *o, const mycel__gossip_env *env,
-		      const char *const *seeds, size_t n_seeds, mycel__gossip **out, char *why,
-		      size_t why_len)
+                      const char *const *seeds, size_t n_seeds, mycel__gossip **out, char *why,
+                      size_t why_len)
 {
 	if (env == NULL || env->ctx == NULL || env->ctx->store == NULL || out == NULL ||
 	    (n_seeds > 0 && seeds == NULL))
@@ -1936,7 +1990,7 @@ int mycel__gossip_new(const mycel_gossip_opts *o, const mycel__gossip_env *env,
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		g->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-			 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)g;
+		         ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)g;
 		if (g->rng == 0)
 			g->rng = 0x9e3779b97f4a7c15ULL;
 	}

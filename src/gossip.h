@@ -55,8 +55,8 @@ typedef struct mycel__peer_info {
 typedef struct mycel__gossip mycel__gossip;
 
 typedef struct mycel__gossip_env {
-	mycel_rpc_ctx *ctx;        /* the node's serving context (store, writer, frontier); borrowed */
-	mycel_node_log_fn log;     /* may be NULL */
+	mycel_rpc_ctx *ctx;    /* the node's serving context (store, writer, frontier); borrowed */
+	mycel_node_log_fn log; /* may be NULL */
 	void *log_ctx;
 	/* Time in unix ms for peer states and backoff (NULL: the wall clock); for tests. */
 	uint64_t (*clock)(void *arg);
@@ -70,8 +70,8 @@ typedef struct mycel__gossip_env {
  * mycel__gossip_start. EINVAL (why says which option or peer), ENOMEM.
  */
 int mycel__gossip_new(const mycel_gossip_opts *o, const mycel__gossip_env *env,
-		      const char *const *seeds, size_t n_seeds, mycel__gossip **out, char *why,
-		      size_t why_len);
+                      const char *const *seeds, size_t n_seeds, mycel__gossip **out, char *why,
+                      size_t why_len);
 
 /* The callbacks for ctx->mesh_ops, with the engine as ctx->mesh_arg. */
 extern const mycel__mesh_ops mycel__gossip_ops;
@@ -95,7 +95,7 @@ void mycel__gossip_free(mycel__gossip *g);
  * persisted in the store.
  */
 int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source source, char *why,
-		      size_t why_len);
+                      size_t why_len);
 
 /* Removes a peer: 0, or ENOTFOUND. An admin peer is removed from the store too. */
 int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t why_len);
@@ -113,7 +113,7 @@ size_t mycel__gossip_n_peers(mycel__gossip *g);
  * × (0.5 + r), r in [0, 1) (the random factor). Never 0.
  */
 uint64_t mycel__gossip_backoff(uint64_t interval_ms, uint64_t backoff_max_ms, uint64_t failures,
-			       double r);
+                               double r);
 
 /* interval × (0.75 + r / 2), r in [0, 1): the ±25 % jitter of every period. */
 uint64_t mycel__gossip_jitter(uint64_t interval_ms, double r);
@@ -131,14 +131,15 @@ size_t mycel__gossip_pick(mycel__gossip *g, size_t max, char (*out)[MYCEL_NODE_U
 
 /* Counters of the engine. */
 typedef struct mycel__gossip_stats {
-	uint64_t rounds;         /* rounds run */
-	uint64_t exchanges;      /* exchanges completed (any outcome) */
-	uint64_t exchanges_ok;   /* of which successful */
-	uint64_t pulled;         /* entries accepted from pulls */
-	uint64_t pushed;         /* entries accepted by peers from pushes and push-pull */
-	uint64_t push_queued;    /* entries waiting in the push queue now */
-	uint64_t push_dropped;   /* entries dropped from a full push queue (oldest first) */
-	uint64_t bytes_out, bytes_in; /* request and reply bytes (envelopes + 4-byte nng headers) */
+	uint64_t rounds;       /* rounds run */
+	uint64_t exchanges;    /* exchanges completed (any outcome) */
+	uint64_t exchanges_ok; /* of which successful */
+	uint64_t pulled;       /* entries accepted from pulls */
+	uint64_t pushed;       /* entries accepted by peers from pushes and push-pull */
+	uint64_t push_queued;  /* entries waiting in the push queue now */
+	uint64_t push_dropped; /* entries dropped from a full push queue (oldest first) */
+	uint64_t bytes_out,
+	    bytes_in; /* request and reply bytes on the wire (envelopes + nng framing) */
 } mycel__gossip_stats;
 
 void mycel__gossip_stats_get(mycel__gossip *g, mycel__gossip_stats *out);

@@ -632,7 +632,8 @@ int mycel_node_start(mycel_node *n)
 		return rv;
 	}
 	n->running = true;
-	logf_(n, MYCEL_NODE_INFO, "msg=\"serving\" workers=%zu admin_workers=%zu peers=%zu gossip=%s",
+	logf_(n, MYCEL_NODE_INFO,
+	      "msg=\"serving\" workers=%zu admin_workers=%zu peers=%zu gossip=%s",
 	      n->n_w - (size_t)n->n_admin_w, (size_t)n->n_admin_w, n->n_peers,
 	      n->gossip != NULL ? "on" : "off");
 	return 0;

@@ -101,6 +101,67 @@ fi
 [ ! -e node/run/admin.sock ] && [ ! -e node/sales/myceld.pid ] || fail "socket or pid file left"
 ok "SIGTERM: exit 0, log_level warn hides info lines, socket and pid file removed"
 
+# ---- gossip peers over the admin socket: add, list, remove, kept across a restart -----------------
+start_node() {
+	rm -f out
+	mkfifo out
+	"$MYCELD" --config node/myceld.yaml >out 2>err &
+	PID=$!
+	exec 3<out
+	read -r -t 30 -u 3 line || fail "no ready line (stderr: $(cat err))"
+}
+stop_node() {
+	kill -TERM "$PID"
+	rc=0
+	wait "$PID" || rc=$?
+	PID=
+	exec 3<&-
+	[ "$rc" = 0 ] || fail "myceld exited $rc after SIGTERM"
+}
+ADM=ipc://$T/node/run/admin.sock
+start_node
+OUT=$("$MYCEL" peers --node "$ADM" add tcp://127.0.0.1:7413 2>&1) || fail "peers add exited $?"
+has "added tcp://127.0.0.1:7413"
+OUT=$("$MYCEL" peers --node "$ADM" --json 2>&1) || fail "peers --json exited $?"
+grep -q '"addr":"tcp://127.0.0.1:7413".*"state":"\(alive\|suspect\|dead\)","source":"admin"' <<<"$OUT" ||
+	fail "the added peer is not listed as an admin peer"
+grep -q '"addr":"tcp://127.0.0.1:7411".*"source":"seed"' <<<"$OUT" || fail "the seed is not listed"
+OUT=$("$MYCEL" peers --node "$ADM" 2>&1) || fail "peers exited $?"
+has "address" "state" "source" "last contact (UTC)" "rejects" "lag" "last error" "tcp://127.0.0.1:7413"
+OUT=$("$MYCEL" status --node "$ADM" --json 2>&1) || fail "status --json exited $?"
+grep -q '"frontier_feeds":[0-9]*' <<<"$OUT" && grep -q '"peer_list":\[{"addr":' <<<"$OUT" ||
+	fail "status --json lacks frontier_feeds or peer_list"
+fd=$(grep -o '"frontier_digest":"[0-9a-f]\{64\}"' <<<"$OUT") || fail "status --json: no frontier_digest"
+OUT=$("$MYCEL" status --data node/sales --json 2>&1) || fail "status --data exited $?"
+grep -qF "$fd" <<<"$OUT" || fail "the node and its store read directly differ in frontier_digest"
+OUT=$("$MYCEL" status --node "$ADM" 2>&1) || fail "status exited $?"
+has "frontier   " "tcp://127.0.0.1:7413"
+ok "mycel peers add URL, peers (text and --json), status shows the peers and the frontier"
+rc=0
+OUT=$("$MYCEL" peers --node "$ADM" add http://127.0.0.1:1 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "peers add of a bad URL exited $rc"
+has "INVALID_ARGUMENT" "http://127.0.0.1:1" "not a tcp:// or ipc:// URL"
+rc=0
+OUT=$("$MYCEL" peers --node "$ADM" remove tcp://127.0.0.1:7499 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "peers remove of an unknown peer exited $rc"
+has "NOT_FOUND" "not a peer of this node"
+rc=0
+OUT=$("$MYCEL" peers --node "$ADM" frob 2>&1) || rc=$?
+[ "$rc" = 2 ] || fail "peers frob exited $rc"
+ok "peers add/remove refusals: exit 1 with the status and why; a bad action: usage, exit 2"
+stop_node
+start_node
+OUT=$("$MYCEL" peers --node "$ADM" --json 2>&1) || fail "peers after restart exited $?"
+grep -q '"addr":"tcp://127.0.0.1:7413".*"source":"admin"' <<<"$OUT" || fail "the admin peer was not kept"
+OUT=$("$MYCEL" peers --node "$ADM" remove tcp://127.0.0.1:7413 2>&1) || fail "remove exited $?"
+has "removed tcp://127.0.0.1:7413"
+stop_node
+start_node
+OUT=$("$MYCEL" peers --node "$ADM" --json 2>&1) || fail "peers after restart exited $?"
+grep -q '7413' <<<"$OUT" && fail "a removed admin peer came back"
+stop_node
+ok "admin peers are kept in the store across restarts, and so is their removal"
+
 # ---- bad files: every problem named, nothing started --------------------------------------------
 cat >bad.yaml <<'EOF'
 data: sales

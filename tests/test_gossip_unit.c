@@ -17,6 +17,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
 #include "mycel/charter.h"
 #include "mycel/client.h"
 #include "mycel/codec.h"
@@ -24,6 +27,7 @@
 #include "mycel/error.h"
 #include "mycel/key.h"
 #include "mycel/node.h"
+#include "mycel/profile.h"
 #include "mycel/rpc.h"
 #include "mycel/store.h"
 #include "mycel_proto.h"
@@ -93,10 +97,8 @@ typedef struct fx {
 static void fx_open(fx *f, const mycel_gossip_opts *o, const char *const *seeds, size_t n)
 {
 	char why[256] = "";
-	mycel__gossip_env env = {.ctx = &f->ctx,
-				 .log = log_capture,
-				 .clock = fake_clock,
-				 .seed = 12345};
+	mycel__gossip_env env = {
+	    .ctx = &f->ctx, .log = log_capture, .clock = fake_clock, .seed = 12345};
 	memset(&f->ctx, 0, sizeof(f->ctx));
 	f->ctx.store = f->s;
 	f->ctx.self_url = SELF;
@@ -162,7 +164,8 @@ static void test_backoff_jitter_bounds(void **state)
 	assert_true(mycel__gossip_jitter(1000, 0.999999) >= 1249);
 }
 
-/* ---- states -------------------------------------------------------------------------------------- */
+/* ---- states
+ * -------------------------------------------------------------------------------------- */
 
 static void test_state_transitions(void **state)
 {
@@ -177,8 +180,8 @@ static void test_state_transitions(void **state)
 	assert_int_equal(pi.source, MYCEL__SRC_SEED);
 
 	static const mycel__peer_state expect[] = {MYCEL__PEER_SUSPECT, MYCEL__PEER_SUSPECT,
-						   MYCEL__PEER_DEAD, MYCEL__PEER_DEAD,
-						   MYCEL__PEER_DEAD};
+	                                           MYCEL__PEER_DEAD, MYCEL__PEER_DEAD,
+	                                           MYCEL__PEER_DEAD};
 	for (uint64_t i = 0; i < 5; i++) {
 		mycel__gossip_outcome(f.g, seeds[0], false, "connection refused");
 		assert_int_equal(mycel__gossip_peer(f.g, seeds[0], &pi), 0);
@@ -191,8 +194,8 @@ static void test_state_transitions(void **state)
 		assert_true(pi.next_try_ms >= fake_now + base / 2);
 		assert_true(pi.next_try_ms < fake_now + base + base / 2);
 	}
-	assert_int_equal(logged("msg=\"peer state\" peer=\"tcp://127.0.0.1:9\" from=alive to=suspect"),
-			 1);
+	assert_int_equal(
+	    logged("msg=\"peer state\" peer=\"tcp://127.0.0.1:9\" from=alive to=suspect"), 1);
 	assert_int_equal(logged("from=suspect to=dead"), 1);
 	fake_now += 5;
 	mycel__gossip_outcome(f.g, seeds[0], true, NULL);
@@ -205,15 +208,16 @@ static void test_state_transitions(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- selection ---------------------------------------------------------------------------------------- */
+/* ---- selection
+ * ---------------------------------------------------------------------------------------- */
 
 static void test_pick(void **state)
 {
 	(void)state;
 	fx f;
 	static const char *const seeds[] = {"tcp://127.0.0.1:11", "tcp://127.0.0.1:12",
-					    "tcp://127.0.0.1:13", "tcp://127.0.0.1:14",
-					    "tcp://127.0.0.1:15", "tcp://127.0.0.1:16"};
+	                                    "tcp://127.0.0.1:13", "tcp://127.0.0.1:14",
+	                                    "tcp://127.0.0.1:15", "tcp://127.0.0.1:16"};
 	mycel_gossip_opts o = {.interval_ms = 1000, .reject_limit = 2, .ignore_ms = 100000};
 	fx_setup(&f, &o, seeds, 6);
 	/* 11 alive; 12 suspect; 13 dead, not due; 14 dead, due; 15 ignored; 16 removed */
@@ -277,7 +281,24 @@ static void test_pick(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- push queue ------------------------------------------------------------------------------------------ */
+/* ---- push queue
+ * ------------------------------------------------------------------------------------------ */
+
+static void commit_kind(fx *f, uint64_t seq, const char *kind, const uint8_t *body, size_t n)
+{
+	mycel_header h;
+	mycel_entry e;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.feed, f->k->pk, MYCEL_PK_LEN);
+	h.seq = seq;
+	h.has_prev = seq > 1;
+	h.ts_ms = 1000 + seq;
+	snprintf(h.kind, sizeof(h.kind), "%s", kind);
+	mycel_body_hash(body, n, h.body_hash);
+	assert_int_equal(mycel_entry_sign(&h, f->k, &e), 0);
+	mycel__committed c = {.entry = &e, .body = body, .body_len = n};
+	mycel__gossip_ops.committed(f->g, &c);
+}
 
 static void commit_one(fx *f, uint64_t seq, const uint8_t *body, size_t n)
 {
@@ -323,6 +344,32 @@ static void test_push_queue_overflow(void **state)
 	free(b);
 	fx_teardown(&f);
 
+	/* entries of a bulk pull (more to come) are not pushed on; the rest of a pull is */
+	fx_setup(&f, NULL, NULL, 0);
+	{
+		mycel_header h;
+		mycel_entry e;
+		memset(&h, 0, sizeof(h));
+		memcpy(h.feed, f.k->pk, MYCEL_PK_LEN);
+		h.seq = 1;
+		h.ts_ms = 1001;
+		snprintf(h.kind, sizeof(h.kind), "contract");
+		mycel_body_hash(small, sizeof(small), h.body_hash);
+		assert_int_equal(mycel_entry_sign(&h, f.k, &e), 0);
+		mycel__committed c = {.entry = &e,
+		                      .body = small,
+		                      .body_len = sizeof(small),
+		                      .from = "pull:tcp://127.0.0.1:40"};
+		mycel__gossip_ops.committed(f.g, &c);
+		mycel__gossip_stats_get(f.g, &st);
+		assert_int_equal(st.push_queued, 0);
+		c.from = "tcp://127.0.0.1:40";
+		mycel__gossip_ops.committed(f.g, &c);
+		mycel__gossip_stats_get(f.g, &st);
+		assert_int_equal(st.push_queued, 1);
+	}
+	fx_teardown(&f);
+
 	/* push off: nothing is queued */
 	mycel_gossip_opts o = {.no_push = true};
 	fx_setup(&f, &o, NULL, 0);
@@ -333,7 +380,9 @@ static void test_push_queue_overflow(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- ops ------------------------------------------------------------------------------------------------ */
+/* ---- ops
+ * ------------------------------------------------------------------------------------------------
+ */
 
 static void test_ops(void **state)
 {
@@ -353,7 +402,8 @@ static void test_ops(void **state)
 	mycel__peer_info pi;
 	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:21", &pi), 0);
 	assert_int_equal(pi.source, MYCEL__SRC_INBOUND);
-	assert_int_equal(logged("msg=\"peer learnt\" peer=\"tcp://127.0.0.1:21\" source=inbound"), 1);
+	assert_int_equal(logged("msg=\"peer learnt\" peer=\"tcp://127.0.0.1:21\" source=inbound"),
+	                 1);
 
 	/* admin add: clear refusals */
 	assert_int_equal(ops->peer_add(f.g, SELF, why, sizeof(why)), MYCEL_EINVAL);
@@ -366,12 +416,13 @@ static void test_ops(void **state)
 	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:21", &pi), 0);
 	assert_int_equal(pi.source, MYCEL__SRC_ADMIN);
 	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:99", why, sizeof(why)),
-			 MYCEL_ENOTFOUND);
+	                 MYCEL_ENOTFOUND);
 	assert_non_null(strstr(why, "not a peer"));
 
 	/* rejects: counted, logged once per reason, ignored past the limit */
 	for (int i = 0; i < 3; i++)
-		ops->rejected(f.g, "tcp://127.0.0.1:22", MYCEL_EBADSIG, "feed 0a… seq 4: bad signature");
+		ops->rejected(f.g, "tcp://127.0.0.1:22", MYCEL_EBADSIG,
+		              "feed 0a… seq 4: bad signature");
 	assert_false(ops->ignored(f.g, "tcp://127.0.0.1:22"));
 	ops->rejected(f.g, "tcp://127.0.0.1:22", MYCEL_EHASH, "feed 0a… seq 5: body hash");
 	assert_true(ops->ignored(f.g, "tcp://127.0.0.1:22"));
@@ -421,6 +472,22 @@ static void test_ops(void **state)
 	assert_int_equal(mycel__gossip_pick(f.g, 1, out), 1);
 	assert_string_equal(out[0], "tcp://127.0.0.1:23");
 
+	/* a signed domain profile names its nodes: they become peers (source "domain") */
+	mycel_profile pr = {.title = "Sales",
+	                    .description = "",
+	                    .nodes = {"tcp://127.0.0.1:31", SELF, "not a url"},
+	                    .n_nodes = 3};
+	mycel_buf pb;
+	mycel_buf_init(&pb, 1 << 16);
+	assert_int_equal(mycel_profile_encode(&pr, &pb), 0);
+	commit_kind(&f, 1, "domain", pb.data, pb.len);
+	mycel_buf_fini(&pb);
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:31", &pi), 0);
+	assert_int_equal(pi.source, MYCEL__SRC_DOMAIN);
+	assert_int_equal(mycel__gossip_peer(f.g, SELF, &pi), MYCEL_ENOTFOUND);
+	assert_int_equal(logged("peer=\"tcp://127.0.0.1:31\" source=domain"), 1);
+	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
+
 	/* admin peers survive a restart of the engine; others do not; removal too */
 	mycel__gossip_free(f.g);
 	f.g = NULL;
@@ -462,7 +529,58 @@ static void test_bad_options(void **state)
 	fx_teardown(&f);
 }
 
-/* ---- in-process nodes ------------------------------------------------------------------------------------ */
+/*
+ * A peer that takes requests and never answers: a round's exchange with it is in flight
+ * when the engine stops; stop returns once the call's deadline passed, with every thread
+ * joined, and the peer is marked as failed by its deadline.
+ */
+static void test_stop_while_hung(void **state)
+{
+	(void)state;
+	nng_socket rep;
+	nng_listener l;
+	assert_int_equal(nng_rep0_open(&rep), 0);
+	assert_int_equal(nng_listener_create(&l, rep, "tcp://127.0.0.1:0"), 0);
+	assert_int_equal(nng_listener_start(l, 0), 0);
+	int port = 0;
+	assert_int_equal(nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+	char url[64];
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+
+	fx f;
+	static const char *seeds[1];
+	seeds[0] = url;
+	mycel_gossip_opts o = {.interval_ms = 10, .rpc_timeout_ms = 400};
+	fx_setup(&f, &o, seeds, 1);
+	assert_int_equal(mycel__gossip_start(f.g), 0);
+	/* wait (bounded) for the engine's Digest to arrive: the exchange is now in flight */
+	assert_int_equal(nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, (nng_duration)WAIT_MS), 0);
+	nng_msg *m = NULL;
+	assert_int_equal(nng_recvmsg(rep, &m, 0), 0);
+	assert_non_null(memmem(nng_msg_body(m), nng_msg_len(m), "Mesh/Digest", 11));
+	nng_msg_free(m);
+	uint64_t t0 = tc_now_ms();
+	mycel__gossip_stop(f.g);
+	uint64_t took = tc_now_ms() - t0;
+	printf("# stop with an exchange in flight (rpc_timeout_ms 400) took %llu ms\n",
+	       (unsigned long long)took);
+	assert_true(took <= 400 + 1000);
+	mycel__gossip_stats st;
+	mycel__gossip_stats_get(f.g, &st);
+	assert_true(st.exchanges >= 1);
+	assert_int_equal(st.exchanges_ok, 0);
+	mycel__peer_info pi;
+	assert_int_equal(mycel__gossip_peer(f.g, url, &pi), 0);
+	assert_true(pi.failures >= 1);
+	assert_non_null(strstr(pi.last_error, "DEADLINE_EXCEEDED"));
+	/* stop is idempotent; free after stop */
+	mycel__gossip_stop(f.g);
+	fx_teardown(&f);
+	nng_close(rep);
+}
+
+/* ---- in-process nodes
+ * ------------------------------------------------------------------------------------ */
 
 typedef struct mesh {
 	char base[128];
@@ -482,14 +600,17 @@ static void mesh_open(mesh *m, size_t n, const mycel_gossip_opts *go)
 	mycel_key *k = tc_domain_dir(dir, "sales", "acme", NULL, 0);
 	memcpy(m->feed, k->pk, MYCEL_PK_LEN);
 	mycel_key_free(k);
-	mycel_node_opts o = {.data = dir, .listen = "tcp://127.0.0.1:0", .workers = 2,
-			     .admin_workers = 1, .gossip = *go};
+	mycel_node_opts o = {.data = dir,
+	                     .listen = "tcp://127.0.0.1:0",
+	                     .workers = 2,
+	                     .admin_workers = 1,
+	                     .gossip = *go};
 	if (mycel_node_open(&o, &m->nodes[0], why, sizeof(why)) != 0)
 		fail_msg("node 0: %s", why);
 	mycel_buf ch;
 	mycel_buf_init(&ch, MYCEL_CHARTER_MAX);
-	assert_int_equal(mycel_charter_encode(mycel_store_charter(mycel_node_store(m->nodes[0])), &ch),
-			 0);
+	assert_int_equal(
+	    mycel_charter_encode(mycel_store_charter(mycel_node_store(m->nodes[0])), &ch), 0);
 	for (size_t i = 1; i < n; i++) {
 		snprintf(dir, sizeof(dir), "%s/n%zu", m->base, i);
 		mycel_store_close(tc_store_new(dir, ch.data, ch.len));
@@ -528,9 +649,9 @@ static void publish(mesh *m, const char *id, const char *version)
 {
 	char doc[512];
 	snprintf(doc, sizeof(doc),
-		 "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
-		 "status: active\ndomain: sales\n",
-		 id, id, version);
+	         "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
+	         "status: active\ndomain: sales\n",
+	         id, id, version);
 	mycel_msg_PublishDoc d = {.document = (const uint8_t *)doc, .document_len = strlen(doc)};
 	mycel_msg_PublishRequest rq = {.documents = &d, .n_documents = 1};
 	mycel_buf b;
@@ -542,9 +663,9 @@ static void publish(mesh *m, const char *id, const char *version)
 	char *msg = NULL;
 	uint8_t *body = NULL;
 	size_t len = 0;
-	assert_int_equal(mycel_client_call(c, "mycel.v1.Admin/Publish", tc_now_ms() + WAIT_MS, b.data,
-					   b.len, &st, &msg, &body, &len),
-			 0);
+	assert_int_equal(mycel_client_call(c, "mycel.v1.Admin/Publish", tc_now_ms() + WAIT_MS,
+	                                   b.data, b.len, &st, &msg, &body, &len),
+	                 0);
 	if (st != MYCEL_RPC_OK)
 		fail_msg("publish: %s", msg);
 	free(msg);
@@ -568,7 +689,7 @@ static uint64_t wait_converged(mesh *m, uint64_t seq)
 			return tc_now_ms() - t0;
 		if (tc_now_ms() - t0 > WAIT_MS)
 			fail_msg("only %zu of %zu nodes hold seq %llu after %u ms", ok, m->n,
-				 (unsigned long long)seq, WAIT_MS);
+			         (unsigned long long)seq, WAIT_MS);
 		struct timespec ts = {0, 2000000};
 		nanosleep(&ts, NULL);
 	}
@@ -577,8 +698,8 @@ static uint64_t wait_converged(mesh *m, uint64_t seq)
 static void run_mesh(size_t n, bool push, const char *label)
 {
 	mesh m;
-	mycel_gossip_opts go = {.interval_ms = 200, .fanout = 2, .rpc_timeout_ms = 2000,
-				.no_push = !push};
+	mycel_gossip_opts go = {
+	    .interval_ms = 200, .fanout = 2, .rpc_timeout_ms = 2000, .no_push = !push};
 	mesh_open(&m, n, &go);
 	uint64_t rounds0 = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -597,8 +718,7 @@ static void run_mesh(size_t n, bool push, const char *label)
 	}
 	/* node 0's rounds since the publish, and ms: the figures the report quotes */
 	printf("# %s: %zu nodes, push %s: converged in %llu ms, %.1f rounds per node\n", label, n,
-	       push ? "on" : "off", (unsigned long long)ms,
-	       (double)(rounds - rounds0) / (double)n);
+	       push ? "on" : "off", (unsigned long long)ms, (double)(rounds - rounds0) / (double)n);
 
 	/* a second version: the others follow again, whatever the first left in flight */
 	publish(&m, "orders", "1.1.0");
@@ -638,6 +758,252 @@ static void test_eight_nodes(void **state)
 	run_mesh(8, true, "eight");
 }
 
+static void test_eight_nodes_no_push(void **state)
+{
+	(void)state;
+	run_mesh(8, false, "eight-anti-entropy");
+}
+
+/* Node logs of the in-process meshes, for the checks on what nodes log. */
+static void node_log(void *ctx, mycel_node_level lv, const char *line)
+{
+	log_capture(ctx, lv, line);
+}
+
+/* A node of another mesh is refused, and that is logged once per peer. */
+static void test_other_mesh(void **state)
+{
+	(void)state;
+	mesh m;
+	char why[512] = "", dir[256];
+	mycel_gossip_opts go = {.interval_ms = 3600000}; /* rounds only when asked */
+	mesh_open(&m, 2, &go);
+	snprintf(dir, sizeof(dir), "%s/other", m.base);
+	mycel_key_free(tc_domain_dir(dir, "sales", "other", NULL, 0));
+	mycel_node_opts o = {.data = dir,
+	                     .listen = "tcp://127.0.0.1:0",
+	                     .workers = 1,
+	                     .admin_workers = 1,
+	                     .gossip = go};
+	mycel_node *other = NULL;
+	if (mycel_node_open(&o, &other, why, sizeof(why)) != 0)
+		fail_msg("other: %s", why);
+	assert_int_equal(mycel_node_start(other), 0);
+	mycel_node_close(m.nodes[0]);
+	/* node 0 again, logging */
+	log_reset();
+	snprintf(dir, sizeof(dir), "%s/n0", m.base);
+	mycel_node_opts o0 = {.data = dir,
+	                      .listen = "tcp://127.0.0.1:0",
+	                      .workers = 1,
+	                      .admin_workers = 1,
+	                      .gossip = go,
+	                      .log = node_log};
+	if (mycel_node_open(&o0, &m.nodes[0], why, sizeof(why)) != 0)
+		fail_msg("node 0: %s", why);
+	assert_int_equal(mycel_node_start(m.nodes[0]), 0);
+	mycel__gossip *g0 = mycel__node_gossip(m.nodes[0]);
+	const char *ou = mycel_node_url(other);
+	assert_int_equal(mycel__gossip_ops.peer_add(g0, ou, why, sizeof(why)), 0);
+	assert_true(mycel__gossip_exchange(g0, ou, NULL) != 0);
+	assert_true(mycel__gossip_exchange(g0, ou, NULL) != 0);
+	assert_int_equal(logged("msg=\"other mesh\""), 1);
+	mycel__peer_info pi;
+	assert_int_equal(mycel__gossip_peer(g0, ou, &pi), 0);
+	assert_int_equal(pi.state, MYCEL__PEER_SUSPECT);
+	assert_non_null(strstr(pi.last_error, "FAILED_PRECONDITION"));
+	/* and nothing of the other mesh came in */
+	size_t forks = 0;
+	assert_int_equal(mycel_store_fork_count(mycel_node_store(m.nodes[0]), &forks), 0);
+	mycel_node_close(other);
+	mesh_close(&m);
+}
+
+static int count_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+                      const uint8_t *head)
+{
+	(void)feed;
+	(void)seq;
+	(void)head;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static size_t feeds_of(mycel_node *n)
+{
+	size_t k = 0;
+	assert_int_equal(mycel_store_feeds(mycel_node_store(n), count_feed, &k), 0);
+	return k;
+}
+
+#define BIG_FEEDS 80u
+
+/*
+ * Three bare stores of one mesh of 80 domains: node 0 holds 70 feeds, node 1 the other 10
+ * (two entries each) and the charter's version 2, node 2 nothing. Frontiers over 64 feeds
+ * are compared by buckets; each pulls what it lacks and pushes what the other lacks; the
+ * newer charter is adopted everywhere. Then a forged second entry at seq 1 of one feed,
+ * pushed to node 2, makes every node hold the fork proof.
+ */
+static void test_large_frontier_charter_fork(void **state)
+{
+	(void)state;
+	char base[128], dir[256], why[512] = "";
+	tc_tmpdir("gossip-big", base, sizeof(base));
+	mycel_key *gov = tc_seed_key(1);
+	mycel_key *keys[BIG_FEEDS];
+	char names[BIG_FEEDS][8];
+	const char *np[BIG_FEEDS];
+	for (size_t i = 0; i < BIG_FEEDS; i++) {
+		keys[i] = tc_seed_key((uint8_t)(10 + i));
+		snprintf(names[i], sizeof(names[i]), "d%zu", i);
+		np[i] = names[i];
+	}
+	mycel_buf ch;
+	tc_genesis("acme", gov, np, (const mycel_key *const *)keys, BIG_FEEDS, &ch, NULL);
+	/* version 2: one more member, signed by gov (threshold 1) */
+	mycel_charter *c1 = NULL, *c2 = NULL;
+	assert_int_equal(mycel_charter_decode(ch.data, ch.len, &c1, why, sizeof(why)), 0);
+	assert_int_equal(mycel_charter_new("acme", 2, 1, &c2), 0);
+	assert_int_equal(mycel_charter_add_member(c2, "gov", gov->pk), 0);
+	mycel_key *gov2 = tc_seed_key(2);
+	assert_int_equal(mycel_charter_add_member(c2, "gov2", gov2->pk), 0);
+	for (size_t i = 0; i < BIG_FEEDS; i++)
+		assert_int_equal(mycel_charter_add_domain(c2, names[i], keys[i]->pk), 0);
+	assert_int_equal(mycel_charter_sign(c2, gov, why, sizeof(why)), 0);
+	mycel_buf ch2;
+	mycel_buf_init(&ch2, MYCEL_CHARTER_MAX);
+	assert_int_equal(mycel_charter_encode(c2, &ch2), 0);
+	mycel_charter_free(c1);
+	mycel_charter_free(c2);
+	mycel_key_free(gov2);
+
+	mycel_node *nodes[3];
+	mycel_gossip_opts go = {.interval_ms = 100, .fanout = 2};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(dir, sizeof(dir), "%s/n%zu", base, i);
+		mycel_store *s = tc_store_new(dir, ch.data, ch.len);
+		if (i == 0)
+			for (size_t k = 0; k < 70; k++)
+				tc_put_contract(s, keys[k], "orders", "1.0.0", "Orders", NULL);
+		if (i == 1) {
+			for (size_t k = 70; k < BIG_FEEDS; k++) {
+				tc_put_contract(s, keys[k], "orders", "1.0.0", "Orders", NULL);
+				tc_put_contract(s, keys[k], "orders", "1.1.0", "Orders", NULL);
+			}
+			assert_int_equal(
+			    mycel_store_add_charter(s, ch2.data, ch2.len, why, sizeof(why)), 0);
+		}
+		mycel_store_close(s);
+		mycel_node_opts o = {.data = dir,
+		                     .listen = "tcp://127.0.0.1:0",
+		                     .workers = 2,
+		                     .admin_workers = 1,
+		                     .gossip = go};
+		if (mycel_node_open(&o, &nodes[i], why, sizeof(why)) != 0)
+			fail_msg("node %zu: %s", i, why);
+	}
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(mycel_node_start(nodes[i]), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(mycel__gossip_ops.peer_add(mycel__node_gossip(nodes[i]),
+		                                            mycel_node_url(nodes[(i + 1) % 3]), why,
+		                                            sizeof(why)),
+		                 0);
+	uint64_t t0 = tc_now_ms();
+	for (;;) {
+		size_t ok = 0;
+		for (size_t i = 0; i < 3; i++) {
+			const mycel_charter *c = mycel_store_charter(mycel_node_store(nodes[i]));
+			ok += feeds_of(nodes[i]) == BIG_FEEDS &&
+			      head_of(nodes[i], keys[BIG_FEEDS - 1]->pk) == 2 && c != NULL &&
+			      mycel_charter_version(c) == 2;
+		}
+		if (ok == 3)
+			break;
+		if (tc_now_ms() - t0 > WAIT_MS)
+			fail_msg("only %zu of 3 nodes hold %u feeds and charter v2", ok, BIG_FEEDS);
+		struct timespec ts = {0, 2000000};
+		nanosleep(&ts, NULL);
+	}
+	printf("# big: 3 nodes, %u feeds over 64 (buckets), charter v2: converged in %llu ms\n",
+	       BIG_FEEDS, (unsigned long long)(tc_now_ms() - t0));
+
+	/* a fork: another entry at seq 1 of feed d5, pushed to node 2 alone */
+	mycel_buf body;
+	mycel_buf_init(&body, 1 << 16);
+	mycel_enc_map(&body, 6);
+	mycel_enc_cstr(&body, "apiVersion");
+	mycel_enc_cstr(&body, "v3.0.2");
+	mycel_enc_cstr(&body, "id");
+	mycel_enc_cstr(&body, "orders");
+	mycel_enc_cstr(&body, "kind");
+	mycel_enc_cstr(&body, "DataContract");
+	mycel_enc_cstr(&body, "name");
+	mycel_enc_cstr(&body, "Forged");
+	mycel_enc_cstr(&body, "status");
+	mycel_enc_cstr(&body, "active");
+	mycel_enc_cstr(&body, "version");
+	mycel_enc_cstr(&body, "1.0.0");
+	assert_int_equal(body.err, 0);
+	mycel_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.feed, keys[5]->pk, MYCEL_PK_LEN);
+	h.seq = 1;
+	h.ts_ms = tc_now_ms();
+	snprintf(h.kind, sizeof(h.kind), "contract");
+	mycel_body_hash(body.data, body.len, h.body_hash);
+	mycel_entry e;
+	assert_int_equal(mycel_entry_sign(&h, keys[5], &e), 0);
+	mycel_msg_Entry me = {
+	    .entry = e.raw, .entry_len = e.len, .body = body.data, .body_len = body.len};
+	mycel_msg_PushRequest pr = {.entries = &me, .n_entries = 1, .has_hops = true, .hops = 0};
+	mycel_buf rq;
+	mycel_buf_init(&rq, 1 << 20);
+	assert_int_equal(mycel_msg_PushRequest_encode(&pr, &rq), 0);
+	mycel_client *cl = NULL;
+	assert_int_equal(mycel_client_open(mycel_node_url(nodes[2]), &cl), 0);
+	uint64_t st = 99;
+	char *msg = NULL;
+	uint8_t *rb = NULL;
+	size_t rl = 0;
+	assert_int_equal(mycel_client_call(cl, "mycel.v1.Mesh/Push", tc_now_ms() + WAIT_MS, rq.data,
+	                                   rq.len, &st, &msg, &rb, &rl),
+	                 0);
+	assert_int_equal(st, MYCEL_RPC_OK);
+	free(msg);
+	free(rb);
+	mycel_client_close(cl);
+	mycel_buf_fini(&rq);
+	mycel_buf_fini(&body);
+	t0 = tc_now_ms();
+	for (;;) {
+		size_t ok = 0;
+		for (size_t i = 0; i < 3; i++) {
+			size_t k = 0;
+			assert_int_equal(mycel_store_fork_count(mycel_node_store(nodes[i]), &k), 0);
+			ok += k >= 1;
+		}
+		if (ok == 3)
+			break;
+		if (tc_now_ms() - t0 > WAIT_MS)
+			fail_msg("only %zu of 3 nodes hold the fork proof", ok);
+		struct timespec ts = {0, 2000000};
+		nanosleep(&ts, NULL);
+	}
+	printf("# big: a fork proof reached 3 nodes in %llu ms\n",
+	       (unsigned long long)(tc_now_ms() - t0));
+
+	for (size_t i = 0; i < 3; i++)
+		mycel_node_close(nodes[i]);
+	for (size_t i = 0; i < BIG_FEEDS; i++)
+		mycel_key_free(keys[i]);
+	mycel_key_free(gov);
+	mycel_buf_fini(&ch);
+	mycel_buf_fini(&ch2);
+	(void)tc_rm_rf(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,9 +1013,13 @@ int main(void)
 	    cmocka_unit_test(test_push_queue_overflow),
 	    cmocka_unit_test(test_ops),
 	    cmocka_unit_test(test_bad_options),
+	    cmocka_unit_test(test_stop_while_hung),
 	    cmocka_unit_test(test_three_nodes),
 	    cmocka_unit_test(test_three_nodes_no_push),
 	    cmocka_unit_test(test_eight_nodes),
+	    cmocka_unit_test(test_eight_nodes_no_push),
+	    cmocka_unit_test(test_other_mesh),
+	    cmocka_unit_test(test_large_frontier_charter_fork),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
