@@ -45,11 +45,11 @@ static mh_mesh *M;
 /* Rejects after which the honest nodes ignore a peer (written in their configuration). */
 #define REJECT_LIMIT 20
 
-#define MH_OK(expr)                                                                       \
-	do {                                                                              \
-		int rv_ = (expr);                                                         \
-		if (rv_ != 0)                                                             \
-			fail_msg("%s: %s: %s", #expr, mycel_errname(rv_), M->err);        \
+#define MH_OK(expr)                                                                                \
+	do {                                                                                       \
+		int rv_ = (expr);                                                                  \
+		if (rv_ != 0)                                                                      \
+			fail_msg("%s: %s: %s", #expr, mycel_errname(rv_), M->err);                 \
 	} while (0)
 
 /* One crafted entry with its body. */
@@ -68,7 +68,7 @@ static uint64_t wall_ms(void)
 
 /* A contract body (canonical map, keys in bytewise order) of domain dom. */
 static void make_body(const char *dom, const char *id, const char *version, const char *purpose,
-		      byz_entry *out)
+                      byz_entry *out)
 {
 	mycel_buf b;
 	mycel_buf_init_fixed(&b, out->body, sizeof(out->body));
@@ -97,8 +97,8 @@ static void make_body(const char *dom, const char *id, const char *version, cons
 
 /* Signs entry seq of k's feed after prev (NULL for seq 1) with a contract body. */
 static void make_entry(const mycel_key *k, uint64_t seq, const mycel_entry *prev, uint64_t ts,
-		       const char *dom, const char *id, const char *version, const char *purpose,
-		       byz_entry *out)
+                       const char *dom, const char *id, const char *version, const char *purpose,
+                       byz_entry *out)
 {
 	mycel_header h;
 	memset(&h, 0, sizeof(h));
@@ -170,8 +170,8 @@ static void push_raw(const uint8_t *req, size_t n, push_out *out)
 	memset(out, 0, sizeof(*out));
 	assert_int_equal(mycel_client_open(M->nodes[0].url, &c), 0);
 	assert_int_equal(mycel_client_call(c, "mycel.v1.Mesh/Push", wall_ms() + 10000u * mh_scale(),
-					   req, n, &out->status, &msg, &body, &len),
-			 0);
+	                                   req, n, &out->status, &msg, &body, &len),
+	                 0);
 	snprintf(out->message, sizeof(out->message), "%s", msg ? msg : "");
 	if (out->status == MYCEL_RPC_OK) {
 		mycel_arena *a = NULL;
@@ -194,15 +194,17 @@ static void push_raw(const uint8_t *req, size_t n, push_out *out)
 
 /* Pushes es[0..n) (and forks) from BYZ_FROM to node 0. */
 static void push(const byz_entry *const *es, size_t n, const mycel_msg_ForkProof *forks,
-		 size_t n_forks, push_out *out)
+                 size_t n_forks, push_out *out)
 {
 	mycel_msg_Entry items[64];
 	mycel_msg_PushRequest rq;
 	mycel_buf b;
 	assert_true(n <= 64);
 	for (size_t i = 0; i < n; i++)
-		items[i] = (mycel_msg_Entry){.entry = es[i]->e.raw, .entry_len = es[i]->e.len,
-					     .body = es[i]->body, .body_len = es[i]->body_len};
+		items[i] = (mycel_msg_Entry){.entry = es[i]->e.raw,
+		                             .entry_len = es[i]->e.len,
+		                             .body = es[i]->body,
+		                             .body_len = es[i]->body_len};
 	memset(&rq, 0, sizeof(rq));
 	rq.entries = n ? items : NULL;
 	rq.n_entries = n;
@@ -222,11 +224,11 @@ static void expect_refused(const push_out *o, int code, const char *what)
 {
 	if (o->status != MYCEL_RPC_OK)
 		fail_msg("%s: Push answered %s: %s", what, mycel_rpc_status_name(o->status),
-			 o->message);
+		         o->message);
 	if (o->accepted != 0 || o->refused != 1 || o->known != 0)
 		fail_msg("%s: accepted %llu known %llu refused %llu (want 0/0/1), reason %s", what,
-			 (unsigned long long)o->accepted, (unsigned long long)o->known,
-			 (unsigned long long)o->refused, o->reason);
+		         (unsigned long long)o->accepted, (unsigned long long)o->known,
+		         (unsigned long long)o->refused, o->reason);
 	if (strstr(o->reason, mycel_errname(code)) == NULL &&
 	    strstr(o->reason, mycel_strerror(code)) == NULL)
 		fail_msg("%s: reason \"%s\" does not say %s", what, o->reason, mycel_errname(code));
@@ -292,7 +294,8 @@ static void get_verified(size_t i, size_t dom, const char *id, const char *versi
 	assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
 	int rv = mycel_client_fetch_charter(c, M->mesh_id, &res);
 	if (rv != 0 || res.status != MYCEL_RPC_OK)
-		fail_msg("node %s: charter: %s %s", M->nodes[i].name, mycel_errname(rv), res.message);
+		fail_msg("node %s: charter: %s %s", M->nodes[i].name, mycel_errname(rv),
+		         res.message);
 	memset(&g, 0, sizeof(g));
 	g.domain = M->nodes[dom].name;
 	g.domain_len = strlen(g.domain);
@@ -301,7 +304,7 @@ static void get_verified(size_t i, size_t dom, const char *id, const char *versi
 	rv = mycel_client_get(c, &g, a, &res, &r);
 	if (rv != 0 || res.status != MYCEL_RPC_OK)
 		fail_msg("node %s: Get %s/%s: %s %s %s", M->nodes[i].name, g.domain, id,
-			 mycel_errname(rv), mycel_rpc_status_name(res.status), res.message);
+		         mycel_errname(rv), mycel_rpc_status_name(res.status), res.message);
 	assert_true(r.shown < r.n_versions);
 	assert_string_equal(r.versions[r.shown].version, version);
 	if (forked != NULL)
@@ -315,7 +318,7 @@ static void get_verified(size_t i, size_t dom, const char *id, const char *versi
  * check (both entries signed by the feed's key, same seq, other ids) of exactly a and b.
  */
 static void check_fork_proof(size_t i, const uint8_t feed[MYCEL_PK_LEN], const byz_entry *a,
-			     const byz_entry *b)
+                             const byz_entry *b)
 {
 	mycel_client *c = NULL;
 	mycel_arena *ar = NULL;
@@ -335,16 +338,17 @@ static void check_fork_proof(size_t i, const uint8_t feed[MYCEL_PK_LEN], const b
 	assert_int_equal(mycel_msg_PullRequest_encode(&rq, &req), 0);
 	assert_int_equal(mycel_client_open(M->nodes[i].url, &c), 0);
 	assert_int_equal(mycel_client_call(c, "mycel.v1.Mesh/Pull", wall_ms() + 10000u * mh_scale(),
-					   req.data, req.len, &st, &msg, &body, &len),
-			 0);
+	                                   req.data, req.len, &st, &msg, &body, &len),
+	                 0);
 	if (st != MYCEL_RPC_OK)
 		fail_msg("node %s: Pull fork_feeds: %s: %s", M->nodes[i].name,
-			 mycel_rpc_status_name(st), msg ? msg : "");
+		         mycel_rpc_status_name(st), msg ? msg : "");
 	assert_int_equal(mycel_arena_new(1u << 20, &ar), 0);
 	if (mycel_msg_PullReply_decode(body, len, ar, &r, why, sizeof(why)) != 0)
 		fail_msg("node %s: Pull reply: %s", M->nodes[i].name, why);
 	if (r.n_forks != 1 || r.forks[0].a == NULL || r.forks[0].b == NULL)
-		fail_msg("node %s: %zu fork proofs for the feed, want 1", M->nodes[i].name, r.n_forks);
+		fail_msg("node %s: %zu fork proofs for the feed, want 1", M->nodes[i].name,
+		         r.n_forks);
 	mycel_entry x, y;
 	assert_int_equal(mycel_entry_decode(r.forks[0].a->entry, r.forks[0].a->entry_len, &x), 0);
 	assert_int_equal(mycel_entry_decode(r.forks[0].b->entry, r.forks[0].b->entry_len, &y), 0);
@@ -353,9 +357,9 @@ static void check_fork_proof(size_t i, const uint8_t feed[MYCEL_PK_LEN], const b
 	assert_int_equal(mycel_fork_encode(&x, &y, proof, &plen), 0);
 	assert_int_equal(mycel_fork_verify(proof, plen, feed, NULL, NULL), 0);
 	bool ab = memcmp(x.id, a->e.id, MYCEL_HASH_LEN) == 0 &&
-		  memcmp(y.id, b->e.id, MYCEL_HASH_LEN) == 0;
+	          memcmp(y.id, b->e.id, MYCEL_HASH_LEN) == 0;
 	bool ba = memcmp(x.id, b->e.id, MYCEL_HASH_LEN) == 0 &&
-		  memcmp(y.id, a->e.id, MYCEL_HASH_LEN) == 0;
+	          memcmp(y.id, a->e.id, MYCEL_HASH_LEN) == 0;
 	assert_true(ab || ba);
 	mycel_arena_free(ar);
 	free(msg);
@@ -385,7 +389,7 @@ static void search_forked(size_t i, const char *dom, const char *id, bool want)
 	rv = mycel_client_search(c, &rq, a, &res, &r);
 	if (rv != 0 || res.status != MYCEL_RPC_OK)
 		fail_msg("node %s: Search %s: %s %s", M->nodes[i].name, id, mycel_errname(rv),
-			 res.message);
+		         res.message);
 	bool found = false;
 	for (size_t k = 0; k < r.n_hits; k++)
 		if (r.hits[k].id != NULL && strcmp(r.hits[k].id, id) == 0) {
@@ -423,7 +427,7 @@ static void send_frame(const uint8_t *p, size_t n)
 static void on_problem(void *ctx, const mycel_problem *p)
 {
 	print_error("store of %s: %s seq %llu: %s: %s\n", (const char *)ctx, p->what,
-		    (unsigned long long)p->seq, mycel_errname(p->code), p->message);
+	            (unsigned long long)p->seq, mycel_errname(p->code), p->message);
 }
 
 static int teardown(void **state)
@@ -459,22 +463,23 @@ static void test_crafted(void **state)
 	mycel_blob b[2];
 	const byz_entry *good[] = {&K.e1, &K.e2};
 	for (size_t i = 0; i < 2; i++)
-		b[i] = (mycel_blob){good[i]->e.raw, good[i]->e.len, good[i]->body, good[i]->body_len};
+		b[i] =
+		    (mycel_blob){good[i]->e.raw, good[i]->e.len, good[i]->body, good[i]->body_len};
 	assert_int_equal(mycel_store_ingest(s, b, 2, &res), 0);
 	assert_int_equal(res.accepted, 2);
 	const struct {
 		const byz_entry *e;
 		int code;
 	} bad[] = {{&K.forged, MYCEL_EBADSIG},  {&K.broken, MYCEL_ECHAIN},
-		   {&K.wrongbody, MYCEL_EHASH}, {&K.backwards, MYCEL_ETS},
-		   {&K.outsider, MYCEL_EADMIT}, {&K.fork2, MYCEL_EFORK}};
+	           {&K.wrongbody, MYCEL_EHASH}, {&K.backwards, MYCEL_ETS},
+	           {&K.outsider, MYCEL_EADMIT}, {&K.fork2, MYCEL_EFORK}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		b[0] = (mycel_blob){bad[i].e->e.raw, bad[i].e->e.len, bad[i].e->body,
-				    bad[i].e->body_len};
+		                    bad[i].e->body_len};
 		int rv = mycel_store_ingest(s, b, 1, &res);
 		if (rv != bad[i].code)
 			fail_msg("crafted entry %zu: %s, want %s", i, mycel_errname(rv),
-				 mycel_errname(bad[i].code));
+			         mycel_errname(bad[i].code));
 	}
 	assert_true(res.fork_stored);
 	mycel_entry e;
@@ -622,8 +627,9 @@ static void test_byzantine(void **state)
 		assert_int_equal(o.status, MYCEL_RPC_INVALID_ARGUMENT);
 		send_frame(junk, sizeof(junk));
 		send_frame(junk, 1);
-		mycel_rpc_request rq = {.method = "mycel.v1.Mesh/Push", .method_len = 18,
-					.deadline_ms = wall_ms() + 5000};
+		mycel_rpc_request rq = {.method = "mycel.v1.Mesh/Push",
+		                        .method_len = 18,
+		                        .deadline_ms = wall_ms() + 5000};
 		mycel_buf b;
 		mycel_buf_init(&b, 1 << 16);
 		assert_int_equal(mycel_rpc_request_encode(&rq, &b), 0);
@@ -655,12 +661,12 @@ static void test_byzantine(void **state)
 		while (!shows_forked(i, bfeed)) {
 			if (mh_now_ms() >= end)
 				fail_msg("node %s does not show d03 forked within %u ms",
-					 M->nodes[i].name, 15000u * mh_scale());
+				         M->nodes[i].name, 15000u * mh_scale());
 			struct timespec d = {0, 50 * 1000000L};
 			nanosleep(&d, NULL);
 		}
 	print_message("fork proof on every honest node %llu ms after the push\n",
-		      (unsigned long long)(mh_now_ms() - t0));
+	              (unsigned long long)(mh_now_ms() - t0));
 	for (size_t i = 0; i < 3; i++) {
 		bool forked = false;
 		get_verified(i, 3, "byz", "1.1.0", &forked);

@@ -153,17 +153,17 @@ static int write_config(mh_mesh *m, size_t i, const char *listen, const char *pa
 {
 	char text[2048];
 	int w = snprintf(text, sizeof(text),
-			 "data: %s\nlisten: %s\nadmin: ipc://%s/admin.sock\nworkers: 2\n"
-			 "admin_workers: 1\nlog_level: info\n",
-			 m->nodes[i].dir, listen, m->nodes[i].dir);
+	                 "data: %s\nlisten: %s\nadmin: ipc://%s/admin.sock\nworkers: 2\n"
+	                 "admin_workers: 1\nlog_level: info\n",
+	                 m->nodes[i].dir, listen, m->nodes[i].dir);
 	if (w < 0 || (size_t)w >= sizeof(text))
 		return MYCEL_ETOOBIG;
 	if (gossip) {
 		/* Short interval and backoff so that a healed node is retried within a second. */
 		int g = snprintf(text + w, sizeof(text) - (size_t)w,
-				 "gossip:\n  interval_ms: %u\n  fanout: 3\n  rpc_timeout_ms: 1000\n"
-				 "  backoff_max_ms: %u\n",
-				 m->interval_ms, m->interval_ms * 5);
+		                 "gossip:\n  interval_ms: %u\n  fanout: 3\n  rpc_timeout_ms: 1000\n"
+		                 "  backoff_max_ms: %u\n",
+		                 m->interval_ms, m->interval_ms * 5);
 		if (g < 0 || (size_t)g >= sizeof(text) - (size_t)w)
 			return MYCEL_ETOOBIG;
 		w += g;
@@ -175,7 +175,7 @@ static int write_config(mh_mesh *m, size_t i, const char *listen, const char *pa
 }
 
 int mh_mesh_new(const char *myceld, size_t n, unsigned interval_ms, mh_mesh **out, char *why,
-		size_t why_len)
+                size_t why_len)
 {
 	mh_mesh *m = NULL;
 	mycel_charter *c = NULL;
@@ -249,12 +249,13 @@ int mh_mesh_new(const char *myceld, size_t n, unsigned interval_ms, mh_mesh **ou
 			fail(m, rv, "cannot save %s", key);
 			goto fail;
 		}
-		mycel_domain_opts o = {.dir = nd->dir, .name = nd->name, .key_file = key,
-				       .charter_file = m->charter};
+		mycel_domain_opts o = {
+		    .dir = nd->dir, .name = nd->name, .key_file = key, .charter_file = m->charter};
 		if ((rv = mycel_domain_init(&o, m->err, sizeof(m->err))) != 0)
 			goto fail;
 	}
-	/* Does this myceld take a gossip: section? Its configuration loader refuses unknown keys. */
+	/* Does this myceld take a gossip: section? Its configuration loader refuses unknown keys.
+	 */
 	{
 		char probe[MH_PATH_MAX];
 		snprintf(probe, sizeof(probe), "%s/probe.yaml", m->base);
@@ -265,7 +266,8 @@ int mh_mesh_new(const char *myceld, size_t n, unsigned interval_ms, mh_mesh **ou
 		unlink(probe);
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((rv = write_config(m, i, "tcp://127.0.0.1:0", m->nodes[i].config, m->gossip)) != 0)
+		if ((rv = write_config(m, i, "tcp://127.0.0.1:0", m->nodes[i].config, m->gossip)) !=
+		    0)
 			goto fail;
 	mycel_charter_free(c);
 	mycel_buf_fini(&file);
@@ -413,7 +415,8 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 	}
 	for (size_t s = 0; s < k && s < 100; s++) {
 		if (seeds[s] >= m->n || m->nodes[seeds[s]].url[0] == '\0')
-			return fail(m, MYCEL_EINVAL, "seed %zu of %s has no URL", seeds[s], nd->name);
+			return fail(m, MYCEL_EINVAL, "seed %zu of %s has no URL", seeds[s],
+			            nd->name);
 		argv[a++] = "--peer";
 		argv[a++] = m->nodes[seeds[s]].url;
 	}
@@ -449,7 +452,7 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 		(void)mh_stop(m, i);
 		mh_log_tail(m, i, tail, sizeof(tail));
 		return fail(m, MYCEL_EIO, "node %s did not become ready (%s); log: %s", nd->name,
-			    got ? line : "no ready line", tail);
+		            got ? line : "no ready line", tail);
 	}
 	if (strcmp(url, nd->url) != 0) {
 		mycel_client_close(nd->pub);
@@ -489,11 +492,11 @@ int mh_stop(mh_mesh *m, size_t i)
 	nd->pid = 0;
 	if (killed)
 		return fail(m, MYCEL_EIO, "node %s did not stop on SIGTERM within %u ms", nd->name,
-			    10000u * mh_scale());
+		            10000u * mh_scale());
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return fail(m, MYCEL_EIO, "node %s ended with %s %d", nd->name,
-			    WIFEXITED(st) ? "status" : "signal",
-			    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		            WIFEXITED(st) ? "status" : "signal",
+		            WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	return 0;
 }
 
@@ -522,7 +525,7 @@ int mh_freeze(mh_mesh *m, size_t i, bool on)
 
 /* One call to node i's admin socket; the reply body in *out_body (malloc'd; may be NULL). */
 static int admin_call(mh_mesh *m, size_t i, const char *method, const mycel_buf *req,
-		      uint64_t *out_status, uint8_t **out_body, size_t *out_len)
+                      uint64_t *out_status, uint8_t **out_body, size_t *out_len)
 {
 	mycel_client *c = NULL;
 	char *msg = NULL;
@@ -530,7 +533,7 @@ static int admin_call(mh_mesh *m, size_t i, const char *method, const mycel_buf 
 	if (rv != 0)
 		return fail(m, rv, "node %s: cannot open %s", m->nodes[i].name, m->nodes[i].admin);
 	rv = mycel_client_call(c, method, wall_ms() + 10000u * mh_scale(), req->data, req->len,
-			       out_status, &msg, out_body, out_len);
+	                       out_status, &msg, out_body, out_len);
 	if (rv != 0)
 		fail(m, rv, "node %s: %s: call failed", m->nodes[i].name, method);
 	else if (*out_status != MYCEL_RPC_OK)
@@ -554,9 +557,9 @@ int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64
 	size_t len = 0;
 	int rv;
 	snprintf(doc, sizeof(doc),
-		 "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
-		 "status: active\ndomain: %s\ndescription:\n  purpose: mesh test data of %s\n",
-		 id, id, version, m->nodes[i].name, m->nodes[i].name);
+	         "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
+	         "status: active\ndomain: %s\ndescription:\n  purpose: mesh test data of %s\n",
+	         id, id, version, m->nodes[i].name, m->nodes[i].name);
 	memset(&p, 0, sizeof(p));
 	memset(&pd, 0, sizeof(pd));
 	pd.document = (const uint8_t *)doc;
@@ -578,7 +581,7 @@ int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64
 		goto fail;
 	if (pr.n_documents != 1 || !pr.documents[0].has_seq) {
 		rv = fail(m, MYCEL_EFORMAT, "node %s: publish of %s %s made no entry",
-			  m->nodes[i].name, id, version);
+		          m->nodes[i].name, id, version);
 		goto fail;
 	}
 	if (out_seq != NULL)
@@ -600,8 +603,9 @@ int mh_peer(mh_mesh *m, size_t i, const char *url, bool add)
 	mycel_buf_init(&b, 4096);
 	int rv = mycel_msg_PeerRequest_encode(&rq, &b);
 	if (rv == 0)
-		rv = admin_call(m, i, add ? "mycel.v1.Admin/PeersAdd" : "mycel.v1.Admin/PeersRemove",
-				&b, &st, &body, &len);
+		rv =
+		    admin_call(m, i, add ? "mycel.v1.Admin/PeersAdd" : "mycel.v1.Admin/PeersRemove",
+		               &b, &st, &body, &len);
 	free(body);
 	mycel_buf_fini(&b);
 	if (rv == 0 && st == MYCEL_RPC_UNIMPLEMENTED)
@@ -622,7 +626,7 @@ bool mh_serves(mh_mesh *m, size_t i, const char *method)
 	if (mycel_client_open(m->nodes[i].url, &c) != 0)
 		return false;
 	int rv = mycel_client_call(c, method, wall_ms() + 5000u * mh_scale(), empty, sizeof(empty),
-				   &st, &msg, &body, &len);
+	                           &st, &msg, &body, &len);
 	free(msg);
 	free(body);
 	mycel_client_close(c);
@@ -647,7 +651,7 @@ int mh_status(mh_mesh *m, size_t i, mycel_arena *a, mycel_msg_StatusReply *out)
 		return fail(m, rv, "node %s: Status: %s", nd->name, res.message);
 	if (res.status != MYCEL_RPC_OK)
 		return fail(m, MYCEL_EIO, "node %s: Status: %s: %s", nd->name,
-			    mycel_rpc_status_name(res.status), res.message);
+		            mycel_rpc_status_name(res.status), res.message);
 	return 0;
 }
 
@@ -693,7 +697,7 @@ static size_t pick(const size_t *which, size_t k)
 }
 
 int mh_wait_converged(mh_mesh *m, const size_t *which, size_t k, uint64_t min_entries,
-		      uint64_t deadline_ms, uint64_t *out_ms)
+                      uint64_t deadline_ms, uint64_t *out_ms)
 {
 	uint64_t t0 = mh_now_ms(), end = t0 + deadline_ms * mh_scale();
 	size_t cnt = which != NULL ? k : m->n;
@@ -720,18 +724,17 @@ int mh_wait_converged(mh_mesh *m, const size_t *which, size_t k, uint64_t min_en
 		nap_ms(50);
 	}
 	/* Say where each node stands. */
-	size_t w = (size_t)snprintf(m->err, sizeof(m->err),
-				    "not converged within %llu ms (want >= %llu entries):",
-				    (unsigned long long)(deadline_ms * mh_scale()),
-				    (unsigned long long)min_entries);
+	size_t w = (size_t)snprintf(
+	    m->err, sizeof(m->err), "not converged within %llu ms (want >= %llu entries):",
+	    (unsigned long long)(deadline_ms * mh_scale()), (unsigned long long)min_entries);
 	for (size_t j = 0; j < cnt && w < sizeof(m->err); j++) {
 		char e[2048];
 		size_t i = pick(which, j);
 		memcpy(e, m->err, sizeof(e));
 		if (mh_view_of(m, i, NULL, &v) == 0)
 			w += (size_t)snprintf(e + w, sizeof(e) - w, " %s=%llu/%02x%02x",
-					      m->nodes[i].name, (unsigned long long)v.entries,
-					      v.digest[0], v.digest[1]);
+			                      m->nodes[i].name, (unsigned long long)v.entries,
+			                      v.digest[0], v.digest[1]);
 		else
 			w += (size_t)snprintf(e + w, sizeof(e) - w, " %s=?", m->nodes[i].name);
 		memcpy(m->err, e, sizeof(e));
@@ -740,7 +743,7 @@ int mh_wait_converged(mh_mesh *m, const size_t *which, size_t k, uint64_t min_en
 }
 
 int mh_wait_seq(mh_mesh *m, const size_t *which, size_t k, const uint8_t feed[MYCEL_PK_LEN],
-		uint64_t seq, uint64_t deadline_ms, uint64_t *out_ms)
+                uint64_t seq, uint64_t deadline_ms, uint64_t *out_ms)
 {
 	uint64_t t0 = mh_now_ms(), end = t0 + deadline_ms * mh_scale();
 	size_t cnt = which != NULL ? k : m->n;
@@ -763,6 +766,6 @@ int mh_wait_seq(mh_mesh *m, const size_t *which, size_t k, const uint8_t feed[MY
 		nap_ms(50);
 	}
 	return fail(m, MYCEL_EBUSY, "node %s does not hold seq %llu of the feed within %llu ms",
-		    m->nodes[lag].name, (unsigned long long)seq,
-		    (unsigned long long)(deadline_ms * mh_scale()));
+	            m->nodes[lag].name, (unsigned long long)seq,
+	            (unsigned long long)(deadline_ms * mh_scale()));
 }

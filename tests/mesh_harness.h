@@ -52,18 +52,18 @@ typedef struct mh_node {
 } mh_node;
 
 typedef struct mh_mesh {
-	char base[256];           /* temporary directory holding everything */
-	const char *myceld;       /* the daemon's path */
-	size_t n;                 /* domains (and nodes) */
+	char base[256];     /* temporary directory holding everything */
+	const char *myceld; /* the daemon's path */
+	size_t n;           /* domains (and nodes) */
 	mh_node *nodes;
-	mycel_key **keys;         /* each domain's secret key (nodes[i] publishes with keys[i]) */
-	mycel_key *gov;           /* the charter's one member */
+	mycel_key **keys; /* each domain's secret key (nodes[i] publishes with keys[i]) */
+	mycel_key *gov;   /* the charter's one member */
 	uint8_t mesh_id[MYCEL_HASH_LEN];
 	char charter[MH_PATH_MAX]; /* genesis charter file */
-	unsigned interval_ms;     /* gossip interval written in the configuration */
-	bool gossip;              /* the daemon accepts the `gossip:` configuration section */
-	char gossip_extra[512];   /* more `gossip:` settings (mh_configure) */
-	char err[2048];           /* what the last failing call could not do */
+	unsigned interval_ms;      /* gossip interval written in the configuration */
+	bool gossip;               /* the daemon accepts the `gossip:` configuration section */
+	char gossip_extra[512];    /* more `gossip:` settings (mh_configure) */
+	char err[2048];            /* what the last failing call could not do */
 } mh_mesh;
 
 /* Deadline multiplier: $MESH_SCALE if set (1..50), else 4 under ASan, else 1. */
@@ -79,7 +79,7 @@ uint64_t mh_now_ms(void);
  * EINVAL, ENOMEM, EIO (with a message in why, which may be NULL).
  */
 int mh_mesh_new(const char *myceld, size_t n, unsigned interval_ms, mh_mesh **out, char *why,
-		size_t why_len);
+                size_t why_len);
 
 /* Ends every running node of m (mh_stop), frees m and removes its directory unless
  * $MESH_KEEP is set or keep is true (kept to read the logs after a failure). Accepts NULL. */
@@ -145,17 +145,16 @@ int mh_view_of(mh_mesh *m, size_t i, const uint8_t *feed, mh_view *out);
 
 /*
  * Waits until the nodes which[0..k) (every node when which is NULL: k is then ignored) all
- * report the same frontier (every feed's seq, head and forked flag) with at least min_entries entries, polling every 50 ms, for at
- * most deadline_ms × scale. 0 and the time it took in *out_ms; ETIMEDOUT with the nodes'
- * views in m->err.
- * (Here and below, EBUSY means the deadline passed.)
+ * report the same frontier (every feed's seq, head and forked flag) with at least min_entries
+ * entries, polling every 50 ms, for at most deadline_ms × scale. 0 and the time it took in *out_ms;
+ * ETIMEDOUT with the nodes' views in m->err. (Here and below, EBUSY means the deadline passed.)
  */
 int mh_wait_converged(mh_mesh *m, const size_t *which, size_t k, uint64_t min_entries,
-		      uint64_t deadline_ms, uint64_t *out_ms);
+                      uint64_t deadline_ms, uint64_t *out_ms);
 
 /* Waits until every node of which[0..k) (all when NULL) holds feed up to seq at least. */
 int mh_wait_seq(mh_mesh *m, const size_t *which, size_t k, const uint8_t feed[MYCEL_PK_LEN],
-		uint64_t seq, uint64_t deadline_ms, uint64_t *out_ms);
+                uint64_t seq, uint64_t deadline_ms, uint64_t *out_ms);
 
 /*
  * Adds lines (each "  key: value\n", indented under `gossip:`) to every node's configuration

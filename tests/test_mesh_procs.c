@@ -29,16 +29,16 @@
 #include "mesh_harness.h"
 
 static const char *myceld_path;
-static mh_mesh *M;  /* the running test's mesh, ended by the teardown whatever happens */
-static mh_mesh *M2; /* a second mesh, for test_other_mesh */
+static mh_mesh *M;       /* the running test's mesh, ended by the teardown whatever happens */
+static mh_mesh *M2;      /* a second mesh, for test_other_mesh */
 static uint64_t t_start; /* when the running test began (mh_now_ms) */
 
 /* Fails the test with the harness's message when rv is not 0. */
-#define MH_OK(expr)                                                                       \
-	do {                                                                              \
-		int rv_ = (expr);                                                         \
-		if (rv_ != 0)                                                             \
-			fail_msg("%s: %s: %s", #expr, mycel_errname(rv_), M->err);        \
+#define MH_OK(expr)                                                                                \
+	do {                                                                                       \
+		int rv_ = (expr);                                                                  \
+		if (rv_ != 0)                                                                      \
+			fail_msg("%s: %s: %s", #expr, mycel_errname(rv_), M->err);                 \
 	} while (0)
 
 static void mesh(size_t n, unsigned interval_ms)
@@ -58,7 +58,7 @@ static int teardown(void **state)
 	M = M2 = NULL;
 	mh_kill_all();
 	print_message("(scenario with setup and teardown: %llu ms)\n",
-		      (unsigned long long)(mh_now_ms() - t_start));
+	              (unsigned long long)(mh_now_ms() - t_start));
 	return 0;
 }
 
@@ -78,7 +78,7 @@ static bool need_gossip(void)
 	}
 	if (!mh_serves(M, 0, "mycel.v1.Mesh/Digest") || !mh_serves(M, 0, "mycel.v1.Mesh/Push")) {
 		print_message("myceld does not serve Mesh/Digest and Mesh/Push yet: scenario "
-			      "skipped\n");
+		              "skipped\n");
 		return false;
 	}
 	return true;
@@ -105,7 +105,8 @@ static void get_verified(size_t i, size_t dom, const char *id, const char *versi
 	assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
 	int rv = mycel_client_fetch_charter(c, M->mesh_id, &res);
 	if (rv != 0 || res.status != MYCEL_RPC_OK)
-		fail_msg("node %s: charter: %s %s", M->nodes[i].name, mycel_errname(rv), res.message);
+		fail_msg("node %s: charter: %s %s", M->nodes[i].name, mycel_errname(rv),
+		         res.message);
 	memset(&g, 0, sizeof(g));
 	g.domain = M->nodes[dom].name;
 	g.domain_len = strlen(g.domain);
@@ -114,7 +115,7 @@ static void get_verified(size_t i, size_t dom, const char *id, const char *versi
 	rv = mycel_client_get(c, &g, a, &res, &r);
 	if (rv != 0 || res.status != MYCEL_RPC_OK)
 		fail_msg("node %s: Get %s/%s: %s %s %s", M->nodes[i].name, g.domain, id,
-			 mycel_errname(rv), mycel_rpc_status_name(res.status), res.message);
+		         mycel_errname(rv), mycel_rpc_status_name(res.status), res.message);
 	assert_true(r.n_entries >= 1);
 	assert_true(r.shown < r.n_versions);
 	assert_string_equal(r.versions[r.shown].version, version);
@@ -154,7 +155,8 @@ static void test_harness(void **state)
 	get_verified(1, 1, "orders", "1.1.0");
 	/* A wait whose condition never holds ends at its deadline with the reason. */
 	uint64_t t0 = mh_now_ms();
-	assert_int_equal(mh_wait_seq(M, one, 1, M->nodes[1].feed, seq2 + 5, 300, NULL), MYCEL_EBUSY);
+	assert_int_equal(mh_wait_seq(M, one, 1, M->nodes[1].feed, seq2 + 5, 300, NULL),
+	                 MYCEL_EBUSY);
 	assert_true(mh_now_ms() - t0 >= 300u * mh_scale());
 	assert_non_null(strstr(M->err, "does not hold seq"));
 	/* A clean stop exits 0; a restart keeps the address and what was published. */
@@ -270,8 +272,8 @@ static void test_sixteen(void **state)
 			fail_msg("publish on node %zu: %s", at[j], mycel_errname(jobs[j].rv));
 	MH_OK(mh_wait_converged(M, NULL, 0, base + 15, 30000, &ms));
 	print_message("16 nodes: 15 publishes on 5 nodes converged everywhere %llu ms after the "
-		      "first (%llu ms of waiting)\n",
-		      (unsigned long long)(mh_now_ms() - t0), (unsigned long long)ms);
+	              "first (%llu ms of waiting)\n",
+	              (unsigned long long)(mh_now_ms() - t0), (unsigned long long)ms);
 	for (size_t i = 0; i < 16; i++) {
 		for (size_t j = 0; j < 5; j++)
 			assert_true(view(i, M->nodes[at[j]].feed).seq >= 3);
@@ -303,8 +305,8 @@ static void test_sixteen_rounds(void **state)
 		MH_OK(mh_publish(M, at[j], "rounds", "1.0.0", NULL));
 	MH_OK(mh_wait_converged(M, NULL, 0, base + 3, 30000, &ms));
 	print_message("16 nodes, push off: 3 publishes converged everywhere in %llu ms "
-		      "(interval 150 ms)\n",
-		      (unsigned long long)(mh_now_ms() - t0));
+	              "(interval 150 ms)\n",
+	              (unsigned long long)(mh_now_ms() - t0));
 	for (size_t i = 0; i < 16; i++)
 		assert_int_equal(entries_of(i), base + 3);
 	for (size_t i = 0; i < 16; i++)
@@ -346,7 +348,7 @@ static void test_partition(void **state)
 		for (size_t j = 3; j < 6; j++)
 			if (strcmp(M->nodes[i].url, old[j]) == 0)
 				fail_msg("port reuse: %s got %s, an old address of side B",
-					 M->nodes[i].name, M->nodes[i].url);
+				         M->nodes[i].name, M->nodes[i].url);
 	const size_t A[] = {0, 1, 2}, B[] = {3, 4, 5};
 	MH_OK(mh_publish(M, 0, "left", "1.0.0", NULL));
 	MH_OK(mh_publish(M, 1, "left", "1.0.0", NULL));
@@ -365,7 +367,7 @@ static void test_partition(void **state)
 	MH_OK(mh_peer(M, 4, M->nodes[1].url, true));
 	MH_OK(mh_wait_converged(M, NULL, 0, base + 5, 20000, &ms));
 	print_message("partition healed: 6 nodes converged %llu ms after one link was added\n",
-		      (unsigned long long)(mh_now_ms() - t0));
+	              (unsigned long long)(mh_now_ms() - t0));
 	for (size_t i = 0; i < 6; i++) {
 		assert_int_equal(entries_of(i), base + 5);
 		assert_int_equal(view(i, M->nodes[5].feed).seq, 2);
@@ -411,7 +413,7 @@ static void test_restart_late(void **state)
 	MH_OK(mh_start(M, 4, s0, 1)); /* the late joiner: an empty store */
 	MH_OK(mh_wait_converged(M, NULL, 0, base + 4, 20000, &ms));
 	print_message("restart + late joiner: 5 nodes converged %llu ms after the restarts\n",
-		      (unsigned long long)(mh_now_ms() - t0));
+	              (unsigned long long)(mh_now_ms() - t0));
 	for (size_t i = 0; i < 5; i++) {
 		assert_int_equal(entries_of(i), base + 4);
 		assert_int_equal(view(i, M->nodes[0].feed).seq, 2);
@@ -455,10 +457,10 @@ static void peer_state(size_t i, const char *url, char *out, size_t cap)
 	for (size_t k = 0; k < r.n_peer_list; k++)
 		if (r.peer_list[k].addr != NULL && strcmp(r.peer_list[k].addr, url) == 0)
 			snprintf(out, cap, "%s (%s, failures %llu, last error \"%s\")",
-				 r.peer_list[k].state ? r.peer_list[k].state : "?",
-				 r.peer_list[k].last_seen_ms > 0 ? "contacted" : "never contacted",
-				 (unsigned long long)r.peer_list[k].failures,
-				 r.peer_list[k].last_error ? r.peer_list[k].last_error : "");
+			         r.peer_list[k].state ? r.peer_list[k].state : "?",
+			         r.peer_list[k].last_seen_ms > 0 ? "contacted" : "never contacted",
+			         (unsigned long long)r.peer_list[k].failures,
+			         r.peer_list[k].last_error ? r.peer_list[k].last_error : "");
 	mycel_arena_free(a);
 }
 
@@ -472,12 +474,12 @@ static void wait_peer_state(size_t i, const char *url, const char *want, unsigne
 	uint64_t end = mh_now_ms() + (uint64_t)ms * mh_scale();
 	for (;;) {
 		peer_state(i, url, st, sizeof(st));
-		if (strncmp(st, want, strlen(want)) == 0 && (st[strlen(want)] == ' ' ||
-							    strchr(want, ' ') != NULL))
+		if (strncmp(st, want, strlen(want)) == 0 &&
+		    (st[strlen(want)] == ' ' || strchr(want, ' ') != NULL))
 			return;
 		if (mh_now_ms() >= end)
 			fail_msg("node %s: peer %s is \"%s\", not \"%s\", after %u ms",
-				 M->nodes[i].name, url, st, want, ms * mh_scale());
+			         M->nodes[i].name, url, st, want, ms * mh_scale());
 		struct timespec d = {0, 50 * 1000000L};
 		nanosleep(&d, NULL);
 	}
@@ -505,7 +507,7 @@ static void test_freeze(void **state)
 	uint64_t tf = mh_now_ms();
 	wait_peer_state(0, M->nodes[3].url, "dead", 20000);
 	print_message("frozen node marked dead by node 0 after %llu ms (rpc_timeout_ms 1000)\n",
-		      (unsigned long long)(mh_now_ms() - tf));
+	              (unsigned long long)(mh_now_ms() - tf));
 	MH_OK(mh_publish(M, 0, "while-frozen", "1.0.0", NULL));
 	MH_OK(mh_publish(M, 1, "while-frozen", "1.0.0", NULL));
 	const size_t up[] = {0, 1, 2};
@@ -515,7 +517,7 @@ static void test_freeze(void **state)
 	MH_OK(mh_wait_converged(M, NULL, 0, base + 2, 15000, &ms));
 	wait_peer_state(0, M->nodes[3].url, "alive (contacted", 10000);
 	print_message("thawed node caught up and was alive again for node 0 within %llu ms\n",
-		      (unsigned long long)(mh_now_ms() - t0));
+	              (unsigned long long)(mh_now_ms() - t0));
 	for (size_t i = 0; i < 4; i++)
 		MH_OK(mh_stop(M, i));
 }
@@ -551,7 +553,8 @@ static void test_other_mesh(void **state)
 			break;
 		if (mh_now_ms() >= end)
 			fail_msg("failures with the other mesh's node: %llu and %llu after %u ms",
-				 (unsigned long long)f1, (unsigned long long)f2, 15000u * mh_scale());
+			         (unsigned long long)f1, (unsigned long long)f2,
+			         15000u * mh_scale());
 		struct timespec d = {0, 50 * 1000000L};
 		nanosleep(&d, NULL);
 	}
