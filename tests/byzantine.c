@@ -622,7 +622,8 @@ static void test_byzantine(void **state)
 	{
 		uint8_t junk[512];
 		randombytes_buf(junk, sizeof(junk));
-		junk[0] = 0x93; /* an array, so that decoding goes past the first byte */
+		junk[0] = 0x93; /* an array, so that decoding goes past the first byte, */
+		junk[1] = 0xc1; /* then the byte MessagePack never uses */
 		push_raw(junk, sizeof(junk), &o);
 		assert_int_equal(o.status, MYCEL_RPC_INVALID_ARGUMENT);
 		send_frame(junk, sizeof(junk));

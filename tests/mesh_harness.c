@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -424,6 +425,7 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 	int o[2];
 	if (pipe2(o, O_CLOEXEC) != 0)
 		return fail(m, MYCEL_EIO, "pipe: %s", strerror(errno));
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(o[0]);
@@ -431,6 +433,9 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 		return fail(m, MYCEL_EIO, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		/* Die with the test, even when it is killed (a meson timeout). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(125);
 		int fd = open(nd->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (fd < 0)
 			_exit(126);

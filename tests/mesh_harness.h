@@ -12,7 +12,9 @@
  * and reads its `ready url=... admin=...` line, with a deadline. Every started pid is kept
  * in a process-wide table; mh_stop ends one (SIGCONT if frozen, SIGTERM, SIGKILL after a
  * bound), mh_mesh_free ends every node of a mesh and mh_kill_all (registered with atexit by
- * mh_mesh_new) every process still running, so nothing outlives a failed assertion.
+ * mh_mesh_new) every process still running, so nothing outlives a failed assertion; and each
+ * daemon gets SIGKILL from the kernel when the test process dies (PR_SET_PDEATHSIG), so
+ * nothing outlives a test killed by its timeout either.
  *
  * Waiting: every wait polls a condition (Status over tcp) at a short interval until it holds
  * or a deadline passes; the deadline only bounds the wait. Deadlines given to the harness are
@@ -89,7 +91,8 @@ void mh_mesh_free(mh_mesh *m, bool keep);
  * Starts node i with seed peers seeds[0..k) (nodes that must be running: their URLs go to
  * --peer) and waits for its ready line (10 s × scale). A node started before restarts on
  * the URL it had (a node keeps its address across restarts). EBUSY if it runs, EIO with the
- * log's last lines in m->err if it does not become ready.
+ * log's last lines in m->err if it does not become ready. Call it from the thread that
+ * outlives the node (the test's main thread): the node is killed when that thread ends.
  */
 int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k);
 
