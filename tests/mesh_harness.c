@@ -469,6 +469,43 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 	return 0;
 }
 
+/*
+ * Appends every thread's stack of running node i to its log (gdb, when installed, bounded to
+ * 30 s), so that a node that does not stop can be diagnosed from the log.
+ */
+static void stacks(mh_mesh *m, size_t i)
+{
+	static const char gdb[] = "/usr/bin/gdb";
+	char pid[32];
+	if (access(gdb, X_OK) != 0)
+		return;
+	snprintf(pid, sizeof(pid), "%ld", (long)m->nodes[i].pid);
+	pid_t p = fork();
+	if (p < 0)
+		return;
+	if (p == 0) {
+		int fd = open(m->nodes[i].log, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(gdb, gdb, "-batch", "-p", pid, "-ex", "thread apply all bt", (char *)NULL);
+		_exit(127);
+	}
+	uint64_t end = mh_now_ms() + 30000;
+	for (;;) {
+		pid_t r = waitpid(p, NULL, WNOHANG);
+		if (r == p || r < 0)
+			return;
+		if (mh_now_ms() >= end) {
+			kill(p, SIGKILL);
+			(void)waitpid(p, NULL, 0);
+			return;
+		}
+		nap_ms(20);
+	}
+}
+
 int mh_stop(mh_mesh *m, size_t i)
 {
 	mh_node *nd = &m->nodes[i];
@@ -486,6 +523,7 @@ int mh_stop(mh_mesh *m, size_t i)
 		if (r == nd->pid || r < 0)
 			break;
 		if (mh_now_ms() >= end) {
+			stacks(m, i);
 			kill(nd->pid, SIGKILL);
 			(void)waitpid(nd->pid, &st, 0);
 			killed = true;

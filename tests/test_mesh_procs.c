@@ -32,13 +32,16 @@ static const char *myceld_path;
 static mh_mesh *M;       /* the running test's mesh, ended by the teardown whatever happens */
 static mh_mesh *M2;      /* a second mesh, for test_other_mesh */
 static uint64_t t_start; /* when the running test began (mh_now_ms) */
+static bool failed;      /* an MH_OK failed in the running test */
 
 /* Fails the test with the harness's message when rv is not 0. */
 #define MH_OK(expr)                                                                                \
 	do {                                                                                       \
 		int rv_ = (expr);                                                                  \
-		if (rv_ != 0)                                                                      \
+		if (rv_ != 0) {                                                                    \
+			failed = true;                                                             \
 			fail_msg("%s: %s: %s", #expr, mycel_errname(rv_), M->err);                 \
+		}                                                                                  \
 	} while (0)
 
 static void mesh(size_t n, unsigned interval_ms)
@@ -52,9 +55,12 @@ static void mesh(size_t n, unsigned interval_ms)
 static int teardown(void **state)
 {
 	(void)state;
-	/* Keep the files of a failed test's mesh for its logs only when asked ($MESH_KEEP). */
-	mh_mesh_free(M, false);
-	mh_mesh_free(M2, false);
+	/* The files of a mesh are kept when asked: $MESH_KEEP always, $MESH_KEEP_FAILED after
+	 * a harness failure (for the nodes' logs). */
+	bool keep = failed && getenv("MESH_KEEP_FAILED") != NULL;
+	mh_mesh_free(M, keep);
+	mh_mesh_free(M2, keep);
+	failed = false;
 	M = M2 = NULL;
 	mh_kill_all();
 	print_message("(scenario with setup and teardown: %llu ms)\n",
