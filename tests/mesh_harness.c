@@ -459,14 +459,17 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 		return fail(m, MYCEL_EIO, "node %s did not become ready (%s); log: %s", nd->name,
 		            got ? line : "no ready line", tail);
 	}
-	if (strcmp(url, nd->url) != 0) {
-		mycel_client_close(nd->pub);
-		nd->pub = NULL;
-	}
 	snprintf(nd->url, sizeof(nd->url), "%s", url);
 	snprintf(nd->admin, sizeof(nd->admin), "%s", admin);
 	nd->starts++;
 	return 0;
+}
+
+/* Closes the node's Status client: its connection ended with the process. */
+static void forget_client(mh_node *nd)
+{
+	mycel_client_close(nd->pub);
+	nd->pub = NULL;
 }
 
 /*
@@ -533,6 +536,7 @@ int mh_stop(mh_mesh *m, size_t i)
 	}
 	pid_del(nd->pid);
 	nd->pid = 0;
+	forget_client(nd);
 	if (killed)
 		return fail(m, MYCEL_EIO, "node %s did not stop on SIGTERM within %u ms", nd->name,
 		            10000u * mh_scale());
@@ -553,6 +557,7 @@ void mh_kill(mh_mesh *m, size_t i)
 	pid_del(nd->pid);
 	nd->pid = 0;
 	nd->frozen = false;
+	forget_client(nd);
 }
 
 int mh_freeze(mh_mesh *m, size_t i, bool on)

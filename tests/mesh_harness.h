@@ -90,9 +90,10 @@ void mh_mesh_free(mh_mesh *m, bool keep);
 /*
  * Starts node i with seed peers seeds[0..k) (nodes that must be running: their URLs go to
  * --peer) and waits for its ready line (10 s × scale). A node started before restarts on
- * the URL it had (a node keeps its address across restarts). EBUSY if it runs, EIO with the
- * log's last lines in m->err if it does not become ready. Call it from the thread that
- * outlives the node (the test's main thread): the node is killed when that thread ends.
+ * the URL it had (a node keeps its address across restarts); clear nodes[i].url for a fresh
+ * one. EBUSY if it runs, EIO with the log's last lines in m->err if it does not become ready.
+ * Call it from the thread that outlives the node (the test's main thread): the node is
+ * killed when that thread ends.
  */
 int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k);
 

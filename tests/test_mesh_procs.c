@@ -344,11 +344,8 @@ static void test_partition(void **state)
 		snprintf(old[i], sizeof(old[i]), "%s", M->nodes[i].url);
 		MH_OK(mh_stop(M, i));
 	}
-	for (size_t i = 3; i < 6; i++) {
+	for (size_t i = 3; i < 6; i++)
 		M->nodes[i].url[0] = '\0'; /* a fresh address */
-		mycel_client_close(M->nodes[i].pub);
-		M->nodes[i].pub = NULL;
-	}
 	start_chain(3, 6);
 	for (size_t i = 3; i < 6; i++)
 		for (size_t j = 3; j < 6; j++)
