@@ -26,6 +26,8 @@
 #include "mesh_harness.h"
 
 #define MH_PIDS_MAX 256
+/* How long a node may take to stop on SIGTERM (× scale): generous, for a loaded machine. */
+#define MH_STOP_MS 20000u
 
 /* Every process a mesh started and did not reap yet (for mh_kill_all). */
 static pid_t live_pids[MH_PIDS_MAX];
@@ -519,7 +521,7 @@ int mh_stop(mh_mesh *m, size_t i)
 		kill(nd->pid, SIGCONT);
 	nd->frozen = false;
 	kill(nd->pid, SIGTERM);
-	uint64_t end = mh_now_ms() + 10000u * mh_scale();
+	uint64_t end = mh_now_ms() + MH_STOP_MS * mh_scale();
 	bool killed = false;
 	for (;;) {
 		pid_t r = waitpid(nd->pid, &st, WNOHANG);
@@ -539,7 +541,7 @@ int mh_stop(mh_mesh *m, size_t i)
 	forget_client(nd);
 	if (killed)
 		return fail(m, MYCEL_EIO, "node %s did not stop on SIGTERM within %u ms", nd->name,
-		            10000u * mh_scale());
+		            MH_STOP_MS * mh_scale());
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return fail(m, MYCEL_EIO, "node %s ended with %s %d", nd->name,
 		            WIFEXITED(st) ? "status" : "signal",

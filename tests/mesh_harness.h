@@ -98,7 +98,7 @@ void mh_mesh_free(mh_mesh *m, bool keep);
 int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k);
 
 /*
- * Stops node i: SIGCONT if frozen, SIGTERM, then SIGKILL after 10 s × scale. 0 when it
+ * Stops node i: SIGCONT if frozen, SIGTERM, then SIGKILL after 20 s × scale. 0 when it
  * exited with status 0 after SIGTERM, EIO otherwise (m->err says how it ended), 0 if it was
  * not running.
  */
