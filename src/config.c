@@ -226,6 +226,14 @@ static void check_peers(checker *k, const mycel_value *v, mycel_node_config *c)
 		const char *u = url_of(k, p, ptr, tcp_schemes, "a tcp:// URL");
 		if (u == NULL)
 			continue;
+		const char *host = strstr(u, "://") + 3;
+		if (strncmp(host, "0.0.0.0:", 8) == 0 || strncmp(host, "[::]:", 5) == 0 ||
+		    strncmp(host, "*:", 2) == 0 || host[0] == ':') {
+			finding(k, p, ptr,
+				"peer \"%s\" names no host (0.0.0.0, [::] and * are listen addresses)",
+				u);
+			continue;
+		}
 		bool dup = false;
 		for (size_t j = 0; j < c->n_peers && !dup; j++)
 			dup = strcmp(c->peers[j], u) == 0;

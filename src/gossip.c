@@ -1,6 +1,7 @@
 /*
- * gossip.c — the gossip engine (src/gossip.h): peers table, anti-entropy rounds with
- * push-pull, eager push of new entries, membership.
+ * gossip.c — the gossip engine (src/gossip.h): calls to peers, anti-entropy exchanges with
+ * push-pull, rounds, eager push of new entries, the commit hook, the engine's lifecycle.
+ * The peers table and the other mesh ops are in gossip_peers.c.
  *
  * Locking: g->mu guards the peers table, the push queue, the counters and the flags. It is
  * never held across a network call, an ingest or a store read, so the writer's commit hook
@@ -8,7 +9,7 @@
  * the engine (a removed peer is flagged and may come back), so a thread may keep a peer
  * pointer across calls without holding the lock.
  */
-#include "gossip.h"
+#include "gossip_int.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -27,696 +28,13 @@
 #include "mycel_proto.h"
 #include "store_int.h"
 
-#define URLCAP (MYCEL_NODE_URL_MAX + 1)
-/* Arena of one call's decoded reply: the largest Pull reply plus its bookkeeping. */
-#define CALL_ARENA_MAX ((size_t)64u << 20)
-/* The meta key under which admin peers are persisted (a canonical array of str). */
-#define META_PEERS "gossip_peers"
-/* Failures before a peer is dead. */
-#define DEAD_AFTER 3u
-/* The reject window. */
-#define REJECT_WINDOW_MS 60000u
-/* Most concurrent exchanges of one round. */
-#define ROUND_MAX 64u
-/* The `from` of pulled batches that are not pushed on (see pull()). */
-#define BULK_PREFIX "pull:"
-/* Most feeds an exchange handles (bounds its range lists). */
-#define FEEDS_CAP ((size_t)1u << 20)
-/* Re-announce our URL in Digest every this many exchanges with a peer. */
-#define FROM_EVERY 32u
-
-typedef struct peer {
-	char url[URLCAP];
-	mycel__peer_source source;
-	mycel__peer_state state; /* ALIVE, SUSPECT or DEAD (IGNORED is derived) */
-	bool removed;
-	bool gap; /* an exchange is wanted soon */
-	bool other_mesh_logged;
-	unsigned busy; /* exchanges running */
-	uint64_t failures, last_seen, next_try, ignored_until, win_start, win_count;
-	uint64_t in, out, rejects, lag, bytes_in, bytes_out;
-	uint64_t logged_codes; /* rejected codes already logged (bit -code & 63) */
-	uint64_t exchanges;    /* with this peer, for FROM_EVERY */
-	char last_error[256];
-	mycel_client *client;
-} peer;
-
-typedef struct qitem {
-	struct qitem *next;
-	size_t size;
-	char *from;
-	uint8_t entry[MYCEL_ENTRY_MAX];
-	size_t entry_len;
-	uint8_t *body; /* NULL: none */
-	size_t body_len;
-	bool fork;
-	uint8_t other[MYCEL_ENTRY_MAX];
-	size_t other_len;
-	uint8_t *other_body;
-	size_t other_body_len;
-} qitem;
-
-typedef struct queue {
-	qitem *head, *tail;
-	size_t n, bytes;
-} queue;
-
-struct mycel__gossip {
-	mycel_gossip_opts o;
-	mycel__gossip_env env;
-	pthread_mutex_t mu;
-	pthread_mutex_t persist_mu;
-	pthread_cond_t round_cv;
-	pthread_cond_t push_cv;
-	peer **peers;
-	size_t n_peers, cap_peers;
-	uint64_t rng;
-	bool stopping, kick, hold_push;
-	bool round_started, push_started;
-	pthread_t round_thread, push_thread;
-	queue q;  /* entries */
-	queue fq; /* fork proofs, sent first */
-	mycel__gossip_stats st;
-};
-
-/* ---- small helpers -------------------------------------------------------------------- */
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t now_of(const mycel__gossip *g)
-{
-	return g->env.clock != NULL ? g->env.clock(g->env.clock_arg) : wall_ms();
-}
-
-/* xorshift64*: a uniform double in [0, 1); under g->mu. */
-static double rnd(mycel__gossip *g)
-{
-	uint64_t x = g->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	g->rng = x;
-	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
-}
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	if (why == NULL || why_len == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-}
-
-/* s as a logfmt quoted value (quotes, backslashes and control bytes escaped), cut to cap. */
-static const char *q(const char *s, char *out, size_t cap)
-{
-	size_t j = 0;
-	out[j++] = '"';
-	for (; s != NULL && *s != '\0' && j + 6 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[j++] = '\\';
-			out[j++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			j += (size_t)snprintf(out + j, cap - j, "\\x%02x", c);
-		} else {
-			out[j++] = (char)c;
-		}
-	}
-	out[j++] = '"';
-	out[j] = '\0';
-	return out;
-}
-
-static void glog(mycel__gossip *g, mycel_node_level lv, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void glog(mycel__gossip *g, mycel_node_level lv, const char *fmt, ...)
-{
-	char line[1536];
-	va_list ap;
-	if (g->env.log == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	g->env.log(g->env.log_ctx, lv, line);
-}
-
-/* The first 8 bytes of p as 16 hex digits. */
-static const char *hex8(const uint8_t *p, char out[17])
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < 8; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[16] = '\0';
-	return out;
-}
-
-const char *mycel__peer_state_name(mycel__peer_state s)
-{
-	static const char *const n[] = {"alive", "suspect", "dead", "ignored"};
-	return (unsigned)s < 4 ? n[s] : "?";
-}
-
-const char *mycel__peer_source_name(mycel__peer_source s)
-{
-	static const char *const n[] = {"seed", "admin", "domain", "inbound"};
-	return (unsigned)s < 4 ? n[s] : "?";
-}
-
-/* ---- options ---------------------------------------------------------------------------- */
-
-typedef struct opt_range {
-	const char *name;
-	size_t off;
-	bool u64;
-	uint64_t min, max;
-} opt_range;
-
-#define OPT(f, mn, mx)                                                                             \
-	{                                                                                          \
-#f, offsetof(mycel_gossip_opts, f), false, mn, mx                                  \
-	}
-static const opt_range opt_ranges[] = {
-    OPT(interval_ms, 10, 3600000),
-    OPT(fanout, 1, 64),
-    OPT(max_hops, 1, 255),
-    OPT(batch_entries, 1, 1000),
-    {"batch_bytes", offsetof(mycel_gossip_opts, batch_bytes), true, 4096, 16u << 20},
-    OPT(rpc_timeout_ms, 10, 600000),
-    OPT(backoff_max_ms, 100, 86400000),
-    OPT(reject_limit, 1, 1000000),
-    OPT(ignore_ms, 1000, 86400000),
-    OPT(verify_threads, 0, MYCEL_GOSSIP_VERIFY_THREADS_MAX),
-};
-#undef OPT
-
-int mycel_gossip_opts_check(const mycel_gossip_opts *o, char *why, size_t why_len)
-{
-	if (o == NULL)
-		return 0;
-	for (size_t i = 0; i < sizeof(opt_ranges) / sizeof(opt_ranges[0]); i++) {
-		const opt_range *r = &opt_ranges[i];
-		const char *p = (const char *)o + r->off;
-		uint64_t v = r->u64 ? *(const uint64_t *)(const void *)p
-		                    : *(const unsigned *)(const void *)p;
-		if (v != 0 && (v < r->min || v > r->max)) {
-			set_why(why, why_len, "gossip %s must be from %llu to %llu, not %llu",
-			        r->name, (unsigned long long)r->min, (unsigned long long)r->max,
-			        (unsigned long long)v);
-			return MYCEL_EINVAL;
-		}
-	}
-	return 0;
-}
-
-void mycel_gossip_opts_resolve(const mycel_gossip_opts *o, mycel_gossip_opts *out)
-{
-	mycel_gossip_opts r;
-	memset(&r, 0, sizeof(r));
-	if (o != NULL)
-		r = *o;
-	if (r.interval_ms == 0)
-		r.interval_ms = MYCEL_GOSSIP_INTERVAL_MS_DEFAULT;
-	if (r.fanout == 0)
-		r.fanout = MYCEL_GOSSIP_FANOUT_DEFAULT;
-	if (r.max_hops == 0)
-		r.max_hops = MYCEL_GOSSIP_MAX_HOPS_DEFAULT;
-	if (r.batch_entries == 0)
-		r.batch_entries = MYCEL_GOSSIP_BATCH_ENTRIES_DEFAULT;
-	if (r.batch_bytes == 0)
-		r.batch_bytes = MYCEL_GOSSIP_BATCH_BYTES_DEFAULT;
-	if (r.rpc_timeout_ms == 0)
-		r.rpc_timeout_ms = MYCEL_GOSSIP_RPC_TIMEOUT_MS_DEFAULT;
-	if (r.backoff_max_ms == 0)
-		r.backoff_max_ms = MYCEL_GOSSIP_BACKOFF_MAX_MS_DEFAULT;
-	if (r.reject_limit == 0)
-		r.reject_limit = MYCEL_GOSSIP_REJECT_LIMIT_DEFAULT;
-	if (r.ignore_ms == 0)
-		r.ignore_ms = MYCEL_GOSSIP_IGNORE_MS_DEFAULT;
-	if (r.verify_threads == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		r.verify_threads = n < 1 ? 1u
-		                   : n > (long)MYCEL_GOSSIP_VERIFY_THREADS_MAX
-		                       ? MYCEL_GOSSIP_VERIFY_THREADS_MAX
-		                       : (unsigned)n;
-	}
-	*out = r;
-}
-
-/* ---- timing ------------------------------------------------------------------------------ */
-
-uint64_t mycel__gossip_backoff(uint64_t interval_ms, uint64_t backoff_max_ms, uint64_t failures,
-                               double r)
-{
-	uint64_t d = interval_ms;
-	for (uint64_t i = 0; i < failures && d < backoff_max_ms; i++)
-		d *= 2;
-	if (d > backoff_max_ms)
-		d = backoff_max_ms;
-	if (r < 0)
-		r = 0;
-	if (r >= 1)
-		r = 0.999999;
-	uint64_t v = (uint64_t)((double)d * (0.5 + r));
-	return v > 0 ? v : 1;
-}
-
-uint64_t mycel__gossip_jitter(uint64_t interval_ms, double r)
-{
-	if (r < 0)
-		r = 0;
-	if (r >= 1)
-		r = 0.999999;
-	uint64_t v = (uint64_t)((double)interval_ms * (0.75 + r / 2));
-	return v > 0 ? v : 1;
-}
-
-/* ---- peers table ------------------------------------------------------------------------- */
-
-static bool url_ok(const char *u)
-{
-	static const char *const schemes[] = {"tcp://", "tcp4://", "tcp6://", "ipc://"};
-	size_t n = u != NULL ? strlen(u) : 0;
-	if (n == 0 || n > MYCEL_NODE_URL_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)u[i] <= 0x20 || u[i] == 0x7f)
-			return false;
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t l = strlen(schemes[i]);
-		if (n > l && strncmp(u, schemes[i], l) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool is_self(const mycel__gossip *g, const char *url)
-{
-	const char *self = g->env.ctx != NULL ? g->env.ctx->self_url : NULL;
-	return self != NULL && strcmp(self, url) == 0;
-}
-
-/* The peer with url (removed ones too), under g->mu. */
-static peer *find(mycel__gossip *g, const char *url)
-{
-	for (size_t i = 0; url != NULL && i < g->n_peers; i++)
-		if (strcmp(g->peers[i]->url, url) == 0)
-			return g->peers[i];
-	return NULL;
-}
-
-static peer *find_live(mycel__gossip *g, const char *url)
-{
-	peer *p = find(g, url);
-	return p != NULL && !p->removed ? p : NULL;
-}
-
-/* Adds (or revives) a peer under g->mu; *out the row. EINVAL, ETOOBIG, ENOMEM. */
-static int add_locked(mycel__gossip *g, const char *url, mycel__peer_source src, char *why,
-                      size_t why_len, peer **out)
-{
-	if (!url_ok(url)) {
-		set_why(why, why_len, "\"%.*s\" is not a tcp:// or ipc:// URL of at most %u bytes",
-		        64, url != NULL ? url : "", MYCEL_NODE_URL_MAX);
-		return MYCEL_EINVAL;
-	}
-	if (is_self(g, url)) {
-		set_why(why, why_len, "%s is this node's own URL", url);
-		return MYCEL_EINVAL;
-	}
-	peer *p = find(g, url);
-	if (p != NULL) {
-		if (p->removed) {
-			p->removed = false;
-			p->source = src;
-		} else if (src == MYCEL__SRC_ADMIN || src == MYCEL__SRC_SEED) {
-			p->source = src; /* a peer someone vouches for outranks a learnt one */
-		}
-		*out = p;
-		return 0;
-	}
-	size_t live = 0;
-	for (size_t i = 0; i < g->n_peers; i++)
-		live += !g->peers[i]->removed;
-	if (live >= MYCEL_NODE_PEERS_MAX) {
-		set_why(why, why_len, "the peers table is full (%u peers)", MYCEL_NODE_PEERS_MAX);
-		return MYCEL_ETOOBIG;
-	}
-	/* reuse a removed row before growing */
-	for (size_t i = 0; i < g->n_peers && p == NULL; i++)
-		if (g->peers[i]->removed && g->peers[i]->busy == 0 && g->peers[i]->client == NULL)
-			p = g->peers[i];
-	if (p == NULL) {
-		if (g->n_peers == g->cap_peers) {
-			if (g->n_peers >= 2u * MYCEL_NODE_PEERS_MAX) {
-				set_why(why, why_len, "the peers table is full");
-				return MYCEL_ETOOBIG;
-			}
-			size_t cap = g->cap_peers ? g->cap_peers * 2 : 16;
-			peer **np = realloc(g->peers, cap * sizeof(*np));
-			if (np == NULL)
-				return MYCEL_ENOMEM;
-			g->peers = np;
-			g->cap_peers = cap;
-		}
-		if ((p = calloc(1, sizeof(*p))) == NULL)
-			return MYCEL_ENOMEM;
-		g->peers[g->n_peers++] = p;
-	} else {
-		memset(p, 0, sizeof(*p));
-	}
-	snprintf(p->url, sizeof(p->url), "%s", url);
-	p->source = src;
-	p->state = MYCEL__PEER_ALIVE;
-	*out = p;
-	return 0;
-}
-
-static bool ignored_at(const peer *p, uint64_t now)
-{
-	return p->ignored_until > now;
-}
-
-static mycel__peer_state shown_state(const peer *p, uint64_t now)
-{
-	return ignored_at(p, now) ? MYCEL__PEER_IGNORED : p->state;
-}
-
-static void info_of(const peer *p, uint64_t now, mycel__peer_info *o)
-{
-	memset(o, 0, sizeof(*o));
-	snprintf(o->url, sizeof(o->url), "%s", p->url);
-	o->state = shown_state(p, now);
-	o->source = p->source;
-	o->failures = p->failures;
-	o->last_seen_ms = p->last_seen;
-	o->next_try_ms = p->next_try;
-	o->ignored_until_ms = p->ignored_until;
-	o->entries_in = p->in;
-	o->entries_out = p->out;
-	o->rejects = p->rejects;
-	o->lag = p->lag;
-	o->bytes_in = p->bytes_in;
-	o->bytes_out = p->bytes_out;
-	snprintf(o->last_error, sizeof(o->last_error), "%s", p->last_error);
-}
-
-/* Outcome of a call under g->mu; logs a state change. */
-static void outcome_locked(mycel__gossip *g, peer *p, bool ok, const char *err)
-{
-	uint64_t now = now_of(g);
-	mycel__peer_state before = p->state;
-	if (ok) {
-		p->failures = 0;
-		p->state = MYCEL__PEER_ALIVE;
-		p->last_seen = now;
-		p->next_try = 0;
-		p->last_error[0] = '\0';
-	} else {
-		p->failures++;
-		p->state = p->failures >= DEAD_AFTER ? MYCEL__PEER_DEAD : MYCEL__PEER_SUSPECT;
-		p->next_try = now + mycel__gossip_backoff(g->o.interval_ms, g->o.backoff_max_ms,
-		                                          p->failures, rnd(g));
-		snprintf(p->last_error, sizeof(p->last_error), "%s", err != NULL ? err : "failed");
-	}
-	if (before != p->state) {
-		char qa[URLCAP + 64];
-		glog(g, p->state == MYCEL__PEER_ALIVE ? MYCEL_NODE_INFO : MYCEL_NODE_WARN,
-		     "msg=\"peer state\" peer=%s from=%s to=%s", q(p->url, qa, sizeof(qa)),
-		     mycel__peer_state_name(before), mycel__peer_state_name(p->state));
-	}
-}
-
-void mycel__gossip_outcome(mycel__gossip *g, const char *url, bool ok, const char *err)
-{
-	pthread_mutex_lock(&g->mu);
-	peer *p = find_live(g, url);
-	if (p != NULL)
-		outcome_locked(g, p, ok, err);
-	pthread_mutex_unlock(&g->mu);
-}
-
-static bool eligible(const peer *p, uint64_t now)
-{
-	if (p->removed || p->busy > 0 || ignored_at(p, now))
-		return false;
-	return p->state != MYCEL__PEER_DEAD || p->next_try <= now;
-}
-
-/* Picks under g->mu; marks the chosen busy when mark is set. */
-static size_t pick_locked(mycel__gossip *g, size_t max, peer **out, bool mark)
-{
-	uint64_t now = now_of(g);
-	size_t n = 0;
-	/* pending gaps first */
-	for (size_t i = 0; i < g->n_peers && n < max; i++) {
-		peer *p = g->peers[i];
-		if (p->gap && eligible(p, now)) {
-			p->gap = false;
-			out[n++] = p;
-		}
-	}
-	/* then a uniform sample of the other eligible peers (reservoir) */
-	size_t seen = 0, base = n;
-	for (size_t i = 0; i < g->n_peers; i++) {
-		peer *p = g->peers[i];
-		bool already = false;
-		for (size_t j = 0; j < base && !already; j++)
-			already = out[j] == p;
-		if (already || !eligible(p, now))
-			continue;
-		seen++;
-		if (n < max) {
-			out[n++] = p;
-		} else if (max > base) {
-			size_t k = (size_t)(rnd(g) * (double)seen);
-			if (k < max - base)
-				out[base + k] = p;
-		}
-	}
-	if (mark)
-		for (size_t i = 0; i < n; i++)
-			out[i]->busy++;
-	return n;
-}
-
-size_t mycel__gossip_pick(mycel__gossip *g, size_t max, char (*out)[MYCEL_NODE_URL_MAX + 1])
-{
-	peer *sel[ROUND_MAX];
-	if (max > ROUND_MAX)
-		max = ROUND_MAX;
-	pthread_mutex_lock(&g->mu);
-	size_t n = pick_locked(g, max, sel, false);
-	for (size_t i = 0; i < n; i++)
-		snprintf(out[i], URLCAP, "%s", sel[i]->url);
-	pthread_mutex_unlock(&g->mu);
-	return n;
-}
-
-/* Live peers to push to: alive or suspect, not ignored, not `except`. Under g->mu. */
-static size_t push_targets_locked(mycel__gossip *g, size_t max, const char *except, peer **out)
-{
-	uint64_t now = now_of(g);
-	size_t n = 0, seen = 0;
-	for (size_t i = 0; i < g->n_peers; i++) {
-		peer *p = g->peers[i];
-		if (p->removed || ignored_at(p, now) || p->state == MYCEL__PEER_DEAD)
-			continue;
-		if (except != NULL && strcmp(p->url, except) == 0)
-			continue;
-		seen++;
-		if (n < max) {
-			out[n++] = p;
-		} else {
-			size_t k = (size_t)(rnd(g) * (double)seen);
-			if (k < max)
-				out[k] = p;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i]->busy++;
-	return n;
-}
-
-static void release(mycel__gossip *g, peer **ps, size_t n)
-{
-	pthread_mutex_lock(&g->mu);
-	for (size_t i = 0; i < n; i++)
-		if (ps[i]->busy > 0)
-			ps[i]->busy--;
-	pthread_mutex_unlock(&g->mu);
-}
-
-/* ---- persistence of admin peers --------------------------------------------------------- */
-
-static int persist(mycel__gossip *g)
-{
-	mycel_store *s = g->env.ctx != NULL ? g->env.ctx->store : NULL;
-	if (s == NULL)
-		return 0;
-	pthread_mutex_lock(&g->persist_mu);
-	mycel_buf b;
-	mycel_buf_init(&b, (size_t)MYCEL_NODE_PEERS_MAX * (URLCAP + 8));
-	pthread_mutex_lock(&g->mu);
-	uint32_t n = 0;
-	for (size_t i = 0; i < g->n_peers; i++)
-		n += !g->peers[i]->removed && g->peers[i]->source == MYCEL__SRC_ADMIN;
-	mycel_enc_array(&b, n);
-	for (size_t i = 0; i < g->n_peers; i++)
-		if (!g->peers[i]->removed && g->peers[i]->source == MYCEL__SRC_ADMIN)
-			mycel_enc_cstr(&b, g->peers[i]->url);
-	pthread_mutex_unlock(&g->mu);
-	int rv = b.err != 0 ? b.err : mycel__store_meta_put(s, META_PEERS, b.data, b.len);
-	mycel_buf_fini(&b);
-	pthread_mutex_unlock(&g->persist_mu);
-	return rv;
-}
-
-static void load_persisted(mycel__gossip *g)
-{
-	mycel_store *s = g->env.ctx != NULL ? g->env.ctx->store : NULL;
-	uint8_t *p = NULL;
-	size_t n = 0;
-	mycel_arena *a = NULL;
-	mycel_value *root = NULL;
-	if (s == NULL || mycel__store_meta_get(s, META_PEERS, &p, &n) != 0)
-		return;
-	if (mycel_arena_new((size_t)4u << 20, &a) == 0 &&
-	    mycel_value_decode(p, n, (size_t)4u << 20, a, &root, NULL) == 0 &&
-	    root->type == MYCEL_T_ARRAY) {
-		for (size_t i = 0; i < root->v.a.len; i++) {
-			const mycel_value *v = &root->v.a.items[i];
-			peer *pp;
-			if (v->type == MYCEL_T_STR &&
-			    add_locked(g, v->v.s.ptr, MYCEL__SRC_ADMIN, NULL, 0, &pp) != 0) {
-				char qa[URLCAP + 64];
-				glog(g, MYCEL_NODE_WARN, "msg=\"stored peer skipped\" peer=%s",
-				     q(v->v.s.ptr, qa, sizeof(qa)));
-			}
-		}
-	}
-	mycel_arena_free(a);
-	free(p);
-}
-
-/* ---- public table operations ------------------------------------------------------------- */
-
-int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source source, char *why,
-                      size_t why_len)
-{
-	peer *p;
-	pthread_mutex_lock(&g->mu);
-	int rv = add_locked(g, url, source, why, why_len, &p);
-	if (rv == 0 && source == MYCEL__SRC_ADMIN)
-		p->source = MYCEL__SRC_ADMIN;
-	pthread_cond_broadcast(&g->round_cv);
-	pthread_mutex_unlock(&g->mu);
-	if (rv == 0 && source == MYCEL__SRC_ADMIN && (rv = persist(g)) != 0)
-		set_why(why, why_len, "the peer is added but not saved: %s", mycel_strerror(rv));
-	return rv;
-}
-
-int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t why_len)
-{
-	pthread_mutex_lock(&g->mu);
-	peer *p = url != NULL ? find_live(g, url) : NULL;
-	if (p == NULL) {
-		pthread_mutex_unlock(&g->mu);
-		set_why(why, why_len, "%.*s is not a peer of this node", 512, url ? url : "");
-		return MYCEL_ENOTFOUND;
-	}
-	bool admin = p->source == MYCEL__SRC_ADMIN;
-	p->removed = true;
-	p->gap = false;
-	pthread_mutex_unlock(&g->mu);
-	int rv = admin ? persist(g) : 0;
-	if (rv != 0)
-		set_why(why, why_len, "the peer is removed but the store still lists it: %s",
-		        mycel_strerror(rv));
-	return rv;
-}
-
-int mycel__gossip_peer(mycel__gossip *g, const char *url, mycel__peer_info *out)
-{
-	pthread_mutex_lock(&g->mu);
-	peer *p = find_live(g, url);
-	if (p != NULL)
-		info_of(p, now_of(g), out);
-	pthread_mutex_unlock(&g->mu);
-	return p != NULL ? 0 : MYCEL_ENOTFOUND;
-}
-
-size_t mycel__gossip_n_peers(mycel__gossip *g)
-{
-	size_t n = 0;
-	pthread_mutex_lock(&g->mu);
-	for (size_t i = 0; i < g->n_peers; i++)
-		n += !g->peers[i]->removed;
-	pthread_mutex_unlock(&g->mu);
-	return n;
-}
-
-void mycel__gossip_stats_get(mycel__gossip *g, mycel__gossip_stats *out)
-{
-	pthread_mutex_lock(&g->mu);
-	*out = g->st;
-	out->push_queued = g->q.n;
-	pthread_mutex_unlock(&g->mu);
-}
-
-void mycel__gossip_hold_push(mycel__gossip *g, bool hold)
-{
-	pthread_mutex_lock(&g->mu);
-	g->hold_push = hold;
-	pthread_cond_broadcast(&g->push_cv);
-	pthread_mutex_unlock(&g->mu);
-}
-
-/* ---- rejects ------------------------------------------------------------------------------ */
-
-static void rejected_locked(mycel__gossip *g, peer *p, int code, const char *why)
-{
-	uint64_t now = now_of(g);
-	char qa[URLCAP + 64], qb[600];
-	p->rejects++;
-	if (p->win_start == 0 || now - p->win_start >= REJECT_WINDOW_MS) {
-		p->win_start = now;
-		p->win_count = 0;
-	}
-	p->win_count++;
-	uint64_t bit = (uint64_t)1 << ((unsigned)(-code) & 63u);
-	if ((p->logged_codes & bit) == 0) {
-		p->logged_codes |= bit;
-		glog(g, MYCEL_NODE_WARN, "msg=\"rejected\" peer=%s err=%s why=%s",
-		     q(p->url, qa, sizeof(qa)), mycel_errname(code), q(why, qb, sizeof(qb)));
-	}
-	if (!ignored_at(p, now) && p->win_count > g->o.reject_limit) {
-		p->ignored_until = now + g->o.ignore_ms;
-		glog(g, MYCEL_NODE_WARN,
-		     "msg=\"peer state\" peer=%s from=%s to=ignored rejects=%llu ignore_ms=%u",
-		     q(p->url, qa, sizeof(qa)), mycel__peer_state_name(p->state),
-		     (unsigned long long)p->win_count, g->o.ignore_ms);
-	}
-}
-
 /* ---- calls ---------------------------------------------------------------------------------- */
 
 static size_t bin_hdr(size_t n)
 {
 	return n < 256 ? 2 : n < 65536 ? 3 : 5;
 }
+
 static size_t str_hdr(size_t n)
 {
 	return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
@@ -762,8 +80,9 @@ static int client_of(xch *x)
 	if (c == NULL) {
 		int rv = mycel_client_open(x->p->url, &c);
 		if (rv != 0) {
-			set_why(x->err, sizeof(x->err), "cannot connect: %s",
-			        rv == MYCEL_EIO ? "no node answers there" : mycel_strerror(rv));
+			mycel__gp_why(x->err, sizeof(x->err), "cannot connect: %s",
+			              rv == MYCEL_EIO ? "no node answers there"
+			                              : mycel_strerror(rv));
 			return rv;
 		}
 		pthread_mutex_lock(&g->mu);
@@ -796,16 +115,16 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	int rv = m->request_encode(rq, &b);
 	if (rv != 0) {
 		mycel_buf_fini(&b);
-		set_why(x->err, sizeof(x->err), "%s: request does not encode: %s", method,
-		        mycel_strerror(rv));
+		mycel__gp_why(x->err, sizeof(x->err), "%s: request does not encode: %s", method,
+		              mycel_strerror(rv));
 		return rv;
 	}
 	char *msg = NULL;
 	uint8_t *body = NULL;
 	size_t body_len = 0;
 	size_t out_bytes = request_bytes(method, b.len);
-	rv = mycel_client_call(x->c, method, wall_ms() + g->o.rpc_timeout_ms, b.data, b.len, status,
-	                       &msg, &body, &body_len);
+	rv = mycel_client_call(x->c, method, mycel__gp_wall_ms() + g->o.rpc_timeout_ms, b.data,
+	                       b.len, status, &msg, &body, &body_len);
 	mycel_buf_fini(&b);
 	size_t in_bytes = rv == 0 ? reply_bytes(msg, body != NULL, body_len) : 0;
 	x->bytes += out_bytes + in_bytes;
@@ -816,22 +135,22 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	g->st.bytes_in += in_bytes;
 	pthread_mutex_unlock(&g->mu);
 	if (rv != 0) {
-		set_why(x->err, sizeof(x->err), "%s: %s", method, mycel_strerror(rv));
+		mycel__gp_why(x->err, sizeof(x->err), "%s: %s", method, mycel_strerror(rv));
 		return rv;
 	}
 	if (*status != MYCEL_RPC_OK) {
-		set_why(x->err, sizeof(x->err), "%s: %s: %s", method,
-		        mycel_rpc_status_name(*status), msg[0] ? msg : "no message");
+		mycel__gp_why(x->err, sizeof(x->err), "%s: %s: %s", method,
+		              mycel_rpc_status_name(*status), msg[0] ? msg : "no message");
 		goto done;
 	}
 	char why[256] = "";
 	memset(rp, 0, m->reply->size);
 	if (body == NULL) {
 		rv = MYCEL_EFORMAT;
-		set_why(x->err, sizeof(x->err), "%s: an OK reply without a body", method);
+		mycel__gp_why(x->err, sizeof(x->err), "%s: an OK reply without a body", method);
 	} else if ((rv = m->reply_decode(body, body_len, a, rp, why, sizeof(why))) != 0) {
-		set_why(x->err, sizeof(x->err), "%s: the reply does not decode: %s", method,
-		        why[0] ? why : mycel_strerror(rv));
+		mycel__gp_why(x->err, sizeof(x->err), "%s: the reply does not decode: %s", method,
+		              why[0] ? why : mycel_strerror(rv));
 	}
 done:
 	free(msg);
@@ -887,7 +206,7 @@ static bool stopping(mycel__gossip *g)
 static bool peer_ignored(mycel__gossip *g, peer *p)
 {
 	pthread_mutex_lock(&g->mu);
-	bool r = ignored_at(p, now_of(g));
+	bool r = mycel__gp_ignored_at(p, mycel__gp_now(g));
 	pthread_mutex_unlock(&g->mu);
 	return r;
 }
@@ -895,7 +214,7 @@ static bool peer_ignored(mycel__gossip *g, peer *p)
 static void note_reject(xch *x, int code, const char *why)
 {
 	pthread_mutex_lock(&x->g->mu);
-	rejected_locked(x->g, x->p, code, why);
+	mycel__gp_rejected(x->g, x->p, code, why);
 	pthread_mutex_unlock(&x->g->mu);
 }
 
@@ -928,14 +247,14 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 			snprintf(msg, sizeof(msg), "charter %zu of %zu: %s", i + 1, rp.n_newer,
 			         why[0] ? why : mycel_strerror(rv));
 			note_reject(x, rv, msg);
-			set_why(x->err, sizeof(x->err), "%s", msg);
+			mycel__gp_why(x->err, sizeof(x->err), "%s", msg);
 			goto done;
 		}
 		const mycel_charter *ch = mycel_store_charter(g->env.ctx->store);
 		char qa[URLCAP + 64];
-		glog(g, MYCEL_NODE_INFO, "msg=\"charter adopted\" version=%llu peer=%s",
-		     (unsigned long long)(ch != NULL ? mycel_charter_version(ch) : 0),
-		     q(x->p->url, qa, sizeof(qa)));
+		mycel__gp_log(g, MYCEL_NODE_INFO, "msg=\"charter adopted\" version=%llu peer=%s",
+		              (unsigned long long)(ch != NULL ? mycel_charter_version(ch) : 0),
+		              mycel__gp_q(x->p->url, qa, sizeof(qa)));
 	}
 	rv = 0;
 done:
@@ -1046,7 +365,7 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		                   more_now ? bulk : x->p->url, g->o.verify_threads, &res);
 		if (rv != 0) {
 			mycel_arena_free(a);
-			set_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
+			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
 			return rv;
 		}
 		pthread_mutex_lock(&g->mu);
@@ -1151,7 +470,7 @@ static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg
 	rq.hops = hops;
 	rq.forks = f;
 	rq.n_forks = nf;
-	const char *self = g->env.ctx->self_url;
+	const char *self = mycel__gp_announce(g);
 	if (self != NULL) {
 		rq.from = self;
 		rq.from_len = strlen(self);
@@ -1167,10 +486,10 @@ static int send_push(xch *x, const mycel_msg_Entry *e, size_t n, const mycel_msg
 		pthread_mutex_unlock(&g->mu);
 		if (rp.refused > 0) {
 			char qa[URLCAP + 64], qb[1100];
-			glog(g, MYCEL_NODE_DEBUG,
-			     "msg=\"push refused\" peer=%s refused=%llu why=%s",
-			     q(x->p->url, qa, sizeof(qa)), (unsigned long long)rp.refused,
-			     q(rp.reason != NULL ? rp.reason : "", qb, sizeof(qb)));
+			mycel__gp_log(
+			    g, MYCEL_NODE_DEBUG, "msg=\"push refused\" peer=%s refused=%llu why=%s",
+			    mycel__gp_q(x->p->url, qa, sizeof(qa)), (unsigned long long)rp.refused,
+			    mycel__gp_q(rp.reason != NULL ? rp.reason : "", qb, sizeof(qb)));
 		}
 	}
 	mycel_arena_free(a);
@@ -1316,7 +635,7 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 		goto done;
 	if (f == NULL) {
 		if ((rv = mycel__frontier_open(ctx->store, &own)) != 0) {
-			set_why(x.err, sizeof(x.err), "frontier: %s", mycel_strerror(rv));
+			mycel__gp_why(x.err, sizeof(x.err), "frontier: %s", mycel_strerror(rv));
 			goto done;
 		}
 		f = own;
@@ -1328,7 +647,7 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 	if (ch == NULL || mycel_store_mesh_id(ctx->store, mesh_id) != 0 ||
 	    mycel_charter_digest(ch, chash) != 0) {
 		rv = MYCEL_ECHARTER;
-		set_why(x.err, sizeof(x.err), "this node holds no charter");
+		mycel__gp_why(x.err, sizeof(x.err), "this node holds no charter");
 		goto done;
 	}
 	uint64_t cver = mycel_charter_version(ch);
@@ -1352,9 +671,9 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 	bool send_from = p->exchanges % FROM_EVERY == 0 || p->state != MYCEL__PEER_ALIVE;
 	p->exchanges++;
 	pthread_mutex_unlock(&g->mu);
-	if (send_from && ctx->self_url != NULL) {
-		rq.from = ctx->self_url;
-		rq.from_len = strlen(ctx->self_url);
+	if (send_from && mycel__gp_announce(g) != NULL) {
+		rq.from = mycel__gp_announce(g);
+		rq.from_len = strlen(rq.from);
 	}
 	uint64_t st = 0;
 	if ((rv = call(&x, "mycel.v1.Mesh/Digest", &rq, a, &rp, &st)) != 0)
@@ -1368,10 +687,11 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 			pthread_mutex_unlock(&g->mu);
 			char hx[17], qb[300];
 			if (first)
-				glog(g, MYCEL_NODE_WARN,
-				     "msg=\"other mesh\" peer=%s ours=%s why=%s",
-				     q(p->url, qa, sizeof(qa)), hex8(mesh_id, hx),
-				     q(x.err, qb, sizeof(qb)));
+				mycel__gp_log(g, MYCEL_NODE_WARN,
+				              "msg=\"other mesh\" peer=%s ours=%s why=%s",
+				              mycel__gp_q(p->url, qa, sizeof(qa)),
+				              mycel__gp_hex8(mesh_id, hx),
+				              mycel__gp_q(x.err, qb, sizeof(qb)));
 		}
 		goto done;
 	}
@@ -1383,8 +703,9 @@ static int exchange(mycel__gossip *g, peer *p, uint64_t *out_bytes)
 	if (rp.n_buckets > 0) {
 		if (rp.n_buckets != MYCEL__FRONTIER_BUCKETS) {
 			rv = MYCEL_EFORMAT;
-			set_why(x.err, sizeof(x.err), "Digest reply: %zu bucket digests, not %u",
-			        rp.n_buckets, MYCEL__FRONTIER_BUCKETS);
+			mycel__gp_why(x.err, sizeof(x.err),
+			              "Digest reply: %zu bucket digests, not %u", rp.n_buckets,
+			              MYCEL__FRONTIER_BUCKETS);
 			goto done;
 		}
 		uint8_t(*mine)[MYCEL_HASH_LEN] = malloc(MYCEL__FRONTIER_BUCKETS * MYCEL_HASH_LEN);
@@ -1425,13 +746,13 @@ done:
 	if (rv == 0)
 		g->st.exchanges_ok++;
 	else if (x.err[0] == '\0')
-		set_why(x.err, sizeof(x.err), "%s", mycel_strerror(rv));
+		mycel__gp_why(x.err, sizeof(x.err), "%s", mycel_strerror(rv));
 	if (!p->removed)
-		outcome_locked(g, p, rv == 0, x.err);
+		mycel__gp_outcome(g, p, rv == 0, x.err);
 	pthread_mutex_unlock(&g->mu);
 	if (rv != 0)
-		glog(g, MYCEL_NODE_DEBUG, "msg=\"exchange failed\" peer=%s err=%s",
-		     q(p->url, qa, sizeof(qa)), mycel_errname(rv));
+		mycel__gp_log(g, MYCEL_NODE_DEBUG, "msg=\"exchange failed\" peer=%s err=%s",
+		              mycel__gp_q(p->url, qa, sizeof(qa)), mycel_errname(rv));
 	if (out_bytes != NULL)
 		*out_bytes = x.bytes;
 	return rv;
@@ -1440,14 +761,14 @@ done:
 int mycel__gossip_exchange(mycel__gossip *g, const char *url, uint64_t *out_bytes)
 {
 	pthread_mutex_lock(&g->mu);
-	peer *p = find_live(g, url);
+	peer *p = mycel__gp_find(g, url);
 	if (p != NULL)
 		p->busy++;
 	pthread_mutex_unlock(&g->mu);
 	if (p == NULL)
 		return MYCEL_ENOTFOUND;
 	int rv = exchange(g, p, out_bytes);
-	release(g, &p, 1);
+	mycel__gp_release(g, &p, 1);
 	return rv;
 }
 
@@ -1512,29 +833,6 @@ static int dom_entry_cb(void *ctx, const mycel_entry *e, const uint8_t *body, si
 	return 0;
 }
 
-static void learn_profile(mycel__gossip *g, const uint8_t *body, size_t n)
-{
-	mycel_arena *a = NULL;
-	mycel_profile pr;
-	if (mycel_arena_new((size_t)2u << 20, &a) != 0)
-		return;
-	if (mycel_profile_decode(body, n, a, &pr, NULL, 0) == 0) {
-		pthread_mutex_lock(&g->mu);
-		for (size_t i = 0; i < pr.n_nodes; i++) {
-			peer *p;
-			if (find_live(g, pr.nodes[i]) == NULL &&
-			    add_locked(g, pr.nodes[i], MYCEL__SRC_DOMAIN, NULL, 0, &p) == 0) {
-				char qa[URLCAP + 64];
-				glog(g, MYCEL_NODE_INFO,
-				     "msg=\"peer learnt\" peer=%s source=domain",
-				     q(p->url, qa, sizeof(qa)));
-			}
-		}
-		pthread_mutex_unlock(&g->mu);
-	}
-	mycel_arena_free(a);
-}
-
 static void learn_domains(mycel__gossip *g)
 {
 	dom_scan d;
@@ -1546,7 +844,7 @@ static void learn_domains(mycel__gossip *g)
 		d.has = false;
 		(void)mycel_store_scan(s, d.feeds[i], 1, dom_entry_cb, &d);
 		if (d.has)
-			learn_profile(g, d.body, d.body_len);
+			mycel__gp_learn_profile(g, d.feeds[i], d.body, d.body_len);
 	}
 	free(d.body);
 	free(d.feeds);
@@ -1560,7 +858,7 @@ static void *round_main(void *arg)
 	while (!g->stopping) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t wait = mycel__gossip_jitter(g->o.interval_ms, rnd(g));
+		uint64_t wait = mycel__gossip_jitter(g->o.interval_ms, mycel__gp_rnd(g));
 		ts.tv_sec += (time_t)(wait / 1000);
 		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -1575,7 +873,7 @@ static void *round_main(void *arg)
 		g->kick = false;
 		xjob jobs[ROUND_MAX];
 		peer *sel[ROUND_MAX];
-		size_t n = pick_locked(g, g->o.fanout, sel, true);
+		size_t n = mycel__gp_pick(g, g->o.fanout, sel, true);
 		g->st.rounds++;
 		pthread_mutex_unlock(&g->mu);
 		for (size_t i = 0; i < n; i++) {
@@ -1589,7 +887,7 @@ static void *round_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			if (jobs[i].started)
 				pthread_join(jobs[i].t, NULL);
-		release(g, sel, n);
+		mycel__gp_release(g, sel, n);
 		pthread_mutex_lock(&g->mu);
 	}
 	pthread_mutex_unlock(&g->mu);
@@ -1660,7 +958,7 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 	const char *from = items[0]->from;
 	pthread_mutex_lock(&g->mu);
 	size_t nt =
-	    push_targets_locked(g, forks ? ROUND_MAX : g->o.fanout, forks ? NULL : from, targets);
+	    mycel__gp_targets(g, forks ? ROUND_MAX : g->o.fanout, forks ? NULL : from, targets);
 	pthread_mutex_unlock(&g->mu);
 	mycel_msg_Entry *es = NULL;
 	mycel_msg_ForkProof *fs = NULL;
@@ -1706,12 +1004,12 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 			           : send_push(&x, es, n, NULL, 0, hops);
 		pthread_mutex_lock(&g->mu);
 		if (!targets[i]->removed)
-			outcome_locked(g, targets[i], rv == 0,
-			               x.err[0] ? x.err : mycel_strerror(rv));
+			mycel__gp_outcome(g, targets[i], rv == 0,
+			                  x.err[0] ? x.err : mycel_strerror(rv));
 		pthread_mutex_unlock(&g->mu);
 	}
 done:
-	release(g, targets, nt);
+	mycel__gp_release(g, targets, nt);
 	free(es);
 	free(fs);
 	free(fe);
@@ -1754,6 +1052,7 @@ static void *push_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			qitem_free(items[i]);
 		pthread_mutex_lock(&g->mu);
+		g->st.push_batches++;
 	}
 	pthread_mutex_unlock(&g->mu);
 	free(items);
@@ -1763,17 +1062,18 @@ static void *push_main(void *arg)
 /* ---- mesh ops ----------------------------------------------------------------------------------
  */
 
-static void op_committed(void *arg, const mycel__committed *c)
+void mycel__gp_committed(void *arg, const mycel__committed *c)
 {
 	mycel__gossip *g = arg;
 	if (c == NULL || c->entry == NULL)
 		return;
 	if (c->fork_other == NULL && strcmp(c->entry->h.kind, "domain") == 0 && c->body != NULL)
-		learn_profile(g, c->body, c->body_len);
+		mycel__gp_learn_profile(g, c->entry->h.feed, c->body, c->body_len);
 	if (c->fork_other != NULL) {
 		char hx[17];
-		glog(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu",
-		     hex8(c->entry->h.feed, hx), (unsigned long long)c->entry->h.seq);
+		mycel__gp_log(g, MYCEL_NODE_WARN, "msg=\"fork\" feed=%s seq=%llu",
+		              mycel__gp_hex8(c->entry->h.feed, hx),
+		              (unsigned long long)c->entry->h.seq);
 	}
 	const char *from = c->from;
 	if (from != NULL && strncmp(from, BULK_PREFIX, sizeof(BULK_PREFIX) - 1) == 0) {
@@ -1821,152 +1121,6 @@ oom:
 	pthread_mutex_unlock(&g->mu);
 }
 
-static void op_peer_seen(void *arg, const char *url)
-{
-	mycel__gossip *g = arg;
-	peer *p;
-	pthread_mutex_lock(&g->mu);
-	if (url != NULL && find_live(g, url) == NULL &&
-	    add_locked(g, url, MYCEL__SRC_INBOUND, NULL, 0, &p) == 0) {
-		char qa[URLCAP + 64];
-		glog(g, MYCEL_NODE_INFO, "msg=\"peer learnt\" peer=%s source=inbound",
-		     q(p->url, qa, sizeof(qa)));
-	}
-	pthread_mutex_unlock(&g->mu);
-}
-
-static void op_rejected(void *arg, const char *url, int code, const char *why)
-{
-	mycel__gossip *g = arg;
-	pthread_mutex_lock(&g->mu);
-	peer *p = find_live(g, url);
-	if (p != NULL) {
-		rejected_locked(g, p, code, why);
-	} else {
-		char qa[URLCAP + 64], qb[600];
-		glog(g, MYCEL_NODE_WARN, "msg=\"rejected\" peer=%s err=%s why=%s",
-		     q(url, qa, sizeof(qa)), mycel_errname(code), q(why, qb, sizeof(qb)));
-	}
-	pthread_mutex_unlock(&g->mu);
-}
-
-static void op_gap(void *arg, const char *url)
-{
-	mycel__gossip *g = arg;
-	peer *p = NULL;
-	pthread_mutex_lock(&g->mu);
-	if (url != NULL && (p = find_live(g, url)) == NULL &&
-	    add_locked(g, url, MYCEL__SRC_INBOUND, NULL, 0, &p) != 0)
-		p = NULL;
-	if (p != NULL) {
-		p->gap = true;
-		g->kick = true;
-		pthread_cond_broadcast(&g->round_cv);
-	}
-	pthread_mutex_unlock(&g->mu);
-}
-
-static bool op_ignored(void *arg, const char *url)
-{
-	mycel__gossip *g = arg;
-	pthread_mutex_lock(&g->mu);
-	peer *p = find_live(g, url);
-	bool r = p != NULL && ignored_at(p, now_of(g));
-	pthread_mutex_unlock(&g->mu);
-	return r;
-}
-
-static const char *adup(mycel_arena *a, const char *s, size_t *len)
-{
-	size_t n = strlen(s);
-	char *p = mycel_arena_strdup(a, s, n);
-	*len = p != NULL ? n : 0;
-	return p;
-}
-
-static int op_peers(void *arg, mycel_arena *a, void **out_peers, size_t *out_n)
-{
-	mycel__gossip *g = arg;
-	int rv = 0;
-	pthread_mutex_lock(&g->mu);
-	uint64_t now = now_of(g);
-	size_t n = 0;
-	for (size_t i = 0; i < g->n_peers; i++)
-		n += !g->peers[i]->removed;
-	mycel_msg_Peer *ps = n ? mycel_arena_alloc(a, n * sizeof(*ps)) : NULL;
-	if (n > 0 && ps == NULL) {
-		rv = MYCEL_ENOMEM;
-		goto done;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < g->n_peers; i++) {
-		const peer *p = g->peers[i];
-		if (p->removed)
-			continue;
-		mycel_msg_Peer *m = &ps[k++];
-		memset(m, 0, sizeof(*m));
-		mycel__peer_state s = shown_state(p, now);
-		m->addr = adup(a, p->url, &m->addr_len);
-		m->state = adup(a, mycel__peer_state_name(s), &m->state_len);
-		m->source = adup(a, mycel__peer_source_name(p->source), &m->source_len);
-		if (m->addr == NULL || m->state == NULL || m->source == NULL) {
-			rv = MYCEL_ENOMEM;
-			goto done;
-		}
-		if (p->last_error[0] != '\0' &&
-		    (m->last_error = adup(a, p->last_error, &m->last_error_len)) == NULL) {
-			rv = MYCEL_ENOMEM;
-			goto done;
-		}
-		m->has_last_seen_ms = p->last_seen != 0;
-		m->last_seen_ms = p->last_seen;
-		m->has_failures = true;
-		m->failures = p->failures;
-		m->has_live = true;
-		m->live = s == MYCEL__PEER_ALIVE || s == MYCEL__PEER_SUSPECT;
-		m->has_entries_in = true;
-		m->entries_in = p->in;
-		m->has_entries_out = true;
-		m->entries_out = p->out;
-		m->has_rejects = true;
-		m->rejects = p->rejects;
-		m->has_lag = true;
-		m->lag = p->lag;
-		m->has_bytes_in = true;
-		m->bytes_in = p->bytes_in;
-		m->has_bytes_out = true;
-		m->bytes_out = p->bytes_out;
-		m->has_next_try_ms = p->next_try != 0;
-		m->next_try_ms = p->next_try;
-	}
-	*out_peers = ps;
-	*out_n = k;
-done:
-	pthread_mutex_unlock(&g->mu);
-	return rv;
-}
-
-static int op_peer_add(void *arg, const char *url, char *why, size_t why_len)
-{
-	return mycel__gossip_add(arg, url, MYCEL__SRC_ADMIN, why, why_len);
-}
-
-static int op_peer_remove(void *arg, const char *url, char *why, size_t why_len)
-{
-	return mycel__gossip_remove(arg, url, why, why_len);
-}
-
-const mycel__mesh_ops mycel__gossip_ops = {
-    .committed = op_committed,
-    .peer_seen = op_peer_seen,
-    .rejected = op_rejected,
-    .gap = op_gap,
-    .ignored = op_ignored,
-    .peers = op_peers,
-    .peer_add = op_peer_add,
-    .peer_remove = op_peer_remove,
-};
-
 /* ---- lifecycle
  * ----------------------------------------------------------------------------------- */
 
@@ -2005,12 +1159,12 @@ int mycel__gossip_new(const mycel_gossip_opts *o, const mycel__gossip_env *env,
 	pthread_mutex_lock(&g->mu);
 	for (size_t i = 0; i < n_seeds && rv == 0; i++) {
 		peer *p;
-		if (seeds[i] != NULL && is_self(g, seeds[i]))
+		if (seeds[i] != NULL && mycel__gp_is_self(g, seeds[i]))
 			continue; /* a shared seed list may name this node */
-		rv = add_locked(g, seeds[i], MYCEL__SRC_SEED, why, why_len, &p);
+		rv = mycel__gp_add(g, seeds[i], MYCEL__SRC_SEED, why, why_len, &p);
 	}
 	if (rv == 0)
-		load_persisted(g);
+		mycel__gp_load(g);
 	pthread_mutex_unlock(&g->mu);
 	if (rv != 0) {
 		mycel__gossip_free(g);

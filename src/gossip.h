@@ -1,5 +1,6 @@
 /*
- * gossip.h — the gossip engine (internal; DESIGN.md §5, proto/PROTOCOL.md §10, src/mesh.h).
+ * gossip.h — the gossip engine (internal; DESIGN.md §5, proto/PROTOCOL.md §10, src/mesh.h);
+ * implemented in gossip.c (exchanges, rounds, push) and gossip_peers.c (the peers table).
  *
  * One engine per node. It keeps the peers table (state, source, backoff, counters), runs
  * anti-entropy rounds on a thread (every interval_ms, jittered ±25 %: `fanout` peers, each
@@ -97,6 +98,13 @@ void mycel__gossip_free(mycel__gossip *g);
 int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source source, char *why,
                       size_t why_len);
 
+/*
+ * Whether url can be a peer: a tcp:// (tcp4, tcp6) or ipc:// URL of at most
+ * MYCEL_NODE_URL_MAX bytes without blanks or control bytes, naming a host (not 0.0.0.0,
+ * [::], * or none). 0, or EINVAL with why.
+ */
+int mycel__gossip_url_check(const char *url, char *why, size_t why_len);
+
 /* Removes a peer: 0, or ENOTFOUND. An admin peer is removed from the store too. */
 int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t why_len);
 
@@ -138,6 +146,7 @@ typedef struct mycel__gossip_stats {
 	uint64_t pushed;       /* entries accepted by peers from pushes and push-pull */
 	uint64_t push_queued;  /* entries waiting in the push queue now */
 	uint64_t push_dropped; /* entries dropped from a full push queue (oldest first) */
+	uint64_t push_batches; /* batches the pusher took and finished sending */
 	uint64_t bytes_out,
 	    bytes_in; /* request and reply bytes on the wire (envelopes + nng framing) */
 } mycel__gossip_stats;

@@ -478,6 +478,13 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	}
 	if (mycel_gossip_opts_check(&o->gossip, why, why_len) != 0)
 		return MYCEL_EINVAL;
+	for (size_t i = 0; i < o->n_peers && !o->gossip.off; i++) {
+		char pw[600];
+		if (mycel__gossip_url_check(o->peers[i], pw, sizeof(pw)) != 0) {
+			set_why(why, why_len, "--peer %zu: %s", i + 1, pw);
+			return MYCEL_EINVAL;
+		}
+	}
 	if (strncmp(listen, "tcp", 3) != 0 && strncmp(listen, "ipc://", 6) != 0 &&
 	    strncmp(listen, "tls+tcp", 7) != 0) {
 		set_why(why, why_len, "--listen %s: expected a tcp:// URL", listen);

@@ -335,6 +335,10 @@ static void test_gossip(void **state)
 	assert_int_equal(f->line, 7);
 	mycel_diags_clear(&d);
 
+	assert_int_equal(parse("peers:\n  - tcp://0.0.0.0:7401\n", NULL, &c, &d), MYCEL_EFORMAT);
+	assert_non_null(f = find(&d, "names no host"));
+	assert_string_equal(f->pointer, "/peers/0");
+	mycel_diags_clear(&d);
 	assert_int_equal(parse("gossip: 3\n", NULL, &c, &d), MYCEL_EFORMAT);
 	assert_non_null(f = find(&d, "must be a map of gossip settings"));
 	assert_string_equal(f->pointer, "/gossip");

@@ -410,6 +410,10 @@ static void test_ops(void **state)
 	assert_non_null(strstr(why, "own URL"));
 	assert_int_equal(ops->peer_add(f.g, "udp://1.2.3.4:5", why, sizeof(why)), MYCEL_EINVAL);
 	assert_non_null(strstr(why, "not a tcp:// or ipc:// URL"));
+	assert_int_equal(ops->peer_add(f.g, "tcp://0.0.0.0:7401", why, sizeof(why)), MYCEL_EINVAL);
+	assert_non_null(strstr(why, "names no host"));
+	ops->peer_seen(f.g, "tcp://[::]:7401");
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://[::]:7401", &pi), MYCEL_ENOTFOUND);
 	assert_int_equal(ops->peer_add(f.g, "tcp://127.0.0.1:22", why, sizeof(why)), 0);
 	/* an admin add of a learnt peer makes it an admin peer */
 	assert_int_equal(ops->peer_add(f.g, "tcp://127.0.0.1:21", why, sizeof(why)), 0);
@@ -458,11 +462,18 @@ static void test_ops(void **state)
 		assert_string_equal(ps[i].source, "admin");
 		assert_int_equal(ps[i].rejects, 4);
 		assert_int_equal(ps[i].failures, 1);
-		assert_true(ps[i].live);
+		assert_false(ps[i].live); /* live: the last call succeeded */
 		assert_string_equal(ps[i].last_error, "connection refused");
 		assert_true(ps[i].has_next_try_ms && ps[i].next_try_ms > fake_now);
 	}
 	assert_true(seen22);
+	mycel__gossip_outcome(f.g, "tcp://127.0.0.1:22", true, NULL);
+	assert_int_equal(ops->peers(f.g, a, &vp, &n), 0);
+	ps = vp;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ps[i].addr, "tcp://127.0.0.1:22") == 0)
+			assert_true(ps[i].live && strcmp(ps[i].state, "alive") == 0 &&
+			            ps[i].last_seen_ms == fake_now && ps[i].last_error == NULL);
 	mycel_arena_free(a);
 
 	/* a gap asks for an exchange with the pusher, learning it if needed */
@@ -486,6 +497,24 @@ static void test_ops(void **state)
 	assert_int_equal(pi.source, MYCEL__SRC_DOMAIN);
 	assert_int_equal(mycel__gossip_peer(f.g, SELF, &pi), MYCEL_ENOTFOUND);
 	assert_int_equal(logged("peer=\"tcp://127.0.0.1:31\" source=domain"), 1);
+	{
+		mycel_arena *da = NULL;
+		void *dv = NULL;
+		size_t dn = 0;
+		assert_int_equal(mycel_arena_new(1 << 20, &da), 0);
+		assert_int_equal(ops->peers(f.g, da, &dv, &dn), 0);
+		bool found = false;
+		for (size_t i = 0; i < dn; i++) {
+			const mycel_msg_Peer *dp = &((const mycel_msg_Peer *)dv)[i];
+			if (strcmp(dp->addr, "tcp://127.0.0.1:31") == 0) {
+				found = true;
+				assert_string_equal(dp->domain, "sales"); /* the profile's feed's */
+				assert_string_equal(dp->source, "domain");
+			}
+		}
+		assert_true(found);
+		mycel_arena_free(da);
+	}
 	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
 
 	/* admin peers survive a restart of the engine; others do not; removal too */
@@ -526,6 +555,17 @@ static void test_bad_options(void **state)
 	assert_int_equal(mycel__gossip_new(NULL, &env, bad, 1, &g, why, sizeof(why)), 0);
 	assert_int_equal(mycel__gossip_n_peers(g), 0);
 	mycel__gossip_free(g);
+	/* a node is refused a seed it could never dial, before anything is opened */
+	static const char *const wild[] = {"tcp://10.0.0.2:7401", "tcp://0.0.0.0:7401"};
+	mycel_node_opts no = {.data = f.dir, .peers = wild, .n_peers = 2};
+	mycel_node *n = NULL;
+	assert_int_equal(mycel_node_open(&no, &n, why, sizeof(why)), MYCEL_EINVAL);
+	assert_null(n);
+	assert_non_null(strstr(why, "--peer 2: tcp://0.0.0.0:7401 names no host"));
+	mycel_gossip_opts wide = {.fanout = 100};
+	mycel_node_opts nb = {.data = f.dir, .gossip = wide};
+	assert_int_equal(mycel_node_open(&nb, &n, why, sizeof(why)), MYCEL_EINVAL);
+	assert_non_null(strstr(why, "fanout"));
 	fx_teardown(&f);
 }
 
@@ -762,6 +802,45 @@ static void test_eight_nodes_no_push(void **state)
 {
 	(void)state;
 	run_mesh(8, false, "eight-anti-entropy");
+}
+
+/*
+ * A push that does not follow the receiver's head (a gap) makes the receiver pull from the
+ * pusher at once: no rounds run here (interval one hour), so only the gap can do it.
+ */
+static void test_gap_pulls(void **state)
+{
+	(void)state;
+	mesh m;
+	char why[512] = "";
+	mycel_gossip_opts go = {.interval_ms = 3600000};
+	mesh_open(&m, 2, &go); /* a ring of two: 0 knows 1, 1 knows 0 */
+	mycel__gossip *g0 = mycel__node_gossip(m.nodes[0]);
+	/* node 0 forgets node 1 while it publishes version 1: nothing is pushed */
+	const char *u1 = mycel_node_url(m.nodes[1]);
+	assert_int_equal(mycel__gossip_remove(g0, u1, why, sizeof(why)), 0);
+	publish(&m, "orders", "1.0.0");
+	/* wait (bounded) until the pusher has dealt with it: no target then */
+	uint64_t t0 = tc_now_ms();
+	for (mycel__gossip_stats st = {0}; st.push_batches == 0;) {
+		mycel__gossip_stats_get(g0, &st);
+		if (tc_now_ms() - t0 > WAIT_MS)
+			fail_msg("the pusher did not take the entry");
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(head_of(m.nodes[1], m.feed), 0);
+	/* back as a peer: version 2 is pushed alone, node 1 sees the gap and pulls both */
+	assert_int_equal(mycel__gossip_add(g0, u1, MYCEL__SRC_ADMIN, why, sizeof(why)), 0);
+	publish(&m, "orders", "1.1.0");
+	uint64_t ms = wait_converged(&m, 2);
+	printf("# gap: a push over a gap was repaired by a pull in %llu ms\n",
+	       (unsigned long long)ms);
+	mycel__gossip_stats s1;
+	mycel__gossip_stats_get(mycel__node_gossip(m.nodes[1]), &s1);
+	assert_int_equal(s1.rounds, 1); /* the round the gap asked for */
+	assert_true(s1.pulled >= 1);
+	mesh_close(&m);
 }
 
 /* Node logs of the in-process meshes, for the checks on what nodes log. */
@@ -1019,6 +1098,7 @@ int main(void)
 	    cmocka_unit_test(test_eight_nodes),
 	    cmocka_unit_test(test_eight_nodes_no_push),
 	    cmocka_unit_test(test_other_mesh),
+	    cmocka_unit_test(test_gap_pulls),
 	    cmocka_unit_test(test_large_frontier_charter_fork),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
