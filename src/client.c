@@ -30,7 +30,7 @@ uint64_t mycel__client_now_ms(void)
 
 #define now_ms mycel__client_now_ms
 
-int mycel_client_open(const char *url, mycel_client **out)
+static int client_open(const char *url, bool lazy, mycel_client **out)
 {
 	if (url == NULL || out == NULL)
 		return MYCEL_EINVAL;
@@ -51,7 +51,9 @@ int mycel_client_open(const char *url, mycel_client **out)
 	/* Never resend on our own: an Admin call is not idempotent; the deadline bounds it. */
 	if ((rv = nng_socket_set_ms(c->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
 	    (rv = nng_socket_set_size(c->s, NNG_OPT_RECVMAXSZ, MYCEL_CLIENT_REPLY_MAX)) != 0 ||
-	    (rv = nng_dial(c->s, url, NULL, 0)) != 0) {
+	    (lazy && (rv = nng_socket_set_ms(c->s, NNG_OPT_RECONNMINT, 100)) != 0) ||
+	    (lazy && (rv = nng_socket_set_ms(c->s, NNG_OPT_RECONNMAXT, 5000)) != 0) ||
+	    (rv = nng_dial(c->s, url, NULL, lazy ? NNG_FLAG_NONBLOCK : 0)) != 0) {
 		nng_close(c->s);
 		free(c->url);
 		free(c);
@@ -68,6 +70,16 @@ int mycel_client_open(const char *url, mycel_client **out)
 	}
 	*out = c;
 	return 0;
+}
+
+int mycel_client_open(const char *url, mycel_client **out)
+{
+	return client_open(url, false, out);
+}
+
+int mycel_client_open_lazy(const char *url, mycel_client **out)
+{
+	return client_open(url, true, out);
 }
 
 int mycel_client_open_local(const mycel_rpc_ctx *ctx, mycel_client **out)

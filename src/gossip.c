@@ -78,11 +78,11 @@ static int client_of(xch *x)
 	mycel_client *c = x->p->client;
 	pthread_mutex_unlock(&g->mu);
 	if (c == NULL) {
-		int rv = mycel_client_open(x->p->url, &c);
+		/* lazy: a peer that never answers costs one call's deadline, never more */
+		int rv = mycel_client_open_lazy(x->p->url, &c);
 		if (rv != 0) {
 			mycel__gp_why(x->err, sizeof(x->err), "cannot connect: %s",
-			              rv == MYCEL_EIO ? "no node answers there"
-			                              : mycel_strerror(rv));
+			              mycel_strerror(rv));
 			return rv;
 		}
 		pthread_mutex_lock(&g->mu);

@@ -25,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -721,9 +724,60 @@ static void test_publish(void **state)
 	mycel_client_close(c);
 }
 
+/*
+ * A lazy client never blocks longer than a call's deadline on an address that accepts tcp
+ * connections but never completes nng's handshake (a hung or frozen process): open returns at
+ * once and a call ends with DEADLINE_EXCEEDED near its deadline. (A plain open would wait for
+ * nng's handshake timeout instead.)
+ */
+static void test_lazy_silent_peer(void **state)
+{
+	(void)state;
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(l >= 0);
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = 0;
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 16), 0); /* the kernel completes tcp handshakes; nobody reads */
+	socklen_t sl = sizeof(sa);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &sl), 0);
+	char url[64];
+	(void)snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+
+	uint64_t t0 = tc_now_ms();
+	mycel_client *c = NULL;
+	assert_int_equal(mycel_client_open_lazy(url, &c), 0);
+	assert_true(tc_now_ms() - t0 < 1000);
+
+	mycel_buf b;
+	mycel_buf_init(&b, 1024);
+	mycel_msg_StatusRequest rq;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(mycel_msg_StatusRequest_encode(&rq, &b), 0);
+	uint64_t st = 0, t1 = tc_now_ms();
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	assert_int_equal(mycel_client_call(c, "mycel.v1.Catalog/Status", t1 + 300, b.data, b.len,
+					   &st, &msg, &body, &body_len),
+			 0);
+	uint64_t took = tc_now_ms() - t1;
+	assert_int_equal(st, MYCEL_RPC_DEADLINE_EXCEEDED);
+	assert_true(took >= 250 && took < 3000);
+	free(msg);
+	free(body);
+	mycel_buf_fini(&b);
+	mycel_client_close(c);
+	close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_lazy_silent_peer),
 	    cmocka_unit_test_setup_teardown(test_local, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_node, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged, setup, teardown),

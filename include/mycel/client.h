@@ -66,6 +66,16 @@ typedef struct mycel_client mycel_client;
 int mycel_client_open(const char *url, mycel_client **out);
 
 /*
+ * Like mycel_client_open, but returns at once: nng dials in the background and redials
+ * (every 100 ms at first, backing off to 5 s), and each call waits for the connection
+ * within its own deadline (DEADLINE_EXCEEDED when no node answers in time, whether the
+ * address refuses, drops or never completes the handshake). For long-lived callers such as
+ * the gossip engine, which must never block longer than a call's deadline. EINVAL for a URL
+ * nng does not accept, ENOMEM, EIO.
+ */
+int mycel_client_open_lazy(const char *url, mycel_client **out);
+
+/*
  * A client that serves every call in-process with mycel_rpc_serve_ctx(ctx, ..., admin
  * socket: true, ...). ctx and what it points to are borrowed and must outlive the client.
  * The client's charter is the store's current one (if any), so verification works at once.
