@@ -429,10 +429,11 @@ static void worker_reply(node_worker *w, nng_pipe p)
 				snprintf(peer, sizeof(peer), "%u.%u.%u.%u:%u", a[0], a[1], a[2],
 					 a[3], (unsigned)port[0] << 8 | port[1]);
 			}
-			nng_pipe_close(p);
+			/* logged before the close, so whoever sees the close finds the line */
 			logf_(n, MYCEL_NODE_WARN,
 			      "msg=\"slow client dropped\" peer=%s pipe=%d waited_ms=%d", peer,
 			      nng_pipe_id(p), NODE_PUBLIC_SEND_TIMEOUT);
+			nng_pipe_close(p);
 		} else if (rv != NNG_ECLOSED) {
 			logf_(n, MYCEL_NODE_WARN, "msg=\"reply not sent\" err=\"%s\"",
 			      nng_strerror(rv));
