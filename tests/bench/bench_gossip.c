@@ -366,11 +366,16 @@ static int free_port(const int *taken, size_t n)
 	die("ports", "no free port on 127.0.0.1");
 }
 
+/* Percentile p of v[0..n) (v itself is left in its order). */
 static double pct(const double *v, size_t n, double p)
 {
-	double tmp[MAXN > 1024 ? MAXN : 1024];
+	double *tmp = malloc(n * sizeof(*v));
+	if (tmp == NULL)
+		die("percentile", "out of memory");
 	memcpy(tmp, v, n * sizeof(*v));
-	return bench_pct(tmp, n, p);
+	double r = bench_pct(tmp, n, p);
+	free(tmp);
+	return r;
 }
 
 static void load_avg(char *out, size_t cap)
