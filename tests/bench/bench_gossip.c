@@ -29,9 +29,13 @@
  *    and reply envelopes with nng framing, as the engine counts them) per exchange with
  *    one peer, i.e. per peer per round, over a few seconds; limit 200.
  * 3. Cold sync. A node with an empty store pulls the E entries from one holding them
- *    (both in this process; one exchange started at once, verify_threads = CPUs): entries
- *    per second beside the raw Ed25519 verify rate (crypto_sign_verify_detached) of one
- *    thread times the CPUs, and of as many threads run in parallel; limit 0.8.
+ *    (both in this process; one exchange started at once, verify_threads = CPUs), 3 times
+ *    (fresh node each time): entries per second beside the raw Ed25519 verify rate
+ *    (crypto_sign_verify_detached, 150-byte messages) measured just before and just after
+ *    each sync, of one thread times the CPUs and of as many threads run in parallel; limit
+ *    0.8; medians. The machine is shared, so also entries per CPU-second of the process
+ *    (both nodes) beside verifies per CPU-second of one thread, which other load does not
+ *    change.
  *
  * Every process started here is ended by its pid (atexit, and SIGINT/SIGTERM/SIGHUP
  * handlers); children die with the benchmark (PR_SET_PDEATHSIG). Every wait is bounded.
@@ -1196,8 +1200,16 @@ static void bench_idle(size_t total, bool quick)
 
 typedef struct vjob {
 	double secs, rate;
+	double cpu_rate; /* verifies per CPU-second of the thread (other load does not change it) */
 	pthread_barrier_t *go;
 } vjob;
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void *verify_main(void *arg)
 {
@@ -1212,27 +1224,34 @@ static void *verify_main(void *arg)
 	if (j->go != NULL)
 		pthread_barrier_wait(j->go);
 	size_t n = 0;
-	double t0 = bench_now(), t;
+	double t0 = bench_now(), c0 = thread_cpu_s(), t;
 	do {
 		for (size_t i = 0; i < 64; i++)
 			if (crypto_sign_verify_detached(sig[i], msg[i], sizeof(msg[i]), pk) != 0)
 				return NULL;
 		n += 64;
 	} while ((t = bench_now() - t0) < j->secs);
+	double c = thread_cpu_s() - c0;
 	j->rate = (double)n / t;
+	j->cpu_rate = c > 0 ? (double)n / c : 0;
 	return NULL;
 }
 
-/* Raw verify: one thread (median of 3), and T threads at once (their sum). */
-static void raw_verify(unsigned T, double secs, double *one, double *par)
+/*
+ * Raw verify: one thread (median of 3; *per_cpu: its verifies per CPU-second), and T
+ * threads at once (their sum).
+ */
+static void raw_verify(unsigned T, double secs, double *one, double *par, double *per_cpu)
 {
-	double r[3];
+	double r[3], rc[3];
 	for (int i = 0; i < 3; i++) {
-		vjob j = {secs, 0, NULL};
+		vjob j = {secs, 0, 0, NULL};
 		verify_main(&j);
 		r[i] = j.rate;
+		rc[i] = j.cpu_rate;
 	}
 	*one = bench_median(r, 3);
+	*per_cpu = bench_median(rc, 3);
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, T);
 	vjob *js = calloc(T, sizeof(*js));
@@ -1240,7 +1259,7 @@ static void raw_verify(unsigned T, double secs, double *one, double *par)
 	if (js == NULL || ts == NULL)
 		die("verify", "out of memory");
 	for (unsigned i = 0; i < T; i++) {
-		js[i] = (vjob){secs, 0, &go};
+		js[i] = (vjob){secs, 0, 0, &go};
 		if (pthread_create(&ts[i], NULL, verify_main, &js[i]) != 0)
 			die("verify", "cannot start a thread");
 	}
@@ -1285,17 +1304,17 @@ static void bench_cold(size_t total, const mycel_buf *ch, bool quick)
 	mycel_node *src = node_in(dir, 3600000, 0);
 	load_avg(la, sizeof(la));
 	for (size_t r = 0; r < reps; r++) {
-		double one_b, par_b, one_a, par_a;
+		double one_b, par_b, one_a, par_a, pc_b, pc_a;
 		snprintf(dir, sizeof(dir), "%s/cold-dst%zu", base_dir, r);
 		mycel_store_close(new_store(dir, ch));
 		mycel_node *dst = node_in(dir, 3600000, 0);
 		add_peer(dst, mycel_node_url(src));
-		raw_verify(T, secs_v, &one_b, &par_b);
+		raw_verify(T, secs_v, &one_b, &par_b, &pc_b);
 		double c0 = cpu_s(), t0 = bench_now();
 		int rv =
 		    mycel__gossip_exchange(mycel__node_gossip(dst), mycel_node_url(src), &bytes);
 		double secs = bench_now() - t0, cpu = cpu_s() - c0;
-		raw_verify(T, secs_v, &one_a, &par_a);
+		raw_verify(T, secs_v, &one_a, &par_a, &pc_a);
 		uint64_t got = entries_of(dst);
 		mycel_node_close(dst);
 		if (rv != 0)
@@ -1313,7 +1332,7 @@ static void bench_cold(size_t total, const mycel_buf *ch, bool quick)
 		r_cores[r] = rates[r] / (one * T);
 		r_par[r] = rates[r] / par;
 		/* entries per CPU-second (sink and source) vs verifies per CPU-second */
-		r_cpu[r] = ((double)total / cpu) / one;
+		r_cpu[r] = ((double)total / cpu) / ((pc_b + pc_a) / 2);
 		printf("  sync %zu: %.2f s, %.0f entries/s, %.2f CPU-s; raw verify around it: %.0f/s "
 		       "one thread, %.0f/s %u threads at once\n",
 		       r + 1, secs, rates[r], cpu, one, par, T);
