@@ -457,10 +457,6 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
 		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
 		                   more ? bulk : x->p->url, g->o.verify_threads, &res);
-		if (started) {
-			pthread_join(next.t, NULL);
-			have_next = true;
-		}
 		bool stop = rv != 0 || res.code != 0;
 		if (rv != 0) {
 			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -474,6 +470,10 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 				note_reject(x, res.code, res.why);
 		}
 		mycel_arena_free(a);
+		if (started) {
+			pthread_join(next.t, NULL);
+			have_next = true;
+		}
 		if (stop) {
 			/* the rest of this peer's data waits for another round */
 			if (have_next) {
