@@ -371,6 +371,21 @@ static int free_port(const int *taken, size_t n)
 	die("ports", "no free port on 127.0.0.1");
 }
 
+/* Prints "  label: v0 v1 ..." sorted, one decimal (ms). */
+static void print_sorted(const char *label, const double *v, size_t n)
+{
+	double *tmp = malloc(n * sizeof(*v));
+	if (tmp == NULL)
+		die("print", "out of memory");
+	memcpy(tmp, v, n * sizeof(*v));
+	bench_median(tmp, n); /* sorts */
+	printf("  %s:", label);
+	for (size_t i = 0; i < n; i++)
+		printf(" %.1f", tmp[i]);
+	printf("\n");
+	free(tmp);
+}
+
 /* Percentile p of v[0..n) (v itself is left in its order). */
 static double pct(const double *v, size_t n, double p)
 {
@@ -657,9 +672,11 @@ static void mesh_stop(void)
 
 /*
  * The mycel side of 1: out[k] = ms from just before publish k until the last node's event;
- * per_node gets every node's delay of every sample (n × samples).
+ * per_node gets every node's delay of every sample (n × samples). An entry some node did not
+ * report within WAIT_ENTRY_MS counts as that long (and in *missed).
  */
-static void mesh_run(size_t samples, double *out, double *per_node, double *ack_ms)
+static void mesh_run(size_t samples, double *out, double *per_node, double *ack_ms,
+                     size_t *missed)
 {
 	size_t seq = 0, have = 0;
 	/* warm-up: entries until one reaches every subscriber (streams connected, peers learnt) */
@@ -679,10 +696,13 @@ static void mesh_run(size_t samples, double *out, double *per_node, double *ack_
 		publish(seq++);
 		ack_ms[k] = (double)(real_ns() - t0) / 1e6;
 		if (wait_everywhere(seq, WAIT_ENTRY_MS, &have) != 0) {
-			char m[128];
-			snprintf(m, sizeof(m), "entry %zu reached %zu of %zu nodes in %u ms", seq, have,
-			         M.n, WAIT_ENTRY_MS);
-			die("convergence", m);
+			printf("  mycel: entry %zu reached %zu of %zu nodes in %u ms: counted as %u ms\n",
+			       seq, have, M.n, WAIT_ENTRY_MS, WAIT_ENTRY_MS);
+			(*missed)++;
+			out[k] = WAIT_ENTRY_MS;
+			for (size_t i = 0; i < M.n; i++)
+				per_node[k * M.n + i] = WAIT_ENTRY_MS;
+			continue;
 		}
 		uint64_t last = 0;
 		pthread_mutex_lock(&M.mu);
@@ -804,10 +824,11 @@ static int serf_fire(const char *serf, const serf_agent *a, const char *name)
 
 /*
  * The Serf side of 1: out[k] = ms from the return of `serf event` until the last agent's
- * handler ran; *handler_ms gets the median cost of the handler itself here (sh + date).
+ * handler ran (WAIT_ENTRY_MS for an event some agent never ran in that time, counted in
+ * *missed); *handler_ms gets the median cost of the handler itself here (sh + date).
  */
 static void serf_run(const char *serf, size_t n, size_t samples, double *out, double *fire_ms,
-                     double *handler_ms)
+                     double *handler_ms, size_t *missed)
 {
 	char fifo_path[300], script[300], text[1024], log[300];
 	snprintf(fifo_path, sizeof(fifo_path), "%s/serf.fifo", base_dir);
@@ -914,9 +935,13 @@ static void serf_run(const char *serf, size_t n, size_t samples, double *out, do
 		uint64_t t0 = real_ns();
 		fire_ms[k] = (double)(t0 - a) / 1e6;
 		if (serf_wait(fifo, name, n, ts, WAIT_ENTRY_MS, &have) != 0) {
-			snprintf(text, sizeof(text), "event %s reached %zu of %zu agents in %u ms", name,
-			         have, n, WAIT_ENTRY_MS);
-			die("serf", text);
+			/* a delivery Serf lost (its push-pull repairs it, every 30 s): counted as
+			 * the longest wait, and said */
+			printf("  serf: event %s reached %zu of %zu agents in %u ms: counted as %u ms\n",
+			       name, have, n, WAIT_ENTRY_MS, WAIT_ENTRY_MS);
+			(*missed)++;
+			out[k] = WAIT_ENTRY_MS;
+			continue;
 		}
 		uint64_t last = 0;
 		for (size_t i = 0; i < n; i++)
@@ -954,7 +979,8 @@ static void bench_convergence(size_t n, size_t samples, const char *myceld, cons
 	printf("  mycel: %zu myceld started and peered in %.1f s (workers 1, admin_workers 1, "
 	       "verify_threads 1, events on)\n",
 	       n, bench_now() - t0);
-	mesh_run(samples, mc, per, ack);
+	size_t m_missed = 0, s_missed = 0;
+	mesh_run(samples, mc, per, ack, &m_missed);
 	mesh_stop();
 	double p50 = pct(mc, samples, 0.5), p99 = pct(mc, samples, 0.99);
 	printf("  mycel: every node holds the entry (its change event, after its durable commit):"
@@ -962,6 +988,10 @@ static void bench_convergence(size_t n, size_t samples, const char *myceld, cons
 	       "ms, p99 %.1f ms; the publish itself (ack on node 0): p50 %.1f ms\n",
 	       p50, p50 / INTERVAL_MS, p99, p99 / INTERVAL_MS, pct(per, samples * n, 0.5),
 	       pct(per, samples * n, 0.99), pct(ack, samples, 0.5));
+	print_sorted("mycel, ms until the last node, each entry", mc, samples);
+	if (m_missed > 0)
+		printf("  mycel: %zu of %zu entries did not reach every node within %u ms\n", m_missed,
+		       samples, WAIT_ENTRY_MS);
 	fflush(stdout);
 	if (serf == NULL) {
 		printf("  serf: not run (--no-serf, or no serf program: apt-get install serf)\n");
@@ -970,7 +1000,7 @@ static void bench_convergence(size_t n, size_t samples, const char *myceld, cons
 		double handler = 0;
 		load_avg(la, sizeof(la));
 		t0 = bench_now();
-		serf_run(serf, n, samples, sf, fire, &handler);
+		serf_run(serf, n, samples, sf, fire, &handler, &s_missed);
 		double s50 = pct(sf, samples, 0.5), s99 = pct(sf, samples, 0.99);
 		printf("  serf: %zu agents (-profile=lan: gossip interval 200 ms, 3 nodes), run in %.1f "
 		       "s (load average %s at start)\n",
@@ -980,6 +1010,10 @@ static void bench_convergence(size_t n, size_t samples, const char *myceld, cons
 		       "(sh + date) costs %.1f ms here\n",
 		       s50, s50 / INTERVAL_MS, s99, s99 / INTERVAL_MS, pct(fire, samples, 0.5),
 		       handler);
+		print_sorted("serf, ms until the last agent, each event", sf, samples);
+		if (s_missed > 0)
+			printf("  serf: %zu of %zu events did not reach every agent within %u ms\n",
+			       s_missed, samples, WAIT_ENTRY_MS);
 		figure("convergence_mycel_p99", p99, "ms", "serf_p50", s50 / p99, ">= 5 (DESIGN §8)");
 		figure("convergence_mycel_p50", p50, "ms", "serf_p50", s50 / p50, "-");
 	}
@@ -1171,11 +1205,9 @@ static void bench_idle(size_t total, bool quick)
 			                                 mycel_node_url(nd[j]), &pi) == 0)
 				peer_bytes += pi.bytes_in + pi.bytes_out;
 		}
-	uint64_t all_bytes = 0, all_xs = 0;
-	for (unsigned i = 0; i < IDLE_NODES; i++) {
-		all_bytes += b[i].bytes_in + b[i].bytes_out;
+	uint64_t all_xs = 0;
+	for (unsigned i = 0; i < IDLE_NODES; i++)
 		all_xs += b[i].exchanges;
-	}
 	for (unsigned i = 0; i < IDLE_NODES; i++)
 		mycel_node_close(nd[i]);
 	if (xs == 0)
