@@ -440,8 +440,7 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			next.x = *x;
 			next.x.bytes = 0;
 			if (pull_request(&next, rs, next_from, fork_feeds, n_forks, true) == 0) {
-				started =
-				    pthread_create(&next.t, NULL, pull_call_main, &next) == 0;
+				started = pthread_create(&next.t, NULL, pull_call_main, &next) == 0;
 				if (!started)
 					mycel_arena_free(next.a); /* asked again next turn */
 			}

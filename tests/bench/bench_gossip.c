@@ -106,7 +106,10 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t wall_ms(void) { return real_ns() / 1000000u; }
+static uint64_t wall_ms(void)
+{
+	return real_ns() / 1000000u;
+}
 
 static void pause_ms(unsigned ms)
 {
@@ -428,8 +431,8 @@ typedef struct mesh {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint64_t seen[MAXN][MAXSEQ]; /* realtime ns when node i reported seq s; 0: not yet */
-	size_t count[MAXSEQ];         /* nodes that reported seq s */
-	uint64_t events;              /* event messages received */
+	size_t count[MAXSEQ];        /* nodes that reported seq s */
+	uint64_t events;             /* event messages received */
 } mesh;
 
 static mesh M;
@@ -445,7 +448,11 @@ static uint64_t event_seq(const uint8_t *p, size_t n)
 		size_t left = n - i - sizeof(key);
 		if (v[0] < 0x80)
 			return v[0];
-		size_t w = v[0] == 0xcc ? 1 : v[0] == 0xcd ? 2 : v[0] == 0xce ? 4 : v[0] == 0xcf ? 8 : 0;
+		size_t w = v[0] == 0xcc   ? 1
+		           : v[0] == 0xcd ? 2
+		           : v[0] == 0xce ? 4
+		           : v[0] == 0xcf ? 8
+		                          : 0;
 		if (w == 0 || left < 1 + w)
 			return 0;
 		uint64_t x = 0;
@@ -509,8 +516,8 @@ static void call_ok(const char *url, const char *method, const mycel_buf *req)
 	size_t len = 0;
 	int rv = mycel_client_open(url, &c);
 	if (rv == 0)
-		rv = mycel_client_call(c, method, wall_ms() + CALL_MS, req->data, req->len, &st, &msg,
-		                       &body, &len);
+		rv = mycel_client_call(c, method, wall_ms() + CALL_MS, req->data, req->len, &st,
+		                       &msg, &body, &len);
 	mycel_client_close(c);
 	if (rv != 0)
 		die(method, mycel_strerror(rv));
@@ -627,8 +634,9 @@ static void mesh_start(size_t n, const char *myceld)
 		mnode *nd = &M.nodes[i];
 		char line[2048];
 		if (read_line(nd->out_fd, "ready ", line, sizeof(line), WAIT_READY_MS) != 0) {
-			snprintf(log, sizeof(log), "node %zu (pid %d) did not say ready; see its log",
-			         i, (int)nd->pid);
+			snprintf(log, sizeof(log),
+			         "node %zu (pid %d) did not say ready; see its log", i,
+			         (int)nd->pid);
 			die("myceld", log);
 		}
 		field(line, " url=", nd->url, sizeof(nd->url));
@@ -675,8 +683,7 @@ static void mesh_stop(void)
  * per_node gets every node's delay of every sample (n × samples). An entry some node did not
  * report within WAIT_ENTRY_MS counts as that long (and in *missed).
  */
-static void mesh_run(size_t samples, double *out, double *per_node, double *ack_ms,
-                     size_t *missed)
+static void mesh_run(size_t samples, double *out, double *per_node, double *ack_ms, size_t *missed)
 {
 	size_t seq = 0, have = 0;
 	/* warm-up: entries until one reaches every subscriber (streams connected, peers learnt) */
@@ -686,8 +693,8 @@ static void mesh_run(size_t samples, double *out, double *per_node, double *ack_
 			break;
 		if (w >= 6) {
 			char m[128];
-			snprintf(m, sizeof(m), "warm-up entry %zu reached %zu of %zu nodes", seq, have,
-			         M.n);
+			snprintf(m, sizeof(m), "warm-up entry %zu reached %zu of %zu nodes", seq,
+			         have, M.n);
 			die("mesh", m);
 		}
 	}
@@ -696,7 +703,8 @@ static void mesh_run(size_t samples, double *out, double *per_node, double *ack_
 		publish(seq++);
 		ack_ms[k] = (double)(real_ns() - t0) / 1e6;
 		if (wait_everywhere(seq, WAIT_ENTRY_MS, &have) != 0) {
-			printf("  mycel: entry %zu reached %zu of %zu nodes in %u ms: counted as %u ms\n",
+			printf("  mycel: entry %zu reached %zu of %zu nodes in %u ms: counted as "
+			       "%u ms\n",
 			       seq, have, M.n, WAIT_ENTRY_MS, WAIT_ENTRY_MS);
 			(*missed)++;
 			out[k] = WAIT_ENTRY_MS;
@@ -874,8 +882,8 @@ static void serf_run(const char *serf, size_t n, size_t samples, double *out, do
 		snprintf(a_bind, sizeof(a_bind), "-bind=%s", ag[i].bind);
 		snprintf(a_rpc, sizeof(a_rpc), "-rpc-addr=%s", ag[i].rpc_addr);
 		snprintf(a_handler, sizeof(a_handler), "-event-handler=user=%s", script);
-		char *argv[16] = {(char *)serf, "agent", a_node, a_bind, a_rpc, "-profile=lan",
-		                  "-log-level=warn", a_handler};
+		char *argv[16] = {(char *)serf,   "agent",           a_node,   a_bind, a_rpc,
+		                  "-profile=lan", "-log-level=warn", a_handler};
 		size_t ac = 8;
 		/* join agent 0, the one before and a random earlier one */
 		size_t js[3] = {0, i ? i - 1 : 0, i ? (size_t)(bench_rand() % i) : 0};
@@ -904,8 +912,8 @@ static void serf_run(const char *serf, size_t n, size_t samples, double *out, do
 		if (a == (int)n && b == (int)n)
 			break;
 		if (wall_ms() > end) {
-			snprintf(text, sizeof(text), "after 60 s, %d and %d of %zu agents alive", a, b,
-			         n);
+			snprintf(text, sizeof(text), "after 60 s, %d and %d of %zu agents alive", a,
+			         b, n);
 			die("serf", text);
 		}
 		pause_ms(200);
@@ -922,7 +930,8 @@ static void serf_run(const char *serf, size_t n, size_t samples, double *out, do
 		if (serf_wait(fifo, name, n, ts, WAIT_ENTRY_MS, &have) == 0 && w >= 1)
 			break;
 		if (w >= 5) {
-			snprintf(text, sizeof(text), "warm-up event reached %zu of %zu agents", have, n);
+			snprintf(text, sizeof(text), "warm-up event reached %zu of %zu agents",
+			         have, n);
 			die("serf", text);
 		}
 	}
@@ -937,7 +946,8 @@ static void serf_run(const char *serf, size_t n, size_t samples, double *out, do
 		if (serf_wait(fifo, name, n, ts, WAIT_ENTRY_MS, &have) != 0) {
 			/* a delivery Serf lost (its push-pull repairs it, every 30 s): counted as
 			 * the longest wait, and said */
-			printf("  serf: event %s reached %zu of %zu agents in %u ms: counted as %u ms\n",
+			printf("  serf: event %s reached %zu of %zu agents in %u ms: counted as %u "
+			       "ms\n",
 			       name, have, n, WAIT_ENTRY_MS, WAIT_ENTRY_MS);
 			(*missed)++;
 			out[k] = WAIT_ENTRY_MS;
@@ -990,8 +1000,8 @@ static void bench_convergence(size_t n, size_t samples, const char *myceld, cons
 	       pct(per, samples * n, 0.99), pct(ack, samples, 0.5));
 	print_sorted("mycel, ms until the last node, each entry", mc, samples);
 	if (m_missed > 0)
-		printf("  mycel: %zu of %zu entries did not reach every node within %u ms\n", m_missed,
-		       samples, WAIT_ENTRY_MS);
+		printf("  mycel: %zu of %zu entries did not reach every node within %u ms\n",
+		       m_missed, samples, WAIT_ENTRY_MS);
 	fflush(stdout);
 	if (serf == NULL) {
 		printf("  serf: not run (--no-serf, or no serf program: apt-get install serf)\n");
@@ -1002,19 +1012,23 @@ static void bench_convergence(size_t n, size_t samples, const char *myceld, cons
 		t0 = bench_now();
 		serf_run(serf, n, samples, sf, fire, &handler, &s_missed);
 		double s50 = pct(sf, samples, 0.5), s99 = pct(sf, samples, 0.99);
-		printf("  serf: %zu agents (-profile=lan: gossip interval 200 ms, 3 nodes), run in %.1f "
+		printf("  serf: %zu agents (-profile=lan: gossip interval 200 ms, 3 nodes), run in "
+		       "%.1f "
 		       "s (load average %s at start)\n",
 		       n, bench_now() - t0, la);
-		printf("  serf: every agent ran its handler: p50 %.1f ms (%.2f rounds), p99 %.1f ms "
-		       "(%.2f rounds); `serf event` took p50 %.1f ms before time 0; the handler itself "
-		       "(sh + date) costs %.1f ms here\n",
-		       s50, s50 / INTERVAL_MS, s99, s99 / INTERVAL_MS, pct(fire, samples, 0.5),
-		       handler);
+		printf(
+		    "  serf: every agent ran its handler: p50 %.1f ms (%.2f rounds), p99 %.1f ms "
+		    "(%.2f rounds); `serf event` took p50 %.1f ms before time 0; the handler "
+		    "itself "
+		    "(sh + date) costs %.1f ms here\n",
+		    s50, s50 / INTERVAL_MS, s99, s99 / INTERVAL_MS, pct(fire, samples, 0.5),
+		    handler);
 		print_sorted("serf, ms until the last agent, each event", sf, samples);
 		if (s_missed > 0)
 			printf("  serf: %zu of %zu events did not reach every agent within %u ms\n",
 			       s_missed, samples, WAIT_ENTRY_MS);
-		figure("convergence_mycel_p99", p99, "ms", "serf_p50", s50 / p99, ">= 5 (DESIGN §8)");
+		figure("convergence_mycel_p99", p99, "ms", "serf_p50", s50 / p99,
+		       ">= 5 (DESIGN §8)");
 		figure("convergence_mycel_p50", p50, "ms", "serf_p50", s50 / p50, "-");
 	}
 	free(mc);
@@ -1219,13 +1233,13 @@ static void bench_idle(size_t total, bool quick)
 	       IDLE_NODES, total, NFEEDS, INTERVAL_MS, FANOUT, la);
 	printf("  %.1f s: %llu rounds, %llu exchanges (%llu successful), %llu bytes; entries "
 	       "pulled %llu, pushed %llu (in sync: 0)\n",
-	       secs, (unsigned long long)rounds, (unsigned long long)xs,
-	       (unsigned long long)xs_ok, (unsigned long long)bytes, (unsigned long long)pulled,
-	       (unsigned long long)pushed);
-	printf("  bytes per peer per round (one exchange with one peer): %.1f; from the peer tables "
-	       "since start: %.1f (%llu bytes, %llu exchanges)\n",
-	       per, all_xs ? (double)peer_bytes / (double)all_xs : 0,
-	       (unsigned long long)peer_bytes, (unsigned long long)all_xs);
+	       secs, (unsigned long long)rounds, (unsigned long long)xs, (unsigned long long)xs_ok,
+	       (unsigned long long)bytes, (unsigned long long)pulled, (unsigned long long)pushed);
+	printf(
+	    "  bytes per peer per round (one exchange with one peer): %.1f; from the peer tables "
+	    "since start: %.1f (%llu bytes, %llu exchanges)\n",
+	    per, all_xs ? (double)peer_bytes / (double)all_xs : 0, (unsigned long long)peer_bytes,
+	    (unsigned long long)all_xs);
 	figure("idle_bytes_per_peer_round", per, "bytes", "limit_200", per / 200.0,
 	       "1.0 (DESIGN §8)");
 }
@@ -1365,9 +1379,10 @@ static void bench_cold(size_t total, const mycel_buf *ch, bool quick)
 		r_par[r] = rates[r] / par;
 		/* entries per CPU-second (sink and source) vs verifies per CPU-second */
 		r_cpu[r] = ((double)total / cpu) / ((pc_b + pc_a) / 2);
-		printf("  sync %zu: %.2f s, %.0f entries/s, %.2f CPU-s; raw verify around it: %.0f/s "
-		       "one thread, %.0f/s %u threads at once\n",
-		       r + 1, secs, rates[r], cpu, one, par, T);
+		printf(
+		    "  sync %zu: %.2f s, %.0f entries/s, %.2f CPU-s; raw verify around it: %.0f/s "
+		    "one thread, %.0f/s %u threads at once\n",
+		    r + 1, secs, rates[r], cpu, one, par, T);
 	}
 	mycel_node_close(src);
 	double rate = pct(rates, reps, 0.5);
@@ -1382,7 +1397,8 @@ static void bench_cold(size_t total, const mycel_buf *ch, bool quick)
 	       "0.8 (DESIGN §8)");
 	figure("cold_sync_vs_parallel", rate, "entries/s", "raw_verify_parallel",
 	       pct(r_par, reps, 0.5), "0.8 (DESIGN §8)");
-	figure("cold_sync_per_cpu", rate, "entries/s", "raw_verify_per_cpu_s", pct(r_cpu, reps, 0.5),
+	figure("cold_sync_per_cpu", rate, "entries/s", "raw_verify_per_cpu_s",
+	       pct(r_cpu, reps, 0.5),
 	       "- (load-independent: entries per CPU-second of both nodes / verifies per "
 	       "CPU-second)");
 }
@@ -1448,8 +1464,9 @@ int main(int argc, char **argv)
 	if (total == 0)
 		total = quick ? 2000 : 100000;
 	if (n < 2 || n > MAXN || samples + 8 >= MAXSEQ || total < NFEEDS) {
-		fprintf(stderr, "bench-gossip: --nodes 2..%u, --samples below %u, --entries >= %u\n",
-		        MAXN, MAXSEQ - 8, NFEEDS);
+		fprintf(stderr,
+		        "bench-gossip: --nodes 2..%u, --samples below %u, --entries >= %u\n", MAXN,
+		        MAXSEQ - 8, NFEEDS);
 		return 2;
 	}
 	if (myceld == NULL) {
