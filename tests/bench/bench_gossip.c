@@ -3,7 +3,7 @@
  * limit measured in the same run.
  *
  *   bench-gossip [--quick] [--nodes N] [--samples S] [--entries E] [--no-serf]
- *                [--only convergence|idle|cold] [--myceld PATH]
+ *                [--only convergence|idle|cold] [--myceld PATH] [--workers W]
  *
  * 1. Convergence. N (default 64) myceld processes on 127.0.0.1 (ephemeral ports, read back
  *    from each daemon's `ready` line), gossip interval 200 ms, fanout 3, one public and one
@@ -88,6 +88,9 @@
 #define WAIT_READY_MS 30000u /* longest wait for a process's ready line */
 #define CALL_MS 30000u
 #define NFEEDS 8u
+
+/* Public workers of each myceld of the convergence mesh (--workers). */
+static unsigned node_workers = 1;
 
 static void die(const char *what, const char *detail) __attribute__((noreturn));
 
@@ -620,9 +623,9 @@ static void mesh_start(size_t n, const char *myceld)
 		snprintf(cfg, sizeof(cfg), "%s/m%zu.yaml", base_dir, i);
 		snprintf(text, sizeof(text),
 		         "data: %s\nlisten: tcp://127.0.0.1:0\nevents: tcp://127.0.0.1:0\n"
-		         "workers: 1\nadmin_workers: 1\nlog_level: warn\n"
+		         "workers: %u\nadmin_workers: 1\nlog_level: warn\n"
 		         "gossip:\n  interval_ms: %u\n  fanout: %u\n  verify_threads: 1\n",
-		         dir, INTERVAL_MS, FANOUT);
+		         dir, node_workers, INTERVAL_MS, FANOUT);
 		write_file(cfg, text, false);
 		snprintf(log, sizeof(log), "%s/m%zu.log", base_dir, i);
 		char *argv[] = {(char *)myceld, "--config", cfg, NULL};
@@ -986,9 +989,9 @@ static void bench_convergence(size_t n, size_t samples, const char *myceld, cons
 	fflush(stdout);
 	double t0 = bench_now();
 	mesh_start(n, myceld);
-	printf("  mycel: %zu myceld started and peered in %.1f s (workers 1, admin_workers 1, "
+	printf("  mycel: %zu myceld started and peered in %.1f s (workers %u, admin_workers 1, "
 	       "verify_threads 1, events on)\n",
-	       n, bench_now() - t0);
+	       n, bench_now() - t0, node_workers);
 	size_t m_missed = 0, s_missed = 0;
 	mesh_run(samples, mc, per, ack, &m_missed);
 	mesh_stop();
@@ -1448,12 +1451,14 @@ int main(int argc, char **argv)
 			total = (size_t)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
 			only = argv[++i];
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			node_workers = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--myceld") == 0 && i + 1 < argc)
 			myceld = argv[++i];
 		else {
 			fprintf(stderr, "usage: bench-gossip [--quick] [--nodes N] [--samples S] "
 			                "[--entries E] [--no-serf] [--only convergence|idle|cold] "
-			                "[--myceld PATH]\n");
+			                "[--myceld PATH] [--workers W]\n");
 			return 2;
 		}
 	}
