@@ -1468,10 +1468,13 @@ int main(int argc, char **argv)
 		samples = quick ? 5 : 20;
 	if (total == 0)
 		total = quick ? 2000 : 100000;
-	if (n < 2 || n > MAXN || samples + 8 >= MAXSEQ || total < NFEEDS) {
-		fprintf(stderr,
-		        "bench-gossip: --nodes 2..%u, --samples below %u, --entries >= %u\n", MAXN,
-		        MAXSEQ - 8, NFEEDS);
+	if (n < 2 || n > MAXN || samples + 8 >= MAXSEQ || total < NFEEDS || node_workers < 1 ||
+	    node_workers > 256) {
+		fprintf(
+		    stderr,
+		    "bench-gossip: --nodes 2..%u, --samples below %u, --entries >= %u, --workers "
+		    "1..256\n",
+		    MAXN, MAXSEQ - 8, NFEEDS);
 		return 2;
 	}
 	if (myceld == NULL) {
