@@ -9,11 +9,12 @@
 #   make clean      remove all build directories
 
 # Debian packages the build, tests and fuzzers need.  OPTIONAL_PACKAGES are installed only
-# when the archive has them (libclang-rt gives clang its ASan/UBSan/libFuzzer runtimes).
+# when the archive has them (libclang-rt gives clang its ASan/UBSan/libFuzzer runtimes;
+# serf is the peer bench-gossip measures convergence against).
 PACKAGES := build-essential meson ninja-build pkg-config cmake clang \
 	libnng-dev libmsgpack-dev liblmdb-dev lmdb-utils libsodium-dev libyaml-dev \
 	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml
-OPTIONAL_PACKAGES := libclang-rt-14-dev
+OPTIONAL_PACKAGES := libclang-rt-14-dev serf
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c

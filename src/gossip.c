@@ -263,60 +263,113 @@ done:
 }
 
 /* Pulls the ranges (and the fork proofs of fork_feeds) from the peer and ingests them. */
+/* One Pull request and its reply, with the arena both live in. */
+typedef struct pull_call {
+	xch x; /* the exchange's, or a copy for a call on another thread (own bytes, err) */
+	mycel_arena *a;
+	mycel_msg_PullRequest rq;
+	mycel_msg_PullReply rp;
+	size_t nr; /* ranges the request carries, from done_from */
+	uint64_t st;
+	int rv;
+	pthread_t t;
+} pull_call;
+
+/*
+ * Builds the Pull request for the ranges from done_from (at most 1000) and, unless
+ * forks_sent, the fork feeds, in a fresh arena (pc->a). 0 or ENOMEM.
+ */
+static int pull_request(pull_call *pc, const ranges *rs, size_t done_from,
+                        const uint8_t (*fork_feeds)[MYCEL_PK_LEN], size_t n_forks, bool forks_sent)
+{
+	mycel__gossip *g = pc->x.g;
+	int rv;
+	if ((rv = mycel_arena_new(CALL_ARENA_MAX, &pc->a)) != 0)
+		return rv;
+	size_t nr = rs->n - done_from;
+	if (nr > 1000)
+		nr = 1000;
+	mycel_msg_FeedRange *fr = nr ? mycel_arena_alloc(pc->a, nr * sizeof(*fr)) : NULL;
+	mycel_bytes *ff = NULL;
+	size_t nf = forks_sent ? 0 : (n_forks > 1000 ? 1000 : n_forks);
+	if (nf > 0)
+		ff = mycel_arena_alloc(pc->a, nf * sizeof(*ff));
+	if ((nr > 0 && fr == NULL) || (nf > 0 && ff == NULL)) {
+		mycel_arena_free(pc->a);
+		pc->a = NULL;
+		return MYCEL_ENOMEM;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		const range *r = &rs->r[done_from + i];
+		memset(&fr[i], 0, sizeof(fr[i]));
+		fr[i].feed = r->feed;
+		fr[i].feed_len = MYCEL_PK_LEN;
+		fr[i].has_from_seq = true;
+		fr[i].from_seq = r->from;
+		fr[i].has_to_seq = true;
+		fr[i].to_seq = r->to;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		ff[i].ptr = fork_feeds[i];
+		ff[i].len = MYCEL_PK_LEN;
+	}
+	memset(&pc->rq, 0, sizeof(pc->rq));
+	pc->rq.ranges = fr;
+	pc->rq.n_ranges = nr;
+	pc->rq.has_max_entries = true;
+	pc->rq.max_entries = g->o.batch_entries;
+	pc->rq.has_max_bytes = true;
+	pc->rq.max_bytes = g->o.batch_bytes;
+	pc->rq.fork_feeds = ff;
+	pc->rq.n_fork_feeds = nf;
+	pc->nr = nr;
+	return 0;
+}
+
+static void *pull_call_main(void *arg)
+{
+	pull_call *pc = arg;
+	pc->rv = call(&pc->x, "mycel.v1.Mesh/Pull", &pc->rq, pc->a, &pc->rp, &pc->st);
+	return NULL;
+}
+
+/*
+ * Pulls the ranges rs (and the fork proofs of fork_feeds) from x's peer, in batches, each
+ * ingested before the next. Pipelined: while batch k is verified and committed, the
+ * request for batch k+1 (its ranges known from batch k's entries) is already on its way,
+ * on a second thread over the same client (raw calls may run concurrently).
+ */
 static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], size_t n_forks)
 {
 	mycel__gossip *g = x->g;
 	int rv = 0;
 	size_t done_from = 0; /* ranges before this index are complete */
 	bool forks_sent = n_forks == 0;
-	while ((done_from < rs->n || !forks_sent) && !stopping(g)) {
+	pull_call cur, next;
+	bool have_next = false; /* next holds a finished call for the following batch */
+	while ((done_from < rs->n || !forks_sent || have_next) && !stopping(g)) {
 		if (peer_ignored(g, x->p))
-			return 0;
-		mycel_arena *a = NULL;
-		if ((rv = mycel_arena_new(CALL_ARENA_MAX, &a)) != 0)
-			return rv;
-		size_t nr = rs->n - done_from;
-		if (nr > 1000)
-			nr = 1000;
-		mycel_msg_FeedRange *fr = nr ? mycel_arena_alloc(a, nr * sizeof(*fr)) : NULL;
-		mycel_bytes *ff = NULL;
-		size_t nf = forks_sent ? 0 : (n_forks > 1000 ? 1000 : n_forks);
-		if (nf > 0)
-			ff = mycel_arena_alloc(a, nf * sizeof(*ff));
-		if ((nr > 0 && fr == NULL) || (nf > 0 && ff == NULL)) {
+			break;
+		if (have_next) {
+			cur = next;
+			have_next = false;
+			x->bytes += cur.x.bytes;
+			if (cur.rv != 0 || cur.st != MYCEL_RPC_OK)
+				memcpy(x->err, cur.x.err, sizeof(x->err));
+		} else {
+			memset(&cur, 0, sizeof(cur));
+			cur.x = *x;
+			if ((rv = pull_request(&cur, rs, done_from, fork_feeds, n_forks,
+			                       forks_sent)) != 0)
+				return rv;
+			cur.rv = call(x, "mycel.v1.Mesh/Pull", &cur.rq, cur.a, &cur.rp, &cur.st);
+		}
+		mycel_arena *a = cur.a;
+		size_t nr = cur.nr;
+		mycel_msg_PullReply rp = cur.rp;
+		if (cur.rv != 0 || cur.st != MYCEL_RPC_OK) {
 			mycel_arena_free(a);
-			return MYCEL_ENOMEM;
-		}
-		for (size_t i = 0; i < nr; i++) {
-			const range *r = &rs->r[done_from + i];
-			memset(&fr[i], 0, sizeof(fr[i]));
-			fr[i].feed = r->feed;
-			fr[i].feed_len = MYCEL_PK_LEN;
-			fr[i].has_from_seq = true;
-			fr[i].from_seq = r->from;
-			fr[i].has_to_seq = true;
-			fr[i].to_seq = r->to;
-		}
-		for (size_t i = 0; i < nf; i++) {
-			ff[i].ptr = fork_feeds[i];
-			ff[i].len = MYCEL_PK_LEN;
-		}
-		mycel_msg_PullRequest rq;
-		mycel_msg_PullReply rp;
-		memset(&rq, 0, sizeof(rq));
-		rq.ranges = fr;
-		rq.n_ranges = nr;
-		rq.has_max_entries = true;
-		rq.max_entries = g->o.batch_entries;
-		rq.has_max_bytes = true;
-		rq.max_bytes = g->o.batch_bytes;
-		rq.fork_feeds = ff;
-		rq.n_fork_feeds = nf;
-		uint64_t st = 0;
-		rv = call(x, "mycel.v1.Mesh/Pull", &rq, a, &rp, &st);
-		if (rv != 0 || st != MYCEL_RPC_OK) {
-			mycel_arena_free(a);
-			return rv != 0 ? rv : MYCEL_EIO;
+			return cur.rv != 0 ? cur.rv : MYCEL_EIO;
 		}
 		forks_sent = true;
 		mycel_blob *items =
@@ -351,35 +404,10 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			mycel_arena_free(a);
 			return 0; /* nothing (more) to have: the peer's store lacks the rest */
 		}
-		mycel__ingest_result res;
-		memset(&res, 0, sizeof(res));
 		/*
-		 * A batch with more to come is bulk catch-up: its entries are not pushed on
-		 * (BULK_PREFIX tells the commit hook), or a cold sync would echo every entry
-		 * to peers that have it; the last batch of a pull is spread like a push.
+		 * Advance the ranges past what came (only used for the next requests, which are
+		 * dropped if this batch is refused), then ask for the next batch at once.
 		 */
-		char bulk[sizeof(BULK_PREFIX) + URLCAP];
-		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
-		bool more_now = rp.has_more && rp.more;
-		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
-		                   more_now ? bulk : x->p->url, 0, g->o.verify_threads, &res);
-		if (rv != 0) {
-			mycel_arena_free(a);
-			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
-			return rv;
-		}
-		pthread_mutex_lock(&g->mu);
-		x->p->in += res.accepted;
-		g->st.pulled += res.accepted;
-		pthread_mutex_unlock(&g->mu);
-		if (res.code != 0) {
-			/* a conflicting entry is evidence against the feed's owner, not the peer */
-			if (res.code != MYCEL_EFORK)
-				note_reject(x, res.code, res.why);
-			mycel_arena_free(a);
-			return 0; /* the rest of this peer's data waits for another round */
-		}
-		/* advance the ranges past what came */
 		size_t last = done_from;
 		for (size_t i = 0; i < rp.n_entries; i++) {
 			mycel_entry e;
@@ -397,15 +425,67 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			}
 		}
 		bool more = rp.has_more && rp.more;
-		mycel_arena_free(a);
+		size_t next_from = done_from;
 		if (!more) {
-			done_from += nr;
+			next_from += nr;
 		} else {
 			/* ranges before the last one served are done (empty ones were skipped) */
-			while (done_from < last ||
-			       (done_from < rs->n && rs->r[done_from].from > rs->r[done_from].to))
-				done_from++;
+			while (next_from < last ||
+			       (next_from < rs->n && rs->r[next_from].from > rs->r[next_from].to))
+				next_from++;
 		}
+		bool started = false;
+		if (next_from < rs->n && !stopping(g)) {
+			memset(&next, 0, sizeof(next));
+			next.x = *x;
+			next.x.bytes = 0;
+			if (pull_request(&next, rs, next_from, fork_feeds, n_forks, true) == 0) {
+				started = pthread_create(&next.t, NULL, pull_call_main, &next) == 0;
+				if (!started)
+					mycel_arena_free(next.a); /* asked again next turn */
+			}
+		}
+		mycel__ingest_result res;
+		memset(&res, 0, sizeof(res));
+		/*
+		 * A batch with more to come is bulk catch-up: its entries are not pushed on
+		 * (BULK_PREFIX tells the commit hook), or a cold sync would echo every entry
+		 * to peers that have it; the last batch of a pull is spread like a push.
+		 */
+		char bulk[sizeof(BULK_PREFIX) + URLCAP];
+		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
+		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
+		                   more ? bulk : x->p->url, 0, g->o.verify_threads, &res);
+		bool stop = rv != 0 || res.code != 0;
+		if (rv != 0) {
+			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
+		} else {
+			pthread_mutex_lock(&g->mu);
+			x->p->in += res.accepted;
+			g->st.pulled += res.accepted;
+			pthread_mutex_unlock(&g->mu);
+			/* a conflicting entry is evidence against the feed's owner, not the peer */
+			if (res.code != 0 && res.code != MYCEL_EFORK)
+				note_reject(x, res.code, res.why);
+		}
+		mycel_arena_free(a);
+		if (started) {
+			pthread_join(next.t, NULL);
+			have_next = true;
+		}
+		if (stop) {
+			/* the rest of this peer's data waits for another round */
+			if (have_next) {
+				x->bytes += next.x.bytes;
+				mycel_arena_free(next.a);
+			}
+			return rv;
+		}
+		done_from = next_from;
+	}
+	if (have_next) { /* stopping, or the peer is ignored now */
+		x->bytes += next.x.bytes;
+		mycel_arena_free(next.a);
 	}
 	return 0;
 }
