@@ -9,6 +9,7 @@
  * ingests in one transaction.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,48 +42,53 @@ static int precheck(const mycel_blob *b)
 	return mycel_entry_check_body(&e, b->body, b->body_len);
 }
 
+/*
+ * Work shared by the checking threads: each takes the next CHECK_STEP items until none is
+ * left, so a thread that the scheduler delays (the node serves requests on the same cores)
+ * never leaves the others idle at the end of a batch, as fixed halves would.
+ */
+#define CHECK_STEP 16u
 typedef struct chunk {
 	const mycel_blob *items;
 	int *codes;
-	size_t lo, hi;
+	size_t n;
+	atomic_size_t next;
 } chunk;
 
 static void *check_chunk(void *arg)
 {
 	chunk *c = arg;
-	for (size_t i = c->lo; i < c->hi; i++)
-		c->codes[i] = precheck(&c->items[i]);
-	return NULL;
+	for (;;) {
+		size_t lo = atomic_fetch_add(&c->next, CHECK_STEP);
+		if (lo >= c->n)
+			return NULL;
+		size_t hi = lo + CHECK_STEP < c->n ? lo + CHECK_STEP : c->n;
+		for (size_t i = lo; i < hi; i++)
+			c->codes[i] = precheck(&c->items[i]);
+	}
 }
 
 /* codes[i] = precheck(items[i]), on up to `threads` threads. */
 static void check_all(const mycel_blob *items, size_t n, unsigned threads, int *codes)
 {
 	pthread_t tid[INGEST_THREADS_MAX];
-	chunk ch[INGEST_THREADS_MAX];
 	size_t k = threads > INGEST_THREADS_MAX ? INGEST_THREADS_MAX : threads;
+	chunk ch = {items, codes, n, 0};
 	if (k > n / (INGEST_PAR_MIN / 2))
 		k = n / (INGEST_PAR_MIN / 2);
 	if (n < INGEST_PAR_MIN || k < 2) {
-		chunk one = {items, codes, 0, n};
-		(void)check_chunk(&one);
+		(void)check_chunk(&ch);
 		return;
 	}
 	size_t started = 0;
-	for (size_t t = 0; t < k; t++) {
-		ch[t] = (chunk){items, codes, n * t / k, n * (t + 1) / k};
-		/* chunk 0 is the calling thread's; a chunk whose thread cannot start is done here
-		 */
-		if (t > 0 && pthread_create(&tid[t], NULL, check_chunk, &ch[t]) == 0)
+	/* the calling thread is one of the k; a thread that cannot start leaves its share to us */
+	for (size_t t = 1; t < k; t++)
+		if (pthread_create(&tid[t], NULL, check_chunk, &ch) == 0)
 			started |= (size_t)1 << t;
-	}
-	(void)check_chunk(&ch[0]);
-	for (size_t t = 1; t < k; t++) {
+	(void)check_chunk(&ch);
+	for (size_t t = 1; t < k; t++)
 		if (started & ((size_t)1 << t))
 			pthread_join(tid[t], NULL);
-		else
-			(void)check_chunk(&ch[t]);
-	}
 }
 
 static void set_why(mycel__ingest_result *res, int code, const mycel_entry *e, bool decoded,
