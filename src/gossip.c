@@ -273,6 +273,9 @@ typedef struct pull_call {
 	uint64_t st;
 	int rv;
 	pthread_t t;
+	/* verify ahead: codes of the reply's entries checked on the calling thread (in a) */
+	unsigned threads; /* 0: do not check here */
+	int *codes;       /* NULL: not checked */
 } pull_call;
 
 /*
@@ -330,6 +333,25 @@ static void *pull_call_main(void *arg)
 {
 	pull_call *pc = arg;
 	pc->rv = call(&pc->x, "mycel.v1.Mesh/Pull", &pc->rq, pc->a, &pc->rp, &pc->st);
+	/*
+	 * Verify ahead: the signatures of this batch are checked here, on this thread, while
+	 * the batch before it is being committed, so the cores are not idle during commits.
+	 */
+	size_t n = pc->rp.n_entries;
+	if (pc->threads == 0 || pc->rv != 0 || pc->st != MYCEL_RPC_OK || n == 0)
+		return NULL;
+	mycel_blob *items = mycel_arena_alloc(pc->a, n * sizeof(*items));
+	int *codes = mycel_arena_alloc(pc->a, n * sizeof(*codes));
+	if (items == NULL || codes == NULL)
+		return NULL; /* checked later, in the ingest */
+	for (size_t i = 0; i < n; i++) {
+		items[i].entry = pc->rp.entries[i].entry;
+		items[i].entry_len = pc->rp.entries[i].entry_len;
+		items[i].body = pc->rp.entries[i].body;
+		items[i].body_len = pc->rp.entries[i].body_len;
+	}
+	mycel__ingest_check(items, n, pc->threads, codes);
+	pc->codes = codes;
 	return NULL;
 }
 
@@ -439,6 +461,7 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			memset(&next, 0, sizeof(next));
 			next.x = *x;
 			next.x.bytes = 0;
+			next.threads = g->o.verify_threads;
 			if (pull_request(&next, rs, next_from, fork_feeds, n_forks, true) == 0) {
 				started = pthread_create(&next.t, NULL, pull_call_main, &next) == 0;
 				if (!started)
@@ -454,8 +477,12 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		 */
 		char bulk[sizeof(BULK_PREFIX) + URLCAP];
 		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
-		rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
-		                   more ? bulk : x->p->url, 0, g->o.verify_threads, &res);
+		if (cur.codes != NULL)
+			rv = mycel__ingest_checked(g->env.ctx, items, rp.n_entries, cur.codes, fk,
+			                           nfk, more ? bulk : x->p->url, 0, &res);
+		else
+			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
+			                   more ? bulk : x->p->url, 0, g->o.verify_threads, &res);
 		bool stop = rv != 0 || res.code != 0;
 		if (rv != 0) {
 			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));

@@ -111,11 +111,30 @@ static bool feed_in(const uint8_t (*feeds)[MYCEL_PK_LEN], size_t n, const uint8_
 	return false;
 }
 
+void mycel__ingest_check(const mycel_blob *items, size_t n, unsigned threads, int *codes)
+{
+	check_all(items, n, threads, codes);
+}
+
 int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
                   const mycel__fork_blob *forks, size_t n_forks, const char *from, uint64_t hops,
                   unsigned threads, mycel__ingest_result *res)
 {
-	int *codes = NULL;
+	int *codes = calloc(n ? n : 1, sizeof(*codes));
+	if (codes == NULL) {
+		memset(res, 0, sizeof(*res));
+		return MYCEL_ENOMEM;
+	}
+	check_all(items, n, threads, codes);
+	int rv = mycel__ingest_checked(ctx, items, n, codes, forks, n_forks, from, hops, res);
+	free(codes);
+	return rv;
+}
+
+int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
+                          const int *codes, const mycel__fork_blob *forks, size_t n_forks,
+                          const char *from, uint64_t hops, mycel__ingest_result *res)
+{
 	size_t *map = NULL, *fmap = NULL, np = 0, nf = 0, n_stop = 0;
 	size_t first = (size_t)-1; /* original index of the first refusal found here */
 	mycel_blob *pass = NULL;
@@ -125,7 +144,6 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 	int rv = MYCEL_ENOMEM;
 
 	memset(res, 0, sizeof(*res));
-	codes = calloc(n ? n : 1, sizeof(*codes));
 	map = calloc(n ? n : 1, sizeof(*map));
 	pass = calloc(n ? n : 1, sizeof(*pass));
 	states = calloc(n ? n : 1, 1);
@@ -134,10 +152,9 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 	fpass = calloc(n_forks ? n_forks : 1, sizeof(*fpass));
 	fstates = calloc(n_forks ? n_forks : 1, 1);
 	w = calloc(1, sizeof(*w));
-	if (!codes || !map || !pass || !states || !stop || !fmap || !fpass || !fstates || !w)
+	if (!map || !pass || !states || !stop || !fmap || !fpass || !fstates || !w)
 		goto done;
 
-	check_all(items, n, threads, codes);
 	size_t bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		mycel_entry e;
@@ -229,7 +246,6 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 	}
 	rv = 0;
 done:
-	free(codes);
 	free(map);
 	free(pass);
 	free(states);

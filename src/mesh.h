@@ -97,6 +97,19 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 		  const mycel__fork_blob *forks, size_t n_forks, const char *from, uint64_t hops,
 		  unsigned threads, mycel__ingest_result *res);
 
+/*
+ * The checks mycel__ingest makes on the calling thread, on their own: codes[i] = 0 when
+ * items[i] decodes strictly, its signature verifies under its feed key and its body is
+ * canonical and matches its hash, else the refusal's code; on up to `threads` threads.
+ * A puller runs them for batch k+1 while batch k is committed.
+ */
+void mycel__ingest_check(const mycel_blob *items, size_t n, unsigned threads, int *codes);
+
+/* mycel__ingest with codes[0..n-1] from mycel__ingest_check on the same items. */
+int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
+			  const int *codes, const mycel__fork_blob *forks, size_t n_forks,
+			  const char *from, uint64_t hops, mycel__ingest_result *res);
+
 /* ---- hooks between the handlers, the writer and the gossip engine -------------------- */
 
 /*
