@@ -71,7 +71,7 @@ ok "flags override the file"
 OUT=$("$MYCELD" --data node/sales --print-config 2>&1) || fail "--print-config without file"
 has "listen: tcp://127.0.0.1:7401" "workers: 4" "admin_workers: 4" "log_level: info" "peers: []" \
 	"  enabled: true" "  interval_ms: 1000" "  fanout: 3" "  push: true" "  max_hops: 16" \
-	"  batch_entries: 500" "  batch_bytes: 4194304" "  rpc_timeout_ms: 2000" \
+	"  batch_entries: 1000" "  batch_bytes: 4194304" "  rpc_timeout_ms: 2000" \
 	"  backoff_max_ms: 60000" "  reject_limit: 50" "  ignore_ms: 300000"
 ok "without a file, the defaults"
 

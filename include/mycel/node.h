@@ -78,7 +78,7 @@ typedef void (*mycel_node_log_fn)(void *ctx, mycel_node_level level, const char 
 #define MYCEL_GOSSIP_INTERVAL_MS_DEFAULT 1000u   /* 10..3600000: round period, jittered ±25 % */
 #define MYCEL_GOSSIP_FANOUT_DEFAULT 3u           /* 1..64: peers per round and per push */
 #define MYCEL_GOSSIP_MAX_HOPS_DEFAULT 16u        /* 1..255: a push is not forwarded past it */
-#define MYCEL_GOSSIP_BATCH_ENTRIES_DEFAULT 500u  /* 1..1000: entries per Pull or Push message */
+#define MYCEL_GOSSIP_BATCH_ENTRIES_DEFAULT 1000u /* 1..1000: entries per Pull or Push message */
 #define MYCEL_GOSSIP_BATCH_BYTES_DEFAULT ((uint64_t)4u << 20) /* 4096..16 MiB per message */
 #define MYCEL_GOSSIP_RPC_TIMEOUT_MS_DEFAULT 2000u /* 10..600000: deadline of every call */
 #define MYCEL_GOSSIP_BACKOFF_MAX_MS_DEFAULT 60000u /* 100..86400000: longest retry delay */
