@@ -38,6 +38,25 @@
 #include "mesh_harness.h"
 
 static const char *myceld_path;
+static const char *mycel_path; /* the CLI, for what a person sees of the fork */
+
+/*
+ * Runs `mycel ARGS` (through the shell, stdout and stderr together) and fails unless its
+ * output holds want; returns its exit status.
+ */
+static int cli_shows(const char *args, const char *want)
+{
+	char cmd[2048], out[16384];
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", mycel_path, args);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	int st = pclose(f);
+	if (strstr(out, want) == NULL)
+		fail_msg("mycel %s: the output lacks \"%s\":\n%s", args, want, out);
+	return st;
+}
 static mh_mesh *M;
 
 /* The address the byzantine peer claims in Push.from (nothing listens there). */
@@ -676,6 +695,18 @@ static void test_byzantine(void **state)
 		check_fork_proof(i, bfeed, &K.e2, &K.fork2);
 	}
 	search_forked(0, "d01", "honest", false);
+	/* What a person sees on every node: mycel get, search, status and verify say "forked". */
+	for (size_t i = 0; i < 3; i++) {
+		char args[MH_URL_MAX + 64];
+		snprintf(args, sizeof(args), "get --node %s d03/byz", M->nodes[i].url);
+		assert_int_equal(cli_shows(args, "FORKED"), 0);
+		snprintf(args, sizeof(args), "search --node %s byz", M->nodes[i].url);
+		assert_int_equal(cli_shows(args, "FORKED"), 0);
+		snprintf(args, sizeof(args), "status --node %s", M->nodes[i].url);
+		assert_int_equal(cli_shows(args, "forks"), 0);
+		snprintf(args, sizeof(args), "verify --node %s", M->nodes[i].url);
+		(void)cli_shows(args, "1 fork proof(s)");
+	}
 
 	/* Keep sending forged entries: the peer ends up ignored, even for valid input. */
 	one[0] = &K.forged;
@@ -726,11 +757,12 @@ static void test_byzantine(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s MYCELD\n", argv[0]);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s MYCELD MYCEL\n", argv[0]);
 		return 2;
 	}
 	myceld_path = argv[1];
+	mycel_path = argv[2];
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
