@@ -11,7 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mycel/charter.h"
 #include "mycel/codec.h"
@@ -139,4 +144,68 @@ uint64_t tc_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+size_t tc_read_line(int fd, char *buf, size_t cap, int ms)
+{
+	size_t len = 0;
+	uint64_t end = mono_ms() + (uint64_t)ms;
+	buf[0] = '\0';
+	while (len + 1 < cap && memchr(buf, '\n', len) == NULL) {
+		uint64_t now = mono_ms();
+		if (now >= end)
+			break;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, (int)(end - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		ssize_t got = read(fd, buf + len, cap - 1 - len);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		buf[len] = '\0';
+	}
+	return len;
+}
+
+void tc_dump_file(const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	fprintf(stderr, "---- %s\n", path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(f);
+}
+
+int tc_wait_exit(pid_t pid, int ms, const char *log)
+{
+	int st = 0;
+	for (uint64_t end = mono_ms() + (uint64_t)ms;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return st;
+		assert_int_equal(r, 0);
+		if (mono_ms() >= end) {
+			kill(pid, SIGKILL);
+			(void)waitpid(pid, &st, 0);
+			if (log != NULL)
+				tc_dump_file(log);
+			fail_msg("process %ld did not exit within %d ms", (long)pid, ms);
+		}
+		struct timespec d = {0, 10 * 1000000L};
+		nanosleep(&d, NULL);
+	}
 }

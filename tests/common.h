@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "mycel/codec.h"
 #include "mycel/key.h"
@@ -57,5 +58,21 @@ void tc_put_contract(mycel_store *s, const mycel_key *k, const char *id, const c
 
 /* The wall clock, in milliseconds since the epoch. */
 uint64_t tc_now_ms(void);
+
+/*
+ * Reads from fd into buf (cap bytes, NUL-terminated) until a newline, end of file or ms
+ * milliseconds have passed (monotonic clock); returns the bytes read. For a daemon's ready
+ * line: the wait is on the line, bounded by the time.
+ */
+size_t tc_read_line(int fd, char *buf, size_t cap, int ms);
+
+/* Copies the file at path to stderr under a header naming it (a daemon's log, on failure). */
+void tc_dump_file(const char *path);
+
+/*
+ * Waits up to ms for pid to exit and returns its wait status. On time out kills it, copies
+ * the file log (if not NULL) to stderr and fails the test.
+ */
+int tc_wait_exit(pid_t pid, int ms, const char *log);
 
 #endif

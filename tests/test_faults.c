@@ -55,6 +55,8 @@
 #include "mycel/store.h"
 #include "mycel_proto.h"
 
+#include "common.h"
+
 #define CAT "mycel.v1.Catalog/"
 #define ADM "mycel.v1.Admin/"
 #define WAIT_MS 10000
@@ -150,43 +152,11 @@ static pid_t spawn(const char *exe, const char *const *args, const char *log, in
 	return pid;
 }
 
-/* Reads from fd until a newline, EOF or the time is up; what was read (NUL-terminated). */
-static size_t read_line(int fd, char *buf, size_t cap, int ms)
-{
-	size_t len = 0;
-	uint64_t end = mono_ms() + (uint64_t)ms;
-	buf[0] = '\0';
-	while (len + 1 < cap && memchr(buf, '\n', len) == NULL) {
-		uint64_t now = mono_ms();
-		if (now >= end)
-			break;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, (int)(end - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		ssize_t got = read(fd, buf + len, cap - 1 - len);
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-		buf[len] = '\0';
-	}
-	return len;
-}
 
 /* Copies the daemons' log to stderr (on failure). */
 static void dump_log(void)
 {
-	char buf[4096];
-	size_t n;
-	FILE *f = fopen(F->log, "r");
-	if (f == NULL)
-		return;
-	fprintf(stderr, "---- %s\n", F->log);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stderr);
-	fclose(f);
+	tc_dump_file(F->log);
 }
 
 /* How many times needle occurs in the daemons' log. */
@@ -204,25 +174,6 @@ static size_t log_count(const char *needle)
 	return n;
 }
 
-/* Waits for pid to exit, up to ms (polling waitpid); on time out kills it and fails. */
-static int wait_exit(pid_t pid, int ms)
-{
-	int st = 0;
-	for (int waited = 0;; waited += 10) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return st;
-		assert_int_equal(r, 0);
-		if (waited >= ms) {
-			kill(pid, SIGKILL);
-			(void)waitpid(pid, &st, 0);
-			dump_log();
-			fail_msg("process %ld did not exit within %d ms", (long)pid, ms);
-		}
-		struct timespec d = {0, 10 * 1000000L};
-		nanosleep(&d, NULL);
-	}
-}
 
 /* Starts myceld on dir and waits for its ready line. */
 static void node_start(const char *dir, node_proc *p)
@@ -232,7 +183,7 @@ static void node_start(const char *dir, node_proc *p)
 	const char *args[] = {"--data",    dir, "--listen", "tcp://127.0.0.1:0",
 			      "--workers", NODE_WORKERS, NULL};
 	p->pid = spawn(myceld_path, args, F->log, &out);
-	size_t n = read_line(out, line, sizeof(line), WAIT_MS);
+	size_t n = tc_read_line(out, line, sizeof(line), WAIT_MS);
 	close(out);
 	if (n == 0 || strncmp(line, "ready url=", 10) != 0) {
 		dump_log();
@@ -247,7 +198,7 @@ static int node_signal(node_proc *p, int sig)
 {
 	assert_true(p->pid > 0);
 	assert_int_equal(kill(p->pid, sig), 0);
-	int st = wait_exit(p->pid, WAIT_MS);
+	int st = tc_wait_exit(p->pid, WAIT_MS, F->log);
 	p->pid = 0;
 	return st;
 }
@@ -1133,7 +1084,7 @@ static void test_admin_other_user(void **state)
 		execl(self_path, self_path, "--dial", F->node.admin, (char *)NULL);
 		_exit(127);
 	}
-	int ws = wait_exit(pid, WAIT_MS);
+	int ws = tc_wait_exit(pid, WAIT_MS, F->log);
 	assert_int_equal(chmod(F->dir, 0700), 0);
 	assert_int_equal(chmod(F->base, 0700), 0);
 	assert_true(WIFEXITED(ws));
@@ -1294,8 +1245,8 @@ static void storm_verify(void)
 	int fd;
 	const char *args[] = {"verify", "--data", F->storm, NULL};
 	pid_t pid = spawn(mycel_path, args, F->log, &fd);
-	size_t n = read_line(fd, out, sizeof(out), WAIT_MS);
-	int st = wait_exit(pid, WAIT_MS);
+	size_t n = tc_read_line(fd, out, sizeof(out), WAIT_MS);
+	int st = tc_wait_exit(pid, WAIT_MS, F->log);
 	close(fd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		dump_log();

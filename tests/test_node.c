@@ -114,63 +114,13 @@ static pid_t spawn(const char *const *args, const char *log, int *out_fd, int *e
 	return spawn_exe(myceld_path, args, log, out_fd, err_fd);
 }
 
-/* Reads from fd until a newline, EOF or the time is up; what was read (NUL-terminated). */
-static size_t read_line(int fd, char *buf, size_t cap, int ms)
-{
-	size_t len = 0;
-	uint64_t end = tc_now_ms() + (uint64_t)ms;
-	buf[0] = '\0';
-	while (len + 1 < cap && memchr(buf, '\n', len) == NULL) {
-		uint64_t now = tc_now_ms();
-		if (now >= end)
-			break;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, (int)(end - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		ssize_t got = read(fd, buf + len, cap - 1 - len);
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-		buf[len] = '\0';
-	}
-	return len;
-}
 
 /* Copies the daemon's log to stderr (on failure). */
 static void dump_log(void)
 {
-	char buf[4096];
-	size_t n;
-	FILE *f = fopen(F->log, "r");
-	if (f == NULL)
-		return;
-	fprintf(stderr, "---- %s\n", F->log);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stderr);
-	fclose(f);
+	tc_dump_file(F->log);
 }
 
-/* Waits for pid to exit, up to ms; on time out kills it and fails. Returns its status. */
-static int wait_exit(pid_t pid, int ms)
-{
-	int st = 0;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return st;
-		assert_int_equal(r, 0);
-		if (waited >= ms) {
-			kill(pid, SIGKILL);
-			(void)waitpid(pid, &st, 0);
-			fail_msg("process %ld did not exit within %d ms", (long)pid, ms);
-		}
-		struct timespec d = {0, 20 * 1000000L};
-		nanosleep(&d, NULL);
-	}
-}
 
 static int group_setup(void **state)
 {
@@ -243,7 +193,7 @@ static void test_start(void **state)
 			      "--events", "tcp://127.0.0.1:0", "--workers", "3",
 			      "--admin-workers", "2", "--peer", "tcp://127.0.0.1:9", NULL};
 	F->pid = spawn(args, F->log, &out, &err);
-	size_t n = read_line(out, line, sizeof(line), WAIT_MS);
+	size_t n = tc_read_line(out, line, sizeof(line), WAIT_MS);
 	close(out);
 	if (n == 0 || strncmp(line, "ready url=", 10) != 0) {
 		dump_log();
@@ -578,14 +528,14 @@ static void test_watch(void **state)
 	const char *args[] = {"watch", "--node", F->events, "--count", "1", "--json",
 			      "--timeout", "60", NULL};
 	F->watch = spawn_exe(mycel_path, args, NULL, &out, &err);
-	size_t n = read_line(err, line, sizeof(line), WAIT_MS);
+	size_t n = tc_read_line(err, line, sizeof(line), WAIT_MS);
 	if (n == 0 || strncmp(line, "watching ", 9) != 0)
 		fail_msg("no `watching` line from mycel watch within %d ms: %s", WAIT_MS, line);
 	/* a sub0 subscription may take a moment to reach the node: write until one arrives */
 	n = 0;
 	for (int i = 0; i < 5 && n == 0; i++) {
 		shipments_write(i);
-		n = read_line(out, line, sizeof(line), 2000);
+		n = tc_read_line(out, line, sizeof(line), 2000);
 	}
 	if (n == 0 || strchr(line, '\n') == NULL)
 		fail_msg("mycel watch printed no event: %s", line);
@@ -593,7 +543,7 @@ static void test_watch(void **state)
 	    strstr(line, "\"id\":\"shipments\"") == NULL || line[0] != '{')
 		fail_msg("unexpected event line: %s", line);
 	assert_non_null(strstr(line, "\"kind\":\""));
-	int st = wait_exit(F->watch, WAIT_MS);
+	int st = tc_wait_exit(F->watch, WAIT_MS, F->log);
 	F->watch = 0;
 	close(out);
 	close(err);
@@ -608,8 +558,8 @@ static void test_second_daemon(void **state)
 	int out, err;
 	const char *args[] = {"--data", F->dir, "--listen", "tcp://127.0.0.1:0", NULL};
 	pid_t pid = spawn(args, NULL, &out, &err);
-	size_t n = read_line(err, line, sizeof(line), WAIT_MS);
-	int st = wait_exit(pid, WAIT_MS);
+	size_t n = tc_read_line(err, line, sizeof(line), WAIT_MS);
+	int st = tc_wait_exit(pid, WAIT_MS, F->log);
 	close(out);
 	close(err);
 	assert_true(WIFEXITED(st));
@@ -632,7 +582,7 @@ static void test_stop(void **state)
 	mycel_client_close(F->c);
 	F->c = NULL;
 	assert_int_equal(kill(F->pid, SIGTERM), 0);
-	int st = wait_exit(F->pid, WAIT_MS);
+	int st = tc_wait_exit(F->pid, WAIT_MS, F->log);
 	F->pid = 0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		dump_log();
