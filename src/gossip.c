@@ -470,19 +470,14 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 		}
 		mycel__ingest_result res;
 		memset(&res, 0, sizeof(res));
-		/*
-		 * A batch with more to come is bulk catch-up: its entries are not pushed on
-		 * (BULK_PREFIX tells the commit hook), or a cold sync would echo every entry
-		 * to peers that have it; the last batch of a pull is spread like a push.
-		 */
-		char bulk[sizeof(BULK_PREFIX) + URLCAP];
-		snprintf(bulk, sizeof(bulk), "%s%s", BULK_PREFIX, x->p->url);
+		/* a batch with more to come is bulk catch-up: not pushed on (mesh.h) */
+		uint64_t hops = more ? MYCEL__HOPS_NO_FORWARD : 0;
 		if (cur.codes != NULL)
 			rv = mycel__ingest_checked(g->env.ctx, items, rp.n_entries, cur.codes, fk,
-			                           nfk, more ? bulk : x->p->url, 0, &res);
+			                           nfk, x->p->url, hops, &res);
 		else
-			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk,
-			                   more ? bulk : x->p->url, 0, g->o.verify_threads, &res);
+			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url, hops,
+			                   g->o.verify_threads, &res);
 		bool stop = rv != 0 || res.code != 0;
 		if (rv != 0) {
 			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -1207,10 +1202,11 @@ void mycel__gp_committed(void *arg, const mycel__committed *c)
 		              (unsigned long long)c->entry->h.seq);
 	}
 	const char *from = c->from;
-	if (from != NULL && strncmp(from, BULK_PREFIX, sizeof(BULK_PREFIX) - 1) == 0) {
+	uint64_t hops = c->hops;
+	if (hops == MYCEL__HOPS_NO_FORWARD) {
 		if (c->fork_other == NULL)
 			return; /* bulk catch-up: anti-entropy spreads it */
-		from += sizeof(BULK_PREFIX) - 1;
+		hops = 0;
 	}
 	if (g->o.no_push)
 		return;
@@ -1227,7 +1223,7 @@ void mycel__gp_committed(void *arg, const mycel__committed *c)
 	}
 	if (from != NULL && (it->from = strdup(from)) == NULL)
 		goto oom;
-	it->hops = c->hops;
+	it->hops = hops;
 	if (c->fork_other != NULL) {
 		it->fork = true;
 		memcpy(it->other, c->fork_other->raw, c->fork_other->len);

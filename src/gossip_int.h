@@ -27,7 +27,6 @@
 /* Most concurrent exchanges of one round. */
 #define ROUND_MAX 64u
 /* The `from` of pulled batches that are not pushed on (see pull()). */
-#define BULK_PREFIX "pull:"
 /* Most feeds an exchange handles (bounds its range lists). */
 #define FEEDS_CAP ((size_t)1u << 20)
 /* Re-announce our URL in Digest every this many exchanges with a peer. */

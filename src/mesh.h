@@ -62,6 +62,13 @@ bool mycel__frontier_get(mycel__frontier *f, const uint8_t feed[MYCEL_PK_LEN], m
 
 /* ---- ingest --------------------------------------------------------------------------- */
 
+/*
+ * The hop count of entries that must not be pushed on: a pull batch with more to come is
+ * bulk catch-up, and forwarding it would echo a cold sync to peers that hold it already
+ * (the last batch of a pull is spread like a push). Fork proofs are forwarded regardless.
+ */
+#define MYCEL__HOPS_NO_FORWARD UINT64_MAX
+
 /* Outcome of one ingest request (one Push, or one batch of a Pull). */
 typedef struct mycel__ingest_result {
 	size_t accepted;  /* new entries stored */
@@ -124,7 +131,8 @@ typedef struct mycel__committed {
 	const uint8_t *body;
 	size_t body_len;
 	const char *from;
-	uint64_t hops; /* pushes this entry travelled to get here (0: published here, or pulled) */
+	uint64_t hops; /* pushes this entry travelled to get here (0: published here, or pulled;
+			  MYCEL__HOPS_NO_FORWARD: bulk catch-up, not pushed on) */
 	const mycel_entry *fork_other;
 	const uint8_t *fork_other_body;
 	size_t fork_other_body_len;

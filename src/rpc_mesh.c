@@ -421,7 +421,7 @@ static mycel_rpc_status h_push(const mycel_rpc_ctx *c, mycel_arena *a, const voi
 		forks[i].b = (mycel_blob){y->entry, y->entry_len, y->body, y->body_len};
 	}
 	rv = mycel__ingest(c, items, rq->n_entries, forks, rq->n_forks, peer,
-			   rq->has_hops ? rq->hops : 1, 1, &res);
+			   rq->has_hops && rq->hops < MYCEL__HOPS_NO_FORWARD ? rq->hops : 1, 1, &res);
 	if (rv == MYCEL_EBUSY)
 		return mfail(MYCEL_RPC_UNAVAILABLE, why, why_len, "the node is stopping");
 	if (rv != 0)

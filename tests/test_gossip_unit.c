@@ -359,11 +359,12 @@ static void test_push_queue_overflow(void **state)
 		mycel__committed c = {.entry = &e,
 		                      .body = small,
 		                      .body_len = sizeof(small),
-		                      .from = "pull:tcp://127.0.0.1:40"};
+		                      .from = "tcp://127.0.0.1:40",
+		                      .hops = MYCEL__HOPS_NO_FORWARD};
 		mycel__gossip_ops.committed(f.g, &c);
 		mycel__gossip_stats_get(f.g, &st);
 		assert_int_equal(st.push_queued, 0);
-		c.from = "tcp://127.0.0.1:40";
+		c.hops = 0;
 		mycel__gossip_ops.committed(f.g, &c);
 		mycel__gossip_stats_get(f.g, &st);
 		assert_int_equal(st.push_queued, 1);
