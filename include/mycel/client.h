@@ -105,16 +105,17 @@ void mycel_client_set_verify(mycel_client *c, bool on);
 int mycel_client_set_charter(mycel_client *c, const uint8_t *p, size_t n,
 			     const uint8_t *mesh_id, char *why, size_t why_len);
 
-/*
- * Fetches the node's current charter (Mesh/Charter) and sets it as mycel_client_set_charter
- * does; with mesh_id NULL it is trusted on first use. Returns as the typed calls do;
- * the negative code and res->message when the charter is refused.
- */
+/* How a typed call ended when it returns 0: the node's (or the transport's) status. */
 typedef struct mycel_result {
 	uint64_t status;                         /* gRPC status (mycel_rpc_status) */
 	char message[MYCEL_RPC_MESSAGE_MAX + 1]; /* NUL-terminated; "" when OK */
 } mycel_result;
 
+/*
+ * Fetches the node's current charter (Mesh/Charter) and sets it as mycel_client_set_charter
+ * does; with mesh_id NULL it is trusted on first use. Returns as the typed calls do;
+ * the negative code and res->message when the charter is refused.
+ */
 int mycel_client_fetch_charter(mycel_client *c, const uint8_t *mesh_id, mycel_result *res);
 
 /* The client's charter (owned by the client; NULL if it has none). */
