@@ -394,33 +394,12 @@ int cmd_verify(int argc, char **argv)
 
 /* ---- status, peers ------------------------------------------------------------------------------ */
 
-/*
- * The frontier digest of PROTOCOL.md §10 over the heads Status reports: BLAKE2b-256 of
- * "mycel/frontier/v1\0" and, per feed in feed order, feed ‖ be64 seq ‖ head ‖ forked. Two
- * nodes that hold the same feeds print the same digest (what convergence tests compare).
- */
+/* The frontier digest the node reports (PROTOCOL.md §10), in hex; "" if it sent none. */
 static void frontier_digest(const mycel_msg_StatusReply *st, char out[2 * MYCEL_HASH_LEN + 1])
 {
-	static const char prefix[] = "mycel/frontier/v1";
-	crypto_generichash_state h;
-	uint8_t d[MYCEL_HASH_LEN];
-	(void)crypto_generichash_init(&h, NULL, 0, MYCEL_HASH_LEN);
-	(void)crypto_generichash_update(&h, (const unsigned char *)prefix, sizeof(prefix));
-	for (size_t i = 0; i < st->n_heads; i++) {
-		const mycel_msg_FeedHead *fh = &st->heads[i];
-		uint8_t rec[MYCEL_PK_LEN + 8 + MYCEL_HASH_LEN + 1];
-		memset(rec, 0, sizeof(rec));
-		if (fh->feed != NULL && fh->feed_len == MYCEL_PK_LEN)
-			memcpy(rec, fh->feed, MYCEL_PK_LEN);
-		for (int b = 0; b < 8; b++)
-			rec[MYCEL_PK_LEN + b] = (uint8_t)(fh->seq >> (56 - 8 * b));
-		if (fh->head != NULL && fh->head_len == MYCEL_HASH_LEN)
-			memcpy(rec + MYCEL_PK_LEN + 8, fh->head, MYCEL_HASH_LEN);
-		rec[sizeof(rec) - 1] = fh->has_forked && fh->forked ? 1 : 0;
-		(void)crypto_generichash_update(&h, rec, sizeof(rec));
-	}
-	(void)crypto_generichash_final(&h, d, MYCEL_HASH_LEN);
-	mycel_hex(d, MYCEL_HASH_LEN, out);
+	out[0] = '\0';
+	if (st->frontier_digest != NULL && st->frontier_digest_len == MYCEL_HASH_LEN)
+		mycel_hex(st->frontier_digest, MYCEL_HASH_LEN, out);
 }
 
 /* One peer as a JSON object (the fields README.md documents). */

@@ -535,10 +535,17 @@ static void decorate_status(const mycel_rpc_ctx *c, mycel_arena *a, mycel_msg_St
 {
 	fl_ctx f = {a, NULL, 0, 1000, 0, {0}};
 	size_t feeds = sr->n_heads;
-	if (c->frontier != NULL) {
-		uint8_t d[MYCEL_HASH_LEN];
-		mycel__frontier_digest(c->frontier, d, &feeds);
+	/* the node's frontier, or one read from the store for a caller without a node */
+	mycel__frontier *own = NULL, *fr = c->frontier;
+	if (fr == NULL && mycel__frontier_open(c->store, &own) == 0)
+		fr = own;
+	uint8_t *d = mycel_arena_alloc(a, MYCEL_HASH_LEN);
+	if (fr != NULL && d != NULL) {
+		mycel__frontier_digest(fr, d, &feeds);
+		sr->frontier_digest = d;
+		sr->frontier_digest_len = MYCEL_HASH_LEN;
 	}
+	mycel__frontier_free(own);
 	sr->has_frontier_feeds = true;
 	sr->frontier_feeds = feeds;
 	f.out = mycel_arena_alloc(a, f.cap * sizeof(*f.out));
