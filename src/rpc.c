@@ -53,6 +53,8 @@ mycel_rpc_status mycel_rpc_status_of(int err)
 	case MYCEL_EHASH:
 	case MYCEL_ETS:
 	case MYCEL_ESCHEMA:
+	case MYCEL_EEXPR:
+	case MYCEL_EBUNDLE:
 	case MYCEL_ECHARTER: return MYCEL_RPC_INVALID_ARGUMENT;
 	case MYCEL_ENOMEM:
 	case MYCEL_ETOOBIG: return MYCEL_RPC_RESOURCE_EXHAUSTED;
@@ -62,6 +64,9 @@ mycel_rpc_status mycel_rpc_status_of(int err)
 	case MYCEL_EADMIT:
 	case MYCEL_ETHRESHOLD: return MYCEL_RPC_PERMISSION_DENIED;
 	case MYCEL_EFORK:
+	case MYCEL_EEVAL:
+	case MYCEL_EBREAKING:
+	case MYCEL_EREVOKED:
 	case MYCEL_EPOLICY: return MYCEL_RPC_FAILED_PRECONDITION;
 	case MYCEL_EBUSY: return MYCEL_RPC_UNAVAILABLE;
 	case MYCEL_EIO:

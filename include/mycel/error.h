@@ -42,7 +42,12 @@
 	X(EBUSY, 30, "resource is busy")                                                  \
 	X(ECORRUPT, 31, "stored data is inconsistent")                                   \
 	X(ESCHEMA, 32, "document does not conform to its schema")                         \
-	X(EPOLICY, 33, "refused by a charter policy")
+	X(EPOLICY, 33, "refused by a charter policy")                                     \
+	X(EEXPR, 34, "invalid policy expression")                                         \
+	X(EEVAL, 35, "policy expression failed to evaluate")                              \
+	X(EBREAKING, 36, "breaking contract change without a new major version")          \
+	X(EREVOKED, 37, "feed removed or its key declared compromised by the charter")    \
+	X(EBUNDLE, 38, "invalid audit bundle")
 
 enum {
 	MYCEL_OK = 0,
