@@ -804,10 +804,13 @@ int cmd_get(int argc, char **argv)
 		for (size_t i = 0; i < doc.n_versions; i++) {
 			printf("%s{\"version\":", i ? "," : "");
 			json_str(stdout, S(doc.versions[i].version));
-			printf(",\"status\":\"%s\",\"seq\":%llu,\"ts_ms\":%llu}",
+			printf(",\"status\":\"%s\",\"seq\":%llu,\"ts_ms\":%llu,\"policy\":{\"denied\":%llu,"
+			       "\"warned\":%llu}}",
 			       mycel_doc_status_name((mycel_doc_status)doc.versions[i].status),
 			       (unsigned long long)doc.versions[i].seq,
-			       (unsigned long long)doc.versions[i].ts_ms);
+			       (unsigned long long)doc.versions[i].ts_ms,
+			       (unsigned long long)doc.versions[i].denied,
+			       (unsigned long long)doc.versions[i].warned);
 		}
 		printf("]");
 		if (doc.forked) {
@@ -847,10 +850,19 @@ int cmd_get(int argc, char **argv)
 	printf("versions\n");
 	for (size_t i = 0; i < doc.n_versions; i++) {
 		iso_time(doc.versions[i].ts_ms, ts, sizeof(ts));
-		printf("  %-12s %-10s seq %-6llu %s%s\n", S(doc.versions[i].version),
+		printf("  %-12s %-10s seq %-6llu %s%s", S(doc.versions[i].version),
 		       mycel_doc_status_name((mycel_doc_status)doc.versions[i].status),
 		       (unsigned long long)doc.versions[i].seq, ts,
 		       i == doc.current ? "  (current)" : "");
+		if (doc.versions[i].denied > 0)
+			printf("  %sNONCOMPLIANT: violates %llu deny polic%s%s", c_red(),
+			       (unsigned long long)doc.versions[i].denied,
+			       doc.versions[i].denied == 1 ? "y" : "ies", c_off());
+		if (doc.versions[i].warned > 0)
+			printf("  %s%llu policy warning%s%s", c_dim(),
+			       (unsigned long long)doc.versions[i].warned,
+			       doc.versions[i].warned == 1 ? "" : "s", c_off());
+		putchar('\n');
 	}
 	if (show_doc)
 		printf("document\n%s\n", (const char *)out.data);
@@ -889,7 +901,10 @@ int cmd_search(int argc, char **argv)
 		}
 		switch (c) {
 		case 'D': q.domain = optarg; q.domain_len = strlen(optarg); break;
-		case 'a': q.status = MYCEL_STATUS_ANY; break;
+		case 'a': /* every document: retired ones and those a deny policy flags too */
+			q.status = MYCEL_STATUS_ANY;
+			q.has_noncompliant = q.noncompliant = true;
+			break;
 		case 'F': q.has_facets = true; q.facets = true; break;
 		case 'c': q.classification = optarg; q.classification_len = strlen(optarg); break;
 		case 'S': q.server_type = optarg; q.server_type_len = strlen(optarg); break;
@@ -974,6 +989,8 @@ int cmd_search(int argc, char **argv)
 			json_str(stdout, S(h->matched));
 			printf(",\"score\":%.3f,\"snippet\":", h->score);
 			json_str(stdout, S(h->snippet));
+			if (h->denied > 0)
+				printf(",\"denied\":%llu", (unsigned long long)h->denied);
 			printf("%s}\n", h->forked ? ",\"forked\":true" : "");
 			continue;
 		}
@@ -986,6 +1003,9 @@ int cmd_search(int argc, char **argv)
 		safe_str(stdout, S(h->name));
 		if (h->forked)
 			printf("  %s[FORKED feed]%s", c_red(), c_off());
+		if (h->denied > 0)
+			printf("  %s[violates %llu deny polic%s]%s", c_red(),
+			       (unsigned long long)h->denied, h->denied == 1 ? "y" : "ies", c_off());
 		putchar('\n');
 	}
 	if (!json)

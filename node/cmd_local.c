@@ -16,10 +16,12 @@
 #include "mycel/error.h"
 #include "mycel/key.h"
 #include "mycel/lint.h"
+#include "mycel/policy.h"
 #include "mycel/profile.h"
 #include "mycel/store.h"
 
 #include "cli_common.h"
+#include "util.h"
 
 /* Opens --data as a domain directory with its key, for commands that write. */
 static int open_domain(const char *data, opened *o, mycel_key **key)
@@ -617,34 +619,102 @@ static void json_findings(const mycel_diags *d)
 	printf("]");
 }
 
+/*
+ * The policies lint runs: those of the charter file given, else of the domain directory's
+ * charter when there is one (DIR/charter.mcc), else none (*out NULL). Exits through die on
+ * an unreadable or invalid charter.
+ */
+static int lint_policies(const char *file, const char *dir, mycel_policies **out)
+{
+	char path[4096];
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	mycel_charter *ch = NULL;
+	char why[512] = "";
+	*out = NULL;
+	if (file == NULL) {
+		snprintf(path, sizeof(path), "%s/charter.mcc", dir);
+		if (access(path, F_OK) != 0)
+			return 0;
+		file = path;
+	}
+	int rv = mycel__read_file(file, MYCEL_CHARTER_MAX, &buf, &n);
+	if (rv != 0)
+		return die(EXIT_FAIL, "lint: %s: %s", file, mycel_strerror(rv));
+	rv = mycel_charter_decode(buf, n, &ch, why, sizeof(why));
+	free(buf);
+	if (rv != 0)
+		return die(EXIT_FAIL, "lint: %s: %s", file, why[0] ? why : mycel_strerror(rv));
+	rv = mycel_policies_compile(mycel_charter_policies(ch), out, NULL);
+	mycel_charter_free(ch);
+	if (rv != 0)
+		return die(EXIT_FAIL, "lint: %s: the charter's policies: %s", file, mycel_strerror(rv));
+	return 0;
+}
+
 int cmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"charter", required_argument, NULL, 'c'},
+					     {"data", required_argument, NULL, 'd'},
+					     {"domain", required_argument, NULL, 'D'},
+					     {NULL, 0, NULL, 0}};
+	static const char use[] =
+	    "usage: mycel lint FILE... [--charter FILE | --data DIR] [--domain NAME] [--json]";
 	bool json = false;
+	const char *charter = NULL, *dir = default_data(), *domain = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
+		else if (c == 'c')
+			charter = optarg;
+		else if (c == 'd')
+			dir = optarg;
+		else if (c == 'D')
+			domain = optarg;
 		else
-			return usage_error("lint", "usage: mycel lint FILE... [--json]");
+			return usage_error("lint", "%s", use);
 	}
 	if (optind >= argc)
-		return usage_error("lint", "usage: mycel lint FILE... [--json]");
+		return usage_error("lint", "%s", use);
+	mycel_policies *pol = NULL;
+	int prv = lint_policies(charter, dir, &pol);
+	if (prv != 0)
+		return prv;
 	size_t bad = 0, files = 0;
 	if (json)
 		printf("{\"files\":[");
 	for (int i = optind; i < argc; i++, files++) {
 		mycel_arena *a;
-		mycel_diags d, notes;
+		mycel_diags d, notes, warns;
 		mycel_value *doc;
 		mycel_docinfo info;
 		if (mycel_arena_new((size_t)1 << 30, &a) != 0)
 			return die(EXIT_FAIL, "out of memory");
 		mycel_diags_init(&d, 0);
 		mycel_diags_init(&notes, 0);
+		mycel_diags_init(&warns, 0);
 		int rv = mycel_lint_file(argv[i], a, &doc, &info, &d);
 		if (rv == 0 && info.kind != 0)
 			(void)mycel_lint_publishable(doc, &info, info.domain ? info.domain : "", &notes);
+		if (rv == 0 && info.kind != 0 && pol != NULL) {
+			/* the charter's policies: a deny is a finding, a warning a note */
+			mycel_policy_report r;
+			mycel_policy_input in = {info.kind, doc, NULL,
+						 domain ? domain : info.domain ? info.domain : "",
+						 (int64_t)mycel__now_ms()};
+			if (mycel_policies_eval(pol, &in, &r) != 0) {
+				mycel_diags_add(&d, 0, 0, "", "the charter's policies cannot be evaluated");
+				rv = MYCEL_ENOMEM;
+			} else {
+				(void)mycel_policy_report_diags(&r, MYCEL_SEVERITY_DENY, &d);
+				(void)mycel_policy_report_diags(&r, MYCEL_SEVERITY_WARN, &warns);
+				if (r.denied > 0)
+					rv = MYCEL_EPOLICY;
+				mycel_policy_report_fini(&r);
+			}
+		}
 		bad += rv != 0;
 		if (json) {
 			printf("%s{\"file\":", i > optind ? "," : "");
@@ -657,9 +727,15 @@ int cmd_lint(int argc, char **argv)
 			json_findings(&d);
 			printf(",\"notes\":");
 			json_findings(&notes);
+			printf(",\"warnings\":");
+			json_findings(&warns);
 			printf("}");
 		} else {
 			print_findings(argv[i], &d);
+			for (size_t k = 0; k < warns.len; k++)
+				printf("%s:%u:%u: warning: %s: %s\n", argv[i], warns.items[k].line,
+				       warns.items[k].col, warns.items[k].pointer[0] ? warns.items[k].pointer : "/",
+				       warns.items[k].message);
 			if (rv == 0) {
 				printf("%s: %svalid%s %s %s%s%s\n", argv[i], c_green(), c_off(),
 				       info.kind_name, info.api_version, notes.len ? "; note: " : "",
@@ -675,8 +751,10 @@ int cmd_lint(int argc, char **argv)
 		}
 		mycel_diags_fini(&d);
 		mycel_diags_fini(&notes);
+		mycel_diags_fini(&warns);
 		mycel_arena_free(a);
 	}
+	mycel_policies_free(pol);
 	if (json)
 		printf("],\"valid\":%zu,\"invalid\":%zu}\n", files - bad, bad);
 	else if (files > 1)

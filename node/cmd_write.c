@@ -115,6 +115,14 @@ int cmd_publish(int argc, char **argv)
 			json_str(stdout, S(d->id));
 			printf(",\"version\":");
 			json_str(stdout, S(d->version));
+			if (d->n_warnings > 0) {
+				printf(",\"warnings\":[");
+				for (size_t w = 0; w < d->n_warnings; w++) {
+					printf("%s", w ? "," : "");
+					json_str(stdout, d->warnings[w].ptr);
+				}
+				printf("]");
+			}
 			if (dry)
 				printf(",\"dry_run\":true}\n");
 			else if (d->unchanged)
@@ -135,6 +143,11 @@ int cmd_publish(int argc, char **argv)
 			printf(" (%s: this version is already published)\n", kind);
 		else
 			printf(" (%s, seq %llu)\n", kind, (unsigned long long)d->seq);
+		for (size_t w = 0; w < d->n_warnings; w++) {
+			printf("%swarning%s  %s:", c_red(), c_off(), file);
+			safe_str(stdout, d->warnings[w].ptr);
+			putchar('\n');
+		}
 	}
 	rv = 0;
 out:

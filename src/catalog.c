@@ -260,28 +260,35 @@ int mycel__docrec_decode(const void *p, size_t n, mycel__docrec *out)
 {
 	mycel_rd r;
 	uint32_t cnt;
-	uint64_t kind, status;
+	uint64_t kind, status, denied;
 	mycel_rd_init(&r, p, n);
-	if (mycel_rd_array(&r, &cnt) != 0 || cnt != 5 || mycel_rd_uint(&r, &kind) != 0 ||
+	if (mycel_rd_array(&r, &cnt) != 0 || cnt != 6 || mycel_rd_uint(&r, &kind) != 0 ||
 	    mycel_rd_uint(&r, &status) != 0 || mycel_rd_str(&r, &out->version, &out->version_len) != 0 ||
 	    mycel_rd_str(&r, &out->name, &out->name_len) != 0 ||
-	    mycel_rd_str(&r, &out->snippet, &out->snippet_len) != 0 || mycel_rd_end(&r) != 0 ||
+	    mycel_rd_str(&r, &out->snippet, &out->snippet_len) != 0 ||
+	    mycel_rd_uint(&r, &denied) != 0 || denied > 255 || mycel_rd_end(&r) != 0 ||
 	    (kind != MYCEL_DOC_CONTRACT && kind != MYCEL_DOC_PRODUCT) || status > MYCEL_STATUS_RETIRED ||
 	    out->version_len > MYCEL_VERSION_MAX)
 		return MYCEL_ECORRUPT;
 	out->kind = (mycel_doc_kind)kind;
 	out->status = (mycel_doc_status)status;
+	out->denied = (unsigned)denied;
 	return 0;
 }
 
+#define VROW_DENIED (MYCEL__VROW_LEN - 2)
+#define VROW_WARNED (MYCEL__VROW_LEN - 1)
+
 static void vrow_encode(uint8_t out[MYCEL__VROW_LEN], mycel_doc_status status,
-			const mycel_entry *e)
+			const mycel_entry *e, unsigned denied, unsigned warned)
 {
 	out[0] = (uint8_t)status;
 	memcpy(out + 1, e->h.feed, MYCEL_PK_LEN);
 	mycel__be64(out + 1 + MYCEL_PK_LEN, e->h.seq);
 	mycel__be64(out + 9 + MYCEL_PK_LEN, e->h.ts_ms);
 	memcpy(out + 17 + MYCEL_PK_LEN, e->h.body_hash, MYCEL_HASH_LEN);
+	out[VROW_DENIED] = (uint8_t)(denied > 255 ? 255 : denied);
+	out[VROW_WARNED] = (uint8_t)(warned > 255 ? 255 : warned);
 }
 
 int mycel__vrow_decode(const void *p, size_t n, mycel_doc_version *out)
@@ -294,6 +301,8 @@ int mycel__vrow_decode(const void *p, size_t n, mycel_doc_version *out)
 	out->seq = mycel__get_be64(b + 1 + MYCEL_PK_LEN);
 	out->ts_ms = mycel__get_be64(b + 9 + MYCEL_PK_LEN);
 	memcpy(out->body_hash, b + 17 + MYCEL_PK_LEN, MYCEL_HASH_LEN);
+	out->denied = b[VROW_DENIED];
+	out->warned = b[VROW_WARNED];
 	return 0;
 }
 
@@ -473,6 +482,67 @@ typedef struct change {
 	size_t body_len;
 } change;
 
+/*
+ * The charter's verdict on a version being applied: how many deny and warn policies it
+ * violates, evaluated as on every node (mycel/policy.h): previous is the highest version
+ * below it among vs (the versions its feed published before it), now its entry's ts_ms.
+ * With no policy both are 0; policies that do not compile deny everything (fail closed).
+ */
+static int verdict(mycel_store *s, MDB_txn *txn, const char *domain, mycel_doc_kind kind,
+		   const change *ch, const vent *vs, size_t nv, unsigned *denied, unsigned *warned)
+{
+	const mycel_policies *pol;
+	*denied = *warned = 0;
+	int prv = mycel__store_policies(s, &pol);
+	if (prv != 0) {
+		*denied = 1;
+		return 0;
+	}
+	if (mycel_policies_count(pol) == 0)
+		return 0;
+	size_t prev = SIZE_MAX;
+	for (size_t i = 0; i < nv; i++)
+		if (mycel_semver_cmp(vs[i].v, ch->version) < 0 &&
+		    (prev == SIZE_MAX || mycel_semver_cmp(vs[i].v, vs[prev].v) > 0))
+			prev = i;
+	mycel_arena *a = NULL;
+	mycel_value *doc = NULL, *pdoc = NULL;
+	int rv = mycel_arena_new(4 * (size_t)MYCEL_BODY_MAX, &a);
+	if (rv != 0)
+		return rv;
+	if (mycel_value_decode(ch->body, ch->body_len, MYCEL_BODY_MAX, a, &doc, NULL) != 0) {
+		*denied = 1; /* cannot happen for a checked body; fail closed */
+		goto done;
+	}
+	if (prev != SIZE_MAX) {
+		uint8_t fs[MYCEL__FEEDSEQ_LEN];
+		mycel__feedseq(fs, vs[prev].row + 1, mycel__get_be64(vs[prev].row + 1 + MYCEL_PK_LEN));
+		MDB_val bk = {sizeof(fs), fs}, bv;
+		int rc = mdb_get(txn, s->bodies, &bk, &bv);
+		if (rc != 0 && rc != MDB_NOTFOUND) {
+			rv = mycel__mdb_err(rc);
+			goto done;
+		}
+		if (rc == 0 &&
+		    mycel_value_decode(bv.mv_data, bv.mv_size, MYCEL_BODY_MAX, a, &pdoc, NULL) != 0)
+			pdoc = NULL;
+	}
+	mycel_policy_input in = {kind, doc, pdoc, domain, (int64_t)ch->e->h.ts_ms};
+	mycel_policy_report r;
+	if (ch->e->h.ts_ms > (uint64_t)INT64_MAX / 1000000) {
+		*denied = 1;
+		goto done;
+	}
+	if ((rv = mycel_policies_eval(pol, &in, &r)) != 0)
+		goto done;
+	*denied = (unsigned)r.denied;
+	*warned = (unsigned)r.warned;
+	mycel_policy_report_fini(&r);
+done:
+	mycel_arena_free(a);
+	return rv;
+}
+
 /* Copies an MDB value (the caller frees). */
 static int copy_val(const MDB_val *v, uint8_t **out)
 {
@@ -545,8 +615,11 @@ static int doc_change(mycel_store *s, MDB_txn *txn, const char *domain, const ch
 			goto done;
 		}
 		vs = nvs;
+		unsigned denied, warned;
+		if ((rv = verdict(s, txn, domain, kind, ch, vs, nv, &denied, &warned)) != 0)
+			goto done;
 		memcpy(vs[nv].v, ch->version, sizeof(vs[nv].v));
-		vrow_encode(vs[nv].row, MYCEL_STATUS_ACTIVE, ch->e);
+		vrow_encode(vs[nv].row, MYCEL_STATUS_ACTIVE, ch->e, denied, warned);
 		target = nv++;
 	} else {
 		for (size_t i = 0; i < nv && target == SIZE_MAX; i++)
@@ -585,7 +658,8 @@ static int doc_change(mycel_store *s, MDB_txn *txn, const char *domain, const ch
 			}
 		}
 		if ((rv = mycel__index_document(body, body_len, kind, domain, id, id_len, cur_status,
-						 vs[cur].v, &fwdv, &docv)) != 0)
+						 vs[cur].v, vs[cur].row[VROW_DENIED], &fwdv,
+						 &docv)) != 0)
 			goto done;
 		rc = mdb_get(txn, s->cat.fwd, &k, &v);
 		if (rc == 0 && (rv = copy_val(&v, &oldfwd)) == 0)
@@ -848,6 +922,11 @@ int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
 	if (rv != 0)
 		return mycel__fail(rv, why, why_len, "building the catalog: %s", mycel_strerror(rv));
 	return 0;
+}
+
+int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn)
+{
+	return s->cat.ready ? rebuild(s, txn) : 0;
 }
 
 int mycel_store_reindex(mycel_store *s)

@@ -479,7 +479,7 @@ static void idx_ports(idx *x, cv arr, uint8_t via)
  * tags, schema, ports, descriptions.
  */
 static void idx_document(idx *x, cv body, mycel_doc_kind kind, const char *domain, const char *id,
-			 size_t id_len, mycel_doc_status status)
+			 size_t id_len, mycel_doc_status status, unsigned denied)
 {
 	const char *s;
 	size_t n;
@@ -525,6 +525,11 @@ static void idx_document(idx *x, cv body, mycel_doc_kind kind, const char *domai
 	facet_add(x, "domain", domain, strlen(domain));
 	facet_add(x, "kind", mycel_doc_kind_name(kind), strlen(mycel_doc_kind_name(kind)));
 	facet_add(x, "status", mycel_doc_status_name(status), strlen(mycel_doc_status_name(status)));
+	if (denied > 0)
+		facet_add(x, "policy", "noncompliant", 12);
+	/* what a default search hides, as one list: retired or non-compliant */
+	if (denied > 0 || status == MYCEL_STATUS_RETIRED)
+		facet_add(x, "hidden", "yes", 3);
 }
 
 static _Thread_local const uint8_t *sort_base; /* for the qsort comparators below */
@@ -620,9 +625,9 @@ static size_t make_snippet(const char *s, size_t n, char out[SNIPPET_MAX])
 	return o;
 }
 
-/* cat_docs value: [kind, status, version, name, snippet]. */
+/* cat_docs value: [kind, status, version, name, snippet, denied]. */
 static int encode_docrec(mycel_buf *out, mycel_doc_kind kind, mycel_doc_status status,
-			 const char *version, cv body)
+			 const char *version, unsigned denied, cv body)
 {
 	const char *name, *desc;
 	size_t nn, dn;
@@ -631,12 +636,13 @@ static int encode_docrec(mycel_buf *out, mycel_doc_kind kind, mycel_doc_status s
 		nn = dn = 0;
 	nn = utf8_cut(name, nn, NAME_STORED_MAX);
 	size_t sn = make_snippet(desc, dn, snip);
-	mycel_enc_array(out, 5);
+	mycel_enc_array(out, 6);
 	mycel_enc_uint(out, (uint64_t)kind);
 	mycel_enc_uint(out, (uint64_t)status);
 	mycel_enc_cstr(out, version);
 	mycel_enc_str(out, name, nn);
 	mycel_enc_str(out, snip, sn);
+	mycel_enc_uint(out, denied);
 	return out->err;
 }
 
@@ -710,15 +716,15 @@ bool mycel__body_is_map(const uint8_t *body, size_t n)
 
 int mycel__index_document(const uint8_t *body, size_t n, mycel_doc_kind kind, const char *domain,
 			  const char *id, size_t id_len, mycel_doc_status status, const char *version,
-			  mycel_buf *fwd, mycel_buf *rec)
+			  unsigned denied, mycel_buf *fwd, mycel_buf *rec)
 {
 	idx x;
 	cv b = {body, n};
 	idx_init(&x);
-	idx_document(&x, b, kind, domain, id, id_len, status);
+	idx_document(&x, b, kind, domain, id, id_len, status, denied);
 	int rv = idx_encode_fwd(&x, fwd);
 	if (rv == 0)
-		rv = encode_docrec(rec, kind, status, version, b);
+		rv = encode_docrec(rec, kind, status, version, denied, b);
 	idx_fini(&x);
 	return rv;
 }

@@ -10,8 +10,8 @@
  * | table        | flags    | key                                  | value / duplicates                          |
  * |--------------|----------|--------------------------------------|---------------------------------------------|
  * | cat_meta     |          | "format"                             | "1"                                         |
- * | cat_docs     |          | docref                               | [kind, status, version, name, snippet]      |
- * | cat_versions |          | docref ‖ version string              | status(1) feed(32) seq(8 BE) ts(8 BE) hash(32) |
+ * | cat_docs     |          | docref                               | [kind, status, version, name, snippet, denied] |
+ * | cat_versions |          | docref ‖ version string              | status(1) feed(32) seq(8 BE) ts(8 BE) hash(32) denied(1) warned(1) |
  * | cat_fwd      |          | docref                               | [[facet key]..., [term, bits]..., [edge]...] |
  * | cat_terms    |          | term ‖ 0 [‖ docref]                  | posting list in blocks (catalog_postings.c) |
  * | cat_facets   |          | facet ‖ 0 ‖ value ‖ 0 [‖ docref]     | posting list in blocks (bits 0)             |
@@ -48,7 +48,7 @@
 #include "mycel/catalog.h"
 #include "store_int.h"
 
-#define MYCEL__CAT_FORMAT "2" /* of the derived tables; another value rebuilds them on open */
+#define MYCEL__CAT_FORMAT "3" /* of the derived tables; another value rebuilds them on open */
 #define MYCEL__DOMAIN_MAX 64
 #define MYCEL__DOCREF_MAX (MYCEL__DOMAIN_MAX + 1 + MYCEL_ID_MAX + 1)
 #define MYCEL__NODE_MAX (1 + MYCEL__DOCREF_MAX)
@@ -57,7 +57,7 @@
 #define MYCEL__LIST_MAX 160   /* a posting list's key: a term, an exact key, facet ‖ 0 ‖ value */
 #define MYCEL__FACET_VALUE_MAX 127
 #define MYCEL__PORT_MAX 127
-#define MYCEL__VROW_LEN (1 + MYCEL_PK_LEN + 8 + 8 + MYCEL_HASH_LEN)
+#define MYCEL__VROW_LEN (1 + MYCEL_PK_LEN + 8 + 8 + MYCEL_HASH_LEN + 2)
 #define MYCEL__EXACT_NAME 0x01 /* cat_terms key 0x01 ‖ normalised name: exact name matches */
 #define MYCEL__EXACT_ID 0x02   /* cat_terms key 0x02 ‖ lowercased id: exact id matches */
 
@@ -117,6 +117,7 @@ typedef struct mycel__docrec {
 	size_t name_len;
 	const char *snippet;
 	size_t snippet_len;
+	unsigned denied; /* deny policies the current version violates (capped at 255) */
 } mycel__docrec;
 
 int mycel__docrec_decode(const void *p, size_t n, mycel__docrec *out);
@@ -219,12 +220,13 @@ bool mycel__body_str(const uint8_t *body, size_t n, const char *key, const char 
  * tags, schema object and property names and business names (nested
  * properties and items, 8 levels), port names, description texts; at most
  * 4096 distinct terms, fields taken in that order. Facets: domain, kind,
- * status, tag, classification, server. Edges: input and output ports with a
+ * status, tag, classification, server, and policy=noncompliant when denied > 0
+ * (the deny policies the version violates). Edges: input and output ports with a
  * contractId. ENOMEM, ETOOBIG.
  */
 int mycel__index_document(const uint8_t *body, size_t n, mycel_doc_kind kind, const char *domain,
 			  const char *id, size_t id_len, mycel_doc_status status, const char *version,
-			  mycel_buf *fwd, mycel_buf *rec);
+			  unsigned denied, mycel_buf *fwd, mycel_buf *rec);
 
 /* A reader over one list of a forward image. */
 enum { MYCEL__FWD_FACETS = 0, MYCEL__FWD_TERMS = 1, MYCEL__FWD_EDGES = 2 };

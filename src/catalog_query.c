@@ -351,7 +351,7 @@ typedef struct query {
 	size_t nl;
 	plist *must[LISTS_MAX];
 	size_t nmust;
-	plist *not_retired; /* ROLE_NOT, or NULL */
+	plist *excluded; /* ROLE_NOT: the documents a search hides, or NULL */
 	plist *exact[2];    /* ROLE_OPT: exact name, exact id (or NULL) */
 	size_t nwords;      /* words of the text */
 	bool empty;         /* some constraint matches nothing */
@@ -392,7 +392,7 @@ static void pl_role(query *q, plist *l)
 	if (l->role == ROLE_MUST)
 		q->must[q->nmust++] = l;
 	else if (l->role == ROLE_NOT)
-		q->not_retired = l;
+		q->excluded = l;
 	else
 		q->exact[q->exact[0] != NULL] = l;
 }
@@ -498,16 +498,31 @@ static int query_plan(query *q, const mycel_search_query *sq)
 	if ((rv = add_facet(q, "classification", sq->classification)) != 0 ||
 	    (rv = add_facet(q, "server", sq->server_type)) != 0)
 		return rv;
+	/*
+	 * One list is excluded at most: retired documents (a visible search), documents whose
+	 * current version violates a deny policy (unless asked for), or both ("hidden").
+	 */
+	const char *nf = NULL, *nv = NULL;
 	if (sq->status == MYCEL_STATUS_VISIBLE) {
+		nf = sq->noncompliant ? "status" : "hidden";
+		nv = sq->noncompliant ? "retired" : "yes";
+	} else {
+		if (sq->status != MYCEL_STATUS_ANY) {
+			if (sq->status < MYCEL_STATUS_ACTIVE || sq->status > MYCEL_STATUS_RETIRED)
+				return MYCEL_EINVAL;
+			if ((rv = add_facet(q, "status", mycel_doc_status_name(sq->status))) != 0)
+				return rv;
+		}
+		if (!sq->noncompliant) {
+			nf = "policy";
+			nv = "noncompliant";
+		}
+	}
+	if (nf != NULL) {
 		uint8_t k[32];
 		size_t kn;
-		(void)mycel__facet_key("status", "retired", 7, k, &kn);
+		(void)mycel__facet_key(nf, nv, strlen(nv), k, &kn);
 		if ((rv = add_list(q, q->s->cat.facets, k, kn, ROLE_NOT, -1)) != 0)
-			return rv;
-	} else if (sq->status != MYCEL_STATUS_ANY) {
-		if (sq->status < MYCEL_STATUS_ACTIVE || sq->status > MYCEL_STATUS_RETIRED)
-			return MYCEL_EINVAL;
-		if ((rv = add_facet(q, "status", mycel_doc_status_name(sq->status))) != 0)
 			return rv;
 	}
 	if (q->nwords == 0)
@@ -651,8 +666,8 @@ static inline __attribute__((always_inline)) int emit(query *q, const uint8_t *r
 	uint8_t exact = 0, pb = 0;
 	int rv;
 	int c;
-	if (q->not_retired != NULL) {
-		if ((rv = pl_seek_cmp(q->not_retired, ref, rn, &c)) != 0)
+	if (q->excluded != NULL) {
+		if ((rv = pl_seek_cmp(q->excluded, ref, rn, &c)) != 0)
 			return rv;
 		if (c == 0)
 			return 0;
@@ -723,7 +738,7 @@ static int query_run(query *q, match_fn fn, void *ctx)
 	}
 	if (q->nwl + (q->fwd_prefix ? 1 : 0) != q->nwords)
 		q->one_per_word = false;
-	if (q->not_retired != NULL && (rv = pl_first(q->not_retired)) != 0)
+	if (q->excluded != NULL && (rv = pl_first(q->excluded)) != 0)
 		return rv;
 	for (int i = 0; i < 2 && q->exact[i] != NULL; i++)
 		if ((rv = pl_first(q->exact[i])) != 0)
@@ -1059,12 +1074,12 @@ static int count_visible(query *q, plist *must, size_t *out)
 {
 	size_t both = 0;
 	int rv;
-	if (q->not_retired == NULL) {
+	if (q->excluded == NULL) {
 		*out = must->count;
 		return 0;
 	}
-	plist *a = must->count <= q->not_retired->count ? must : q->not_retired;
-	plist *b = a == must ? q->not_retired : must;
+	plist *a = must->count <= q->excluded->count ? must : q->excluded;
+	plist *b = a == must ? q->excluded : must;
 	if ((rv = pl_first(a)) != 0 || (rv = pl_first(b)) != 0)
 		return rv;
 	while (!a->end && !b->end) {
@@ -1177,8 +1192,8 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 			if ((rv = mycel__mdb_err(mdb_stat(q.txn, s->cat.docs, &st))) != 0)
 				goto done;
 			total = (size_t)st.ms_entries;
-			if (q.not_retired != NULL)
-				total -= q.not_retired->count < total ? q.not_retired->count : total;
+			if (q.excluded != NULL)
+				total -= q.excluded->count < total ? q.excluded->count : total;
 		} else if ((rv = count_visible(&q, q.must[0], &total)) != 0) {
 			goto done;
 		}
@@ -1223,6 +1238,7 @@ int mycel_catalog_search(mycel_store *s, const mycel_search_query *sq, mycel_sea
 			}
 			h->kind = dr.kind;
 			h->status = dr.status;
+			h->denied = dr.denied;
 			mycel__copy_cstr(h->version, sizeof(h->version), dr.version, dr.version_len);
 			h->score = (double)e->score;
 			h->matched = e->field >= 0 ? fields[e->field].name : "";
@@ -1389,8 +1405,8 @@ int mycel_catalog_facets(mycel_store *s, const mycel_search_query *sq, mycel_fac
 		if (rv == 0 && rc != 0 && rc != MDB_NOTFOUND)
 			rv = mycel__mdb_err(rc);
 		mdb_cursor_close(c);
-		if (rv == 0 && q.not_retired != NULL) {
-			plist *l = q.not_retired;
+		if (rv == 0 && q.excluded != NULL) {
+			plist *l = q.excluded;
 			for (rv = pl_first(l); rv == 0 && !l->end; rv = pl_next(l))
 				if ((rv = fc_doc(&f, l->ref, l->rn, -1)) != 0)
 					break;
@@ -1412,6 +1428,8 @@ int mycel_catalog_facets(mycel_store *s, const mycel_search_query *sq, mycel_fac
 		if (z == NULL)
 			continue;
 		size_t fl = (size_t)(z - e->key);
+		if (fl == 6 && memcmp(e->key, "hidden", 6) == 0)
+			continue; /* the search's own exclusion list, not a facet a user asked for */
 		mycel_facet_count *c = &res[nres++];
 		mycel__copy_cstr(c->facet, sizeof(c->facet), (const char *)e->key, fl);
 		mycel__copy_cstr(c->value, sizeof(c->value), (const char *)z + 1, e->kn - fl - 1);

@@ -7,6 +7,8 @@
 #include <sodium.h>
 
 #include "mycel/charter.h"
+#include "mycel/cel.h"
+#include "mycel/policy.h"
 #include "mycel/entry.h"
 #include "util.h"
 
@@ -148,6 +150,30 @@ int mycel_charter_add_domain(mycel_charter *c, const char *name, const uint8_t f
 	c->domains[c->n_domains].name = nm;
 	memcpy(c->domains[c->n_domains].feed, feed, MYCEL_PK_LEN);
 	c->n_domains++;
+	return 0;
+}
+
+static int decode_policies(const mycel_value *arr, char *why, size_t why_len);
+
+int mycel_charter_set_policies(mycel_charter *c, const mycel_value *arr, char *why,
+			       size_t why_len)
+{
+	mycel_buf b;
+	mycel_value *copy = NULL;
+	if (c->n_sigs > 0 || c->bytes != NULL)
+		return MYCEL_EBUSY;
+	if (arr == NULL || arr->type != MYCEL_T_ARRAY)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/policies: not an array");
+	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
+	int rv = mycel_value_encode(arr, &b);
+	if (rv == 0)
+		rv = mycel_value_decode(b.data, b.len, MYCEL_CHARTER_MAX, c->arena, &copy, NULL);
+	mycel_buf_fini(&b);
+	if (rv != 0)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/policies: %s", mycel_strerror(rv));
+	if ((rv = decode_policies(copy, why, why_len)) != 0)
+		return rv;
+	c->policies = copy;
 	return 0;
 }
 
@@ -373,6 +399,9 @@ static int decode_pairs(const mycel_value *arr, const char *field, const char *k
 static int decode_policies(const mycel_value *arr, char *why, size_t why_len)
 {
 	static const char *const pkeys[] = {"expr", "id", "message", "severity"};
+	if (arr->v.a.len > MYCEL_POLICIES_MAX)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/policies: %zu policies, at most %d",
+				   arr->v.a.len, MYCEL_POLICIES_MAX);
 	for (size_t i = 0; i < arr->v.a.len; i++) {
 		const mycel_value *p = &arr->v.a.items[i];
 		const char *bad = NULL;
@@ -395,6 +424,17 @@ static int decode_policies(const mycel_value *arr, char *why, size_t why_len)
 			if (strcmp(mycel_value_get(&arr->v.a.items[j], "id")->v.s.ptr, id) == 0)
 				return mycel__fail(MYCEL_ECHARTER, why, why_len,
 					    "/policies/%zu/id: \"%s\" is used twice", i, id);
+		/* a node that could not enforce a policy must not accept the charter */
+		const mycel_value *ex = mycel_value_get(p, "expr");
+		mycel_cel *e = NULL;
+		mycel_cel_err err;
+		memset(&err, 0, sizeof(err));
+		int rv = mycel_cel_compile(ex->v.s.ptr, ex->v.s.len, &e, &err);
+		mycel_cel_free(e);
+		if (rv != 0)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+				    "/policies/%zu/expr: policy %s: %u:%u: %s", i, id, err.line,
+				    err.col, err.msg[0] ? err.msg : mycel_strerror(rv));
 	}
 	return 0;
 }

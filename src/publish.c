@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mycel/publish.h"
+#include "store_int.h"
 #include "util.h"
 
 static const char *entry_kind(mycel_doc_kind k)
@@ -110,7 +111,63 @@ static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g
 				domain, it->info.id, it->info.version);
 		return MYCEL_EEXIST;
 	}
-	return 0;
+	return mycel_publish_gate(s, domain, it->doc, &it->info, mycel__now_ms(), it->diags,
+				  it->warnings);
+}
+
+int mycel_publish_gate(mycel_store *s, const char *domain, const mycel_value *doc,
+		       const mycel_docinfo *info, uint64_t now_ms, mycel_diags *d, mycel_diags *warn)
+{
+	const mycel_policies *pol;
+	mycel_catalog_doc cur;
+	mycel_arena *a = NULL;
+	mycel_value *prev = NULL;
+	mycel_policy_report r;
+	int rv;
+
+	if (s == NULL || domain == NULL || doc == NULL || info == NULL || d == NULL ||
+	    now_ms > (uint64_t)INT64_MAX / 1000000)
+		return MYCEL_EINVAL;
+	if ((rv = mycel__store_policies(s, &pol)) != 0) {
+		mycel_diags_add(d, 0, 0, "", "the charter's policies do not compile (%s): nothing "
+				"can be published until the charter is fixed", mycel_strerror(rv));
+		return MYCEL_EEXPR;
+	}
+	if (mycel_policies_count(pol) == 0)
+		return 0;
+	/* previous: the highest version below this one */
+	memset(&cur, 0, sizeof(cur));
+	rv = info->id != NULL ? mycel_catalog_get(s, domain, info->id, NULL, &cur) : MYCEL_ENOTFOUND;
+	if (rv != 0 && rv != MYCEL_ENOTFOUND)
+		return rv;
+	if (rv == 0 && info->version != NULL) {
+		size_t best = SIZE_MAX;
+		for (size_t i = 0; i < cur.n_versions; i++)
+			if (mycel_semver_cmp(cur.versions[i].version, info->version) < 0)
+				best = i; /* versions ascend */
+		mycel_catalog_doc pd;
+		memset(&pd, 0, sizeof(pd));
+		if (best != SIZE_MAX &&
+		    (rv = mycel_catalog_get(s, domain, info->id, cur.versions[best].version, &pd)) == 0 &&
+		    (rv = mycel_arena_new(4 * (size_t)MYCEL_BODY_MAX, &a)) == 0 &&
+		    mycel_value_decode(pd.body, pd.body_len, MYCEL_BODY_MAX, a, &prev, NULL) != 0)
+			prev = NULL;
+		mycel_catalog_doc_fini(&pd);
+	}
+	mycel_catalog_doc_fini(&cur);
+	if (rv != 0 && rv != MYCEL_ENOTFOUND)
+		goto done;
+	mycel_policy_input in = {info->kind, doc, prev, domain, (int64_t)now_ms};
+	if ((rv = mycel_policies_eval(pol, &in, &r)) != 0)
+		goto done;
+	if ((rv = mycel_policy_report_diags(&r, MYCEL_SEVERITY_DENY, d)) == 0)
+		rv = mycel_policy_report_diags(&r, MYCEL_SEVERITY_WARN, warn != NULL ? warn : d);
+	if (rv == 0 && r.denied > 0)
+		rv = MYCEL_EPOLICY;
+	mycel_policy_report_fini(&r);
+done:
+	mycel_arena_free(a);
+	return rv;
 }
 
 /* The canonical body of a lifecycle entry: {id, kind, reason, status, version}. */

@@ -29,6 +29,7 @@
 #include "mycel_proto.h"
 #include "mesh.h"
 #include "rpc_int.h"
+#include "util.h"
 #include "writer.h"
 
 static mycel_rpc_status afail(mycel_rpc_status st, char *why, size_t why_len, const char *fmt,
@@ -138,9 +139,32 @@ static int publish_write(const mycel_rpc_ctx *c, const mycel_msg_PublishRequest 
 typedef struct pub_doc {
 	const char *file; /* its path, or "<document N>" */
 	mycel_diags d;
+	mycel_diags w;    /* violated warn policies */
 	int rv;           /* parse or lint result */
 	bool parsed;
 } pub_doc;
+
+/* The violated warn policies of one document, as reply strings "line:col: /ptr: message". */
+static int warn_strings(mycel_arena *a, const mycel_diags *w, mycel_msg_Published *o)
+{
+	size_t n = w->len < 256 ? w->len : 256;
+	if (n == 0)
+		return 0;
+	mycel_str *s = mycel_arena_alloc(a, n * sizeof(*s));
+	if (s == NULL)
+		return MYCEL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const mycel_finding *f = &w->items[i];
+		char line[1200];
+		(void)snprintf(line, sizeof(line), "%u:%u: %s: %s", (unsigned)f->line,
+			       (unsigned)f->col, f->pointer[0] ? f->pointer : "/", f->message);
+		if ((s[i].ptr = adup(a, line, &s[i].len)) == NULL)
+			return MYCEL_ENOMEM;
+	}
+	o->warnings = s;
+	o->n_warnings = n;
+	return 0;
+}
 
 /* Appends to why (at off) the findings of one document, each line `file:line:col: /ptr: msg`. */
 static size_t put_doc(char *why, size_t why_len, size_t off, const char *head, const pub_doc *pd)
@@ -210,8 +234,10 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
 	memset(pd, 0, n * sizeof(*pd));
 	memset(it, 0, n * sizeof(*it));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		mycel_diags_init(&pd[i].d, 0);
+		mycel_diags_init(&pd[i].w, 256);
+	}
 
 	/* names first, so that every message can use them */
 	for (size_t i = 0; i < n; i++) {
@@ -256,9 +282,13 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 		pd[i].parsed = true;
 		it[i].doc = v;
 		it[i].diags = &pd[i].d;
+		it[i].warnings = &pd[i].w;
 		pd[i].rv = mycel_lint_value(v, &it[i].info, &pd[i].d);
 		if (pd[i].rv == 0 && rq->dry_run)
 			pd[i].rv = mycel_lint_publishable(v, &it[i].info, c->domain, &pd[i].d);
+		if (pd[i].rv == 0 && rq->dry_run)
+			pd[i].rv = mycel_publish_gate(c->store, c->domain, v, &it[i].info,
+						      mycel__now_ms(), &pd[i].d, &pd[i].w);
 		if (pd[i].rv != 0)
 			bad++;
 	}
@@ -314,12 +344,16 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 					       pd[i].file, i + 1, n,
 					       rv == MYCEL_EEXIST
 						   ? "it conflicts with what is published"
+					       : rv == MYCEL_EPOLICY || rv == MYCEL_EEXPR
+						   ? "it violates the charter's policies"
 						   : "it breaks the publishing rules");
 				off = put_doc(why, why_len, off, head, &pd[i]);
 			}
 			const char *what = rv == MYCEL_EINVAL ? "a document breaks the publishing rules"
 					   : rv == MYCEL_EEXIST
 					       ? "a document conflicts with what is published"
+					   : rv == MYCEL_EPOLICY
+					       ? "a document violates a deny policy of the charter"
 					       : mycel_strerror(rv);
 			if (off + 1 < why_len)
 				(void)snprintf(why + off, why_len - off,
@@ -350,7 +384,8 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 		o->version = adup(a, it[i].info.version, &o->version_len);
 		o->has_kind = true;
 		o->kind = (uint64_t)it[i].info.kind;
-		if (o->domain == NULL || o->id == NULL || o->version == NULL) {
+		if (o->domain == NULL || o->id == NULL || o->version == NULL ||
+		    warn_strings(a, &pd[i].w, o) != 0) {
 			st = afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
 			goto out;
 		}
@@ -382,10 +417,13 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	rp->n_entries = ne;
 	st = MYCEL_RPC_OK;
 out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		mycel_diags_fini(&pd[i].d);
+		mycel_diags_fini(&pd[i].w);
+	}
 	return st;
 }
+
 
 /* ---- Deprecate, Retire -------------------------------------------------------------- */
 

@@ -131,6 +131,10 @@ static int fill_version(mycel_arena *a, const mycel_doc_version *v, mycel_msg_Do
 	out->ts_ms = v->ts_ms;
 	out->body_hash = amem(a, v->body_hash, MYCEL_HASH_LEN);
 	out->body_hash_len = MYCEL_HASH_LEN;
+	out->has_denied = v->denied > 0;
+	out->denied = v->denied;
+	out->has_warned = v->warned > 0;
+	out->warned = v->warned;
 	return out->version && out->feed && out->body_hash ? 0 : MYCEL_ENOMEM;
 }
 
@@ -184,6 +188,8 @@ static int fill_hit(mycel_arena *a, const mycel_search_hit *h, mycel_msg_SearchH
 	out->score = h->score;
 	out->matched = adup(a, h->matched);
 	out->matched_len = h->matched ? strlen(h->matched) : 0;
+	out->has_denied = h->denied > 0;
+	out->denied = h->denied;
 	return out->domain && out->id && out->version && out->name && out->snippet && out->matched
 		       ? 0
 		       : MYCEL_ENOMEM;
@@ -284,6 +290,7 @@ static mycel_rpc_status h_search(mycel_store *s, mycel_arena *a, const void *vre
 	if (rq->has_offset && rq->offset > 1000000000u)
 		return fail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "offset too large");
 	q.offset = rq->has_offset ? (size_t)rq->offset : 0;
+	q.noncompliant = rq->has_noncompliant && rq->noncompliant;
 
 	memset(&res, 0, sizeof(res));
 	rv = mycel_catalog_search(s, &q, &res);

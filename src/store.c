@@ -70,6 +70,9 @@ static int load_charter(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
 		if (rv != 0 && why != NULL && why_len > 0)
 			why[0] = '\0';
 		s->charter = rv == 0 ? c : NULL;
+		if (s->charter != NULL)
+			s->policies_rv = mycel_policies_compile(mycel_charter_policies(s->charter),
+								&s->policies, NULL);
 	} else {
 		mdb_cursor_close(cur);
 		if (rc != MDB_NOTFOUND)
@@ -197,6 +200,7 @@ void mycel_store_close(mycel_store *s)
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	mycel_charter_free(s->charter);
+	mycel_policies_free(s->policies);
 	mycel_buf_fini(&s->cat.pend);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -207,12 +211,32 @@ const mycel_charter *mycel_store_charter(const mycel_store *s)
 	return s->charter;
 }
 
+int mycel__store_policies(const mycel_store *s, const mycel_policies **out)
+{
+	*out = s->policies;
+	return s->policies_rv;
+}
+
 int mycel_store_mesh_id(const mycel_store *s, uint8_t out[MYCEL_HASH_LEN])
 {
 	if (!s->has_mesh_id)
 		return MYCEL_ENOTFOUND;
 	memcpy(out, s->mesh_id, MYCEL_HASH_LEN);
 	return 0;
+}
+
+/* True when two charters hold the same policies (the same canonical bytes). */
+static bool same_policies(const mycel_charter *a, const mycel_charter *b)
+{
+	mycel_buf x, y;
+	mycel_buf_init(&x, MYCEL_CHARTER_MAX);
+	mycel_buf_init(&y, MYCEL_CHARTER_MAX);
+	int rx = mycel_value_encode(mycel_charter_policies(a), &x);
+	int ry = mycel_value_encode(mycel_charter_policies(b), &y);
+	bool same = rx == 0 && ry == 0 && x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+	mycel_buf_fini(&x);
+	mycel_buf_fini(&y);
+	return same;
 }
 
 int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *why, size_t why_len)
@@ -246,6 +270,10 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 	} else {
 		rv = mycel_charter_verify_next(s->charter, c, why, why_len);
 	}
+	mycel_policies *pol = NULL;
+	if (rv == 0 && (rv = mycel_policies_compile(mycel_charter_policies(c), &pol, NULL)) != 0 &&
+	    why != NULL && why_len > 0)
+		snprintf(why, why_len, "the charter's policies: %s", mycel_strerror(rv));
 	if (rv != 0)
 		goto done;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
@@ -262,6 +290,30 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 		MDB_val mk = {7, (void *)"mesh_id"}, mv = {MYCEL_HASH_LEN, mid};
 		rc = mdb_put(txn, s->meta, &mk, &mv, 0);
 	}
+	/*
+	 * What the new version changes takes effect in the same commit: when its policies
+	 * differ, every version's verdict is evaluated again (the derived tables rebuilt
+	 * under the new charter), so no node serves marks of a charter it has replaced.
+	 */
+	mycel_charter *old_c = s->charter;
+	mycel_policies *old_p = s->policies;
+	int old_prv = s->policies_rv;
+	if (rc == 0 && !genesis && !same_policies(old_c, c)) {
+		s->charter = c;
+		s->policies = pol;
+		s->policies_rv = 0;
+		rv = mycel__catalog_rebuild(s, txn);
+		s->charter = old_c;
+		s->policies = old_p;
+		s->policies_rv = old_prv;
+		if (rv != 0) {
+			mdb_txn_abort(txn);
+			if (why != NULL && why_len > 0)
+				snprintf(why, why_len, "re-evaluating the catalog: %s",
+					 mycel_strerror(rv));
+			goto done;
+		}
+	}
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else
@@ -277,8 +329,13 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 	mycel_charter_free(s->charter);
 	s->charter = c;
 	c = NULL;
+	mycel_policies_free(s->policies);
+	s->policies = pol;
+	s->policies_rv = 0;
+	pol = NULL;
 done:
 	pthread_mutex_unlock(&s->lock);
+	mycel_policies_free(pol);
 	mycel_charter_free(c);
 	return rv;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "mycel/codec.h"
+#include "mycel/policy.h"
 #include "mycel/store.h"
 
 #define MYCEL__FEEDSEQ_LEN (MYCEL_PK_LEN + 8)
@@ -28,6 +29,8 @@ struct mycel_store {
 	MDB_dbi meta;    /* "format" -> "1", "mesh_id" -> 32 bytes */
 	pthread_mutex_t lock; /* guards charter and mesh_id */
 	mycel_charter *charter;
+	mycel_policies *policies; /* the charter's, compiled (NULL with policies_rv when they do not compile) */
+	int policies_rv;
 	bool has_mesh_id;
 	uint8_t mesh_id[MYCEL_HASH_LEN];
 	struct mycel__catalog_dbs cat;
@@ -45,6 +48,13 @@ void mycel__feedseq(uint8_t out[MYCEL__FEEDSEQ_LEN], const uint8_t feed[MYCEL_PK
  */
 int mycel__store_meta_get(mycel_store *s, const char *key, uint8_t **out, size_t *out_len);
 int mycel__store_meta_put(mycel_store *s, const char *key, const uint8_t *p, size_t n);
+
+/*
+ * The current charter's policies, compiled, owned by the store like its charter (valid until
+ * the charter changes). *out is NULL when there is no charter or no policy. Returns the
+ * compile error when the charter's policies do not compile: the gate then fails closed.
+ */
+int mycel__store_policies(const mycel_store *s, const mycel_policies **out);
 
 /* Maps an LMDB return code to a MYCEL_E... code. */
 int mycel__mdb_err(int rc);
@@ -74,6 +84,13 @@ int mycel__catalog_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, con
  * transaction must be aborted (part of the changes may be written).
  */
 int mycel__catalog_flush(mycel_store *s, MDB_txn *txn);
+
+/*
+ * Rebuilds every derived table inside txn from the feeds, under the store's current
+ * charter and policies (catalog.c; mycel_store_reindex commits it on its own). A no-op
+ * returning 0 on a store without catalog tables.
+ */
+int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn);
 
 /* Forgets the buffered changes (a transaction that is aborted). */
 void mycel__catalog_discard(mycel_store *s);

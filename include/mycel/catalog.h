@@ -61,6 +61,8 @@ typedef struct mycel_doc_version {
 	uint64_t seq;
 	uint64_t ts_ms;
 	uint8_t body_hash[MYCEL_HASH_LEN];
+	unsigned denied; /* deny policies of the charter it violates (at most 255; mycel/policy.h) */
+	unsigned warned; /* warn policies it violates */
 } mycel_doc_version;
 
 /* A document as the catalog knows it. Free with mycel_catalog_doc_fini. */
@@ -112,6 +114,7 @@ typedef struct mycel_search_query {
 	const char *server_type;    /* a servers[].type present in a contract */
 	size_t limit;  /* most hits returned (default 20, at most 1000) */
 	size_t offset; /* for paging */
+	bool noncompliant; /* also documents whose current version violates a deny policy (hidden by default) */
 } mycel_search_query;
 
 typedef struct mycel_search_hit {
@@ -124,6 +127,7 @@ typedef struct mycel_search_hit {
 	char *snippet; /* malloc'd: a short description, at most ~160 bytes */
 	double score;
 	const char *matched; /* best field that matched: "name", "id", "tag", "business name", "property", "description", or "" for facet-only queries */
+	unsigned denied;     /* deny policies its current version violates (shown only with noncompliant) */
 } mycel_search_hit;
 
 typedef struct mycel_search_result {

@@ -65,6 +65,16 @@ int mycel_charter_add_member(mycel_charter *c, const char *name, const uint8_t k
 int mycel_charter_add_domain(mycel_charter *c, const char *name, const uint8_t feed[MYCEL_PK_LEN]);
 
 /*
+ * Replaces the charter's policies with a copy of arr, an array of
+ * {expr, id, message, severity} maps (the order kept), each checked as the
+ * decoder checks them, every expression compiled (mycel/cel.h). Only for a
+ * charter without signatures (EBUSY). ECHARTER with a reason in why naming
+ * the policy (its pointer, and for an expression the line and column).
+ */
+int mycel_charter_set_policies(mycel_charter *c, const mycel_value *arr, char *why,
+			       size_t why_len);
+
+/*
  * Adds key's signature over the charter bytes (replacing an earlier one of the
  * same key). The charter must be well formed (ECHARTER with a reason in why
  * otherwise). The signer need not be a member; verification decides.

@@ -23,18 +23,31 @@ typedef struct mycel_publish_item {
 	const mycel_value *doc; /* the parsed document */
 	mycel_docinfo info;     /* from mycel_lint_value */
 	mycel_diags *diags;     /* where this item's findings go */
+	mycel_diags *warnings;  /* where violated warn policies go (NULL: to diags) */
 	/* results */
 	bool unchanged; /* this version was already published with the same content */
 	mycel_entry entry; /* the new entry (when not unchanged) */
 } mycel_publish_item;
 
 /*
+ * The quality gate (mycel/policy.h): runs the store's charter policies on a document that
+ * domain is about to publish, with `previous` the highest version of the same document
+ * below it in the store (or null) and `now` = now_ms. Each violated deny policy is a
+ * finding in d; each violated warn policy one in warn (if not NULL; d otherwise), with
+ * the document location it concerns. Returns 0 (no deny violated), MYCEL_EPOLICY (at
+ * least one), MYCEL_EEXPR when the charter's policies do not compile (fail closed, one
+ * finding), or ENOMEM / the store's codes.
+ */
+int mycel_publish_gate(mycel_store *s, const char *domain, const mycel_value *doc,
+		       const mycel_docinfo *info, uint64_t now_ms, mycel_diags *d, mycel_diags *warn);
+
+/*
  * Publishes n linted documents into the feed of key, whose domain name is
  * domain. Each item's findings go to its own diags. Returns 0 (every item
  * published or unchanged), or the first refusal: EINVAL (publishing rules),
  * EEXIST (a version published with other content, or the id used by the other
- * kind), ENOMEM/ETOOBIG (encoding), or the store's codes; nothing is appended
- * unless all items pass.
+ * kind), EPOLICY / EEXPR (the quality gate, mycel_publish_gate), ENOMEM/ETOOBIG
+ * (encoding), or the store's codes; nothing is appended unless all items pass.
  */
 int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
 		  size_t n);
