@@ -43,6 +43,8 @@ typedef struct mycel_cel_err {
 	uint32_t col;      /* 1-based column, in bytes */
 	char msg[256];     /* a sentence: "expected ')' after argument list" */
 	char pointer[256]; /* evaluation: JSON pointer of the document value concerned, or "" */
+	uint32_t doc_line; /* where that document value starts in its YAML/JSON (0 if unknown) */
+	uint32_t doc_col;
 } mycel_cel_err;
 
 /* One variable visible to an expression. value may be NULL: the variable is null. */
@@ -87,6 +89,18 @@ size_t mycel_cel_free_vars(const mycel_cel *e, const char **names, size_t max);
  * field compared), else "". *cost (if not NULL) receives the units spent.
  */
 int mycel_cel_eval_bool(const mycel_cel *e, const mycel_cel_env *env, bool *out,
+			uint64_t *cost, mycel_cel_err *err);
+
+/*
+ * Evaluates e in env to a value of any type and writes it into out (out_len
+ * bytes, NUL-terminated) as CEL-like text: null, true, -3, 3u, 2.5, "text",
+ * b"\x00", [1, 2], {"k": 1}, timestamp("2024-01-01T00:00:00Z"),
+ * duration("90s"), or a type name (int, map). Map entries keep their order.
+ * Returns 0, MYCEL_EEVAL with err filled as mycel_cel_eval_bool does,
+ * ETOOBIG when the text does not fit (out is then ""), EINVAL, ENOMEM.
+ * *cost (if not NULL) receives the units spent. For tests and tools.
+ */
+int mycel_cel_eval_text(const mycel_cel *e, const mycel_cel_env *env, char *out, size_t out_len,
 			uint64_t *cost, mycel_cel_err *err);
 
 #endif
