@@ -313,20 +313,24 @@ static int cmp_u64(uint64_t a, uint64_t b)
 	return a < b ? -1 : a > b;
 }
 
-/* int vs double without losing precision; 2 if d is NaN. */
+/*
+ * int vs double as cel-spec's conformance tests expect: out of int range the
+ * double decides, within it both compare as doubles (so 2^63 - 1 equals 2^63).
+ */
+static int cmp_dbl(double a, double b)
+{
+	return a < b ? -1 : a > b;
+}
+
 static int cmp_int_double(int64_t i, double d)
 {
 	if (isnan(d))
 		return 2;
 	if (d < -0x1p63)
 		return 1;
-	if (d >= 0x1p63)
+	if (d > 0x1p63)
 		return -1;
-	double t = trunc(d);
-	int c = cmp_i64(i, (int64_t)t);
-	if (c != 0)
-		return c;
-	return d > t ? -1 : d < t ? 1 : 0;
+	return cmp_dbl((double)i, d);
 }
 
 static int cmp_uint_double(uint64_t u, double d)
@@ -335,13 +339,9 @@ static int cmp_uint_double(uint64_t u, double d)
 		return 2;
 	if (d < 0)
 		return 1;
-	if (d >= 0x1p64)
+	if (d > 0x1p64)
 		return -1;
-	double t = trunc(d);
-	int c = cmp_u64(u, (uint64_t)t);
-	if (c != 0)
-		return c;
-	return d > t ? -1 : 0;
+	return cmp_dbl((double)u, d);
 }
 
 static int cmp_num(const cel_val *a, const cel_val *b)
@@ -722,9 +722,7 @@ static cel_val check_ts(cel_ctx *ctx, const cel_node *n, cel_val v)
 
 static cel_val check_dur(cel_ctx *ctx, const cel_node *n, cel_val v)
 {
-	/* the range is +-CEL_DUR_MAX seconds, nanos included */
-	if (v.v.t.sec < -CEL_DUR_MAX || v.v.t.sec > CEL_DUR_MAX ||
-	    (v.v.t.sec == CEL_DUR_MAX && v.v.t.ns > 0))
+	if (!mycel__cel_dur_ok(v.v.t.sec, v.v.t.ns))
 		return mycel__cel_err(ctx, n, "duration out of range");
 	return v;
 }

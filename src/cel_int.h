@@ -212,7 +212,8 @@ int mycel__cel_render(cel_ctx *ctx, const cel_val *v, mycel_buf *b);
 /* Timestamps and durations (cel_lib.c). */
 #define CEL_TS_MIN (-62135596800LL) /* 0001-01-01T00:00:00Z */
 #define CEL_TS_MAX (253402300799LL) /* 9999-12-31T23:59:59Z */
-#define CEL_DUR_MAX (315576000000LL) /* 10000 years of seconds */
+/* A duration is within int64 nanoseconds (about 292 years), as CEL's tests expect. */
+bool mycel__cel_dur_ok(int64_t sec, int32_t ns);
 int mycel__cel_parse_ts(const char *s, size_t n, int64_t *sec, int32_t *ns);
 int mycel__cel_parse_dur(const char *s, size_t n, int64_t *sec, int32_t *ns);
 void mycel__cel_fmt_ts(int64_t sec, int32_t ns, char *out, size_t out_len);

@@ -122,13 +122,19 @@ int mycel__cel_parse_ts(const char *s, size_t n, int64_t *sec, int32_t *ns)
 	return 0;
 }
 
+bool mycel__cel_dur_ok(int64_t sec, int32_t ns)
+{
+	i128 t = (i128)sec * NS_PER_S + ns;
+	return t >= (i128)INT64_MIN && t <= (i128)INT64_MAX;
+}
+
 /* Go's duration syntax: [-+]? (number unit)+ with units h m s ms us µs ns, or "0". */
 int mycel__cel_parse_dur(const char *s, size_t n, int64_t *sec, int32_t *ns)
 {
 	size_t i = 0;
 	bool neg = false;
 	i128 total = 0;
-	const i128 limit = (i128)CEL_DUR_MAX * NS_PER_S;
+	const i128 limit = (i128)INT64_MAX + 1;
 
 	if (i < n && (s[i] == '-' || s[i] == '+'))
 		neg = s[i++] == '-';
@@ -194,6 +200,8 @@ int mycel__cel_parse_dur(const char *s, size_t n, int64_t *sec, int32_t *ns)
 	}
 	if (neg)
 		total = -total;
+	if (total > (i128)INT64_MAX)
+		return -1;
 	int64_t sc = (int64_t)(total / NS_PER_S);
 	int64_t r = (int64_t)(total % NS_PER_S);
 	if (r < 0) {
@@ -563,7 +571,7 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 		if (a->kind == CK_STRING) {
 			if (mycel__cel_parse_dur(a->v.s.p, a->v.s.n, &v.v.t.sec, &v.v.t.ns) != 0)
 				return mycel__cel_err(ctx, n,
-						      "duration('%.*s'): not a duration such as 1h30m or 2.5s within 10000 years",
+						      "duration('%.*s'): not a duration such as 1h30m or 2.5s within 292 years",
 						      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
 			return v;
 		}

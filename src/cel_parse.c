@@ -851,6 +851,29 @@ static cel_node *parse_member(parser *p)
 	while (p->rc == 0) {
 		uint32_t line = p->tline, col = p->tcol;
 		if (p->t == T_DOT) {
+			if (peekc(p, 0) == '`') {
+				/* a quoted field name: a.`content-type` */
+				uint32_t fline = p->line, fcol = cur_col(p);
+				size_t start = p->pos + 1, end = start;
+				while (end < p->len && p->src[end] != '`' && p->src[end] != '\n')
+					end++;
+				if (end >= p->len || p->src[end] != '`' || end == start) {
+					perr(p, fline, fcol, "unterminated or empty `quoted` field name");
+					return NULL;
+				}
+				cel_node *sel = mk(p, N_SELECT, line, col);
+				if (sel == NULL)
+					return NULL;
+				sel->a = n;
+				sel->name = mycel_arena_strdup(p->arena, p->src + start, end - start);
+				sel->name_len = end - start;
+				if (sel->name == NULL)
+					nomem(p);
+				advance(p, end + 1 - p->pos);
+				next(p);
+				n = sel;
+				continue;
+			}
 			next(p);
 			if (p->t != T_IDENT) {
 				perr(p, p->tline, p->tcol, "expected a field name after '.'");
@@ -1139,12 +1162,11 @@ int mycel_cel_compile(const char *src, size_t len, mycel_cel **out, mycel_cel_er
 				 MYCEL_CEL_SRC_MAX);
 		return MYCEL_ETOOBIG;
 	}
-	if (!mycel_utf8_valid((const uint8_t *)src, len) || memchr(src, '\0', len) != NULL) {
+	if (!mycel_utf8_valid((const uint8_t *)src, len)) {
 		if (err != NULL) {
 			err->line = 1;
 			err->col = 1;
-			snprintf(err->msg, sizeof(err->msg),
-				 "expression is not valid UTF-8 text (or holds a NUL byte)");
+			snprintf(err->msg, sizeof(err->msg), "expression is not valid UTF-8 text");
 		}
 		return MYCEL_EEXPR;
 	}

@@ -251,6 +251,16 @@ static void test_compile_errors(void **state)
 	/* invalid UTF-8 and a NUL byte */
 	assert_int_equal(mycel_cel_compile("'\xff'", 3, &e, &err), MYCEL_EEXPR);
 	assert_int_equal(mycel_cel_compile("1\0", 2, &e, &err), MYCEL_EEXPR);
+	assert_int_equal(err.col, 2);
+	/* a NUL inside a literal is a character like another */
+	assert_int_equal(mycel_cel_compile("b'\0' == b'\\000'", 15, &e, &err), 0);
+	bool t = false;
+	mycel_cel_env env;
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(mycel_cel_eval_bool(e, &env, &t, NULL, NULL), 0);
+	assert_true(t);
+	mycel_cel_free(e);
+	e = before;
 	assert_ptr_equal(e, before);
 	mycel_cel_free(NULL);
 }
