@@ -747,6 +747,14 @@ static cel_node *parse_primary(parser *p)
 	uint32_t line = p->tline, col = p->tcol;
 	cel_node *n;
 
+	if (p->t == T_DOT) {
+		/* a leading dot names the root scope, which is the only scope */
+		next(p);
+		if (p->t != T_IDENT) {
+			perr(p, p->tline, p->tcol, "expected an identifier after '.'");
+			return NULL;
+		}
+	}
 	switch (p->t) {
 	case T_INT:
 	case T_UINT:
@@ -790,14 +798,6 @@ static cel_node *parse_primary(parser *p)
 		}
 		return n;
 	}
-	case T_DOT:
-		next(p);
-		if (p->t != T_IDENT) {
-			perr(p, p->tline, p->tcol, "expected an identifier after '.'");
-			return NULL;
-		}
-		/* fall through: a leading dot names the root scope, which is the only scope */
-		/* fall through */
 	case T_IDENT: {
 		const char *s = p->ts;
 		size_t len = p->tn;

@@ -426,12 +426,68 @@ static void test_now(void **state)
 	mycel_cel_free(e);
 }
 
+/* Selections the document's schema cannot have are found before any document is seen. */
+static void check_one(const char *src, const char *want)
+{
+	mycel_cel *e;
+	mycel_cel_err err;
+	mycel_diags d;
+
+	mycel_diags_init(&d, 0);
+	if (mycel_cel_compile(src, strlen(src), &e, &err) != 0)
+		fail_msg("%s: %s", src, err.msg);
+	int rc = mycel_cel_check(e, &d);
+	if (want == NULL) {
+		if (rc != 0)
+			fail_msg("%s: unexpected finding %s", src, d.len ? d.items[0].message : "?");
+	} else {
+		if (rc != MYCEL_EEXPR || d.len != 1 || strstr(d.items[0].message, want) == NULL)
+			fail_msg("%s: want one finding '%s', got %s %s", src, want, mycel_errname(rc),
+				 d.len ? d.items[0].message : "none");
+	}
+	mycel_diags_fini(&d);
+	mycel_cel_free(e);
+}
+
+static void test_check(void **state)
+{
+	(void)state;
+	check_one("contract.shema.size() > 0",
+		  "no field 'shema' in ODCS at contract.shema; did you mean 'schema'?");
+	check_one("contract.schema.all(t, has(t.descripton))",
+		  "no field 'descripton' in ODCS at t.descripton; did you mean 'description'?");
+	check_one("contract.schema.all(t, t.properties.all(p, p.classification == 'restricted'))",
+		  NULL);
+	check_one("contract.schema.all(t, t.properties.all(p, p.clasification == 'restricted'))",
+		  "did you mean 'classification'?");
+	check_one("contract.schema[0].properties[1].logicalType == 'string'", NULL);
+	check_one("contract.team.members.all(m, m.username != '')", NULL); /* v3.1+ object form */
+	check_one("contract.team.all(m, m.role != '')", NULL);             /* v3.0 array form */
+	/* ODCS v3.0.0 leaves an SLA property open to any field: no finding */
+	check_one("contract.slaProperties.exists(s, s.property == 'latency' && s.valu > 0)", NULL);
+	check_one("contract.support.all(s, s.chanel != '')", NULL); /* open in v3.0.x too */
+	check_one("contract.schema.all(t, t.properties.all(p, p.logicaltype == 'string'))",
+		  "did you mean 'logicalType'?");
+	check_one("contract.servers.all(s, s.type != 'postgres' || s.host != '')", NULL);
+	check_one("contract.customProperties.all(c, c.property != '' && c.value != null)", NULL);
+	check_one("contract.version.major > 1", "no field 'major' in ODCS at contract.version.major");
+	check_one("contract['kindd'] == 'DataContract'", "did you mean 'kind'?");
+	check_one("product.outputPorts.all(p, has(p.contractId))", NULL);
+	check_one("product.outputport.size() > 0", "in ODPS");
+	check_one("previous.schema.size() <= contract.schema.size()", NULL);
+	check_one("previous == null || previous.xyzzy == 1", "no field 'xyzzy' in ODCS or ODPS");
+	/* not checked: other variables, computed values */
+	check_one("domain.anything && [contract][0].whatever", NULL);
+	check_one("contract.schema.filter(t, has(t.name)).all(t, t.nme != '')", "no field 'nme'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expr_file),   cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_free_vars),   cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_eval_bool),   cmocka_unit_test(test_now),
+		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

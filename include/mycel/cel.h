@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "mycel/codec.h"
+#include "mycel/diag.h"
 
 #define MYCEL_CEL_SRC_MAX 16384          /* bytes of one expression */
 #define MYCEL_CEL_DEPTH_MAX 64           /* nesting of the parsed expression */
@@ -90,6 +91,21 @@ size_t mycel_cel_free_vars(const mycel_cel *e, const char **names, size_t max);
  */
 int mycel_cel_eval_bool(const mycel_cel *e, const mycel_cel_env *env, bool *out,
 			uint64_t *cost, mycel_cel_err *err);
+
+/*
+ * Checks, without evaluating, the fields e selects from the document
+ * variables against the JSON Schemas compiled into libmycel: `contract`
+ * against ODCS (every supported version), `product` against ODPS, `previous`
+ * against both. A selection (a.f, a["f"], has(a.f)) that no version of the
+ * schema allows at that place is a finding in d with the expression's line
+ * and column: "no field 'shema' in ODCS at contract.shema; did you mean
+ * 'schema'?". Selections are followed through indexing and the variables of
+ * all/exists/exists_one/map/filter; values computed by functions,
+ * conditionals or literals, and other variables, are not checked. Returns 0
+ * when there is no finding, MYCEL_EEXPR when there is one or more, EINVAL,
+ * ENOMEM. For a charter loader, to refuse typos before any document is seen.
+ */
+int mycel_cel_check(const mycel_cel *e, mycel_diags *d);
 
 /*
  * Evaluates e in env to a value of any type and writes it into out (out_len
