@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "mycel/codec.h"
+#include "mycel/diag.h"
 
 #define MYCEL_CEL_SRC_MAX 16384          /* bytes of one expression */
 #define MYCEL_CEL_DEPTH_MAX 64           /* nesting of the parsed expression */
@@ -43,6 +44,8 @@ typedef struct mycel_cel_err {
 	uint32_t col;      /* 1-based column, in bytes */
 	char msg[256];     /* a sentence: "expected ')' after argument list" */
 	char pointer[256]; /* evaluation: JSON pointer of the document value concerned, or "" */
+	uint32_t doc_line; /* where that document value starts in its YAML/JSON (0 if unknown) */
+	uint32_t doc_col;
 } mycel_cel_err;
 
 /* One variable visible to an expression. value may be NULL: the variable is null. */
@@ -87,6 +90,33 @@ size_t mycel_cel_free_vars(const mycel_cel *e, const char **names, size_t max);
  * field compared), else "". *cost (if not NULL) receives the units spent.
  */
 int mycel_cel_eval_bool(const mycel_cel *e, const mycel_cel_env *env, bool *out,
+			uint64_t *cost, mycel_cel_err *err);
+
+/*
+ * Checks, without evaluating, the fields e selects from the document
+ * variables against the JSON Schemas compiled into libmycel: `contract`
+ * against ODCS (every supported version), `product` against ODPS, `previous`
+ * against both. A selection (a.f, a["f"], has(a.f)) that no version of the
+ * schema allows at that place is a finding in d with the expression's line
+ * and column: "no field 'shema' in ODCS at contract.shema; did you mean
+ * 'schema'?". Selections are followed through indexing and the variables of
+ * all/exists/exists_one/map/filter; values computed by functions,
+ * conditionals or literals, and other variables, are not checked. Returns 0
+ * when there is no finding, MYCEL_EEXPR when there is one or more, EINVAL,
+ * ENOMEM. For a charter loader, to refuse typos before any document is seen.
+ */
+int mycel_cel_check(const mycel_cel *e, mycel_diags *d);
+
+/*
+ * Evaluates e in env to a value of any type and writes it into out (out_len
+ * bytes, NUL-terminated) as CEL-like text: null, true, -3, 3u, 2.5, "text",
+ * b"\x00", [1, 2], {"k": 1}, timestamp("2024-01-01T00:00:00Z"),
+ * duration("90s"), or a type name (int, map). Map entries keep their order.
+ * Returns 0, MYCEL_EEVAL with err filled as mycel_cel_eval_bool does,
+ * ETOOBIG when the text does not fit (out is then ""), EINVAL, ENOMEM.
+ * *cost (if not NULL) receives the units spent. For tests and tools.
+ */
+int mycel_cel_eval_text(const mycel_cel *e, const mycel_cel_env *env, char *out, size_t out_len,
 			uint64_t *cost, mycel_cel_err *err);
 
 #endif
