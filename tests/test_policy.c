@@ -185,8 +185,8 @@ static void test_verdicts_and_locations(void **state)
 	assert_string_equal(r.items[0].id, "pii-restricted"); /* denials first */
 	assert_int_equal(r.items[0].severity, MYCEL_SEVERITY_DENY);
 	assert_string_equal(r.items[0].detail, "");
-	/* the document location it concerns: the PII column, where it is in the YAML */
-	assert_string_equal(r.items[0].pointer, "/schema/0/properties/1");
+	/* the document location it concerns: the PII column's classification, where it is in the YAML */
+	assert_string_equal(r.items[0].pointer, "/schema/0/properties/1/classification");
 	assert_int_equal(r.items[0].line, 15);
 	assert_string_equal(r.items[1].id, "has-purpose");
 	assert_true(r.cost > 0);
@@ -282,7 +282,7 @@ static void test_publish_gate(void **state)
 			 MYCEL_EPOLICY);
 	assert_int_equal(d.len, 1);
 	assert_non_null(strstr(d.items[0].message, "policy pii-restricted (deny)"));
-	assert_string_equal(d.items[0].pointer, "/schema/0/properties/1");
+	assert_string_equal(d.items[0].pointer, "/schema/0/properties/1/classification");
 	assert_int_equal(mycel_store_head(f->s, f->sales->pk, &seq, id), MYCEL_ENOTFOUND);
 
 	/* fixed: published; the warning is reported beside it, not refused */
