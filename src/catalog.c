@@ -501,7 +501,8 @@ static int verdict(mycel_store *s, MDB_txn *txn, const char *domain, mycel_doc_k
 	if (mycel_policies_count(pol) == 0)
 		return 0;
 	size_t prev = SIZE_MAX;
-	for (size_t i = 0; i < nv; i++)
+	bool want_prev = mycel_policies_use_previous(pol, kind); /* else never read */
+	for (size_t i = 0; i < nv && want_prev; i++)
 		if (mycel_semver_cmp(vs[i].v, ch->version) < 0 &&
 		    (prev == SIZE_MAX || mycel_semver_cmp(vs[i].v, vs[prev].v) > 0))
 			prev = i;

@@ -12,6 +12,7 @@ typedef struct policy {
 	mycel_severity severity;
 	mycel_cel *expr;
 	bool for_contract, for_product;
+	bool previous; /* names `previous` */
 } policy;
 
 struct mycel_policies {
@@ -49,7 +50,16 @@ size_t mycel_policies_count(const mycel_policies *p)
 	return p == NULL ? 0 : p->len;
 }
 
-/* Which kinds a compiled expression applies to, from the variables it names. */
+bool mycel_policies_use_previous(const mycel_policies *p, mycel_doc_kind kind)
+{
+	for (size_t i = 0; p != NULL && i < p->len; i++)
+		if (p->items[i].previous &&
+		    (kind == MYCEL_DOC_PRODUCT ? p->items[i].for_product : p->items[i].for_contract))
+			return true;
+	return false;
+}
+
+/* Which kinds a compiled expression applies to (and whether it reads `previous`), from the variables it names. */
 static void applies_to(policy *pl)
 {
 	const char *names[16];
@@ -60,6 +70,8 @@ static void applies_to(policy *pl)
 			c = true;
 		else if (strcmp(names[i], "product") == 0)
 			p = true;
+		else if (strcmp(names[i], "previous") == 0)
+			pl->previous = true;
 	}
 	pl->for_contract = c || !p;
 	pl->for_product = p || !c;

@@ -137,7 +137,9 @@ int mycel_publish_gate(mycel_store *s, const char *domain, const mycel_value *do
 		return 0;
 	/* previous: the highest version below this one */
 	memset(&cur, 0, sizeof(cur));
-	rv = info->id != NULL ? mycel_catalog_get(s, domain, info->id, NULL, &cur) : MYCEL_ENOTFOUND;
+	rv = info->id == NULL || !mycel_policies_use_previous(pol, info->kind)
+		 ? MYCEL_ENOTFOUND
+		 : mycel_catalog_get(s, domain, info->id, NULL, &cur);
 	if (rv != 0 && rv != MYCEL_ENOTFOUND)
 		return rv;
 	if (rv == 0 && info->version != NULL) {

@@ -78,6 +78,12 @@ void mycel_policies_free(mycel_policies *p);
 /* Number of policies in the set. */
 size_t mycel_policies_count(const mycel_policies *p);
 
+/*
+ * True when a policy of the set that applies to kind refers to `previous`: a caller may
+ * skip reading the version before when none does (it is then never looked at).
+ */
+bool mycel_policies_use_previous(const mycel_policies *p, mycel_doc_kind kind);
+
 /* The input of one evaluation. */
 typedef struct mycel_policy_input {
 	mycel_doc_kind kind;         /* contract or product */
