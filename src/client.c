@@ -48,6 +48,7 @@ static int client_open(const char *url, bool lazy, mycel_client **out)
 		free(c);
 		return rv == NNG_ENOMEM ? MYCEL_ENOMEM : MYCEL_EIO;
 	}
+	pthread_mutex_init(&c->mu, NULL);
 	/* Never resend on our own: an Admin call is not idempotent; the deadline bounds it. */
 	if ((rv = nng_socket_set_ms(c->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
 	    (rv = nng_socket_set_size(c->s, NNG_OPT_RECVMAXSZ, MYCEL_CLIENT_REPLY_MAX)) != 0 ||
@@ -55,6 +56,7 @@ static int client_open(const char *url, bool lazy, mycel_client **out)
 	    (lazy && (rv = nng_socket_set_ms(c->s, NNG_OPT_RECONNMAXT, 5000)) != 0) ||
 	    (rv = nng_dial(c->s, url, NULL, lazy ? NNG_FLAG_NONBLOCK : 0)) != 0) {
 		nng_close(c->s);
+		pthread_mutex_destroy(&c->mu);
 		free(c->url);
 		free(c);
 		switch (rv) {
@@ -119,8 +121,10 @@ void mycel_client_close(mycel_client *c)
 {
 	if (c == NULL)
 		return;
-	if (!c->local)
+	if (!c->local) {
 		nng_close(c->s);
+		pthread_mutex_destroy(&c->mu);
+	}
 	mycel_charter_free(c->charter);
 	free(c->url);
 	free(c);
@@ -129,6 +133,46 @@ void mycel_client_close(mycel_client *c)
 const char *mycel_client_url(const mycel_client *c)
 {
 	return c != NULL ? c->url : "";
+}
+
+void mycel__client_abort(mycel_client *c)
+{
+	if (c == NULL || c->local)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->aborted = true;
+	for (mycel__inflight *f = c->inflight; f != NULL; f = f->next)
+		nng_aio_cancel(f->aio);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/*
+ * Starts send (true) or receive on ctx with aio unless c was aborted: under c->mu, so an
+ * abort either sees the operation in c->inflight or the operation sees the abort.
+ */
+static bool start_op(mycel_client *c, nng_ctx ctx, nng_aio *aio, bool send)
+{
+	pthread_mutex_lock(&c->mu);
+	bool go = !c->aborted;
+	if (go) {
+		if (send)
+			nng_ctx_send(ctx, aio);
+		else
+			nng_ctx_recv(ctx, aio);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return go;
+}
+
+static void inflight_del(mycel_client *c, mycel__inflight *f)
+{
+	pthread_mutex_lock(&c->mu);
+	for (mycel__inflight **pp = &c->inflight; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	pthread_mutex_unlock(&c->mu);
 }
 
 void mycel_client_set_timeout(mycel_client *c, uint64_t ms)
@@ -244,6 +288,8 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 	nng_ctx ctx;
 	nng_aio *aio = NULL;
 	nng_msg *m = NULL;
+	mycel__inflight fl;
+	bool listed = false;
 	int e = nng_aio_alloc(&aio, NULL, NULL);
 	if (e != 0) {
 		mycel_buf_fini(&b);
@@ -262,7 +308,18 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 	memcpy(nng_msg_body(m), b.data, b.len);
 	nng_aio_set_timeout(aio, timeout);
 	nng_aio_set_msg(aio, m);
-	nng_ctx_send(ctx, aio);
+	pthread_mutex_lock(&c->mu);
+	fl.aio = aio;
+	fl.next = c->inflight;
+	c->inflight = &fl;
+	listed = true;
+	pthread_mutex_unlock(&c->mu);
+	if (!start_op(c, ctx, aio, true)) {
+		nng_msg_free(m);
+		rv = local_status(MYCEL_RPC_UNAVAILABLE, "aborted", out_status, out_message,
+				  out_body, out_body_len);
+		goto done;
+	}
 	nng_aio_wait(aio);
 	if ((e = nng_aio_result(aio)) != 0) {
 		nng_msg_free(m);
@@ -280,7 +337,11 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 			      : (nng_duration)(deadline_ms - now);
 	}
 	nng_aio_set_timeout(aio, timeout);
-	nng_ctx_recv(ctx, aio);
+	if (!start_op(c, ctx, aio, false)) {
+		rv = local_status(MYCEL_RPC_UNAVAILABLE, "aborted", out_status, out_message,
+				  out_body, out_body_len);
+		goto done;
+	}
 	nng_aio_wait(aio);
 	if ((e = nng_aio_result(aio)) != 0) {
 		rv = local_status(e == NNG_ETIMEDOUT ? MYCEL_RPC_DEADLINE_EXCEEDED
@@ -293,6 +354,8 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 			out_body_len);
 	nng_msg_free(m);
 done:
+	if (listed)
+		inflight_del(c, &fl);
 	nng_ctx_close(ctx);
 	nng_aio_free(aio);
 	mycel_buf_fini(&b);

@@ -4,7 +4,8 @@
  *
  * One engine per node. It keeps the peers table (state, source, backoff, counters), runs
  * anti-entropy rounds on a thread (every interval_ms, jittered ±25 %: `fanout` peers, each
- * exchange on its own thread, every call bounded by rpc_timeout_ms), and pushes newly
+ * exchange on its own thread, every call bounded by rpc_timeout_ms; a round does not wait
+ * for the exchanges of earlier rounds, and at most `fanout` run at once), and pushes newly
  * committed entries to `fanout` live peers from a bounded queue on a second thread. The
  * Mesh handlers and the writer reach it through mycel__gossip_ops (src/mesh.h) with the
  * engine as their arg.
@@ -81,8 +82,9 @@ extern const mycel__mesh_ops mycel__gossip_ops;
 int mycel__gossip_start(mycel__gossip *g);
 
 /*
- * Stops the threads: no new call is started; calls in flight end by their deadlines;
- * then every thread is joined. Idempotent.
+ * Stops the threads: no new call is started; calls in flight are aborted at once (their
+ * peers' states are left as they were), so a stop never waits for a deadline; then every
+ * thread is joined. Idempotent.
  */
 void mycel__gossip_stop(mycel__gossip *g);
 

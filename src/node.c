@@ -733,7 +733,7 @@ void mycel_node_stop(mycel_node *n)
 {
 	if (n == NULL)
 		return;
-	/* gossip first: its exchanges end by their deadlines and nothing new is pushed */
+	/* gossip first: its calls in flight are aborted and nothing new is pushed */
 	mycel__gossip_stop(n->gossip);
 	pthread_mutex_lock(&n->mu);
 	n->stopping = true;

@@ -572,8 +572,8 @@ static void test_bad_options(void **state)
 
 /*
  * A peer that takes requests and never answers: a round's exchange with it is in flight
- * when the engine stops; stop returns once the call's deadline passed, with every thread
- * joined, and the peer is marked as failed by its deadline.
+ * when the engine stops; stop aborts the call and returns long before the call's deadline,
+ * with every thread joined, and the aborted call is not held against the peer.
  */
 static void test_stop_while_hung(void **state)
 {
@@ -591,7 +591,7 @@ static void test_stop_while_hung(void **state)
 	fx f;
 	static const char *seeds[1];
 	seeds[0] = url;
-	mycel_gossip_opts o = {.interval_ms = 10, .rpc_timeout_ms = 400};
+	mycel_gossip_opts o = {.interval_ms = 10, .rpc_timeout_ms = 30000};
 	fx_setup(&f, &o, seeds, 1);
 	assert_int_equal(mycel__gossip_start(f.g), 0);
 	/* wait (bounded) for the engine's Digest to arrive: the exchange is now in flight */
@@ -603,17 +603,17 @@ static void test_stop_while_hung(void **state)
 	uint64_t t0 = tc_now_ms();
 	mycel__gossip_stop(f.g);
 	uint64_t took = tc_now_ms() - t0;
-	printf("# stop with an exchange in flight (rpc_timeout_ms 400) took %llu ms\n",
+	printf("# stop with an exchange in flight (rpc_timeout_ms 30000) took %llu ms\n",
 	       (unsigned long long)took);
-	assert_true(took <= 400 + 1000);
+	assert_true(took < 2000); /* the call was aborted, not waited for */
 	mycel__gossip_stats st;
 	mycel__gossip_stats_get(f.g, &st);
 	assert_true(st.exchanges >= 1);
 	assert_int_equal(st.exchanges_ok, 0);
 	mycel__peer_info pi;
 	assert_int_equal(mycel__gossip_peer(f.g, url, &pi), 0);
-	assert_true(pi.failures >= 1);
-	assert_non_null(strstr(pi.last_error, "DEADLINE_EXCEEDED"));
+	assert_int_equal(pi.failures, 0);
+	assert_int_equal(pi.state, MYCEL__PEER_ALIVE);
 	/* stop is idempotent; free after stop */
 	mycel__gossip_stop(f.g);
 	fx_teardown(&f);
