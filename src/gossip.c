@@ -132,6 +132,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	size_t in_bytes = rv == 0 ? reply_bytes(msg, body != NULL, body_len) : 0;
 	x->bytes += out_bytes + in_bytes;
 	pthread_mutex_lock(&g->mu);
+	x->p->calls++;
 	x->p->bytes_out += out_bytes;
 	x->p->bytes_in += in_bytes;
 	g->st.bytes_out += out_bytes;
@@ -1393,6 +1394,7 @@ void mycel__gossip_free(mycel__gossip *g)
 		free(g->peers[i]);
 	}
 	free(g->peers);
+	free(g->gone);
 	queue_clear(&g->q);
 	queue_clear(&g->fq);
 	pthread_cond_destroy(&g->round_cv);

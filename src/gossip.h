@@ -51,6 +51,7 @@ typedef struct mycel__peer_info {
 	mycel__peer_source source;
 	uint64_t failures, last_seen_ms, next_try_ms, ignored_until_ms;
 	uint64_t entries_in, entries_out, rejects, lag, bytes_in, bytes_out;
+	uint64_t calls; /* requests sent to it, failed ones included */
 	char last_error[256];
 } mycel__peer_info;
 
@@ -107,7 +108,12 @@ int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source sour
  */
 int mycel__gossip_url_check(const char *url, char *why, size_t why_len);
 
-/* Removes a peer: 0, or ENOTFOUND. An admin peer is removed from the store too. */
+/*
+ * Removes a peer: 0, or ENOTFOUND. Its address is remembered as removed (in the store, so
+ * across restarts; the REMOVED_MAX latest): it is not relearnt from domain profiles or
+ * inbound calls until an admin add brings it back, or the configuration names it as a seed.
+ * An admin peer is removed from the store's admin peers too.
+ */
 int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t why_len);
 
 /* Copies peer url's row into *out: 0, or ENOTFOUND. */
