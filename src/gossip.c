@@ -76,8 +76,20 @@ static int client_of(xch *x)
 {
 	mycel__gossip *g = x->g;
 	pthread_mutex_lock(&g->mu);
-	mycel_client *c = x->p->client;
+	mycel_client *c = x->p->client, *stale = NULL;
+	if (c != NULL && x->p->state == MYCEL__PEER_DEAD && x->p->busy <= 1 && !g->stopping) {
+		/*
+		 * A retry of a dead peer, its backoff over, dials afresh: the old client's dialer
+		 * may be waiting out nng's own reconnect backoff (up to 5 s) and would keep a
+		 * peer that is back unreached. Nobody else uses the client: pushes skip dead
+		 * peers and this exchange is the peer's only busy mark.
+		 */
+		stale = c;
+		x->p->client = NULL;
+		c = NULL;
+	}
 	pthread_mutex_unlock(&g->mu);
+	mycel_client_close(stale);
 	if (c == NULL) {
 		/* lazy: a peer that never answers costs one call's deadline, never more */
 		int rv = mycel_client_open_lazy(x->p->url, &c);

@@ -140,7 +140,8 @@ void mycel__gossip_outcome(mycel__gossip *g, const char *url, bool ok, const cha
 /*
  * Chooses up to max peers for a round at the engine's clock: alive and suspect ones, dead
  * ones whose retry is due, never ignored ones, nor one whose exchange is running; peers
- * with a pending gap first, then at random. Writes their URLs to out[i] (each
+ * with a pending gap first, then due dead ones (the earliest due first, in at most half of
+ * the picks, at least one), then the others at random. Writes their URLs to out[i] (each
  * MYCEL_NODE_URL_MAX + 1 bytes) and returns how many.
  */
 size_t mycel__gossip_pick(mycel__gossip *g, size_t max, char (*out)[MYCEL_NODE_URL_MAX + 1]);

@@ -485,6 +485,28 @@ size_t mycel__gp_pick(mycel__gossip *g, size_t max, peer **out, bool mark)
 			out[n++] = p;
 		}
 	}
+	/*
+	 * then dead peers whose retry is due, the earliest first, in at most half of the picks
+	 * (at least one): each retry happens when its backoff says, yet probes of a mass of
+	 * dead peers never crowd the live ones out of a round
+	 */
+	size_t probes = max / 2 > 0 ? max / 2 : 1;
+	for (size_t k = 0; k < probes && n < max; k++) {
+		peer *best = NULL;
+		for (size_t i = 0; i < g->n_peers; i++) {
+			peer *p = g->peers[i];
+			bool already = false;
+			for (size_t j = 0; j < n && !already; j++)
+				already = out[j] == p;
+			if (already || p->state != MYCEL__PEER_DEAD || !eligible(p, now))
+				continue;
+			if (best == NULL || p->next_try < best->next_try)
+				best = p;
+		}
+		if (best == NULL)
+			break;
+		out[n++] = best;
+	}
 	/* then a uniform sample of the other eligible peers (reservoir) */
 	size_t seen = 0, base = n;
 	for (size_t i = 0; i < g->n_peers; i++) {

@@ -251,19 +251,25 @@ static void test_pick(void **state)
 		assert_string_not_equal(out[i], seeds[5]);
 	}
 	assert_true(got[0] && got[1] && got[2]);
-	/* fanout 1, many rounds: never the ignored, removed or not-due ones; every eligible one */
+	/*
+	 * fanout 2, many rounds: never the ignored, removed or not-due ones; the due dead peer
+	 * first (a retry happens when its backoff says), the other pick uniform among the rest
+	 */
 	size_t hits[3] = {0, 0, 0};
 	for (int r = 0; r < 600; r++) {
-		assert_int_equal(mycel__gossip_pick(f.g, 1, out), 1);
-		assert_string_not_equal(out[0], not_due);
-		assert_string_not_equal(out[0], seeds[4]);
-		assert_string_not_equal(out[0], seeds[5]);
-		hits[0] += strcmp(out[0], seeds[0]) == 0;
-		hits[1] += strcmp(out[0], seeds[1]) == 0;
-		hits[2] += strcmp(out[0], due) == 0;
+		assert_int_equal(mycel__gossip_pick(f.g, 2, out), 2);
+		assert_string_equal(out[0], due);
+		for (int k = 0; k < 2; k++) {
+			assert_string_not_equal(out[k], not_due);
+			assert_string_not_equal(out[k], seeds[4]);
+			assert_string_not_equal(out[k], seeds[5]);
+		}
+		hits[0] += strcmp(out[1], seeds[0]) == 0;
+		hits[1] += strcmp(out[1], seeds[1]) == 0;
+		hits[2] += strcmp(out[1], due) == 0;
 	}
-	for (int i = 0; i < 3; i++)
-		assert_true(hits[i] > 100); /* uniform: about 200 each */
+	assert_true(hits[0] > 200 && hits[1] > 200); /* uniform: about 300 each */
+	assert_int_equal(hits[2], 0);
 	/* a pending gap is chosen first */
 	mycel__gossip_ops.gap(f.g, seeds[1]);
 	assert_int_equal(mycel__gossip_pick(f.g, 1, out), 1);
