@@ -6,6 +6,7 @@
  */
 #include "mycel/client.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,106 @@ void mycel_client_close(mycel_client *c)
 	mycel_charter_free(c->charter);
 	free(c->url);
 	free(c);
+}
+
+struct mycel__closer {
+	nng_socket s;
+	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	unsigned refs; /* the thread and the waiter, under mu */
+};
+
+uint64_t mycel__mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void closer_unref(mycel__closer *c)
+{
+	pthread_mutex_lock(&c->mu);
+	bool last = --c->refs == 0;
+	pthread_mutex_unlock(&c->mu);
+	if (last) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+	}
+}
+
+static void *closer_main(void *arg)
+{
+	mycel__closer *c = arg;
+	nng_close(c->s);
+	pthread_mutex_lock(&c->mu);
+	c->done = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	closer_unref(c);
+	return NULL;
+}
+
+mycel__closer *mycel__close_start(nng_socket s)
+{
+	mycel__closer *c = calloc(1, sizeof(*c));
+	pthread_condattr_t ca;
+	if (c == NULL) {
+		nng_close(s);
+		return NULL;
+	}
+	c->s = s;
+	c->refs = 2;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&c->t, NULL, closer_main, c) != 0) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+		nng_close(s);
+		return NULL;
+	}
+	return c;
+}
+
+bool mycel__close_wait(mycel__closer *c, uint64_t deadline_ms)
+{
+	if (c == NULL)
+		return true;
+	struct timespec ts = {(time_t)(deadline_ms / 1000u), (long)(deadline_ms % 1000u) * 1000000L};
+	pthread_mutex_lock(&c->mu);
+	while (!c->done)
+		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0)
+			break;
+	bool done = c->done;
+	pthread_mutex_unlock(&c->mu);
+	if (done)
+		pthread_join(c->t, NULL);
+	else
+		pthread_detach(c->t);
+	closer_unref(c);
+	return done;
+}
+
+mycel__closer *mycel__client_close_start(mycel_client *c)
+{
+	if (c == NULL)
+		return NULL;
+	if (c->local) {
+		mycel_client_close(c);
+		return NULL;
+	}
+	mycel__closer *k = mycel__close_start(c->s);
+	pthread_mutex_destroy(&c->mu);
+	mycel_charter_free(c->charter);
+	free(c->url);
+	free(c);
+	return k;
 }
 
 const char *mycel_client_url(const mycel_client *c)

@@ -43,6 +43,32 @@ typedef struct mycel__inflight {
  */
 void mycel__client_abort(mycel_client *c);
 
+/*
+ * Closing nng sockets with a bound on the wait. nng 1.5 (Debian's) can hang in nng_close
+ * for good when a dialer or listener is creating a pipe at that moment (a peer that
+ * reconnects while we stop; nanomsg/nng#1498, fixed in later releases). A closer runs
+ * nng_close on a thread of its own; mycel__close_wait waits for it until a deadline and
+ * otherwise leaves it behind (it touches nothing but its own state), so the caller can
+ * go on and the process exit.
+ */
+typedef struct mycel__closer mycel__closer;
+
+/* Starts closing s; NULL when no thread could be started (then s is closed here, unbounded). */
+mycel__closer *mycel__close_start(nng_socket s);
+
+/* Waits for c until the monotonic ms deadline; true when the close finished. Frees c (or
+ * leaves it to its thread). Accepts NULL (true). */
+bool mycel__close_wait(mycel__closer *c, uint64_t deadline_ms);
+
+/* Monotonic ms (for mycel__close_wait's deadline). */
+uint64_t mycel__mono_ms(void);
+
+/*
+ * Like mycel_client_close, with the socket's close bounded as above: starts it and returns
+ * its closer (NULL when it finished or c was NULL or local); the client is freed either way.
+ */
+mycel__closer *mycel__client_close_start(mycel_client *c);
+
 /* Wall-clock unix ms. */
 uint64_t mycel__client_now_ms(void);
 

@@ -89,7 +89,9 @@ static int client_of(xch *x)
 		c = NULL;
 	}
 	pthread_mutex_unlock(&g->mu);
-	mycel_client_close(stale);
+	if (stale != NULL) /* bounded: the peer may be reconnecting right now (client_int.h) */
+		(void)mycel__close_wait(mycel__client_close_start(stale),
+		                        mycel__mono_ms() + GOSSIP_CLOSE_WAIT_MS);
 	if (c == NULL) {
 		/* lazy: a peer that never answers costs one call's deadline, never more */
 		int rv = mycel_client_open_lazy(x->p->url, &c);
@@ -1401,10 +1403,26 @@ void mycel__gossip_free(mycel__gossip *g)
 	if (g == NULL)
 		return;
 	mycel__gossip_stop(g);
+	/* the clients close at once, each bounded (client_int.h): a peer reconnecting while
+	 * we stop must not hold the node's exit */
+	mycel__closer **k = g->n_peers ? calloc(g->n_peers, sizeof(*k)) : NULL;
 	for (size_t i = 0; i < g->n_peers; i++) {
-		mycel_client_close(g->peers[i]->client);
-		free(g->peers[i]);
+		if (k != NULL)
+			k[i] = mycel__client_close_start(g->peers[i]->client);
+		else
+			mycel_client_close(g->peers[i]->client);
 	}
+	uint64_t end = mycel__mono_ms() + GOSSIP_CLOSE_WAIT_MS;
+	size_t stalled = 0;
+	for (size_t i = 0; k != NULL && i < g->n_peers; i++)
+		stalled += !mycel__close_wait(k[i], end);
+	free(k);
+	if (stalled > 0)
+		mycel__gp_log(g, MYCEL_NODE_WARN,
+		              "msg=\"socket close stalled\" socket=peer count=%zu waited_ms=%u",
+		              stalled, GOSSIP_CLOSE_WAIT_MS);
+	for (size_t i = 0; i < g->n_peers; i++)
+		free(g->peers[i]);
 	free(g->peers);
 	free(g->gone);
 	queue_clear(&g->q);

@@ -78,6 +78,16 @@ static void mesh(size_t n, unsigned interval_ms, unsigned fanout, unsigned rpc_t
 	MH_OK(mh_configure(M, ""));
 }
 
+/* A stop of several nodes at once took at most the bound (the logs are kept otherwise). */
+static void check_stop(uint64_t stop_ms)
+{
+	if (stop_ms > STOP_BOUND_MS * mh_scale()) {
+		failed = true;
+		fail_msg("a node took %llu ms to exit after SIGTERM (at most %u)",
+		         (unsigned long long)stop_ms, STOP_BOUND_MS * mh_scale());
+	}
+}
+
 static bool need_gossip(void)
 {
 	if (!M->gossip || !mh_serves(M, 0, "mycel.v1.Mesh/Digest")) {
@@ -161,6 +171,27 @@ static gview gview_of(size_t i, const char *url)
 	return g;
 }
 
+/* Prints node i's peers table (for a failure's diagnosis). */
+static void print_peers(size_t i)
+{
+	mycel_arena *a = NULL;
+	mycel_msg_StatusReply r;
+	if (mycel_arena_new(16u << 20, &a) != 0 || mh_status(M, i, a, &r) != 0) {
+		mycel_arena_free(a);
+		return;
+	}
+	for (size_t k = 0; k < r.n_peer_list; k++) {
+		const mycel_msg_Peer *p = &r.peer_list[k];
+		print_message("  %s peer %s: %s %s calls %llu bytes_out %llu entries_out %llu "
+		              "failures %llu last_error \"%s\"\n",
+		              M->nodes[i].name, p->addr ? p->addr : "?", p->state ? p->state : "?",
+		              p->source ? p->source : "?", (unsigned long long)p->calls,
+		              (unsigned long long)p->bytes_out, (unsigned long long)p->entries_out,
+		              (unsigned long long)p->failures, p->last_error ? p->last_error : "");
+	}
+	mycel_arena_free(a);
+}
+
 /* Most rounds a node starts in ms: one per interval × 0.75 (the shortest jittered period),
  * and one at each end of the window. */
 static uint64_t rounds_max(uint64_t ms)
@@ -202,6 +233,26 @@ static uint64_t digest_bytes_max(size_t i, uint64_t feeds)
 	mycel_buf_fini(&b);
 	mycel_buf_fini(&e);
 	return n;
+}
+
+/*
+ * Whether node i (of a mesh of n feeds) was in sync between snapshots a and b: at most
+ * fanout calls per round, each at most a Digest request. Else false, with why.
+ */
+static bool in_sync(const gview *a, const gview *b, size_t i, size_t n, char *why, size_t cap)
+{
+	uint64_t w = b->at_ms - a->at_ms;
+	uint64_t calls = b->calls - a->calls, bytes = b->bytes_out - a->bytes_out;
+	uint64_t max_calls = (uint64_t)M->fanout * rounds_max(w);
+	uint64_t max_bytes = calls * digest_bytes_max(i, n);
+	if (calls <= max_calls && bytes <= max_bytes)
+		return true;
+	snprintf(why, cap, "node %s in sync for %llu ms: %llu calls (at most %llu), %llu bytes out "
+	         "(at most %llu)",
+	         M->nodes[i].name, (unsigned long long)w, (unsigned long long)calls,
+	         (unsigned long long)max_calls, (unsigned long long)bytes,
+	         (unsigned long long)max_bytes);
+	return false;
 }
 
 /* The peers a push goes to in a mesh of `peers` peers (docs/myceld.md, `fanout`). */
@@ -269,7 +320,7 @@ static void test_mass_restart(void **state)
 	MH_OK(mh_stop_all(M, all, N, &stop_ms));
 	print_message("16 nodes stopped at once: the slowest exited %llu ms after SIGTERM\n",
 	              (unsigned long long)stop_ms);
-	assert_true(stop_ms <= STOP_BOUND_MS * mh_scale());
+	check_stop(stop_ms);
 
 	uint64_t t0 = mh_now_ms();
 	MH_OK(mh_start_all(M, all, N, all, N));
@@ -284,57 +335,72 @@ static void test_mass_restart(void **state)
 	for (size_t i = 0; i < N; i++)
 		assert_int_equal(entries_of(i), base + 4);
 
-	/* Restart to convergence: the counters started with each process (after t0). */
+	/*
+	 * Pushes of the new entries may still be on their way after every store holds them (a
+	 * node that pulled an entry pushes it on; each push waits for the receiver's commit):
+	 * wait (bounded) until a window of 5 intervals is in sync on every node, then check the
+	 * whole time since the restart, and a window of 20 intervals.
+	 */
+	gview g1[N], g2[N];
+	char why[512];
+	uint64_t end = mh_now_ms() + 10000u * mh_scale();
+	for (;;) {
+		for (size_t i = 0; i < N; i++)
+			g1[i] = gview_of(i, NULL);
+		nap_ms(5 * M->interval_ms);
+		for (size_t i = 0; i < N; i++)
+			g2[i] = gview_of(i, NULL);
+		bool ok = true;
+		for (size_t i = 0; i < N && ok; i++)
+			ok = in_sync(&g1[i], &g2[i], i, N, why, sizeof(why));
+		if (ok)
+			break;
+		if (mh_now_ms() >= end)
+			fail_msg("not quiet %llu ms after convergence: %s",
+			         (unsigned long long)(mh_now_ms() - t_conv), why);
+	}
+	uint64_t t_quiet = mh_now_ms();
 	uint64_t worst_calls = 0;
 	for (size_t i = 0; i < N; i++) {
-		gview g = gview_of(i, NULL);
-		uint64_t bound = (uint64_t)M->fanout * rounds_max(g.at_ms - t0) * X_SYNC +
-		                 4 * push_fanout(g.n_peers);
-		if (g.calls > bound)
+		/* the counters started with each process, after t0 */
+		uint64_t bound = (uint64_t)M->fanout * rounds_max(g2[i].at_ms - t0) * X_SYNC +
+		                 4 * push_fanout(g2[i].n_peers);
+		if (g2[i].calls > bound)
 			fail_msg("node %s made %llu calls in the %llu ms after the restart; at most "
 			         "%llu expected",
-			         M->nodes[i].name, (unsigned long long)g.calls,
-			         (unsigned long long)(g.at_ms - t0), (unsigned long long)bound);
-		worst_calls = g.calls > worst_calls ? g.calls : worst_calls;
+			         M->nodes[i].name, (unsigned long long)g2[i].calls,
+			         (unsigned long long)(g2[i].at_ms - t0), (unsigned long long)bound);
+		worst_calls = g2[i].calls > worst_calls ? g2[i].calls : worst_calls;
 	}
-	print_message("restart to convergence: at most %llu calls by one node in %llu ms "
-	              "(interval %u ms, fanout %u)\n",
-	              (unsigned long long)worst_calls, (unsigned long long)(mh_now_ms() - t0),
-	              M->interval_ms, M->fanout);
+	print_message("restart: quiet %llu ms after convergence; at most %llu calls by one node "
+	              "in the %llu ms since the restart (interval %u ms, fanout %u)\n",
+	              (unsigned long long)(t_quiet - t_conv), (unsigned long long)worst_calls,
+	              (unsigned long long)(t_quiet - t0), M->interval_ms, M->fanout);
 
 	/* In sync: a window of 20 intervals. */
-	gview g1[N], g2[N];
 	for (size_t i = 0; i < N; i++)
 		g1[i] = gview_of(i, NULL);
 	nap_ms(20 * M->interval_ms);
 	for (size_t i = 0; i < N; i++)
 		g2[i] = gview_of(i, NULL);
 	MH_OK(mh_wait_converged(M, NULL, 0, base + 4, 1, NULL)); /* still equal */
-	double per_round = 0, per_call = 0;
 	uint64_t sum_calls = 0, sum_bytes = 0, sum_rounds = 0;
 	for (size_t i = 0; i < N; i++) {
-		uint64_t w = g2[i].at_ms - g1[i].at_ms;
-		uint64_t calls = g2[i].calls - g1[i].calls, bytes = g2[i].bytes_out - g1[i].bytes_out;
-		uint64_t max_calls = (uint64_t)M->fanout * rounds_max(w);
-		uint64_t max_bytes = calls * digest_bytes_max(i, N);
-		if (calls > max_calls || bytes > max_bytes)
-			fail_msg("node %s in sync for %llu ms: %llu calls (at most %llu), %llu bytes "
-			         "out (at most %llu)",
-			         M->nodes[i].name, (unsigned long long)w, (unsigned long long)calls,
-			         (unsigned long long)max_calls, (unsigned long long)bytes,
-			         (unsigned long long)max_bytes);
-		assert_true(calls > 0); /* the rounds go on */
-		sum_calls += calls;
-		sum_bytes += bytes;
-		sum_rounds += w / M->interval_ms;
+		if (!in_sync(&g1[i], &g2[i], i, N, why, sizeof(why))) {
+			print_peers(i);
+			fail_msg("%s", why);
+		}
+		assert_true(g2[i].calls > g1[i].calls); /* the rounds go on */
+		sum_calls += g2[i].calls - g1[i].calls;
+		sum_bytes += g2[i].bytes_out - g1[i].bytes_out;
+		sum_rounds += (g2[i].at_ms - g1[i].at_ms) / M->interval_ms;
 	}
-	per_round = (double)sum_calls / (double)sum_rounds;
-	per_call = (double)sum_bytes / (double)sum_calls;
 	print_message("in sync after the restart: %.2f calls per node per interval (fanout %u), "
 	              "%.0f bytes per call\n",
-	              per_round, M->fanout, per_call);
+	              (double)sum_calls / (double)sum_rounds, M->fanout,
+	              (double)sum_bytes / (double)sum_calls);
 	MH_OK(mh_stop_all(M, all, N, &stop_ms));
-	assert_true(stop_ms <= STOP_BOUND_MS * mh_scale());
+	check_stop(stop_ms);
 }
 
 /*
@@ -347,7 +413,7 @@ static void test_half_down(void **state)
 {
 	(void)state;
 	enum { N = 16, H = 8 };
-	mesh(N, 100, 6, 200, 1600);
+	mesh(N, 100, 8, 100, 1600);
 	MH_OK(mh_start(M, 0, NULL, 0));
 	if (!need_gossip())
 		skip();
@@ -361,7 +427,7 @@ static void test_half_down(void **state)
 	uint64_t base = entries_of(0), stop_ms = 0;
 	MH_OK(mh_wait_converged(M, NULL, 0, base, 20000, NULL));
 	MH_OK(mh_stop_all(M, all, N, &stop_ms));
-	assert_true(stop_ms <= STOP_BOUND_MS * mh_scale());
+	check_stop(stop_ms);
 
 	uint64_t t0 = mh_now_ms();
 	MH_OK(mh_start_all(M, lo, H, all, N));
@@ -370,24 +436,26 @@ static void test_half_down(void **state)
 	uint64_t now = mh_now_ms();
 	if (now < t0 + window)
 		nap_ms((unsigned)(t0 + window - now));
-	uint64_t worst = 0, fewest = UINT64_MAX, bound = 0;
+	uint64_t worst = 0, fewest = UINT64_MAX, bound = 0, over = 0;
 	for (size_t i = 0; i < H; i++)
 		for (size_t j = 0; j < H; j++) {
 			gview g = gview_of(i, M->nodes[hi[j]].url);
 			if (!g.has_peer)
 				fail_msg("node %s does not list its seed %s", M->nodes[i].name,
 				         M->nodes[hi[j]].url);
-			bound = attempts_max(g.at_ms - t0);
-			if (g.p_calls > bound)
-				fail_msg("node %s called down peer %s %llu times in %llu ms: at most "
-				         "%llu with the backoff (interval %u ms, backoff_max %u ms)",
-				         M->nodes[i].name, M->nodes[hi[j]].name,
-				         (unsigned long long)g.p_calls,
-				         (unsigned long long)(g.at_ms - t0), (unsigned long long)bound,
-				         M->interval_ms, M->backoff_max_ms);
+			uint64_t b = attempts_max(g.at_ms - t0);
+			if (g.p_calls > b)
+				over++;
+			bound = b > bound ? b : bound;
 			worst = g.p_calls > worst ? g.p_calls : worst;
 			fewest = g.p_calls < fewest ? g.p_calls : fewest;
 		}
+	if (over > 0)
+		fail_msg("%llu of %u (node, down peer) pairs over the backoff's bound: up to %llu "
+		         "calls in %llu ms, at most %llu (interval %u ms, backoff_max %u ms)",
+		         (unsigned long long)over, H * H, (unsigned long long)worst,
+		         (unsigned long long)window, (unsigned long long)bound, M->interval_ms,
+		         M->backoff_max_ms);
 	print_message("half down for %llu ms: %llu-%llu calls per down peer (bound %llu; "
 	              "log2(window / interval) = %.1f)\n",
 	              (unsigned long long)window, (unsigned long long)fewest,
@@ -444,7 +512,7 @@ static void test_half_down(void **state)
 	MH_OK(mh_stop_all(M, all, N, &stop_ms));
 	print_message("16 nodes stopped at once: the slowest exited %llu ms after SIGTERM\n",
 	              (unsigned long long)stop_ms);
-	assert_true(stop_ms <= STOP_BOUND_MS * mh_scale());
+	check_stop(stop_ms);
 }
 
 /* Runs `mycel profile --data DIR --node URL` (the domain's signed profile names url). */
@@ -519,7 +587,7 @@ static void test_peers_remove(void **state)
 	mh_view v1;
 	MH_OK(mh_view_of(M, 1, M->nodes[1].feed, &v1));
 	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[1].feed, v1.seq, 10000, NULL));
-	nap_ms(10 * M->interval_ms); /* ten more rounds for node 1 to call and node 0 to learn */
+	nap_ms(20 * M->interval_ms); /* 20 more rounds for node 1 to call and node 0 to learn */
 	g = gview_of(0, u1);
 	if (g.has_peer)
 		fail_msg("node 0 relearnt removed peer %s (source %s)", u1, g.p_source);
