@@ -1398,29 +1398,35 @@ void mycel__gossip_stop(mycel__gossip *g)
 	}
 }
 
-void mycel__gossip_free(mycel__gossip *g)
+void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms)
 {
 	if (g == NULL)
 		return;
-	mycel__gossip_stop(g);
-	/* the clients close at once, each bounded (client_int.h): a peer reconnecting while
-	 * we stop must not hold the node's exit */
+	/* each close bounded (client_int.h): a peer reconnecting while we stop must not hold
+	 * the node's exit; no thread runs, so the table is ours */
 	mycel__closer **k = g->n_peers ? calloc(g->n_peers, sizeof(*k)) : NULL;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		if (k != NULL)
 			k[i] = mycel__client_close_start(g->peers[i]->client);
 		else
 			mycel_client_close(g->peers[i]->client);
+		g->peers[i]->client = NULL;
 	}
-	uint64_t end = mycel__mono_ms() + GOSSIP_CLOSE_WAIT_MS;
 	size_t stalled = 0;
 	for (size_t i = 0; k != NULL && i < g->n_peers; i++)
-		stalled += !mycel__close_wait(k[i], end);
+		stalled += !mycel__close_wait(k[i], deadline_ms);
 	free(k);
 	if (stalled > 0)
 		mycel__gp_log(g, MYCEL_NODE_WARN,
-		              "msg=\"socket close stalled\" socket=peer count=%zu waited_ms=%u",
-		              stalled, GOSSIP_CLOSE_WAIT_MS);
+		              "msg=\"socket close stalled\" socket=peer count=%zu", stalled);
+}
+
+void mycel__gossip_free(mycel__gossip *g)
+{
+	if (g == NULL)
+		return;
+	mycel__gossip_stop(g);
+	mycel__gossip_close_clients(g, mycel__mono_ms() + GOSSIP_CLOSE_WAIT_MS);
 	for (size_t i = 0; i < g->n_peers; i++)
 		free(g->peers[i]);
 	free(g->peers);

@@ -89,6 +89,13 @@ int mycel__gossip_start(mycel__gossip *g);
  */
 void mycel__gossip_stop(mycel__gossip *g);
 
+/*
+ * Closes the peers' clients of a stopped engine, all at once, waiting for them until the
+ * monotonic ms deadline at most (a close that does not finish is left behind and logged;
+ * see client_int.h). The next start dials afresh. Accepts NULL.
+ */
+void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms);
+
 /* Stops the engine if needed, closes its clients, frees it. Accepts NULL. */
 void mycel__gossip_free(mycel__gossip *g);
 

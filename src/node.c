@@ -787,11 +787,11 @@ void mycel_node_stop(mycel_node *n)
 	if (n->adm_open)
 		k[2] = mycel__close_start(n->adm);
 	uint64_t end = mycel__mono_ms() + NODE_CLOSE_WAIT_MS;
+	mycel__gossip_close_clients(n->gossip, end); /* the same second */
 	for (size_t i = 0; i < 3; i++)
 		if (!mycel__close_wait(k[i], end))
 			logf_(n, MYCEL_NODE_WARN,
-			      "msg=\"socket close stalled\" socket=%s waited_ms=%d", names[i],
-			      NODE_CLOSE_WAIT_MS);
+			      "msg=\"socket close stalled\" socket=%s", names[i]);
 	if (n->adm_open && n->admin_path != NULL)
 		(void)unlink(n->admin_path);
 	n->pub_open = n->ev_open = n->adm_open = false;
