@@ -524,6 +524,39 @@ static void test_ops(void **state)
 	}
 	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
 
+	/*
+	 * A removed address stays removed: the signed profile again, the peer's own calls
+	 * (`from`) and a push's gap do not bring it back, also after a restart of the engine;
+	 * an admin add does.
+	 */
+	mycel_buf_init(&pb, 1 << 16);
+	assert_int_equal(mycel_profile_encode(&pr, &pb), 0);
+	commit_kind(&f, 2, "domain", pb.data, pb.len);
+	ops->peer_seen(f.g, "tcp://127.0.0.1:31");
+	ops->gap(f.g, "tcp://127.0.0.1:31");
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:31", &pi), MYCEL_ENOTFOUND);
+	mycel__gossip_free(f.g);
+	f.g = NULL;
+	fx_open(&f, &o, NULL, 0);
+	commit_kind(&f, 3, "domain", pb.data, pb.len);
+	ops->peer_seen(f.g, "tcp://127.0.0.1:31");
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:31", &pi), MYCEL_ENOTFOUND);
+	assert_int_equal(ops->peer_add(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:31", &pi), 0);
+	assert_int_equal(pi.source, MYCEL__SRC_ADMIN);
+	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
+	/* an address never removed is learnt from the same profile */
+	mycel_profile pr2 = {.title = "Sales", .description = "", .nodes = {"tcp://127.0.0.1:32"},
+	                     .n_nodes = 1};
+	mycel_buf_fini(&pb);
+	mycel_buf_init(&pb, 1 << 16);
+	assert_int_equal(mycel_profile_encode(&pr2, &pb), 0);
+	commit_kind(&f, 4, "domain", pb.data, pb.len);
+	mycel_buf_fini(&pb);
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:32", &pi), 0);
+	assert_int_equal(pi.source, MYCEL__SRC_DOMAIN);
+	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:32", why, sizeof(why)), 0);
+
 	/* admin peers survive a restart of the engine; others do not; removal too */
 	mycel__gossip_free(f.g);
 	f.g = NULL;
