@@ -419,8 +419,9 @@ static void peer_json(const mycel_msg_Peer *p)
 	printf(",\"entries_in\":%llu,\"entries_out\":%llu,\"rejects\":%llu,\"lag\":%llu",
 	       (unsigned long long)p->entries_in, (unsigned long long)p->entries_out,
 	       (unsigned long long)p->rejects, (unsigned long long)p->lag);
-	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"last_error\":",
-	       (unsigned long long)p->bytes_in, (unsigned long long)p->bytes_out);
+	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"calls\":%llu,\"last_error\":",
+	       (unsigned long long)p->bytes_in, (unsigned long long)p->bytes_out,
+	       (unsigned long long)p->calls);
 	json_str(stdout, S(p->last_error));
 	putchar('}');
 }

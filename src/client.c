@@ -6,6 +6,7 @@
  */
 #include "mycel/client.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ static int client_open(const char *url, bool lazy, mycel_client **out)
 		free(c);
 		return rv == NNG_ENOMEM ? MYCEL_ENOMEM : MYCEL_EIO;
 	}
+	pthread_mutex_init(&c->mu, NULL);
 	/* Never resend on our own: an Admin call is not idempotent; the deadline bounds it. */
 	if ((rv = nng_socket_set_ms(c->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
 	    (rv = nng_socket_set_size(c->s, NNG_OPT_RECVMAXSZ, MYCEL_CLIENT_REPLY_MAX)) != 0 ||
@@ -55,6 +57,7 @@ static int client_open(const char *url, bool lazy, mycel_client **out)
 	    (lazy && (rv = nng_socket_set_ms(c->s, NNG_OPT_RECONNMAXT, 5000)) != 0) ||
 	    (rv = nng_dial(c->s, url, NULL, lazy ? NNG_FLAG_NONBLOCK : 0)) != 0) {
 		nng_close(c->s);
+		pthread_mutex_destroy(&c->mu);
 		free(c->url);
 		free(c);
 		switch (rv) {
@@ -119,16 +122,158 @@ void mycel_client_close(mycel_client *c)
 {
 	if (c == NULL)
 		return;
-	if (!c->local)
+	if (!c->local) {
 		nng_close(c->s);
+		pthread_mutex_destroy(&c->mu);
+	}
 	mycel_charter_free(c->charter);
 	free(c->url);
 	free(c);
 }
 
+struct mycel__closer {
+	nng_socket s;
+	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	unsigned refs; /* the thread and the waiter, under mu */
+};
+
+uint64_t mycel__mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void closer_unref(mycel__closer *c)
+{
+	pthread_mutex_lock(&c->mu);
+	bool last = --c->refs == 0;
+	pthread_mutex_unlock(&c->mu);
+	if (last) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+	}
+}
+
+static void *closer_main(void *arg)
+{
+	mycel__closer *c = arg;
+	nng_close(c->s);
+	pthread_mutex_lock(&c->mu);
+	c->done = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	closer_unref(c);
+	return NULL;
+}
+
+mycel__closer *mycel__close_start(nng_socket s)
+{
+	mycel__closer *c = calloc(1, sizeof(*c));
+	pthread_condattr_t ca;
+	if (c == NULL) {
+		nng_close(s);
+		return NULL;
+	}
+	c->s = s;
+	c->refs = 2;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&c->t, NULL, closer_main, c) != 0) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+		nng_close(s);
+		return NULL;
+	}
+	return c;
+}
+
+bool mycel__close_wait(mycel__closer *c, uint64_t deadline_ms)
+{
+	if (c == NULL)
+		return true;
+	struct timespec ts = {(time_t)(deadline_ms / 1000u), (long)(deadline_ms % 1000u) * 1000000L};
+	pthread_mutex_lock(&c->mu);
+	while (!c->done)
+		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0)
+			break;
+	bool done = c->done;
+	pthread_mutex_unlock(&c->mu);
+	if (done)
+		pthread_join(c->t, NULL);
+	else
+		pthread_detach(c->t);
+	closer_unref(c);
+	return done;
+}
+
+mycel__closer *mycel__client_close_start(mycel_client *c)
+{
+	if (c == NULL)
+		return NULL;
+	if (c->local) {
+		mycel_client_close(c);
+		return NULL;
+	}
+	mycel__closer *k = mycel__close_start(c->s);
+	pthread_mutex_destroy(&c->mu);
+	mycel_charter_free(c->charter);
+	free(c->url);
+	free(c);
+	return k;
+}
+
 const char *mycel_client_url(const mycel_client *c)
 {
 	return c != NULL ? c->url : "";
+}
+
+void mycel__client_abort(mycel_client *c)
+{
+	if (c == NULL || c->local)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->aborted = true;
+	for (mycel__inflight *f = c->inflight; f != NULL; f = f->next)
+		nng_aio_cancel(f->aio);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/*
+ * Starts send (true) or receive on ctx with aio unless c was aborted: under c->mu, so an
+ * abort either sees the operation in c->inflight or the operation sees the abort.
+ */
+static bool start_op(mycel_client *c, nng_ctx ctx, nng_aio *aio, bool send)
+{
+	pthread_mutex_lock(&c->mu);
+	bool go = !c->aborted;
+	if (go) {
+		if (send)
+			nng_ctx_send(ctx, aio);
+		else
+			nng_ctx_recv(ctx, aio);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return go;
+}
+
+static void inflight_del(mycel_client *c, mycel__inflight *f)
+{
+	pthread_mutex_lock(&c->mu);
+	for (mycel__inflight **pp = &c->inflight; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	pthread_mutex_unlock(&c->mu);
 }
 
 void mycel_client_set_timeout(mycel_client *c, uint64_t ms)
@@ -244,6 +389,8 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 	nng_ctx ctx;
 	nng_aio *aio = NULL;
 	nng_msg *m = NULL;
+	mycel__inflight fl;
+	bool listed = false;
 	int e = nng_aio_alloc(&aio, NULL, NULL);
 	if (e != 0) {
 		mycel_buf_fini(&b);
@@ -262,7 +409,18 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 	memcpy(nng_msg_body(m), b.data, b.len);
 	nng_aio_set_timeout(aio, timeout);
 	nng_aio_set_msg(aio, m);
-	nng_ctx_send(ctx, aio);
+	pthread_mutex_lock(&c->mu);
+	fl.aio = aio;
+	fl.next = c->inflight;
+	c->inflight = &fl;
+	listed = true;
+	pthread_mutex_unlock(&c->mu);
+	if (!start_op(c, ctx, aio, true)) {
+		nng_msg_free(m);
+		rv = local_status(MYCEL_RPC_UNAVAILABLE, "aborted", out_status, out_message,
+				  out_body, out_body_len);
+		goto done;
+	}
 	nng_aio_wait(aio);
 	if ((e = nng_aio_result(aio)) != 0) {
 		nng_msg_free(m);
@@ -280,7 +438,11 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 			      : (nng_duration)(deadline_ms - now);
 	}
 	nng_aio_set_timeout(aio, timeout);
-	nng_ctx_recv(ctx, aio);
+	if (!start_op(c, ctx, aio, false)) {
+		rv = local_status(MYCEL_RPC_UNAVAILABLE, "aborted", out_status, out_message,
+				  out_body, out_body_len);
+		goto done;
+	}
 	nng_aio_wait(aio);
 	if ((e = nng_aio_result(aio)) != 0) {
 		rv = local_status(e == NNG_ETIMEDOUT ? MYCEL_RPC_DEADLINE_EXCEEDED
@@ -293,6 +455,8 @@ int mycel_client_call(mycel_client *c, const char *method, uint64_t deadline_ms,
 			out_body_len);
 	nng_msg_free(m);
 done:
+	if (listed)
+		inflight_del(c, &fl);
 	nng_ctx_close(ctx);
 	nng_aio_free(aio);
 	mycel_buf_fini(&b);

@@ -25,6 +25,7 @@
 #include "mycel/error.h"
 #include "mycel/profile.h"
 #include "mycel/store.h"
+#include "client_int.h"
 #include "mycel_proto.h"
 #include "store_int.h"
 
@@ -75,8 +76,22 @@ static int client_of(xch *x)
 {
 	mycel__gossip *g = x->g;
 	pthread_mutex_lock(&g->mu);
-	mycel_client *c = x->p->client;
+	mycel_client *c = x->p->client, *stale = NULL;
+	if (c != NULL && x->p->state == MYCEL__PEER_DEAD && x->p->busy <= 1 && !g->stopping) {
+		/*
+		 * A retry of a dead peer, its backoff over, dials afresh: the old client's dialer
+		 * may be waiting out nng's own reconnect backoff (up to 5 s) and would keep a
+		 * peer that is back unreached. Nobody else uses the client: pushes skip dead
+		 * peers and this exchange is the peer's only busy mark.
+		 */
+		stale = c;
+		x->p->client = NULL;
+		c = NULL;
+	}
 	pthread_mutex_unlock(&g->mu);
+	if (stale != NULL) /* bounded: the peer may be reconnecting right now (client_int.h) */
+		(void)mycel__close_wait(mycel__client_close_start(stale),
+		                        mycel__mono_ms() + GOSSIP_CLOSE_WAIT_MS);
 	if (c == NULL) {
 		/* lazy: a peer that never answers costs one call's deadline, never more */
 		int rv = mycel_client_open_lazy(x->p->url, &c);
@@ -89,6 +104,8 @@ static int client_of(xch *x)
 		if (x->p->client == NULL) {
 			x->p->client = c;
 			c = NULL;
+			if (g->stopping) /* mycel__gossip_stop aborted the others already */
+				mycel__client_abort(x->p->client);
 		}
 		mycel_client *keep = x->p->client;
 		pthread_mutex_unlock(&g->mu);
@@ -129,6 +146,7 @@ static int call(xch *x, const char *method, const void *rq, mycel_arena *a, void
 	size_t in_bytes = rv == 0 ? reply_bytes(msg, body != NULL, body_len) : 0;
 	x->bytes += out_bytes + in_bytes;
 	pthread_mutex_lock(&g->mu);
+	x->p->calls++;
 	x->p->bytes_out += out_bytes;
 	x->p->bytes_in += in_bytes;
 	g->st.bytes_out += out_bytes;
@@ -849,7 +867,7 @@ done:
 		g->st.exchanges_ok++;
 	else if (x.err[0] == '\0')
 		mycel__gp_why(x.err, sizeof(x.err), "%s", mycel_strerror(rv));
-	if (!p->removed)
+	if (!p->removed && !g->stopping) /* a stop's aborted call says nothing of the peer */
 		mycel__gp_outcome(g, p, rv == 0, x.err);
 	pthread_mutex_unlock(&g->mu);
 	if (rv != 0)
@@ -876,18 +894,43 @@ int mycel__gossip_exchange(mycel__gossip *g, const char *url, uint64_t *out_byte
 
 /* ---- rounds -------------------------------------------------------------------------------- */
 
+/*
+ * One exchange of a round on its own thread. A round does not wait for the exchanges of
+ * the round before: a slot whose exchange still runs (a peer that does not answer holds
+ * its slot until the call's deadline) is skipped, and at most `fanout` exchanges run at
+ * once, so one unreachable peer never stalls the rounds with the others.
+ */
 typedef struct xjob {
 	mycel__gossip *g;
 	peer *p;
 	pthread_t t;
-	bool started;
+	bool running; /* a thread was started and is not joined yet */
+	bool done;    /* under g->mu: its exchange returned */
 } xjob;
 
 static void *xjob_main(void *arg)
 {
 	xjob *j = arg;
 	(void)exchange(j->g, j->p, NULL);
+	pthread_mutex_lock(&j->g->mu);
+	j->done = true;
+	pthread_mutex_unlock(&j->g->mu);
 	return NULL;
+}
+
+/* Joins the jobs that are done (all of them when all is set); g->mu held, dropped meanwhile. */
+static void reap_jobs(mycel__gossip *g, xjob *jobs, size_t n, bool all)
+{
+	for (size_t i = 0; i < n; i++) {
+		xjob *j = &jobs[i];
+		if (!j->running || (!all && !j->done))
+			continue;
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(j->t, NULL);
+		mycel__gp_release(g, &j->p, 1);
+		pthread_mutex_lock(&g->mu);
+		j->running = false;
+	}
 }
 
 /* Learns the peers of every stored domain profile (the latest `domain` entry of each feed). */
@@ -955,6 +998,8 @@ static void learn_domains(mycel__gossip *g)
 static void *round_main(void *arg)
 {
 	mycel__gossip *g = arg;
+	xjob jobs[ROUND_MAX];
+	memset(jobs, 0, sizeof(jobs));
 	learn_domains(g);
 	pthread_mutex_lock(&g->mu);
 	while (!g->stopping) {
@@ -973,25 +1018,32 @@ static void *round_main(void *arg)
 		if (g->stopping)
 			break;
 		g->kick = false;
-		xjob jobs[ROUND_MAX];
+		reap_jobs(g, jobs, ROUND_MAX, false);
+		size_t running = 0;
+		for (size_t i = 0; i < ROUND_MAX; i++)
+			running += jobs[i].running;
 		peer *sel[ROUND_MAX];
-		size_t n = mycel__gp_pick(g, g->o.fanout, sel, true);
+		size_t n = running < g->o.fanout
+		               ? mycel__gp_pick(g, g->o.fanout - running, sel, true)
+		               : 0;
 		g->st.rounds++;
-		pthread_mutex_unlock(&g->mu);
-		for (size_t i = 0; i < n; i++) {
-			jobs[i].g = g;
-			jobs[i].p = sel[i];
-			jobs[i].started =
-			    pthread_create(&jobs[i].t, NULL, xjob_main, &jobs[i]) == 0;
-			if (!jobs[i].started)
+		for (size_t i = 0, k = 0; i < n; i++) {
+			while (jobs[k].running) /* a free slot exists: running + n <= fanout */
+				k++;
+			xjob *j = &jobs[k];
+			j->g = g;
+			j->p = sel[i];
+			j->done = false;
+			j->running = pthread_create(&j->t, NULL, xjob_main, j) == 0;
+			if (!j->running) {
+				pthread_mutex_unlock(&g->mu);
 				(void)exchange(g, sel[i], NULL);
+				mycel__gp_release(g, &sel[i], 1);
+				pthread_mutex_lock(&g->mu);
+			}
 		}
-		for (size_t i = 0; i < n; i++)
-			if (jobs[i].started)
-				pthread_join(jobs[i].t, NULL);
-		mycel__gp_release(g, sel, n);
-		pthread_mutex_lock(&g->mu);
 	}
+	reap_jobs(g, jobs, ROUND_MAX, true);
 	pthread_mutex_unlock(&g->mu);
 	return NULL;
 }
@@ -1129,7 +1181,7 @@ static void push_items(mycel__gossip *g, qitem **items, size_t n, bool forks)
 			rv = forks ? send_push(&x, NULL, 0, fs, n, hops)
 			           : send_push(&x, es, n, NULL, 0, hops);
 		pthread_mutex_lock(&g->mu);
-		if (!targets[i]->removed)
+		if (!targets[i]->removed && !g->stopping)
 			mycel__gp_outcome(g, targets[i], rv == 0,
 			                  x.err[0] ? x.err : mycel_strerror(rv));
 		pthread_mutex_unlock(&g->mu);
@@ -1308,6 +1360,10 @@ int mycel__gossip_start(mycel__gossip *g)
 		return MYCEL_EINVAL;
 	pthread_mutex_lock(&g->mu);
 	g->stopping = false;
+	for (size_t i = 0; i < g->n_peers; i++) { /* clients a stop aborted: fresh ones */
+		mycel_client_close(g->peers[i]->client);
+		g->peers[i]->client = NULL;
+	}
 	pthread_mutex_unlock(&g->mu);
 	if (pthread_create(&g->round_thread, NULL, round_main, g) != 0)
 		return MYCEL_EIO;
@@ -1326,6 +1382,9 @@ void mycel__gossip_stop(mycel__gossip *g)
 		return;
 	pthread_mutex_lock(&g->mu);
 	g->stopping = true;
+	/* calls in flight end now, not at their deadlines: a stop never waits on the network */
+	for (size_t i = 0; i < g->n_peers; i++)
+		mycel__client_abort(g->peers[i]->client);
 	pthread_cond_broadcast(&g->round_cv);
 	pthread_cond_broadcast(&g->push_cv);
 	pthread_mutex_unlock(&g->mu);
@@ -1339,16 +1398,39 @@ void mycel__gossip_stop(mycel__gossip *g)
 	}
 }
 
+void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms)
+{
+	if (g == NULL)
+		return;
+	/* each close bounded (client_int.h): a peer reconnecting while we stop must not hold
+	 * the node's exit; no thread runs, so the table is ours */
+	mycel__closer **k = g->n_peers ? calloc(g->n_peers, sizeof(*k)) : NULL;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		if (k != NULL)
+			k[i] = mycel__client_close_start(g->peers[i]->client);
+		else
+			mycel_client_close(g->peers[i]->client);
+		g->peers[i]->client = NULL;
+	}
+	size_t stalled = 0;
+	for (size_t i = 0; k != NULL && i < g->n_peers; i++)
+		stalled += !mycel__close_wait(k[i], deadline_ms);
+	free(k);
+	if (stalled > 0)
+		mycel__gp_log(g, MYCEL_NODE_WARN,
+		              "msg=\"socket close stalled\" socket=peer count=%zu", stalled);
+}
+
 void mycel__gossip_free(mycel__gossip *g)
 {
 	if (g == NULL)
 		return;
 	mycel__gossip_stop(g);
-	for (size_t i = 0; i < g->n_peers; i++) {
-		mycel_client_close(g->peers[i]->client);
+	mycel__gossip_close_clients(g, mycel__mono_ms() + GOSSIP_CLOSE_WAIT_MS);
+	for (size_t i = 0; i < g->n_peers; i++)
 		free(g->peers[i]);
-	}
 	free(g->peers);
+	free(g->gone);
 	queue_clear(&g->q);
 	queue_clear(&g->fq);
 	pthread_cond_destroy(&g->round_cv);

@@ -4,7 +4,8 @@
  *
  * One engine per node. It keeps the peers table (state, source, backoff, counters), runs
  * anti-entropy rounds on a thread (every interval_ms, jittered ±25 %: `fanout` peers, each
- * exchange on its own thread, every call bounded by rpc_timeout_ms), and pushes newly
+ * exchange on its own thread, every call bounded by rpc_timeout_ms; a round does not wait
+ * for the exchanges of earlier rounds, and at most `fanout` run at once), and pushes newly
  * committed entries to `fanout` live peers from a bounded queue on a second thread. The
  * Mesh handlers and the writer reach it through mycel__gossip_ops (src/mesh.h) with the
  * engine as their arg.
@@ -50,6 +51,7 @@ typedef struct mycel__peer_info {
 	mycel__peer_source source;
 	uint64_t failures, last_seen_ms, next_try_ms, ignored_until_ms;
 	uint64_t entries_in, entries_out, rejects, lag, bytes_in, bytes_out;
+	uint64_t calls; /* requests sent to it, failed ones included */
 	char last_error[256];
 } mycel__peer_info;
 
@@ -81,10 +83,18 @@ extern const mycel__mesh_ops mycel__gossip_ops;
 int mycel__gossip_start(mycel__gossip *g);
 
 /*
- * Stops the threads: no new call is started; calls in flight end by their deadlines;
- * then every thread is joined. Idempotent.
+ * Stops the threads: no new call is started; calls in flight are aborted at once (their
+ * peers' states are left as they were), so a stop never waits for a deadline; then every
+ * thread is joined. Idempotent.
  */
 void mycel__gossip_stop(mycel__gossip *g);
+
+/*
+ * Closes the peers' clients of a stopped engine, all at once, waiting for them until the
+ * monotonic ms deadline at most (a close that does not finish is left behind and logged;
+ * see client_int.h). The next start dials afresh. Accepts NULL.
+ */
+void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms);
 
 /* Stops the engine if needed, closes its clients, frees it. Accepts NULL. */
 void mycel__gossip_free(mycel__gossip *g);
@@ -105,7 +115,12 @@ int mycel__gossip_add(mycel__gossip *g, const char *url, mycel__peer_source sour
  */
 int mycel__gossip_url_check(const char *url, char *why, size_t why_len);
 
-/* Removes a peer: 0, or ENOTFOUND. An admin peer is removed from the store too. */
+/*
+ * Removes a peer: 0, or ENOTFOUND. Its address is remembered as removed (in the store, so
+ * across restarts; the REMOVED_MAX latest): it is not relearnt from domain profiles or
+ * inbound calls until an admin add brings it back, or the configuration names it as a seed.
+ * An admin peer is removed from the store's admin peers too.
+ */
 int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t why_len);
 
 /* Copies peer url's row into *out: 0, or ENOTFOUND. */
@@ -132,7 +147,8 @@ void mycel__gossip_outcome(mycel__gossip *g, const char *url, bool ok, const cha
 /*
  * Chooses up to max peers for a round at the engine's clock: alive and suspect ones, dead
  * ones whose retry is due, never ignored ones, nor one whose exchange is running; peers
- * with a pending gap first, then at random. Writes their URLs to out[i] (each
+ * with a pending gap first, then due dead ones (the earliest due first, in at most half of
+ * the picks, at least one), then the others at random. Writes their URLs to out[i] (each
  * MYCEL_NODE_URL_MAX + 1 bytes) and returns how many.
  */
 size_t mycel__gossip_pick(mycel__gossip *g, size_t max, char (*out)[MYCEL_NODE_URL_MAX + 1]);

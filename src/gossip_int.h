@@ -20,6 +20,12 @@
 #define CALL_ARENA_MAX ((size_t)64u << 20)
 /* The meta key under which admin peers are persisted (a canonical array of str). */
 #define META_PEERS "gossip_peers"
+/* The meta key of the addresses an operator removed (a canonical array of str). */
+#define META_REMOVED "gossip_removed"
+/* Most removed addresses remembered (the oldest is forgotten first). */
+#define REMOVED_MAX 1024u
+/* How long freeing the engine waits for its clients' sockets to close. */
+#define GOSSIP_CLOSE_WAIT_MS 1000u
 /* Failures before a peer is dead. */
 #define DEAD_AFTER 3u
 /* The reject window. */
@@ -42,6 +48,7 @@ typedef struct peer {
 	unsigned busy; /* exchanges running */
 	uint64_t failures, last_seen, next_try, ignored_until, win_start, win_count;
 	uint64_t in, out, rejects, lag, bytes_in, bytes_out;
+	uint64_t calls; /* requests sent to it, failed ones included */
 	uint64_t logged_codes; /* rejected codes already logged (bit -code & 63) */
 	uint64_t exchanges;    /* with this peer, for FROM_EVERY */
 	char last_error[256];
@@ -79,6 +86,10 @@ struct mycel__gossip {
 	pthread_cond_t push_cv;
 	peer **peers;
 	size_t n_peers, cap_peers;
+	/* addresses removed by an operator: not relearnt from domain profiles or inbound calls
+	 * until added again (admin) or named by the configuration (seed); persisted */
+	char (*gone)[URLCAP];
+	size_t n_gone;
 	uint64_t rng;
 	bool stopping, kick, hold_push;
 	bool round_started, push_started;
@@ -140,7 +151,10 @@ size_t mycel__gp_targets(mycel__gossip *g, size_t max, const char *except, peer 
 /* busy-- for each of ps (takes g->mu). */
 void mycel__gp_release(mycel__gossip *g, peer **ps, size_t n);
 
-/* Loads the admin peers persisted in the store; g->mu held. */
+/* True when url was removed by an operator and not added again; g->mu held. */
+bool mycel__gp_gone(const mycel__gossip *g, const char *url);
+
+/* Loads the admin peers and removed addresses persisted in the store; g->mu held. */
 void mycel__gp_load(mycel__gossip *g);
 
 /* Learns the peers a domain profile body of feed names (source "domain"; takes g->mu). */

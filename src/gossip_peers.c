@@ -274,6 +274,41 @@ static peer *find(mycel__gossip *g, const char *url)
 	return NULL;
 }
 
+bool mycel__gp_gone(const mycel__gossip *g, const char *url)
+{
+	for (size_t i = 0; url != NULL && i < g->n_gone; i++)
+		if (strcmp(g->gone[i], url) == 0)
+			return true;
+	return false;
+}
+
+/* Forgets url from the removed addresses; true if it was there. Under g->mu. */
+static bool gone_del(mycel__gossip *g, const char *url)
+{
+	for (size_t i = 0; i < g->n_gone; i++)
+		if (strcmp(g->gone[i], url) == 0) {
+			memmove(&g->gone[i], &g->gone[i + 1], (g->n_gone - i - 1) * URLCAP);
+			g->n_gone--;
+			return true;
+		}
+	return false;
+}
+
+/* Remembers url as removed (the oldest is forgotten beyond REMOVED_MAX). Under g->mu. */
+static int gone_add(mycel__gossip *g, const char *url)
+{
+	if (mycel__gp_gone(g, url))
+		return 0;
+	if (g->gone == NULL && (g->gone = calloc(REMOVED_MAX, URLCAP)) == NULL)
+		return MYCEL_ENOMEM;
+	if (g->n_gone == REMOVED_MAX) {
+		memmove(&g->gone[0], &g->gone[1], (REMOVED_MAX - 1) * URLCAP);
+		g->n_gone--;
+	}
+	snprintf(g->gone[g->n_gone++], URLCAP, "%s", url);
+	return 0;
+}
+
 peer *mycel__gp_find(mycel__gossip *g, const char *url)
 {
 	peer *p = find(g, url);
@@ -306,6 +341,14 @@ int mycel__gp_add(mycel__gossip *g, const char *url, mycel__peer_source src, cha
 	if (mycel__gp_is_self(g, url)) {
 		mycel__gp_why(why, why_len, "%s is this node's own URL", url);
 		return MYCEL_EINVAL;
+	}
+	if (src == MYCEL__SRC_DOMAIN || src == MYCEL__SRC_INBOUND) {
+		if (mycel__gp_gone(g, url)) {
+			mycel__gp_why(why, why_len, "%s was removed from this node's peers", url);
+			return MYCEL_ENOTFOUND;
+		}
+	} else {
+		(void)gone_del(g, url); /* an operator's add or the configuration brings it back */
 	}
 	peer *p = find(g, url);
 	if (p != NULL) {
@@ -382,6 +425,7 @@ static void info_of(const peer *p, uint64_t now, mycel__peer_info *o)
 	o->lag = p->lag;
 	o->bytes_in = p->bytes_in;
 	o->bytes_out = p->bytes_out;
+	o->calls = p->calls;
 	snprintf(o->last_error, sizeof(o->last_error), "%s", p->last_error);
 }
 
@@ -440,6 +484,28 @@ size_t mycel__gp_pick(mycel__gossip *g, size_t max, peer **out, bool mark)
 			p->gap = false;
 			out[n++] = p;
 		}
+	}
+	/*
+	 * then dead peers whose retry is due, the earliest first, in at most half of the picks
+	 * (at least one): each retry happens when its backoff says, yet probes of a mass of
+	 * dead peers never crowd the live ones out of a round
+	 */
+	size_t probes = max / 2 > 0 ? max / 2 : 1;
+	for (size_t k = 0; k < probes && n < max; k++) {
+		peer *best = NULL;
+		for (size_t i = 0; i < g->n_peers; i++) {
+			peer *p = g->peers[i];
+			bool already = false;
+			for (size_t j = 0; j < n && !already; j++)
+				already = out[j] == p;
+			if (already || p->state != MYCEL__PEER_DEAD || !eligible(p, now))
+				continue;
+			if (best == NULL || p->next_try < best->next_try)
+				best = p;
+		}
+		if (best == NULL)
+			break;
+		out[n++] = best;
 	}
 	/* then a uniform sample of the other eligible peers (reservoir) */
 	size_t seen = 0, base = n;
@@ -533,8 +599,44 @@ static int persist(mycel__gossip *g)
 	pthread_mutex_unlock(&g->mu);
 	int rv = b.err != 0 ? b.err : mycel__store_meta_put(s, META_PEERS, b.data, b.len);
 	mycel_buf_fini(&b);
+	if (rv == 0) {
+		mycel_buf_init(&b, (size_t)REMOVED_MAX * (URLCAP + 8));
+		pthread_mutex_lock(&g->mu);
+		mycel_enc_array(&b, (uint32_t)g->n_gone);
+		for (size_t i = 0; i < g->n_gone; i++)
+			mycel_enc_cstr(&b, g->gone[i]);
+		pthread_mutex_unlock(&g->mu);
+		rv = b.err != 0 ? b.err : mycel__store_meta_put(s, META_REMOVED, b.data, b.len);
+		mycel_buf_fini(&b);
+	}
 	pthread_mutex_unlock(&g->persist_mu);
 	return rv;
+}
+
+/* Loads the removed addresses; a seed of the configuration is not one. Under g->mu. */
+static void load_gone(mycel__gossip *g, mycel_store *s)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	mycel_arena *a = NULL;
+	mycel_value *root = NULL;
+	if (mycel__store_meta_get(s, META_REMOVED, &p, &n) != 0)
+		return;
+	if (mycel_arena_new((size_t)4u << 20, &a) == 0 &&
+	    mycel_value_decode(p, n, (size_t)4u << 20, a, &root, NULL) == 0 &&
+	    root->type == MYCEL_T_ARRAY) {
+		for (size_t i = 0; i < root->v.a.len; i++) {
+			const mycel_value *v = &root->v.a.items[i];
+			if (v->type != MYCEL_T_STR || mycel__gossip_url_check(v->v.s.ptr, NULL, 0) != 0)
+				continue;
+			const peer *sp = mycel__gp_find(g, v->v.s.ptr);
+			if (sp != NULL && sp->source == MYCEL__SRC_SEED)
+				continue;
+			(void)gone_add(g, v->v.s.ptr);
+		}
+	}
+	mycel_arena_free(a);
+	free(p);
 }
 
 void mycel__gp_load(mycel__gossip *g)
@@ -544,7 +646,10 @@ void mycel__gp_load(mycel__gossip *g)
 	size_t n = 0;
 	mycel_arena *a = NULL;
 	mycel_value *root = NULL;
-	if (s == NULL || mycel__store_meta_get(s, META_PEERS, &p, &n) != 0)
+	if (s == NULL)
+		return;
+	load_gone(g, s);
+	if (mycel__store_meta_get(s, META_PEERS, &p, &n) != 0)
 		return;
 	if (mycel_arena_new((size_t)4u << 20, &a) == 0 &&
 	    mycel_value_decode(p, n, (size_t)4u << 20, a, &root, NULL) == 0 &&
@@ -592,11 +697,12 @@ int mycel__gossip_remove(mycel__gossip *g, const char *url, char *why, size_t wh
 		mycel__gp_why(why, why_len, "%.*s is not a peer of this node", 512, url ? url : "");
 		return MYCEL_ENOTFOUND;
 	}
-	bool admin = p->source == MYCEL__SRC_ADMIN;
 	p->removed = true;
 	p->gap = false;
+	int rv = gone_add(g, p->url);
 	pthread_mutex_unlock(&g->mu);
-	int rv = admin ? persist(g) : 0;
+	if (rv == 0)
+		rv = persist(g);
 	if (rv != 0)
 		mycel__gp_why(why, why_len, "the peer is removed but the store still lists it: %s",
 		              mycel_strerror(rv));
@@ -830,6 +936,8 @@ static int op_peers(void *arg, mycel_arena *a, void **out_peers, size_t *out_n)
 		m->bytes_in = p->bytes_in;
 		m->has_bytes_out = true;
 		m->bytes_out = p->bytes_out;
+		m->has_calls = true;
+		m->calls = p->calls;
 		m->has_next_try_ms = p->next_try != 0;
 		m->next_try_ms = p->next_try;
 	}

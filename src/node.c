@@ -25,6 +25,7 @@
 #include "mycel/domain.h"
 #include "mycel/error.h"
 #include "mycel/rpc.h"
+#include "client_int.h"
 #include "gossip.h"
 #include "mesh.h"
 #include "writer.h"
@@ -40,6 +41,8 @@
  * reader holds workers for at most this long instead of starving everyone else.
  */
 #define NODE_PUBLIC_SEND_TIMEOUT 2000
+/* How long a stop waits for its sockets to close (see mycel_node_stop). */
+#define NODE_CLOSE_WAIT_MS 1000
 
 typedef struct node_worker {
 	struct mycel_node *n;
@@ -733,7 +736,7 @@ void mycel_node_stop(mycel_node *n)
 {
 	if (n == NULL)
 		return;
-	/* gossip first: its exchanges end by their deadlines and nothing new is pushed */
+	/* gossip first: its calls in flight are aborted and nothing new is pushed */
 	mycel__gossip_stop(n->gossip);
 	pthread_mutex_lock(&n->mu);
 	n->stopping = true;
@@ -770,20 +773,28 @@ void mycel_node_stop(mycel_node *n)
 			w->aio = NULL;
 		}
 	}
-	if (n->pub_open) {
-		nng_close(n->pub);
-		n->pub_open = false;
-	}
-	if (n->ev_open) { /* after the workers: no write reports a change any more */
-		nng_close(n->ev);
-		n->ev_open = false;
-	}
-	if (n->adm_open) {
-		nng_close(n->adm);
-		n->adm_open = false;
-		if (n->admin_path != NULL)
-			(void)unlink(n->admin_path);
-	}
+	/*
+	 * The sockets close at once, each bounded (client_int.h: nng 1.5 can hang for good
+	 * when a peer reconnects at that moment); one that does not finish is left behind.
+	 * The events socket closes after the workers: no write reports a change any more.
+	 */
+	mycel__closer *k[3] = {NULL, NULL, NULL};
+	static const char *const names[3] = {"public", "events", "admin"};
+	if (n->pub_open)
+		k[0] = mycel__close_start(n->pub);
+	if (n->ev_open)
+		k[1] = mycel__close_start(n->ev);
+	if (n->adm_open)
+		k[2] = mycel__close_start(n->adm);
+	uint64_t end = mycel__mono_ms() + NODE_CLOSE_WAIT_MS;
+	mycel__gossip_close_clients(n->gossip, end); /* the same second */
+	for (size_t i = 0; i < 3; i++)
+		if (!mycel__close_wait(k[i], end))
+			logf_(n, MYCEL_NODE_WARN,
+			      "msg=\"socket close stalled\" socket=%s", names[i]);
+	if (n->adm_open && n->admin_path != NULL)
+		(void)unlink(n->admin_path);
+	n->pub_open = n->ev_open = n->adm_open = false;
 	if (n->running)
 		logf_(n, MYCEL_NODE_INFO, "msg=\"stopped\"");
 	n->running = false;

@@ -164,9 +164,11 @@ static int write_config(mh_mesh *m, size_t i, const char *listen, const char *pa
 	if (gossip) {
 		/* Short interval and backoff so that a healed node is retried within a second. */
 		int g = snprintf(text + w, sizeof(text) - (size_t)w,
-		                 "gossip:\n  interval_ms: %u\n  fanout: 3\n  rpc_timeout_ms: 1000\n"
+		                 "gossip:\n  interval_ms: %u\n  fanout: %u\n  rpc_timeout_ms: %u\n"
 		                 "  backoff_max_ms: %u\n",
-		                 m->interval_ms, m->interval_ms * 5);
+		                 m->interval_ms, m->fanout ? m->fanout : 3u,
+		                 m->rpc_timeout_ms ? m->rpc_timeout_ms : 1000u,
+		                 m->backoff_max_ms ? m->backoff_max_ms : m->interval_ms * 5);
 		if (g < 0 || (size_t)g >= sizeof(text) - (size_t)w)
 			return MYCEL_ETOOBIG;
 		w += g;
@@ -374,6 +376,9 @@ bool mh_log_has(const mh_mesh *m, size_t i, const char *s)
 	return found;
 }
 
+static void forget_client(mh_node *nd);
+static void stacks(mh_mesh *m, size_t i);
+
 /* Reads fd until a newline, EOF or end (monotonic ms); NUL-terminated. */
 static size_t read_line(int fd, char *buf, size_t cap, uint64_t end)
 {
@@ -398,7 +403,11 @@ static size_t read_line(int fd, char *buf, size_t cap, uint64_t end)
 	return len;
 }
 
-int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
+/*
+ * Forks node i's daemon with seed peers seeds[0..k) (their URLs), its stdout a pipe whose
+ * read end goes to *out_fd. EBUSY, EINVAL, EIO.
+ */
+static int spawn(mh_mesh *m, size_t i, const size_t *seeds, size_t k, int *out_fd)
 {
 	if (i >= m->n)
 		return fail(m, MYCEL_EINVAL, "no node %zu", i);
@@ -450,9 +459,17 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 	nd->pid = pid;
 	nd->frozen = false;
 	pid_add(pid);
+	*out_fd = o[0];
+	return 0;
+}
+
+/* Reads node i's ready line from fd (closed here) by the monotonic ms end. EIO. */
+static int ready(mh_mesh *m, size_t i, int fd, uint64_t end)
+{
+	mh_node *nd = &m->nodes[i];
 	char line[2048];
-	size_t got = read_line(o[0], line, sizeof(line), mh_now_ms() + 10000u * mh_scale());
-	close(o[0]);
+	size_t got = read_line(fd, line, sizeof(line), end);
+	close(fd);
 	char url[MH_URL_MAX], admin[MH_URL_MAX];
 	if (got == 0 || sscanf(line, "ready url=%599s admin=%599s", url, admin) != 2) {
 		char tail[1024];
@@ -465,6 +482,99 @@ int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
 	snprintf(nd->admin, sizeof(nd->admin), "%s", admin);
 	nd->starts++;
 	return 0;
+}
+
+int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k)
+{
+	int fd = -1;
+	int rv = spawn(m, i, seeds, k, &fd);
+	if (rv != 0)
+		return rv;
+	return ready(m, i, fd, mh_now_ms() + 10000u * mh_scale());
+}
+
+int mh_start_all(mh_mesh *m, const size_t *which, size_t k, const size_t *seeds, size_t n_seeds)
+{
+	int fds[MH_PIDS_MAX];
+	size_t started = 0;
+	int rv = 0;
+	if (k > MH_PIDS_MAX)
+		return fail(m, MYCEL_EINVAL, "%zu nodes at once: at most %u", k, MH_PIDS_MAX);
+	for (; started < k; started++)
+		if ((rv = spawn(m, which[started], seeds, n_seeds, &fds[started])) != 0)
+			break;
+	uint64_t end = mh_now_ms() + 10000u * mh_scale();
+	for (size_t j = 0; j < started; j++) {
+		int r = ready(m, which[j], fds[j], end);
+		if (rv == 0)
+			rv = r;
+	}
+	return rv;
+}
+
+int mh_stop_all(mh_mesh *m, const size_t *which, size_t k, uint64_t *out_max_ms)
+{
+	uint64_t t0[MH_PIDS_MAX], worst = 0;
+	int rv = 0;
+	bool done[MH_PIDS_MAX];
+	if (k > MH_PIDS_MAX)
+		return fail(m, MYCEL_EINVAL, "%zu nodes at once: at most %u", k, MH_PIDS_MAX);
+	for (size_t j = 0; j < k; j++) {
+		mh_node *nd = &m->nodes[which[j]];
+		done[j] = nd->pid <= 0;
+		if (done[j])
+			continue;
+		if (nd->frozen)
+			kill(nd->pid, SIGCONT);
+		nd->frozen = false;
+		t0[j] = mh_now_ms();
+		kill(nd->pid, SIGTERM);
+	}
+	uint64_t end = mh_now_ms() + MH_STOP_MS * mh_scale();
+	for (size_t left = k;;) {
+		left = 0;
+		for (size_t j = 0; j < k; j++) {
+			mh_node *nd = &m->nodes[which[j]];
+			int st = 0;
+			if (done[j])
+				continue;
+			pid_t r = waitpid(nd->pid, &st, WNOHANG);
+			if (r == 0) {
+				left++;
+				continue;
+			}
+			uint64_t took = mh_now_ms() - t0[j];
+			worst = took > worst ? took : worst;
+			done[j] = true;
+			pid_del(nd->pid);
+			nd->pid = 0;
+			forget_client(nd);
+			if (r > 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0) && rv == 0)
+				rv = fail(m, MYCEL_EIO, "node %s ended with %s %d", nd->name,
+				          WIFEXITED(st) ? "status" : "signal",
+				          WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		}
+		if (left == 0)
+			break;
+		if (mh_now_ms() >= end) {
+			for (size_t j = 0; j < k; j++)
+				if (!done[j]) {
+					size_t i = which[j];
+					stacks(m, i);
+					if (rv == 0)
+						rv = fail(m, MYCEL_EIO,
+						          "node %s did not stop on SIGTERM within %u ms",
+						          m->nodes[i].name, MH_STOP_MS * mh_scale());
+					mh_kill(m, i);
+				}
+			worst = MH_STOP_MS * mh_scale();
+			break;
+		}
+		nap_ms(5);
+	}
+	if (out_max_ms != NULL)
+		*out_max_ms = worst;
+	return rv;
 }
 
 /* Closes the node's Status client: its connection ended with the process. */

@@ -65,6 +65,9 @@ typedef struct mh_mesh {
 	unsigned interval_ms;      /* gossip interval written in the configuration */
 	bool gossip;               /* the daemon accepts the `gossip:` configuration section */
 	char gossip_extra[512];    /* more `gossip:` settings (mh_configure) */
+	/* gossip settings of the configuration files (0: fanout 3, rpc_timeout_ms 1000,
+	 * backoff_max_ms 5 × interval); set them before mh_configure, which rewrites the files */
+	unsigned fanout, rpc_timeout_ms, backoff_max_ms;
 	char err[2048];            /* what the last failing call could not do */
 } mh_mesh;
 
@@ -96,6 +99,23 @@ void mh_mesh_free(mh_mesh *m, bool keep);
  * killed when that thread ends.
  */
 int mh_start(mh_mesh *m, size_t i, const size_t *seeds, size_t k);
+
+/*
+ * Starts the nodes which[0..k) at once, each with the same seed peers seeds[0..n_seeds)
+ * (a shared seed list; a node skips its own URL): every daemon is forked first, then every
+ * ready line is read (10 s × scale in all). The first error is returned (m->err says it);
+ * nodes that became ready keep running.
+ */
+int mh_start_all(mh_mesh *m, const size_t *which, size_t k, const size_t *seeds,
+                 size_t n_seeds);
+
+/*
+ * Stops the nodes which[0..k) at once: SIGTERM to every one first, then each is waited for
+ * by its pid (SIGKILL to those still running after 20 s × scale, with their stacks in their
+ * logs). *out_max_ms (may be NULL) gets the longest time from a node's SIGTERM to its exit.
+ * 0 when every node exited with status 0, else EIO (m->err names the first that did not).
+ */
+int mh_stop_all(mh_mesh *m, const size_t *which, size_t k, uint64_t *out_max_ms);
 
 /*
  * Stops node i: SIGCONT if frozen, SIGTERM, then SIGKILL after 20 s × scale. 0 when it

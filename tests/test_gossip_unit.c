@@ -251,19 +251,25 @@ static void test_pick(void **state)
 		assert_string_not_equal(out[i], seeds[5]);
 	}
 	assert_true(got[0] && got[1] && got[2]);
-	/* fanout 1, many rounds: never the ignored, removed or not-due ones; every eligible one */
+	/*
+	 * fanout 2, many rounds: never the ignored, removed or not-due ones; the due dead peer
+	 * first (a retry happens when its backoff says), the other pick uniform among the rest
+	 */
 	size_t hits[3] = {0, 0, 0};
 	for (int r = 0; r < 600; r++) {
-		assert_int_equal(mycel__gossip_pick(f.g, 1, out), 1);
-		assert_string_not_equal(out[0], not_due);
-		assert_string_not_equal(out[0], seeds[4]);
-		assert_string_not_equal(out[0], seeds[5]);
-		hits[0] += strcmp(out[0], seeds[0]) == 0;
-		hits[1] += strcmp(out[0], seeds[1]) == 0;
-		hits[2] += strcmp(out[0], due) == 0;
+		assert_int_equal(mycel__gossip_pick(f.g, 2, out), 2);
+		assert_string_equal(out[0], due);
+		for (int k = 0; k < 2; k++) {
+			assert_string_not_equal(out[k], not_due);
+			assert_string_not_equal(out[k], seeds[4]);
+			assert_string_not_equal(out[k], seeds[5]);
+		}
+		hits[0] += strcmp(out[1], seeds[0]) == 0;
+		hits[1] += strcmp(out[1], seeds[1]) == 0;
+		hits[2] += strcmp(out[1], due) == 0;
 	}
-	for (int i = 0; i < 3; i++)
-		assert_true(hits[i] > 100); /* uniform: about 200 each */
+	assert_true(hits[0] > 200 && hits[1] > 200); /* uniform: about 300 each */
+	assert_int_equal(hits[2], 0);
 	/* a pending gap is chosen first */
 	mycel__gossip_ops.gap(f.g, seeds[1]);
 	assert_int_equal(mycel__gossip_pick(f.g, 1, out), 1);
@@ -518,6 +524,39 @@ static void test_ops(void **state)
 	}
 	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
 
+	/*
+	 * A removed address stays removed: the signed profile again, the peer's own calls
+	 * (`from`) and a push's gap do not bring it back, also after a restart of the engine;
+	 * an admin add does.
+	 */
+	mycel_buf_init(&pb, 1 << 16);
+	assert_int_equal(mycel_profile_encode(&pr, &pb), 0);
+	commit_kind(&f, 2, "domain", pb.data, pb.len);
+	ops->peer_seen(f.g, "tcp://127.0.0.1:31");
+	ops->gap(f.g, "tcp://127.0.0.1:31");
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:31", &pi), MYCEL_ENOTFOUND);
+	mycel__gossip_free(f.g);
+	f.g = NULL;
+	fx_open(&f, &o, NULL, 0);
+	commit_kind(&f, 3, "domain", pb.data, pb.len);
+	ops->peer_seen(f.g, "tcp://127.0.0.1:31");
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:31", &pi), MYCEL_ENOTFOUND);
+	assert_int_equal(ops->peer_add(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:31", &pi), 0);
+	assert_int_equal(pi.source, MYCEL__SRC_ADMIN);
+	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:31", why, sizeof(why)), 0);
+	/* an address never removed is learnt from the same profile */
+	mycel_profile pr2 = {.title = "Sales", .description = "", .nodes = {"tcp://127.0.0.1:32"},
+	                     .n_nodes = 1};
+	mycel_buf_fini(&pb);
+	mycel_buf_init(&pb, 1 << 16);
+	assert_int_equal(mycel_profile_encode(&pr2, &pb), 0);
+	commit_kind(&f, 4, "domain", pb.data, pb.len);
+	mycel_buf_fini(&pb);
+	assert_int_equal(mycel__gossip_peer(f.g, "tcp://127.0.0.1:32", &pi), 0);
+	assert_int_equal(pi.source, MYCEL__SRC_DOMAIN);
+	assert_int_equal(ops->peer_remove(f.g, "tcp://127.0.0.1:32", why, sizeof(why)), 0);
+
 	/* admin peers survive a restart of the engine; others do not; removal too */
 	mycel__gossip_free(f.g);
 	f.g = NULL;
@@ -572,8 +611,8 @@ static void test_bad_options(void **state)
 
 /*
  * A peer that takes requests and never answers: a round's exchange with it is in flight
- * when the engine stops; stop returns once the call's deadline passed, with every thread
- * joined, and the peer is marked as failed by its deadline.
+ * when the engine stops; stop aborts the call and returns long before the call's deadline,
+ * with every thread joined, and the aborted call is not held against the peer.
  */
 static void test_stop_while_hung(void **state)
 {
@@ -591,7 +630,7 @@ static void test_stop_while_hung(void **state)
 	fx f;
 	static const char *seeds[1];
 	seeds[0] = url;
-	mycel_gossip_opts o = {.interval_ms = 10, .rpc_timeout_ms = 400};
+	mycel_gossip_opts o = {.interval_ms = 10, .rpc_timeout_ms = 30000};
 	fx_setup(&f, &o, seeds, 1);
 	assert_int_equal(mycel__gossip_start(f.g), 0);
 	/* wait (bounded) for the engine's Digest to arrive: the exchange is now in flight */
@@ -603,17 +642,17 @@ static void test_stop_while_hung(void **state)
 	uint64_t t0 = tc_now_ms();
 	mycel__gossip_stop(f.g);
 	uint64_t took = tc_now_ms() - t0;
-	printf("# stop with an exchange in flight (rpc_timeout_ms 400) took %llu ms\n",
+	printf("# stop with an exchange in flight (rpc_timeout_ms 30000) took %llu ms\n",
 	       (unsigned long long)took);
-	assert_true(took <= 400 + 1000);
+	assert_true(took < 2000); /* the call was aborted, not waited for */
 	mycel__gossip_stats st;
 	mycel__gossip_stats_get(f.g, &st);
 	assert_true(st.exchanges >= 1);
 	assert_int_equal(st.exchanges_ok, 0);
 	mycel__peer_info pi;
 	assert_int_equal(mycel__gossip_peer(f.g, url, &pi), 0);
-	assert_true(pi.failures >= 1);
-	assert_non_null(strstr(pi.last_error, "DEADLINE_EXCEEDED"));
+	assert_int_equal(pi.failures, 0);
+	assert_int_equal(pi.state, MYCEL__PEER_ALIVE);
 	/* stop is idempotent; free after stop */
 	mycel__gossip_stop(f.g);
 	fx_teardown(&f);
