@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "mycel/catalog.h"
+#include "mycel/charter.h"
 #include "mycel/diff.h"
 #include "mycel/error.h"
 #include "util.h"
@@ -787,7 +788,7 @@ static int bound_order(const char *key, const mycel_value *ov, const mycel_value
 	} else {
 		return INT32_MIN;
 	}
-	return kind == 1 ? cmp : -cmp;
+	return kind == 1 ? -cmp : cmp; /* cmp < 0: the new value is smaller */
 }
 
 typedef struct bound_arg {
@@ -1429,6 +1430,22 @@ int mycel_diff_contracts(const mycel_value *old_doc, const mycel_value *new_doc,
 	return c.err;
 }
 
+/* Reads and decodes the stored body of one version of (domain, id) into a. */
+static int load_version(mycel_store *s, const char *domain, const char *id, const char *version,
+			mycel_arena *a, const mycel_value **out)
+{
+	mycel_catalog_doc doc;
+	mycel_value *v = NULL;
+	memset(&doc, 0, sizeof(doc));
+	int rv = mycel_catalog_get(s, domain, id, version, &doc);
+	if (rv == 0)
+		rv = mycel_value_decode(doc.body, doc.body_len, doc.body_len, a, &v, NULL);
+	mycel_catalog_doc_fini(&doc);
+	if (rv == 0)
+		*out = v;
+	return rv;
+}
+
 /* ---- semver and the publishing rule ------------------------------------------------------- */
 
 /* MAJOR and MINOR of a valid semver. */
@@ -1526,5 +1543,73 @@ int mycel_diff_check_evolution(const mycel_value *new_doc, const mycel_value *co
 			rv = MYCEL_EBREAKING; /* the breaking ones past the list's bound */
 		mycel_diff_fini(&diff);
 	}
+	return rv;
+}
+
+int mycel_diff_check_published(mycel_store *s, const char *domain, const mycel_value *doc,
+			       const mycel_value *const *pending, size_t n_pending, mycel_diags *d)
+{
+	const mycel_charter *ch = s != NULL ? mycel_store_charter(s) : NULL;
+	const char *id = str_of(doc, "id"), *version = str_of(doc, "version");
+	const mycel_value **earlier = NULL;
+	mycel_arena *a = NULL;
+	mycel_catalog_doc cur;
+	mycel_compat mode;
+	char why[300];
+	size_t n = 0;
+	int rv;
+
+	memset(&cur, 0, sizeof(cur));
+	if (s == NULL || domain == NULL || d == NULL || (pending == NULL && n_pending > 0))
+		return MYCEL_EINVAL;
+	if (mycel_compat_from_params(ch != NULL ? mycel_charter_params(ch) : NULL, &mode, why,
+				     sizeof(why)) != 0) {
+		mycel_diags_add(d, doc != NULL ? doc->line : 0, doc != NULL ? doc->col : 0, "",
+				"cannot check the contract's evolution: %s", why);
+		return MYCEL_ECHARTER;
+	}
+	if (mode == MYCEL_COMPAT_NONE || id == NULL || version == NULL || !mycel_semver_valid(version))
+		return 0; /* nothing to check, or the publishing rules refuse it already */
+	rv = mycel_catalog_get(s, domain, id, NULL, &cur);
+	if (rv != 0 && rv != MYCEL_ENOTFOUND)
+		goto fail;
+	if (rv == MYCEL_ENOTFOUND)
+		cur.n_versions = 0;
+	earlier = calloc(cur.n_versions + n_pending + 1, sizeof(*earlier));
+	if (earlier == NULL || mycel_arena_new((size_t)1 << 31, &a) != 0) {
+		rv = MYCEL_ENOMEM;
+		goto fail;
+	}
+	/* versions ascending: the highest below doc's is the last one that qualifies */
+	size_t top = SIZE_MAX;
+	for (size_t k = 0; k < cur.n_versions; k++) {
+		const mycel_doc_version *v = &cur.versions[k];
+		if (v->status == MYCEL_STATUS_RETIRED || !mycel_semver_valid(v->version) ||
+		    mycel_semver_cmp(v->version, version) >= 0)
+			continue;
+		top = k;
+		if (!mycel_compat_transitive(mode))
+			continue;
+		if ((rv = load_version(s, domain, id, v->version, a, &earlier[n])) != 0)
+			goto fail;
+		n++;
+	}
+	if (!mycel_compat_transitive(mode) && top != SIZE_MAX) {
+		if ((rv = load_version(s, domain, id, cur.versions[top].version, a, &earlier[n])) != 0)
+			goto fail;
+		n++;
+	}
+	for (size_t j = 0; j < n_pending; j++) {
+		const char *pid = str_of(pending[j], "id"), *pv = str_of(pending[j], "version");
+		const char *kind = str_of(pending[j], "kind");
+		if (pid != NULL && pv != NULL && kind != NULL && strcmp(kind, "DataContract") == 0 &&
+		    strcmp(pid, id) == 0 && mycel_semver_valid(pv) && mycel_semver_cmp(pv, version) < 0)
+			earlier[n++] = pending[j];
+	}
+	rv = mycel_diff_check_evolution(doc, earlier, n, mode, d);
+fail:
+	mycel_arena_free(a);
+	free(earlier);
+	mycel_catalog_doc_fini(&cur);
 	return rv;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mycel/diff.h"
 #include "mycel/publish.h"
 #include "util.h"
 
@@ -109,6 +110,16 @@ static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g
 				"request; published versions are immutable: bump the version",
 				domain, it->info.id, it->info.version);
 		return MYCEL_EEXIST;
+	}
+	/* a new contract version: no breaking change without a new major version (diff.h) */
+	if (it->info.kind == MYCEL_DOC_CONTRACT) {
+		const mycel_value *pending[64];
+		size_t np = 0;
+		for (size_t j = 0; j < i && np < sizeof(pending) / sizeof(pending[0]); j++)
+			if (g->items[j].info.kind == MYCEL_DOC_CONTRACT && g->items[j].info.id != NULL &&
+			    strcmp(g->items[j].info.id, it->info.id) == 0)
+				pending[np++] = g->items[j].doc;
+		return mycel_diff_check_published(s, domain, it->doc, pending, np, it->diags);
 	}
 	return 0;
 }

@@ -40,6 +40,7 @@
 
 #include "mycel/codec.h"
 #include "mycel/diag.h"
+#include "mycel/store.h"
 
 typedef enum mycel_compat {
 	MYCEL_COMPAT_BACKWARD = 0, /* the default */
@@ -143,6 +144,20 @@ bool mycel_semver_major_bump(const char *old_version, const char *new_version);
  */
 int mycel_diff_check_evolution(const mycel_value *new_doc, const mycel_value *const *earlier,
 			       size_t n, mycel_compat mode, mycel_diags *d);
+
+/*
+ * The check a publish makes before signing a contract (DESIGN §4): the mode is the
+ * store's charter's params.compatibility (BACKWARD without one; NONE turns the check
+ * off); the earlier versions are those of (domain, `id` of doc) published in s whose
+ * semver is lower than doc's `version` and that are not retired, plus pending[0..n-1]
+ * (documents given before doc in the same publish, those of the same id and a lower
+ * version count). Then mycel_diff_check_evolution. Returns 0, MYCEL_EBREAKING (a
+ * finding per breaking change in d), MYCEL_ECHARTER (the charter's
+ * params.compatibility is not a mode; a finding says so), MYCEL_EINVAL,
+ * MYCEL_ENOMEM, or the store's codes. Only reads the store.
+ */
+int mycel_diff_check_published(mycel_store *s, const char *domain, const mycel_value *doc,
+			       const mycel_value *const *pending, size_t n_pending, mycel_diags *d);
 
 /* One rule of the table: its id, the directions it breaks, and what it means. */
 typedef struct mycel_diff_rule {

@@ -33,8 +33,11 @@ typedef struct mycel_publish_item {
  * domain. Each item's findings go to its own diags. Returns 0 (every item
  * published or unchanged), or the first refusal: EINVAL (publishing rules),
  * EEXIST (a version published with other content, or the id used by the other
- * kind), ENOMEM/ETOOBIG (encoding), or the store's codes; nothing is appended
- * unless all items pass.
+ * kind), EBREAKING (a new contract version with breaking changes against an
+ * earlier one and no new major version, under the charter's
+ * params.compatibility: mycel_diff_check_published, one finding per change),
+ * ECHARTER (that parameter names no mode), ENOMEM/ETOOBIG (encoding), or the
+ * store's codes; nothing is appended unless all items pass.
  */
 int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
 		  size_t n);
