@@ -1069,22 +1069,22 @@ static bool quality_doc_key(const char *key)
 	return false;
 }
 
+static void quality_pair(ctx *c, void *arg, const char *key, const mycel_value *ov,
+			 const mycel_value *nv)
+{
+	bool *differs = arg;
+	if (!*differs && !quality_doc_key(key) && !veq(c, ov, nv))
+		*differs = true;
+}
+
 /* True if the rules differ in what they check (their non-documentation fields). */
 static bool quality_check_differs(ctx *c, const mycel_value *o, const mycel_value *n)
 {
+	bool differs = false;
 	if (o->type != MYCEL_T_MAP || n->type != MYCEL_T_MAP)
 		return !veq(c, o, n);
-	for (size_t i = 0; i < o->v.m.len; i++) {
-		const char *k = o->v.m.items[i].key;
-		if (!quality_doc_key(k) && !veq(c, &o->v.m.items[i].val, mycel_value_get(n, k)))
-			return true;
-	}
-	for (size_t j = 0; j < n->v.m.len; j++) {
-		const char *k = n->v.m.items[j].key;
-		if (!quality_doc_key(k) && mycel_value_get(o, k) == NULL)
-			return true;
-	}
-	return false;
+	each_pair(c, o, n, quality_pair, &differs);
+	return differs;
 }
 
 /* "rule "row_count"" for messages: its name or id, else its metric, rule or type. */

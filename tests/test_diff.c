@@ -280,6 +280,57 @@ static void test_no_change_and_cosmetics(void **state)
 	mycel_arena_free(a);
 }
 
+/* A large table: matching is by sorted names (no quadratic work) and the list is bounded. */
+static void test_large(void **state)
+{
+	(void)state;
+	enum { N = 50000 };
+	mycel_arena *a;
+	mycel_buf t1, t2;
+	mycel_value *o = NULL, *n = NULL, *e = NULL;
+	mycel_diff d;
+	const char *head = "apiVersion: v3.1.0\nkind: DataContract\nid: c\nversion: 1.0.0\n"
+			   "schema:\n  - name: t\n    properties:\n";
+	assert_int_equal(mycel_arena_new((size_t)1 << 30, &a), 0);
+	mycel_buf_init(&t1, (size_t)64 << 20);
+	mycel_buf_init(&t2, (size_t)64 << 20);
+	mycel_buf_put(&t1, head, strlen(head));
+	mycel_buf_put(&t2, head, strlen(head));
+	for (size_t i = 0; i < N; i++) {
+		char line[96];
+		int k = snprintf(line, sizeof(line), "      - name: p%zu\n        logicalType: string\n", i);
+		mycel_buf_put(&t1, line, (size_t)k);
+		/* NEW: the same properties in reverse order, without p7 */
+		k = snprintf(line, sizeof(line), "      - name: p%zu\n        logicalType: string\n",
+			     N - 1 - i);
+		if (N - 1 - i != 7)
+			mycel_buf_put(&t2, line, (size_t)k);
+	}
+	assert_int_equal(t1.err, 0);
+	assert_int_equal(t2.err, 0);
+	assert_int_equal(mycel_doc_parse((const char *)t1.data, t1.len, NULL, a, &o, NULL), 0);
+	assert_int_equal(mycel_doc_parse((const char *)t2.data, t2.len, NULL, a, &n, NULL), 0);
+	mycel_diff_init(&d, MYCEL_COMPAT_BACKWARD, 0);
+	assert_int_equal(mycel_diff_contracts(o, n, NULL, 0, &d), 0);
+	assert_int_equal(d.len, 1);
+	assert_string_equal(d.items[0].rule, "property-removed");
+	assert_string_equal(d.items[0].old_pointer, "/schema/0/properties/7");
+	mycel_diff_fini(&d);
+	/* every property removed: 10 000 kept by default, the rest counted */
+	const char *empty = "apiVersion: v3.1.0\nkind: DataContract\nid: c\nversion: 2.0.0\n"
+			    "schema:\n  - name: t\n    properties: []\n";
+	assert_int_equal(mycel_doc_parse(empty, strlen(empty), NULL, a, &e, NULL), 0);
+	mycel_diff_init(&d, MYCEL_COMPAT_BACKWARD, 0);
+	assert_int_equal(mycel_diff_contracts(o, e, NULL, 0, &d), 0);
+	assert_int_equal(d.len, 10000);
+	assert_int_equal(d.dropped, N - 10000);
+	assert_int_equal(d.n_breaking, N);
+	mycel_diff_fini(&d);
+	mycel_buf_fini(&t1);
+	mycel_buf_fini(&t2);
+	mycel_arena_free(a);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -752,6 +803,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rule_table),
 		cmocka_unit_test(test_no_change_and_cosmetics),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_semver_rule),
 		cmocka_unit_test(test_check_evolution),
