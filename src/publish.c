@@ -22,6 +22,7 @@ typedef struct accepted {
 	bool lifecycle;          /* a status change, not a publish */
 	mycel_doc_status status; /* the version's status after it */
 	uint8_t hash[MYCEL_HASH_LEN];
+	const mycel_value *doc;  /* the document published (NULL for a lifecycle change) */
 } accepted;
 
 /*
@@ -111,15 +112,27 @@ static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g
 				domain, it->info.id, it->info.version);
 		return MYCEL_EEXIST;
 	}
-	/* a new contract version: no breaking change without a new major version (diff.h) */
+	/*
+	 * A new contract version: no breaking change without a new major version (diff.h),
+	 * against the stored versions and the lower ones of this group and of the groups
+	 * accepted before it (not yet stored).
+	 */
 	if (it->info.kind == MYCEL_DOC_CONTRACT) {
-		const mycel_value *pending[64];
+		const mycel_value **pending = malloc((g->n + n_acc + 1) * sizeof(*pending));
 		size_t np = 0;
-		for (size_t j = 0; j < i && np < sizeof(pending) / sizeof(pending[0]); j++)
-			if (g->items[j].info.kind == MYCEL_DOC_CONTRACT && g->items[j].info.id != NULL &&
-			    strcmp(g->items[j].info.id, it->info.id) == 0)
+		if (pending == NULL)
+			return MYCEL_ENOMEM;
+		for (size_t j = 0; j < g->n; j++)
+			if (j != i && g->items[j].info.kind == MYCEL_DOC_CONTRACT &&
+			    g->items[j].info.id != NULL && strcmp(g->items[j].info.id, it->info.id) == 0)
 				pending[np++] = g->items[j].doc;
-		return mycel_diff_check_published(s, domain, it->doc, pending, np, it->diags);
+		for (size_t k = 0; k < n_acc; k++)
+			if (acc[k].doc != NULL && acc[k].kind == MYCEL_DOC_CONTRACT &&
+			    strcmp(acc[k].id, it->info.id) == 0)
+				pending[np++] = acc[k].doc;
+		rv = mycel_diff_check_published(s, domain, it->doc, pending, np, it->diags);
+		free(pending);
+		return rv;
 	}
 	return 0;
 }
@@ -263,6 +276,7 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 			acc[n_acc].kind = it->info.kind;
 			acc[n_acc].lifecycle = false;
 			acc[n_acc].status = MYCEL_STATUS_ACTIVE;
+			acc[n_acc].doc = it->doc;
 			mycel_body_hash(bodies[base + i].data, bodies[base + i].len, acc[n_acc].hash);
 			n_acc++;
 		}

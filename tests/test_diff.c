@@ -645,10 +645,64 @@ static void test_publish_refuses_breaking(void **state)
 	assert_true(has_finding(&d, "/schema/0/properties/1", "against version 3.0.0"));
 	assert_false(stored(&e, "3.0.0"));
 	assert_false(stored(&e, "3.1.0"));
+	/* the same in the other order: the lower version given after still counts */
+	mycel_diags_clear(&d);
+	mycel_value *rev[2] = {pair[1], pair[0]};
+	assert_int_equal(publish(&e, rev, 2, &d), MYCEL_EBREAKING);
+	assert_true(has_finding(&d, "/schema/0/properties/1", "against version 3.0.0"));
+	assert_false(stored(&e, "3.0.0"));
+	/* two requests committed together (the node's group commit): the second sees the first */
+	mycel_diags_clear(&d);
+	mycel_publish_item i1, i2;
+	memset(&i1, 0, sizeof(i1));
+	memset(&i2, 0, sizeof(i2));
+	i1.doc = pair[0];
+	i2.doc = pair[1];
+	i1.diags = i2.diags = &d;
+	assert_int_equal(mycel_lint_value(i1.doc, &i1.info, &d), 0);
+	assert_int_equal(mycel_lint_value(i2.doc, &i2.info, &d), 0);
+	mycel_publish_group groups[2] = {{&i1, 1, 0, NULL}, {&i2, 1, 0, NULL}};
+	assert_int_equal(mycel_publish_groups(e.s, e.k, "sales", groups, 2, NULL), 0);
+	assert_int_equal(groups[0].result, 0);
+	assert_int_equal(groups[1].result, MYCEL_EBREAKING);
+	assert_true(stored(&e, "3.0.0"));
+	assert_false(stored(&e, "3.1.0"));
 	/* a patch below the latest compares with the version below it, not with 2.1.0 */
 	mycel_diags_clear(&d);
 	mycel_value *v101 = doc(e.a, "1.0.1", T("      - name: b\n        logicalType: integer\n"));
 	assert_int_equal(publish(&e, &v101, 1, &d), 0);
+	mycel_diags_fini(&d);
+	env_close(&e);
+}
+
+/* A retired version is not compared with (a soft-deleted schema in the Schema Registry). */
+static void test_publish_skips_retired(void **state)
+{
+	(void)state;
+	pub_env e;
+	mycel_diags d;
+	char why[256];
+	env_open(&e, NULL);
+	mycel_diags_init(&d, 0);
+#define MAXLEN(n)                                                                               \
+	T("      - name: b\n        logicalType: string\n        logicalTypeOptions:\n"             \
+	  "          maxLength: " #n "\n")
+	const char *b10 = MAXLEN(10), *b20 = MAXLEN(20), *b15 = MAXLEN(15);
+	mycel_value *v10 = doc(e.a, "1.0.0", b10), *v11 = doc(e.a, "1.1.0", b20);
+	mycel_value *v12 = doc(e.a, "1.2.0", b15);
+	assert_int_equal(publish(&e, &v10, 1, &d), 0);
+	assert_int_equal(publish(&e, &v11, 1, &d), 0); /* loosened: compatible under BACKWARD */
+	/* against 1.1.0, 20 -> 15 tightens */
+	assert_int_equal(publish(&e, &v12, 1, &d), MYCEL_EBREAKING);
+	assert_true(has_finding(&d, "/schema/0/properties/1/logicalTypeOptions/maxLength",
+				"against version 1.1.0"));
+	/* once 1.1.0 is retired, 1.2.0 is compared with 1.0.0: 10 -> 15 loosens */
+	assert_int_equal(mycel_publish_lifecycle(e.s, e.k, "sales", "c", "1.1.0", MYCEL_STATUS_RETIRED,
+						 "", NULL, why, sizeof(why)),
+			 0);
+	mycel_diags_clear(&d);
+	assert_int_equal(publish(&e, &v12, 1, &d), 0);
+	assert_true(stored(&e, "1.2.0"));
 	mycel_diags_fini(&d);
 	env_close(&e);
 }
@@ -808,6 +862,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_semver_rule),
 		cmocka_unit_test(test_check_evolution),
 		cmocka_unit_test(test_publish_refuses_breaking),
+		cmocka_unit_test(test_publish_skips_retired),
 		cmocka_unit_test(test_publish_modes_from_charter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

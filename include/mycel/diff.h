@@ -149,9 +149,9 @@ int mycel_diff_check_evolution(const mycel_value *new_doc, const mycel_value *co
  * The check a publish makes before signing a contract (DESIGN §4): the mode is the
  * store's charter's params.compatibility (BACKWARD without one; NONE turns the check
  * off); the earlier versions are those of (domain, `id` of doc) published in s whose
- * semver is lower than doc's `version` and that are not retired, plus pending[0..n-1]
- * (documents given before doc in the same publish, those of the same id and a lower
- * version count). Then mycel_diff_check_evolution. Returns 0, MYCEL_EBREAKING (a
+ * semver is lower than doc's `version` and that are not retired, plus those of
+ * pending[0..n-1] (documents published together with doc, not yet stored) that are
+ * contracts with the same id and a lower version. Then mycel_diff_check_evolution. Returns 0, MYCEL_EBREAKING (a
  * finding per breaking change in d), MYCEL_ECHARTER (the charter's
  * params.compatibility is not a mode; a finding says so), MYCEL_EINVAL,
  * MYCEL_ENOMEM, or the store's codes. Only reads the store.
