@@ -125,6 +125,15 @@ sed 's/^name: .*/name: Orders (renamed)/' "$mesh/sales/contracts/orders.odcs.yam
 show "mycel publish --node ${admin[sales]} orders-edit.odcs.yaml"
 "$mycel" publish --node "${admin[sales]}" orders-edit.odcs.yaml || echo "(exit $?)"
 
+step "9b. Contracts evolve safely: a breaking change needs a new major version"
+sed -e 's/^version: .*/version: 2.2.0/' -e '/property: latency/{n;s/value: 1$/value: 4/}' \
+	-e '/- name: customer_id/,/classification:/s/classification: internal/classification: public/' \
+	"$mesh/sales/contracts/orders.odcs.yaml" >orders-2.2.0.odcs.yaml
+show "mycel diff $mesh/sales/contracts/orders.odcs.yaml orders-2.2.0.odcs.yaml"
+"$mycel" diff "$mesh/sales/contracts/orders.odcs.yaml" orders-2.2.0.odcs.yaml || echo "(exit $?)"
+show "mycel publish --node ${admin[sales]} orders-2.2.0.odcs.yaml"
+"$mycel" publish --node "${admin[sales]}" orders-2.2.0.odcs.yaml || echo "(exit $?)"
+
 step "10. The network port is read-only: publishing over tcp is refused"
 show "mycel publish --node ${url[sales]} orders-edit.odcs.yaml"
 "$mycel" publish --node "${url[sales]}" orders-edit.odcs.yaml || echo "(exit $?)"

@@ -180,4 +180,7 @@ int cmd_reindex(int argc, char **argv);
 /* node/cmd_watch.c: a node's change events */
 int cmd_watch(int argc, char **argv);
 
+/* node/cmd_diff.c: how a contract changed between two files */
+int cmd_diff(int argc, char **argv);
+
 #endif

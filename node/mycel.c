@@ -4,7 +4,7 @@
  * problems, 2 usage error.
  *
  * This file holds main, the help and the command table; the commands are in
- * cmd_local.c, cmd_catalog.c, cmd_write.c and cmd_watch.c, what they share in
+ * cmd_local.c, cmd_catalog.c, cmd_write.c, cmd_watch.c and cmd_diff.c, what they share in
  * cli_common.c.
  */
 #include <stdio.h>
@@ -71,6 +71,10 @@ static void help(FILE *f)
 		"                                    here --node lists the domain's node addresses\n"
 		"  lint FILE... [--json]             check ODCS/ODPS documents against their official\n"
 		"                                    schema: file:line:col: /pointer: message\n"
+		"  diff OLD NEW [--mode MODE] [--json]\n"
+		"                                    how a contract changed, each change marked breaking\n"
+		"                                    or not (MODE: BACKWARD (default), FORWARD, FULL,\n"
+		"                                    their _TRANSITIVE forms, NONE); exit 1 if any breaks\n"
 		"  pull --from DIR [--data DIR]      copy what another local store holds, verifying\n"
 		"                                    every entry as if it came from a peer\n"
 		"\n"
@@ -108,9 +112,10 @@ int main(int argc, char **argv)
 		    {"lint", cmd_lint},       {"publish", cmd_publish}, {"deprecate", cmd_deprecate},
 		    {"retire", cmd_retire},   {"get", cmd_get},   {"search", cmd_search},
 		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}, {"pull", cmd_pull},
-		    {"watch", cmd_watch},     {"status", cmd_status}, {"peers", cmd_peers}};
+		    {"watch", cmd_watch},     {"status", cmd_status}, {"peers", cmd_peers},
+		    {"diff", cmd_diff}};
 	/* commands that work on local files only: --node has no meaning there; say so */
-	static const char *const local_only[] = {"keygen", "init", "charter", "lint", "pull"};
+	static const char *const local_only[] = {"keygen", "init", "charter", "lint", "pull", "diff"};
 	for (size_t i = 0; i < sizeof(local_only) / sizeof(local_only[0]); i++) {
 		if (strcmp(cmd, local_only[i]) != 0)
 			continue;

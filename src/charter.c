@@ -9,6 +9,7 @@
 #include "mycel/charter.h"
 #include "mycel/cel.h"
 #include "mycel/policy.h"
+#include "mycel/diff.h"
 #include "mycel/entry.h"
 #include "util.h"
 
@@ -486,6 +487,11 @@ static int decode_body(mycel_charter *c, const uint8_t *p, size_t n, char *why, 
 		return rv;
 	c->policies = policies;
 	c->params = params;
+	/* the parameters libmycel enforces must be valid: a node that cannot enforce one refuses it */
+	char pw[256];
+	mycel_compat mode;
+	if (mycel_compat_from_params(params, &mode, pw, sizeof(pw)) != 0)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/params/compatibility: %s", pw);
 	return well_formed(c, why, why_len);
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mycel/diff.h"
 #include "mycel/publish.h"
 #include "store_int.h"
 #include "util.h"
@@ -22,6 +23,7 @@ typedef struct accepted {
 	bool lifecycle;          /* a status change, not a publish */
 	mycel_doc_status status; /* the version's status after it */
 	uint8_t hash[MYCEL_HASH_LEN];
+	const mycel_value *doc;  /* the document published (NULL for a lifecycle change) */
 } accepted;
 
 /*
@@ -111,8 +113,33 @@ static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g
 				domain, it->info.id, it->info.version);
 		return MYCEL_EEXIST;
 	}
-	return mycel_publish_gate(s, domain, it->doc, &it->info, mycel__now_ms(), it->diags,
-				  it->warnings);
+	/*
+	 * A new contract version: no breaking change without a new major version (diff.h),
+	 * against the stored versions and the lower ones of this group and of the groups
+	 * accepted before it (not yet stored).
+	 */
+	if (it->info.kind == MYCEL_DOC_CONTRACT) {
+		const mycel_value **pending = malloc((g->n + n_acc + 1) * sizeof(*pending));
+		size_t np = 0;
+		if (pending == NULL)
+			return MYCEL_ENOMEM;
+		for (size_t j = 0; j < g->n; j++)
+			if (j != i && g->items[j].info.kind == MYCEL_DOC_CONTRACT &&
+			    g->items[j].info.id != NULL && strcmp(g->items[j].info.id, it->info.id) == 0)
+				pending[np++] = g->items[j].doc;
+		for (size_t k = 0; k < n_acc; k++)
+			if (acc[k].doc != NULL && acc[k].kind == MYCEL_DOC_CONTRACT &&
+			    strcmp(acc[k].id, it->info.id) == 0)
+				pending[np++] = acc[k].doc;
+		rv = mycel_diff_check_published(s, domain, it->doc, pending, np, it->diags);
+		free(pending);
+		if (rv != 0 && rv != MYCEL_EBREAKING)
+			return rv;
+	}
+	/* the quality gate: its findings join the breaking changes', all shown at once */
+	int qr = mycel_publish_gate(s, domain, it->doc, &it->info, mycel__now_ms(), it->diags,
+				    it->warnings);
+	return rv != 0 ? rv : qr;
 }
 
 int mycel_publish_gate(mycel_store *s, const char *domain, const mycel_value *doc,
@@ -311,6 +338,7 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 			acc[n_acc].kind = it->info.kind;
 			acc[n_acc].lifecycle = false;
 			acc[n_acc].status = MYCEL_STATUS_ACTIVE;
+			acc[n_acc].doc = it->doc;
 			mycel_body_hash(bodies[base + i].data, bodies[base + i].len, acc[n_acc].hash);
 			n_acc++;
 		}

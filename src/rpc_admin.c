@@ -21,6 +21,7 @@
 
 #include "mycel/catalog.h"
 #include "mycel/diag.h"
+#include "mycel/diff.h"
 #include "mycel/doc.h"
 #include "mycel/error.h"
 #include "mycel/lint.h"
@@ -286,6 +287,8 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 		pd[i].rv = mycel_lint_value(v, &it[i].info, &pd[i].d);
 		if (pd[i].rv == 0 && rq->dry_run)
 			pd[i].rv = mycel_lint_publishable(v, &it[i].info, c->domain, &pd[i].d);
+		if (pd[i].rv == 0 && rq->dry_run && it[i].info.kind == MYCEL_DOC_CONTRACT)
+			pd[i].rv = mycel_diff_check_published(c->store, c->domain, v, NULL, 0, &pd[i].d);
 		if (pd[i].rv == 0 && rq->dry_run)
 			pd[i].rv = mycel_publish_gate(c->store, c->domain, v, &it[i].info,
 						      mycel__now_ms(), &pd[i].d, &pd[i].w);
@@ -306,6 +309,12 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 				(void)snprintf(head, sizeof(head),
 					       "%s: document %zu of %zu does not parse (%s)", pd[i].file,
 					       i + 1, n, mycel_strerror(pd[i].rv));
+			else if (pd[i].rv == MYCEL_EBREAKING)
+				(void)snprintf(head, sizeof(head),
+					       "%s: document %zu of %zu makes breaking changes without "
+					       "a new major version (%zu finding%s)",
+					       pd[i].file, i + 1, n, pd[i].d.len + pd[i].d.dropped,
+					       pd[i].d.len + pd[i].d.dropped == 1 ? "" : "s");
 			else
 				(void)snprintf(head, sizeof(head),
 					       "%s: document %zu of %zu is not valid (%zu finding%s)",
@@ -315,6 +324,8 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 		}
 		if (worst == MYCEL_ENOMEM || worst == MYCEL_ETOOBIG)
 			st = MYCEL_RPC_RESOURCE_EXHAUSTED;
+		else if (worst == MYCEL_EBREAKING) /* a dry run, as the publish would answer */
+			st = mycel_rpc_status_of(MYCEL_EBREAKING);
 		if (!rq->dry_run && off + 1 < why_len)
 			(void)snprintf(why + off, why_len - off, "\nnothing was published");
 		goto out;
@@ -346,6 +357,9 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 						   ? "it conflicts with what is published"
 					       : rv == MYCEL_EPOLICY || rv == MYCEL_EEXPR
 						   ? "it violates the charter's policies"
+					       : rv == MYCEL_EBREAKING
+						   ? "it makes breaking changes without a new major "
+						     "version"
 						   : "it breaks the publishing rules");
 				off = put_doc(why, why_len, off, head, &pd[i]);
 			}
@@ -354,6 +368,10 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 					       ? "a document conflicts with what is published"
 					   : rv == MYCEL_EPOLICY
 					       ? "a document violates a deny policy of the charter"
+					   : rv == MYCEL_EBREAKING
+					       ? "a contract makes breaking changes without a new major "
+						 "version (bump the major version, or see docs/contracts.md)"
+
 					       : mycel_strerror(rv);
 			if (off + 1 < why_len)
 				(void)snprintf(why + off, why_len - off,

@@ -514,6 +514,10 @@ def _charter_map(cb):
         need(name_ok(d["name"]), "domain name")
     need(unique([d["name"] for d in ds]) and unique([d["feed"] for d in ds]), "domain unique")
     need(isinstance(c["params"], dict), "params")
+    comp = c["params"].get("compatibility")  # §3.1: a contract compatibility mode, if given
+    need(comp is None or (isinstance(comp, str) and comp.isascii() and comp.upper() in (
+        "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
+        "FULL_TRANSITIVE", "NONE")), "params.compatibility")
     ps = c["policies"]
     need(isinstance(ps, list), "policies")
     for p in ps:

@@ -46,8 +46,12 @@ int mycel_publish_gate(mycel_store *s, const char *domain, const mycel_value *do
  * domain. Each item's findings go to its own diags. Returns 0 (every item
  * published or unchanged), or the first refusal: EINVAL (publishing rules),
  * EEXIST (a version published with other content, or the id used by the other
- * kind), EPOLICY / EEXPR (the quality gate, mycel_publish_gate), ENOMEM/ETOOBIG
- * (encoding), or the store's codes; nothing is appended unless all items pass.
+ * kind), EBREAKING (a new contract version with breaking changes against an
+ * earlier one and no new major version, under the charter's
+ * params.compatibility: mycel_diff_check_published, one finding per change),
+ * ECHARTER (that parameter names no mode), EPOLICY / EEXPR (the quality gate,
+ * mycel_publish_gate), ENOMEM/ETOOBIG (encoding), or the store's codes; nothing
+ * is appended unless all items pass.
  */
 int mycel_publish(mycel_store *s, const mycel_key *key, const char *domain, mycel_publish_item *items,
 		  size_t n);
