@@ -339,8 +339,8 @@ const char *charter_domain(const mycel_client *c, const uint8_t *key, size_t len
 	const mycel_charter *ch = mycel_client_charter(c);
 	if (ch == NULL || key == NULL || len != MYCEL_PK_LEN)
 		return NULL;
-	const mycel_charter_domain *d = mycel_charter_find_feed(ch, key);
-	return d != NULL ? d->name : NULL;
+	const mycel_charter_domain *d = NULL; /* a compromised feed's: its successor's */
+	return mycel_charter_admits(ch, key, 0, &d) == 0 ? d->name : NULL;
 }
 
 /* A fresh arena for one reply. */

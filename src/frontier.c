@@ -207,6 +207,27 @@ void mycel__frontier_free(mycel__frontier *f)
 	free(f);
 }
 
+int mycel__frontier_reload(mycel__frontier *f, mycel_store *s)
+{
+	mycel__frontier *fresh;
+	int rv = mycel__frontier_open(s, &fresh);
+	if (rv != 0)
+		return rv;
+	pthread_rwlock_wrlock(&f->lock);
+	mycel__head *old = f->h;
+	f->h = fresh->h;
+	f->n = fresh->n;
+	f->cap = fresh->cap;
+	fresh->h = old;
+	pthread_mutex_lock(&f->cache_mu);
+	f->digest_ok = false;
+	memset(f->bucket_ok, 0, sizeof(f->bucket_ok));
+	pthread_mutex_unlock(&f->cache_mu);
+	pthread_rwlock_unlock(&f->lock);
+	mycel__frontier_free(fresh);
+	return 0;
+}
+
 int mycel__frontier_update(mycel__frontier *f, const mycel__head *h)
 {
 	pthread_rwlock_wrlock(&f->lock);

@@ -256,6 +256,9 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 		              (unsigned long long)(ch != NULL ? mycel_charter_version(ch) : 0),
 		              mycel__gp_q(x->p->url, qa, sizeof(qa)));
 	}
+	/* a compromised feed's head may have gone back to its cut */
+	if (rp.n_newer > 0 && g->env.ctx->frontier != NULL)
+		(void)mycel__frontier_reload(g->env.ctx->frontier, g->env.ctx->store);
 	rv = 0;
 done:
 	mycel_arena_free(a);

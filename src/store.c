@@ -262,6 +262,18 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 		MDB_val mk = {7, (void *)"mesh_id"}, mv = {MYCEL_HASH_LEN, mid};
 		rc = mdb_put(txn, s->meta, &mk, &mv, 0);
 	}
+	if (rc == 0 && !genesis) {
+		/* what the new version changes takes effect in the same transaction */
+		rv = mycel__charter_adopt(s, txn, c, NULL);
+		if (rv != 0) {
+			mdb_txn_abort(txn);
+			mycel__catalog_discard(s);
+			(void)mycel__fail(rv, why, why_len, "adopting charter v%llu: %s",
+					  (unsigned long long)mycel_charter_version(c),
+					  mycel_strerror(rv));
+			goto done;
+		}
+	}
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else
@@ -407,11 +419,15 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 	 * ingest and add_charter: charter lock, then LMDB's writer lock).
 	 */
 	pthread_mutex_lock(&s->lock);
-	const mycel_charter_domain *dom =
-	    s->charter != NULL ? mycel_charter_find_feed(s->charter, feed) : NULL;
-	if (dom == NULL) {
+	const mycel_charter_domain *dom = NULL;
+	/* a compromised feed's key publishes nothing more, whatever its head */
+	rv = s->charter == NULL ? MYCEL_EADMIT
+	     : mycel_charter_find_compromised(s->charter, feed) != NULL
+		 ? MYCEL_EREVOKED
+		 : mycel_charter_admits(s->charter, feed, 1, &dom);
+	if (rv != 0) {
 		pthread_mutex_unlock(&s->lock);
-		return MYCEL_EADMIT;
+		return rv;
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		pthread_mutex_unlock(&s->lock);
@@ -479,10 +495,11 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool v
 		return rv;
 	if (out != NULL)
 		*out = e;
-	const mycel_charter_domain *dom =
-	    s->charter != NULL ? mycel_charter_find_feed(s->charter, e.h.feed) : NULL;
-	if (dom == NULL)
+	const mycel_charter_domain *dom = NULL;
+	if (s->charter == NULL)
 		return MYCEL_EADMIT;
+	if ((rv = mycel_charter_admits(s->charter, e.h.feed, e.h.seq, &dom)) != 0)
+		return rv; /* EADMIT, or EREVOKED beyond a compromised feed's cut */
 	if ((rv = get_head(s, txn, e.h.feed, &h)) != 0) {
 		*fatal = true;
 		return rv;
@@ -634,8 +651,10 @@ static int store_proof(mycel_store *s, MDB_txn *txn, const mycel_fork_pair *p, b
 	if (memcmp(a->h.feed, b->h.feed, MYCEL_PK_LEN) != 0 || a->h.seq != b->h.seq ||
 	    memcmp(a->id, b->id, MYCEL_HASH_LEN) == 0)
 		return MYCEL_EINVAL;
-	if (s->charter == NULL || mycel_charter_find_feed(s->charter, a->h.feed) == NULL)
+	if (s->charter == NULL)
 		return MYCEL_EADMIT;
+	if ((rv = mycel_charter_admits(s->charter, a->h.feed, a->h.seq, NULL)) != 0)
+		return rv; /* no fork beyond a compromised feed's cut marks it forked */
 	if (!verified && ((rv = mycel_entry_verify(a, a->h.feed)) != 0 ||
 			  (rv = mycel_entry_verify(b, b->h.feed)) != 0))
 		return rv;

@@ -78,4 +78,26 @@ int mycel__catalog_flush(mycel_store *s, MDB_txn *txn);
 /* Forgets the buffered changes (a transaction that is aborted). */
 void mycel__catalog_discard(mycel_store *s);
 
+/*
+ * Empties the derived tables and rebuilds them inside txn from every entry that charter ch
+ * admits (catalog.c; what reindex runs with the current charter). The caller holds s->lock.
+ */
+int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn, const mycel_charter *ch);
+
+/*
+ * Makes charter c, about to become the store's current one, take effect inside txn
+ * (charter_adopt.c): each compromised feed loses its entries, bodies and fork proofs beyond
+ * the cut and its head goes back to the cut; the catalog is rebuilt against c. The caller
+ * holds s->lock. *out_dropped (if not NULL) gets the number of entries removed.
+ */
+int mycel__charter_adopt(mycel_store *s, MDB_txn *txn, const mycel_charter *c,
+			 size_t *out_dropped);
+
+/*
+ * The newest stored charter version that admits feed at seq (charter_adopt.c), in
+ * *out_version: for the history of a domain removed since. EADMIT when none does.
+ */
+int mycel__feed_admitted_in(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN],
+			    uint64_t seq, uint64_t *out_version);
+
 #endif

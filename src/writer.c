@@ -161,7 +161,9 @@ static void ingested_change(const mycel_rpc_ctx *env, const mycel_entry *e, cons
 	if (lc)
 		body_field(body, len, "status", status, sizeof(status));
 	const mycel_charter *ch = mycel_store_charter(env->store);
-	const mycel_charter_domain *dom = ch != NULL ? mycel_charter_find_feed(ch, e->h.feed) : NULL;
+	const mycel_charter_domain *dom = NULL;
+	if (ch != NULL)
+		(void)mycel_charter_admits(ch, e->h.feed, e->h.seq, &dom);
 	mycel_rpc_change c = {dom != NULL ? dom->name : "", e, id, version,
 			      lc ? status : "published"};
 	env->on_change(env->on_change_arg, &c);
