@@ -245,6 +245,18 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 			i = j;
 			continue;
 		}
+		if (x->kind == MYCEL__WRITE_CHARTER) {
+			/* needs no domain key; its effects (cuts, catalog) commit with it */
+			x->rv = mycel_store_add_charter(env->store, x->charter, x->charter_len,
+							x->why, sizeof(x->why));
+			if (x->rv == 0) {
+				commits++;
+				if (env->frontier != NULL)
+					(void)mycel__frontier_reload(env->frontier, env->store);
+			}
+			i++;
+			continue;
+		}
 		if (env->key == NULL || env->domain == NULL) {
 			x->rv = MYCEL_EPERM;
 			(void)snprintf(x->why, sizeof(x->why), "this node has no domain key");

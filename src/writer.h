@@ -44,6 +44,7 @@ typedef enum mycel__write_kind {
 	MYCEL__WRITE_LIFECYCLE,   /* id, version, status, reason: one lifecycle entry */
 	MYCEL__WRITE_REINDEX,     /* rebuild the catalog */
 	MYCEL__WRITE_INGEST,      /* ingest: entries and fork proofs from a peer (src/mesh.h) */
+	MYCEL__WRITE_CHARTER,     /* charter, charter_len: adopt a next charter version (alone) */
 } mycel__write_kind;
 
 /*
@@ -59,6 +60,8 @@ typedef struct mycel__write {
 	size_t bytes; /* the request's document text, for the batch bound */
 	const char *id, *version, *reason;
 	mycel_doc_status status;
+	const uint8_t *charter; /* MYCEL__WRITE_CHARTER: the charter file */
+	size_t charter_len;
 	/*
 	 * An ingest: its items, proofs and flags in ingest (its states arrays sized by the
 	 * submitter), the peer it came from (for the commit hook). Consecutive ingests are
