@@ -378,6 +378,12 @@ int mycel_client_retire(mycel_client *c, const mycel_msg_ChangeStatusRequest *rq
 	return typed(c, "mycel.v1.Admin/Retire", rq, a, check_status_change, res, out);
 }
 
+int mycel_client_charter_put(mycel_client *c, const mycel_msg_CharterPutRequest *rq,
+			     mycel_arena *a, mycel_result *res, mycel_msg_CharterPutReply *out)
+{
+	return typed(c, "mycel.v1.Admin/CharterPut", rq, a, NULL, res, out);
+}
+
 int mycel_client_reindex(mycel_client *c, mycel_arena *a, mycel_result *res,
 			 mycel_msg_ReindexReply *out)
 {

@@ -160,6 +160,9 @@ int mycel_client_deprecate(mycel_client *c, const mycel_msg_ChangeStatusRequest 
 			   mycel_arena *a, mycel_result *res, mycel_msg_ChangeStatusReply *out);
 int mycel_client_retire(mycel_client *c, const mycel_msg_ChangeStatusRequest *rq,
 			mycel_arena *a, mycel_result *res, mycel_msg_ChangeStatusReply *out);
+/* Admin/CharterPut: a fully signed next charter version for the node to adopt. */
+int mycel_client_charter_put(mycel_client *c, const mycel_msg_CharterPutRequest *rq,
+			     mycel_arena *a, mycel_result *res, mycel_msg_CharterPutReply *out);
 int mycel_client_reindex(mycel_client *c, mycel_arena *a, mycel_result *res,
 			 mycel_msg_ReindexReply *out);
 int mycel_client_peers(mycel_client *c, mycel_arena *a, mycel_result *res,
