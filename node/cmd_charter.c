@@ -301,6 +301,24 @@ static bool met(const tally *t)
 	return t->have >= mycel_charter_threshold(t->of);
 }
 
+/*
+ * The signatures of ch in the order a reader expects: by ch's members in their order, then
+ * prev's other members, then keys of neither; order[] gets signature indexes.
+ */
+static size_t signer_order(const mycel_charter *ch, const mycel_charter *prev, size_t *order)
+{
+	size_t n = 0, ns = mycel_charter_sig_count(ch);
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t j = 0; j < ns; j++) {
+			const uint8_t *k = mycel_charter_sig_at(ch, j)->key;
+			bool own = mycel_charter_find_member(ch, k) != NULL;
+			bool old = !own && prev != NULL && mycel_charter_find_member(prev, k) != NULL;
+			if ((pass == 0 && own) || (pass == 1 && old) || (pass == 2 && !own && !old))
+				order[n++] = j;
+		}
+	return n;
+}
+
 /* The name of the signer of signature j: a member of ch or of prev, or its key's first hex digits. */
 static void signer_name(const mycel_charter *ch, const mycel_charter *prev, size_t j, char *out,
 			size_t n)
@@ -345,6 +363,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 			 (unsigned long long)ver);
 	}
 	tally own, old;
+	size_t order[2 * MYCEL_MEMBERS_MAX];
+	size_t n_order = signer_order(ch, prev, order);
 	count(&own, ch, ch);
 	if (prev != NULL)
 		count(&old, prev, ch);
@@ -387,8 +407,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 			printf("%s\"%s\"", i ? "," : "", hex);
 		}
 		printf("],\"signers\":[");
-		for (size_t i = 0; i < mycel_charter_sig_count(ch); i++) {
-			signer_name(ch, prev, i, name, sizeof(name));
+		for (size_t i = 0; i < n_order; i++) {
+			signer_name(ch, prev, order[i], name, sizeof(name));
 			printf("%s", i ? "," : "");
 			json_str(stdout, name);
 		}
@@ -447,8 +467,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 		printf("  %-20s %s\n", id ? id->v.s.ptr : "?", sev ? sev->v.s.ptr : "?");
 	}
 	printf("signed by  ");
-	for (size_t i = 0; i < mycel_charter_sig_count(ch); i++) {
-		signer_name(ch, prev, i, name, sizeof(name));
+	for (size_t i = 0; i < n_order; i++) {
+		signer_name(ch, prev, order[i], name, sizeof(name));
 		printf("%s%s", i ? ", " : "", name);
 	}
 	printf("%s\n", mycel_charter_sig_count(ch) == 0 ? "nobody yet" : "");

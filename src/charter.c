@@ -1059,6 +1059,9 @@ int mycel_charter_merge(mycel_charter *dst, const mycel_charter *src, char *why,
 	}
 	if (extra == 0)
 		return 0;
+	if (dst->n_sigs + extra > 2 * MYCEL_MEMBERS_MAX)
+		return mycel__fail(MYCEL_ETOOBIG, why, why_len, "more than %d signatures",
+				   2 * MYCEL_MEMBERS_MAX);
 	mycel_charter_sig *all = calloc(dst->n_sigs + extra, sizeof(*all));
 	if (all == NULL)
 		return MYCEL_ENOMEM;
