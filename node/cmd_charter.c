@@ -308,14 +308,22 @@ static bool met(const tally *t)
 static size_t signer_order(const mycel_charter *ch, const mycel_charter *prev, size_t *order)
 {
 	size_t n = 0, ns = mycel_charter_sig_count(ch);
-	for (int pass = 0; pass < 3; pass++)
-		for (size_t j = 0; j < ns; j++) {
-			const uint8_t *k = mycel_charter_sig_at(ch, j)->key;
-			bool own = mycel_charter_find_member(ch, k) != NULL;
-			bool old = !own && prev != NULL && mycel_charter_find_member(prev, k) != NULL;
-			if ((pass == 0 && own) || (pass == 1 && old) || (pass == 2 && !own && !old))
-				order[n++] = j;
+	const mycel_charter *of[2] = {ch, prev};
+	for (int pass = 0; pass < 2 && of[pass] != NULL; pass++)
+		for (size_t i = 0; i < mycel_charter_member_count(of[pass]); i++) {
+			const uint8_t *mk = mycel_charter_member_at(of[pass], i)->key;
+			if (pass == 1 && mycel_charter_find_member(ch, mk) != NULL)
+				continue; /* listed with ch's members */
+			for (size_t j = 0; j < ns; j++)
+				if (memcmp(mycel_charter_sig_at(ch, j)->key, mk, MYCEL_PK_LEN) == 0)
+					order[n++] = j;
 		}
+	for (size_t j = 0; j < ns; j++) {
+		const uint8_t *k = mycel_charter_sig_at(ch, j)->key;
+		if (mycel_charter_find_member(ch, k) == NULL &&
+		    (prev == NULL || mycel_charter_find_member(prev, k) == NULL))
+			order[n++] = j;
+	}
 	return n;
 }
 
