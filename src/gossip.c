@@ -489,8 +489,12 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			x->p->in += res.accepted;
 			g->st.pulled += res.accepted;
 			pthread_mutex_unlock(&g->mu);
-			/* a conflicting entry is evidence against the feed's owner, not the peer */
-			if (res.code != 0 && res.code != MYCEL_EFORK)
+			/*
+			 * a conflicting entry is evidence against the feed's owner, not the peer;
+			 * so is one beyond a compromised feed's cut, which a peer on an older
+			 * charter version holds in good faith
+			 */
+			if (res.code != 0 && res.code != MYCEL_EFORK && res.code != MYCEL_EREVOKED)
 				note_reject(x, res.code, res.why);
 		}
 		mycel_arena_free(a);

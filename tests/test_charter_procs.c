@@ -8,7 +8,9 @@
  * every node adopts it by gossip, and fresh's entries, pushed to that one node, then reach
  * every node — including the node that refused them before. Version 3 declares fresh's key
  * compromised after seq 2: applied on another node, every node adopts it, drops seq 3 and
- * refuses entries beyond the cut (EREVOKED) when they are pushed to it.
+ * refuses entries beyond the cut (EREVOKED) when they are pushed to it. Version 4 removes
+ * fresh: every node stops serving its document (NOT_FOUND naming version 4). Clients pinned
+ * to the mesh id check each node's later charter along its chain from genesis.
  *
  * Every wait polls Status over tcp with a deadline that only bounds it.
  */
@@ -33,8 +35,6 @@
 #include "mycel/store.h"
 
 #include "mesh_harness.h"
-
-#define FROM "tcp://127.0.0.1:9" /* the pusher's URL: nothing listens there */
 
 static const char *myceld_path;
 static mh_mesh *M;
@@ -61,8 +61,8 @@ static int teardown(void **state)
 
 /* The charter file of version v of the harness's mesh (v1 read from its file). */
 typedef struct chain {
-	mycel_charter *c[4];
-	mycel_buf f[4];
+	mycel_charter *c[5];
+	mycel_buf f[5];
 } chain;
 
 static void read_file(const char *path, mycel_buf *out)
@@ -100,6 +100,49 @@ static void admit_fresh(mycel_charter *n, void *arg)
 	assert_int_equal(mycel_charter_add_domain(n, "fresh", k->pk), 0);
 }
 
+static void remove_fresh(mycel_charter *n, void *arg)
+{
+	(void)arg;
+	assert_int_equal(mycel_charter_remove_domain(n, "fresh"), 0);
+}
+
+/*
+ * Get domain/id on node i over tcp with a client pinned to the mesh id: the node's charter
+ * (a later version) is checked along its chain from the genesis. want: OK, or NOT_FOUND with
+ * a message holding not_found.
+ */
+static void get_on(size_t i, const char *domain, const char *id, const char *not_found)
+{
+	mycel_client *c = NULL;
+	mycel_arena *a = NULL;
+	mycel_result res;
+	mycel_msg_GetRequest g;
+	mycel_msg_GetReply r;
+	assert_int_equal(mycel_client_open(M->nodes[i].url, &c), 0);
+	mycel_client_set_timeout(c, 5000u * mh_scale());
+	assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
+	int rv = mycel_client_fetch_charter(c, M->mesh_id, &res);
+	if (rv != 0 || res.status != MYCEL_RPC_OK)
+		fail_msg("node %s: charter: %s %s", M->nodes[i].name, mycel_errname(rv), res.message);
+	memset(&g, 0, sizeof(g));
+	g.domain = domain;
+	g.domain_len = strlen(domain);
+	g.id = id;
+	g.id_len = strlen(id);
+	rv = mycel_client_get(c, &g, a, &res, &r);
+	assert_int_equal(rv, 0);
+	if (not_found == NULL && res.status != MYCEL_RPC_OK)
+		fail_msg("node %s: Get %s/%s: %s %s", M->nodes[i].name, domain, id,
+			 mycel_rpc_status_name(res.status), res.message);
+	if (not_found != NULL && (res.status != MYCEL_RPC_NOT_FOUND ||
+				  strstr(res.message, not_found) == NULL))
+		fail_msg("node %s: Get %s/%s: %s \"%s\", expected NOT_FOUND saying \"%s\"",
+			 M->nodes[i].name, domain, id, mycel_rpc_status_name(res.status),
+			 res.message, not_found);
+	mycel_arena_free(a);
+	mycel_client_close(c);
+}
+
 static void compromise_fresh(mycel_charter *n, void *arg)
 {
 	const mycel_key *k = arg;
@@ -132,7 +175,7 @@ typedef struct push_out {
 	char reason[512];
 } push_out;
 
-/* Pushes h's entries [from, to) to node i as Mesh/Push from FROM. */
+/* Pushes h's entries [from, to) to node i as Mesh/Push. */
 static void push(size_t i, const held *h, size_t from, size_t to, push_out *out)
 {
 	mycel_msg_Entry items[4];
@@ -150,9 +193,7 @@ static void push(size_t i, const held *h, size_t from, size_t to, push_out *out)
 	memset(&rq, 0, sizeof(rq));
 	rq.entries = items;
 	rq.n_entries = to - from;
-	rq.has_hops = true;
-	rq.from = FROM;
-	rq.from_len = strlen(FROM);
+	rq.has_hops = true; /* no from: the nodes must not learn the test as a peer */
 	mycel_buf_init(&b, 8u << 20);
 	assert_int_equal(mycel_msg_PushRequest_encode(&rq, &b), 0);
 	memset(out, 0, sizeof(*out));
@@ -275,6 +316,7 @@ static void test_evolution(void **state)
 	assert_int_equal(mycel_charter_decode(ch.f[1].data, ch.f[1].len, &ch.c[1], NULL, 0), 0);
 	next_version(&ch, 2, admit_fresh, fresh);
 	next_version(&ch, 3, compromise_fresh, fresh2);
+	next_version(&ch, 4, remove_fresh, NULL);
 
 	/* fresh's three entries, made in a store of the test's own that holds v1 and v2 */
 	tc_tmpdir("charter-procs", local_dir, sizeof(local_dir));
@@ -336,11 +378,27 @@ static void test_evolution(void **state)
 		assert_int_equal(w.seq, 2);
 	}
 
+	/* clients pinned to the mesh id follow the chain: fresh's document is current at v3 */
+	for (size_t i = 0; i < M->n; i++)
+		get_on(i, "fresh", "beans", NULL);
+
+	/* v4 removes fresh (on node 1): every node stops serving it, its frontiers converge */
+	assert_int_equal(charter_put(1, &ch.f[4]), 4);
+	ms = wait_all(4, fresh->pk, 2, 20000);
+	print_message("v4 (fresh removed) applied on d01: every node adopted it in %llu ms\n",
+		      (unsigned long long)ms);
+	for (size_t i = 0; i < M->n; i++)
+		get_on(i, "fresh", "beans", "removed in charter version 4");
+	MH_OK(mh_publish(M, 0, "plates", "1.0.0", NULL));
+	MH_OK(mh_wait_converged(M, NULL, 0, before.entries + 1, 10000, NULL));
+	for (size_t i = 0; i < M->n; i++)
+		get_on(i, M->nodes[0].name, "plates", NULL);
+
 	for (size_t i = 0; i < M->n; i++)
 		MH_OK(mh_stop(M, i));
 	for (size_t k = 0; k < h.n; k++)
 		free(h.body[k]);
-	for (int v = 1; v < 4; v++) {
+	for (int v = 1; v < 5; v++) {
 		mycel_charter_free(ch.c[v]);
 		mycel_buf_fini(&ch.f[v]);
 	}

@@ -113,7 +113,9 @@ typedef struct mycel_result {
 
 /*
  * Fetches the node's current charter (Mesh/Charter) and sets it as mycel_client_set_charter
- * does; with mesh_id NULL it is trusted on first use. Returns as the typed calls do;
+ * does; with mesh_id NULL it is trusted on first use. A version > 1 is checked along its
+ * chain, fetched from the node too: a genesis (of mesh_id when given), then each step
+ * (mycel_charter_verify_next), ending at the charter sent. Returns as the typed calls do;
  * the negative code and res->message when the charter is refused.
  */
 int mycel_client_fetch_charter(mycel_client *c, const uint8_t *mesh_id, mycel_result *res);
