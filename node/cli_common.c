@@ -261,6 +261,22 @@ int open_target(const common *co, const char *cmd, bool write, target *t)
 					close_target(t);
 					return rv;
 				}
+				/*
+				 * The directory's charter.mcc is the genesis: the node's later
+				 * version is taken only along its chain from it (pinned to its id).
+				 */
+				uint8_t mid[MYCEL_HASH_LEN];
+				const mycel_charter *ac = mycel_client_charter(t->c);
+				mycel_result res;
+				if (t->verify && ac != NULL && mycel_charter_version(ac) == 1 &&
+				    mycel_charter_digest(ac, mid) == 0 &&
+				    ((rv = mycel_client_fetch_charter(t->c, mid, &res)) != 0 ||
+				     res.status != MYCEL_RPC_OK)) {
+					int code = die(EXIT_FAIL, "%s: %s: %s", cmd, url,
+						       res.message[0] ? res.message : mycel_strerror(rv));
+					close_target(t);
+					return code;
+				}
 				return 0;
 			}
 		}
