@@ -81,6 +81,18 @@ proofs:
 	return drop_after(txn, s->forks, k->feed, k->seq, NULL);
 }
 
+void mycel__charter_retire(mycel_store *s, mycel_charter *old)
+{
+	if (old == NULL)
+		return;
+	if (s->n_retired == MYCEL__RETIRED_MAX) {
+		mycel_charter_free(s->retired[0]);
+		memmove(&s->retired[0], &s->retired[1], (s->n_retired - 1) * sizeof(s->retired[0]));
+		s->n_retired--;
+	}
+	s->retired[s->n_retired++] = old;
+}
+
 int mycel__charter_adopt(mycel_store *s, MDB_txn *txn, const mycel_charter *c,
 			 size_t *out_dropped)
 {

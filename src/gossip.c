@@ -27,6 +27,7 @@
 #include "mycel/store.h"
 #include "mycel_proto.h"
 #include "store_int.h"
+#include "writer.h"
 
 /* ---- calls ---------------------------------------------------------------------------------- */
 
@@ -240,8 +241,9 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 	}
 	for (size_t i = 0; i < rp.n_newer; i++) {
 		char why[512] = "";
-		rv = mycel_store_add_charter(g->env.ctx->store, rp.newer[i].ptr, rp.newer[i].len,
-		                             why, sizeof(why));
+		/* through the writer: ordered with ingests, the frontier reloaded after it */
+		rv = mycel__write_charter(g->env.ctx, rp.newer[i].ptr, rp.newer[i].len, why,
+		                          sizeof(why));
 		if (rv != 0) {
 			char msg[600];
 			snprintf(msg, sizeof(msg), "charter %zu of %zu: %s", i + 1, rp.n_newer,
@@ -256,9 +258,6 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 		              (unsigned long long)(ch != NULL ? mycel_charter_version(ch) : 0),
 		              mycel__gp_q(x->p->url, qa, sizeof(qa)));
 	}
-	/* a compromised feed's head may have gone back to its cut */
-	if (rp.n_newer > 0 && g->env.ctx->frontier != NULL)
-		(void)mycel__frontier_reload(g->env.ctx->frontier, g->env.ctx->store);
 	rv = 0;
 done:
 	mycel_arena_free(a);

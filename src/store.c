@@ -197,6 +197,8 @@ void mycel_store_close(mycel_store *s)
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	mycel_charter_free(s->charter);
+	for (size_t i = 0; i < s->n_retired; i++)
+		mycel_charter_free(s->retired[i]);
 	mycel_buf_fini(&s->cat.pend);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -286,7 +288,7 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 		memcpy(s->mesh_id, mid, MYCEL_HASH_LEN);
 		s->has_mesh_id = true;
 	}
-	mycel_charter_free(s->charter);
+	mycel__charter_retire(s, s->charter);
 	s->charter = c;
 	c = NULL;
 done:

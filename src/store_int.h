@@ -10,6 +10,7 @@
 
 #define MYCEL__FEEDSEQ_LEN (MYCEL_PK_LEN + 8)
 #define MYCEL__HEAD_LEN (8 + MYCEL_HASH_LEN + 8) /* seq ‖ id ‖ ts_ms */
+#define MYCEL__RETIRED_MAX 64 /* replaced charters kept alive; older ones are freed */
 
 /* The derived catalog tables (layout in catalog_int.h). */
 struct mycel__catalog_dbs {
@@ -28,6 +29,12 @@ struct mycel_store {
 	MDB_dbi meta;    /* "format" -> "1", "mesh_id" -> 32 bytes */
 	pthread_mutex_t lock; /* guards charter and mesh_id */
 	mycel_charter *charter;
+	/*
+	 * Versions replaced by a newer one, kept until close: mycel_store_charter's pointer
+	 * stays valid for a thread that read it just before an adoption (charter_adopt.c).
+	 */
+	mycel_charter *retired[MYCEL__RETIRED_MAX];
+	size_t n_retired;
 	bool has_mesh_id;
 	uint8_t mesh_id[MYCEL_HASH_LEN];
 	struct mycel__catalog_dbs cat;
@@ -92,6 +99,13 @@ int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn, const mycel_charter *ch
  */
 int mycel__charter_adopt(mycel_store *s, MDB_txn *txn, const mycel_charter *c,
 			 size_t *out_dropped);
+
+/*
+ * Keeps the charter being replaced alive until close (the caller holds s->lock): readers
+ * that took mycel_store_charter's pointer before the swap may still use it. Beyond
+ * MYCEL__RETIRED_MAX versions in one run the oldest is freed.
+ */
+void mycel__charter_retire(mycel_store *s, mycel_charter *old);
 
 /*
  * The newest stored charter version that admits feed at seq (charter_adopt.c), in

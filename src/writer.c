@@ -288,6 +288,31 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 		*out_commits = commits;
 }
 
+int mycel__write_charter(const mycel_rpc_ctx *env, const uint8_t *p, size_t n, char *why,
+			 size_t why_len)
+{
+	mycel__write *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return MYCEL_ENOMEM;
+	w->kind = MYCEL__WRITE_CHARTER;
+	w->charter = p;
+	w->charter_len = n;
+	if (env->wq != NULL) {
+		(void)mycel__writer_submit(env->wq, w);
+	} else {
+		if (env->writer != NULL)
+			pthread_mutex_lock(env->writer);
+		mycel__write_exec(env, &w, 1, NULL);
+		if (env->writer != NULL)
+			pthread_mutex_unlock(env->writer);
+	}
+	int rv = w->rv;
+	if (why != NULL && why_len > 0)
+		(void)snprintf(why, why_len, "%s", w->why);
+	free(w);
+	return rv;
+}
+
 static void *writer_main(void *arg)
 {
 	mycel__writer *q = arg;

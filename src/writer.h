@@ -87,6 +87,15 @@ typedef struct mycel__write {
  */
 void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, size_t *out_commits);
 
+/*
+ * Adopts charter file p[0..n) (mycel_store_add_charter) as a write of its own: through the
+ * writer thread when env has one (env->wq), else under env->writer, so that it and the
+ * frontier reload that follows it are ordered with every other commit. 0, EBUSY (stopping),
+ * or the charter's code with why.
+ */
+int mycel__write_charter(const mycel_rpc_ctx *env, const uint8_t *p, size_t n, char *why,
+			 size_t why_len);
+
 typedef struct mycel__writer mycel__writer;
 
 typedef struct mycel__writer_stats {
