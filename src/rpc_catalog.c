@@ -536,6 +536,7 @@ static mycel_rpc_status h_history(mycel_store *s, mycel_arena *a, const void *vr
 /* ---- Status ----------------------------------------------------------------------- */
 
 typedef struct heads_ctx {
+	const mycel_charter *ch; /* heads only of feeds it admits (a removed domain's are held, not shown) */
 	mycel_arena *a;
 	mycel_msg_FeedHead *heads;
 	size_t n, cap;
@@ -547,6 +548,10 @@ static int head_cb(void *vctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
 		   const uint8_t id[MYCEL_HASH_LEN])
 {
 	heads_ctx *c = vctx;
+	if (c->ch != NULL && mycel_charter_admits(c->ch, feed, seq, NULL) != 0) {
+		c->entries += seq; /* held all the same */
+		return 0;
+	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 16;
 		if (cap > 100000)
@@ -596,6 +601,7 @@ static mycel_rpc_status h_status(mycel_store *s, mycel_arena *a, const void *vre
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.a = a;
+	hc.ch = c;
 	rv = mycel_store_feeds(s, head_cb, &hc);
 	if (rv != 0)
 		return fail_err(rv, why, why_len, "status: feeds");
