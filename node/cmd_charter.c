@@ -88,14 +88,12 @@ static int write_charter(const char *path, const mycel_charter *c, bool excl)
 
 static int charter_init(int argc, char **argv)
 {
-	static const struct option opts[] = {{"mesh", required_argument, NULL, 'm'},
-					     {"member", required_argument, NULL, 'M'},
-					     {"threshold", required_argument, NULL, 't'},
-					     {"domain", required_argument, NULL, 'd'},
-					     {"out", required_argument, NULL, 'o'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"mesh", required_argument, NULL, 'm'},      {"member", required_argument, NULL, 'M'},
+	    {"threshold", required_argument, NULL, 't'}, {"domain", required_argument, NULL, 'd'},
+	    {"out", required_argument, NULL, 'o'},       {NULL, 0, NULL, 0}};
 	static const char use[] = "usage: mycel charter init --mesh NAME --member NAME=PUBKEY... "
-				  "--threshold K [--domain NAME=PUBKEY...] --out FILE";
+	                          "--threshold K [--domain NAME=PUBKEY...] --out FILE";
 	const char *mesh = NULL, *out = NULL;
 	char *members[MYCEL_MEMBERS_MAX], *domains[256];
 	size_t nm = 0, nd = 0;
@@ -103,8 +101,12 @@ static int charter_init(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': mesh = optarg; break;
-		case 'o': out = optarg; break;
+		case 'm':
+			mesh = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
 		case 't': {
 			char *end;
 			threshold = strtol(optarg, &end, 10);
@@ -119,18 +121,22 @@ static int charter_init(int argc, char **argv)
 			break;
 		case 'd':
 			if (nd == 256)
-				return usage_error("charter init", "too many domains (add more later)");
+				return usage_error("charter init",
+				                   "too many domains (add more later)");
 			domains[nd++] = optarg;
 			break;
-		default: return usage_error("charter init", "%s", use);
+		default:
+			return usage_error("charter init", "%s", use);
 		}
 	}
 	if (mesh == NULL || out == NULL || nm == 0 || threshold == 0 || optind != argc)
 		return usage_error("charter init", "%s", use);
 	if (!mycel_name_valid(mesh))
-		return usage_error("charter init", "mesh name \"%s\" is not valid ([a-z0-9-], 1 to 64)", mesh);
+		return usage_error("charter init",
+		                   "mesh name \"%s\" is not valid ([a-z0-9-], 1 to 64)", mesh);
 	if ((size_t)threshold > nm)
-		return usage_error("charter init", "threshold %ld is more than the %zu members", threshold, nm);
+		return usage_error("charter init", "threshold %ld is more than the %zu members",
+		                   threshold, nm);
 	mycel_charter *ch;
 	if (mycel_charter_new(mesh, 1, (uint32_t)threshold, &ch) != 0)
 		return die(EXIT_FAIL, "out of memory");
@@ -141,32 +147,34 @@ static int charter_init(int argc, char **argv)
 		const char *arg = is_member ? members[i] : domains[i - nm];
 		if (parse_binding(arg, name, sizeof(name), key) != 0) {
 			mycel_charter_free(ch);
-			return usage_error("charter init", "\"%s\": expected NAME=PUBKEY (64 hex digits)", arg);
+			return usage_error("charter init",
+			                   "\"%s\": expected NAME=PUBKEY (64 hex digits)", arg);
 		}
 		int rv = is_member ? mycel_charter_add_member(ch, name, key)
-				   : mycel_charter_add_domain(ch, name, key);
+		                   : mycel_charter_add_domain(ch, name, key);
 		if (rv != 0) {
 			mycel_charter_free(ch);
-			return usage_error("charter init", "%s \"%s\": %s", is_member ? "member" : "domain", name,
-					   rv == MYCEL_EEXIST ? "name or key given twice"
-							      : rv == MYCEL_EINVAL ? "not a valid name ([a-z0-9-], 1 to 64)"
-										   : mycel_strerror(rv));
+			return usage_error(
+			    "charter init", "%s \"%s\": %s", is_member ? "member" : "domain", name,
+			    rv == MYCEL_EEXIST   ? "name or key given twice"
+			    : rv == MYCEL_EINVAL ? "not a valid name ([a-z0-9-], 1 to 64)"
+			                         : mycel_strerror(rv));
 		}
 	}
 	int rv = write_charter(out, ch, true);
 	if (rv == 0)
-		printf("wrote %s: mesh %s, charter v1, %zu member(s), threshold %ld, %zu domain(s), "
-		       "0 signatures\nnext: each member runs `mycel charter sign %s --key KEYFILE`\n",
-		       out, mesh, nm, threshold, nd, out);
+		printf(
+		    "wrote %s: mesh %s, charter v1, %zu member(s), threshold %ld, %zu domain(s), "
+		    "0 signatures\nnext: each member runs `mycel charter sign %s --key KEYFILE`\n",
+		    out, mesh, nm, threshold, nd, out);
 	mycel_charter_free(ch);
 	return rv;
 }
 
-
 static int charter_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
-					     {NULL, 0, NULL, 0}};
+	                                     {NULL, 0, NULL, 0}};
 	static const char use[] = "usage: mycel charter sign FILE --key KEYFILE";
 	const char *keyfile = NULL;
 	int c;
@@ -193,7 +201,8 @@ static int charter_sign(int argc, char **argv)
 	if (mycel_charter_find_member(ch, k->pk) == NULL && mycel_charter_version(ch) == 1) {
 		mycel_key_free(k);
 		mycel_charter_free(ch);
-		return die(EXIT_FAIL, "%s: the key of %s is not a member of this charter", path, keyfile);
+		return die(EXIT_FAIL, "%s: the key of %s is not a member of this charter", path,
+		           keyfile);
 	}
 	rv = mycel_charter_sign(ch, k, why, sizeof(why));
 	mycel_key_free(k);
@@ -204,12 +213,13 @@ static int charter_sign(int argc, char **argv)
 	if (rv == 0) {
 		size_t n = mycel_charter_sig_count(ch);
 		uint64_t v = mycel_charter_version(ch);
-		int vr = v == 1 ? mycel_charter_verify_genesis(ch, why, sizeof(why)) : MYCEL_ETHRESHOLD;
+		int vr =
+		    v == 1 ? mycel_charter_verify_genesis(ch, why, sizeof(why)) : MYCEL_ETHRESHOLD;
 		printf("signed %s (v%llu): %zu signature(s), threshold %u%s\n", path,
 		       (unsigned long long)v, n, mycel_charter_threshold(ch),
 		       vr == 0 ? " (reached: the charter is valid)"
 		       : v > 1 ? "; `mycel charter show FILE --prev PREVFILE` tells what is missing"
-			       : "");
+		               : "");
 	}
 	mycel_charter_free(ch);
 	return rv;
@@ -218,7 +228,7 @@ static int charter_sign(int argc, char **argv)
 static int charter_merge(int argc, char **argv)
 {
 	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-					     {NULL, 0, NULL, 0}};
+	                                     {NULL, 0, NULL, 0}};
 	static const char use[] = "usage: mycel charter merge FILE FILE... --out OUT";
 	const char *out = NULL;
 	int c;
@@ -239,15 +249,15 @@ static int charter_merge(int argc, char **argv)
 			break;
 		if ((rv = mycel_charter_merge(dst, src, why, sizeof(why))) != 0)
 			rv = die(EXIT_FAIL, "%s and %s: %s", argv[optind], argv[i],
-				 why[0] ? why : mycel_strerror(rv));
+			         why[0] ? why : mycel_strerror(rv));
 		mycel_charter_free(src);
 	}
 	if (rv == 0)
 		rv = write_charter(out, dst, false);
 	if (rv == 0)
-		printf("wrote %s: charter v%llu with %zu signature(s) merged from %d file(s)\n", out,
-		       (unsigned long long)mycel_charter_version(dst), mycel_charter_sig_count(dst),
-		       argc - optind);
+		printf("wrote %s: charter v%llu with %zu signature(s) merged from %d file(s)\n",
+		       out, (unsigned long long)mycel_charter_version(dst),
+		       mycel_charter_sig_count(dst), argc - optind);
 	mycel_charter_free(dst);
 	return rv;
 }
@@ -282,12 +292,13 @@ static void needs(FILE *f, const tally *t)
 	uint32_t thr = mycel_charter_threshold(t->of);
 	size_t n = mycel_charter_member_count(t->of);
 	fprintf(f, "needs %zu more signature%s of version %llu's members (has ",
-		(size_t)thr - t->have, thr - t->have == 1 ? "" : "s",
-		(unsigned long long)mycel_charter_version(t->of));
+	        (size_t)thr - t->have, thr - t->have == 1 ? "" : "s",
+	        (unsigned long long)mycel_charter_version(t->of));
 	bool any = false;
 	for (size_t i = 0; i < n; i++)
 		if (t->signed_[i]) {
-			fprintf(f, "%s%s", any ? ", " : "", mycel_charter_member_at(t->of, i)->name);
+			fprintf(f, "%s%s", any ? ", " : "",
+			        mycel_charter_member_at(t->of, i)->name);
 			any = true;
 		}
 	fprintf(f, "%s; needs %u of ", any ? "" : "none", thr);
@@ -327,9 +338,10 @@ static size_t signer_order(const mycel_charter *ch, const mycel_charter *prev, s
 	return n;
 }
 
-/* The name of the signer of signature j: a member of ch or of prev, or its key's first hex digits. */
+/* The name of the signer of signature j: a member of ch or of prev, or its key's first hex digits.
+ */
 static void signer_name(const mycel_charter *ch, const mycel_charter *prev, size_t j, char *out,
-			size_t n)
+                        size_t n)
 {
 	const uint8_t *k = mycel_charter_sig_at(ch, j)->key;
 	const mycel_charter_member *m = mycel_charter_find_member(ch, k);
@@ -351,8 +363,8 @@ static void json_hex(const char *key, const uint8_t *p, size_t n)
 	printf(",\"%s\":\"%s\"", key, hex);
 }
 
-static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
-			 const uint8_t *mesh_id, bool stored, bool json)
+static void show_charter(const mycel_charter *ch, const mycel_charter *prev, const uint8_t *mesh_id,
+                         bool stored, bool json)
 {
 	char hex[2 * MYCEL_HASH_LEN + 1], why[512] = "", name[96];
 	uint8_t dig[MYCEL_HASH_LEN];
@@ -367,8 +379,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 	else {
 		valid = MYCEL_ECHARTER;
 		snprintf(why, sizeof(why),
-			 "version %llu is checked against the version before it: give --prev FILE",
-			 (unsigned long long)ver);
+		         "version %llu is checked against the version before it: give --prev FILE",
+		         (unsigned long long)ver);
 	}
 	tally own, old;
 	size_t order[2 * MYCEL_MEMBERS_MAX];
@@ -391,7 +403,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 			mycel_hex(m->key, MYCEL_PK_LEN, hex);
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(stdout, m->name);
-			printf(",\"key\":\"%s\",\"signed\":%s}", hex, own.signed_[i] ? "true" : "false");
+			printf(",\"key\":\"%s\",\"signed\":%s}", hex,
+			       own.signed_[i] ? "true" : "false");
 		}
 		printf("],\"domains\":[");
 		for (size_t i = 0; i < mycel_charter_domain_count(ch); i++) {
@@ -423,9 +436,10 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 		printf("],\"policies\":%zu", mycel_charter_policies(ch)->v.a.len);
 		printf(",\"own_signatures\":%zu", own.have);
 		if (prev != NULL)
-			printf(",\"prev_version\":%llu,\"prev_signatures\":%zu,\"prev_threshold\":%u",
-			       (unsigned long long)mycel_charter_version(prev), old.have,
-			       mycel_charter_threshold(prev));
+			printf(
+			    ",\"prev_version\":%llu,\"prev_signatures\":%zu,\"prev_threshold\":%u",
+			    (unsigned long long)mycel_charter_version(prev), old.have,
+			    mycel_charter_threshold(prev));
 		printf(",\"valid\":%s", valid == 0 ? "true" : "false");
 		if (valid != 0) {
 			printf(",\"why\":");
@@ -471,7 +485,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 	printf("policies   %zu\n", mycel_charter_policies(ch)->v.a.len);
 	for (size_t i = 0; i < mycel_charter_policies(ch)->v.a.len; i++) {
 		const mycel_value *p = &mycel_charter_policies(ch)->v.a.items[i];
-		const mycel_value *id = mycel_value_get(p, "id"), *sev = mycel_value_get(p, "severity");
+		const mycel_value *id = mycel_value_get(p, "id"),
+		                  *sev = mycel_value_get(p, "severity");
 		printf("  %-20s %s\n", id ? id->v.s.ptr : "?", sev ? sev->v.s.ptr : "?");
 	}
 	printf("signed by  ");
@@ -513,9 +528,9 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev,
 static int charter_show(int argc, char **argv)
 {
 	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-					     {"prev", required_argument, NULL, 'p'},
-					     {"json", no_argument, NULL, 'j'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"prev", required_argument, NULL, 'p'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {NULL, 0, NULL, 0}};
 	static const char use[] =
 	    "usage: mycel charter show [FILE [--prev PREVFILE] | --data DIR] [--json]";
 	const char *data = NULL, *prevfile = NULL;
@@ -556,7 +571,8 @@ static int charter_show(int argc, char **argv)
 	if (ch == NULL)
 		rv = die(EXIT_FAIL, "%s holds no charter", o.store_path);
 	else
-		show_charter(ch, NULL, mycel_store_mesh_id(o.store, mid) == 0 ? mid : NULL, true, json);
+		show_charter(ch, NULL, mycel_store_mesh_id(o.store, mid) == 0 ? mid : NULL, true,
+		             json);
 	close_data(&o);
 	return rv;
 }
@@ -602,8 +618,8 @@ static int parse_u64(const char *s, uint64_t *out)
 }
 
 /* Applies the options of sub to the draft next; exit code, with the problem said. */
-static int apply_changes(const char *cmd, const char *sub, const change_opts *o,
-			 const char *file, mycel_charter *next)
+static int apply_changes(const char *cmd, const char *sub, const change_opts *o, const char *file,
+                         mycel_charter *next)
 {
 	char name[MYCEL_NAME_MAX + 2];
 	uint8_t key[MYCEL_PK_LEN];
@@ -612,32 +628,45 @@ static int apply_changes(const char *cmd, const char *sub, const change_opts *o,
 		const char *arg = o->domains[i];
 		if (strcmp(sub, "admit") == 0) {
 			if (parse_binding(arg, name, sizeof(name), key) != 0)
-				return usage_error(cmd, "--domain \"%s\": expected NAME=PUBKEY (64 hex digits)", arg);
+				return usage_error(
+				    cmd, "--domain \"%s\": expected NAME=PUBKEY (64 hex digits)",
+				    arg);
 			rv = mycel_charter_add_domain(next, name, key);
 			if (rv == MYCEL_EINVAL)
-				return usage_error(cmd, "domain \"%s\": not a valid name ([a-z0-9-], 1 to 64)", name);
+				return usage_error(
+				    cmd, "domain \"%s\": not a valid name ([a-z0-9-], 1 to 64)",
+				    name);
 			if (rv == 0 && mycel_charter_find_compromised(next, key) != NULL)
 				rv = MYCEL_EEXIST;
 			if (rv == MYCEL_EEXIST)
-				return die(EXIT_FAIL, "%s: domain \"%s\": %s already has this name, this "
-					   "feed, or declared the feed compromised", cmd, name, file);
+				return die(EXIT_FAIL,
+				           "%s: domain \"%s\": %s already has this name, this "
+				           "feed, or declared the feed compromised",
+				           cmd, name, file);
 		} else if (strcmp(sub, "remove") == 0) {
 			rv = mycel_charter_remove_domain(next, arg);
 			if (rv == MYCEL_ENOTFOUND)
-				return die(EXIT_FAIL, "%s: %s admits no domain \"%s\"", cmd, file, arg);
+				return die(EXIT_FAIL, "%s: %s admits no domain \"%s\"", cmd, file,
+				           arg);
 		} else { /* compromise */
 			uint64_t seq;
 			if (parse_u64(o->seq, &seq) != 0)
-				return usage_error(cmd, "--seq \"%s\": expected the last valid seq (0 or more)",
-						   o->seq ? o->seq : "");
-			if (o->successor == NULL || mycel_unhex(o->successor, key, MYCEL_PK_LEN) != 0)
-				return usage_error(cmd, "--successor: expected the new feed's public key (64 hex digits)");
+				return usage_error(
+				    cmd, "--seq \"%s\": expected the last valid seq (0 or more)",
+				    o->seq ? o->seq : "");
+			if (o->successor == NULL ||
+			    mycel_unhex(o->successor, key, MYCEL_PK_LEN) != 0)
+				return usage_error(cmd, "--successor: expected the new feed's "
+				                        "public key (64 hex digits)");
 			rv = mycel_charter_compromise(next, arg, seq, key);
 			if (rv == MYCEL_ENOTFOUND)
-				return die(EXIT_FAIL, "%s: %s admits no domain \"%s\"", cmd, file, arg);
+				return die(EXIT_FAIL, "%s: %s admits no domain \"%s\"", cmd, file,
+				           arg);
 			if (rv == MYCEL_EEXIST)
-				return die(EXIT_FAIL, "%s: the successor %.16s… is already a feed of %s "
-					   "(a domain's, or a compromised one)", cmd, o->successor, file);
+				return die(EXIT_FAIL,
+				           "%s: the successor %.16s… is already a feed of %s "
+				           "(a domain's, or a compromised one)",
+				           cmd, o->successor, file);
 		}
 		if (rv != 0)
 			return die(EXIT_FAIL, "%s: %s", cmd, mycel_strerror(rv));
@@ -664,19 +693,24 @@ static int apply_changes(const char *cmd, const char *sub, const change_opts *o,
 	for (size_t i = 0; i < o->nrm; i++) {
 		rv = mycel_charter_remove_member(next, o->remove_members[i]);
 		if (rv == MYCEL_ENOTFOUND)
-			return die(EXIT_FAIL, "%s: %s has no member \"%s\"", cmd, file, o->remove_members[i]);
+			return die(EXIT_FAIL, "%s: %s has no member \"%s\"", cmd, file,
+			           o->remove_members[i]);
 		if (rv != 0)
 			return die(EXIT_FAIL, "%s: %s", cmd, mycel_strerror(rv));
 	}
 	for (size_t i = 0; i < o->nadd; i++) {
 		const char *arg = o->add_members[i];
 		if (parse_binding(arg, name, sizeof(name), key) != 0)
-			return usage_error(cmd, "--add-member \"%s\": expected NAME=PUBKEY (64 hex digits)", arg);
+			return usage_error(
+			    cmd, "--add-member \"%s\": expected NAME=PUBKEY (64 hex digits)", arg);
 		rv = mycel_charter_add_member(next, name, key);
 		if (rv == MYCEL_EINVAL)
-			return usage_error(cmd, "member \"%s\": not a valid name ([a-z0-9-], 1 to 64)", name);
+			return usage_error(
+			    cmd, "member \"%s\": not a valid name ([a-z0-9-], 1 to 64)", name);
 		if (rv == MYCEL_EEXIST)
-			return die(EXIT_FAIL, "%s: member \"%s\": the name or key is already a member", cmd, name);
+			return die(EXIT_FAIL,
+			           "%s: member \"%s\": the name or key is already a member", cmd,
+			           name);
 		if (rv != 0)
 			return die(EXIT_FAIL, "%s: %s", cmd, mycel_strerror(rv));
 	}
@@ -712,7 +746,8 @@ static void print_diff(const mycel_charter *prev, const mycel_charter *next)
 		if (was == NULL)
 			printf("  + domain %s\n", d->name);
 		else if (memcmp(was->feed, d->feed, MYCEL_PK_LEN) != 0) {
-			const mycel_charter_cut *k = mycel_charter_find_compromised(next, was->feed);
+			const mycel_charter_cut *k =
+			    mycel_charter_find_compromised(next, was->feed);
 			printf("  ! domain %s: feed compromised after seq %llu, successor named\n",
 			       d->name, k ? (unsigned long long)k->seq : 0ULL);
 		}
@@ -722,22 +757,27 @@ static void print_diff(const mycel_charter *prev, const mycel_charter *next)
 		if (mycel_charter_find_domain(next, d->name) == NULL)
 			printf("  - domain %s\n", d->name);
 	}
-	size_t pa = mycel_charter_policies(prev)->v.a.len, pb = mycel_charter_policies(next)->v.a.len;
+	size_t pa = mycel_charter_policies(prev)->v.a.len,
+	       pb = mycel_charter_policies(next)->v.a.len;
 	if (pa != pb)
 		printf("  policies %zu -> %zu\n", pa, pb);
 }
 
 static int charter_change(const char *sub, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"domain", required_argument, NULL, 'd'},   {"seq", required_argument, NULL, 's'},
-	    {"successor", required_argument, NULL, 'S'}, {"id", required_argument, NULL, 'i'},
-	    {"severity", required_argument, NULL, 'v'}, {"expr", required_argument, NULL, 'e'},
-	    {"message", required_argument, NULL, 'm'},  {"remove", required_argument, NULL, 'r'},
-	    {"add-member", required_argument, NULL, 'a'},
-	    {"remove-member", required_argument, NULL, 'R'},
-	    {"threshold", required_argument, NULL, 't'}, {"out", required_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"domain", required_argument, NULL, 'd'},
+	                                     {"seq", required_argument, NULL, 's'},
+	                                     {"successor", required_argument, NULL, 'S'},
+	                                     {"id", required_argument, NULL, 'i'},
+	                                     {"severity", required_argument, NULL, 'v'},
+	                                     {"expr", required_argument, NULL, 'e'},
+	                                     {"message", required_argument, NULL, 'm'},
+	                                     {"remove", required_argument, NULL, 'r'},
+	                                     {"add-member", required_argument, NULL, 'a'},
+	                                     {"remove-member", required_argument, NULL, 'R'},
+	                                     {"threshold", required_argument, NULL, 't'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     {NULL, 0, NULL, 0}};
 	char cmd[64];
 	snprintf(cmd, sizeof(cmd), "charter %s", sub);
 	change_opts o;
@@ -745,19 +785,44 @@ static int charter_change(const char *sub, int argc, char **argv)
 	int c, rv = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': rv = push(o.domains, &o.nd, optarg, cmd); break;
-		case 'a': rv = push(o.add_members, &o.nadd, optarg, cmd); break;
-		case 'R': rv = push(o.remove_members, &o.nrm, optarg, cmd); break;
-		case 's': o.seq = optarg; break;
-		case 'S': o.successor = optarg; break;
-		case 'i': o.id = optarg; break;
-		case 'v': o.severity = optarg; break;
-		case 'e': o.expr = optarg; break;
-		case 'm': o.message = optarg; break;
-		case 'r': o.remove = optarg; break;
-		case 't': o.threshold = optarg; break;
-		case 'o': o.out = optarg; break;
-		default: return usage_error(cmd, "%s", change_use);
+		case 'd':
+			rv = push(o.domains, &o.nd, optarg, cmd);
+			break;
+		case 'a':
+			rv = push(o.add_members, &o.nadd, optarg, cmd);
+			break;
+		case 'R':
+			rv = push(o.remove_members, &o.nrm, optarg, cmd);
+			break;
+		case 's':
+			o.seq = optarg;
+			break;
+		case 'S':
+			o.successor = optarg;
+			break;
+		case 'i':
+			o.id = optarg;
+			break;
+		case 'v':
+			o.severity = optarg;
+			break;
+		case 'e':
+			o.expr = optarg;
+			break;
+		case 'm':
+			o.message = optarg;
+			break;
+		case 'r':
+			o.remove = optarg;
+			break;
+		case 't':
+			o.threshold = optarg;
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		default:
+			return usage_error(cmd, "%s", change_use);
 		}
 		if (rv != 0)
 			return rv;
@@ -777,11 +842,13 @@ static int charter_change(const char *sub, int argc, char **argv)
 	if (!comp && (o.seq || o.successor))
 		return usage_error(cmd, "--seq and --successor belong to compromise");
 	if (pol && !(o.remove != NULL) == !policy_set)
-		return usage_error(cmd, "give either --id, --severity, --expr and --message, or --remove ID");
+		return usage_error(
+		    cmd, "give either --id, --severity, --expr and --message, or --remove ID");
 	if (pol && policy_set && !(o.id && o.severity && o.expr && o.message))
 		return usage_error(cmd, "--id, --severity, --expr and --message go together");
 	if (!pol && (policy_set || o.remove))
-		return usage_error(cmd, "--id, --severity, --expr, --message and --remove belong to set-policy");
+		return usage_error(
+		    cmd, "--id, --severity, --expr, --message and --remove belong to set-policy");
 	if (strcmp(sub, "members") == 0 && !members)
 		return usage_error(cmd, "give --add-member, --remove-member or --threshold");
 
@@ -806,22 +873,23 @@ static int charter_change(const char *sub, int argc, char **argv)
 		mycel_buf_fini(&b);
 		mycel_charter_free(chk);
 		if (er != 0)
-			rv = die(EXIT_FAIL, "%s: version %llu would not be a valid charter: %s", cmd,
-				 (unsigned long long)mycel_charter_version(next),
-				 why[0] ? why : mycel_strerror(er));
+			rv = die(EXIT_FAIL, "%s: version %llu would not be a valid charter: %s",
+			         cmd, (unsigned long long)mycel_charter_version(next),
+			         why[0] ? why : mycel_strerror(er));
 	}
 	if (rv == 0)
 		rv = write_charter(o.out, next, true);
 	if (rv == 0) {
 		printf("wrote %s: charter v%llu of mesh %s, unsigned, from %s (v%llu):\n", o.out,
-		       (unsigned long long)mycel_charter_version(next), mycel_charter_mesh(next), file,
-		       (unsigned long long)mycel_charter_version(prev));
+		       (unsigned long long)mycel_charter_version(next), mycel_charter_mesh(next),
+		       file, (unsigned long long)mycel_charter_version(prev));
 		print_diff(prev, next);
-		printf("next: %u of v%llu's members and %u of v%llu's sign it, each with "
-		       "`mycel charter sign %s --key KEYFILE` (copies merge: `mycel charter merge`)\n",
-		       mycel_charter_threshold(prev), (unsigned long long)mycel_charter_version(prev),
-		       mycel_charter_threshold(next), (unsigned long long)mycel_charter_version(next),
-		       o.out);
+		printf(
+		    "next: %u of v%llu's members and %u of v%llu's sign it, each with "
+		    "`mycel charter sign %s --key KEYFILE` (copies merge: `mycel charter merge`)\n",
+		    mycel_charter_threshold(prev), (unsigned long long)mycel_charter_version(prev),
+		    mycel_charter_threshold(next), (unsigned long long)mycel_charter_version(next),
+		    o.out);
 	}
 	mycel_charter_free(next);
 	mycel_charter_free(prev);
@@ -861,7 +929,7 @@ static int charter_apply(int argc, char **argv)
 		char why[512] = "";
 		if ((rv = mycel_store_add_charter(t.o.store, bytes, n, why, sizeof(why))) != 0)
 			rv = die(EXIT_FAIL, "charter apply: %s: %s (nothing changed)", file,
-				 why[0] ? why : mycel_strerror(rv));
+			         why[0] ? why : mycel_strerror(rv));
 		else
 			now = mycel_charter_version(mycel_store_charter(t.o.store));
 	} else {
@@ -897,8 +965,9 @@ static int charter_apply(int argc, char **argv)
 
 int cmd_charter(int argc, char **argv)
 {
-	static const char subs[] = "init, sign, merge, show, admit, remove, compromise, set-policy, "
-				   "members, apply";
+	static const char subs[] =
+	    "init, sign, merge, show, admit, remove, compromise, set-policy, "
+	    "members, apply";
 	if (argc < 2)
 		return usage_error("charter", "usage: mycel charter SUBCOMMAND ... (%s)", subs);
 	const char *sub = argv[1];

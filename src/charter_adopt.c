@@ -15,7 +15,7 @@
 
 /* Deletes every key of dbi that starts with feed and has seq > cut. */
 static int drop_after(MDB_txn *txn, MDB_dbi dbi, const uint8_t feed[MYCEL_PK_LEN], uint64_t cut,
-		      size_t *out_n)
+                      size_t *out_n)
 {
 	MDB_cursor *cur;
 	uint8_t fs[MYCEL__FEEDSEQ_LEN];
@@ -93,8 +93,7 @@ void mycel__charter_retire(mycel_store *s, mycel_charter *old)
 	s->retired[s->n_retired++] = old;
 }
 
-int mycel__charter_adopt(mycel_store *s, MDB_txn *txn, const mycel_charter *c,
-			 size_t *out_dropped)
+int mycel__charter_adopt(mycel_store *s, MDB_txn *txn, const mycel_charter *c, size_t *out_dropped)
 {
 	size_t dropped = 0;
 	int rv = 0;
@@ -193,7 +192,7 @@ static int ever_fn(void *vctx, const mycel_charter *c)
 }
 
 int mycel__feed_admitted_in(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN],
-			    uint64_t seq, uint64_t *out_version)
+                            uint64_t seq, uint64_t *out_version)
 {
 	ever_ctx e = {feed, seq, 0, NULL, {0}};
 	int rv = each_version_down(s, txn, ever_fn, &e);

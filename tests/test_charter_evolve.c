@@ -255,10 +255,10 @@ static void test_decode_compromised(void **state)
 		int rv = mycel_charter_decode(f.data, f.len, &c, why, sizeof(why));
 		if (rv != cases[i].want)
 			fail_msg("%s: got %s (%s), want %s", cases[i].what, mycel_errname(rv), why,
-				 mycel_errname(cases[i].want));
+			         mycel_errname(cases[i].want));
 		if (cases[i].why_has != NULL && strstr(why, cases[i].why_has) == NULL)
 			fail_msg("%s: the reason \"%s\" does not say \"%s\"", cases[i].what, why,
-				 cases[i].why_has);
+			         cases[i].why_has);
 		if (rv == 0) {
 			/* accessors, and the bytes re-encode identically (canonical) */
 			assert_int_equal(mycel_charter_compromised_count(c), 1);
@@ -281,9 +281,10 @@ static void test_decode_compromised(void **state)
 			assert_string_equal(d->name, "sales");
 			assert_memory_equal(d->feed, fk[SALES2]->pk, MYCEL_PK_LEN);
 			assert_int_equal(mycel_charter_admits(c, fk[SALES]->pk, 8, NULL),
-					 MYCEL_EREVOKED);
+			                 MYCEL_EREVOKED);
 			assert_int_equal(mycel_charter_admits(c, fk[SALES2]->pk, 1000, NULL), 0);
-			assert_int_equal(mycel_charter_admits(c, fk[OTHER]->pk, 1, NULL), MYCEL_EADMIT);
+			assert_int_equal(mycel_charter_admits(c, fk[OTHER]->pk, 1, NULL),
+			                 MYCEL_EADMIT);
 		}
 		mycel_charter_free(c);
 		mycel_buf_fini(&f);
@@ -307,8 +308,8 @@ static void test_next_and_builders(void **state)
 	char why[256];
 	mycel_charter *g = genesis();
 	assert_int_equal(mycel_charter_set_policy(g, "owner", "deny", "has(contract.owner)",
-						  "every contract names an owner"),
-			 0);
+	                                          "every contract names an owner"),
+	                 0);
 	sign_by(g, M(ALICE) | M(BOB));
 	mycel_charter *v1 = reread(g, &f1);
 
@@ -342,11 +343,10 @@ static void test_next_and_builders(void **state)
 	assert_int_equal(mycel_charter_set_threshold(n, 3), 0);
 	assert_int_equal(mycel_charter_add_domain(n, "marketing", fk[MKT]->pk), 0);
 	assert_int_equal(mycel_charter_set_policy(n, "owner", "warn", "has(contract.owner)",
-						  "should name an owner"),
-			 0);
-	assert_int_equal(mycel_charter_set_policy(n, "tags", "deny", "size(contract.tags) > 0",
-						  "tagged"),
-			 0);
+	                                          "should name an owner"),
+	                 0);
+	assert_int_equal(
+	    mycel_charter_set_policy(n, "tags", "deny", "size(contract.tags) > 0", "tagged"), 0);
 	sign_by(n, M(ALICE) | M(BOB) | M(DAVE));
 	mycel_charter *v2 = reread(n, &f2);
 	assert_int_equal(step(v1, v2, why, sizeof(why)), 0);
@@ -390,8 +390,8 @@ static void test_member_changes(void **state)
 	mycel_charter *v1 = reread(g, &f1);
 	struct {
 		const char *what;
-		const char *add;   /* a member added (dave), or NULL */
-		const char *rm;    /* a member removed, or NULL */
+		const char *add; /* a member added (dave), or NULL */
+		const char *rm;  /* a member removed, or NULL */
 		uint32_t thr;
 		unsigned signers;
 		int want;
@@ -415,7 +415,8 @@ static void test_member_changes(void **state)
 		mycel_charter *n = NULL;
 		assert_int_equal(mycel_charter_next(v1, &n), 0);
 		if (cases[i].add != NULL)
-			assert_int_equal(mycel_charter_add_member(n, cases[i].add, mk[DAVE]->pk), 0);
+			assert_int_equal(mycel_charter_add_member(n, cases[i].add, mk[DAVE]->pk),
+			                 0);
 		if (cases[i].rm != NULL)
 			assert_int_equal(mycel_charter_remove_member(n, cases[i].rm), 0);
 		assert_int_equal(mycel_charter_set_threshold(n, cases[i].thr), 0);
@@ -424,9 +425,10 @@ static void test_member_changes(void **state)
 		int rv = step(v1, v2, why, sizeof(why));
 		if (rv != cases[i].want)
 			fail_msg("%s: got %s (%s), want %s", cases[i].what, mycel_errname(rv), why,
-				 mycel_errname(cases[i].want));
+			         mycel_errname(cases[i].want));
 		if (cases[i].why_has != NULL && strstr(why, cases[i].why_has) == NULL)
-			fail_msg("%s: \"%s\" does not say \"%s\"", cases[i].what, why, cases[i].why_has);
+			fail_msg("%s: \"%s\" does not say \"%s\"", cases[i].what, why,
+			         cases[i].why_has);
 		mycel_charter_free(v2);
 		mycel_charter_free(n);
 		mycel_buf_fini(&f2);
@@ -458,7 +460,7 @@ static void test_compromise_rules(void **state)
 	assert_int_equal(mycel_charter_next(v1, &n2), 0);
 	assert_int_equal(mycel_charter_compromise(n2, "sales", 5, fk[SALES2]->pk), 0);
 	assert_memory_equal(mycel_charter_find_domain(n2, "sales")->feed, fk[SALES2]->pk,
-			    MYCEL_PK_LEN);
+	                    MYCEL_PK_LEN);
 	sign_by(n2, M(ALICE) | M(BOB));
 	mycel_charter *v2 = reread(n2, &f2);
 	assert_int_equal(step(v1, v2, why, sizeof(why)), 0);
@@ -482,7 +484,7 @@ static void test_compromise_rules(void **state)
 	assert_int_equal(mycel_charter_compromised_count(n3), 2);
 	for (size_t i = 0; i < 2; i++)
 		assert_memory_equal(mycel_charter_compromised_at(n3, i)->successor, fk[OTHER]->pk,
-				    MYCEL_PK_LEN);
+		                    MYCEL_PK_LEN);
 	sign_by(n3, M(ALICE) | M(BOB));
 	mycel_charter *v3 = reread(n3, &f3);
 	assert_int_equal(step(v2, v3, why, sizeof(why)), 0);
@@ -508,15 +510,15 @@ static void test_compromise_rules(void **state)
 		if (bad[i].readmit) {
 			/* sales bound to its compromised feed again, the cut dropped */
 		} else {
-			assert_int_equal(mycel_charter_compromise(c, "sales", bad[i].seq,
-								  fk[SALES2]->pk),
-					 0);
+			assert_int_equal(
+			    mycel_charter_compromise(c, "sales", bad[i].seq, fk[SALES2]->pk), 0);
 		}
 		sign_by(c, M(ALICE) | M(BOB));
 		mycel_charter *v = reread(c, &f3);
 		assert_int_equal(step(v2, v, why, sizeof(why)), MYCEL_ECHARTER);
 		if (strstr(why, bad[i].why_has) == NULL)
-			fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].what, why, bad[i].why_has);
+			fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].what, why,
+			         bad[i].why_has);
 		mycel_charter_free(v);
 		mycel_charter_free(c);
 		mycel_buf_fini(&f3);
@@ -630,7 +632,7 @@ static void test_merge(void **state)
 
 /* Every row of the derived tables, hashed in order. */
 static int dump_row(void *ctx, const char *table, const void *k, size_t kn, const void *v,
-		    size_t vn)
+                    size_t vn)
 {
 	crypto_generichash_state *st = ctx;
 	uint64_t len[2] = {kn, vn};
@@ -672,7 +674,7 @@ static void add_charter(mycel_store *s, const mycel_buf *f, int want)
 	int rv = mycel_store_add_charter(s, f->data, f->len, why, sizeof(why));
 	if (rv != want)
 		fail_msg("add_charter: got %s (%s), want %s", mycel_errname(rv), why,
-			 mycel_errname(want));
+		         mycel_errname(want));
 }
 
 /* The raw entries (and bodies) of feed in s from seq from on. */
@@ -788,7 +790,7 @@ static void test_store_adopts(void **state)
 	mycel_catalog_doc doc;
 	memset(&doc, 0, sizeof(doc));
 	assert_int_equal(mycel_catalog_get(a, "marketing", "campaigns", NULL, &doc),
-			 MYCEL_ENOTFOUND);
+	                 MYCEL_ENOTFOUND);
 	uint64_t removed = 0, hseq = 0;
 	uint8_t hid[MYCEL_HASH_LEN];
 	assert_int_equal(mycel_store_domain_removed(a, "marketing", &removed), 0);
@@ -852,7 +854,7 @@ static void test_store_adopts(void **state)
 	mycel_enc_map(&body, 0);
 	mycel_record rec = {"domain", body.data, body.len};
 	assert_int_equal(mycel_store_append(a, fk[SALES], fk[SALES]->pk, &rec, 1, NULL),
-			 MYCEL_EREVOKED);
+	                 MYCEL_EREVOKED);
 	mycel_buf_fini(&body);
 	tc_put_contract(a, fk[SALES2], "orders", "3.0.0", "Orders", "every order, v3");
 	memset(&doc, 0, sizeof(doc));
@@ -896,9 +898,12 @@ static void test_store_adopts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_decode_compromised), cmocka_unit_test(test_next_and_builders),
-	    cmocka_unit_test(test_member_changes),     cmocka_unit_test(test_compromise_rules),
-	    cmocka_unit_test(test_merge),              cmocka_unit_test(test_store_adopts),
+	    cmocka_unit_test(test_decode_compromised),
+	    cmocka_unit_test(test_next_and_builders),
+	    cmocka_unit_test(test_member_changes),
+	    cmocka_unit_test(test_compromise_rules),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_store_adopts),
 	};
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

@@ -40,11 +40,11 @@ static const char *myceld_path;
 static mh_mesh *M;
 static char local_dir[256];
 
-#define MH_OK(expr)                                                                        \
-	do {                                                                               \
-		int rv_ = (expr);                                                          \
-		if (rv_ != 0)                                                              \
-			fail_msg("%s: %s: %s", #expr, mycel_errname(rv_), M->err);         \
+#define MH_OK(expr)                                                                                \
+	do {                                                                                       \
+		int rv_ = (expr);                                                                  \
+		if (rv_ != 0)                                                                      \
+			fail_msg("%s: %s: %s", #expr, mycel_errname(rv_), M->err);                 \
 	} while (0)
 
 static int teardown(void **state)
@@ -89,8 +89,8 @@ static void next_version(chain *ch, int v, void (*fn)(mycel_charter *, void *), 
 	mycel_buf_init(&ch->f[v], MYCEL_CHARTER_MAX);
 	assert_int_equal(mycel_charter_encode(n, &ch->f[v]), 0);
 	mycel_charter_free(n);
-	assert_int_equal(mycel_charter_decode(ch->f[v].data, ch->f[v].len, &ch->c[v], why, sizeof(why)),
-			 0);
+	assert_int_equal(
+	    mycel_charter_decode(ch->f[v].data, ch->f[v].len, &ch->c[v], why, sizeof(why)), 0);
 	assert_int_equal(mycel_charter_verify_next(ch->c[v - 1], ch->c[v], why, sizeof(why)), 0);
 }
 
@@ -123,7 +123,8 @@ static void get_on(size_t i, const char *domain, const char *id, const char *not
 	assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
 	int rv = mycel_client_fetch_charter(c, M->mesh_id, &res);
 	if (rv != 0 || res.status != MYCEL_RPC_OK)
-		fail_msg("node %s: charter: %s %s", M->nodes[i].name, mycel_errname(rv), res.message);
+		fail_msg("node %s: charter: %s %s", M->nodes[i].name, mycel_errname(rv),
+		         res.message);
 	memset(&g, 0, sizeof(g));
 	g.domain = domain;
 	g.domain_len = strlen(domain);
@@ -133,12 +134,12 @@ static void get_on(size_t i, const char *domain, const char *id, const char *not
 	assert_int_equal(rv, 0);
 	if (not_found == NULL && res.status != MYCEL_RPC_OK)
 		fail_msg("node %s: Get %s/%s: %s %s", M->nodes[i].name, domain, id,
-			 mycel_rpc_status_name(res.status), res.message);
-	if (not_found != NULL && (res.status != MYCEL_RPC_NOT_FOUND ||
-				  strstr(res.message, not_found) == NULL))
+		         mycel_rpc_status_name(res.status), res.message);
+	if (not_found != NULL &&
+	    (res.status != MYCEL_RPC_NOT_FOUND || strstr(res.message, not_found) == NULL))
 		fail_msg("node %s: Get %s/%s: %s \"%s\", expected NOT_FOUND saying \"%s\"",
-			 M->nodes[i].name, domain, id, mycel_rpc_status_name(res.status),
-			 res.message, not_found);
+		         M->nodes[i].name, domain, id, mycel_rpc_status_name(res.status),
+		         res.message, not_found);
 	mycel_arena_free(a);
 	mycel_client_close(c);
 }
@@ -187,9 +188,9 @@ static void push(size_t i, const held *h, size_t from, size_t to, push_out *out)
 	size_t len = 0;
 	for (size_t k = from; k < to; k++)
 		items[k - from] = (mycel_msg_Entry){.entry = h->e[k].raw,
-						    .entry_len = h->e[k].len,
-						    .body = h->body[k],
-						    .body_len = h->body_len[k]};
+		                                    .entry_len = h->e[k].len,
+		                                    .body = h->body[k],
+		                                    .body_len = h->body_len[k]};
 	memset(&rq, 0, sizeof(rq));
 	rq.entries = items;
 	rq.n_entries = to - from;
@@ -199,9 +200,9 @@ static void push(size_t i, const held *h, size_t from, size_t to, push_out *out)
 	memset(out, 0, sizeof(*out));
 	assert_int_equal(mycel_client_open(M->nodes[i].url, &c), 0);
 	assert_int_equal(mycel_client_call(c, "mycel.v1.Mesh/Push",
-					   tc_now_ms() + 10000u * mh_scale(), b.data, b.len,
-					   &out->status, &msg, &body, &len),
-			 0);
+	                                   tc_now_ms() + 10000u * mh_scale(), b.data, b.len,
+	                                   &out->status, &msg, &body, &len),
+	                 0);
 	if (out->status == MYCEL_RPC_OK) {
 		mycel_arena *a = NULL;
 		mycel_msg_PushReply r;
@@ -240,7 +241,7 @@ static uint64_t charter_put(size_t i, const mycel_buf *f)
 	int rv = mycel_client_charter_put(c, &rq, a, &res, &rp);
 	if (rv != 0 || res.status != MYCEL_RPC_OK)
 		fail_msg("node %s: CharterPut: %s %s %s", M->nodes[i].name, mycel_errname(rv),
-			 mycel_rpc_status_name(res.status), res.message);
+		         mycel_rpc_status_name(res.status), res.message);
 	uint64_t v = rp.version;
 	mycel_arena_free(a);
 	mycel_client_close(c);
@@ -277,8 +278,8 @@ static uint64_t wait_all(uint64_t v, const uint8_t *feed, uint64_t seq, uint64_t
 			if (cv != v || w.seq != seq)
 				all = false;
 			int k = snprintf(state + off, sizeof(state) - off, " %s: v%llu seq %llu;",
-					 M->nodes[i].name, (unsigned long long)cv,
-					 (unsigned long long)w.seq);
+			                 M->nodes[i].name, (unsigned long long)cv,
+			                 (unsigned long long)w.seq);
 			if (k > 0 && (size_t)k < sizeof(state) - off)
 				off += (size_t)k;
 		}
@@ -286,7 +287,7 @@ static uint64_t wait_all(uint64_t v, const uint8_t *feed, uint64_t seq, uint64_t
 			return mh_now_ms() - t0;
 		if (mh_now_ms() > end)
 			fail_msg("not every node reached charter v%llu and seq %llu in time:%s",
-				 (unsigned long long)v, (unsigned long long)seq, state);
+			         (unsigned long long)v, (unsigned long long)seq, state);
 		struct timespec ts = {0, 50 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
@@ -321,7 +322,8 @@ static void test_evolution(void **state)
 	/* fresh's three entries, made in a store of the test's own that holds v1 and v2 */
 	tc_tmpdir("charter-procs", local_dir, sizeof(local_dir));
 	mycel_store *l = tc_store_new(local_dir, ch.f[1].data, ch.f[1].len);
-	assert_int_equal(mycel_store_add_charter(l, ch.f[2].data, ch.f[2].len, why, sizeof(why)), 0);
+	assert_int_equal(mycel_store_add_charter(l, ch.f[2].data, ch.f[2].len, why, sizeof(why)),
+	                 0);
 	tc_put_contract(l, fresh, "beans", "1.0.0", "Beans", "every bean");
 	tc_put_contract(l, fresh, "beans", "1.1.0", "Beans", "every bean, sorted");
 	tc_put_contract(l, fresh, "beans", "2.0.0", "Beans", "every bean, v2");
@@ -347,14 +349,15 @@ static void test_evolution(void **state)
 	assert_int_equal(o.accepted, 3);
 	uint64_t ms = wait_all(2, fresh->pk, 3, 20000);
 	print_message("v2 applied on d00: every node adopted it and holds fresh's 3 entries in "
-		      "%llu ms\n",
-		      (unsigned long long)ms);
+	              "%llu ms\n",
+	              (unsigned long long)ms);
 
 	/* v3 (fresh compromised after seq 2) on node 2: every node adopts it and cuts seq 3 */
 	assert_int_equal(charter_put(2, &ch.f[3]), 3);
 	ms = wait_all(3, fresh->pk, 2, 20000);
-	print_message("v3 applied on d02: every node adopted it and cut fresh at seq 2 in %llu ms\n",
-		      (unsigned long long)ms);
+	print_message(
+	    "v3 applied on d02: every node adopted it and cut fresh at seq 2 in %llu ms\n",
+	    (unsigned long long)ms);
 	/* every node refuses what lies beyond the cut, and keeps what lies before it */
 	for (size_t i = 0; i < M->n; i++) {
 		push(i, &h, 2, 3, &o);
@@ -363,7 +366,7 @@ static void test_evolution(void **state)
 		assert_int_equal(o.refused, 1);
 		if (strstr(o.reason, "compromised") == NULL)
 			fail_msg("node %s: the refusal does not name the compromise: %s",
-				 M->nodes[i].name, o.reason);
+			         M->nodes[i].name, o.reason);
 		push(i, &h, 0, 2, &o);
 		assert_int_equal(o.known, 2);
 		assert_int_equal(o.refused, 0);
@@ -389,7 +392,7 @@ static void test_evolution(void **state)
 	assert_int_equal(charter_put(1, &ch.f[4]), 4);
 	ms = wait_all(4, fresh->pk, 0, 20000);
 	print_message("v4 (fresh removed) applied on d01: every node adopted it in %llu ms\n",
-		      (unsigned long long)ms);
+	              (unsigned long long)ms);
 	for (size_t i = 0; i < M->n; i++)
 		get_on(i, "fresh", "beans", "removed in charter version 4");
 	MH_OK(mh_publish(M, 0, "plates", "1.0.0", NULL));
