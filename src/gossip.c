@@ -248,7 +248,10 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 			char msg[600];
 			snprintf(msg, sizeof(msg), "charter %zu of %zu: %s", i + 1, rp.n_newer,
 			         why[0] ? why : mycel_strerror(rv));
-			note_reject(x, rv, msg);
+			/* this node stopping, or its own failure, is no fault of the peer */
+			if (rv != MYCEL_EBUSY && rv != MYCEL_ENOMEM && rv != MYCEL_ESTORE &&
+			    rv != MYCEL_ETOOBIG)
+				note_reject(x, rv, msg);
 			mycel__gp_why(x->err, sizeof(x->err), "%s", msg);
 			goto done;
 		}

@@ -6,7 +6,8 @@
  * it adopts a version: a newly admitted feed's entries, refused before, are accepted; a removed
  * domain's documents leave the catalog while its entries stay and verify; a compromised feed
  * is cut (entries and fork proofs beyond the cut gone, head back, later entries refused with
- * EREVOKED) — each time with the catalog identical to a rebuild from the feeds.
+ * EREVOKED); a removed domain admitted again is current again — each time with the catalog
+ * identical to a rebuild from the feeds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -865,11 +866,32 @@ static void test_store_adopts(void **state)
 	assert_int_equal(verify_problems(a), 0);
 	assert_same_as_reindex(a);
 
+	/* v5 admits marketing again (same feed): its document is current again, its entries flow */
+	mycel_buf f5;
+	mycel_charter *n5 = NULL;
+	assert_int_equal(mycel_charter_next(v4, &n5), 0);
+	assert_int_equal(mycel_charter_add_domain(n5, "marketing", fk[MKT]->pk), 0);
+	sign_by(n5, M(BOB) | M(CAROL));
+	mycel_charter *v5 = reread(n5, &f5);
+	add_charter(a, &f5, 0);
+	assert_int_equal(search_count(a, "marketing"), 1);
+	assert_int_equal(mycel_store_domain_removed(a, "marketing", &removed), MYCEL_ENOTFOUND);
+	assert_int_equal(ingest(a, &mkt2, 0), 0);
+	memset(&doc, 0, sizeof(doc));
+	assert_int_equal(mycel_catalog_get(a, "marketing", "campaigns", NULL, &doc), 0);
+	assert_string_equal(doc.versions[doc.current].version, "1.1.0");
+	mycel_catalog_doc_fini(&doc);
+	assert_int_equal(verify_problems(a), 0);
+	assert_same_as_reindex(a);
+	mycel_charter_free(v5);
+	mycel_charter_free(n5);
+	mycel_buf_fini(&f5);
+
 	/* the store reopened: the same charter, cut and catalog */
 	mycel_store_close(a);
 	char why[256] = "";
 	assert_int_equal(mycel_store_open(da, 0, &a, why, sizeof(why)), 0);
-	assert_int_equal(mycel_charter_version(mycel_store_charter(a)), 4);
+	assert_int_equal(mycel_charter_version(mycel_store_charter(a)), 5);
 	assert_int_equal(ingest(a, &sales, 2), MYCEL_EREVOKED);
 	assert_int_equal(verify_problems(a), 0);
 	assert_same_as_reindex(a);
