@@ -261,6 +261,22 @@ int open_target(const common *co, const char *cmd, bool write, target *t)
 					close_target(t);
 					return rv;
 				}
+				/*
+				 * The directory's charter.mcc is the genesis: the node's later
+				 * version is taken only along its chain from it (pinned to its id).
+				 */
+				uint8_t mid[MYCEL_HASH_LEN];
+				const mycel_charter *ac = mycel_client_charter(t->c);
+				mycel_result res;
+				if (t->verify && ac != NULL && mycel_charter_version(ac) == 1 &&
+				    mycel_charter_digest(ac, mid) == 0 &&
+				    ((rv = mycel_client_fetch_charter(t->c, mid, &res)) != 0 ||
+				     res.status != MYCEL_RPC_OK)) {
+					int code = die(EXIT_FAIL, "%s: %s: %s", cmd, url,
+						       res.message[0] ? res.message : mycel_strerror(rv));
+					close_target(t);
+					return code;
+				}
 				return 0;
 			}
 		}
@@ -339,8 +355,8 @@ const char *charter_domain(const mycel_client *c, const uint8_t *key, size_t len
 	const mycel_charter *ch = mycel_client_charter(c);
 	if (ch == NULL || key == NULL || len != MYCEL_PK_LEN)
 		return NULL;
-	const mycel_charter_domain *d = mycel_charter_find_feed(ch, key);
-	return d != NULL ? d->name : NULL;
+	const mycel_charter_domain *d = NULL; /* a compromised feed's: its successor's */
+	return mycel_charter_admits(ch, key, 0, &d) == 0 ? d->name : NULL;
 }
 
 /* A fresh arena for one reply. */

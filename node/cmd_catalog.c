@@ -26,8 +26,8 @@
 /* The name the charter gives feed, or "feed:" and the first 16 hex digits. */
 static void feed_label(const mycel_charter *c, const uint8_t feed[MYCEL_PK_LEN], char *out, size_t n)
 {
-	const mycel_charter_domain *d = c ? mycel_charter_find_feed(c, feed) : NULL;
-	if (d != NULL) {
+	const mycel_charter_domain *d = NULL;
+	if (c != NULL && mycel_charter_admits(c, feed, 0, &d) == 0) {
 		snprintf(out, n, "%s", d->name);
 	} else {
 		char hex[2 * MYCEL_PK_LEN + 1];
@@ -300,7 +300,7 @@ static int verify_node(target *t, bool json)
 		x.feed = h->feed;
 		x.next_seq = 1;
 		vs.feeds++;
-		if (mycel_charter_find_feed(v.charter, h->feed) == NULL)
+		if (mycel_charter_admits(v.charter, h->feed, 0, NULL) != 0)
 			audit_problem(&x, "entry", 0, MYCEL_EADMIT, "the charter does not admit this feed");
 		if ((rv = walk_feed(t, "verify", h->feed, h->seq, true, audit_entry, &x)) != 0)
 			break;

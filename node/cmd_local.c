@@ -1,6 +1,6 @@
 /*
  * mycel commands on files and stores of this machine (--node does not apply): keygen, init,
- * charter init|sign|show, profile, lint, pull.
+ * profile, lint, pull (charter: node/cmd_charter.c).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -118,8 +118,10 @@ int cmd_init(int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {NULL, 0, NULL, 0}};
 	static const char use[] =
-	    "usage: mycel init [--dir DIR] --domain NAME [--key FILE] [--charter FILE] [--mesh NAME]";
-	mycel_domain_opts o = {default_data(), NULL, NULL, NULL, NULL};
+	    "usage: mycel init [--dir DIR] --domain NAME [--key FILE] [--charter FILE...] [--mesh NAME]\n"
+	    "  (--charter repeated: the genesis, then the later versions of its chain in order)";
+	mycel_domain_opts o = {default_data(), NULL, NULL, NULL, NULL, NULL, 0};
+	const char *later[64];
 	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -127,7 +129,15 @@ int cmd_init(int argc, char **argv)
 		case 'd': o.dir = optarg; break;
 		case 'n': o.name = optarg; break;
 		case 'k': o.key_file = optarg; break;
-		case 'c': o.charter_file = optarg; break;
+		case 'c':
+			if (o.charter_file == NULL) {
+				o.charter_file = optarg;
+			} else {
+				if (o.n_later == sizeof(later) / sizeof(later[0]))
+					return usage_error("init", "at most 64 later charter versions");
+				later[o.n_later++] = optarg;
+			}
+			break;
 		case 'm': o.mesh = optarg; break;
 		case 'j': json = true; break;
 		default: return usage_error("init", "%s", use);
@@ -137,336 +147,12 @@ int cmd_init(int argc, char **argv)
 		return usage_error("init", "%s", use);
 	if (o.charter_file != NULL && o.mesh != NULL)
 		return usage_error("init", "--mesh names a new mesh; it cannot go with --charter");
+	o.later_charters = later;
 	char why[512] = "";
 	int rv = mycel_domain_init(&o, why, sizeof(why));
 	if (rv != 0)
 		return die(EXIT_FAIL, "init: %s", why[0] ? why : mycel_strerror(rv));
 	return print_domain_summary(o.dir, json);
-}
-
-/* ---- charter ------------------------------------------------------------------------------ */
-
-static int parse_binding(const char *arg, char *name, size_t name_len, uint8_t key[MYCEL_PK_LEN])
-{
-	const char *eq = strchr(arg, '=');
-	if (eq == NULL || (size_t)(eq - arg) >= name_len)
-		return -1;
-	memcpy(name, arg, (size_t)(eq - arg));
-	name[eq - arg] = '\0';
-	return mycel_unhex(eq + 1, key, MYCEL_PK_LEN) == 0 ? 0 : -1;
-}
-
-static int read_charter(const char *path, uint8_t **p, size_t *n, mycel_charter **out)
-{
-	char why[512] = "";
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return die(EXIT_FAIL, "%s: cannot open", path);
-	uint8_t *buf = malloc(MYCEL_CHARTER_MAX + 1);
-	size_t got = buf ? fread(buf, 1, MYCEL_CHARTER_MAX + 1, f) : 0;
-	fclose(f);
-	if (buf == NULL)
-		return die(EXIT_FAIL, "out of memory");
-	int rv = mycel_charter_decode(buf, got, out, why, sizeof(why));
-	if (rv != 0) {
-		free(buf);
-		return die(EXIT_FAIL, "%s: %s", path, why[0] ? why : mycel_strerror(rv));
-	}
-	if (p != NULL) {
-		*p = buf;
-		*n = got;
-	} else {
-		free(buf);
-	}
-	return 0;
-}
-
-static int write_charter(const char *path, const mycel_charter *c, bool excl)
-{
-	mycel_buf b;
-	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
-	int rv = mycel_charter_encode(c, &b);
-	if (rv != 0) {
-		mycel_buf_fini(&b);
-		return die(EXIT_FAIL, "%s: %s", path, mycel_strerror(rv));
-	}
-	if (excl && access(path, F_OK) == 0) {
-		mycel_buf_fini(&b);
-		return die(EXIT_FAIL, "%s already exists; choose another --out", path);
-	}
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
-	bool ok = f != NULL && fwrite(b.data, 1, b.len, f) == b.len;
-	if (f != NULL && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-		ok = false;
-	if (f != NULL && fclose(f) != 0)
-		ok = false;
-	mycel_buf_fini(&b);
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return die(EXIT_FAIL, "%s: cannot write", path);
-	}
-	return 0;
-}
-
-static int charter_init(int argc, char **argv)
-{
-	static const struct option opts[] = {{"mesh", required_argument, NULL, 'm'},
-					     {"member", required_argument, NULL, 'M'},
-					     {"threshold", required_argument, NULL, 't'},
-					     {"domain", required_argument, NULL, 'd'},
-					     {"out", required_argument, NULL, 'o'},
-					     {NULL, 0, NULL, 0}};
-	static const char use[] = "usage: mycel charter init --mesh NAME --member NAME=PUBKEY... "
-				  "--threshold K [--domain NAME=PUBKEY...] --out FILE";
-	const char *mesh = NULL, *out = NULL;
-	char *members[MYCEL_MEMBERS_MAX], *domains[256];
-	size_t nm = 0, nd = 0;
-	long threshold = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': mesh = optarg; break;
-		case 'o': out = optarg; break;
-		case 't': {
-			char *end;
-			threshold = strtol(optarg, &end, 10);
-			if (*end != '\0' || threshold < 1 || threshold > MYCEL_MEMBERS_MAX)
-				return usage_error("charter init", "--threshold must be 1 to 255");
-			break;
-		}
-		case 'M':
-			if (nm == MYCEL_MEMBERS_MAX)
-				return usage_error("charter init", "too many members");
-			members[nm++] = optarg;
-			break;
-		case 'd':
-			if (nd == 256)
-				return usage_error("charter init", "too many domains (add more later)");
-			domains[nd++] = optarg;
-			break;
-		default: return usage_error("charter init", "%s", use);
-		}
-	}
-	if (mesh == NULL || out == NULL || nm == 0 || threshold == 0 || optind != argc)
-		return usage_error("charter init", "%s", use);
-	if (!mycel_name_valid(mesh))
-		return usage_error("charter init", "mesh name \"%s\" is not valid ([a-z0-9-], 1 to 64)", mesh);
-	if ((size_t)threshold > nm)
-		return usage_error("charter init", "threshold %ld is more than the %zu members", threshold, nm);
-	mycel_charter *ch;
-	if (mycel_charter_new(mesh, 1, (uint32_t)threshold, &ch) != 0)
-		return die(EXIT_FAIL, "out of memory");
-	for (size_t i = 0; i < nm + nd; i++) {
-		char name[MYCEL_NAME_MAX + 2];
-		uint8_t key[MYCEL_PK_LEN];
-		bool is_member = i < nm;
-		const char *arg = is_member ? members[i] : domains[i - nm];
-		if (parse_binding(arg, name, sizeof(name), key) != 0) {
-			mycel_charter_free(ch);
-			return usage_error("charter init", "\"%s\": expected NAME=PUBKEY (64 hex digits)", arg);
-		}
-		int rv = is_member ? mycel_charter_add_member(ch, name, key)
-				   : mycel_charter_add_domain(ch, name, key);
-		if (rv != 0) {
-			mycel_charter_free(ch);
-			return usage_error("charter init", "%s \"%s\": %s", is_member ? "member" : "domain", name,
-					   rv == MYCEL_EEXIST ? "name or key given twice"
-							      : rv == MYCEL_EINVAL ? "not a valid name ([a-z0-9-], 1 to 64)"
-										   : mycel_strerror(rv));
-		}
-	}
-	int rv = write_charter(out, ch, true);
-	if (rv == 0)
-		printf("wrote %s: mesh %s, charter v1, %zu member(s), threshold %ld, %zu domain(s), "
-		       "0 signatures\nnext: each member runs `mycel charter sign %s --key KEYFILE`\n",
-		       out, mesh, nm, threshold, nd, out);
-	mycel_charter_free(ch);
-	return rv;
-}
-
-static int charter_sign(int argc, char **argv)
-{
-	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
-					     {NULL, 0, NULL, 0}};
-	const char *keyfile = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'k')
-			keyfile = optarg;
-		else
-			return usage_error("charter sign", "usage: mycel charter sign FILE --key KEYFILE");
-	}
-	if (keyfile == NULL || optind != argc - 1)
-		return usage_error("charter sign", "usage: mycel charter sign FILE --key KEYFILE");
-	const char *path = argv[optind];
-	mycel_charter *ch;
-	int rv = read_charter(path, NULL, NULL, &ch);
-	if (rv != 0)
-		return rv;
-	mycel_key *k;
-	if ((rv = mycel_key_load(keyfile, &k)) != 0) {
-		mycel_charter_free(ch);
-		return die(EXIT_FAIL, "%s: %s", keyfile, mycel_strerror(rv));
-	}
-	bool member = false;
-	for (size_t i = 0; i < mycel_charter_member_count(ch); i++)
-		if (memcmp(mycel_charter_member_at(ch, i)->key, k->pk, MYCEL_PK_LEN) == 0)
-			member = true;
-	char why[256] = "";
-	if (!member && mycel_charter_version(ch) == 1) {
-		mycel_key_free(k);
-		mycel_charter_free(ch);
-		return die(EXIT_FAIL, "%s: the key of %s is not a member of this charter", path, keyfile);
-	}
-	rv = mycel_charter_sign(ch, k, why, sizeof(why));
-	mycel_key_free(k);
-	if (rv == 0)
-		rv = write_charter(path, ch, false);
-	else
-		rv = die(EXIT_FAIL, "%s: %s", path, why[0] ? why : mycel_strerror(rv));
-	if (rv == 0) {
-		size_t n = mycel_charter_sig_count(ch);
-		int vr = mycel_charter_version(ch) == 1 ? mycel_charter_verify_genesis(ch, why, sizeof(why)) : MYCEL_ETHRESHOLD;
-		printf("signed %s: %zu signature(s), threshold %u%s\n", path, n,
-		       mycel_charter_threshold(ch), vr == 0 ? " (reached: the charter is valid)" : "");
-	}
-	mycel_charter_free(ch);
-	return rv;
-}
-
-static void show_charter(const mycel_charter *ch, const uint8_t *mesh_id, bool json)
-{
-	char hex[2 * MYCEL_HASH_LEN + 1], why[256] = "";
-	uint8_t dig[MYCEL_HASH_LEN];
-	int valid = mycel_charter_version(ch) == 1 ? mycel_charter_verify_genesis(ch, why, sizeof(why)) : 1;
-	(void)mycel_charter_digest(ch, dig);
-	if (json) {
-		printf("{\"mesh\":");
-		json_str(stdout, mycel_charter_mesh(ch));
-		printf(",\"version\":%llu,\"threshold\":%u",
-		       (unsigned long long)mycel_charter_version(ch), mycel_charter_threshold(ch));
-		mycel_hex(dig, MYCEL_HASH_LEN, hex);
-		printf(",\"digest\":\"%s\"", hex);
-		if (mesh_id != NULL) {
-			mycel_hex(mesh_id, MYCEL_HASH_LEN, hex);
-			printf(",\"mesh_id\":\"%s\"", hex);
-		}
-		printf(",\"members\":[");
-		for (size_t i = 0; i < mycel_charter_member_count(ch); i++) {
-			const mycel_charter_member *m = mycel_charter_member_at(ch, i);
-			mycel_hex(m->key, MYCEL_PK_LEN, hex);
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, m->name);
-			printf(",\"key\":\"%s\"}", hex);
-		}
-		printf("],\"domains\":[");
-		for (size_t i = 0; i < mycel_charter_domain_count(ch); i++) {
-			const mycel_charter_domain *d = mycel_charter_domain_at(ch, i);
-			mycel_hex(d->feed, MYCEL_PK_LEN, hex);
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, d->name);
-			printf(",\"feed\":\"%s\"}", hex);
-		}
-		printf("],\"signatures\":[");
-		for (size_t i = 0; i < mycel_charter_sig_count(ch); i++) {
-			mycel_hex(mycel_charter_sig_at(ch, i)->key, MYCEL_PK_LEN, hex);
-			printf("%s\"%s\"", i ? "," : "", hex);
-		}
-		printf("],\"policies\":%zu", mycel_charter_policies(ch)->v.a.len);
-		if (mycel_charter_version(ch) == 1)
-			printf(",\"valid\":%s", valid == 0 ? "true" : "false");
-		printf("}\n");
-		return;
-	}
-	printf("%smesh%s       %s\n", c_bold(), c_off(), mycel_charter_mesh(ch));
-	printf("version    %llu\n", (unsigned long long)mycel_charter_version(ch));
-	mycel_hex(dig, MYCEL_HASH_LEN, hex);
-	printf("digest     %s\n", hex);
-	if (mesh_id != NULL) {
-		mycel_hex(mesh_id, MYCEL_HASH_LEN, hex);
-		printf("mesh id    %s\n", hex);
-	}
-	printf("threshold  %u of %zu members\n", mycel_charter_threshold(ch),
-	       mycel_charter_member_count(ch));
-	printf("members\n");
-	for (size_t i = 0; i < mycel_charter_member_count(ch); i++) {
-		const mycel_charter_member *m = mycel_charter_member_at(ch, i);
-		bool signed_ = false;
-		for (size_t j = 0; j < mycel_charter_sig_count(ch); j++)
-			if (memcmp(mycel_charter_sig_at(ch, j)->key, m->key, MYCEL_PK_LEN) == 0)
-				signed_ = true;
-		mycel_hex(m->key, MYCEL_PK_LEN, hex);
-		printf("  %-20s %s  %s\n", m->name, hex, signed_ ? "signed" : "-");
-	}
-	printf("domains\n");
-	for (size_t i = 0; i < mycel_charter_domain_count(ch); i++) {
-		const mycel_charter_domain *d = mycel_charter_domain_at(ch, i);
-		mycel_hex(d->feed, MYCEL_PK_LEN, hex);
-		printf("  %-20s %s\n", d->name, hex);
-	}
-	printf("policies   %zu\n", mycel_charter_policies(ch)->v.a.len);
-	if (mycel_charter_version(ch) == 1)
-		printf("status     %s%s%s\n", valid == 0 ? c_green() : c_red(),
-		       valid == 0 ? "valid (threshold reached)" : why, c_off());
-}
-
-static int charter_show(int argc, char **argv)
-{
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-					     {"json", no_argument, NULL, 'j'},
-					     {NULL, 0, NULL, 0}};
-	const char *data = NULL;
-	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 'j')
-			json = true;
-		else
-			return usage_error("charter show", "usage: mycel charter show [FILE | --data DIR] [--json]");
-	}
-	if (optind == argc - 1 && data == NULL) {
-		mycel_charter *ch;
-		int rv = read_charter(argv[optind], NULL, NULL, &ch);
-		if (rv != 0)
-			return rv;
-		show_charter(ch, NULL, json);
-		mycel_charter_free(ch);
-		return 0;
-	}
-	if (optind != argc)
-		return usage_error("charter show", "usage: mycel charter show [FILE | --data DIR] [--json]");
-	opened o;
-	int rv = open_data(data ? data : default_data(), true, &o);
-	if (rv != 0)
-		return rv;
-	const mycel_charter *ch = mycel_store_charter(o.store);
-	uint8_t mid[MYCEL_HASH_LEN];
-	if (ch == NULL)
-		rv = die(EXIT_FAIL, "%s holds no charter", o.store_path);
-	else
-		show_charter(ch, mycel_store_mesh_id(o.store, mid) == 0 ? mid : NULL, json);
-	close_data(&o);
-	return rv;
-}
-
-int cmd_charter(int argc, char **argv)
-{
-	if (argc < 2)
-		return usage_error("charter", "usage: mycel charter init|sign|show ...");
-	const char *sub = argv[1];
-	argc--;
-	argv++;
-	if (strcmp(sub, "init") == 0)
-		return charter_init(argc, argv);
-	if (strcmp(sub, "sign") == 0)
-		return charter_sign(argc, argv);
-	if (strcmp(sub, "show") == 0)
-		return charter_show(argc, argv);
-	return usage_error("charter", "unknown subcommand \"%s\" (init, sign, show)", sub);
 }
 
 /* ---- profile -------------------------------------------------------------------------------- */

@@ -843,8 +843,11 @@ static MDB_dbi *dbi_of(mycel_store *s, size_t i)
 	return (MDB_dbi *)((char *)&s->cat + tables[i].off);
 }
 
-/* Empties every derived table and replays every admitted feed's entries, feed after feed. */
-static int rebuild(mycel_store *s, MDB_txn *txn)
+/*
+ * Empties every derived table and replays every entry that charter ch admits (a compromised
+ * feed's up to its cut, under its successor's domain), feed after feed.
+ */
+static int rebuild(mycel_store *s, MDB_txn *txn, const mycel_charter *ch)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -860,9 +863,10 @@ static int rebuild(mycel_store *s, MDB_txn *txn)
 		MDB_val bv;
 		if (mycel_entry_decode(v.mv_data, v.mv_size, &e) != 0)
 			continue;
-		const mycel_charter_domain *dom =
-		    s->charter != NULL ? mycel_charter_find_feed(s->charter, e.h.feed) : NULL;
-		if (dom == NULL || (kind_of(e.h.kind) == 0 && strcmp(e.h.kind, "lifecycle") != 0))
+		const mycel_charter_domain *dom = NULL;
+		if (ch == NULL || mycel_charter_admits(ch, e.h.feed, e.h.seq, &dom) != 0)
+			continue;
+		if ((kind_of(e.h.kind) == 0 && strcmp(e.h.kind, "lifecycle") != 0))
 			continue;
 		if (mdb_get(txn, s->bodies, &k, &bv) != 0 ||
 		    mycel_entry_check_body(&e, bv.mv_data, bv.mv_size) != 0)
@@ -919,15 +923,16 @@ int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
 			return mycel__fail(mycel__mdb_err(rc), why, why_len, "%s: %s", tables[i].name,
 					   mdb_strerror(rc));
 	}
-	int rv = rebuild(s, txn);
+	int rv = rebuild(s, txn, s->charter);
 	if (rv != 0)
 		return mycel__fail(rv, why, why_len, "building the catalog: %s", mycel_strerror(rv));
 	return 0;
 }
 
-int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn)
+int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn, const mycel_charter *ch)
 {
-	return s->cat.ready ? rebuild(s, txn) : 0;
+	return rebuild(s, txn, ch);
+
 }
 
 int mycel_store_reindex(mycel_store *s)
@@ -941,7 +946,7 @@ int mycel_store_reindex(mycel_store *s)
 		pthread_mutex_unlock(&s->lock);
 		return mycel__mdb_err(rc);
 	}
-	rv = rebuild(s, txn);
+	rv = rebuild(s, txn, s->charter);
 	if (rv == 0)
 		rv = mycel__mdb_err(mdb_txn_commit(txn));
 	else

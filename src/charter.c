@@ -24,6 +24,8 @@ struct mycel_charter {
 	size_t n_members, cap_members;
 	mycel_charter_domain *domains;
 	size_t n_domains, cap_domains;
+	mycel_charter_cut *comps;
+	size_t n_comps, cap_comps;
 	const mycel_value *policies;
 	const mycel_value *params;
 	mycel_charter_sig *sigs;
@@ -90,6 +92,7 @@ void mycel_charter_free(mycel_charter *c)
 		return;
 	free(c->members);
 	free(c->domains);
+	free(c->comps);
 	free(c->sigs);
 	free(c->bytes);
 	mycel_arena_free(c->arena);
@@ -154,30 +157,6 @@ int mycel_charter_add_domain(mycel_charter *c, const char *name, const uint8_t f
 	return 0;
 }
 
-static int decode_policies(const mycel_value *arr, char *why, size_t why_len);
-
-int mycel_charter_set_policies(mycel_charter *c, const mycel_value *arr, char *why,
-			       size_t why_len)
-{
-	mycel_buf b;
-	mycel_value *copy = NULL;
-	if (c->n_sigs > 0 || c->bytes != NULL)
-		return MYCEL_EBUSY;
-	if (arr == NULL || arr->type != MYCEL_T_ARRAY)
-		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/policies: not an array");
-	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
-	int rv = mycel_value_encode(arr, &b);
-	if (rv == 0)
-		rv = mycel_value_decode(b.data, b.len, MYCEL_CHARTER_MAX, c->arena, &copy, NULL);
-	mycel_buf_fini(&b);
-	if (rv != 0)
-		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/policies: %s", mycel_strerror(rv));
-	if ((rv = decode_policies(copy, why, why_len)) != 0)
-		return rv;
-	c->policies = copy;
-	return 0;
-}
-
 /* ---- encoding ------------------------------------------------------------- */
 
 static void enc_key(mycel_buf *b, const char *k)
@@ -185,10 +164,26 @@ static void enc_key(mycel_buf *b, const char *k)
 	mycel_enc_cstr(b, k);
 }
 
-/* The charter map, keys in bytewise order: domains members mesh params policies threshold version. */
+/*
+ * The charter map, keys in bytewise order: [compromised] domains members mesh params policies
+ * threshold version. compromised is absent when empty, so charters without it keep their bytes.
+ */
 static int encode_body(const mycel_charter *c, mycel_buf *b)
 {
-	mycel_enc_map(b, 7);
+	mycel_enc_map(b, c->n_comps > 0 ? 8 : 7);
+	if (c->n_comps > 0) {
+		enc_key(b, "compromised");
+		mycel_enc_array(b, (uint32_t)c->n_comps);
+		for (size_t i = 0; i < c->n_comps; i++) {
+			mycel_enc_map(b, 3);
+			enc_key(b, "feed");
+			mycel_enc_bin(b, c->comps[i].feed, MYCEL_PK_LEN);
+			enc_key(b, "seq");
+			mycel_enc_uint(b, c->comps[i].seq);
+			enc_key(b, "successor");
+			mycel_enc_bin(b, c->comps[i].successor, MYCEL_PK_LEN);
+		}
+	}
 	enc_key(b, "domains");
 	mycel_enc_array(b, (uint32_t)c->n_domains);
 	for (size_t i = 0; i < c->n_domains; i++) {
@@ -247,6 +242,16 @@ static int well_formed(const mycel_charter *c, char *why, size_t why_len)
 		return mycel__fail(MYCEL_ECHARTER, why, why_len,
 			    "/threshold: %u is not between 1 and the %zu members", c->threshold,
 			    c->n_members);
+	for (size_t i = 0; i < c->n_comps; i++) {
+		const mycel_charter_cut *k = &c->comps[i];
+		if (mycel_charter_find_feed(c, k->feed) != NULL)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "/compromised/%zu/feed: still bound to a domain in /domains", i);
+		if (mycel_charter_find_feed(c, k->successor) == NULL)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "/compromised/%zu/successor: not the feed of a domain in /domains",
+					   i);
+	}
 	return 0;
 }
 
@@ -440,10 +445,55 @@ static int decode_policies(const mycel_value *arr, char *why, size_t why_len)
 	return 0;
 }
 
+/* Reads the optional compromised array: [{feed: bin 32, seq: uint, successor: bin 32}, ...]. */
+static int decode_compromised(const mycel_value *arr, mycel_charter *c, char *why, size_t why_len)
+{
+	static const char *const ckeys[] = {"feed", "seq", "successor"};
+	if (arr->v.a.len == 0)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len,
+				   "/compromised: empty (the key is absent when nothing is compromised)");
+	if (arr->v.a.len > MYCEL_DOMAINS_MAX)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/compromised: more than %d entries",
+				   MYCEL_DOMAINS_MAX);
+	if ((c->comps = calloc(arr->v.a.len, sizeof(*c->comps))) == NULL)
+		return MYCEL_ENOMEM;
+	c->cap_comps = arr->v.a.len;
+	for (size_t i = 0; i < arr->v.a.len; i++) {
+		const mycel_value *m = &arr->v.a.items[i];
+		const char *bad = NULL;
+		if (m->type != MYCEL_T_MAP)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len, "/compromised/%zu: not a map", i);
+		if (!only_keys(m, ckeys, 3, &bad))
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "/compromised/%zu: unknown key \"%s\"", i, bad);
+		const mycel_value *f = get_typed(m, "feed", MYCEL_T_BIN);
+		const mycel_value *q = get_typed(m, "seq", MYCEL_T_UINT);
+		const mycel_value *su = get_typed(m, "successor", MYCEL_T_BIN);
+		if (f == NULL || f->v.s.len != MYCEL_PK_LEN)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "/compromised/%zu/feed: not a 32-byte bin", i);
+		if (q == NULL)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "/compromised/%zu/seq: missing or not an unsigned integer", i);
+		if (su == NULL || su->v.s.len != MYCEL_PK_LEN)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "/compromised/%zu/successor: not a 32-byte bin", i);
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(c->comps[j].feed, f->v.s.ptr, MYCEL_PK_LEN) == 0)
+				return mycel__fail(MYCEL_ECHARTER, why, why_len,
+						   "/compromised/%zu/feed: listed twice", i);
+		memcpy(c->comps[i].feed, f->v.s.ptr, MYCEL_PK_LEN);
+		c->comps[i].seq = q->v.u;
+		memcpy(c->comps[i].successor, su->v.s.ptr, MYCEL_PK_LEN);
+		c->n_comps = i + 1;
+	}
+	return 0;
+}
+
 static int decode_body(mycel_charter *c, const uint8_t *p, size_t n, char *why, size_t why_len)
 {
 	static const char *const keys[] = {"domains", "members", "mesh", "params",
-					   "policies", "threshold", "version"};
+					   "policies", "threshold", "version", "compromised"};
 	mycel_value *root;
 	mycel_decode_err de = {0, 0};
 	const char *bad = NULL;
@@ -453,7 +503,7 @@ static int decode_body(mycel_charter *c, const uint8_t *p, size_t n, char *why, 
 			    mycel_strerror(rv));
 	if (root->type != MYCEL_T_MAP)
 		return mycel__fail(MYCEL_ECHARTER, why, why_len, "charter: not a map");
-	if (!only_keys(root, keys, 7, &bad))
+	if (!only_keys(root, keys, 8, &bad))
 		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/%s: unknown charter field", bad);
 	for (size_t k = 0; k < 7; k++)
 		if (mycel_value_get(root, keys[k]) == NULL)
@@ -484,6 +534,11 @@ static int decode_body(mycel_charter *c, const uint8_t *p, size_t n, char *why, 
 			       why_len)) != 0)
 		return rv;
 	if ((rv = decode_policies(policies, why, why_len)) != 0)
+		return rv;
+	const mycel_value *comp = mycel_value_get(root, "compromised");
+	if (comp != NULL && comp->type != MYCEL_T_ARRAY)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len, "/compromised: not an array");
+	if (comp != NULL && (rv = decode_compromised(comp, c, why, why_len)) != 0)
 		return rv;
 	c->policies = policies;
 	c->params = params;
@@ -631,6 +686,9 @@ int mycel_charter_verify_genesis(const mycel_charter *c, char *why, size_t why_l
 	if (c->version != 1)
 		return mycel__fail(MYCEL_ECHARTER, why, why_len, "genesis charter has version %llu, not 1",
 			    (unsigned long long)c->version);
+	if (c->n_comps > 0)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len,
+				   "genesis charter declares compromised feeds: only a later version can");
 	if (c->bytes == NULL)
 		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len, "charter v1 is not signed");
 	int rv = check_sigs(c, c, NULL, &na, &nb, why, why_len);
@@ -640,6 +698,42 @@ int mycel_charter_verify_genesis(const mycel_charter *c, char *why, size_t why_l
 		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len,
 			    "charter v1: %zu valid member signature(s), threshold is %u", na,
 			    c->threshold);
+	return 0;
+}
+
+/*
+ * The rules of a step for compromised feeds: a cut never moves, only a feed that prev binds to
+ * a domain (or already lists as compromised) can be declared compromised, and a compromised
+ * feed is never bound to a domain again.
+ */
+static int check_evolution(const mycel_charter *prev, const mycel_charter *next, char *why,
+			   size_t why_len)
+{
+	char hex[2 * MYCEL_PK_LEN + 1];
+	unsigned long long v = (unsigned long long)next->version;
+	for (size_t i = 0; i < next->n_comps; i++) {
+		const mycel_charter_cut *k = &next->comps[i];
+		const mycel_charter_cut *was = mycel_charter_find_compromised(prev, k->feed);
+		mycel_hex(k->feed, MYCEL_PK_LEN, hex);
+		if (was != NULL && was->seq != k->seq)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "charter v%llu: /compromised/%zu moves the cut of feed %.16s… "
+					   "from seq %llu to %llu (a cut never moves)",
+					   v, i, hex, (unsigned long long)was->seq,
+					   (unsigned long long)k->seq);
+		if (was == NULL && mycel_charter_find_feed(prev, k->feed) == NULL)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "charter v%llu: /compromised/%zu: feed %.16s… is not bound to "
+					   "a domain in v%llu",
+					   v, i, hex, (unsigned long long)prev->version);
+	}
+	for (size_t i = 0; i < next->n_domains; i++)
+		if (mycel_charter_find_compromised(prev, next->domains[i].feed) != NULL)
+			return mycel__fail(MYCEL_ECHARTER, why, why_len,
+					   "charter v%llu: /domains/%zu (%s) binds a feed that v%llu "
+					   "declared compromised",
+					   v, i, next->domains[i].name,
+					   (unsigned long long)prev->version);
 	return 0;
 }
 
@@ -654,10 +748,13 @@ int mycel_charter_verify_next(const mycel_charter *prev, const mycel_charter *ne
 	if (strcmp(prev->mesh, next->mesh) != 0)
 		return mycel__fail(MYCEL_ECHARTER, why, why_len, "charter v%llu names mesh \"%s\", not \"%s\"",
 			    (unsigned long long)next->version, next->mesh, prev->mesh);
+	int rv = check_evolution(prev, next, why, why_len);
+	if (rv != 0)
+		return rv;
 	if (next->bytes == NULL)
 		return mycel__fail(MYCEL_ETHRESHOLD, why, why_len, "charter v%llu is not signed",
 			    (unsigned long long)next->version);
-	int rv = check_sigs(next, prev, next, &na, &nb, why, why_len);
+	rv = check_sigs(next, prev, next, &na, &nb, why, why_len);
 	if (rv != 0)
 		return rv;
 	if (na < prev->threshold)
@@ -726,4 +823,323 @@ int mycel_charter_digest(const mycel_charter *c, uint8_t out[32])
 	crypto_generichash(out, 32, body, blen, NULL, 0);
 	mycel_buf_fini(&tmp);
 	return 0;
+}
+
+/* ---- evolution: the next version, its builders, compromised feeds ------------------------ */
+
+int mycel_charter_next(const mycel_charter *prev, mycel_charter **out)
+{
+	mycel_charter *c = NULL;
+	mycel_buf tmp;
+	const uint8_t *body;
+	size_t blen;
+	char why[64];
+	if (prev->version == UINT64_MAX)
+		return MYCEL_EINVAL;
+	int rv = current_bytes(prev, &tmp, &body, &blen);
+	if (rv != 0)
+		return rv;
+	if ((rv = charter_alloc(&c)) == 0)
+		rv = decode_body(c, body, blen, why, sizeof(why));
+	mycel_buf_fini(&tmp);
+	if (rv != 0) {
+		mycel_charter_free(c);
+		return rv == MYCEL_ENOMEM ? rv : MYCEL_ECHARTER;
+	}
+	c->version = prev->version + 1;
+	*out = c;
+	return 0;
+}
+
+static bool draft(const mycel_charter *c)
+{
+	return c->n_sigs == 0 && c->bytes == NULL;
+}
+
+int mycel_charter_remove_member(mycel_charter *c, const char *name)
+{
+	if (!draft(c))
+		return MYCEL_EBUSY;
+	for (size_t i = 0; i < c->n_members; i++)
+		if (strcmp(c->members[i].name, name) == 0) {
+			memmove(&c->members[i], &c->members[i + 1],
+				(c->n_members - i - 1) * sizeof(*c->members));
+			c->n_members--;
+			return 0;
+		}
+	return MYCEL_ENOTFOUND;
+}
+
+int mycel_charter_remove_domain(mycel_charter *c, const char *name)
+{
+	if (!draft(c))
+		return MYCEL_EBUSY;
+	for (size_t i = 0; i < c->n_domains; i++)
+		if (strcmp(c->domains[i].name, name) == 0) {
+			/* a compromised feed whose successor this was is no longer admitted either */
+			for (size_t k = 0; k < c->n_comps;)
+				if (memcmp(c->comps[k].successor, c->domains[i].feed, MYCEL_PK_LEN) == 0) {
+					memmove(&c->comps[k], &c->comps[k + 1],
+						(c->n_comps - k - 1) * sizeof(*c->comps));
+					c->n_comps--;
+				} else {
+					k++;
+				}
+			memmove(&c->domains[i], &c->domains[i + 1],
+				(c->n_domains - i - 1) * sizeof(*c->domains));
+			c->n_domains--;
+			return 0;
+		}
+	return MYCEL_ENOTFOUND;
+}
+
+int mycel_charter_set_threshold(mycel_charter *c, uint32_t threshold)
+{
+	if (!draft(c))
+		return MYCEL_EBUSY;
+	if (threshold == 0 || threshold > MYCEL_MEMBERS_MAX)
+		return MYCEL_EINVAL;
+	c->threshold = threshold;
+	return 0;
+}
+
+static bool policy_has_id(const mycel_value *p, const char *id)
+{
+	const mycel_value *v = mycel_value_get(p, "id");
+	return v != NULL && v->type == MYCEL_T_STR && strcmp(v->v.s.ptr, id) == 0;
+}
+
+/* A copy of the policies array with room for one more item, in the charter's arena. */
+static mycel_value *policies_copy(mycel_charter *c, size_t extra)
+{
+	const mycel_value *old = c->policies;
+	mycel_value *arr = mycel_arena_alloc(c->arena, sizeof(*arr));
+	if (arr == NULL)
+		return NULL;
+	*arr = *old;
+	size_t n = old->v.a.len + extra;
+	arr->v.a.items = n ? mycel_arena_alloc(c->arena, n * sizeof(mycel_value)) : NULL;
+	if (n && arr->v.a.items == NULL)
+		return NULL;
+	if (old->v.a.len > 0)
+		memcpy(arr->v.a.items, old->v.a.items, old->v.a.len * sizeof(mycel_value));
+	return arr;
+}
+
+static bool set_str(mycel_charter *c, mycel_member *m, const char *key, const char *val)
+{
+	m->key = key;
+	m->key_len = strlen(key);
+	m->val.type = MYCEL_T_STR;
+	m->val.line = m->val.col = 0;
+	m->val.v.s.len = strlen(val);
+	m->val.v.s.ptr = mycel_arena_strdup(c->arena, val, m->val.v.s.len);
+	return m->val.v.s.ptr != NULL;
+}
+
+int mycel_charter_set_policy(mycel_charter *c, const char *id, const char *severity,
+			     const char *expr, const char *message)
+{
+	if (!draft(c))
+		return MYCEL_EBUSY;
+	if (id == NULL || id[0] == '\0' || expr == NULL || message == NULL || severity == NULL ||
+	    (strcmp(severity, "deny") != 0 && strcmp(severity, "warn") != 0))
+		return MYCEL_EINVAL;
+	mycel_cel *e = NULL;
+	int rv = mycel_cel_compile(expr, strlen(expr), &e, NULL);
+	mycel_cel_free(e);
+	if (rv != 0)
+		return rv == MYCEL_ENOMEM ? rv : MYCEL_EEXPR;
+	mycel_value *arr = policies_copy(c, 1);
+	mycel_member *items = mycel_arena_alloc(c->arena, 4 * sizeof(*items));
+	if (arr == NULL || items == NULL)
+		return MYCEL_ENOMEM;
+	/* keys in bytewise order, as a decoded map has them */
+	if (!set_str(c, &items[0], "expr", expr) || !set_str(c, &items[1], "id", id) ||
+	    !set_str(c, &items[2], "message", message) ||
+	    !set_str(c, &items[3], "severity", severity))
+		return MYCEL_ENOMEM;
+	mycel_value pol = {.type = MYCEL_T_MAP};
+	pol.v.m.items = items;
+	pol.v.m.len = 4;
+	size_t at = arr->v.a.len;
+	for (size_t i = 0; i < arr->v.a.len; i++)
+		if (policy_has_id(&arr->v.a.items[i], id))
+			at = i;
+	arr->v.a.items[at] = pol;
+	if (at == arr->v.a.len)
+		arr->v.a.len++;
+	c->policies = arr;
+	return 0;
+}
+
+int mycel_charter_remove_policy(mycel_charter *c, const char *id)
+{
+	if (!draft(c))
+		return MYCEL_EBUSY;
+	for (size_t i = 0; i < c->policies->v.a.len; i++)
+		if (policy_has_id(&c->policies->v.a.items[i], id)) {
+			mycel_value *arr = policies_copy(c, 0);
+			if (arr == NULL)
+				return MYCEL_ENOMEM;
+			memmove(&arr->v.a.items[i], &arr->v.a.items[i + 1],
+				(arr->v.a.len - i - 1) * sizeof(mycel_value));
+			arr->v.a.len--;
+			c->policies = arr;
+			return 0;
+		}
+	return MYCEL_ENOTFOUND;
+}
+
+int mycel_charter_compromise(mycel_charter *c, const char *domain, uint64_t seq,
+			     const uint8_t successor[MYCEL_PK_LEN])
+{
+	if (!draft(c))
+		return MYCEL_EBUSY;
+	mycel_charter_domain *d = NULL;
+	for (size_t i = 0; i < c->n_domains; i++)
+		if (strcmp(c->domains[i].name, domain) == 0)
+			d = &c->domains[i];
+	if (d == NULL)
+		return MYCEL_ENOTFOUND;
+	if (mycel_charter_find_feed(c, successor) != NULL ||
+	    mycel_charter_find_compromised(c, successor) != NULL)
+		return MYCEL_EEXIST;
+	if (c->n_comps >= MYCEL_DOMAINS_MAX)
+		return MYCEL_ETOOBIG;
+	if (c->n_comps == c->cap_comps) {
+		size_t cap = c->cap_comps ? 2 * c->cap_comps : 4;
+		void *p = realloc(c->comps, cap * sizeof(*c->comps));
+		if (p == NULL)
+			return MYCEL_ENOMEM;
+		c->comps = p;
+		c->cap_comps = cap;
+	}
+	/* feeds compromised earlier in this domain now name the new successor */
+	for (size_t i = 0; i < c->n_comps; i++)
+		if (memcmp(c->comps[i].successor, d->feed, MYCEL_PK_LEN) == 0)
+			memcpy(c->comps[i].successor, successor, MYCEL_PK_LEN);
+	mycel_charter_cut *k = &c->comps[c->n_comps++];
+	memcpy(k->feed, d->feed, MYCEL_PK_LEN);
+	k->seq = seq;
+	memcpy(k->successor, successor, MYCEL_PK_LEN);
+	memcpy(d->feed, successor, MYCEL_PK_LEN);
+	return 0;
+}
+
+size_t mycel_charter_compromised_count(const mycel_charter *c)
+{
+	return c->n_comps;
+}
+
+const mycel_charter_cut *mycel_charter_compromised_at(const mycel_charter *c, size_t i)
+{
+	return i < c->n_comps ? &c->comps[i] : NULL;
+}
+
+const mycel_charter_cut *mycel_charter_find_compromised(const mycel_charter *c,
+							       const uint8_t feed[MYCEL_PK_LEN])
+{
+	for (size_t i = 0; i < c->n_comps; i++)
+		if (memcmp(c->comps[i].feed, feed, MYCEL_PK_LEN) == 0)
+			return &c->comps[i];
+	return NULL;
+}
+
+int mycel_charter_admits(const mycel_charter *c, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+			 const mycel_charter_domain **out_domain)
+{
+	const mycel_charter_domain *d = mycel_charter_find_feed(c, feed);
+	if (d == NULL) {
+		const mycel_charter_cut *k = mycel_charter_find_compromised(c, feed);
+		if (k == NULL)
+			return MYCEL_EADMIT;
+		if (seq > k->seq)
+			return MYCEL_EREVOKED;
+		d = mycel_charter_find_feed(c, k->successor);
+		if (d == NULL)
+			return MYCEL_EADMIT; /* not well formed: decode refuses it */
+	}
+	if (out_domain != NULL)
+		*out_domain = d;
+	return 0;
+}
+
+/* ---- signatures: merge, check one ------------------------------------------------------------ */
+
+int mycel_charter_merge(mycel_charter *dst, const mycel_charter *src, char *why, size_t why_len)
+{
+	if (dst->bytes == NULL || src->bytes == NULL)
+		return mycel__fail(MYCEL_EINVAL, why, why_len, "only decoded or signed charters merge");
+	if (dst->bytes_len != src->bytes_len || memcmp(dst->bytes, src->bytes, dst->bytes_len) != 0)
+		return mycel__fail(MYCEL_ECHARTER, why, why_len,
+				   "not the same charter: v%llu and v%llu differ in their signed bytes "
+				   "(signatures merge only on copies of the same version)",
+				   (unsigned long long)dst->version, (unsigned long long)src->version);
+	size_t extra = 0;
+	for (size_t i = 0; i < src->n_sigs; i++) {
+		bool have = false;
+		for (size_t j = 0; j < dst->n_sigs; j++)
+			if (memcmp(dst->sigs[j].key, src->sigs[i].key, MYCEL_PK_LEN) == 0)
+				have = true;
+		extra += !have;
+	}
+	if (extra == 0)
+		return 0;
+	if (dst->n_sigs + extra > 2 * MYCEL_MEMBERS_MAX)
+		return mycel__fail(MYCEL_ETOOBIG, why, why_len, "more than %d signatures",
+				   2 * MYCEL_MEMBERS_MAX);
+	mycel_charter_sig *all = calloc(dst->n_sigs + extra, sizeof(*all));
+	if (all == NULL)
+		return MYCEL_ENOMEM;
+	/* merge two key-sorted lists; a key in both keeps dst's signature */
+	size_t i = 0, j = 0, n = 0;
+	while (i < dst->n_sigs || j < src->n_sigs) {
+		int cmp = i == dst->n_sigs   ? 1
+			  : j == src->n_sigs ? -1
+					     : memcmp(dst->sigs[i].key, src->sigs[j].key, MYCEL_PK_LEN);
+		if (cmp <= 0) {
+			all[n++] = dst->sigs[i++];
+			if (cmp == 0)
+				j++;
+		} else {
+			all[n++] = src->sigs[j++];
+		}
+	}
+	free(dst->sigs);
+	dst->sigs = all;
+	dst->n_sigs = n;
+	return 0;
+}
+
+bool mycel_charter_sig_valid(const mycel_charter *c, size_t i)
+{
+	size_t mlen;
+	mycel_buf tmp;
+	const uint8_t *body;
+	size_t blen;
+	if (i >= c->n_sigs || mycel__sodium_init() != 0)
+		return false;
+	if (current_bytes(c, &tmp, &body, &blen) != 0)
+		return false;
+	mlen = sizeof(CHARTER_CTX) + blen;
+	uint8_t *m = malloc(mlen);
+	bool ok = false;
+	if (m != NULL) {
+		memcpy(m, CHARTER_CTX, sizeof(CHARTER_CTX));
+		memcpy(m + sizeof(CHARTER_CTX), body, blen);
+		ok = crypto_sign_verify_detached(c->sigs[i].sig, m, mlen, c->sigs[i].key) == 0;
+		free(m);
+	}
+	mycel_buf_fini(&tmp);
+	return ok;
+}
+
+const mycel_charter_member *mycel_charter_find_member(const mycel_charter *c,
+						      const uint8_t key[MYCEL_PK_LEN])
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (memcmp(c->members[i].key, key, MYCEL_PK_LEN) == 0)
+			return &c->members[i];
+	return NULL;
 }

@@ -378,6 +378,12 @@ int mycel_client_retire(mycel_client *c, const mycel_msg_ChangeStatusRequest *rq
 	return typed(c, "mycel.v1.Admin/Retire", rq, a, check_status_change, res, out);
 }
 
+int mycel_client_charter_put(mycel_client *c, const mycel_msg_CharterPutRequest *rq,
+			     mycel_arena *a, mycel_result *res, mycel_msg_CharterPutReply *out)
+{
+	return typed(c, "mycel.v1.Admin/CharterPut", rq, a, NULL, res, out);
+}
+
 int mycel_client_reindex(mycel_client *c, mycel_arena *a, mycel_result *res,
 			 mycel_msg_ReindexReply *out)
 {
@@ -396,6 +402,76 @@ int mycel_client_pull(mycel_client *c, const mycel_msg_PullRequest *rq, mycel_ar
 	if (rq == NULL)
 		return MYCEL_EINVAL;
 	return typed(c, "mycel.v1.Mesh/Pull", rq, a, check_pull, res, out);
+}
+
+/*
+ * A charter of version > 1 is checked along its chain: every version from genesis on is
+ * asked for (Mesh/Charter from version 0, 64 per reply), the genesis must be of the pinned
+ * mesh id (when one is given), each step must verify against the one before (PROTOCOL.md
+ * §3.3), and the last must be the charter the node sent. 0, or a code with res's message.
+ */
+static int check_chain(mycel_client *c, const uint8_t *p, size_t n, const uint8_t *mesh_id,
+		       mycel_result *res)
+{
+	mycel_charter *want = NULL, *prev = NULL;
+	char why[512] = "";
+	int rv = mycel_charter_decode(p, n, &want, why, sizeof(why));
+	if (rv != 0) {
+		setmsg(res, "charter of %s refused: %s", c->url, why);
+		return rv;
+	}
+	uint64_t top = mycel_charter_version(want), have = 0;
+	while (rv == 0 && have < top) {
+		mycel_arena *a = NULL;
+		mycel_msg_CharterRequest rq;
+		mycel_msg_CharterReply rp;
+		if ((rv = mycel_arena_new((size_t)80 << 20, &a)) != 0)
+			break;
+		memset(&rq, 0, sizeof(rq));
+		rq.has_version = true;
+		rq.version = have;
+		rv = typed(c, "mycel.v1.Mesh/Charter", &rq, a, NULL, res, &rp);
+		if (rv == 0 && res->status != MYCEL_RPC_OK)
+			rv = MYCEL_EIO;
+		if (rv == 0 && rp.n_newer == 0) {
+			setmsg(res, "charter of %s refused: the node sent no chain after v%llu", c->url,
+			       (unsigned long long)have);
+			rv = MYCEL_ECHARTER;
+		}
+		for (size_t i = 0; rv == 0 && i < rp.n_newer && have < top; i++) {
+			mycel_charter *ch = NULL;
+			rv = mycel_charter_decode(rp.newer[i].ptr, rp.newer[i].len, &ch, why, sizeof(why));
+			if (rv == 0 && prev == NULL) {
+				rv = mycel_charter_verify_genesis(ch, why, sizeof(why));
+				uint8_t dig[MYCEL_HASH_LEN];
+				if (rv == 0 && mesh_id != NULL &&
+				    (mycel_charter_digest(ch, dig) != 0 ||
+				     memcmp(dig, mesh_id, MYCEL_HASH_LEN) != 0)) {
+					snprintf(why, sizeof(why), "its genesis is not of the pinned mesh id");
+					rv = MYCEL_EPERM;
+				}
+			} else if (rv == 0) {
+				rv = mycel_charter_verify_next(prev, ch, why, sizeof(why));
+			}
+			if (rv != 0)
+				setmsg(res, "charter of %s refused: v%llu: %s", c->url,
+				       (unsigned long long)have + 1, why);
+			mycel_charter_free(prev);
+			prev = ch;
+			have++;
+		}
+		mycel_arena_free(a);
+	}
+	uint8_t da[MYCEL_HASH_LEN], db[MYCEL_HASH_LEN];
+	if (rv == 0 && (prev == NULL || mycel_charter_digest(prev, da) != 0 ||
+			mycel_charter_digest(want, db) != 0 || memcmp(da, db, sizeof(da)) != 0)) {
+		setmsg(res, "charter of %s refused: its chain does not end at the charter it sent",
+		       c->url);
+		rv = MYCEL_ECHARTER;
+	}
+	mycel_charter_free(prev);
+	mycel_charter_free(want);
+	return rv;
 }
 
 int mycel_client_fetch_charter(mycel_client *c, const uint8_t *mesh_id, mycel_result *res)
@@ -422,8 +498,18 @@ int mycel_client_fetch_charter(mycel_client *c, const uint8_t *mesh_id, mycel_re
 			rv = MYCEL_ECHARTER;
 		} else if (rp.charter != NULL) {
 			char why[512] = "";
-			rv = mycel_client_set_charter(c, rp.charter, rp.charter_len, mesh_id, why,
-						      sizeof(why));
+			mycel_charter *probe = NULL;
+			bool later = mycel_charter_decode(rp.charter, rp.charter_len, &probe, NULL, 0) == 0 &&
+				     mycel_charter_version(probe) > 1;
+			mycel_charter_free(probe);
+			/* a later version: its chain is checked here, then it is the anchor */
+			rv = later ? check_chain(c, rp.charter, rp.charter_len, mesh_id, res) : 0;
+			if (later && rv != 0) {
+				mycel_arena_free(a);
+				return rv;
+			}
+			rv = mycel_client_set_charter(c, rp.charter, rp.charter_len,
+						      later ? NULL : mesh_id, why, sizeof(why));
 			if (rv != 0)
 				setmsg(res, "charter of %s refused: %s", c->url, why);
 		} else if (mesh_id != NULL && mycel_charter_version(c->charter) == 1 &&

@@ -96,10 +96,15 @@ int mycel_client_verify_entry(const mycel_charter *ch, const mycel_msg_Entry *m,
 		return vfail(rv, why, why_len, "an entry of the reply does not decode: %s",
 			     mycel_strerror(rv));
 	mycel_hex(e.h.feed, MYCEL_PK_LEN, hex);
-	const mycel_charter_domain *d = mycel_charter_find_feed(ch, e.h.feed);
+	const mycel_charter_domain *d = NULL;
+	int adm = mycel_charter_admits(ch, e.h.feed, e.h.seq, &d);
 	(void)snprintf(where, sizeof(where), "entry of %s%s (feed %.16s…) seq %llu",
 		       d != NULL ? "domain " : "an unadmitted feed",
 		       d != NULL ? d->name : "", hex, (unsigned long long)e.h.seq);
+	if (adm == MYCEL_EREVOKED)
+		return vfail(adm, why, why_len,
+			     "%s: beyond the cut of a feed the charter (v%llu) declares compromised",
+			     where, (unsigned long long)mycel_charter_version(ch));
 	if (d == NULL)
 		return vfail(MYCEL_EADMIT, why, why_len,
 			     "%s: the charter (mesh %s, v%llu) admits no domain with this feed",

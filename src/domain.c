@@ -87,13 +87,38 @@ static int load_charter(const mycel_domain_opts *o, const mycel_key *key, mycel_
 		mycel_charter_free(c);
 		return mycel__fail(rv, why, why_len, "%s: %s", o->charter_file, w);
 	}
+	/* the later versions of the chain, each verified against the one before */
+	const char *last_file = o->charter_file;
+	for (size_t i = 0; i < o->n_later; i++) {
+		uint8_t *q;
+		size_t qn;
+		mycel_charter *next = NULL;
+		last_file = o->later_charters[i];
+		rv = mycel__read_file(last_file, MYCEL_CHARTER_MAX, &q, &qn);
+		if (rv != 0) {
+			free(p);
+			mycel_charter_free(c);
+			return mycel__fail(rv, why, why_len, "%s: %s", last_file, mycel_strerror(rv));
+		}
+		rv = mycel_charter_decode(q, qn, &next, w, sizeof(w));
+		free(q);
+		if (rv == 0)
+			rv = mycel_charter_verify_next(c, next, w, sizeof(w));
+		mycel_charter_free(c);
+		c = next;
+		if (rv != 0) {
+			free(p);
+			mycel_charter_free(c);
+			return mycel__fail(rv, why, why_len, "%s: %s", last_file, w);
+		}
+	}
 	const mycel_charter_domain *d = mycel_charter_find_domain(c, o->name);
 	mycel_hex(key->pk, MYCEL_PK_LEN, hex);
 	if (d == NULL || memcmp(d->feed, key->pk, MYCEL_PK_LEN) != 0) {
 		rv = mycel__fail(MYCEL_EADMIT, why, why_len,
 			  "%s does not admit domain \"%s\" with key %s; the governance group must "
 			  "add --domain %s=%s",
-			  o->charter_file, o->name, hex, o->name, hex);
+			  last_file, o->name, hex, o->name, hex);
 	} else {
 		mycel_buf_put(out, p, n);
 		rv = out->err;
@@ -158,6 +183,19 @@ int mycel_domain_init(const mycel_domain_opts *o, char *why, size_t why_len)
 	made_store = !had_store; /* only what this call created is removed on failure */
 	if ((rv = mycel_store_add_charter(st, ch.data, ch.len, why, why_len)) != 0)
 		goto out;
+	for (size_t i = 0; i < o->n_later; i++) {
+		uint8_t *q;
+		size_t qn;
+		if ((rv = mycel__read_file(o->later_charters[i], MYCEL_CHARTER_MAX, &q, &qn)) != 0) {
+			mycel__fail(rv, why, why_len, "%s: %s", o->later_charters[i],
+				    mycel_strerror(rv));
+			goto out;
+		}
+		rv = mycel_store_add_charter(st, q, qn, why, why_len);
+		free(q);
+		if (rv != 0)
+			goto out;
+	}
 	char text[1024];
 	int tn = snprintf(text, sizeof(text),
 			  "# mycel domain directory, written by `mycel init`\n"

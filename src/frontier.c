@@ -104,6 +104,17 @@ static void bucket_range(const mycel__frontier *f, unsigned b, size_t *lo, size_
 	*hi = i;
 }
 
+/*
+ * Whether the frontier shows feed (at seq): feeds the current charter no longer admits (a
+ * removed domain's) are left out, so that a node that never held them (it joined after the
+ * removal and can no longer get them) converges with one that did (PROTOCOL.md §3.4).
+ */
+static bool shown(const mycel_store *s, const uint8_t *feed, uint64_t seq)
+{
+	const mycel_charter *c = mycel_store_charter(s);
+	return c == NULL || mycel_charter_admits(c, feed, seq, NULL) == 0;
+}
+
 static int load_heads(mycel_store *s, MDB_txn *txn, mycel__frontier *f)
 {
 	MDB_cursor *cur;
@@ -122,6 +133,8 @@ static int load_heads(mycel_store *s, MDB_txn *txn, mycel__frontier *f)
 		h.seq = mycel__get_be64(v.mv_data);
 		memcpy(h.head, (const uint8_t *)v.mv_data + 8, MYCEL_HASH_LEN);
 		h.forked = false;
+		if (!shown(s, h.feed, h.seq))
+			continue;
 		if ((rv = put(f, &h)) != 0) /* in key order: appends */
 			break;
 	}
@@ -154,6 +167,8 @@ static int load_forks(mycel_store *s, MDB_txn *txn, mycel__frontier *f)
 		memset(&h, 0, sizeof(h));
 		memcpy(h.feed, k.mv_data, MYCEL_PK_LEN);
 		h.forked = true;
+		if (!shown(s, h.feed, mycel__get_be64((const uint8_t *)k.mv_data + MYCEL_PK_LEN)))
+			continue;
 		if ((rv = put(f, &h)) != 0)
 			break;
 	}
@@ -205,6 +220,27 @@ void mycel__frontier_free(mycel__frontier *f)
 	pthread_rwlock_destroy(&f->lock);
 	free(f->h);
 	free(f);
+}
+
+int mycel__frontier_reload(mycel__frontier *f, mycel_store *s)
+{
+	mycel__frontier *fresh;
+	int rv = mycel__frontier_open(s, &fresh);
+	if (rv != 0)
+		return rv;
+	pthread_rwlock_wrlock(&f->lock);
+	mycel__head *old = f->h;
+	f->h = fresh->h;
+	f->n = fresh->n;
+	f->cap = fresh->cap;
+	fresh->h = old;
+	pthread_mutex_lock(&f->cache_mu);
+	f->digest_ok = false;
+	memset(f->bucket_ok, 0, sizeof(f->bucket_ok));
+	pthread_mutex_unlock(&f->cache_mu);
+	pthread_rwlock_unlock(&f->lock);
+	mycel__frontier_free(fresh);
+	return 0;
 }
 
 int mycel__frontier_update(mycel__frontier *f, const mycel__head *h)

@@ -28,6 +28,7 @@
 #include "client_int.h"
 #include "mycel_proto.h"
 #include "store_int.h"
+#include "writer.h"
 
 /* ---- calls ---------------------------------------------------------------------------------- */
 
@@ -258,13 +259,17 @@ static int adopt_charters(xch *x, const uint8_t have[MYCEL_HASH_LEN], uint64_t v
 	}
 	for (size_t i = 0; i < rp.n_newer; i++) {
 		char why[512] = "";
-		rv = mycel_store_add_charter(g->env.ctx->store, rp.newer[i].ptr, rp.newer[i].len,
-		                             why, sizeof(why));
+		/* through the writer: ordered with ingests, the frontier reloaded after it */
+		rv = mycel__write_charter(g->env.ctx, rp.newer[i].ptr, rp.newer[i].len, why,
+		                          sizeof(why));
 		if (rv != 0) {
 			char msg[600];
 			snprintf(msg, sizeof(msg), "charter %zu of %zu: %s", i + 1, rp.n_newer,
 			         why[0] ? why : mycel_strerror(rv));
-			note_reject(x, rv, msg);
+			/* this node stopping, or its own failure, is no fault of the peer */
+			if (rv != MYCEL_EBUSY && rv != MYCEL_ENOMEM && rv != MYCEL_ESTORE &&
+			    rv != MYCEL_ETOOBIG)
+				note_reject(x, rv, msg);
 			mycel__gp_why(x->err, sizeof(x->err), "%s", msg);
 			goto done;
 		}
@@ -504,8 +509,12 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			x->p->in += res.accepted;
 			g->st.pulled += res.accepted;
 			pthread_mutex_unlock(&g->mu);
-			/* a conflicting entry is evidence against the feed's owner, not the peer */
-			if (res.code != 0 && res.code != MYCEL_EFORK)
+			/*
+			 * a conflicting entry is evidence against the feed's owner, not the peer;
+			 * so is one beyond a compromised feed's cut, which a peer on an older
+			 * charter version holds in good faith
+			 */
+			if (res.code != 0 && res.code != MYCEL_EFORK && res.code != MYCEL_EREVOKED)
 				note_reject(x, res.code, res.why);
 		}
 		mycel_arena_free(a);

@@ -780,7 +780,9 @@ void mycel__gp_rejected(mycel__gossip *g, peer *p, int code, const char *why)
 static void domain_of(mycel__gossip *g, const uint8_t *feed, char out[65])
 {
 	const mycel_charter *ch = mycel_store_charter(g->env.ctx->store);
-	const mycel_charter_domain *d = ch != NULL ? mycel_charter_find_feed(ch, feed) : NULL;
+	const mycel_charter_domain *d = NULL;
+	if (ch != NULL)
+		(void)mycel_charter_admits(ch, feed, 0, &d);
 	snprintf(out, 65, "%s", d != NULL ? d->name : "");
 }
 

@@ -44,6 +44,12 @@ void mycel__frontier_free(mycel__frontier *f);
  */
 int mycel__frontier_update(mycel__frontier *f, const mycel__head *h);
 
+/*
+ * Loads the frontier again from the store, replacing what f holds: after a charter version
+ * that cut a compromised feed (its head moved back). ENOMEM, store codes (f unchanged).
+ */
+int mycel__frontier_reload(mycel__frontier *f, mycel_store *s);
+
 /* The digest of the whole frontier (PROTOCOL.md §10) and its number of feeds. */
 void mycel__frontier_digest(mycel__frontier *f, uint8_t out[MYCEL_HASH_LEN], size_t *out_feeds);
 

@@ -548,6 +548,38 @@ static mycel_rpc_status h_reindex(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	return MYCEL_RPC_OK;
 }
 
+/* ---- CharterPut --------------------------------------------------------------------- */
+
+/*
+ * Adopts a fully signed next charter version (or the current one again: nothing changes)
+ * through the writer; peers fetch it in their next exchange (Mesh/Charter). Needs no domain
+ * key. A charter that does not decode or verify is INVALID_ARGUMENT or PERMISSION_DENIED with
+ * the reason; nothing changes then.
+ */
+static mycel_rpc_status h_charter_put(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				      void *vrep, char *why, size_t why_len)
+{
+	const mycel_msg_CharterPutRequest *rq = vreq;
+	mycel_msg_CharterPutReply *rp = vrep;
+	if (rq->charter == NULL || rq->charter_len == 0)
+		return afail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "charter is required");
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	if (w == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_CHARTER;
+	w->charter = rq->charter;
+	w->charter_len = rq->charter_len;
+	int rv = run_write(c, w);
+	if (rv != 0)
+		return afail(mycel_rpc_status_of(rv), why, why_len, "charter: %s",
+			     w->why[0] ? w->why : mycel_strerror(rv));
+	const mycel_charter *ch = mycel_store_charter(c->store);
+	rp->has_version = true;
+	rp->version = ch != NULL ? mycel_charter_version(ch) : 0;
+	return MYCEL_RPC_OK;
+}
+
 /* ---- Peers (Admin/Peers on the admin socket, Mesh/Peers on both) ------------------- */
 
 /*
@@ -591,6 +623,7 @@ static const struct {
 	{"mycel.v1.Admin/Deprecate", h_deprecate},
 	{"mycel.v1.Admin/Retire", h_retire},
 	{"mycel.v1.Admin/Reindex", h_reindex},
+	{"mycel.v1.Admin/CharterPut", h_charter_put},
 	{"mycel.v1.Admin/Peers", h_peers},
 	{"mycel.v1.Mesh/Peers", h_peers},
 };

@@ -197,6 +197,20 @@ static int fill_hit(mycel_arena *a, const mycel_search_hit *h, mycel_msg_SearchH
 
 /* ---- Get -------------------------------------------------------------------------- */
 
+/* NOT_FOUND: not published, or its domain was removed by a charter version (history kept). */
+static mycel_rpc_status not_found(mycel_store *s, const char *domain, const char *id,
+				  const char *version, char *why, size_t why_len)
+{
+	uint64_t removed;
+	if (mycel_store_domain_removed(s, domain, &removed) == 0)
+		return fail(MYCEL_RPC_NOT_FOUND, why, why_len,
+			    "%s/%s: domain %s was removed in charter version %llu (its history "
+			    "stays in the feeds, its documents are no longer current)",
+			    domain, id, domain, (unsigned long long)removed);
+	return fail(MYCEL_RPC_NOT_FOUND, why, why_len, "%s/%s%s%s is not published", domain, id,
+		    version ? " version " : "", version ? version : "");
+}
+
 static mycel_rpc_status h_get(mycel_store *s, mycel_arena *a, const void *vreq, void *vrep,
 			      char *why, size_t why_len)
 {
@@ -214,8 +228,7 @@ static mycel_rpc_status h_get(mycel_store *s, mycel_arena *a, const void *vreq, 
 	memset(&d, 0, sizeof(d));
 	rv = mycel_catalog_get(s, domain, id, version, &d);
 	if (rv == MYCEL_ENOTFOUND)
-		return fail(MYCEL_RPC_NOT_FOUND, why, why_len, "%s/%s%s%s is not published", domain,
-			    id, version ? " version " : "", version ? version : "");
+		return not_found(s, domain, id, version, why, why_len);
 	if (rv != 0)
 		return fail_err(rv, why, why_len, "get");
 
@@ -422,7 +435,7 @@ static mycel_rpc_status h_lineage(mycel_store *s, mycel_arena *a, const void *vr
 	rv = mycel_catalog_lineage(s, domain, id, (mycel_lineage_dir)rq->direction,
 				   rq->has_depth ? (int)rq->depth : LINEAGE_DEPTH_DEFAULT, &l);
 	if (rv == MYCEL_ENOTFOUND)
-		return fail(MYCEL_RPC_NOT_FOUND, why, why_len, "%s/%s is not published", domain, id);
+		return not_found(s, domain, id, NULL, why, why_len);
 	if (rv != 0)
 		return fail_err(rv, why, why_len, "lineage");
 	mycel_msg_LineageNode *nodes = azalloc(a, l.n, sizeof(*nodes));
@@ -502,7 +515,7 @@ static mycel_rpc_status h_history(mycel_store *s, mycel_arena *a, const void *vr
 	memset(&d, 0, sizeof(d));
 	rv = mycel_catalog_get(s, domain, id, NULL, &d);
 	if (rv == MYCEL_ENOTFOUND)
-		return fail(MYCEL_RPC_NOT_FOUND, why, why_len, "%s/%s is not published", domain, id);
+		return not_found(s, domain, id, NULL, why, why_len);
 	if (rv != 0)
 		return fail_err(rv, why, why_len, "history");
 	size_t limit = rq->has_limit ? (size_t)rq->limit : HISTORY_MAX;
@@ -530,6 +543,7 @@ static mycel_rpc_status h_history(mycel_store *s, mycel_arena *a, const void *vr
 /* ---- Status ----------------------------------------------------------------------- */
 
 typedef struct heads_ctx {
+	const mycel_charter *ch; /* heads only of feeds it admits (a removed domain's are held, not shown) */
 	mycel_arena *a;
 	mycel_msg_FeedHead *heads;
 	size_t n, cap;
@@ -541,6 +555,10 @@ static int head_cb(void *vctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
 		   const uint8_t id[MYCEL_HASH_LEN])
 {
 	heads_ctx *c = vctx;
+	if (c->ch != NULL && mycel_charter_admits(c->ch, feed, seq, NULL) != 0) {
+		c->entries += seq; /* held all the same */
+		return 0;
+	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 16;
 		if (cap > 100000)
@@ -590,6 +608,7 @@ static mycel_rpc_status h_status(mycel_store *s, mycel_arena *a, const void *vre
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.a = a;
+	hc.ch = c;
 	rv = mycel_store_feeds(s, head_cb, &hc);
 	if (rv != 0)
 		return fail_err(rv, why, why_len, "status: feeds");

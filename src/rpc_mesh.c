@@ -297,6 +297,10 @@ static mycel_rpc_status h_digest(const mycel_rpc_ctx *c, mycel_arena *a, const v
 	if ((rv = mycel_charter_digest(ch, chd)) != 0)
 		return mfail(mycel_rpc_status_of(rv), why, why_len, "charter: %s",
 			     mycel_strerror(rv));
+	/* the caller runs a newer charter: exchange with it soon, to fetch it (§10.2 step 3) */
+	if (rq->has_charter_version && rq->charter_version > mycel_charter_version(ch) &&
+	    c->mesh_ops != NULL && c->mesh_ops->gap != NULL && valid_from(c, rq->from, rq->from_len))
+		c->mesh_ops->gap(c->mesh_arg, rq->from);
 	if (f == NULL) {
 		if ((rv = mycel__frontier_open(c->store, &own)) != 0)
 			return mfail(mycel_rpc_status_of(rv), why, why_len, "frontier: %s",
@@ -441,8 +445,12 @@ static mycel_rpc_status h_push(const mycel_rpc_ctx *c, mycel_arena *a, const voi
 		memcpy(r, res.why, n + 1);
 		rp->reason = r;
 		rp->reason_len = n;
-		/* a conflicting entry is evidence against the feed's owner, not the peer */
-		if (ops != NULL && ops->rejected != NULL && res.code != MYCEL_EFORK)
+		/*
+		 * a conflicting entry is evidence against the feed's owner, not the peer; so is
+		 * one beyond a compromised feed's cut (a peer on an older charter holds it)
+		 */
+		if (ops != NULL && ops->rejected != NULL && res.code != MYCEL_EFORK &&
+		    res.code != MYCEL_EREVOKED)
 			ops->rejected(c->mesh_arg, peer, res.code, res.why);
 	}
 	if (res.gap && ops != NULL && ops->gap != NULL && valid_from(c, rq->from, rq->from_len))

@@ -201,6 +201,10 @@ void mycel_store_close(mycel_store *s)
 		mdb_env_close(s->env);
 	mycel_charter_free(s->charter);
 	mycel_policies_free(s->policies);
+	for (size_t i = 0; i < s->n_retired; i++) {
+		mycel_charter_free(s->retired[i]);
+		mycel_policies_free(s->retired_policies[i]);
+	}
 	mycel_buf_fini(&s->cat.pend);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -223,20 +227,6 @@ int mycel_store_mesh_id(const mycel_store *s, uint8_t out[MYCEL_HASH_LEN])
 		return MYCEL_ENOTFOUND;
 	memcpy(out, s->mesh_id, MYCEL_HASH_LEN);
 	return 0;
-}
-
-/* True when two charters hold the same policies (the same canonical bytes). */
-static bool same_policies(const mycel_charter *a, const mycel_charter *b)
-{
-	mycel_buf x, y;
-	mycel_buf_init(&x, MYCEL_CHARTER_MAX);
-	mycel_buf_init(&y, MYCEL_CHARTER_MAX);
-	int rx = mycel_value_encode(mycel_charter_policies(a), &x);
-	int ry = mycel_value_encode(mycel_charter_policies(b), &y);
-	bool same = rx == 0 && ry == 0 && x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
-	mycel_buf_fini(&x);
-	mycel_buf_fini(&y);
-	return same;
 }
 
 int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *why, size_t why_len)
@@ -290,27 +280,26 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 		MDB_val mk = {7, (void *)"mesh_id"}, mv = {MYCEL_HASH_LEN, mid};
 		rc = mdb_put(txn, s->meta, &mk, &mv, 0);
 	}
-	/*
-	 * What the new version changes takes effect in the same commit: when its policies
-	 * differ, every version's verdict is evaluated again (the derived tables rebuilt
-	 * under the new charter), so no node serves marks of a charter it has replaced.
-	 */
-	mycel_charter *old_c = s->charter;
-	mycel_policies *old_p = s->policies;
-	int old_prv = s->policies_rv;
-	if (rc == 0 && !genesis && !same_policies(old_c, c)) {
-		s->charter = c;
+	if (rc == 0 && !genesis) {
+		/*
+		 * What the new version changes takes effect in the same transaction: compromised
+		 * feeds cut, and the catalog rebuilt against it, with its policies (every
+		 * version's verdict evaluated again).
+		 */
+		mycel_policies *old_p = s->policies;
+		int old_prv = s->policies_rv;
 		s->policies = pol;
 		s->policies_rv = 0;
-		rv = mycel__catalog_rebuild(s, txn);
-		s->charter = old_c;
+		rv = mycel__charter_adopt(s, txn, c, NULL);
 		s->policies = old_p;
 		s->policies_rv = old_prv;
 		if (rv != 0) {
 			mdb_txn_abort(txn);
-			if (why != NULL && why_len > 0)
-				snprintf(why, why_len, "re-evaluating the catalog: %s",
-					 mycel_strerror(rv));
+			mycel__catalog_discard(s);
+			(void)mycel__fail(rv, why, why_len, "adopting charter v%llu: %s",
+					  (unsigned long long)mycel_charter_version(c),
+					  mycel_strerror(rv));
+
 			goto done;
 		}
 	}
@@ -326,10 +315,9 @@ int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *wh
 		memcpy(s->mesh_id, mid, MYCEL_HASH_LEN);
 		s->has_mesh_id = true;
 	}
-	mycel_charter_free(s->charter);
+	mycel__charter_retire(s, s->charter, s->policies);
 	s->charter = c;
 	c = NULL;
-	mycel_policies_free(s->policies);
 	s->policies = pol;
 	s->policies_rv = 0;
 	pol = NULL;
@@ -464,11 +452,15 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 	 * ingest and add_charter: charter lock, then LMDB's writer lock).
 	 */
 	pthread_mutex_lock(&s->lock);
-	const mycel_charter_domain *dom =
-	    s->charter != NULL ? mycel_charter_find_feed(s->charter, feed) : NULL;
-	if (dom == NULL) {
+	const mycel_charter_domain *dom = NULL;
+	/* a compromised feed's key publishes nothing more, whatever its head */
+	rv = s->charter == NULL ? MYCEL_EADMIT
+	     : mycel_charter_find_compromised(s->charter, feed) != NULL
+		 ? MYCEL_EREVOKED
+		 : mycel_charter_admits(s->charter, feed, 1, &dom);
+	if (rv != 0) {
 		pthread_mutex_unlock(&s->lock);
-		return MYCEL_EADMIT;
+		return rv;
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		pthread_mutex_unlock(&s->lock);
@@ -536,10 +528,11 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool v
 		return rv;
 	if (out != NULL)
 		*out = e;
-	const mycel_charter_domain *dom =
-	    s->charter != NULL ? mycel_charter_find_feed(s->charter, e.h.feed) : NULL;
-	if (dom == NULL)
+	const mycel_charter_domain *dom = NULL;
+	if (s->charter == NULL)
 		return MYCEL_EADMIT;
+	if ((rv = mycel_charter_admits(s->charter, e.h.feed, e.h.seq, &dom)) != 0)
+		return rv; /* EADMIT, or EREVOKED beyond a compromised feed's cut */
 	if ((rv = get_head(s, txn, e.h.feed, &h)) != 0) {
 		*fatal = true;
 		return rv;
@@ -691,8 +684,10 @@ static int store_proof(mycel_store *s, MDB_txn *txn, const mycel_fork_pair *p, b
 	if (memcmp(a->h.feed, b->h.feed, MYCEL_PK_LEN) != 0 || a->h.seq != b->h.seq ||
 	    memcmp(a->id, b->id, MYCEL_HASH_LEN) == 0)
 		return MYCEL_EINVAL;
-	if (s->charter == NULL || mycel_charter_find_feed(s->charter, a->h.feed) == NULL)
+	if (s->charter == NULL)
 		return MYCEL_EADMIT;
+	if ((rv = mycel_charter_admits(s->charter, a->h.feed, a->h.seq, NULL)) != 0)
+		return rv; /* no fork beyond a compromised feed's cut marks it forked */
 	if (!verified && ((rv = mycel_entry_verify(a, a->h.feed)) != 0 ||
 			  (rv = mycel_entry_verify(b, b->h.feed)) != 0))
 		return rv;

@@ -11,6 +11,7 @@
 
 #define MYCEL__FEEDSEQ_LEN (MYCEL_PK_LEN + 8)
 #define MYCEL__HEAD_LEN (8 + MYCEL_HASH_LEN + 8) /* seq ‖ id ‖ ts_ms */
+#define MYCEL__RETIRED_MAX 64 /* replaced charters kept alive; older ones are freed */
 
 /* The derived catalog tables (layout in catalog_int.h). */
 struct mycel__catalog_dbs {
@@ -31,6 +32,13 @@ struct mycel_store {
 	mycel_charter *charter;
 	mycel_policies *policies; /* the charter's, compiled (NULL with policies_rv when they do not compile) */
 	int policies_rv;
+	/*
+	 * Versions replaced by a newer one, kept until close: mycel_store_charter's pointer
+	 * stays valid for a thread that read it just before an adoption (charter_adopt.c).
+	 */
+	mycel_charter *retired[MYCEL__RETIRED_MAX];
+	mycel_policies *retired_policies[MYCEL__RETIRED_MAX]; /* theirs, likewise */
+	size_t n_retired;
 	bool has_mesh_id;
 	uint8_t mesh_id[MYCEL_HASH_LEN];
 	struct mycel__catalog_dbs cat;
@@ -85,14 +93,38 @@ int mycel__catalog_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, con
  */
 int mycel__catalog_flush(mycel_store *s, MDB_txn *txn);
 
-/*
- * Rebuilds every derived table inside txn from the feeds, under the store's current
- * charter and policies (catalog.c; mycel_store_reindex commits it on its own). A no-op
- * returning 0 on a store without catalog tables.
- */
-int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn);
 
 /* Forgets the buffered changes (a transaction that is aborted). */
 void mycel__catalog_discard(mycel_store *s);
+
+/*
+ * Empties the derived tables and rebuilds them inside txn from every entry that charter ch
+ * admits (catalog.c; what reindex runs with the current charter). The caller holds s->lock.
+ */
+int mycel__catalog_rebuild(mycel_store *s, MDB_txn *txn, const mycel_charter *ch);
+
+/*
+ * Makes charter c, about to become the store's current one, take effect inside txn
+ * (charter_adopt.c): each compromised feed loses its entries, bodies and fork proofs beyond
+ * the cut and its head goes back to the cut; the catalog is rebuilt against c. The caller
+ * holds s->lock. *out_dropped (if not NULL) gets the number of entries removed.
+ */
+int mycel__charter_adopt(mycel_store *s, MDB_txn *txn, const mycel_charter *c,
+			 size_t *out_dropped);
+
+/*
+ * Keeps the charter being replaced, and its compiled policies, alive until close (the
+ * caller holds s->lock): readers that took mycel_store_charter's or mycel__store_policies'
+ * pointer before the swap may still use it. Beyond MYCEL__RETIRED_MAX versions in one run
+ * the oldest is freed.
+ */
+void mycel__charter_retire(mycel_store *s, mycel_charter *old, mycel_policies *old_policies);
+
+/*
+ * The newest stored charter version that admits feed at seq (charter_adopt.c), in
+ * *out_version: for the history of a domain removed since. EADMIT when none does.
+ */
+int mycel__feed_admitted_in(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN],
+			    uint64_t seq, uint64_t *out_version);
 
 #endif

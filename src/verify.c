@@ -123,6 +123,19 @@ static void check_head(vctx *v, const feedstate *f)
 		       (unsigned long long)mycel__get_be64(p));
 }
 
+/*
+ * A feed is admitted when the current charter admits it (a compromised feed up to its cut),
+ * or when an earlier version did: the history of a domain removed since stays valid.
+ */
+static bool feed_admitted(vctx *v, const uint8_t feed[MYCEL_PK_LEN])
+{
+	uint64_t ver;
+	if (v->charter == NULL)
+		return false;
+	int rv = mycel_charter_admits(v->charter, feed, 0, NULL);
+	return rv == 0 || (rv == MYCEL_EADMIT && mycel__feed_admitted_in(v->s, v->txn, feed, 1, &ver) == 0);
+}
+
 static void check_entry(vctx *v, feedstate *f, uint64_t seq, const MDB_val *d)
 {
 	mycel_entry e;
@@ -138,9 +151,14 @@ static void check_entry(vctx *v, feedstate *f, uint64_t seq, const MDB_val *d)
 		report(v, "entry", f->feed, seq, MYCEL_ECORRUPT,
 		       "entry names seq %llu of another place than where it is stored",
 		       (unsigned long long)e.h.seq);
-	if (!f->admitted)
+	if (v->charter != NULL &&
+	    mycel_charter_admits(v->charter, f->feed, seq, NULL) == MYCEL_EREVOKED)
+		report(v, "entry", f->feed, seq, MYCEL_EREVOKED,
+		       "entry beyond the cut of a feed that charter v%llu declares compromised",
+		       (unsigned long long)mycel_charter_version(v->charter));
+	else if (!f->admitted)
 		report(v, "entry", f->feed, seq, MYCEL_EADMIT,
-		       "feed is not admitted by the current charter");
+		       "feed is not admitted by any charter version");
 	if ((rv = mycel_entry_verify(&e, f->feed)) != 0)
 		report(v, "entry", f->feed, seq, rv, "signature does not verify");
 	if (seq == 1 || f->have_prev) {
@@ -206,8 +224,7 @@ static void verify_feeds(vctx *v)
 				check_head(v, &f);
 			memset(&f, 0, sizeof(f));
 			memcpy(f.feed, key, MYCEL_PK_LEN);
-			f.admitted = v->charter != NULL &&
-				     mycel_charter_find_feed(v->charter, f.feed) != NULL;
+			f.admitted = feed_admitted(v, f.feed);
 			open = true;
 			v->st.feeds++;
 			if (seq != 1)

@@ -161,7 +161,9 @@ static void ingested_change(const mycel_rpc_ctx *env, const mycel_entry *e, cons
 	if (lc)
 		body_field(body, len, "status", status, sizeof(status));
 	const mycel_charter *ch = mycel_store_charter(env->store);
-	const mycel_charter_domain *dom = ch != NULL ? mycel_charter_find_feed(ch, e->h.feed) : NULL;
+	const mycel_charter_domain *dom = NULL;
+	if (ch != NULL)
+		(void)mycel_charter_admits(ch, e->h.feed, e->h.seq, &dom);
 	mycel_rpc_change c = {dom != NULL ? dom->name : "", e, id, version,
 			      lc ? status : "published"};
 	env->on_change(env->on_change_arg, &c);
@@ -243,6 +245,18 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 			i = j;
 			continue;
 		}
+		if (x->kind == MYCEL__WRITE_CHARTER) {
+			/* needs no domain key; its effects (cuts, catalog) commit with it */
+			x->rv = mycel_store_add_charter(env->store, x->charter, x->charter_len,
+							x->why, sizeof(x->why));
+			if (x->rv == 0) {
+				commits++;
+				if (env->frontier != NULL)
+					(void)mycel__frontier_reload(env->frontier, env->store);
+			}
+			i++;
+			continue;
+		}
 		if (env->key == NULL || env->domain == NULL) {
 			x->rv = MYCEL_EPERM;
 			(void)snprintf(x->why, sizeof(x->why), "this node has no domain key");
@@ -272,6 +286,31 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 	}
 	if (out_commits != NULL)
 		*out_commits = commits;
+}
+
+int mycel__write_charter(const mycel_rpc_ctx *env, const uint8_t *p, size_t n, char *why,
+			 size_t why_len)
+{
+	mycel__write *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return MYCEL_ENOMEM;
+	w->kind = MYCEL__WRITE_CHARTER;
+	w->charter = p;
+	w->charter_len = n;
+	if (env->wq != NULL) {
+		(void)mycel__writer_submit(env->wq, w);
+	} else {
+		if (env->writer != NULL)
+			pthread_mutex_lock(env->writer);
+		mycel__write_exec(env, &w, 1, NULL);
+		if (env->writer != NULL)
+			pthread_mutex_unlock(env->writer);
+	}
+	int rv = w->rv;
+	if (why != NULL && why_len > 0)
+		(void)snprintf(why, why_len, "%s", w->why);
+	free(w);
+	return rv;
 }
 
 static void *writer_main(void *arg)

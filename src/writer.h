@@ -44,6 +44,7 @@ typedef enum mycel__write_kind {
 	MYCEL__WRITE_LIFECYCLE,   /* id, version, status, reason: one lifecycle entry */
 	MYCEL__WRITE_REINDEX,     /* rebuild the catalog */
 	MYCEL__WRITE_INGEST,      /* ingest: entries and fork proofs from a peer (src/mesh.h) */
+	MYCEL__WRITE_CHARTER,     /* charter, charter_len: adopt a next charter version (alone) */
 } mycel__write_kind;
 
 /*
@@ -59,6 +60,8 @@ typedef struct mycel__write {
 	size_t bytes; /* the request's document text, for the batch bound */
 	const char *id, *version, *reason;
 	mycel_doc_status status;
+	const uint8_t *charter; /* MYCEL__WRITE_CHARTER: the charter file */
+	size_t charter_len;
 	/*
 	 * An ingest: its items, proofs and flags in ingest (its states arrays sized by the
 	 * submitter), the peer it came from (for the commit hook). Consecutive ingests are
@@ -83,6 +86,15 @@ typedef struct mycel__write {
  * number of transactions committed. Each write's rv is set.
  */
 void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, size_t *out_commits);
+
+/*
+ * Adopts charter file p[0..n) (mycel_store_add_charter) as a write of its own: through the
+ * writer thread when env has one (env->wq), else under env->writer, so that it and the
+ * frontier reload that follows it are ordered with every other commit. 0, EBUSY (stopping),
+ * or the charter's code with why.
+ */
+int mycel__write_charter(const mycel_rpc_ctx *env, const uint8_t *p, size_t n, char *why,
+			 size_t why_len);
 
 typedef struct mycel__writer mycel__writer;
 

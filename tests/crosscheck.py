@@ -489,7 +489,7 @@ def _charter_map(cb):
             raise Err("ECHARTER", why)
 
     need(isinstance(c, dict), "charter is not a map")
-    need(set(c) == CHARTER_KEYS, "keys %s" % sorted(c))
+    need(set(c) - {"compromised"} == CHARTER_KEYS, "keys %s" % sorted(c))
 
     def unique(xs):
         return len(set(xs)) == len(xs)
@@ -526,6 +526,19 @@ def _charter_map(cb):
         need(p["severity"] in ("deny", "warn"), "severity")
     need(unique([p["id"] for p in ps]), "policy ids")
     need(_is_uint(c["threshold"]) and 1 <= c["threshold"] <= len(ms), "threshold")
+    # optional (PROTOCOL.md §3.1): absent when empty; feeds unique, not bound, successor bound
+    if "compromised" in c:
+        cs = c["compromised"]
+        need(isinstance(cs, list) and len(cs) >= 1, "compromised: a non-empty array")
+        bound = {d["feed"] for d in ds}
+        for x in cs:
+            need(isinstance(x, dict) and set(x) == {"feed", "seq", "successor"}, "compromised map")
+            need(isinstance(x["feed"], bytes) and len(x["feed"]) == 32, "compromised feed")
+            need(isinstance(x["successor"], bytes) and len(x["successor"]) == 32, "successor")
+            need(_is_uint(x["seq"]), "compromised seq")
+            need(x["feed"] not in bound, "compromised feed still bound")
+            need(x["successor"] in bound, "successor not a domain's feed")
+        need(unique([x["feed"] for x in cs]), "compromised feeds unique")
     return c
 
 
@@ -570,6 +583,8 @@ def charter_verify_genesis(ch):
     c = ch["map"]
     if c["version"] != 1:
         raise Err("ECHARTER", "genesis must be version 1")
+    if "compromised" in c:
+        raise Err("ECHARTER", "a genesis declares no compromised feed")
     keys = {m["key"] for m in c["members"]}
     if len(_valid_signers(ch, keys)) < c["threshold"]:
         raise Err("ECHARTER", "below threshold")
@@ -580,6 +595,16 @@ def charter_verify_next(old, new):
     o, n = old["map"], new["map"]
     if n["mesh"] != o["mesh"] or n["version"] != o["version"] + 1:
         raise Err("ECHARTER", "mesh or version step")
+    # compromised feeds (PROTOCOL.md §3.3): cuts never move, only a bound feed is newly
+    # compromised, a compromised feed is never bound again
+    ocut = {x["feed"]: x["seq"] for x in o.get("compromised", [])}
+    for x in n.get("compromised", []):
+        if x["feed"] in ocut and ocut[x["feed"]] != x["seq"]:
+            raise Err("ECHARTER", "a cut moved")
+        if x["feed"] not in ocut and x["feed"] not in {d["feed"] for d in o["domains"]}:
+            raise Err("ECHARTER", "compromised feed not bound in the version before")
+    if any(d["feed"] in ocut for d in n["domains"]):
+        raise Err("ECHARTER", "a compromised feed bound again")
     ok, nk = {m["key"] for m in o["members"]}, {m["key"] for m in n["members"]}
     signed = _valid_signers(new, ok | nk)
     if len(signed & ok) < o["threshold"] or len(signed & nk) < n["threshold"]:
@@ -775,12 +800,14 @@ def run_charters():
     blocks, records = blocks_of("charter.txt")
     seen, seen_fields = {}, {}
     for blk in blocks:
-        f, members, domains, signers = {}, [], [], []
+        f, members, domains, signers, comps = {}, [], [], [], []
         for k, v in blk:
             if k == "member":
                 members.append(v)
             elif k == "domain":
                 domains.append(v)
+            elif k == "compromised":
+                comps.append(v)
             elif k == "signer":
                 signers.append(v[0])
             else:
@@ -811,6 +838,13 @@ def run_charters():
             cmap = {"domains": dom, "members": mem, "mesh": f["mesh"][0][0], "params": {},
                     "policies": [], "threshold": int(f["threshold"][0][0]),
                     "version": int(f["version"][0][0])}
+            if comps:
+                cl = []
+                for cseed, cfeed, cseq, csucc in comps:
+                    k = ed_public(bytes.fromhex(cseed))
+                    g.check(k.hex() == cfeed, "%s: compromised feed from seed" % name)
+                    cl.append({"feed": k, "seq": int(cseq), "successor": bytes.fromhex(csucc)})
+                cmap["compromised"] = cl
             g.check(encode(cmap) == ch["bytes"], "%s: charter rebuilt from fields" % name)
             seeds = {m[0]: bytes.fromhex(m[1]) for m in members}
             want = sorted((ed_public(seeds[s]), ed_sign(seeds[s], CHARTER_CTX + ch["bytes"])) for s in signers)

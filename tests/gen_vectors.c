@@ -1027,6 +1027,79 @@ static void gen_charters(void)
 	    mycel_charter_verify_next(cs[0], cs[1], why, sizeof(why)) != 0)
 		die("golden charters do not verify", MYCEL_ECHARTER);
 
+	/*
+	 * v3 (PROTOCOL.md §3.4): v2 with the payments key declared compromised after seq 5, its
+	 * successor the key of seed 04..04; signed by alice, bob and dave. mycel_charter_next of
+	 * the decoded v2, so this also pins the next-version builder's bytes.
+	 */
+	{
+		mycel_charter *dv2 = NULL, *v3 = NULL;
+		mycel_key *succ;
+		mycel_buf f3;
+		uint8_t digest[32];
+		size_t signers[3] = {0, 1, 3};
+		memset(seed, 0x04, sizeof(seed));
+		succ = key_of(seed);
+		if ((rv = mycel_charter_decode(files[1].data, files[1].len, &dv2, why, sizeof(why))) != 0 ||
+		    (rv = mycel_charter_next(dv2, &v3)) != 0 ||
+		    (rv = mycel_charter_compromise(v3, "payments", 5, succ->pk)) != 0)
+			die("charter v3", rv);
+		for (size_t i = 0; i < 3; i++)
+			if ((rv = mycel_charter_sign(v3, mk[signers[i]], why, sizeof(why))) != 0)
+				die("charter v3 sign", rv);
+		if (mycel_charter_verify_next(cs[1], v3, why, sizeof(why)) != 0)
+			die("golden v3 does not follow v2", MYCEL_ECHARTER);
+		mycel_buf_init(&f3, MYCEL_CHARTER_MAX);
+		if ((rv = mycel_charter_encode(v3, &f3)) != 0 ||
+		    (rv = mycel_charter_digest(v3, digest)) != 0)
+			die("charter v3 encode", rv);
+		mycel_rd r;
+		uint32_t cnt;
+		const uint8_t *body;
+		size_t blen;
+		mycel_rd_init(&r, f3.data, f3.len);
+		if (mycel_rd_array(&r, &cnt) != 0 || mycel_rd_bin(&r, &body, &blen) != 0)
+			die("charter file shape", MYCEL_EFORMAT);
+		if (out != NULL) {
+			char sh[65], ph[65], ch[65];
+			fprintf(out,
+			        "\n# v3: v2 with the payments key compromised after seq 5 (successor: seed "
+			        "04..04);\n# signed by alice, bob, dave. `domain` lines give the domains as "
+			        "bound in v3;\n# `compromised SEED FEED SEQ SUCCESSOR`: the compromised "
+			        "feed (from its seed), its cut, its successor.\n"
+			        "name v3\nmesh acme-mesh\nversion 3\nthreshold 3\n");
+			for (size_t i = 0; i < 4; i++) {
+				memset(seed, member_seed[i], sizeof(seed));
+				mycel_hex(seed, 32, sh);
+				mycel_hex(mk[i]->pk, 32, ph);
+				fprintf(out, "member %s %s %s\n", member_names[i], sh, ph);
+			}
+			for (size_t i = 0; i < 3; i++) {
+				const mycel_key *k = i == 1 ? succ : dk[i];
+				memset(seed, i == 1 ? 0x04 : domain_seed[i], sizeof(seed));
+				mycel_hex(seed, 32, sh);
+				mycel_hex(k->pk, 32, ph);
+				fprintf(out, "domain %s %s %s\n", domain_names[i], sh, ph);
+			}
+			memset(seed, domain_seed[1], sizeof(seed));
+			mycel_hex(seed, 32, sh);
+			mycel_hex(dk[1]->pk, 32, ph);
+			mycel_hex(succ->pk, 32, ch);
+			fprintf(out, "compromised %s %s 5 %s\n", sh, ph, ch);
+			for (size_t i = 0; i < 3; i++)
+				fprintf(out, "signer %s\n", member_names[signers[i]]);
+			put_hex("charter", body, blen);
+			put_hex("file", f3.data, f3.len);
+			put_hex("digest", digest, 32);
+			fprintf(out, "follows v2\n");
+		}
+		corpus_file("valid-v3-compromised", f3.data, f3.len);
+		mycel_buf_fini(&f3);
+		mycel_charter_free(v3);
+		mycel_charter_free(dv2);
+		mycel_key_free(succ);
+	}
+
 	/* ---- invalid charters: each the genesis with one flaw ---- */
 	if (out != NULL)
 		fprintf(out, "\n# Invalid charter files: each is the genesis with one flaw.\n");

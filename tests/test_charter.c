@@ -1017,7 +1017,26 @@ static mycel_charter *rebuild(const vector *v)
 			assert_int_equal(sscanf(v->f[i].val, "%79s %79s %79s", name, seed, pk), 3);
 			mycel_key *k = key_hex(seed);
 			assert_hex_equal(pk, k->pk, 32);
-			assert_int_equal(mycel_charter_add_domain(c, name, k->pk), 0);
+			/*
+			 * A domain whose feed succeeds a compromised one is first bound to that
+			 * feed, then declared compromised (PROTOCOL.md §3.4): the builders' way.
+			 */
+			const char *cv = get(v, "compromised");
+			char cseed[80], cfeed[80], csucc[80];
+			unsigned long long cseq = 0;
+			mycel_key *old = NULL;
+			if (cv != NULL) {
+				assert_int_equal(sscanf(cv, "%79s %79s %llu %79s", cseed, cfeed, &cseq, csucc),
+						 4);
+				if (strcmp(csucc, pk) == 0) {
+					old = key_hex(cseed);
+					assert_hex_equal(cfeed, old->pk, 32);
+				}
+			}
+			assert_int_equal(mycel_charter_add_domain(c, name, old ? old->pk : k->pk), 0);
+			if (old != NULL)
+				assert_int_equal(mycel_charter_compromise(c, name, cseq, k->pk), 0);
+			mycel_key_free(old);
 			mycel_key_free(k);
 		}
 	}

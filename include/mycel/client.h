@@ -113,7 +113,9 @@ typedef struct mycel_result {
 
 /*
  * Fetches the node's current charter (Mesh/Charter) and sets it as mycel_client_set_charter
- * does; with mesh_id NULL it is trusted on first use. Returns as the typed calls do;
+ * does; with mesh_id NULL it is trusted on first use. A version > 1 is checked along its
+ * chain, fetched from the node too: a genesis (of mesh_id when given), then each step
+ * (mycel_charter_verify_next), ending at the charter sent. Returns as the typed calls do;
  * the negative code and res->message when the charter is refused.
  */
 int mycel_client_fetch_charter(mycel_client *c, const uint8_t *mesh_id, mycel_result *res);
@@ -160,6 +162,9 @@ int mycel_client_deprecate(mycel_client *c, const mycel_msg_ChangeStatusRequest 
 			   mycel_arena *a, mycel_result *res, mycel_msg_ChangeStatusReply *out);
 int mycel_client_retire(mycel_client *c, const mycel_msg_ChangeStatusRequest *rq,
 			mycel_arena *a, mycel_result *res, mycel_msg_ChangeStatusReply *out);
+/* Admin/CharterPut: a fully signed next charter version for the node to adopt. */
+int mycel_client_charter_put(mycel_client *c, const mycel_msg_CharterPutRequest *rq,
+			     mycel_arena *a, mycel_result *res, mycel_msg_CharterPutReply *out);
 int mycel_client_reindex(mycel_client *c, mycel_arena *a, mycel_result *res,
 			 mycel_msg_ReindexReply *out);
 int mycel_client_peers(mycel_client *c, mycel_arena *a, mycel_result *res,

@@ -32,6 +32,13 @@ typedef struct mycel_domain_opts {
 	const char *key_file;     /* existing key to use (copied in), or NULL to generate one */
 	const char *charter_file; /* genesis charter to join, or NULL for a single-member mesh */
 	const char *mesh;         /* mesh name of the charter made when charter_file is NULL */
+	/*
+	 * Versions 2, 3, ... of charter_file's chain, in order (n_later files): each must
+	 * verify against the one before, and the last must bind the domain to the key. The
+	 * store adopts them all; charter.mcc stays the genesis (the mesh's trust anchor).
+	 */
+	const char *const *later_charters;
+	size_t n_later;
 } mycel_domain_opts;
 
 /*

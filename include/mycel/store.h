@@ -40,11 +40,21 @@ void mycel_store_close(mycel_store *s);
 /*
  * Adds a charter file. With no charter yet it must be a valid genesis
  * (version 1), which also fixes the store's mesh id; otherwise it must be
- * exactly the next version and verify against the current one. Adding the
+ * exactly the next version and verify against the current one; what it changes
+ * takes effect in the same transaction (PROTOCOL.md §3.4): a compromised feed's
+ * entries beyond its cut are deleted and refused from then on (EREVOKED), and
+ * the catalog is rebuilt against it (newly admitted feeds enter it, removed
+ * domains' documents leave it; their entries stay in the store). Adding the
  * current version again with the same charter bytes succeeds and keeps the
  * signatures already stored. Errors: the charter's codes, with why.
  */
 int mycel_store_add_charter(mycel_store *s, const uint8_t *p, size_t n, char *why, size_t why_len);
+
+/*
+ * The charter version that removed domain name: the version after the newest one that
+ * binds it. ENOTFOUND when the current charter binds it or no stored version ever did.
+ */
+int mycel_store_domain_removed(mycel_store *s, const char *name, uint64_t *out_version);
 
 /* The current (latest) charter, owned by the store; NULL if it has none. */
 const mycel_charter *mycel_store_charter(const mycel_store *s);

@@ -66,8 +66,14 @@ static mycel_store *new_store(char *dir, const mycel_key *gov, const mycel_key *
 	if (mycel_charter_new("bench", 1, 1, &c) != 0 || mycel_charter_add_member(c, "gov", gov->pk) != 0 ||
 	    mycel_charter_add_domain(c, "sales", k->pk) != 0)
 		die("charter", "cannot build");
-	if (policies != NULL && mycel_charter_set_policies(c, policies, why, sizeof(why)) != 0)
-		die("policies", why);
+	for (size_t i = 0; policies != NULL && i < policies->v.a.len; i++) {
+		const mycel_value *m = &policies->v.a.items[i];
+		const mycel_value *id = mycel_value_get(m, "id"), *sev = mycel_value_get(m, "severity");
+		const mycel_value *ex = mycel_value_get(m, "expr"), *msg = mycel_value_get(m, "message");
+		if (id == NULL || sev == NULL || ex == NULL || msg == NULL ||
+		    mycel_charter_set_policy(c, id->v.s.ptr, sev->v.s.ptr, ex->v.s.ptr, msg->v.s.ptr) != 0)
+			die("policies", "a policy cannot be set");
+	}
 	if (mycel_charter_sign(c, gov, why, sizeof(why)) != 0)
 		die("charter", why);
 	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
