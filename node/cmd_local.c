@@ -537,8 +537,12 @@ int cmd_profile(int argc, char **argv)
 	char why[256] = "";
 	mycel_buf_init(&body, MYCEL_BODY_MAX);
 	memset(&p, 0, sizeof(p));
+	/* the domain's feed: its genesis key, which signs it until a key rotation */
+	const mycel_charter *ch = mycel_store_charter(o.store);
+	const mycel_charter_domain *dom = ch != NULL ? mycel_charter_find_domain(ch, o.dom.name) : NULL;
+	const uint8_t *feed = dom != NULL ? dom->feed : key->pk;
 	/* Start from the current profile, so each flag changes only its field. */
-	if ((rv = mycel_store_scan(o.store, key->pk, 1, find_profile, &lp)) != 0 ||
+	if ((rv = mycel_store_scan(o.store, feed, 1, find_profile, &lp)) != 0 ||
 	    (rv = mycel_arena_new(1u << 22, &arena)) != 0) {
 		rv = die(EXIT_FAIL, "%s: %s", o.store_path, mycel_strerror(rv));
 		goto out;
@@ -566,7 +570,7 @@ int cmd_profile(int argc, char **argv)
 	}
 	mycel_record rec = {"domain", body.data, body.len};
 	mycel_entry e;
-	if ((rv = mycel_store_append(o.store, key, key->pk, &rec, 1, &e)) != 0) {
+	if ((rv = mycel_store_append(o.store, key, feed, &rec, 1, &e)) != 0) {
 		rv = die(EXIT_FAIL, "publish to %s: %s", o.dom.name, mycel_strerror(rv));
 		goto out;
 	}

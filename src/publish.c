@@ -266,7 +266,10 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 	if (nrec == 0)
 		goto out;
 	/* one transaction for every accepted group, entries in group and item order */
-	int r = mycel_store_append(s, key, key->pk, recs, nrec, entries);
+	/* the domain's feed (its genesis key); key must be the one that signs it now */
+	const mycel_charter *ch = mycel_store_charter(s);
+	const mycel_charter_domain *dom = ch != NULL ? mycel_charter_find_domain(ch, domain) : NULL;
+	int r = mycel_store_append(s, key, dom != NULL ? dom->feed : key->pk, recs, nrec, entries);
 	if (r == 0) {
 		commits = 1;
 		for (size_t k = 0; k < nrec; k++)

@@ -26,6 +26,8 @@ struct mycel_store {
 	MDB_dbi forks;   /* feed ‖ be64 seq -> fork proof */
 	MDB_dbi charters; /* be64 version -> charter file */
 	MDB_dbi meta;    /* "format" -> "1", "mesh_id" -> 32 bytes */
+	MDB_dbi keys;    /* feed ‖ be64 seq of a valid key entry -> its next key (src/feedkey.h) */
+	bool has_keys;   /* false on a read-only store made before key rotation (no keys table) */
 	pthread_mutex_t lock; /* guards charter and mesh_id */
 	mycel_charter *charter;
 	bool has_mesh_id;
@@ -45,6 +47,13 @@ void mycel__feedseq(uint8_t out[MYCEL__FEEDSEQ_LEN], const uint8_t feed[MYCEL_PK
  */
 int mycel__store_meta_get(mycel_store *s, const char *key, uint8_t **out, size_t *out_len);
 int mycel__store_meta_put(mycel_store *s, const char *key, const uint8_t *p, size_t n);
+
+/*
+ * The key that signs feed at seq (src/feedkey.h), from the key entries stored below seq
+ * (the keys table), inside txn: the feed id itself when there is none. 0, or an LMDB error.
+ */
+int mycel__feedkey_at(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+		      uint8_t out[MYCEL_PK_LEN]);
 
 /* Maps an LMDB return code to a MYCEL_E... code. */
 int mycel__mdb_err(int rc);
