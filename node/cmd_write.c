@@ -291,3 +291,72 @@ int cmd_reindex(int argc, char **argv)
 	close_target(&t);
 	return rv;
 }
+
+/* mycel key rotate: a key entry in the domain's feed, then the next key signs it */
+int cmd_key(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel key rotate " COMMON_USAGE;
+	common co = {0};
+	int c, k;
+	if (argc < 2 || strcmp(argv[1], "rotate") != 0)
+		return usage_error("key", "%s", use);
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "key rotate", &co)) != 1)
+			return k != 0 ? k : usage_error("key", "%s", use);
+	}
+	if (optind != argc)
+		return usage_error("key", "%s", use);
+	target t;
+	int rv = open_target(&co, "key rotate", true, &t);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = reply_arena();
+	mycel_msg_KeyRotateReply rp;
+	mycel_result res;
+	mycel_entry e;
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: a key rotation needs a domain directory",
+			 t.label);
+		goto out;
+	}
+	rv = mycel_client_key_rotate(t.c, a, &res, &rp);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("key rotate", rv, &res);
+		goto out;
+	}
+	if (mycel_entry_decode(rp.entry->entry, rp.entry->entry_len, &e) != 0) {
+		rv = die(EXIT_FAIL, "key rotate: the reply carries no entry");
+		goto out;
+	}
+	char feed[2 * MYCEL_PK_LEN + 1], next[2 * MYCEL_PK_LEN + 1];
+	mycel_hex(e.h.feed, MYCEL_PK_LEN, feed);
+	mycel_hex(rp.next_key, MYCEL_PK_LEN, next);
+	const char *dom = charter_domain(t.c, e.h.feed, MYCEL_PK_LEN);
+	if (co.json) {
+		printf("{\"domain\":");
+		json_str(stdout, dom != NULL ? dom : "");
+		printf(",\"feed\":\"%s\",\"seq\":%llu,\"next_key\":\"%s\",\"old_key_file\":",
+		       feed, (unsigned long long)e.h.seq, next);
+		json_str(stdout, S(rp.old_key_file));
+		printf("}\n");
+	} else {
+		printf("rotated   %s (feed %.16s…): key entry seq %llu\n", dom != NULL ? dom : "?",
+		       feed, (unsigned long long)e.h.seq);
+		printf("next key  %s\n", next);
+		printf("old key   ");
+		safe_str(stdout, S(rp.old_key_file));
+		printf(" (kept, mode 0600)\n");
+	}
+	rv = 0;
+out:
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
+}

@@ -581,3 +581,36 @@ int mycel_client_fetch_charter(mycel_client *c, const uint8_t *mesh_id, mycel_re
 	mycel_arena_free(a);
 	return rv;
 }
+
+static int check_key_rotate(mycel_client *c, const void *vrq, const void *vrp, char *why,
+			    size_t why_len)
+{
+	const mycel_msg_KeyRotateReply *rp = vrp;
+	mycel_entry_expect exp = {NULL, MYCEL__KEY_KIND, NULL, NULL};
+	mycel_entry e;
+	uint8_t next[MYCEL_PK_LEN];
+	(void)vrq;
+	if (rp->entry == NULL || rp->next_key == NULL || rp->next_key_len != MYCEL_PK_LEN) {
+		(void)snprintf(why, why_len, "the reply carries no key entry or next key");
+		return MYCEL_EFORMAT;
+	}
+	int rv = verify_one(c, rp->entry, &exp, why, why_len, &e);
+	if (rv != 0)
+		return rv;
+	if ((rv = mycel__feedkey_body_check(e.h.feed, e.h.seq, rp->entry->body, rp->entry->body_len,
+					    next)) != 0 ||
+	    memcmp(next, rp->next_key, MYCEL_PK_LEN) != 0) {
+		(void)snprintf(why, why_len,
+			       "the key entry (seq %llu) does not carry the next key's reverse "
+			       "signature over the next key the reply names",
+			       (unsigned long long)e.h.seq);
+		return rv != 0 ? rv : MYCEL_EFORMAT;
+	}
+	return 0;
+}
+
+int mycel_client_key_rotate(mycel_client *c, mycel_arena *a, mycel_result *res,
+			    mycel_msg_KeyRotateReply *out)
+{
+	return typed(c, "mycel.v1.Admin/KeyRotate", NULL, a, check_key_rotate, res, out);
+}

@@ -72,4 +72,24 @@ __attribute__((warn_unused_result)) int mycel__feedkey_step(mycel__feedkey *fk,
 							    const uint8_t *body, size_t n,
 							    bool check_sig);
 
+/*
+ * The domain directory's key file across a rotation (crash-safe, every file 0600):
+ *   prepare  writes next to "<key_path>.next" (replacing a stale one) and syncs it, BEFORE the
+ *            key entry is committed, so a crash never loses the key the feed now needs;
+ *   commit   after the commit: hard-links key_path to "<key_path>.N.old" (the first free N
+ *            from 1; out_old gets that path) and renames the .next file over key_path;
+ *   abandon  after a failed commit: removes the .next file;
+ *   recover  at startup: a .next file left by a crash is committed when its key is the one
+ *            that signs feed now in store (out_done true), else removed.
+ * Errors: EIO with why naming the file, the key loader's codes.
+ */
+struct mycel_store;
+int mycel__keyfile_prepare(const char *key_path, const mycel_key *next, char *why, size_t why_len);
+int mycel__keyfile_commit(const char *key_path, char *out_old, size_t old_len, char *why,
+			  size_t why_len);
+void mycel__keyfile_abandon(const char *key_path);
+int mycel__keyfile_recover(const char *key_path, struct mycel_store *s,
+			   const uint8_t feed[MYCEL_PK_LEN], bool *out_done, char *why,
+			   size_t why_len);
+
 #endif

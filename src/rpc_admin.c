@@ -13,6 +13,7 @@
  * `file:line:col: /pointer: message`; file is the document's path, or `<document N>`
  * (N counted from 1) when the request gave none.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "mycel/publish.h"
 #include "mycel/rpc.h"
 #include "mycel_proto.h"
+#include "feedkey.h"
 #include "mesh.h"
 #include "rpc_int.h"
 #include "writer.h"
@@ -492,6 +494,85 @@ static mycel_rpc_status h_reindex(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	return MYCEL_RPC_OK;
 }
 
+/* ---- KeyRotate (PROTOCOL.md §5.4) -------------------------------------------------- */
+
+/* One rotation at a time: the key files are not the writer's. */
+static pthread_mutex_t rotate_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * A fresh key is written beside the key file (key.secret.next) before the writer commits
+ * the key entry signed by the current key, and switches the node's signing key with the
+ * commit; then the old key file is kept as key.secret.N.old and the next one takes its
+ * name. A crash in between is finished (or undone) by mycel__keyfile_recover at startup.
+ */
+static mycel_rpc_status h_key_rotate(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				     void *vrep, char *why, size_t why_len)
+{
+	mycel_msg_KeyRotateReply *rp = vrep;
+	mycel_key *next = NULL;
+	mycel_rpc_status st;
+	char w2[512] = "", old[4200] = "";
+	(void)vreq;
+
+	if ((st = no_key(c, why, why_len)) != MYCEL_RPC_OK)
+		return st;
+	if (c->key_path == NULL)
+		return afail(MYCEL_RPC_FAILED_PRECONDITION, why, why_len,
+			     "this node has no key file to rotate");
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	uint8_t *pk = mycel_arena_alloc(a, MYCEL_PK_LEN);
+	char *oldp = NULL;
+	if (w == NULL || pk == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_lock(&rotate_mu);
+	int rv = mycel_key_generate(&next);
+	if (rv == 0)
+		memcpy(pk, next->pk, MYCEL_PK_LEN);
+	if (rv == 0 && (rv = mycel__keyfile_prepare(c->key_path, next, w2, sizeof(w2))) != 0) {
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "key rotation: %s", w2);
+		goto out;
+	}
+	if (rv != 0) {
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "key rotation: %s",
+			   mycel_strerror(rv));
+		goto out;
+	}
+	w->kind = MYCEL__WRITE_KEY_ROTATE;
+	w->next_key = next;
+	if ((rv = run_write(c, w)) != 0) {
+		mycel__keyfile_abandon(c->key_path);
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "%s",
+			   w->why[0] ? w->why : mycel_strerror(rv));
+		goto out;
+	}
+	/* committed: the node signs with the next key now, whatever happens to the files */
+	if ((rv = mycel__keyfile_commit(c->key_path, old, sizeof(old), w2, sizeof(w2))) != 0) {
+		st = afail(MYCEL_RPC_INTERNAL, why, why_len,
+			   "the key entry is committed (seq %llu) but the key file was not replaced: "
+			   "%s; the node finishes it when it starts",
+			   (unsigned long long)w->entry.h.seq, w2);
+		goto out;
+	}
+	mycel_msg_Entry *en = NULL;
+	if ((rv = entry_msg(c->store, a, &w->entry, &en)) != 0) {
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "key rotation: %s",
+			   mycel_strerror(rv));
+		goto out;
+	}
+	oldp = mycel_arena_strdup(a, old, strlen(old));
+	rp->entry = en;
+	rp->next_key = pk;
+	rp->next_key_len = MYCEL_PK_LEN;
+	rp->old_key_file = oldp;
+	rp->old_key_file_len = oldp != NULL ? strlen(oldp) : 0;
+	st = MYCEL_RPC_OK;
+out:
+	pthread_mutex_unlock(&rotate_mu);
+	mycel_key_free(next); /* after the switch: the old key, wiped */
+	return st;
+}
+
 /* ---- Peers (Admin/Peers on the admin socket, Mesh/Peers on both) ------------------- */
 
 /*
@@ -535,6 +616,7 @@ static const struct {
 	{"mycel.v1.Admin/Deprecate", h_deprecate},
 	{"mycel.v1.Admin/Retire", h_retire},
 	{"mycel.v1.Admin/Reindex", h_reindex},
+	{"mycel.v1.Admin/KeyRotate", h_key_rotate},
 	{"mycel.v1.Admin/Peers", h_peers},
 	{"mycel.v1.Mesh/Peers", h_peers},
 };

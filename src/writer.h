@@ -44,6 +44,7 @@ typedef enum mycel__write_kind {
 	MYCEL__WRITE_LIFECYCLE,   /* id, version, status, reason: one lifecycle entry */
 	MYCEL__WRITE_REINDEX,     /* rebuild the catalog */
 	MYCEL__WRITE_INGEST,      /* ingest: entries and fork proofs from a peer (src/mesh.h) */
+	MYCEL__WRITE_KEY_ROTATE,  /* next_key: a key entry, then the domain key becomes next_key */
 } mycel__write_kind;
 
 /*
@@ -67,6 +68,12 @@ typedef struct mycel__write {
 	mycel_ingest_group ingest;
 	const char *from;
 	uint64_t hops; /* the push's hop count, for the commit hook */
+	/*
+	 * A key rotation (alone in its transaction): after the commit the writer swaps the
+	 * contents of env->key and *next_key, so env->key signs from the next write on and
+	 * next_key holds the old key (the submitter wipes it).
+	 */
+	mycel_key *next_key;
 	/* results */
 	int rv;
 	mycel_entry entry;

@@ -166,6 +166,13 @@ int mycel_client_peers(mycel_client *c, mycel_arena *a, mycel_result *res,
 		       mycel_msg_PeersReply *out);
 int mycel_client_pull(mycel_client *c, const mycel_msg_PullRequest *rq, mycel_arena *a,
 		      mycel_result *res, mycel_msg_PullReply *out);
+/*
+ * Admin/KeyRotate (PROTOCOL.md §5.4): the node rotates its domain's signing key. The reply's
+ * key entry is verified as any entry (signed by the key before it), and its body must name
+ * next_key with next_key's reverse signature.
+ */
+int mycel_client_key_rotate(mycel_client *c, mycel_arena *a, mycel_result *res,
+			    mycel_msg_KeyRotateReply *out);
 
 /*
  * What a verified entry is expected to be. Every field may be NULL / 0: not checked.
