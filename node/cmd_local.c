@@ -31,6 +31,14 @@ static int open_domain(const char *data, opened *o, mycel_key **key)
 		close_data(o);
 		return die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", data);
 	}
+	/* a key rotation that a crash interrupted: finish it (or undo it) first */
+	bool done = false;
+	char why[512] = "";
+	rv = mycel_domain_key_recover(&o->dom, o->store, &done, why, sizeof(why));
+	if (rv != 0 && rv != MYCEL_ENOTFOUND) {
+		close_data(o);
+		return die(EXIT_FAIL, "%s: an interrupted key rotation: %s", data, why);
+	}
 	if ((rv = mycel_key_load(o->dom.key_path, key)) != 0) {
 		close_data(o);
 		return die(EXIT_FAIL, "%s: %s", o->dom.key_path, mycel_strerror(rv));
@@ -571,7 +579,10 @@ int cmd_profile(int argc, char **argv)
 	mycel_record rec = {"domain", body.data, body.len};
 	mycel_entry e;
 	if ((rv = mycel_store_append(o.store, key, feed, &rec, 1, &e)) != 0) {
-		rv = die(EXIT_FAIL, "publish to %s: %s", o.dom.name, mycel_strerror(rv));
+		rv = die(EXIT_FAIL, "publish to %s: %s", o.dom.name,
+			 rv == MYCEL_EPERM ? "its key file does not hold the key that signs the feed "
+					     "now (the feed's key was rotated to another key)"
+					   : mycel_strerror(rv));
 		goto out;
 	}
 	char id[2 * MYCEL_HASH_LEN + 1];

@@ -33,6 +33,11 @@
 #include "rpc_int.h"
 #include "writer.h"
 
+/* An append refused with EPERM: the node's key is not the one that signs its feed now. */
+#define NOT_SIGNER                                                                          \
+	"this node's key does not sign its domain's feed now (the feed's key was rotated "    \
+	"to another key: see `mycel log`, kind key)"
+
 static mycel_rpc_status afail(mycel_rpc_status st, char *why, size_t why_len, const char *fmt,
 			      ...) __attribute__((format(printf, 4, 5)));
 static mycel_rpc_status afail(mycel_rpc_status st, char *why, size_t why_len, const char *fmt,
@@ -322,7 +327,8 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 			const char *what = rv == MYCEL_EINVAL ? "a document breaks the publishing rules"
 					   : rv == MYCEL_EEXIST
 					       ? "a document conflicts with what is published"
-					       : mycel_strerror(rv);
+					   : rv == MYCEL_EPERM ? NOT_SIGNER
+							       : mycel_strerror(rv);
 			if (off + 1 < why_len)
 				(void)snprintf(why + off, why_len - off,
 					       "%snot published: %s; nothing was published",
@@ -422,7 +428,10 @@ static mycel_rpc_status change_status(const mycel_rpc_ctx *c, mycel_arena *a, co
 	w->status = status;
 	int rv = run_write(c, w);
 	if (rv != 0) {
-		(void)snprintf(why, why_len, "%s", w->why[0] ? w->why : mycel_strerror(rv));
+		(void)snprintf(why, why_len, "%s",
+			       rv == MYCEL_EPERM ? NOT_SIGNER
+			       : w->why[0]	 ? w->why
+						 : mycel_strerror(rv));
 		return mycel_rpc_status_of(rv);
 	}
 	const mycel_entry *e = &w->entry;
