@@ -287,12 +287,108 @@ static void test_fork_across_rotation(void **state)
 	assert_int_equal(grp.forks_stored, 0);
 }
 
+/* ---- proto/vectors/key.txt --------------------------------------------------------------- */
+
+/* Parses "label HEX" into out (at most cap bytes); the byte count. */
+static size_t unhex_line(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = strcspn(hex, " \n");
+	assert_true(n % 2 == 0 && n / 2 <= cap);
+	char tmp[1024];
+	assert_true(n < sizeof(tmp));
+	memcpy(tmp, hex, n);
+	tmp[n] = '\0';
+	assert_int_equal(mycel_unhex(tmp, out, n / 2), 0);
+	return n / 2;
+}
+
+static void test_vectors(void **state)
+{
+	(void)state;
+	FILE *fp = fopen("proto/vectors/key.txt", "r");
+	assert_non_null(fp);
+	char line[2048];
+	uint8_t feed_seed[32], next_seed[32], feed[32], next[32], body[256], buf[512];
+	size_t body_len = 0, n_invalid = 0, n_entries = 0;
+	uint64_t seq = 0;
+	mycel__feedkey fk;
+	mycel_entry e;
+	uint8_t ebody[256];
+	size_t ebody_len = 0;
+	uint8_t signer[32];
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *sp = strchr(line, ' ');
+		if (line[0] == '#' || sp == NULL)
+			continue;
+		*sp = '\0';
+		const char *v = sp + 1;
+		if (strcmp(line, "feed_seed") == 0)
+			unhex_line(v, feed_seed, 32);
+		else if (strcmp(line, "next_seed") == 0)
+			unhex_line(v, next_seed, 32);
+		else if (strcmp(line, "feed") == 0)
+			unhex_line(v, feed, 32);
+		else if (strcmp(line, "next") == 0)
+			unhex_line(v, next, 32);
+		else if (strcmp(line, "seq") == 0 && n_entries == 0 && seq == 0)
+			seq = strtoull(v, NULL, 10);
+		else if (strcmp(line, "key_body") == 0) {
+			body_len = unhex_line(v, body, sizeof(body));
+			/* this implementation makes the same bytes from the two seeds */
+			mycel_key *k0 = NULL, *k1 = NULL;
+			uint8_t mine[MYCEL__KEY_BODY_LEN];
+			assert_int_equal(mycel_key_from_seed(feed_seed, &k0), 0);
+			assert_int_equal(mycel_key_from_seed(next_seed, &k1), 0);
+			assert_memory_equal(k0->pk, feed, 32);
+			assert_memory_equal(k1->pk, next, 32);
+			assert_int_equal(mycel__feedkey_body(feed, seq, k1, mine), 0);
+			assert_int_equal(body_len, sizeof(mine));
+			assert_memory_equal(mine, body, body_len);
+			uint8_t got[32];
+			assert_int_equal(mycel__feedkey_body_check(feed, seq, body, body_len, got), 0);
+			assert_memory_equal(got, next, 32);
+			mycel_key_free(k0);
+			mycel_key_free(k1);
+			mycel__feedkey_init(&fk, feed);
+		} else if (strcmp(line, "signer") == 0) {
+			unhex_line(v, signer, 32);
+		} else if (strcmp(line, "body") == 0) {
+			ebody_len = unhex_line(v, ebody, sizeof(ebody));
+		} else if (strcmp(line, "entry") == 0) {
+			size_t n = unhex_line(v, buf, sizeof(buf));
+			assert_int_equal(mycel_entry_decode(buf, n, &e), 0);
+			/* the step function: each entry under the key that signs its seq */
+			assert_memory_equal(fk.key, signer, 32);
+			const uint8_t *b = mycel__feedkey_is_key(&e) ? body : ebody;
+			size_t bl = mycel__feedkey_is_key(&e) ? body_len : ebody_len;
+			assert_int_equal(mycel_entry_check_body(&e, b, bl), 0);
+			assert_int_equal(mycel__feedkey_step(&fk, &e, b, bl, true), 0);
+			if (e.h.seq > seq) /* after the rotation: not valid under the feed id */
+				assert_int_equal(mycel_entry_verify(&e, feed), MYCEL_EBADSIG);
+			n_entries++;
+		} else if (strcmp(line, "invalid") == 0) {
+			char name[64], err[32], hex[1024];
+			assert_int_equal(sscanf(v, "%63s %31s %1023s", name, err, hex), 3);
+			size_t n = unhex_line(hex, buf, sizeof(buf));
+			int rv = mycel__feedkey_body_check(feed, seq, buf, n, NULL);
+			if (strcmp(mycel_errname(rv), err) != 0)
+				fail_msg("invalid %s: got %s, vector says %s", name, mycel_errname(rv), err);
+			n_invalid++;
+		}
+	}
+	fclose(fp);
+	assert_int_equal(n_entries, 3);
+	assert_true(n_invalid >= 5);
+	assert_memory_equal(fk.key, next, 32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_rotate_and_publish, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reverse_signature, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_across_rotation, setup, teardown),
+	    cmocka_unit_test(test_vectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
