@@ -30,7 +30,9 @@
  * mycel_client_fetch_charter (Mesh/Charter, optionally pinned by mesh id). Every Entry
  * of a Get, History, Publish, Deprecate, Retire or Pull reply is checked: strict entry
  * decoding; the feed admitted by the charter, under the domain the reply claims; the
- * Ed25519 signature by the feed's key; the body present and matching the body hash;
+ * Ed25519 signature by the key that signs the feed at that seq (PROTOCOL.md §5.4: the client
+ * learns a feed's key entries with Mesh/Pull key_feeds and checks them as a chain from
+ * genesis, once per feed, again when an entry does not verify); the body present and matching the body hash;
  * and, for documents and lifecycle entries, that the body is the one the reply says (id,
  * version, domain, kind). Turning it off (mycel_client_set_verify(c, false)) makes the
  * client trust the node blindly: unsafe, for debugging only.

@@ -86,7 +86,8 @@ int mycel_entry_check_body(const mycel_entry *e, const uint8_t *body, size_t n);
 /*
  * Fork proofs (PROTOCOL.md §4): the canonical encoding of
  * [1, entry_a (bin), entry_b (bin)] where a and b have the same feed and seq,
- * different ids, both valid signatures under the feed's key, and id(a) < id(b)
+ * different ids, both valid signatures under the key that signs the feed at that
+ * seq (PROTOCOL.md §5.4; the caller finds it), and id(a) < id(b)
  * bytewise. mycel_fork_encode orders the two itself.
  */
 #define MYCEL_FORK_MAX (2 * MYCEL_ENTRY_MAX + 16)

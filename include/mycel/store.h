@@ -167,7 +167,8 @@ typedef struct mycel_ingest_group {
  * other groups go on. An item conflicting with a stored entry is refused with EFORK and the
  * pair stored as a fork proof; every later item of a forked feed is refused with EFORK. A
  * received proof is stored when its two entries decode, have the same feed and seq and
- * different ids, both signatures verify under the feed's key and the feed is admitted —
+ * different ids, both signatures verify under the key that signs the feed at that seq (as far
+ * as the store holds the feed, PROTOCOL.md §5.4) and the feed is admitted —
  * even when the store holds neither entry; otherwise it is refused (code, why) and nothing
  * of it stored. Returns 0 when the transaction committed (each group's outcome in it, its
  * refusals included), or the error (ENOMEM, ESTORE: LMDB) that abandoned the whole
