@@ -338,8 +338,14 @@ int mycel__feedkey_at(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_
 	uint8_t fs[MYCEL__FEEDSEQ_LEN];
 	MDB_cursor *cur;
 	int rc;
+	MDB_stat st;
 	memcpy(out, feed, MYCEL_PK_LEN);
 	if (!s->has_keys || seq <= 1)
+		return 0;
+	/* no rotation anywhere (the common case): no cursor for each entry ingested */
+	if ((rc = mdb_stat(txn, s->keys, &st)) != 0)
+		return mycel__mdb_err(rc);
+	if (st.ms_entries == 0)
 		return 0;
 	if ((rc = mdb_cursor_open(txn, s->keys, &cur)) != 0)
 		return mycel__mdb_err(rc);
