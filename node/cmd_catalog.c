@@ -225,6 +225,7 @@ typedef struct audit_ctx {
 	mycel_entry prev;
 	bool has_prev;
 	uint64_t next_seq;
+	mycel_feedkey fk; /* the key that signs the next entry (key rotation) */
 } audit_ctx;
 
 static void audit_problem(audit_ctx *x, const char *what, uint64_t seq, int code, const char *msg)
@@ -253,9 +254,19 @@ static int audit_entry(void *ctx, const mycel_entry *e, const mycel_msg_Entry *m
 		x->has_prev = false;
 		return 0;
 	}
-	int rv = mycel_client_verify_entry(x->v->charter, m, NULL, why, sizeof(why), NULL);
+	if (x->fk.seq + 1 != seq) /* after an entry that did not decode: the last key known */
+		x->fk.seq = seq - 1;
+	int rv = mycel_client_verify_entry_key(x->v->charter, m, NULL, x->fk.key, why, sizeof(why),
+					       NULL);
 	if (rv != 0)
 		audit_problem(x, rv == MYCEL_EHASH ? "body" : "entry", seq, rv, why);
+	else if ((rv = mycel_feedkey_step(&x->fk, e, m->body, m->body_len, false)) != 0)
+		audit_problem(x, "entry", seq, rv,
+			      rv == MYCEL_EBADSIG ? "key entry: the next key's signature does not "
+						    "verify: the chain of keys is broken here"
+						  : "key entry: the body is not {next, sig}: the chain "
+						    "of keys is broken here");
+	x->fk.seq = seq;
 	rv = mycel_entry_follows(x->has_prev ? &x->prev : NULL, e);
 	if (rv != 0 && (x->has_prev || seq == 1))
 		audit_problem(x, "entry", seq, rv, rv == MYCEL_ETS ? "the timestamp goes backwards"
@@ -299,6 +310,7 @@ static int verify_node(target *t, bool json)
 		x.st = &vs;
 		x.feed = h->feed;
 		x.next_seq = 1;
+		mycel_feedkey_init(&x.fk, h->feed);
 		vs.feeds++;
 		if (mycel_charter_find_feed(v.charter, h->feed) == NULL)
 			audit_problem(&x, "entry", 0, MYCEL_EADMIT, "the charter does not admit this feed");

@@ -180,3 +180,10 @@ int mycel_client_set_charter(mycel_client *c, const uint8_t *p, size_t n,
 	c->charter = ch;
 	return 0;
 }
+
+int mycel_client_verify_entry_key(const mycel_charter *ch, const mycel_msg_Entry *m,
+				  const mycel_entry_expect *exp, const uint8_t *key, char *why,
+				  size_t why_len, mycel_entry *out_e)
+{
+	return mycel__client_verify_entry_key(ch, m, exp, key, why, why_len, out_e);
+}

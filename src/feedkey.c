@@ -67,6 +67,17 @@ int mycel__feedkey_body_check(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq, co
 	return 0;
 }
 
+void mycel_feedkey_init(mycel_feedkey *fk, const uint8_t feed[MYCEL_PK_LEN])
+{
+	mycel__feedkey_init(fk, feed);
+}
+
+int mycel_feedkey_step(mycel_feedkey *fk, const mycel_entry *e, const uint8_t *body, size_t n,
+		       bool check_sig)
+{
+	return mycel__feedkey_step(fk, e, body, n, check_sig);
+}
+
 bool mycel__feedkey_is_key(const mycel_entry *e)
 {
 	return strcmp(e->h.kind, MYCEL__KEY_KIND) == 0;

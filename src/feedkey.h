@@ -58,13 +58,7 @@ bool mycel__feedkey_is_key(const mycel_entry *e);
  * codes) and then key = next. On any error the state is unchanged, so a caller may report
  * and go on with the key it had. After step(e), key is the key that signs e.seq + 1.
  */
-typedef struct mycel__feedkey {
-	uint8_t feed[MYCEL_PK_LEN];
-	uint8_t key[MYCEL_PK_LEN]; /* the key that signs seq + 1 */
-	uint64_t seq;              /* the last entry stepped over; 0 before genesis */
-	uint64_t rotations;        /* key entries stepped over */
-	uint64_t since;            /* seq of the key entry that installed key; 0: genesis key */
-} mycel__feedkey;
+typedef mycel_feedkey mycel__feedkey; /* include/mycel/entry.h; mycel_feedkey_* call these */
 
 void mycel__feedkey_init(mycel__feedkey *fk, const uint8_t feed[MYCEL_PK_LEN]);
 __attribute__((warn_unused_result)) int mycel__feedkey_step(mycel__feedkey *fk,

@@ -195,6 +195,14 @@ typedef struct mycel_entry_expect {
  * the domain, feed, seq and reason. Used by the typed calls; public for tools that verify
  * bundles of entries themselves.
  */
+/*
+ * mycel_client_verify_entry with the signature checked under key, the key that signs the
+ * entry's feed at its seq (PROTOCOL.md §5.4; e.g. from mycel_feedkey_step), instead of the
+ * feed id; key NULL: the feed id.
+ */
+int mycel_client_verify_entry_key(const mycel_charter *ch, const mycel_msg_Entry *m,
+				  const mycel_entry_expect *exp, const uint8_t *key, char *why,
+				  size_t why_len, mycel_entry *out_e);
 int mycel_client_verify_entry(const mycel_charter *ch, const mycel_msg_Entry *m,
 			      const mycel_entry_expect *exp, char *why, size_t why_len,
 			      mycel_entry *out_e);
