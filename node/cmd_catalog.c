@@ -822,6 +822,17 @@ int cmd_get(int argc, char **argv)
 			       (unsigned long long)doc.versions[i].ts_ms);
 		}
 		printf("]");
+		if (doc.transferred_to != NULL) {
+			printf(",\"transferred_to\":");
+			json_str(stdout, doc.transferred_to);
+			printf(",\"transfer_offer_seq\":%llu,\"transfer_accept_seq\":%llu",
+			       (unsigned long long)doc.transfer_offer_seq,
+			       (unsigned long long)doc.transfer_accept_seq);
+		}
+		if (doc.transferred_from != NULL) {
+			printf(",\"transferred_from\":");
+			json_str(stdout, doc.transferred_from);
+		}
 		if (doc.forked) {
 			printf(",\"forked\":true,\"fork_seqs\":[");
 			for (size_t i = 0; i < n_fseq; i++)
@@ -842,6 +853,26 @@ int cmd_get(int argc, char **argv)
 	printf("shown      version %s, %s, seq %llu\n", S(sv->version),
 	       mycel_doc_status_name((mycel_doc_status)sv->status), (unsigned long long)sv->seq);
 	printf("signature  %s%s%s\n", t.verify ? c_green() : c_red(), check, c_off());
+	if (doc.transferred_to != NULL) {
+		printf("moved      to domain ");
+		safe_str(stdout, doc.transferred_to);
+		printf(" (offer seq %llu, accepted at ", (unsigned long long)doc.transfer_offer_seq);
+		safe_str(stdout, doc.transferred_to);
+		printf(" seq %llu): ", (unsigned long long)doc.transfer_accept_seq);
+		safe_str(stdout, doc.transferred_to);
+		putchar('/');
+		safe_str(stdout, S(doc.id));
+		printf(" is where its next versions are published\n");
+	}
+	if (doc.transferred_from != NULL) {
+		printf("received   from domain ");
+		safe_str(stdout, doc.transferred_from);
+		printf(" (its versions stay under ");
+		safe_str(stdout, doc.transferred_from);
+		putchar('/');
+		safe_str(stdout, S(doc.id));
+		printf(")\n");
+	}
 	if (doc.forked) {
 		printf("%sFORKED%s     domain %s signed two different entries at seq", c_red(), c_off(),
 		       S(doc.domain));
@@ -986,6 +1017,10 @@ int cmd_search(int argc, char **argv)
 			json_str(stdout, S(h->matched));
 			printf(",\"score\":%.3f,\"snippet\":", h->score);
 			json_str(stdout, S(h->snippet));
+			if (h->transferred_to != NULL) {
+				printf(",\"transferred_to\":");
+				json_str(stdout, h->transferred_to);
+			}
 			printf("%s}\n", h->forked ? ",\"forked\":true" : "");
 			continue;
 		}
@@ -998,6 +1033,11 @@ int cmd_search(int argc, char **argv)
 		safe_str(stdout, S(h->name));
 		if (h->forked)
 			printf("  %s[FORKED feed]%s", c_red(), c_off());
+		if (h->transferred_to != NULL) {
+			printf("  [moved to ");
+			safe_str(stdout, h->transferred_to);
+			putchar(']');
+		}
 		putchar('\n');
 	}
 	if (!json)

@@ -614,3 +614,32 @@ int mycel_client_key_rotate(mycel_client *c, mycel_arena *a, mycel_result *res,
 {
 	return typed(c, "mycel.v1.Admin/KeyRotate", NULL, a, check_key_rotate, res, out);
 }
+
+static int check_transfer(mycel_client *c, const void *vrq, const void *vrp, char *why,
+			  size_t why_len)
+{
+	const mycel_msg_TransferReply *rp = vrp;
+	mycel_entry_expect exp = {NULL, "transfer", NULL, NULL};
+	(void)vrq;
+	if (rp->entry == NULL) {
+		(void)snprintf(why, why_len, "the reply carries no transfer entry");
+		return MYCEL_EFORMAT;
+	}
+	return verify_one(c, rp->entry, &exp, why, why_len, NULL);
+}
+
+int mycel_client_transfer(mycel_client *c, const mycel_msg_TransferRequest *rq, mycel_arena *a,
+			  mycel_result *res, mycel_msg_TransferReply *out)
+{
+	if (rq == NULL)
+		return MYCEL_EINVAL;
+	return typed(c, "mycel.v1.Admin/Transfer", rq, a, check_transfer, res, out);
+}
+
+int mycel_client_accept(mycel_client *c, const mycel_msg_AcceptRequest *rq, mycel_arena *a,
+			mycel_result *res, mycel_msg_TransferReply *out)
+{
+	if (rq == NULL)
+		return MYCEL_EINVAL;
+	return typed(c, "mycel.v1.Admin/Accept", rq, a, check_transfer, res, out);
+}

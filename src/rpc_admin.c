@@ -429,9 +429,9 @@ static mycel_rpc_status change_status(const mycel_rpc_ctx *c, mycel_arena *a, co
 	int rv = run_write(c, w);
 	if (rv != 0) {
 		(void)snprintf(why, why_len, "%s",
-			       rv == MYCEL_EPERM ? NOT_SIGNER
-			       : w->why[0]	 ? w->why
-						 : mycel_strerror(rv));
+			       rv == MYCEL_EPERM && strncmp(w->why, "append:", 7) == 0 ? NOT_SIGNER
+			       : w->why[0]						   ? w->why
+									   : mycel_strerror(rv));
 		return mycel_rpc_status_of(rv);
 	}
 	const mycel_entry *e = &w->entry;
@@ -582,6 +582,62 @@ out:
 	return st;
 }
 
+/* ---- Transfer, Accept (PROTOCOL.md §5.5) ------------------------------------------- */
+
+static mycel_rpc_status transfer_write(const mycel_rpc_ctx *c, mycel_arena *a, bool accept,
+				       const char *id, size_t id_len, const char *peer,
+				       size_t peer_len, mycel_msg_TransferReply *rp, char *why,
+				       size_t why_len)
+{
+	const char *idc, *pc;
+	mycel_rpc_status st;
+	if ((st = no_key(c, why, why_len)) != MYCEL_RPC_OK)
+		return st;
+	if (field(id, id_len, "id", &idc, why, why_len) != 0 ||
+	    field(peer, peer_len, accept ? "from" : "to", &pc, why, why_len) != 0)
+		return MYCEL_RPC_INVALID_ARGUMENT;
+	if (idc == NULL || pc == NULL)
+		return afail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "id and %s are required",
+			     accept ? "from" : "to");
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	if (w == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_TRANSFER;
+	w->id = idc;
+	w->peer = pc;
+	w->accept = accept;
+	int rv = run_write(c, w);
+	if (rv != 0)
+		return afail(rv == MYCEL_ENOTFOUND ? MYCEL_RPC_NOT_FOUND
+			     : rv == MYCEL_EEXIST  ? MYCEL_RPC_ALREADY_EXISTS
+			     : rv == MYCEL_EPERM   ? MYCEL_RPC_PERMISSION_DENIED
+			     : rv == MYCEL_EINVAL  ? MYCEL_RPC_INVALID_ARGUMENT
+						   : mycel_rpc_status_of(rv),
+			     why, why_len, "%s", w->why[0] ? w->why : mycel_strerror(rv));
+	mycel_msg_Entry *en = NULL;
+	if ((rv = entry_msg(c->store, a, &w->entry, &en)) != 0)
+		return afail(mycel_rpc_status_of(rv), why, why_len, "transfer: %s", mycel_strerror(rv));
+	rp->entry = en;
+	return MYCEL_RPC_OK;
+}
+
+static mycel_rpc_status h_transfer(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				   void *vrep, char *why, size_t why_len)
+{
+	const mycel_msg_TransferRequest *rq = vreq;
+	return transfer_write(c, a, false, rq->id, rq->id_len, rq->to, rq->to_len, vrep, why,
+			      why_len);
+}
+
+static mycel_rpc_status h_accept(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				 void *vrep, char *why, size_t why_len)
+{
+	const mycel_msg_AcceptRequest *rq = vreq;
+	return transfer_write(c, a, true, rq->id, rq->id_len, rq->from, rq->from_len, vrep, why,
+			      why_len);
+}
+
 /* ---- Peers (Admin/Peers on the admin socket, Mesh/Peers on both) ------------------- */
 
 /*
@@ -626,6 +682,8 @@ static const struct {
 	{"mycel.v1.Admin/Retire", h_retire},
 	{"mycel.v1.Admin/Reindex", h_reindex},
 	{"mycel.v1.Admin/KeyRotate", h_key_rotate},
+	{"mycel.v1.Admin/Transfer", h_transfer},
+	{"mycel.v1.Admin/Accept", h_accept},
 	{"mycel.v1.Admin/Peers", h_peers},
 	{"mycel.v1.Mesh/Peers", h_peers},
 };

@@ -15,6 +15,8 @@
 struct mycel__catalog_dbs {
 	bool ready; /* false on a read-only store that has no catalog tables */
 	MDB_dbi meta, docs, versions, fwd, terms, facets, ids, up, down;
+	MDB_dbi xfer;  /* product transfers (src/transfer.c) */
+	bool has_xfer; /* false on a read-only store made before transfers (no cat_xfer) */
 	mycel_buf pend; /* posting changes of the open write transaction (catalog_int.h) */
 };
 

@@ -15,6 +15,7 @@
 #include "catalog_int.h"
 #include "mesh.h"
 #include "mycel/error.h"
+#include "mycel/transfer.h"
 
 struct mycel__writer {
 	mycel_rpc_ctx env;
@@ -281,6 +282,15 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 					       x->rv == MYCEL_EPERM
 						   ? "this node's key does not sign its feed now"
 						   : mycel_strerror(x->rv));
+			}
+		} else if (x->kind == MYCEL__WRITE_TRANSFER) {
+			x->rv = x->accept ? mycel_transfer_accept(env->store, env->key, env->domain, x->peer,
+								  x->id, &x->entry, x->why, sizeof(x->why))
+					  : mycel_transfer_offer(env->store, env->key, env->domain, x->id,
+								 x->peer, &x->entry, x->why, sizeof(x->why));
+			if (x->rv == 0) {
+				commits++;
+				published(env, &x->entry);
 			}
 		} else if (x->kind == MYCEL__WRITE_REINDEX) {
 			x->rv = mycel_store_reindex(env->store);

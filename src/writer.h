@@ -45,6 +45,7 @@ typedef enum mycel__write_kind {
 	MYCEL__WRITE_REINDEX,     /* rebuild the catalog */
 	MYCEL__WRITE_INGEST,      /* ingest: entries and fork proofs from a peer (src/mesh.h) */
 	MYCEL__WRITE_KEY_ROTATE,  /* next_key: a key entry, then the domain key becomes next_key */
+	MYCEL__WRITE_TRANSFER,    /* id, peer, accept: an offer of id to peer, or an acceptance */
 } mycel__write_kind;
 
 /*
@@ -74,6 +75,9 @@ typedef struct mycel__write {
 	 * next_key holds the old key (the submitter wipes it).
 	 */
 	mycel_key *next_key;
+	/* A transfer (alone in its transaction): offer id to peer, or accept peer's offer of id. */
+	const char *peer;
+	bool accept;
 	/* results */
 	int rv;
 	mycel_entry entry;

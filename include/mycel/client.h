@@ -175,6 +175,15 @@ int mycel_client_pull(mycel_client *c, const mycel_msg_PullRequest *rq, mycel_ar
  */
 int mycel_client_key_rotate(mycel_client *c, mycel_arena *a, mycel_result *res,
 			    mycel_msg_KeyRotateReply *out);
+/*
+ * Admin/Transfer and Admin/Accept (PROTOCOL.md §5.5): an offer of one of the node's
+ * domain's products to another domain, or its acceptance of an offer. The reply's transfer
+ * entry is verified as any entry.
+ */
+int mycel_client_transfer(mycel_client *c, const mycel_msg_TransferRequest *rq, mycel_arena *a,
+			  mycel_result *res, mycel_msg_TransferReply *out);
+int mycel_client_accept(mycel_client *c, const mycel_msg_AcceptRequest *rq, mycel_arena *a,
+			mycel_result *res, mycel_msg_TransferReply *out);
 
 /*
  * What a verified entry is expected to be. Every field may be NULL / 0: not checked.
