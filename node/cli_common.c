@@ -295,6 +295,16 @@ int open_target(const common *co, const char *cmd, bool write, target *t)
 	if ((rv = open_data(dir, !write, &t->o)) != 0)
 		return rv;
 	snprintf(t->label, sizeof(t->label), "%s", t->o.store_path);
+	if (t->o.has_dom && write) {
+		/* a key rotation that a crash interrupted: finish it (or undo it) first */
+		bool done = false;
+		char w2[512] = "";
+		int kr = mycel_domain_key_recover(&t->o.dom, t->o.store, &done, w2, sizeof(w2));
+		if (kr != 0 && kr != MYCEL_ENOTFOUND) {
+			close_data(&t->o);
+			return die(EXIT_FAIL, "%s: an interrupted key rotation: %s", cmd, w2);
+		}
+	}
 	if (t->o.has_dom) {
 		/* the key serves the writes; a reader without access to it still reads */
 		if ((rv = mycel_key_load(t->o.dom.key_path, &t->key)) != 0 && write) {
@@ -304,6 +314,7 @@ int open_target(const common *co, const char *cmd, bool write, target *t)
 		if (rv == 0) {
 			t->ctx.key = t->key;
 			t->ctx.domain = t->o.dom.name;
+			t->ctx.key_path = t->o.dom.key_path;
 		}
 	}
 	t->ctx.store = t->o.store;

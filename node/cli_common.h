@@ -176,6 +176,9 @@ int cmd_publish(int argc, char **argv);
 int cmd_deprecate(int argc, char **argv);
 int cmd_retire(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_transfer(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
 
 /* node/cmd_watch.c: a node's change events */
 int cmd_watch(int argc, char **argv);

@@ -225,6 +225,7 @@ typedef struct audit_ctx {
 	mycel_entry prev;
 	bool has_prev;
 	uint64_t next_seq;
+	mycel_feedkey fk; /* the key that signs the next entry (key rotation) */
 } audit_ctx;
 
 static void audit_problem(audit_ctx *x, const char *what, uint64_t seq, int code, const char *msg)
@@ -253,9 +254,19 @@ static int audit_entry(void *ctx, const mycel_entry *e, const mycel_msg_Entry *m
 		x->has_prev = false;
 		return 0;
 	}
-	int rv = mycel_client_verify_entry(x->v->charter, m, NULL, why, sizeof(why), NULL);
+	if (x->fk.seq + 1 != seq) /* after an entry that did not decode: the last key known */
+		x->fk.seq = seq - 1;
+	int rv = mycel_client_verify_entry_key(x->v->charter, m, NULL, x->fk.key, why, sizeof(why),
+					       NULL);
 	if (rv != 0)
 		audit_problem(x, rv == MYCEL_EHASH ? "body" : "entry", seq, rv, why);
+	else if ((rv = mycel_feedkey_step(&x->fk, e, m->body, m->body_len, false)) != 0)
+		audit_problem(x, "entry", seq, rv,
+			      rv == MYCEL_EBADSIG ? "key entry: the next key's signature does not "
+						    "verify: the chain of keys is broken here"
+						  : "key entry: the body is not {next, sig}: the chain "
+						    "of keys is broken here");
+	x->fk.seq = seq;
 	rv = mycel_entry_follows(x->has_prev ? &x->prev : NULL, e);
 	if (rv != 0 && (x->has_prev || seq == 1))
 		audit_problem(x, "entry", seq, rv, rv == MYCEL_ETS ? "the timestamp goes backwards"
@@ -299,6 +310,7 @@ static int verify_node(target *t, bool json)
 		x.st = &vs;
 		x.feed = h->feed;
 		x.next_seq = 1;
+		mycel_feedkey_init(&x.fk, h->feed);
 		vs.feeds++;
 		if (mycel_charter_admits(v.charter, h->feed, 0, NULL) != 0)
 			audit_problem(&x, "entry", 0, MYCEL_EADMIT, "the charter does not admit this feed");
@@ -814,6 +826,17 @@ int cmd_get(int argc, char **argv)
 			       (unsigned long long)doc.versions[i].warned);
 		}
 		printf("]");
+		if (doc.transferred_to != NULL) {
+			printf(",\"transferred_to\":");
+			json_str(stdout, doc.transferred_to);
+			printf(",\"transfer_offer_seq\":%llu,\"transfer_accept_seq\":%llu",
+			       (unsigned long long)doc.transfer_offer_seq,
+			       (unsigned long long)doc.transfer_accept_seq);
+		}
+		if (doc.transferred_from != NULL) {
+			printf(",\"transferred_from\":");
+			json_str(stdout, doc.transferred_from);
+		}
 		if (doc.forked) {
 			printf(",\"forked\":true,\"fork_seqs\":[");
 			for (size_t i = 0; i < n_fseq; i++)
@@ -834,6 +857,26 @@ int cmd_get(int argc, char **argv)
 	printf("shown      version %s, %s, seq %llu\n", S(sv->version),
 	       mycel_doc_status_name((mycel_doc_status)sv->status), (unsigned long long)sv->seq);
 	printf("signature  %s%s%s\n", t.verify ? c_green() : c_red(), check, c_off());
+	if (doc.transferred_to != NULL) {
+		printf("moved      to domain ");
+		safe_str(stdout, doc.transferred_to);
+		printf(" (offer seq %llu, accepted at ", (unsigned long long)doc.transfer_offer_seq);
+		safe_str(stdout, doc.transferred_to);
+		printf(" seq %llu): ", (unsigned long long)doc.transfer_accept_seq);
+		safe_str(stdout, doc.transferred_to);
+		putchar('/');
+		safe_str(stdout, S(doc.id));
+		printf(" is where its next versions are published\n");
+	}
+	if (doc.transferred_from != NULL) {
+		printf("received   from domain ");
+		safe_str(stdout, doc.transferred_from);
+		printf(" (its versions stay under ");
+		safe_str(stdout, doc.transferred_from);
+		putchar('/');
+		safe_str(stdout, S(doc.id));
+		printf(")\n");
+	}
 	if (doc.forked) {
 		printf("%sFORKED%s     domain %s signed two different entries at seq", c_red(), c_off(),
 		       S(doc.domain));
@@ -990,6 +1033,10 @@ int cmd_search(int argc, char **argv)
 			json_str(stdout, S(h->matched));
 			printf(",\"score\":%.3f,\"snippet\":", h->score);
 			json_str(stdout, S(h->snippet));
+			if (h->transferred_to != NULL) {
+				printf(",\"transferred_to\":");
+				json_str(stdout, h->transferred_to);
+			}
 			if (h->denied > 0)
 				printf(",\"denied\":%llu", (unsigned long long)h->denied);
 			printf("%s}\n", h->forked ? ",\"forked\":true" : "");
@@ -1004,9 +1051,15 @@ int cmd_search(int argc, char **argv)
 		safe_str(stdout, S(h->name));
 		if (h->forked)
 			printf("  %s[FORKED feed]%s", c_red(), c_off());
+		if (h->transferred_to != NULL) {
+			printf("  [moved to ");
+			safe_str(stdout, h->transferred_to);
+			putchar(']');
+		}
 		if (h->denied > 0)
 			printf("  %s[violates %llu deny polic%s]%s", c_red(),
 			       (unsigned long long)h->denied, h->denied == 1 ? "y" : "ies", c_off());
+
 		putchar('\n');
 	}
 	if (!json)

@@ -33,6 +33,14 @@ static int open_domain(const char *data, opened *o, mycel_key **key)
 		close_data(o);
 		return die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", data);
 	}
+	/* a key rotation that a crash interrupted: finish it (or undo it) first */
+	bool done = false;
+	char why[512] = "";
+	rv = mycel_domain_key_recover(&o->dom, o->store, &done, why, sizeof(why));
+	if (rv != 0 && rv != MYCEL_ENOTFOUND) {
+		close_data(o);
+		return die(EXIT_FAIL, "%s: an interrupted key rotation: %s", data, why);
+	}
 	if ((rv = mycel_key_load(o->dom.key_path, key)) != 0) {
 		close_data(o);
 		return die(EXIT_FAIL, "%s: %s", o->dom.key_path, mycel_strerror(rv));
@@ -225,8 +233,12 @@ int cmd_profile(int argc, char **argv)
 	char why[256] = "";
 	mycel_buf_init(&body, MYCEL_BODY_MAX);
 	memset(&p, 0, sizeof(p));
+	/* the domain's feed: its genesis key, which signs it until a key rotation */
+	const mycel_charter *ch = mycel_store_charter(o.store);
+	const mycel_charter_domain *dom = ch != NULL ? mycel_charter_find_domain(ch, o.dom.name) : NULL;
+	const uint8_t *feed = dom != NULL ? dom->feed : key->pk;
 	/* Start from the current profile, so each flag changes only its field. */
-	if ((rv = mycel_store_scan(o.store, key->pk, 1, find_profile, &lp)) != 0 ||
+	if ((rv = mycel_store_scan(o.store, feed, 1, find_profile, &lp)) != 0 ||
 	    (rv = mycel_arena_new(1u << 22, &arena)) != 0) {
 		rv = die(EXIT_FAIL, "%s: %s", o.store_path, mycel_strerror(rv));
 		goto out;
@@ -254,8 +266,11 @@ int cmd_profile(int argc, char **argv)
 	}
 	mycel_record rec = {"domain", body.data, body.len};
 	mycel_entry e;
-	if ((rv = mycel_store_append(o.store, key, key->pk, &rec, 1, &e)) != 0) {
-		rv = die(EXIT_FAIL, "publish to %s: %s", o.dom.name, mycel_strerror(rv));
+	if ((rv = mycel_store_append(o.store, key, feed, &rec, 1, &e)) != 0) {
+		rv = die(EXIT_FAIL, "publish to %s: %s", o.dom.name,
+			 rv == MYCEL_EPERM ? "its key file does not hold the key that signs the feed "
+					     "now (the feed's key was rotated to another key)"
+					   : mycel_strerror(rv));
 		goto out;
 	}
 	char id[2 * MYCEL_HASH_LEN + 1];

@@ -304,3 +304,177 @@ int cmd_reindex(int argc, char **argv)
 	close_target(&t);
 	return rv;
 }
+
+/* mycel key rotate: a key entry in the domain's feed, then the next key signs it */
+int cmd_key(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const char use[] = "usage: mycel key rotate " COMMON_USAGE;
+	common co = {0};
+	int c, k;
+	if (argc < 2 || strcmp(argv[1], "rotate") != 0)
+		return usage_error("key", "%s", use);
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, "key rotate", &co)) != 1)
+			return k != 0 ? k : usage_error("key", "%s", use);
+	}
+	if (optind != argc)
+		return usage_error("key", "%s", use);
+	target t;
+	int rv = open_target(&co, "key rotate", true, &t);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = reply_arena();
+	mycel_msg_KeyRotateReply rp;
+	mycel_result res;
+	mycel_entry e;
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: a key rotation needs a domain directory",
+			 t.label);
+		goto out;
+	}
+	rv = mycel_client_key_rotate(t.c, a, &res, &rp);
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed("key rotate", rv, &res);
+		goto out;
+	}
+	if (mycel_entry_decode(rp.entry->entry, rp.entry->entry_len, &e) != 0) {
+		rv = die(EXIT_FAIL, "key rotate: the reply carries no entry");
+		goto out;
+	}
+	char feed[2 * MYCEL_PK_LEN + 1], next[2 * MYCEL_PK_LEN + 1];
+	mycel_hex(e.h.feed, MYCEL_PK_LEN, feed);
+	mycel_hex(rp.next_key, MYCEL_PK_LEN, next);
+	const char *dom = charter_domain(t.c, e.h.feed, MYCEL_PK_LEN);
+	if (co.json) {
+		printf("{\"domain\":");
+		json_str(stdout, dom != NULL ? dom : "");
+		printf(",\"feed\":\"%s\",\"seq\":%llu,\"next_key\":\"%s\",\"old_key_file\":",
+		       feed, (unsigned long long)e.h.seq, next);
+		json_str(stdout, S(rp.old_key_file));
+		printf("}\n");
+	} else {
+		printf("rotated   %s (feed %.16s…): key entry seq %llu\n", dom != NULL ? dom : "?",
+		       feed, (unsigned long long)e.h.seq);
+		printf("next key  %s\n", next);
+		printf("old key   ");
+		safe_str(stdout, S(rp.old_key_file));
+		printf(" (kept, mode 0600)\n");
+	}
+	rv = 0;
+out:
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
+}
+
+/* mycel transfer DOMAIN/ID --to DOMAIN, mycel accept DOMAIN/ID (PROTOCOL.md §5.5) */
+static int cmd_xfer(int argc, char **argv, bool accept)
+{
+	static const struct option opts[] = {COMMON_OPTS,
+					     {"to", required_argument, NULL, 't'},
+					     {NULL, 0, NULL, 0}};
+	const char *cmd = accept ? "accept" : "transfer";
+	const char *use = accept ? "usage: mycel accept DOMAIN/ID " COMMON_USAGE
+				 : "usage: mycel transfer DOMAIN/ID --to DOMAIN " COMMON_USAGE;
+	const char *to = NULL;
+	common co = {0};
+	int c, k;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = common_opt(c, cmd, &co)) != 0) {
+			if (k != 1)
+				return k;
+		} else if (c == 't' && !accept) {
+			to = optarg;
+		} else {
+			return usage_error(cmd, "%s", use);
+		}
+	}
+	char domain[65];
+	const char *id;
+	if (optind != argc - 1 || (!accept && to == NULL) ||
+	    split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
+		return usage_error(cmd, "%s", use);
+	target t;
+	int rv = open_target(&co, cmd, true, &t);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = reply_arena();
+	mycel_msg_StatusReply st;
+	mycel_msg_TransferReply rp;
+	mycel_result res;
+	mycel_entry e;
+	if (a == NULL) {
+		rv = die(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (t.direct && !t.o.has_dom) {
+		rv = die(EXIT_FAIL, "%s is a bare store: a transfer needs a domain directory", t.label);
+		goto out;
+	}
+	if ((rv = target_status(&t, cmd, a, &st)) != 0)
+		goto out;
+	const char *mine = charter_domain(t.c, st.node_key, st.node_key_len);
+	if (!accept && mine != NULL && strcmp(mine, domain) != 0) {
+		rv = die(EXIT_FAIL,
+			 "%s belongs to domain %s; only its owner can offer it (this is %s)",
+			 argv[optind], domain, mine);
+		goto out;
+	}
+	if (accept) {
+		mycel_msg_AcceptRequest rq = {.from = domain, .from_len = strlen(domain), .id = id,
+					      .id_len = strlen(id)};
+		rv = mycel_client_accept(t.c, &rq, a, &res, &rp);
+	} else {
+		mycel_msg_TransferRequest rq = {.id = id, .id_len = strlen(id), .to = to,
+						.to_len = strlen(to)};
+		rv = mycel_client_transfer(t.c, &rq, a, &res, &rp);
+	}
+	if (rv != 0 || res.status != MYCEL_RPC_OK) {
+		rv = call_failed(cmd, rv, &res);
+		goto out;
+	}
+	if (rp.entry == NULL || mycel_entry_decode(rp.entry->entry, rp.entry->entry_len, &e) != 0) {
+		rv = die(EXIT_FAIL, "%s: the reply carries no entry", cmd);
+		goto out;
+	}
+	if (co.json) {
+		printf("{\"action\":\"%s\",\"domain\":", accept ? "accept" : "offer");
+		json_str(stdout, domain);
+		printf(",\"id\":");
+		json_str(stdout, id);
+		printf(",\"%s\":", accept ? "by" : "to");
+		json_str(stdout, accept ? (mine != NULL ? mine : "") : to);
+		printf(",\"seq\":%llu}\n", (unsigned long long)e.h.seq);
+	} else if (accept) {
+		printf("accepted  %s/%s: %s owns it now and publishes its next versions as %s/%s "
+		       "(transfer, seq %llu)\n",
+		       domain, id, mine != NULL ? mine : "this domain", mine != NULL ? mine : "?", id,
+		       (unsigned long long)e.h.seq);
+	} else {
+		printf("offered   %s/%s to %s (transfer, seq %llu); it moves when %s accepts it "
+		       "(mycel accept %s/%s)\n",
+		       domain, id, to, (unsigned long long)e.h.seq, to, domain, id);
+	}
+	rv = 0;
+out:
+	mycel_arena_free(a);
+	close_target(&t);
+	return rv;
+}
+
+int cmd_transfer(int argc, char **argv)
+{
+	return cmd_xfer(argc, argv, false);
+}
+
+int cmd_accept(int argc, char **argv)
+{
+	return cmd_xfer(argc, argv, true);
+}

@@ -45,6 +45,9 @@ static void help(FILE *f)
 		"                                    contact, entries in/out, rejects, lag; add or\n"
 		"                                    remove one (admin socket; kept)\n"
 		"  reindex                           rebuild the catalog from the feeds\n"
+		"  key rotate                        a new signing key for the domain's feed (a key entry)\n"
+		"  transfer DOMAIN/ID --to DOMAIN    offer one of this domain's products to another domain\n"
+		"  accept DOMAIN/ID                  take over a product offered to this domain\n"
 		"\n"
 		"  Where they run: --node URL (tcp://HOST:PORT, or ipc://DIR/admin.sock for publish,\n"
 		"  deprecate, retire, reindex and peers) > --data DIR > $MYCEL_NODE > the default\n"
@@ -117,9 +120,11 @@ int main(int argc, char **argv)
 		    {"profile", cmd_profile}, {"log", cmd_log},   {"verify", cmd_verify},
 		    {"lint", cmd_lint},       {"publish", cmd_publish}, {"deprecate", cmd_deprecate},
 		    {"retire", cmd_retire},   {"get", cmd_get},   {"search", cmd_search},
-		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}, {"pull", cmd_pull},
+		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}, {"key", cmd_key},
+		    {"transfer", cmd_transfer}, {"accept", cmd_accept}, {"pull", cmd_pull},
 		    {"watch", cmd_watch},     {"status", cmd_status}, {"peers", cmd_peers},
 		    {"diff", cmd_diff}};
+
 	/* commands that work on local files only: --node has no meaning there; say so */
 	static const char *const local_only[] = {"keygen", "init", "charter", "lint", "pull", "diff"};
 	for (size_t i = 0; i < sizeof(local_only) / sizeof(local_only[0]); i++) {

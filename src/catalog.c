@@ -733,6 +733,8 @@ int mycel__catalog_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, con
 
 	if (!s->cat.ready || !mycel__body_is_map(body, body_len))
 		return 0;
+	if (strcmp(e->h.kind, "transfer") == 0)
+		return mycel__transfer_apply(s, txn, e, body, body_len, domain);
 	memset(&ch, 0, sizeof(ch));
 	ch.e = e;
 	ch.body = body;
@@ -834,6 +836,7 @@ static const table tables[] = {
     T("cat_ids", ids, 0),
     T("cat_up", up, MDB_DUPSORT),
     T("cat_down", down, MDB_DUPSORT),
+    T("cat_xfer", xfer, 0),
 };
 #undef T
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
@@ -866,7 +869,9 @@ static int rebuild(mycel_store *s, MDB_txn *txn, const mycel_charter *ch)
 		const mycel_charter_domain *dom = NULL;
 		if (ch == NULL || mycel_charter_admits(ch, e.h.feed, e.h.seq, &dom) != 0)
 			continue;
-		if ((kind_of(e.h.kind) == 0 && strcmp(e.h.kind, "lifecycle") != 0))
+		if (kind_of(e.h.kind) == 0 && strcmp(e.h.kind, "lifecycle") != 0 &&
+		    strcmp(e.h.kind, "transfer") != 0)
+
 			continue;
 		if (mdb_get(txn, s->bodies, &k, &bv) != 0 ||
 		    mycel_entry_check_body(&e, bv.mv_data, bv.mv_size) != 0)
@@ -895,11 +900,16 @@ int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
 	MDB_val k = {6, (void *)"format"}, v;
 	int rc;
 	s->cat.ready = false;
+	s->cat.has_xfer = true;
 	mycel_buf_fini(&s->cat.pend);
 	mycel_buf_init(&s->cat.pend, PEND_MAX);
 	for (size_t i = 0; i < N_TABLES; i++) {
 		rc = mdb_dbi_open(txn, tables[i].name, tables[i].flags | (ro ? 0 : MDB_CREATE),
 				  dbi_of(s, i));
+		if (rc == MDB_NOTFOUND && ro && dbi_of(s, i) == &s->cat.xfer) {
+			s->cat.has_xfer = false; /* made before transfers: read without them */
+			continue;
+		}
 		if (rc == MDB_NOTFOUND && ro)
 			return 0; /* a store from before the catalog: readable, without one */
 		if (rc != 0)
@@ -909,7 +919,7 @@ int mycel__catalog_open(mycel_store *s, MDB_txn *txn, bool ro, char *why, size_t
 	s->cat.ready = true;
 	rc = mdb_get(txn, s->cat.meta, &k, &v);
 	bool current = rc == 0 && v.mv_size == 1 && memcmp(v.mv_data, MYCEL__CAT_FORMAT, 1) == 0;
-	for (size_t i = 0; i < N_TABLES && current; i++) {
+	for (size_t i = 0; i < N_TABLES && current && s->cat.has_xfer; i++) {
 		unsigned fl = 0;
 		current = mdb_dbi_flags(txn, *dbi_of(s, i), &fl) == 0 &&
 			  (fl & MDB_DUPSORT) == (tables[i].flags & MDB_DUPSORT);
@@ -966,6 +976,8 @@ int mycel_catalog_dump(mycel_store *s, mycel_dump_fn fn, void *ctx)
 	for (size_t i = 0; i < N_TABLES && rv == 0; i++) {
 		MDB_cursor *cur;
 		MDB_val k, v;
+		if (dbi_of(s, i) == &s->cat.xfer && !s->cat.has_xfer)
+			continue;
 		if ((rc = mdb_cursor_open(txn, *dbi_of(s, i), &cur)) != 0) {
 			rv = mycel__mdb_err(rc);
 			break;

@@ -435,4 +435,11 @@ void mycel__fwd_list(const uint8_t *p, size_t n, int which, mycel__flist *out);
 /* The next item of a list (bits: 0 for facets and edges); false at the end. */
 bool mycel__fwd_next(mycel__flist *l, const uint8_t **p, size_t *n, uint8_t *bits);
 
+/*
+ * Applies a `transfer` entry (PROTOCOL.md §5.5) to cat_xfer inside txn (src/transfer.c):
+ * rows derived from this entry alone; an unusable body changes nothing. 0 or an LMDB error.
+ */
+int mycel__transfer_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
+			  size_t body_len, const char *domain);
+
 #endif

@@ -43,8 +43,10 @@ static int client_open(const char *url, bool lazy, mycel_client **out)
 		free(c);
 		return MYCEL_ENOMEM;
 	}
+	pthread_mutex_init(&c->keys_mu, NULL);
 	int rv = nng_req0_open(&c->s);
 	if (rv != 0) {
+		pthread_mutex_destroy(&c->keys_mu);
 		free(c->url);
 		free(c);
 		return rv == NNG_ENOMEM ? MYCEL_ENOMEM : MYCEL_EIO;
@@ -58,6 +60,8 @@ static int client_open(const char *url, bool lazy, mycel_client **out)
 	    (rv = nng_dial(c->s, url, NULL, lazy ? NNG_FLAG_NONBLOCK : 0)) != 0) {
 		nng_close(c->s);
 		pthread_mutex_destroy(&c->mu);
+		pthread_mutex_destroy(&c->keys_mu);
+
 		free(c->url);
 		free(c);
 		switch (rv) {
@@ -99,6 +103,7 @@ int mycel_client_open_local(const mycel_rpc_ctx *ctx, mycel_client **out)
 		free(c);
 		return MYCEL_ENOMEM;
 	}
+	pthread_mutex_init(&c->keys_mu, NULL);
 	const mycel_charter *ch = mycel_store_charter(ctx->store);
 	if (ch != NULL) {
 		/* the client's own copy: the store may move on to a newer version */
@@ -109,6 +114,7 @@ int mycel_client_open_local(const mycel_rpc_ctx *ctx, mycel_client **out)
 			rv = mycel_charter_decode(b.data, b.len, &c->charter, NULL, 0);
 		mycel_buf_fini(&b);
 		if (rv != 0) {
+			pthread_mutex_destroy(&c->keys_mu);
 			free(c->url);
 			free(c);
 			return rv;
@@ -127,6 +133,8 @@ void mycel_client_close(mycel_client *c)
 		pthread_mutex_destroy(&c->mu);
 	}
 	mycel_charter_free(c->charter);
+	free(c->feeds);
+	pthread_mutex_destroy(&c->keys_mu);
 	free(c->url);
 	free(c);
 }

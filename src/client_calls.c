@@ -15,7 +15,7 @@
 #include "mycel_proto.h"
 
 /* Checks a decoded reply; rq is the request. Returns 0 or a code with why. */
-typedef int (*check_fn)(const mycel_client *c, const void *rq, const void *rp, char *why,
+typedef int (*check_fn)(mycel_client *c, const void *rq, const void *rp, char *why,
 			size_t why_len);
 
 static void setmsg(mycel_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -108,6 +108,152 @@ done:
 	return rv;
 }
 
+/* ---- key chains of rotated feeds (PROTOCOL.md §5.4) --------------------------------- */
+
+/* The client's record of feed, made if missing; NULL when out of memory. */
+static mycel__client_feed *feed_slot(mycel_client *c, const uint8_t feed[MYCEL_PK_LEN], bool *made)
+{
+	*made = false;
+	for (size_t i = 0; i < c->n_feeds; i++)
+		if (memcmp(c->feeds[i].feed, feed, MYCEL_PK_LEN) == 0)
+			return &c->feeds[i];
+	if (c->feeds == NULL) {
+		c->feeds = calloc(MYCEL__CLIENT_FEEDS_MAX, sizeof(*c->feeds));
+		if (c->feeds == NULL)
+			return NULL;
+	}
+	if (c->n_feeds == MYCEL__CLIENT_FEEDS_MAX)
+		c->n_feeds = 0; /* bounded: forget everything and fetch again when needed */
+	mycel__client_feed *f = &c->feeds[c->n_feeds++];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->feed, feed, MYCEL_PK_LEN);
+	*made = true;
+	return f;
+}
+
+static int typed(mycel_client *c, const char *method, const void *rq, mycel_arena *a,
+		 check_fn check, mycel_result *res, void *out);
+
+/*
+ * Fetches feed's key entries (Mesh/Pull key_feeds) into f, checking them as a chain from
+ * genesis: seqs increasing, each signed by the key before it, its body matching its hash
+ * and carrying the next key's reverse signature. On failure f is left empty.
+ */
+static int feed_fetch(mycel_client *c, mycel__client_feed *f, char *why, size_t why_len)
+{
+	char hex[2 * MYCEL_PK_LEN + 1];
+	mycel_arena *a = NULL;
+	mycel_bytes kf = {f->feed, MYCEL_PK_LEN};
+	mycel_msg_PullRequest rq = {.key_feeds = &kf, .n_key_feeds = 1};
+	mycel_msg_PullReply rp;
+	mycel_result res;
+	uint8_t key[MYCEL_PK_LEN];
+	uint64_t last = 0;
+	int rv;
+
+	mycel_hex(f->feed, MYCEL_PK_LEN, hex);
+	f->n_rot = 0;
+	if ((rv = mycel_arena_new(4u << 20, &a)) != 0)
+		return rv;
+	rv = typed(c, "mycel.v1.Mesh/Pull", &rq, a, NULL, &res, &rp);
+	if (rv == 0 && res.status != MYCEL_RPC_OK)
+		rv = MYCEL_EIO;
+	if (rv != 0) {
+		(void)snprintf(why, why_len, "feed %.16s…: fetching its key entries: %s", hex,
+			       res.message[0] ? res.message : mycel_strerror(rv));
+		goto out;
+	}
+	memcpy(key, f->feed, MYCEL_PK_LEN);
+	for (size_t i = 0; i < rp.n_key_entries; i++) {
+		const mycel_msg_Entry *m = &rp.key_entries[i];
+		mycel_entry e;
+		rv = m->entry != NULL ? mycel_entry_decode(m->entry, m->entry_len, &e) : MYCEL_EFORMAT;
+		if (rv == 0 && (memcmp(e.h.feed, f->feed, MYCEL_PK_LEN) != 0 || e.h.seq <= last ||
+				!mycel__feedkey_is_key(&e)))
+			rv = MYCEL_EFORMAT;
+		if (rv == 0 && i == MYCEL__CLIENT_ROTATIONS_MAX)
+			rv = MYCEL_ETOOBIG;
+		if (rv == 0)
+			rv = mycel_entry_verify(&e, key);
+		if (rv == 0)
+			rv = m->body != NULL ? mycel_entry_check_body(&e, m->body, m->body_len)
+					     : MYCEL_EHASH;
+		if (rv == 0)
+			rv = mycel__feedkey_body_check(f->feed, e.h.seq, m->body, m->body_len, key);
+		if (rv != 0) {
+			(void)snprintf(why, why_len,
+				       "feed %.16s… key entry %zu (seq %llu): %s: the chain of keys "
+				       "does not verify",
+				       hex, i, rv == MYCEL_EFORMAT ? 0ULL : (unsigned long long)e.h.seq,
+				       mycel_strerror(rv));
+			f->n_rot = 0;
+			goto out;
+		}
+		f->rot_seq[f->n_rot] = e.h.seq;
+		memcpy(f->rot_id[f->n_rot], e.id, MYCEL_HASH_LEN);
+		memcpy(f->rot_key[f->n_rot++], key, MYCEL_PK_LEN);
+		last = e.h.seq;
+	}
+	f->fetched = true;
+out:
+	mycel_arena_free(a);
+	return rv;
+}
+
+/*
+ * Checks that m's entry is signed by the key that signs its feed at its seq, as the feed's
+ * key entries prove it (fetched once per feed, and again when a newer rotation may explain
+ * a signature that does not verify); then mycel_client_verify_entry's other checks.
+ */
+static int verify_one(mycel_client *c, const mycel_msg_Entry *m, const mycel_entry_expect *exp,
+		      char *why, size_t why_len, mycel_entry *out_e)
+{
+	mycel_entry e;
+	uint8_t key[MYCEL_PK_LEN];
+	bool made;
+	/* what does not decode, is not admitted, or is a feed's first entry: no key to learn */
+	if (c->charter == NULL || m == NULL || m->entry == NULL ||
+	    mycel_entry_decode(m->entry, m->entry_len, &e) != 0 ||
+	    mycel_charter_find_feed(c->charter, e.h.feed) == NULL || e.h.seq == 1)
+		return mycel_client_verify_entry(c->charter, m, exp, why, why_len, out_e);
+	pthread_mutex_lock(&c->keys_mu);
+	mycel__client_feed *f = feed_slot(c, e.h.feed, &made);
+	int rv = f == NULL ? MYCEL_ENOMEM : 0;
+	for (int round = 0; rv == 0 && round < 2; round++) {
+		if (!f->fetched || round == 1) {
+			if ((rv = feed_fetch(c, f, why, why_len)) != 0)
+				break;
+		}
+		memcpy(key, e.h.feed, MYCEL_PK_LEN);
+		bool other = false;
+		for (size_t i = 0; i < f->n_rot && f->rot_seq[i] <= e.h.seq; i++) {
+			if (f->rot_seq[i] < e.h.seq)
+				memcpy(key, f->rot_key[i], MYCEL_PK_LEN);
+			else if (memcmp(f->rot_id[i], e.id, MYCEL_HASH_LEN) != 0)
+				other = true; /* that seq holds a key entry, not this one */
+		}
+		if (!other && mycel_entry_verify(&e, key) == 0)
+			break;
+		if (round == 1 || made) {
+			/* not signed by the key proven for this seq: refused just below */
+			if (other) {
+				char hex[2 * MYCEL_PK_LEN + 1];
+				mycel_hex(e.h.feed, MYCEL_PK_LEN, hex);
+				(void)snprintf(why, why_len,
+					       "entry of feed %.16s… seq %llu: the feed's key entry at "
+					       "this seq is another entry",
+					       hex, (unsigned long long)e.h.seq);
+				rv = MYCEL_EBADSIG;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->keys_mu);
+	if (rv != 0)
+		return rv;
+	return mycel__client_verify_entry_key(c->charter, m, exp, key, why, why_len, out_e);
+}
+
 static const char *kind_entry(uint64_t kind)
 {
 	return kind == MYCEL_DOC_CONTRACT ? "contract" : kind == MYCEL_DOC_PRODUCT ? "product" : NULL;
@@ -118,7 +264,7 @@ static bool same(const char *a, size_t alen, const char *b, size_t blen)
 	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
 }
 
-static int check_get(const mycel_client *c, const void *vrq, const void *vrp, char *why,
+static int check_get(mycel_client *c, const void *vrq, const void *vrp, char *why,
 		     size_t why_len)
 {
 	const mycel_msg_GetRequest *rq = vrq;
@@ -151,7 +297,7 @@ static int check_get(const mycel_client *c, const void *vrq, const void *vrp, ch
 		return MYCEL_EFORMAT;
 	}
 	mycel_entry e;
-	int rv = mycel_client_verify_entry(c->charter, &rp->entries[0], &exp, why, why_len, &e);
+	int rv = verify_one(c, &rp->entries[0], &exp, why, why_len, &e);
 	if (rv != 0)
 		return rv;
 	if (v->feed == NULL || v->feed_len != MYCEL_PK_LEN ||
@@ -164,7 +310,7 @@ static int check_get(const mycel_client *c, const void *vrq, const void *vrp, ch
 	return 0;
 }
 
-static int check_history(const mycel_client *c, const void *vrq, const void *vrp, char *why,
+static int check_history(mycel_client *c, const void *vrq, const void *vrp, char *why,
 			 size_t why_len)
 {
 	const mycel_msg_HistoryRequest *rq = vrq;
@@ -177,7 +323,7 @@ static int check_history(const mycel_client *c, const void *vrq, const void *vrp
 	for (size_t i = 0; i < rp->n_entries; i++) {
 		mycel_entry_expect exp = {rq->domain, NULL, rq->id, rp->versions[i].version};
 		mycel_entry e;
-		int rv = mycel_client_verify_entry(c->charter, &rp->entries[i], &exp, why, why_len,
+		int rv = verify_one(c, &rp->entries[i], &exp, why, why_len,
 						   &e);
 		if (rv != 0)
 			return rv;
@@ -190,7 +336,7 @@ static int check_history(const mycel_client *c, const void *vrq, const void *vrp
 	return 0;
 }
 
-static int check_publish(const mycel_client *c, const void *vrq, const void *vrp, char *why,
+static int check_publish(mycel_client *c, const void *vrq, const void *vrp, char *why,
 			 size_t why_len)
 {
 	const mycel_msg_PublishRequest *rq = vrq;
@@ -236,7 +382,7 @@ static int check_publish(const mycel_client *c, const void *vrq, const void *vrp
 			(void)snprintf(why, why_len, "a published document lacks its domain, kind, id or version");
 			return MYCEL_EFORMAT;
 		}
-		if ((rv = mycel_client_verify_entry(c->charter, &rp->entries[i], &exp, why, why_len,
+		if ((rv = verify_one(c, &rp->entries[i], &exp, why, why_len,
 						    NULL)) != 0)
 			return rv;
 		if (i > 0 && (rv = mycel_entry_follows(&prev, &e)) != 0) {
@@ -250,7 +396,7 @@ static int check_publish(const mycel_client *c, const void *vrq, const void *vrp
 	return 0;
 }
 
-static int check_status_change(const mycel_client *c, const void *vrq, const void *vrp,
+static int check_status_change(mycel_client *c, const void *vrq, const void *vrp,
 			       char *why, size_t why_len)
 {
 	const mycel_msg_ChangeStatusRequest *rq = vrq;
@@ -260,10 +406,10 @@ static int check_status_change(const mycel_client *c, const void *vrq, const voi
 		(void)snprintf(why, why_len, "the reply carries no entry");
 		return MYCEL_EFORMAT;
 	}
-	return mycel_client_verify_entry(c->charter, rp->entry, &exp, why, why_len, NULL);
+	return verify_one(c, rp->entry, &exp, why, why_len, NULL);
 }
 
-static int check_pull(const mycel_client *c, const void *vrq, const void *vrp, char *why,
+static int check_pull(mycel_client *c, const void *vrq, const void *vrp, char *why,
 		      size_t why_len)
 {
 	const mycel_msg_PullRequest *rq = vrq;
@@ -272,7 +418,7 @@ static int check_pull(const mycel_client *c, const void *vrq, const void *vrp, c
 	bool has_prev = false;
 	for (size_t i = 0; i < rp->n_entries; i++) {
 		mycel_entry e;
-		int rv = mycel_client_verify_entry(c->charter, &rp->entries[i], NULL, why, why_len,
+		int rv = verify_one(c, &rp->entries[i], NULL, why, why_len,
 						   &e);
 		if (rv != 0)
 			return rv;
@@ -520,4 +666,66 @@ int mycel_client_fetch_charter(mycel_client *c, const uint8_t *mesh_id, mycel_re
 	}
 	mycel_arena_free(a);
 	return rv;
+}
+
+static int check_key_rotate(mycel_client *c, const void *vrq, const void *vrp, char *why,
+			    size_t why_len)
+{
+	const mycel_msg_KeyRotateReply *rp = vrp;
+	mycel_entry_expect exp = {NULL, MYCEL__KEY_KIND, NULL, NULL};
+	mycel_entry e;
+	uint8_t next[MYCEL_PK_LEN];
+	(void)vrq;
+	if (rp->entry == NULL || rp->next_key == NULL || rp->next_key_len != MYCEL_PK_LEN) {
+		(void)snprintf(why, why_len, "the reply carries no key entry or next key");
+		return MYCEL_EFORMAT;
+	}
+	int rv = verify_one(c, rp->entry, &exp, why, why_len, &e);
+	if (rv != 0)
+		return rv;
+	if ((rv = mycel__feedkey_body_check(e.h.feed, e.h.seq, rp->entry->body, rp->entry->body_len,
+					    next)) != 0 ||
+	    memcmp(next, rp->next_key, MYCEL_PK_LEN) != 0) {
+		(void)snprintf(why, why_len,
+			       "the key entry (seq %llu) does not carry the next key's reverse "
+			       "signature over the next key the reply names",
+			       (unsigned long long)e.h.seq);
+		return rv != 0 ? rv : MYCEL_EFORMAT;
+	}
+	return 0;
+}
+
+int mycel_client_key_rotate(mycel_client *c, mycel_arena *a, mycel_result *res,
+			    mycel_msg_KeyRotateReply *out)
+{
+	return typed(c, "mycel.v1.Admin/KeyRotate", NULL, a, check_key_rotate, res, out);
+}
+
+static int check_transfer(mycel_client *c, const void *vrq, const void *vrp, char *why,
+			  size_t why_len)
+{
+	const mycel_msg_TransferReply *rp = vrp;
+	mycel_entry_expect exp = {NULL, "transfer", NULL, NULL};
+	(void)vrq;
+	if (rp->entry == NULL) {
+		(void)snprintf(why, why_len, "the reply carries no transfer entry");
+		return MYCEL_EFORMAT;
+	}
+	return verify_one(c, rp->entry, &exp, why, why_len, NULL);
+}
+
+int mycel_client_transfer(mycel_client *c, const mycel_msg_TransferRequest *rq, mycel_arena *a,
+			  mycel_result *res, mycel_msg_TransferReply *out)
+{
+	if (rq == NULL)
+		return MYCEL_EINVAL;
+	return typed(c, "mycel.v1.Admin/Transfer", rq, a, check_transfer, res, out);
+}
+
+int mycel_client_accept(mycel_client *c, const mycel_msg_AcceptRequest *rq, mycel_arena *a,
+			mycel_result *res, mycel_msg_TransferReply *out)
+{
+	if (rq == NULL)
+		return MYCEL_EINVAL;
+	return typed(c, "mycel.v1.Admin/Accept", rq, a, check_transfer, res, out);
 }

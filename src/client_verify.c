@@ -80,6 +80,13 @@ int mycel_client_verify_entry(const mycel_charter *ch, const mycel_msg_Entry *m,
 			      const mycel_entry_expect *exp, char *why, size_t why_len,
 			      mycel_entry *out_e)
 {
+	return mycel__client_verify_entry_key(ch, m, exp, NULL, why, why_len, out_e);
+}
+
+int mycel__client_verify_entry_key(const mycel_charter *ch, const mycel_msg_Entry *m,
+				   const mycel_entry_expect *exp, const uint8_t *key, char *why,
+				   size_t why_len, mycel_entry *out_e)
+{
 	static const mycel_entry_expect none = {NULL, NULL, NULL, NULL};
 	mycel_entry e;
 	char hex[2 * MYCEL_PK_LEN + 1], where[256];
@@ -115,8 +122,10 @@ int mycel_client_verify_entry(const mycel_charter *ch, const mycel_msg_Entry *m,
 			     "%s: the reply says domain %s, but the charter admits this feed for "
 			     "domain %s",
 			     where, exp->domain, d->name);
-	if (mycel_entry_verify(&e, e.h.feed) != 0)
-		return vfail(MYCEL_EBADSIG, why, why_len, "%s: the signature does not verify",
+	if (mycel_entry_verify(&e, key != NULL ? key : e.h.feed) != 0)
+		return vfail(MYCEL_EBADSIG, why, why_len,
+			     "%s: the signature does not verify under the key that signs the feed "
+			     "at this seq",
 			     where);
 	if (m->body == NULL)
 		return vfail(MYCEL_EHASH, why, why_len, "%s: the reply carries no body", where);
@@ -175,4 +184,11 @@ int mycel_client_set_charter(mycel_client *c, const uint8_t *p, size_t n,
 	mycel_charter_free(c->charter);
 	c->charter = ch;
 	return 0;
+}
+
+int mycel_client_verify_entry_key(const mycel_charter *ch, const mycel_msg_Entry *m,
+				  const mycel_entry_expect *exp, const uint8_t *key, char *why,
+				  size_t why_len, mycel_entry *out_e)
+{
+	return mycel__client_verify_entry_key(ch, m, exp, key, why, why_len, out_e);
 }

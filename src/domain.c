@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "mycel/domain.h"
+#include "feedkey.h"
 #include "util.h"
 
 
@@ -342,4 +343,16 @@ int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_
 	}
 	*out = d;
 	return 0;
+}
+
+int mycel_domain_key_recover(const mycel_domain *d, mycel_store *s, bool *out_done, char *why,
+			     size_t why_len)
+{
+	const mycel_charter *ch = mycel_store_charter(s);
+	const mycel_charter_domain *cd = ch != NULL ? mycel_charter_find_domain(ch, d->name) : NULL;
+	*out_done = false;
+	if (cd == NULL)
+		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
+				   "the charter does not name domain %s", d->name);
+	return mycel__keyfile_recover(d->key_path, s, cd->feed, out_done, why, why_len);
 }

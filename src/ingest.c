@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feedkey.h"
 #include "mesh.h"
 #include "mycel/codec.h"
 #include "mycel/error.h"
@@ -24,7 +25,11 @@
 /* Most threads one ingest uses. */
 #define INGEST_THREADS_MAX 64u
 
-/* The checks that need no store: decoding, signature, canonical body, body hash. */
+/*
+ * The checks that need no store: decoding, canonical body, body hash, a key entry's reverse
+ * signature, and the signature under the feed id. One that verifies only under a rotated key
+ * (known from the store) is MYCEL__SIG_LATER: the writer checks it under that key.
+ */
 static int precheck(const mycel_blob *b)
 {
 	mycel_entry e;
@@ -32,14 +37,17 @@ static int precheck(const mycel_blob *b)
 	int rv;
 	if ((rv = mycel_entry_decode(b->entry, b->entry_len, &e)) != 0)
 		return rv;
-	if ((rv = mycel_entry_verify(&e, e.h.feed)) != 0)
-		return rv;
 	if (b->body_len > MYCEL_BODY_MAX)
 		return MYCEL_ETOOBIG;
 	mycel_rd_init(&r, b->body, b->body_len);
 	if ((rv = mycel_rd_skip(&r, 0)) != 0 || (rv = mycel_rd_end(&r)) != 0)
 		return rv;
-	return mycel_entry_check_body(&e, b->body, b->body_len);
+	if ((rv = mycel_entry_check_body(&e, b->body, b->body_len)) != 0)
+		return rv;
+	if (mycel__feedkey_is_key(&e) &&
+	    (rv = mycel__feedkey_body_check(e.h.feed, e.h.seq, b->body, b->body_len, NULL)) != 0)
+		return rv;
+	return mycel_entry_verify(&e, e.h.feed) == 0 ? 0 : MYCEL__SIG_LATER;
 }
 
 /*
@@ -139,7 +147,7 @@ int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, siz
 	size_t first = (size_t)-1; /* original index of the first refusal found here */
 	mycel_blob *pass = NULL;
 	mycel_fork_pair *fpass = NULL;
-	uint8_t *states = NULL, *fstates = NULL, (*stop)[MYCEL_PK_LEN] = NULL;
+	uint8_t *states = NULL, *fstates = NULL, *later = NULL, (*stop)[MYCEL_PK_LEN] = NULL;
 	mycel__write *w = NULL;
 	int rv = MYCEL_ENOMEM;
 
@@ -147,12 +155,13 @@ int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, siz
 	map = calloc(n ? n : 1, sizeof(*map));
 	pass = calloc(n ? n : 1, sizeof(*pass));
 	states = calloc(n ? n : 1, 1);
+	later = calloc(n ? n : 1, 1);
 	stop = calloc(n ? n : 1, sizeof(*stop));
 	fmap = calloc(n_forks ? n_forks : 1, sizeof(*fmap));
 	fpass = calloc(n_forks ? n_forks : 1, sizeof(*fpass));
 	fstates = calloc(n_forks ? n_forks : 1, 1);
 	w = calloc(1, sizeof(*w));
-	if (!map || !pass || !states || !stop || !fmap || !fpass || !fstates || !w)
+	if (!map || !pass || !states || !later || !stop || !fmap || !fpass || !fstates || !w)
 		goto done;
 
 	size_t bytes = 0;
@@ -163,7 +172,7 @@ int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, siz
 			res->refused++; /* after a refusal in its feed */
 			continue;
 		}
-		if (codes[i] != 0) {
+		if (codes[i] != 0 && codes[i] != MYCEL__SIG_LATER) {
 			res->refused++;
 			if (first == (size_t)-1) {
 				first = i;
@@ -174,6 +183,7 @@ int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, siz
 			continue;
 		}
 		map[np] = i;
+		later[np] = codes[i] == MYCEL__SIG_LATER;
 		pass[np++] = items[i];
 		bytes += items[i].entry_len + items[i].body_len;
 	}
@@ -182,10 +192,16 @@ int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, siz
 		int c = mycel_entry_decode(forks[i].a.entry, forks[i].a.entry_len, &a);
 		if (c == 0)
 			c = mycel_entry_decode(forks[i].b.entry, forks[i].b.entry_len, &b);
+		/* under the key that signs the feed at that seq as the store knows it now; the
+		 * writer checks again when that is not the feed id (src/store.c, store_proof) */
+		uint8_t signer[MYCEL_PK_LEN];
+		if (c == 0 && (ctx->store == NULL ||
+			       mycel_store_feed_key(ctx->store, a.h.feed, a.h.seq, signer) != 0))
+			memcpy(signer, a.h.feed, MYCEL_PK_LEN);
 		if (c == 0)
-			c = mycel_entry_verify(&a, a.h.feed);
+			c = mycel_entry_verify(&a, signer);
 		if (c == 0)
-			c = mycel_entry_verify(&b, b.h.feed);
+			c = mycel_entry_verify(&b, signer);
 		if (c != 0) {
 			if (first == (size_t)-1) {
 				char what[96];
@@ -209,6 +225,7 @@ int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, siz
 		                                 .forks = fpass,
 		                                 .n_forks = nf,
 		                                 .verified = true,
+		                                 .sig_unchecked = later,
 		                                 .states = states,
 		                                 .fork_states = fstates};
 		w->from = from;
@@ -249,6 +266,7 @@ done:
 	free(map);
 	free(pass);
 	free(states);
+	free(later);
 	free(stop);
 	free(fmap);
 	free(fpass);

@@ -112,10 +112,14 @@ int mycel__ingest(const mycel_rpc_ctx *ctx, const mycel_blob *items, size_t n,
 
 /*
  * The checks mycel__ingest makes on the calling thread, on their own: codes[i] = 0 when
- * items[i] decodes strictly, its signature verifies under its feed key and its body is
- * canonical and matches its hash, else the refusal's code; on up to `threads` threads.
+ * items[i] decodes strictly, its signature verifies under its feed id (the genesis key) and
+ * its body is canonical and matches its hash; MYCEL__SIG_LATER when all of that holds but the
+ * signature does not verify under the feed id (a rotated feed, PROTOCOL.md §5.4: the writer
+ * checks it under the key that signs the feed at that seq); else the refusal's code; on up
+ * to `threads` threads.
  * A puller runs them for batch k+1 while batch k is committed.
  */
+#define MYCEL__SIG_LATER 1
 void mycel__ingest_check(const mycel_blob *items, size_t n, unsigned threads, int *codes);
 
 /* mycel__ingest with codes[0..n-1] from mycel__ingest_check on the same items. */

@@ -542,6 +542,22 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 		goto fail;
 	if ((rv = open_store(n, o->data, why, why_len)) != 0)
 		goto fail;
+	if (n->has_dom) {
+		/* a key rotation that a crash interrupted: finish it (or undo it) before serving */
+		bool done = false;
+		char w2[512] = "", qk[1024];
+		int kr = mycel_domain_key_recover(&n->dom, n->store, &done, w2, sizeof(w2));
+		if (kr != 0 && kr != MYCEL_ENOTFOUND)
+			logf_(n, MYCEL_NODE_WARN, "msg=\"key rotation not finished\" err=\"%s\"", w2);
+		if (done) {
+			mycel_key_free(n->key);
+			n->key = NULL;
+			if (mycel_key_load(n->dom.key_path, &n->key) != 0)
+				n->key = NULL;
+			logf_(n, MYCEL_NODE_INFO, "msg=\"finished an interrupted key rotation\" key=%s",
+			      q(n->dom.key_path, qk, sizeof(qk)));
+		}
+	}
 	if (pthread_mutex_init(&n->writer, NULL) != 0) {
 		rv = MYCEL_ENOMEM;
 		goto fail;
@@ -549,6 +565,7 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	n->writer_init = true;
 	n->rpc.store = n->store;
 	n->rpc.key = n->key;
+	n->rpc.key_path = n->has_dom && n->key != NULL ? n->dom.key_path : NULL;
 	n->rpc.domain = n->has_dom && n->key != NULL ? n->dom.name : NULL;
 	n->rpc.writer = &n->writer;
 	if (o->n_peers > 0) {

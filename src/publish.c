@@ -5,7 +5,9 @@
 
 #include "mycel/diff.h"
 #include "mycel/publish.h"
+#include "mycel/transfer.h"
 #include "store_int.h"
+
 #include "util.h"
 
 static const char *entry_kind(mycel_doc_kind k)
@@ -57,6 +59,20 @@ static int check_item(mycel_store *s, const char *domain, mycel_publish_group *g
 			return MYCEL_EEXIST;
 		}
 	mycel_body_hash(body->data, body->len, h);
+
+	/* a product handed to another domain is published by it now (PROTOCOL.md §5.5) */
+	mycel_transfer_info t;
+	if (it->info.kind == MYCEL_DOC_PRODUCT &&
+	    (rv = mycel_catalog_transfer(s, domain, it->info.id, &t)) == 0 && t.transferred) {
+		mycel_diags_add(it->diags, it->doc->line, it->doc->col, "/id",
+				"%s/%s was transferred to %s (offer seq %llu, accepted at %s seq %llu): "
+				"%s publishes its next versions",
+				domain, it->info.id, t.to, (unsigned long long)t.offer_seq, t.to,
+				(unsigned long long)t.accept_seq, t.to);
+		return MYCEL_EINVAL;
+	}
+	if (rv != 0)
+		return rv;
 
 	mycel_catalog_doc cur;
 	memset(&cur, 0, sizeof(cur));
@@ -256,6 +272,16 @@ static int check_lifecycle(mycel_store *s, const char *domain, mycel_lifecycle_i
 			return mycel__fail(rv, c->why, sizeof(c->why), "%s/%s: %s", domain, c->id,
 					   mycel_strerror(rv));
 	}
+	mycel_transfer_info t;
+	int tr = mycel_catalog_transfer(s, domain, c->id, &t);
+	if (tr != 0)
+		return mycel__fail(tr, c->why, sizeof(c->why), "%s/%s: %s", domain, c->id,
+				   mycel_strerror(tr));
+	if (t.transferred)
+		return mycel__fail(MYCEL_EPERM, c->why, sizeof(c->why),
+				   "%s/%s was transferred to %s (offer seq %llu): its statuses are %s's "
+				   "to change now",
+				   domain, c->id, t.to, (unsigned long long)t.offer_seq, t.to);
 	if (now == c->status)
 		return mycel__fail(MYCEL_EEXIST, c->why, sizeof(c->why), "%s/%s version %s is already %s",
 				   domain, c->id, c->version, mycel_doc_status_name(c->status));
@@ -353,7 +379,14 @@ int mycel_publish_groups(mycel_store *s, const mycel_key *key, const char *domai
 	if (nrec == 0)
 		goto out;
 	/* one transaction for every accepted group, entries in group and item order */
-	int r = mycel_store_append(s, key, key->pk, recs, nrec, entries);
+	/* the domain's feed (its genesis key); key must be the one that signs it now */
+	const mycel_charter *ch = mycel_store_charter(s);
+	const mycel_charter_domain *dom = ch != NULL ? mycel_charter_find_domain(ch, domain) : NULL;
+	const uint8_t *feed = dom != NULL ? dom->feed : key->pk;
+	/* a key whose own feed the charter declared compromised is refused for that (EREVOKED) */
+	if (ch != NULL && mycel_charter_find_compromised(ch, key->pk) != NULL)
+		feed = key->pk;
+	int r = mycel_store_append(s, key, feed, recs, nrec, entries);
 	if (r == 0) {
 		commits = 1;
 		for (size_t k = 0; k < nrec; k++)

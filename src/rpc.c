@@ -389,7 +389,13 @@ int mycel_rpc_serve_ctx(const mycel_rpc_ctx *ctx, const uint8_t *req, size_t n, 
 		sr->has_peers = true;
 		sr->peers = ctx->n_peers;
 		if (ctx->key != NULL && sr->node_key == NULL) {
-			sr->node_key = ctx->key->pk;
+			/* the domain's feed (its genesis key), which a key rotation does not change */
+			const mycel_charter *ch =
+			    ctx->store != NULL ? mycel_store_charter(ctx->store) : NULL;
+			const mycel_charter_domain *d =
+			    ch != NULL && ctx->domain != NULL ? mycel_charter_find_domain(ch, ctx->domain)
+							      : NULL;
+			sr->node_key = d != NULL ? d->feed : ctx->key->pk;
 			sr->node_key_len = MYCEL_PK_LEN;
 		}
 		if (ctx->started_ms != 0 && now_ms >= ctx->started_ms) {

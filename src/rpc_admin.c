@@ -13,6 +13,7 @@
  * `file:line:col: /pointer: message`; file is the document's path, or `<document N>`
  * (N counted from 1) when the request gave none.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +29,16 @@
 #include "mycel/publish.h"
 #include "mycel/rpc.h"
 #include "mycel_proto.h"
+#include "feedkey.h"
 #include "mesh.h"
 #include "rpc_int.h"
 #include "util.h"
 #include "writer.h"
+
+/* An append refused with EPERM: the node's key is not the one that signs its feed now. */
+#define NOT_SIGNER                                                                          \
+	"this node's key does not sign its domain's feed now (the feed's key was rotated "    \
+	"to another key: see `mycel log`, kind key)"
 
 static mycel_rpc_status afail(mycel_rpc_status st, char *why, size_t why_len, const char *fmt,
 			      ...) __attribute__((format(printf, 4, 5)));
@@ -371,8 +378,8 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 					   : rv == MYCEL_EBREAKING
 					       ? "a contract makes breaking changes without a new major "
 						 "version (bump the major version, or see docs/contracts.md)"
-
-					       : mycel_strerror(rv);
+					   : rv == MYCEL_EPERM ? NOT_SIGNER
+							       : mycel_strerror(rv);
 			if (off + 1 < why_len)
 				(void)snprintf(why + off, why_len - off,
 					       "%snot published: %s; nothing was published",
@@ -476,7 +483,10 @@ static mycel_rpc_status change_status(const mycel_rpc_ctx *c, mycel_arena *a, co
 	w->status = status;
 	int rv = run_write(c, w);
 	if (rv != 0) {
-		(void)snprintf(why, why_len, "%s", w->why[0] ? w->why : mycel_strerror(rv));
+		(void)snprintf(why, why_len, "%s",
+			       rv == MYCEL_EPERM && strncmp(w->why, "append:", 7) == 0 ? NOT_SIGNER
+			       : w->why[0]						   ? w->why
+									   : mycel_strerror(rv));
 		return mycel_rpc_status_of(rv);
 	}
 	const mycel_entry *e = &w->entry;
@@ -580,6 +590,141 @@ static mycel_rpc_status h_charter_put(const mycel_rpc_ctx *c, mycel_arena *a, co
 	return MYCEL_RPC_OK;
 }
 
+/* ---- KeyRotate (PROTOCOL.md §5.4) -------------------------------------------------- */
+
+/* One rotation at a time: the key files are not the writer's. */
+static pthread_mutex_t rotate_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * A fresh key is written beside the key file (key.secret.next) before the writer commits
+ * the key entry signed by the current key, and switches the node's signing key with the
+ * commit; then the old key file is kept as key.secret.N.old and the next one takes its
+ * name. A crash in between is finished (or undone) by mycel__keyfile_recover at startup.
+ */
+static mycel_rpc_status h_key_rotate(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				     void *vrep, char *why, size_t why_len)
+{
+	mycel_msg_KeyRotateReply *rp = vrep;
+	mycel_key *next = NULL;
+	mycel_rpc_status st;
+	char w2[512] = "", old[4200] = "";
+	(void)vreq;
+
+	if ((st = no_key(c, why, why_len)) != MYCEL_RPC_OK)
+		return st;
+	if (c->key_path == NULL)
+		return afail(MYCEL_RPC_FAILED_PRECONDITION, why, why_len,
+			     "this node has no key file to rotate");
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	uint8_t *pk = mycel_arena_alloc(a, MYCEL_PK_LEN);
+	char *oldp = NULL;
+	if (w == NULL || pk == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_lock(&rotate_mu);
+	int rv = mycel_key_generate(&next);
+	if (rv == 0)
+		memcpy(pk, next->pk, MYCEL_PK_LEN);
+	if (rv == 0 && (rv = mycel__keyfile_prepare(c->key_path, next, w2, sizeof(w2))) != 0) {
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "key rotation: %s", w2);
+		goto out;
+	}
+	if (rv != 0) {
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "key rotation: %s",
+			   mycel_strerror(rv));
+		goto out;
+	}
+	w->kind = MYCEL__WRITE_KEY_ROTATE;
+	w->next_key = next;
+	if ((rv = run_write(c, w)) != 0) {
+		mycel__keyfile_abandon(c->key_path);
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "%s",
+			   w->why[0] ? w->why : mycel_strerror(rv));
+		goto out;
+	}
+	/* committed: the node signs with the next key now, whatever happens to the files */
+	if ((rv = mycel__keyfile_commit(c->key_path, old, sizeof(old), w2, sizeof(w2))) != 0) {
+		st = afail(MYCEL_RPC_INTERNAL, why, why_len,
+			   "the key entry is committed (seq %llu) but the key file was not replaced: "
+			   "%s; the node finishes it when it starts",
+			   (unsigned long long)w->entry.h.seq, w2);
+		goto out;
+	}
+	mycel_msg_Entry *en = NULL;
+	if ((rv = entry_msg(c->store, a, &w->entry, &en)) != 0) {
+		st = afail(mycel_rpc_status_of(rv), why, why_len, "key rotation: %s",
+			   mycel_strerror(rv));
+		goto out;
+	}
+	oldp = mycel_arena_strdup(a, old, strlen(old));
+	rp->entry = en;
+	rp->next_key = pk;
+	rp->next_key_len = MYCEL_PK_LEN;
+	rp->old_key_file = oldp;
+	rp->old_key_file_len = oldp != NULL ? strlen(oldp) : 0;
+	st = MYCEL_RPC_OK;
+out:
+	pthread_mutex_unlock(&rotate_mu);
+	mycel_key_free(next); /* after the switch: the old key, wiped */
+	return st;
+}
+
+/* ---- Transfer, Accept (PROTOCOL.md §5.5) ------------------------------------------- */
+
+static mycel_rpc_status transfer_write(const mycel_rpc_ctx *c, mycel_arena *a, bool accept,
+				       const char *id, size_t id_len, const char *peer,
+				       size_t peer_len, mycel_msg_TransferReply *rp, char *why,
+				       size_t why_len)
+{
+	const char *idc, *pc;
+	mycel_rpc_status st;
+	if ((st = no_key(c, why, why_len)) != MYCEL_RPC_OK)
+		return st;
+	if (field(id, id_len, "id", &idc, why, why_len) != 0 ||
+	    field(peer, peer_len, accept ? "from" : "to", &pc, why, why_len) != 0)
+		return MYCEL_RPC_INVALID_ARGUMENT;
+	if (idc == NULL || pc == NULL)
+		return afail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "id and %s are required",
+			     accept ? "from" : "to");
+	mycel__write *w = mycel_arena_alloc(a, sizeof(*w));
+	if (w == NULL)
+		return afail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	memset(w, 0, sizeof(*w));
+	w->kind = MYCEL__WRITE_TRANSFER;
+	w->id = idc;
+	w->peer = pc;
+	w->accept = accept;
+	int rv = run_write(c, w);
+	if (rv != 0)
+		return afail(rv == MYCEL_ENOTFOUND ? MYCEL_RPC_NOT_FOUND
+			     : rv == MYCEL_EEXIST  ? MYCEL_RPC_ALREADY_EXISTS
+			     : rv == MYCEL_EPERM   ? MYCEL_RPC_PERMISSION_DENIED
+			     : rv == MYCEL_EINVAL  ? MYCEL_RPC_INVALID_ARGUMENT
+						   : mycel_rpc_status_of(rv),
+			     why, why_len, "%s", w->why[0] ? w->why : mycel_strerror(rv));
+	mycel_msg_Entry *en = NULL;
+	if ((rv = entry_msg(c->store, a, &w->entry, &en)) != 0)
+		return afail(mycel_rpc_status_of(rv), why, why_len, "transfer: %s", mycel_strerror(rv));
+	rp->entry = en;
+	return MYCEL_RPC_OK;
+}
+
+static mycel_rpc_status h_transfer(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				   void *vrep, char *why, size_t why_len)
+{
+	const mycel_msg_TransferRequest *rq = vreq;
+	return transfer_write(c, a, false, rq->id, rq->id_len, rq->to, rq->to_len, vrep, why,
+			      why_len);
+}
+
+static mycel_rpc_status h_accept(const mycel_rpc_ctx *c, mycel_arena *a, const void *vreq,
+				 void *vrep, char *why, size_t why_len)
+{
+	const mycel_msg_AcceptRequest *rq = vreq;
+	return transfer_write(c, a, true, rq->id, rq->id_len, rq->from, rq->from_len, vrep, why,
+			      why_len);
+}
+
 /* ---- Peers (Admin/Peers on the admin socket, Mesh/Peers on both) ------------------- */
 
 /*
@@ -624,6 +769,9 @@ static const struct {
 	{"mycel.v1.Admin/Retire", h_retire},
 	{"mycel.v1.Admin/Reindex", h_reindex},
 	{"mycel.v1.Admin/CharterPut", h_charter_put},
+	{"mycel.v1.Admin/KeyRotate", h_key_rotate},
+	{"mycel.v1.Admin/Transfer", h_transfer},
+	{"mycel.v1.Admin/Accept", h_accept},
 	{"mycel.v1.Admin/Peers", h_peers},
 	{"mycel.v1.Mesh/Peers", h_peers},
 };

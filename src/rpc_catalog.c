@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mycel/transfer.h"
 #include "mycel/catalog.h"
 #include "mycel/charter.h"
 #include "mycel/error.h"
@@ -169,8 +170,17 @@ static int fill_entry(mycel_store *s, mycel_arena *a, const uint8_t feed[MYCEL_P
 	return fill_entry_with(s, a, feed, seq, NULL, 0, out);
 }
 
-static int fill_hit(mycel_arena *a, const mycel_search_hit *h, mycel_msg_SearchHit *out)
+static int fill_hit(mycel_store *s, mycel_arena *a, const mycel_search_hit *h,
+		    mycel_msg_SearchHit *out)
 {
+	mycel_transfer_info t;
+	if (h->kind == MYCEL_DOC_PRODUCT && mycel_catalog_transfer(s, h->domain, h->id, &t) == 0 &&
+	    t.transferred) {
+		out->transferred_to = adup(a, t.to);
+		out->transferred_to_len = strlen(t.to);
+		if (out->transferred_to == NULL)
+			return MYCEL_ENOMEM;
+	}
 	out->has_kind = true;
 	out->kind = (uint64_t)h->kind;
 	out->domain = adup(a, h->domain);
@@ -226,7 +236,18 @@ static mycel_rpc_status h_get(mycel_store *s, mycel_arena *a, const void *vreq, 
 	if (cstr(rq->version, rq->version_len, &version) != 0)
 		return fail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len, "version contains a NUL byte");
 	memset(&d, 0, sizeof(d));
+	mycel_transfer_info t;
+	if ((rv = mycel_catalog_transfer(s, domain, id, &t)) != 0 && rv != MYCEL_EINVAL)
+		return fail_err(rv, why, why_len, "get");
+	if (rv != 0)
+		memset(&t, 0, sizeof(t));
 	rv = mycel_catalog_get(s, domain, id, version, &d);
+	if (rv == MYCEL_ENOTFOUND && t.received && version == NULL)
+		return fail(MYCEL_RPC_NOT_FOUND, why, why_len,
+			    "%s/%s was transferred to %s from %s (%s/%s, offer seq %llu, accepted at "
+			    "seq %llu); %s has not published a version of it yet",
+			    domain, id, domain, t.from, t.from, id, (unsigned long long)t.from_offer_seq,
+			    (unsigned long long)t.from_accept_seq, domain);
 	if (rv == MYCEL_ENOTFOUND)
 		return not_found(s, domain, id, version, why, why_len);
 	if (rv != 0)
@@ -260,6 +281,22 @@ static mycel_rpc_status h_get(mycel_store *s, mycel_arena *a, const void *vreq, 
 		rp->description = atext(a, d.description, &rp->description_len);
 		if (!rp->domain || !rp->id || !rp->name || !rp->description)
 			rv = MYCEL_ENOMEM;
+		/* a product handed on: where it went, or where it came from (PROTOCOL.md §5.5) */
+		if (rv == 0 && t.transferred) {
+			rp->transferred_to = adup(a, t.to);
+			rp->transferred_to_len = strlen(t.to);
+			rp->has_transfer_offer_seq = rp->has_transfer_accept_seq = true;
+			rp->transfer_offer_seq = t.offer_seq;
+			rp->transfer_accept_seq = t.accept_seq;
+			if (rp->transferred_to == NULL)
+				rv = MYCEL_ENOMEM;
+		}
+		if (rv == 0 && t.received) {
+			rp->transferred_from = adup(a, t.from);
+			rp->transferred_from_len = strlen(t.from);
+			if (rp->transferred_from == NULL)
+				rv = MYCEL_ENOMEM;
+		}
 	}
 	mycel_catalog_doc_fini(&d);
 	return rv == 0 ? MYCEL_RPC_OK : fail_err(rv, why, why_len, "get");
@@ -312,7 +349,7 @@ static mycel_rpc_status h_search(mycel_store *s, mycel_arena *a, const void *vre
 	mycel_msg_SearchHit *hits = azalloc(a, res.n, sizeof(*hits));
 	rv = hits == NULL && res.n > 0 ? MYCEL_ENOMEM : 0;
 	for (size_t i = 0; rv == 0 && i < res.n; i++)
-		rv = fill_hit(a, &res.hits[i], &hits[i]);
+		rv = fill_hit(s, a, &res.hits[i], &hits[i]);
 	rp->hits = hits;
 	rp->n_hits = res.n;
 	rp->has_total = true;
@@ -397,7 +434,7 @@ static mycel_rpc_status h_list(mycel_store *s, mycel_arena *a, const void *vreq,
 	mycel_msg_SearchHit *docs = azalloc(a, res.n, sizeof(*docs));
 	rv = docs == NULL && res.n > 0 ? MYCEL_ENOMEM : 0;
 	for (size_t i = 0; rv == 0 && i < res.n; i++)
-		rv = fill_hit(a, &res.hits[i], &docs[i]);
+		rv = fill_hit(s, a, &res.hits[i], &docs[i]);
 	rp->docs = docs;
 	rp->n_docs = res.n;
 	if (rv == 0 && res.n > 0 && offset + res.n < res.total) {

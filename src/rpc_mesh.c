@@ -159,6 +159,7 @@ static int pull_cb(void *vctx, const mycel_entry *e, const uint8_t *body, size_t
 /* ---- fork proofs ---------------------------------------------------------------- */
 
 typedef struct forks_ctx {
+	mycel_store *store;
 	mycel_arena *a;
 	mycel_msg_ForkProof *out;
 	size_t n, cap;
@@ -183,10 +184,12 @@ static int forks_cb(void *vctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
 {
 	forks_ctx *f = vctx;
 	mycel_entry a, b;
-	(void)seq;
+	uint8_t signer[MYCEL_PK_LEN];
 	if (f->n == f->cap)
 		return PULL_STOP;
-	if (mycel_fork_verify(proof, proof_len, feed, &a, &b) != 0)
+	/* the key that signs the feed at that seq (PROTOCOL.md §5.4) */
+	if (mycel_store_feed_key(f->store, feed, seq, signer) != 0 ||
+	    mycel_fork_verify(proof, proof_len, signer, &a, &b) != 0)
 		return 0; /* not servable (mycel verify reports it) */
 	f->out[f->n].a = arena_entry(f->a, &a);
 	f->out[f->n].b = arena_entry(f->a, &b);
@@ -203,7 +206,7 @@ static mycel_rpc_status pull_forks(const mycel_rpc_ctx *c, mycel_arena *a,
 				   const mycel_msg_PullRequest *rq, mycel_msg_PullReply *rp,
 				   char *why, size_t why_len)
 {
-	forks_ctx f = {a, NULL, 0, MYCEL_PULL_ENTRIES_CAP, 0};
+	forks_ctx f = {c->store, a, NULL, 0, MYCEL_PULL_ENTRIES_CAP, 0};
 	if (rq->n_fork_feeds == 0)
 		return MYCEL_RPC_OK;
 	for (size_t i = 0; i < rq->n_fork_feeds; i++)
@@ -224,6 +227,59 @@ static mycel_rpc_status pull_forks(const mycel_rpc_ctx *c, mycel_arena *a,
 	}
 	rp->forks = f.n > 0 ? f.out : NULL;
 	rp->n_forks = f.n;
+	return MYCEL_RPC_OK;
+}
+
+/* Pull's key_feeds: those feeds' key entries with their bodies (at most 1000 in all). */
+static mycel_rpc_status pull_keys(const mycel_rpc_ctx *c, mycel_arena *a,
+				  const mycel_msg_PullRequest *rq, mycel_msg_PullReply *rp,
+				  char *why, size_t why_len)
+{
+	enum { CAP = 1000 };
+	uint64_t seqs[CAP];
+	size_t n = 0;
+	if (rq->n_key_feeds == 0)
+		return MYCEL_RPC_OK;
+	mycel_msg_Entry *out = mycel_arena_alloc(a, CAP * sizeof(*out));
+	if (out == NULL)
+		return mfail(MYCEL_RPC_RESOURCE_EXHAUSTED, why, why_len, "out of memory");
+	for (size_t i = 0; i < rq->n_key_feeds && n < CAP; i++) {
+		const uint8_t *feed = rq->key_feeds[i].ptr;
+		size_t ns = 0;
+		if (rq->key_feeds[i].len != MYCEL_PK_LEN)
+			return mfail(MYCEL_RPC_INVALID_ARGUMENT, why, why_len,
+				     "key_feeds %zu: a feed is %d bytes, not %zu", i, MYCEL_PK_LEN,
+				     rq->key_feeds[i].len);
+		int rv = mycel_store_key_seqs(c->store, feed, seqs, CAP - n, &ns);
+		for (size_t k = 0; rv == 0 && k < ns; k++) {
+			mycel_entry e;
+			uint8_t *body = NULL;
+			size_t blen = 0;
+			if ((rv = mycel_store_get(c->store, feed, seqs[k], &e)) != 0 ||
+			    (rv = mycel_store_get_body(c->store, feed, seqs[k], &body, &blen)) != 0)
+				break;
+			uint8_t *raw = mycel_arena_alloc(a, e.len), *b = mycel_arena_alloc(a, blen ? blen : 1);
+			if (raw == NULL || b == NULL) {
+				free(body);
+				rv = MYCEL_ENOMEM;
+				break;
+			}
+			memcpy(raw, e.raw, e.len);
+			memcpy(b, body, blen);
+			free(body);
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].entry = raw;
+			out[n].entry_len = e.len;
+			out[n].body = b;
+			out[n].body_len = blen;
+			n++;
+		}
+		if (rv != 0)
+			return mfail(mycel_rpc_status_of(rv), why, why_len, "key_feeds %zu: %s", i,
+				     mycel_strerror(rv));
+	}
+	rp->key_entries = n > 0 ? out : NULL;
+	rp->n_key_entries = n;
 	return MYCEL_RPC_OK;
 }
 
@@ -684,6 +740,9 @@ static mycel_rpc_status h_pull(const mycel_rpc_ctx *c, mycel_arena *a, const voi
 	rp->n_entries = p.n;
 	rp->has_more = true;
 	rp->more = p.more;
+	mycel_rpc_status st = pull_keys(c, a, rq, rp, why, why_len);
+	if (st != MYCEL_RPC_OK)
+		return st;
 	return pull_forks(c, a, rq, rp, why, why_len);
 }
 

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
+#include "feedkey.h"
 #include "mycel/codec.h"
 #include "store_int.h"
 #include "util.h"
@@ -159,6 +162,13 @@ int mycel_store_open(const char *dir, unsigned flags, mycel_store **out, char *w
 			goto fail;
 		}
 	}
+	/* the keys table came with key rotation: an older store opened read-only has none */
+	rc = mdb_dbi_open(txn, "keys", ro ? 0 : MDB_CREATE, &s->keys);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && ro)) {
+		rv = set_why(mycel__mdb_err(rc), why, why_len, "keys", rc);
+		goto fail;
+	}
+	s->has_keys = rc == 0;
 	MDB_val fk = {6, (void *)"format"}, fv;
 	rc = mdb_get(txn, s->meta, &fk, &fv);
 	if (rc == MDB_NOTFOUND && !ro) {
@@ -367,6 +377,94 @@ static int put_head(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LE
 	return mycel__mdb_err(mdb_put(txn, s->heads, &hk, &hvv, 0));
 }
 
+int mycel__feedkey_at(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+		      uint8_t out[MYCEL_PK_LEN])
+{
+	uint8_t fs[MYCEL__FEEDSEQ_LEN];
+	MDB_cursor *cur;
+	int rc;
+	MDB_stat st;
+	memcpy(out, feed, MYCEL_PK_LEN);
+	if (!s->has_keys || seq <= 1)
+		return 0;
+	/* no rotation anywhere (the common case): no cursor for each entry ingested */
+	if ((rc = mdb_stat(txn, s->keys, &st)) != 0)
+		return mycel__mdb_err(rc);
+	if (st.ms_entries == 0)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, s->keys, &cur)) != 0)
+		return mycel__mdb_err(rc);
+	/* the last key entry below seq: the record before the first one at or after (feed, seq) */
+	mycel__feedseq(fs, feed, seq);
+	MDB_val k = {sizeof(fs), fs}, v;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == MYCEL__FEEDSEQ_LEN && memcmp(k.mv_data, feed, MYCEL_PK_LEN) == 0) {
+		if (v.mv_size != MYCEL_PK_LEN) {
+			mdb_cursor_close(cur);
+			return MYCEL_ECORRUPT;
+		}
+		memcpy(out, v.mv_data, MYCEL_PK_LEN);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mycel__mdb_err(rc);
+}
+
+int mycel_store_key_seqs(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out,
+			 size_t max, size_t *out_n)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	uint8_t fs[MYCEL__FEEDSEQ_LEN];
+	size_t n = 0;
+	int rc;
+	if (!s->has_keys) {
+		*out_n = 0;
+		return 0;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mycel__mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, s->keys, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return mycel__mdb_err(rc);
+	}
+	mycel__feedseq(fs, feed, 0);
+	MDB_val k = {sizeof(fs), fs}, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == MYCEL__FEEDSEQ_LEN && memcmp(k.mv_data, feed, MYCEL_PK_LEN) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (n == max) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		out[n++] = mycel__get_be64((const uint8_t *)k.mv_data + MYCEL_PK_LEN);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mycel__mdb_err(rc);
+	*out_n = n;
+	return 0;
+}
+
+int mycel_store_feed_key(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+			 uint8_t out_key[MYCEL_PK_LEN])
+{
+	MDB_txn *txn;
+	uint8_t k[MYCEL_PK_LEN];
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mycel__mdb_err(rc);
+	int rv = mycel__feedkey_at(s, txn, feed, seq, k);
+	mdb_txn_abort(txn);
+	if (rv == 0)
+		memcpy(out_key, k, MYCEL_PK_LEN);
+	return rv;
+}
+
 /*
  * Writes entry and body, both keyed by feed ‖ seq, applies the entry to the
  * derived catalog tables (domain: the charter's name of the feed), and writes
@@ -389,11 +487,21 @@ static int put_entry(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const u
 	rc = mdb_put(txn, s->bodies, &k, &bv, MDB_NOOVERWRITE);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MYCEL_ECORRUPT : mycel__mdb_err(rc);
+	if (mycel__feedkey_is_key(e)) {
+		/* the caller checked the body: {next, sig}, next at a fixed offset */
+		MDB_val kv = {MYCEL_PK_LEN, (void *)(body + 8)};
+		if (body_len != MYCEL__KEY_BODY_LEN || !s->has_keys)
+			return MYCEL_ECORRUPT;
+		if ((rc = mdb_put(txn, s->keys, &k, &kv, 0)) != 0)
+			return mycel__mdb_err(rc);
+	}
 	int rv = mycel__catalog_apply(s, txn, e, body, body_len, domain);
 	if (rv != 0) {
 		/* the catalog wrote nothing (or LMDB failed the txn): leave no trace of the entry */
 		(void)mdb_del(txn, s->entries, &k, NULL);
 		(void)mdb_del(txn, s->bodies, &k, NULL);
+		if (mycel__feedkey_is_key(e))
+			(void)mdb_del(txn, s->keys, &k, NULL);
 		return rv;
 	}
 	if (!with_head)
@@ -444,8 +552,9 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 		if ((rv = check_body_form(recs[i].body, recs[i].body_len)) != 0)
 			return rv;
 	}
-	if (memcmp(key->pk, feed, MYCEL_PK_LEN) != 0)
-		return MYCEL_EPERM;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(recs[i].kind, MYCEL__KEY_KIND) == 0)
+			return MYCEL_EINVAL; /* a rotation is mycel_store_rotate's */
 	/*
 	 * The charter lock is held until the commit, so a charter change cannot
 	 * slip between the admission check and the write (lock order as in
@@ -470,6 +579,13 @@ int mycel_store_append(mycel_store *s, const mycel_key *key, const uint8_t feed[
 		goto fail;
 	if (feed_forked(s, txn, feed)) {
 		rv = MYCEL_EFORK;
+		goto fail;
+	}
+	uint8_t signer[MYCEL_PK_LEN];
+	if ((rv = mycel__feedkey_at(s, txn, feed, h.seq + 1, signer)) != 0)
+		goto fail;
+	if (sodium_memcmp(signer, key->pk, MYCEL_PK_LEN) != 0) {
+		rv = MYCEL_EPERM; /* not the key that signs the feed now (rotated away, or another's) */
 		goto fail;
 	}
 	uint64_t now = mycel__now_ms();
@@ -510,6 +626,74 @@ fail:
 	return rv;
 }
 
+int mycel_store_rotate(mycel_store *s, const mycel_key *key, const uint8_t feed[MYCEL_PK_LEN],
+		       const mycel_key *next, mycel_entry *out)
+{
+	uint8_t body[MYCEL__KEY_BODY_LEN], signer[MYCEL_PK_LEN];
+	MDB_txn *txn;
+	mycel_header hd;
+	mycel_entry e;
+	head h;
+	int rc, rv;
+
+	if (s == NULL || key == NULL || next == NULL || feed == NULL)
+		return MYCEL_EINVAL;
+	if (sodium_memcmp(key->pk, next->pk, MYCEL_PK_LEN) == 0)
+		return MYCEL_EINVAL;
+	pthread_mutex_lock(&s->lock); /* lock order as in mycel_store_append */
+	const mycel_charter_domain *dom =
+	    s->charter != NULL ? mycel_charter_find_feed(s->charter, feed) : NULL;
+	if (dom == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return MYCEL_EADMIT;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		pthread_mutex_unlock(&s->lock);
+		return mycel__mdb_err(rc);
+	}
+	if ((rv = get_head(s, txn, feed, &h)) != 0)
+		goto fail;
+	if (feed_forked(s, txn, feed)) {
+		rv = MYCEL_EFORK;
+		goto fail;
+	}
+	if ((rv = mycel__feedkey_at(s, txn, feed, h.seq + 1, signer)) != 0)
+		goto fail;
+	if (sodium_memcmp(signer, key->pk, MYCEL_PK_LEN) != 0) {
+		rv = MYCEL_EPERM;
+		goto fail;
+	}
+	memcpy(hd.feed, feed, MYCEL_PK_LEN);
+	hd.seq = h.seq + 1;
+	hd.has_prev = h.exists;
+	if (h.exists)
+		memcpy(hd.prev, h.id, MYCEL_HASH_LEN);
+	else
+		memset(hd.prev, 0, MYCEL_HASH_LEN);
+	uint64_t now = mycel__now_ms();
+	hd.ts_ms = now > h.ts_ms ? now : h.ts_ms;
+	snprintf(hd.kind, sizeof(hd.kind), "%s", MYCEL__KEY_KIND);
+	if ((rv = mycel__feedkey_body(feed, hd.seq, next, body)) != 0)
+		goto fail;
+	mycel_body_hash(body, sizeof(body), hd.body_hash);
+	if ((rv = mycel_entry_sign(&hd, key, &e)) != 0)
+		goto fail;
+	if ((rv = put_entry(s, txn, &e, body, sizeof(body), dom->name, true)) != 0)
+		goto fail;
+	if ((rv = mycel__catalog_flush(s, txn)) != 0)
+		goto fail;
+	rc = mdb_txn_commit(txn);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == 0 && out != NULL)
+		*out = e;
+	return mycel__mdb_err(rc);
+fail:
+	mdb_txn_abort(txn);
+	mycel__catalog_discard(s);
+	pthread_mutex_unlock(&s->lock);
+	return rv;
+}
+
 /*
  * Checks one untrusted item against the store inside txn and stores it (or its fork proof).
  * verified: its signature, body hash and canonical body were checked by the caller. *gap: it
@@ -517,10 +701,12 @@ fail:
  * after which the transaction must be abandoned. *out (if not NULL) gets the decoded entry.
  */
 static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool verified,
-		      bool *dup, bool *fork_stored, bool *gap, bool *fatal, mycel_entry *out)
+		      bool sig_genesis, bool *dup, bool *fork_stored, bool *gap, bool *fatal,
+		      mycel_entry *out)
 {
 	mycel_entry e;
 	head h;
+	uint8_t signer[MYCEL_PK_LEN];
 	int rv, rc;
 
 	*dup = false;
@@ -557,7 +743,12 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool v
 			return 0;
 		}
 		/* A different entry: an equivocation if, and only if, it is validly signed. */
-		if (!verified && (rv = mycel_entry_verify(&e, e.h.feed)) != 0)
+		if ((rv = mycel__feedkey_at(s, txn, e.h.feed, e.h.seq, signer)) != 0) {
+			*fatal = true;
+			return rv;
+		}
+		if (!(sig_genesis && memcmp(signer, e.h.feed, MYCEL_PK_LEN) == 0) &&
+		    (rv = mycel_entry_verify(&e, signer)) != 0)
 			return rv;
 		if ((rv = mycel_fork_encode(&other, &e, proof, &plen)) != 0)
 			return rv;
@@ -570,12 +761,19 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool v
 		*fork_stored = rc == 0;
 		return MYCEL_EFORK;
 	}
-	if (!verified && (rv = mycel_entry_verify(&e, e.h.feed)) != 0)
-		return rv;
 	if (!h.exists ? e.h.seq != 1 : e.h.seq != h.seq + 1) {
 		*gap = e.h.seq > (h.exists ? h.seq + 1 : 1);
 		return MYCEL_ECHAIN;
 	}
+	/* signed by the key that signs the feed at this seq (src/feedkey.h): known only
+	 * once the entries before it are held, so a gap is reported before this check */
+	if ((rv = mycel__feedkey_at(s, txn, e.h.feed, e.h.seq, signer)) != 0) {
+		*fatal = true;
+		return rv;
+	}
+	if (!(sig_genesis && memcmp(signer, e.h.feed, MYCEL_PK_LEN) == 0) &&
+	    (rv = mycel_entry_verify(&e, signer)) != 0)
+		return rv;
 	if (h.exists) {
 		if (memcmp(e.h.prev, h.id, MYCEL_HASH_LEN) != 0)
 			return MYCEL_ECHAIN;
@@ -585,6 +783,9 @@ static int ingest_one(mycel_store *s, MDB_txn *txn, const mycel_blob *it, bool v
 	if (!verified && (rv = check_body_form(it->body, it->body_len)) != 0)
 		return rv;
 	if (!verified && (rv = mycel_entry_check_body(&e, it->body, it->body_len)) != 0)
+		return rv;
+	if (mycel__feedkey_is_key(&e) &&
+	    (rv = mycel__feedkey_body_check(e.h.feed, e.h.seq, it->body, it->body_len, NULL)) != 0)
 		return rv;
 	if (feed_forked(s, txn, e.h.feed))
 		return MYCEL_EFORK;
@@ -611,7 +812,7 @@ int mycel_store_ingest(mycel_store *s, const mycel_blob *items, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		bool dup = false, gap = false, fatal = false;
-		int rv = ingest_one(s, txn, &items[i], false, &dup, &r.fork_stored, &gap, &fatal,
+		int rv = ingest_one(s, txn, &items[i], false, false, &dup, &r.fork_stored, &gap, &fatal,
 				    NULL);
 		if (rv != 0) {
 			r.failed_at = i;
@@ -688,8 +889,18 @@ static int store_proof(mycel_store *s, MDB_txn *txn, const mycel_fork_pair *p, b
 		return MYCEL_EADMIT;
 	if ((rv = mycel_charter_admits(s->charter, a->h.feed, a->h.seq, NULL)) != 0)
 		return rv; /* no fork beyond a compromised feed's cut marks it forked */
-	if (!verified && ((rv = mycel_entry_verify(a, a->h.feed)) != 0 ||
-			  (rv = mycel_entry_verify(b, b->h.feed)) != 0))
+	/*
+	 * Both signed by the key that signs the feed at that seq, as far as the store knows the
+	 * feed (its key entries below that seq); verified means "under the feed id".
+	 */
+	uint8_t signer[MYCEL_PK_LEN];
+	if ((rv = mycel__feedkey_at(s, txn, a->h.feed, a->h.seq, signer)) != 0) {
+		*fatal = true;
+		return rv;
+	}
+	if (!(verified && memcmp(signer, a->h.feed, MYCEL_PK_LEN) == 0) &&
+	    ((rv = mycel_entry_verify(a, signer)) != 0 || (rv = mycel_entry_verify(b, signer)) != 0))
+
 		return rv;
 	if ((rv = mycel_fork_encode(a, b, proof, &plen)) != 0)
 		return rv;
@@ -730,7 +941,9 @@ static int ingest_group(mycel_store *s, MDB_txn *txn, mycel_ingest_group *g,
 			continue;
 		}
 		memset(&e, 0, sizeof(e));
-		int rv = ingest_one(s, txn, &g->items[i], g->verified, &dup, &fork, &gap, &fatal, &e);
+		bool sig_genesis = g->verified && (g->sig_unchecked == NULL || !g->sig_unchecked[i]);
+		int rv = ingest_one(s, txn, &g->items[i], g->verified, sig_genesis, &dup, &fork, &gap,
+				    &fatal, &e);
 		if (fatal)
 			return rv;
 		if (rv == 0) {

@@ -17,6 +17,8 @@
 struct mycel__catalog_dbs {
 	bool ready; /* false on a read-only store that has no catalog tables */
 	MDB_dbi meta, docs, versions, fwd, terms, facets, ids, up, down;
+	MDB_dbi xfer;  /* product transfers (src/transfer.c) */
+	bool has_xfer; /* false on a read-only store made before transfers (no cat_xfer) */
 	mycel_buf pend; /* posting changes of the open write transaction (catalog_int.h) */
 };
 
@@ -28,6 +30,8 @@ struct mycel_store {
 	MDB_dbi forks;   /* feed ‖ be64 seq -> fork proof */
 	MDB_dbi charters; /* be64 version -> charter file */
 	MDB_dbi meta;    /* "format" -> "1", "mesh_id" -> 32 bytes */
+	MDB_dbi keys;    /* feed ‖ be64 seq of a valid key entry -> its next key (src/feedkey.h) */
+	bool has_keys;   /* false on a read-only store made before key rotation (no keys table) */
 	pthread_mutex_t lock; /* guards charter and mesh_id */
 	mycel_charter *charter;
 	mycel_policies *policies; /* the charter's, compiled (NULL with policies_rv when they do not compile) */
@@ -63,6 +67,13 @@ int mycel__store_meta_put(mycel_store *s, const char *key, const uint8_t *p, siz
  * compile error when the charter's policies do not compile: the gate then fails closed.
  */
 int mycel__store_policies(const mycel_store *s, const mycel_policies **out);
+
+/*
+ * The key that signs feed at seq (src/feedkey.h), from the key entries stored below seq
+ * (the keys table), inside txn: the feed id itself when there is none. 0, or an LMDB error.
+ */
+int mycel__feedkey_at(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+		      uint8_t out[MYCEL_PK_LEN]);
 
 /* Maps an LMDB return code to a MYCEL_E... code. */
 int mycel__mdb_err(int rc);

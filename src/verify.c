@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feedkey.h"
 #include "mycel/codec.h"
 #include "store_int.h"
 #include "util.h"
@@ -102,6 +103,7 @@ typedef struct feedstate {
 	mycel_entry prev; /* last entry that decoded */
 	uint64_t last_seq;
 	bool admitted;
+	mycel__feedkey fk; /* the key that signs the next entry (src/feedkey.h) */
 } feedstate;
 
 static void check_head(vctx *v, const feedstate *f)
@@ -159,8 +161,13 @@ static void check_entry(vctx *v, feedstate *f, uint64_t seq, const MDB_val *d)
 	else if (!f->admitted)
 		report(v, "entry", f->feed, seq, MYCEL_EADMIT,
 		       "feed is not admitted by any charter version");
-	if ((rv = mycel_entry_verify(&e, f->feed)) != 0)
-		report(v, "entry", f->feed, seq, rv, "signature does not verify");
+	if (f->fk.seq + 1 != seq) /* after missing entries (reported): the last key known */
+		f->fk.seq = seq - 1;
+	if ((rv = mycel_entry_verify(&e, f->fk.key)) != 0)
+		report(v, "entry", f->feed, seq, rv,
+		       f->fk.since == 0 ? "signature does not verify"
+				       : "signature does not verify under the key installed at seq %llu",
+		       (unsigned long long)f->fk.since);
 	if (seq == 1 || f->have_prev) {
 		rv = mycel_entry_follows(seq == 1 ? NULL : &f->prev, &e);
 		if (rv == MYCEL_ECHAIN)
@@ -193,7 +200,20 @@ static void check_entry(vctx *v, feedstate *f, uint64_t seq, const MDB_val *d)
 		if (rv != 0)
 			report(v, "body", f->feed, seq, rv, "body is not canonical: %s",
 			       mycel_strerror(rv));
+		else if ((rv = mycel__feedkey_step(&f->fk, &e, bd.mv_data, bd.mv_size, false)) != 0)
+			report(v, "entry", f->feed, seq, rv,
+			       "key entry: %s: the chain of keys is broken here",
+			       rv == MYCEL_EBADSIG ? "the next key's signature does not verify"
+						   : "the body is not {next, sig}");
+		else if (mycel__feedkey_is_key(&e)) {
+			MDB_val kd;
+			if (!v->s->has_keys || mdb_get(v->txn, v->s->keys, &bk, &kd) != 0 ||
+			    kd.mv_size != MYCEL_PK_LEN || memcmp(kd.mv_data, f->fk.key, MYCEL_PK_LEN) != 0)
+				report(v, "entry", f->feed, seq, MYCEL_ECORRUPT,
+				       "key entry: the store's keys table does not record its next key");
+		}
 	}
+	f->fk.seq = seq;
 	f->prev = e;
 	f->have_prev = true;
 }
@@ -224,7 +244,9 @@ static void verify_feeds(vctx *v)
 				check_head(v, &f);
 			memset(&f, 0, sizeof(f));
 			memcpy(f.feed, key, MYCEL_PK_LEN);
+			mycel__feedkey_init(&f.fk, f.feed);
 			f.admitted = feed_admitted(v, f.feed);
+
 			open = true;
 			v->st.feeds++;
 			if (seq != 1)
@@ -305,7 +327,10 @@ static void verify_forks(vctx *v)
 		}
 		const uint8_t *feed = k.mv_data;
 		uint64_t seq = mycel__get_be64(feed + MYCEL_PK_LEN);
-		int rv = mycel_fork_verify(d.mv_data, d.mv_size, feed, &a, NULL);
+		uint8_t signer[MYCEL_PK_LEN];
+		int rv = mycel__feedkey_at(v->s, v->txn, feed, seq, signer);
+		if (rv == 0)
+			rv = mycel_fork_verify(d.mv_data, d.mv_size, signer, &a, NULL);
 		if (rv == 0 && (memcmp(a.h.feed, feed, MYCEL_PK_LEN) != 0 || a.h.seq != seq))
 			rv = MYCEL_ECORRUPT;
 		if (rv != 0)

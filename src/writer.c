@@ -10,9 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "catalog_int.h"
 #include "mesh.h"
 #include "mycel/error.h"
+#include "mycel/transfer.h"
 
 struct mycel__writer {
 	mycel_rpc_ctx env;
@@ -271,7 +274,39 @@ void mycel__write_exec(const mycel_rpc_ctx *env, mycel__write **w, size_t n, siz
 			i = j;
 			continue;
 		}
-		if (x->kind == MYCEL__WRITE_REINDEX) {
+		if (x->kind == MYCEL__WRITE_KEY_ROTATE) {
+			const mycel_charter *ch = mycel_store_charter(env->store);
+			const mycel_charter_domain *d =
+			    ch != NULL ? mycel_charter_find_domain(ch, env->domain) : NULL;
+			x->rv = d == NULL || x->next_key == NULL
+				    ? MYCEL_EADMIT
+				    : mycel_store_rotate(env->store, env->key, d->feed, x->next_key,
+							 &x->entry);
+			if (x->rv == 0) {
+				/* only the writer signs: switching here is atomic with the commit */
+				mycel_key tmp, *cur = (mycel_key *)(uintptr_t)env->key;
+				memcpy(&tmp, cur, sizeof(tmp));
+				memcpy(cur, x->next_key, sizeof(tmp));
+				memcpy(x->next_key, &tmp, sizeof(tmp));
+				sodium_memzero(&tmp, sizeof(tmp));
+				commits++;
+				published(env, &x->entry);
+			} else {
+				(void)snprintf(x->why, sizeof(x->why), "key rotation: %s",
+					       x->rv == MYCEL_EPERM
+						   ? "this node's key does not sign its feed now"
+						   : mycel_strerror(x->rv));
+			}
+		} else if (x->kind == MYCEL__WRITE_TRANSFER) {
+			x->rv = x->accept ? mycel_transfer_accept(env->store, env->key, env->domain, x->peer,
+								  x->id, &x->entry, x->why, sizeof(x->why))
+					  : mycel_transfer_offer(env->store, env->key, env->domain, x->id,
+								 x->peer, &x->entry, x->why, sizeof(x->why));
+			if (x->rv == 0) {
+				commits++;
+				published(env, &x->entry);
+			}
+		} else if (x->kind == MYCEL__WRITE_REINDEX) {
 			x->rv = mycel_store_reindex(env->store);
 			if (x->rv == 0)
 				commits++;

@@ -45,6 +45,8 @@ typedef enum mycel__write_kind {
 	MYCEL__WRITE_REINDEX,     /* rebuild the catalog */
 	MYCEL__WRITE_INGEST,      /* ingest: entries and fork proofs from a peer (src/mesh.h) */
 	MYCEL__WRITE_CHARTER,     /* charter, charter_len: adopt a next charter version (alone) */
+	MYCEL__WRITE_KEY_ROTATE,  /* next_key: a key entry, then the domain key becomes next_key */
+	MYCEL__WRITE_TRANSFER,    /* id, peer, accept: an offer of id to peer, or an acceptance */
 } mycel__write_kind;
 
 /*
@@ -70,6 +72,15 @@ typedef struct mycel__write {
 	mycel_ingest_group ingest;
 	const char *from;
 	uint64_t hops; /* the push's hop count, for the commit hook */
+	/*
+	 * A key rotation (alone in its transaction): after the commit the writer swaps the
+	 * contents of env->key and *next_key, so env->key signs from the next write on and
+	 * next_key holds the old key (the submitter wipes it).
+	 */
+	mycel_key *next_key;
+	/* A transfer (alone in its transaction): offer id to peer, or accept peer's offer of id. */
+	const char *peer;
+	bool accept;
 	/* results */
 	int rv;
 	mycel_entry entry;

@@ -224,4 +224,79 @@ ok "verify of a store with one entry byte (its signature) flipped: exit 1, names
 run 0 verify --data D
 ok "the original store still verifies"
 
+# ---- key rotation (PROTOCOL.md §5.4) ------------------------------------------------------------
+run 0 init --dir R --domain sales
+run 0 profile --data R --title Sales
+before=$(sha256sum <R/key.secret)
+run 0 key rotate --data R
+has "rotated" "sales" "key entry seq 2" "next key" "R/key.secret.1.old"
+ok "key rotate --data R: exit 0, names the key entry's seq, the next key and where the old key is"
+[ "$(stat -c %a R/key.secret)" = 600 ] && [ "$(stat -c %a R/key.secret.1.old)" = 600 ] ||
+	fail "key file modes after a rotation"
+[ "$(sha256sum <R/key.secret.1.old)" = "$before" ] || fail "the old key is not kept as it was"
+[ "$(sha256sum <R/key.secret)" != "$before" ] || fail "the key file was not replaced"
+[ ! -e R/key.secret.next ] || fail "key.secret.next left behind"
+ok "the key file holds the next key (600); the old one is kept unchanged as key.secret.1.old (600)"
+run 0 profile --data R --title "Sales 2"
+has "seq 3"
+run 0 log --data R
+has " key " "3 entries"
+run 0 verify --data R
+has "OK"
+ok "after the rotation the next key publishes (seq 3) and the feed verifies"
+run 0 key rotate --data R --json
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["seq"]==4 and d["domain"]=="sales" and len(d["next_key"])==64 and d["old_key_file"].endswith("key.secret.2.old"), d' <<<"$OUT" ||
+	fail "key rotate --json"
+run 0 profile --data R --title "Sales 3"
+run 0 verify --data R
+ok "a second rotation (seq 4, --json) and a publish after it verify"
+
+cp -p R/key.secret R/key.keep
+cp -p R/key.secret.2.old R/key.secret
+seqs=$("$MYCEL" log --data R --json | wc -l)
+run 1 profile --data R --title "by the retired key"
+has "does not hold the key that signs the feed now"
+run 1 key rotate --data R
+[ "$("$MYCEL" log --data R --json | wc -l)" = "$seqs" ] || fail "a retired key wrote something"
+cp -p R/key.keep R/key.secret
+ok "a retired key can neither publish nor rotate (exit 1, says why); nothing is written"
+
+run 2 key
+run 2 key turn --data R
+ok "key without rotate is a usage error (exit 2)"
+
+# a crash after the key entry committed but before the key file was replaced: the next
+# command finishes the rotation (and a key.secret.next that was never committed is removed)
+run 0 key rotate --data R
+has "key entry seq 6"
+mv R/key.secret R/key.secret.next
+mv R/key.secret.3.old R/key.secret
+run 0 profile --data R --title "after a crash"
+[ ! -e R/key.secret.next ] && [ -e R/key.secret.3.old ] || fail "the interrupted rotation was not finished"
+run 0 verify --data R
+"$MYCEL" keygen --out R/key.secret.next >/dev/null
+run 0 profile --data R --title "a stale next key"
+[ ! -e R/key.secret.next ] || fail "a key.secret.next never committed was kept"
+[ ! -e R/key.secret.4.old ] || fail "a stale key.secret.next was installed"
+ok "an interrupted rotation is finished by the next write; an uncommitted key.secret.next removed"
+
+# a key entry altered breaks the chain there: the entries after it, signed by a key no longer
+# proven, fail too
+cp -r R/store RT
+python3 - RT/data.mdb <<'EOF2'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+needle = b"\xa3sig\xc4\x40"
+i = b.find(needle)
+assert i >= 0
+while i >= 0:  # every copy (freed pages too): the live one is among them
+    b[i + len(needle) + 5] ^= 0x01
+    i = b.find(needle, i + 1)
+open(p, "wb").write(b)
+EOF2
+run 1 verify --data RT
+has "FAIL" "sales" "seq 2: body does not match" "seq 3: signature does not verify"
+ok "verify of a store whose key entries were altered: exit 1, the key entry's body and every entry after it"
+
 echo "cli.sh: all $n checks passed"

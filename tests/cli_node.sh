@@ -211,6 +211,22 @@ for c in "lint bad.odcs.yaml" "keygen --out k2" "pull --from customers" "charter
 done
 ok "local-only commands (lint, keygen, pull, charter) refuse --node with a clear message (exit 2)"
 
+# ---- key rotation through the node's admin socket ---------------------------------------------------
+run x key rotate --node "$URL"
+[ "$(cat x.rc)" = 1 ] && grep -q "PERMISSION_DENIED" x.err || fail "key rotate over tcp: $(cat x.err)"
+run x key rotate --node "$ADMIN"
+[ "$(cat x.rc)" = 0 ] && grep -q "^rotated   sales" x && [ -e sales/key.secret.1.old ] ||
+	fail "key rotate --node ADMIN: rc $(cat x.rc) $(cat x x.err)"
+"$mycel" deprecate sales/sales-orders --version 2.1.0 --reason rotated --node "$ADMIN" >dep.out ||
+	fail "deprecate after the rotation: $(cat dep.out)"
+for u in "$URL" "$ADMIN"; do
+	run x verify --node "$u"
+	[ "$(cat x.rc)" = 0 ] && grep -q "^OK" x || fail "verify --node $u after a rotation: $(cat x x.err)"
+done
+same "get after rotation" get sales/sales-orders
+grep -q "deprecated" n.out || fail "get after rotation: $(cat n.out)"
+ok "key rotate over the admin socket (not tcp); the node signs with the next key at once; get and verify --node check every entry under the key of its seq"
+
 stop_daemon
 (cd here && "$mycel" status >../dflt2.out)
 grep -q '^peers' dflt2.out && fail "with myceld stopped, ./.mycel is still reached through a node"

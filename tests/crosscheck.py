@@ -940,11 +940,76 @@ def _refuses(fn, *a):
         return True
 
 
+KEY_CTX = b"mycel/key/v1\x00"
+
+
+def key_msg(feed, seq, nxt):
+    return KEY_CTX + feed + seq.to_bytes(8, "big") + nxt
+
+
+def key_body_check(feed, seq, body):
+    """PROTOCOL.md §5.4: the body of a key entry at (feed, seq); returns the next key."""
+    v = decode(body)
+    if not (isinstance(v, dict) and sorted(v) == ["next", "sig"]
+            and isinstance(v["next"], bytes) and len(v["next"]) == 32
+            and isinstance(v["sig"], bytes) and len(v["sig"]) == 64):
+        raise Err("EFORMAT", "not {next: bin 32, sig: bin 64}")
+    if not ed_verify(v["next"], key_msg(feed, seq, v["next"]), v["sig"]):
+        raise Err("EBADSIG", "reverse signature")
+    return v["next"]
+
+
+def run_keys():
+    g = Group("key")
+    if not os.path.exists(vfile("key.txt")):
+        g.check(False, "key.txt missing")
+        g.done()
+        return
+    blocks, records = blocks_of("key.txt")
+    head = {k: v[0] for k, v in blocks[0]}
+    feed_seed, next_seed = bytes.fromhex(head["feed_seed"]), bytes.fromhex(head["next_seed"])
+    feed, nxt, seq = ed_public(feed_seed), ed_public(next_seed), int(head["seq"])
+    g.check(feed.hex() == head["feed"] and nxt.hex() == head["next"], "feed and next from seeds")
+    msg = key_msg(feed, seq, nxt)
+    g.check(msg.hex() == head["msg"], "msg = ctx || feed || seq (8, BE) || next")
+    sig = ed_sign(next_seed, msg)
+    g.check(sig.hex() == head["sig"], "reverse signature by next")
+    body = encode({"next": nxt, "sig": sig})
+    g.check(body.hex() == head["key_body"], "key body = {next, sig}")
+    g.check(key_body_check(feed, seq, body) == nxt, "key body checks")
+    # the feed's entries, each signed by the key that signs its seq
+    key, prev = feed, None
+    for blk in blocks[1:]:
+        f = {k: v[0] for k, v in blk}
+        name = f["entry_name"]
+        e = decode_entry(bytes.fromhex(f["entry"]))
+        b = bytes.fromhex(f["body"])
+        g.check(e["feed"] == feed and blake(b) == e["body_hash"], "%s: feed and body hash" % name)
+        g.check(f["signer"] == key.hex(), "%s: signer is the key of seq %d" % (name, e["seq"]))
+        g.check(entry_verify(e, key), "%s: signature under the key of its seq" % name)
+        if key != feed:
+            g.check(not entry_verify(e, feed), "%s: not valid under the retired key" % name)
+        g.check(prev is None or entry_follows(prev, e), "%s: follows" % name)
+        if e["kind"] == "key":
+            key = key_body_check(feed, e["seq"], b)
+        prev = e
+    g.check(key == nxt, "after the key entry the next key signs")
+    for rec, name, want, hx in records:
+        try:
+            key_body_check(feed, seq, bytes.fromhex(hx))
+            got = "OK"
+        except Err as ex:
+            got = ex.code
+        g.check(got == want, "invalid %s: got %s, vector says %s" % (name, got, want))
+    g.done()
+
+
 def main():
     run_codec_valid()
     run_codec_invalid()
     run_codec_selfcheck()
     run_entries()
+    run_keys()
     run_charters()
     run_frontier()
     ok = sum(r[1] for r in RESULTS)

@@ -753,6 +753,45 @@ fail:
 	return rv;
 }
 
+int mh_rotate(mh_mesh *m, size_t i, uint64_t *out_seq, uint8_t out_next[MYCEL_PK_LEN])
+{
+	mycel_msg_KeyRotateReply kr;
+	mycel_arena *a = NULL;
+	mycel_buf b;
+	mycel_entry e;
+	uint64_t st = 0;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	int rv;
+	mycel_buf_init(&b, 16);
+	mycel_enc_array(&b, 0); /* Empty */
+	if ((rv = admin_call(m, i, "mycel.v1.Admin/KeyRotate", &b, &st, &body, &len)) != 0)
+		goto fail;
+	if (st != MYCEL_RPC_OK) {
+		rv = MYCEL_EIO;
+		goto fail;
+	}
+	if ((rv = mycel_arena_new(1 << 20, &a)) != 0)
+		goto fail;
+	if ((rv = mycel_msg_KeyRotateReply_decode(body, len, a, &kr, m->err, sizeof(m->err))) != 0)
+		goto fail;
+	if (kr.entry == NULL || kr.entry->entry == NULL || kr.next_key_len != MYCEL_PK_LEN ||
+	    mycel_entry_decode(kr.entry->entry, kr.entry->entry_len, &e) != 0) {
+		rv = fail(m, MYCEL_EFORMAT, "node %s: the key rotation's reply has no key entry",
+		          m->nodes[i].name);
+		goto fail;
+	}
+	if (out_seq != NULL)
+		*out_seq = e.h.seq;
+	if (out_next != NULL)
+		memcpy(out_next, kr.next_key, MYCEL_PK_LEN);
+fail:
+	mycel_arena_free(a);
+	free(body);
+	mycel_buf_fini(&b);
+	return rv;
+}
+
 int mh_peer(mh_mesh *m, size_t i, const char *url, bool add)
 {
 	mycel_msg_PeerRequest rq = {.addr = url, .addr_len = strlen(url)};

@@ -140,6 +140,12 @@ void mh_kill_all(void);
 int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64_t *out_seq);
 
 /*
+ * Rotates node i's domain key through its admin socket (Admin/KeyRotate, PROTOCOL.md §5.4):
+ * the key entry's seq goes to *out_seq and the next key to out_next (either may be NULL).
+ */
+int mh_rotate(mh_mesh *m, size_t i, uint64_t *out_seq, uint8_t out_next[MYCEL_PK_LEN]);
+
+/*
  * Adds (add true) or removes url in node i's peers over its admin socket
  * (Admin/PeersAdd, Admin/PeersRemove). ENOTFOUND when the daemon has no such method.
  */

@@ -70,17 +70,25 @@ typedef struct fx {
 
 static fx *F;
 
-/* The fake node: answers every request with F->fake_reply until the socket closes. */
+/*
+ * The fake node: answers every request with F->fake_reply until the socket closes, but a
+ * Mesh/Pull (a client learning a feed's key entries, PROTOCOL.md §5.4) with an empty
+ * PullReply: the feeds of these tests were never rotated.
+ */
 static void *fake_main(void *arg)
 {
+	static const char pull[] = "mycel.v1.Mesh/Pull";
+	static const uint8_t empty_pull[] = {0x94, 0x01, 0x00, 0xa0, 0xc4, 0x01, 0x90};
 	(void)arg;
 	for (;;) {
 		nng_msg *m = NULL;
 		if (nng_recvmsg(F->fake, &m, 0) != 0)
 			return NULL;
+		bool is_pull = memmem(nng_msg_body(m), nng_msg_len(m), pull, sizeof(pull) - 1) != NULL;
 		pthread_mutex_lock(&F->mu);
 		nng_msg_clear(m);
-		int rv = nng_msg_append(m, F->fake_reply, F->fake_reply_len);
+		int rv = is_pull ? nng_msg_append(m, empty_pull, sizeof(empty_pull))
+				 : nng_msg_append(m, F->fake_reply, F->fake_reply_len);
 		pthread_mutex_unlock(&F->mu);
 		if (rv != 0 || nng_sendmsg(F->fake, m, 0) != 0)
 			nng_msg_free(m);

@@ -25,6 +25,7 @@
 #include "mycel/client.h"
 #include "mycel/error.h"
 #include "mycel/rpc.h"
+#include "mycel/store.h"
 
 #include "mesh_harness.h"
 
@@ -576,6 +577,61 @@ static void test_other_mesh(void **state)
 		fail_msg("%s", M2->err);
 }
 
+/*
+ * Key rotation over gossip (PROTOCOL.md §5.4): node 1 rotates its domain key and publishes
+ * with the next key, before and after a restart; every node accepts the key entry and the
+ * entries signed by the next key, a client verifies them on each node, and every store
+ * verifies from genesis once the nodes are stopped.
+ */
+static void test_key_rotation(void **state)
+{
+	(void)state;
+	mesh(3, 150);
+	start_chain(0, 3);
+	if (!need_gossip())
+		skip();
+	uint64_t s1 = 0, sk = 0, s2 = 0, s3 = 0, ms = 0;
+	uint8_t next[MYCEL_PK_LEN];
+	MH_OK(mh_publish(M, 1, "before", "1.0.0", &s1));
+	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[1].feed, s1, 10000, NULL));
+	MH_OK(mh_rotate(M, 1, &sk, next));
+	assert_int_equal(sk, s1 + 1);
+	assert_memory_not_equal(next, M->nodes[1].feed, MYCEL_PK_LEN);
+	MH_OK(mh_publish(M, 1, "after", "1.0.0", &s2));
+	assert_int_equal(s2, sk + 1);
+	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[1].feed, s2, 10000, &ms));
+	print_message("key rotation: the key entry and a publish after it reached every node in "
+	              "%llu ms\n",
+	              (unsigned long long)ms);
+	for (size_t i = 0; i < 3; i++) {
+		get_verified(i, 1, "after", "1.0.0");
+		get_verified(i, 1, "before", "1.0.0");
+	}
+	/* the node keeps signing with the next key after a restart (its key file was replaced) */
+	MH_OK(mh_stop(M, 1));
+	size_t seeds[] = {0};
+	MH_OK(mh_start(M, 1, seeds, 1));
+	MH_OK(mh_publish(M, 1, "restarted", "1.0.0", &s3));
+	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[1].feed, s3, 10000, NULL));
+	MH_OK(mh_wait_converged(M, NULL, 0, entries_of(1), 10000, NULL));
+	for (size_t i = 0; i < 3; i++)
+		MH_OK(mh_stop(M, i));
+	/* mycel verify on every node's store: every signature under the key of its seq */
+	for (size_t i = 0; i < 3; i++) {
+		char dir[MH_PATH_MAX + 8], why[256] = "";
+		mycel_store *s = NULL;
+		mycel_verify_stats st;
+		uint8_t k[MYCEL_PK_LEN];
+		snprintf(dir, sizeof(dir), "%s/store", M->nodes[i].dir);
+		assert_int_equal(mycel_store_open(dir, MYCEL_STORE_READONLY, &s, why, sizeof(why)), 0);
+		assert_int_equal(mycel_store_verify(s, NULL, NULL, &st), 0);
+		assert_int_equal(st.problems, 0);
+		assert_int_equal(mycel_store_feed_key(s, M->nodes[1].feed, s3 + 1, k), 0);
+		assert_memory_equal(k, next, MYCEL_PK_LEN);
+		mycel_store_close(s);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -592,6 +648,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_restart_late, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_freeze, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_mesh, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1202,7 +1202,9 @@ static void test_methods(void **state)
 		"mycel.v1.Catalog/Lineage", "mycel.v1.Catalog/History", "mycel.v1.Catalog/Status",
 		"mycel.v1.Admin/Publish", "mycel.v1.Admin/Deprecate", "mycel.v1.Admin/Retire",
 		"mycel.v1.Admin/Reindex", "mycel.v1.Admin/Peers", "mycel.v1.Admin/PeersAdd",
-		"mycel.v1.Admin/PeersRemove", "mycel.v1.Admin/CharterPut", "mycel.v1.Mesh/Digest",
+		"mycel.v1.Admin/PeersRemove", "mycel.v1.Admin/CharterPut", "mycel.v1.Admin/KeyRotate",
+		"mycel.v1.Admin/Transfer", "mycel.v1.Admin/Accept", "mycel.v1.Mesh/Digest",
+
 		"mycel.v1.Mesh/Pull", "mycel.v1.Mesh/Push", "mycel.v1.Mesh/Charter",
 		"mycel.v1.Mesh/Peers",
 	};

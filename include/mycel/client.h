@@ -30,7 +30,9 @@
  * mycel_client_fetch_charter (Mesh/Charter, optionally pinned by mesh id). Every Entry
  * of a Get, History, Publish, Deprecate, Retire or Pull reply is checked: strict entry
  * decoding; the feed admitted by the charter, under the domain the reply claims; the
- * Ed25519 signature by the feed's key; the body present and matching the body hash;
+ * Ed25519 signature by the key that signs the feed at that seq (PROTOCOL.md §5.4: the client
+ * learns a feed's key entries with Mesh/Pull key_feeds and checks them as a chain from
+ * genesis, once per feed, again when an entry does not verify); the body present and matching the body hash;
  * and, for documents and lifecycle entries, that the body is the one the reply says (id,
  * version, domain, kind). Turning it off (mycel_client_set_verify(c, false)) makes the
  * client trust the node blindly: unsafe, for debugging only.
@@ -171,6 +173,22 @@ int mycel_client_peers(mycel_client *c, mycel_arena *a, mycel_result *res,
 		       mycel_msg_PeersReply *out);
 int mycel_client_pull(mycel_client *c, const mycel_msg_PullRequest *rq, mycel_arena *a,
 		      mycel_result *res, mycel_msg_PullReply *out);
+/*
+ * Admin/KeyRotate (PROTOCOL.md §5.4): the node rotates its domain's signing key. The reply's
+ * key entry is verified as any entry (signed by the key before it), and its body must name
+ * next_key with next_key's reverse signature.
+ */
+int mycel_client_key_rotate(mycel_client *c, mycel_arena *a, mycel_result *res,
+			    mycel_msg_KeyRotateReply *out);
+/*
+ * Admin/Transfer and Admin/Accept (PROTOCOL.md §5.5): an offer of one of the node's
+ * domain's products to another domain, or its acceptance of an offer. The reply's transfer
+ * entry is verified as any entry.
+ */
+int mycel_client_transfer(mycel_client *c, const mycel_msg_TransferRequest *rq, mycel_arena *a,
+			  mycel_result *res, mycel_msg_TransferReply *out);
+int mycel_client_accept(mycel_client *c, const mycel_msg_AcceptRequest *rq, mycel_arena *a,
+			mycel_result *res, mycel_msg_TransferReply *out);
 
 /*
  * What a verified entry is expected to be. Every field may be NULL / 0: not checked.
@@ -191,6 +209,14 @@ typedef struct mycel_entry_expect {
  * the domain, feed, seq and reason. Used by the typed calls; public for tools that verify
  * bundles of entries themselves.
  */
+/*
+ * mycel_client_verify_entry with the signature checked under key, the key that signs the
+ * entry's feed at its seq (PROTOCOL.md §5.4; e.g. from mycel_feedkey_step), instead of the
+ * feed id; key NULL: the feed id.
+ */
+int mycel_client_verify_entry_key(const mycel_charter *ch, const mycel_msg_Entry *m,
+				  const mycel_entry_expect *exp, const uint8_t *key, char *why,
+				  size_t why_len, mycel_entry *out_e);
 int mycel_client_verify_entry(const mycel_charter *ch, const mycel_msg_Entry *m,
 			      const mycel_entry_expect *exp, char *why, size_t why_len,
 			      mycel_entry *out_e);

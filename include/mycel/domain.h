@@ -16,6 +16,7 @@
 #ifndef MYCEL_DOMAIN_H
 #define MYCEL_DOMAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,17 @@ typedef struct mycel_domain {
  * refused with their line) into *out. ENOTFOUND if there is no config.
  */
 int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_len);
+
+/*
+ * Finishes, or undoes, a key rotation (PROTOCOL.md §5.4) that a crash interrupted in d:
+ * a rotation writes the next key to "<key>.next" before it commits the key entry, then keeps
+ * the old key as "<key>.N.old" and renames the next one over the key file. When the .next
+ * file's key is the one that signs the domain's feed in s now, the renames are done
+ * (*out_done true: reload the key); otherwise the .next file is removed. Nothing to do: 0.
+ * EIO (why names the file) when a rename fails; ENOTFOUND when s's charter does not name d.
+ */
+int mycel_domain_key_recover(const mycel_domain *d, mycel_store *s, bool *out_done, char *why,
+			     size_t why_len);
 
 /* Frees what mycel_domain_load allocated. Accepts NULL. */
 void mycel_domain_fini(mycel_domain *d);

@@ -84,9 +84,30 @@ int mycel_entry_follows(const mycel_entry *prev, const mycel_entry *e);
 int mycel_entry_check_body(const mycel_entry *e, const uint8_t *body, size_t n);
 
 /*
+ * Key rotation (PROTOCOL.md §5.4): which key signs a feed, walked entry by entry from
+ * genesis. init: key = feed, seq = 0. step takes the feed's next entry e (seq + 1, else
+ * ECHAIN) with its body: with check_sig it verifies e's signature under key (EBADSIG); for a
+ * `key` entry it checks the body {next, sig} (EFORMAT) and next's reverse signature (EBADSIG),
+ * then key = next. On error the state is unchanged. After step(e), key signs e.seq + 1.
+ */
+typedef struct mycel_feedkey {
+	uint8_t feed[MYCEL_PK_LEN];
+	uint8_t key[MYCEL_PK_LEN]; /* the key that signs seq + 1 */
+	uint64_t seq;              /* the last entry stepped over; 0 before genesis */
+	uint64_t rotations;        /* key entries stepped over */
+	uint64_t since;            /* seq of the key entry that installed key; 0: genesis key */
+} mycel_feedkey;
+
+void mycel_feedkey_init(mycel_feedkey *fk, const uint8_t feed[MYCEL_PK_LEN]);
+__attribute__((warn_unused_result)) int mycel_feedkey_step(mycel_feedkey *fk, const mycel_entry *e,
+							    const uint8_t *body, size_t n,
+							    bool check_sig);
+
+/*
  * Fork proofs (PROTOCOL.md §4): the canonical encoding of
  * [1, entry_a (bin), entry_b (bin)] where a and b have the same feed and seq,
- * different ids, both valid signatures under the feed's key, and id(a) < id(b)
+ * different ids, both valid signatures under the key that signs the feed at that
+ * seq (PROTOCOL.md §5.4; the caller finds it), and id(a) < id(b)
  * bytewise. mycel_fork_encode orders the two itself.
  */
 #define MYCEL_FORK_MAX (2 * MYCEL_ENTRY_MAX + 16)

@@ -175,6 +175,11 @@ typedef struct mycel_rpc_ctx {
 	const struct mycel__mesh_ops *mesh_ops;
 	void *mesh_arg;
 	const char *self_url; /* this node's public URL (never added as its own peer) */
+	/*
+	 * The file of key (a domain directory's key.secret), for Admin/KeyRotate: NULL, no
+	 * rotation. A rotation switches *key to the next key in place (the writer's doing).
+	 */
+	const char *key_path;
 } mycel_rpc_ctx;
 
 /* mycel_rpc_serve with a context; mycel_rpc_serve(s, ...) is this with {s, NULL, NULL, NULL}. */

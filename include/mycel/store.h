@@ -78,9 +78,10 @@ typedef struct mycel_record {
 /*
  * Signs and appends n records to feed as one durable transaction (group
  * commit): seq, prev and ts_ms follow the feed's head (ts never decreases).
- * key must be the feed's signing key. Refuses the whole batch, writing
- * nothing, if the feed is not admitted by the current charter (EADMIT), the
- * key is not the feed's (EPERM), a kind is invalid (EINVAL), a body is not a
+ * key must be the key that signs the feed now (its genesis key until a rotation,
+ * PROTOCOL.md §5.4). Refuses the whole batch, writing nothing, if the feed is not
+ * admitted by the current charter (EADMIT), the key does not sign the feed now
+ * (EPERM), a kind is invalid or "key" (EINVAL: see mycel_store_rotate), a body is not a
  * canonical value or is larger than MYCEL_BODY_MAX (the codec's code), or the
  * feed is forked (EFORK). On success fills out[0..n-1] if out is not NULL.
  */
@@ -148,6 +149,14 @@ typedef struct mycel_ingest_group {
 	 * does not check them again. Chain, timestamps, admission and forks are always checked.
 	 */
 	bool verified;
+	/*
+	 * With verified: NULL when every item's signature verified under its feed id (the
+	 * genesis key), else n flags, 1 where it did not (checked by the store under the key
+	 * that signs its feed at its seq). Without verified the store checks every signature.
+	 * The store always checks that the key that verified is the one that signs the feed at
+	 * that seq (PROTOCOL.md §5.4), and a key entry's reverse signature.
+	 */
+	const uint8_t *sig_unchecked;
 	uint8_t *states;      /* NULL, or n bytes: each item's mycel_ingest_state */
 	uint8_t *fork_states; /* NULL, or n_forks bytes: 1 for a proof stored by this call */
 	/* results */
@@ -168,7 +177,8 @@ typedef struct mycel_ingest_group {
  * other groups go on. An item conflicting with a stored entry is refused with EFORK and the
  * pair stored as a fork proof; every later item of a forked feed is refused with EFORK. A
  * received proof is stored when its two entries decode, have the same feed and seq and
- * different ids, both signatures verify under the feed's key and the feed is admitted —
+ * different ids, both signatures verify under the key that signs the feed at that seq (as far
+ * as the store holds the feed, PROTOCOL.md §5.4) and the feed is admitted —
  * even when the store holds neither entry; otherwise it is refused (code, why) and nothing
  * of it stored. Returns 0 when the transaction committed (each group's outcome in it, its
  * refusals included), or the error (ENOMEM, ESTORE: LMDB) that abandoned the whole
@@ -184,6 +194,31 @@ int mycel_store_ingest_groups(mycel_store *s, mycel_ingest_group *groups, size_t
 typedef int (*mycel_fork_fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
 			     const uint8_t *proof, size_t proof_len);
 int mycel_store_forks(mycel_store *s, const uint8_t *feed, mycel_fork_fn fn, void *ctx);
+
+/*
+ * The public key that signs feed at seq (PROTOCOL.md §5.4): the next key of the last key
+ * entry the store holds below seq, or the feed id itself when there is none. A store that
+ * does not hold the feed up to seq - 1 answers from what it holds. 0, or ESTORE.
+ */
+int mycel_store_feed_key(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
+			 uint8_t out_key[MYCEL_PK_LEN]);
+
+/*
+ * The seqs of feed's key entries (PROTOCOL.md §5.4) that the store holds, in order, at most
+ * max of them, into out; *out_n gets their number. 0, or ESTORE.
+ */
+int mycel_store_key_seqs(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out,
+			 size_t max, size_t *out_n);
+
+/*
+ * Rotates feed's signing key (PROTOCOL.md §5.4): appends, as one durable transaction, the
+ * key entry at the feed's next seq, signed by key (which must sign the feed now: EPERM
+ * otherwise), whose body names next and carries next's reverse signature. Later appends
+ * must be signed by next. EADMIT, EFORK, EINVAL (next equals key) as mycel_store_append;
+ * nothing is written on failure. On success fills *out if not NULL.
+ */
+int mycel_store_rotate(mycel_store *s, const mycel_key *key, const uint8_t feed[MYCEL_PK_LEN],
+		       const mycel_key *next, mycel_entry *out);
 
 /* The head of a feed: its last seq and id. ENOTFOUND for an unknown feed. */
 int mycel_store_head(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out_seq,
