@@ -494,8 +494,8 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			rv = mycel__ingest_checked(g->env.ctx, items, rp.n_entries, cur.codes, fk,
 			                           nfk, x->p->url, hops, &res);
 		else
-			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url, hops,
-			                   g->o.verify_threads, &res);
+			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url,
+			                   hops, g->o.verify_threads, &res);
 		bool stop = rv != 0 || res.code != 0;
 		if (rv != 0) {
 			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -1023,9 +1023,8 @@ static void *round_main(void *arg)
 		for (size_t i = 0; i < ROUND_MAX; i++)
 			running += jobs[i].running;
 		peer *sel[ROUND_MAX];
-		size_t n = running < g->o.fanout
-		               ? mycel__gp_pick(g, g->o.fanout - running, sel, true)
-		               : 0;
+		size_t n =
+		    running < g->o.fanout ? mycel__gp_pick(g, g->o.fanout - running, sel, true) : 0;
 		g->st.rounds++;
 		for (size_t i = 0, k = 0; i < n; i++) {
 			while (jobs[k].running) /* a free slot exists: running + n <= fanout */

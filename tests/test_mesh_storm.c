@@ -247,7 +247,8 @@ static bool in_sync(const gview *a, const gview *b, size_t i, size_t n, char *wh
 	uint64_t max_bytes = calls * digest_bytes_max(i, n);
 	if (calls <= max_calls && bytes <= max_bytes)
 		return true;
-	snprintf(why, cap, "node %s in sync for %llu ms: %llu calls (at most %llu), %llu bytes out "
+	snprintf(why, cap,
+	         "node %s in sync for %llu ms: %llu calls (at most %llu), %llu bytes out "
 	         "(at most %llu)",
 	         M->nodes[i].name, (unsigned long long)w, (unsigned long long)calls,
 	         (unsigned long long)max_calls, (unsigned long long)bytes,
@@ -366,10 +367,11 @@ static void test_mass_restart(void **state)
 		uint64_t bound = (uint64_t)M->fanout * rounds_max(g2[i].at_ms - t0) * X_SYNC +
 		                 4 * push_fanout(g2[i].n_peers);
 		if (g2[i].calls > bound)
-			fail_msg("node %s made %llu calls in the %llu ms after the restart; at most "
-			         "%llu expected",
-			         M->nodes[i].name, (unsigned long long)g2[i].calls,
-			         (unsigned long long)(g2[i].at_ms - t0), (unsigned long long)bound);
+			fail_msg(
+			    "node %s made %llu calls in the %llu ms after the restart; at most "
+			    "%llu expected",
+			    M->nodes[i].name, (unsigned long long)g2[i].calls,
+			    (unsigned long long)(g2[i].at_ms - t0), (unsigned long long)bound);
 		worst_calls = g2[i].calls > worst_calls ? g2[i].calls : worst_calls;
 	}
 	print_message("restart: quiet %llu ms after convergence; at most %llu calls by one node "
