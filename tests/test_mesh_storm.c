@@ -582,7 +582,8 @@ static void test_peers_remove(void **state)
 	uint64_t t_removed = mh_now_ms();
 	g = gview_of(0, u1);
 	assert_false(g.has_peer);
-	/* Node 1's signed profile names its address; it reaches node 0 through node 2. */
+	/* Node 1's signed profile (written while it is stopped) names its address; node 1
+	 * brings it to node 0 by push-pull, node 2 by its rounds. */
 	MH_OK(mh_stop(M, 1));
 	profile_names(1, u1);
 	MH_OK(mh_start(M, 1, s0, 1)); /* calls node 0 at once, announcing its URL */
