@@ -4,7 +4,8 @@
  * requests or bytes), half of the mesh down for a while (calls to the down peers follow the
  * backoff; they are contacted again within its cap once back), `mycel peers remove` (the
  * node stops contacting the peer and does not relearn it), and how long a node takes to
- * stop on SIGTERM. argv[1] is the daemon, argv[2] the CLI.
+ * stop on SIGTERM (16 at once; one with a gossip call to a frozen peer in flight). argv[1] is the
+ * daemon, argv[2] the CLI.
  *
  * Every bound asserted here is derived from the gossip settings written in the nodes'
  * configuration (interval, fanout, rpc_timeout_ms, backoff_max_ms) and the engine's
@@ -641,6 +642,56 @@ static void test_peers_remove(void **state)
 		MH_OK(mh_stop(M, i));
 }
 
+/*
+ * A stop does not wait for gossip calls in flight. Three nodes with rpc_timeout_ms 30000;
+ * node 2 is frozen (SIGSTOP: it takes connections and requests and never answers), so after
+ * a round node 0 and node 1 each have an exchange with it in flight for 30 s. Each still
+ * exits within the stop bound after SIGTERM, cleanly.
+ */
+static void test_stop_in_flight(void **state)
+{
+	(void)state;
+	mesh(3, 100, 3, 30000, 500);
+	MH_OK(mh_start(M, 0, NULL, 0));
+	if (!need_gossip())
+		skip();
+	size_t s0[] = {0}, s01[] = {0, 1};
+	MH_OK(mh_start(M, 1, s0, 1));
+	MH_OK(mh_start(M, 2, s01, 2));
+	MH_OK(mh_wait_converged(M, NULL, 0, entries_of(0), 10000, NULL));
+	/* both call node 2 (a successful call each) before it freezes */
+	uint64_t end = mh_now_ms() + 10000u * mh_scale();
+	for (size_t i = 0; i < 2; i++) {
+		gview g = gview_of(i, M->nodes[2].url);
+		while (!(g.has_peer && g.p_last_seen > 0)) {
+			if (mh_now_ms() >= end)
+				fail_msg("node %s does not call node 2", M->nodes[i].name);
+			nap_ms(50);
+			g = gview_of(i, M->nodes[2].url);
+		}
+	}
+	uint64_t calls[2];
+	MH_OK(mh_freeze(M, 2, true));
+	for (size_t i = 0; i < 2; i++)
+		calls[i] = gview_of(i, M->nodes[2].url).p_calls;
+	/* every round picks every idle peer (2 peers, fanout 3): after 3 periods, at most
+	 * 3 × 1.25 intervals, a call to node 2 is in flight and none has returned since */
+	nap_ms(3 * M->interval_ms * 5 / 4);
+	for (size_t i = 0; i < 2; i++) {
+		gview g = gview_of(i, M->nodes[2].url);
+		assert_true(g.p_calls <=
+		            calls[i] + 1); /* one may have been under way at the freeze */
+		uint64_t t0 = mh_now_ms();
+		MH_OK(mh_stop(M, i));
+		uint64_t took = mh_now_ms() - t0;
+		print_message("node %s stopped %llu ms after SIGTERM with a call to a frozen peer "
+		              "in flight (rpc_timeout_ms %u)\n",
+		              M->nodes[i].name, (unsigned long long)took, M->rpc_timeout_ms);
+		check_stop(took);
+	}
+	MH_OK(mh_stop(M, 2));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -653,6 +704,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_teardown(test_mass_restart, teardown),
 	    cmocka_unit_test_teardown(test_half_down, teardown),
 	    cmocka_unit_test_teardown(test_peers_remove, teardown),
+	    cmocka_unit_test_teardown(test_stop_in_flight, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
