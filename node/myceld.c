@@ -63,7 +63,8 @@ int main(int argc, char **argv)
 					     {"peer", required_argument, NULL, 'p'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	mycel_node_opts o = {.log = log_line};
+	/* a daemon exits: a socket that nng cannot close within a second is left to the exit */
+	mycel_node_opts o = {.log = log_line, .close_wait_ms = 1000};
 	const char *config = NULL;
 	int level = -1;
 	bool print = false;

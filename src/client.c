@@ -210,9 +210,12 @@ bool mycel__close_wait(mycel__closer *c, uint64_t deadline_ms)
 		return true;
 	struct timespec ts = {(time_t)(deadline_ms / 1000u), (long)(deadline_ms % 1000u) * 1000000L};
 	pthread_mutex_lock(&c->mu);
-	while (!c->done)
-		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0)
+	while (!c->done) {
+		if (deadline_ms == UINT64_MAX)
+			pthread_cond_wait(&c->cv, &c->mu);
+		else if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0)
 			break;
+	}
 	bool done = c->done;
 	pthread_mutex_unlock(&c->mu);
 	if (done)

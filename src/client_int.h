@@ -64,8 +64,8 @@ typedef struct mycel__closer mycel__closer;
 /* Starts closing s; NULL when no thread could be started (then s is closed here, unbounded). */
 mycel__closer *mycel__close_start(nng_socket s);
 
-/* Waits for c until the monotonic ms deadline; true when the close finished. Frees c (or
- * leaves it to its thread). Accepts NULL (true). */
+/* Waits for c until the monotonic ms deadline (UINT64_MAX: no deadline); true when the
+ * close finished. Frees c (or leaves it to its thread). Accepts NULL (true). */
 bool mycel__close_wait(mycel__closer *c, uint64_t deadline_ms);
 
 /* Monotonic ms (for mycel__close_wait's deadline). */

@@ -499,8 +499,8 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			rv = mycel__ingest_checked(g->env.ctx, items, rp.n_entries, cur.codes, fk,
 			                           nfk, x->p->url, hops, &res);
 		else
-			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url, hops,
-			                   g->o.verify_threads, &res);
+			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url,
+			                   hops, g->o.verify_threads, &res);
 		bool stop = rv != 0 || res.code != 0;
 		if (rv != 0) {
 			mycel__gp_why(x->err, sizeof(x->err), "ingest: %s", mycel_strerror(rv));
@@ -1032,9 +1032,8 @@ static void *round_main(void *arg)
 		for (size_t i = 0; i < ROUND_MAX; i++)
 			running += jobs[i].running;
 		peer *sel[ROUND_MAX];
-		size_t n = running < g->o.fanout
-		               ? mycel__gp_pick(g, g->o.fanout - running, sel, true)
-		               : 0;
+		size_t n =
+		    running < g->o.fanout ? mycel__gp_pick(g, g->o.fanout - running, sel, true) : 0;
 		g->st.rounds++;
 		for (size_t i = 0, k = 0; i < n; i++) {
 			while (jobs[k].running) /* a free slot exists: running + n <= fanout */
@@ -1435,7 +1434,7 @@ void mycel__gossip_free(mycel__gossip *g)
 	if (g == NULL)
 		return;
 	mycel__gossip_stop(g);
-	mycel__gossip_close_clients(g, mycel__mono_ms() + GOSSIP_CLOSE_WAIT_MS);
+	mycel__gossip_close_clients(g, UINT64_MAX); /* a node bounded it already, if asked */
 	for (size_t i = 0; i < g->n_peers; i++)
 		free(g->peers[i]);
 	free(g->peers);

@@ -91,7 +91,7 @@ void mycel__gossip_stop(mycel__gossip *g);
 
 /*
  * Closes the peers' clients of a stopped engine, all at once, waiting for them until the
- * monotonic ms deadline at most (a close that does not finish is left behind and logged;
+ * monotonic ms deadline at most (UINT64_MAX: none) (a close that does not finish is left behind and logged;
  * see client_int.h). The next start dials afresh. Accepts NULL.
  */
 void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms);

@@ -24,7 +24,7 @@
 #define META_REMOVED "gossip_removed"
 /* Most removed addresses remembered (the oldest is forgotten first). */
 #define REMOVED_MAX 1024u
-/* How long freeing the engine waits for its clients' sockets to close. */
+/* How long a retry of a dead peer waits for its old client's socket to close. */
 #define GOSSIP_CLOSE_WAIT_MS 1000u
 /* Failures before a peer is dead. */
 #define DEAD_AFTER 3u

@@ -627,7 +627,8 @@ static void load_gone(mycel__gossip *g, mycel_store *s)
 	    root->type == MYCEL_T_ARRAY) {
 		for (size_t i = 0; i < root->v.a.len; i++) {
 			const mycel_value *v = &root->v.a.items[i];
-			if (v->type != MYCEL_T_STR || mycel__gossip_url_check(v->v.s.ptr, NULL, 0) != 0)
+			if (v->type != MYCEL_T_STR ||
+			    mycel__gossip_url_check(v->v.s.ptr, NULL, 0) != 0)
 				continue;
 			const peer *sp = mycel__gp_find(g, v->v.s.ptr);
 			if (sp != NULL && sp->source == MYCEL__SRC_SEED)

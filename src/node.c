@@ -41,8 +41,6 @@
  * reader holds workers for at most this long instead of starving everyone else.
  */
 #define NODE_PUBLIC_SEND_TIMEOUT 2000
-/* How long a stop waits for its sockets to close (see mycel_node_stop). */
-#define NODE_CLOSE_WAIT_MS 1000
 
 typedef struct node_worker {
 	struct mycel_node *n;
@@ -93,6 +91,7 @@ struct mycel_node {
 	bool running;
 	mycel_node_log_fn log;
 	void *log_ctx;
+	unsigned close_wait_ms; /* 0: unbounded */
 };
 
 static void logf_(mycel_node *n, mycel_node_level level, const char *fmt, ...)
@@ -532,6 +531,7 @@ int mycel_node_open(const mycel_node_opts *o, mycel_node **out, char *why, size_
 	n->lock_fd = -1;
 	n->log = o->log;
 	n->log_ctx = o->log_ctx;
+	n->close_wait_ms = o->close_wait_ms;
 	n->gossip_opts = o->gossip;
 	if (pthread_mutex_init(&n->mu, NULL) != 0) {
 		free(n);
@@ -791,8 +791,9 @@ void mycel_node_stop(mycel_node *n)
 		}
 	}
 	/*
-	 * The sockets close at once, each bounded (client_int.h: nng 1.5 can hang for good
-	 * when a peer reconnects at that moment); one that does not finish is left behind.
+	 * The sockets close at once, within close_wait_ms if set (client_int.h: nng 1.5 can
+	 * hang for good when a peer reconnects at that moment); one that has not finished by
+	 * then is left behind.
 	 * The events socket closes after the workers: no write reports a change any more.
 	 */
 	mycel__closer *k[3] = {NULL, NULL, NULL};
@@ -803,7 +804,7 @@ void mycel_node_stop(mycel_node *n)
 		k[1] = mycel__close_start(n->ev);
 	if (n->adm_open)
 		k[2] = mycel__close_start(n->adm);
-	uint64_t end = mycel__mono_ms() + NODE_CLOSE_WAIT_MS;
+	uint64_t end = n->close_wait_ms ? mycel__mono_ms() + n->close_wait_ms : UINT64_MAX;
 	mycel__gossip_close_clients(n->gossip, end); /* the same second */
 	for (size_t i = 0; i < 3; i++)
 		if (!mycel__close_wait(k[i], end))

@@ -562,9 +562,10 @@ int mh_stop_all(mh_mesh *m, const size_t *which, size_t k, uint64_t *out_max_ms)
 					size_t i = which[j];
 					stacks(m, i);
 					if (rv == 0)
-						rv = fail(m, MYCEL_EIO,
-						          "node %s did not stop on SIGTERM within %u ms",
-						          m->nodes[i].name, MH_STOP_MS * mh_scale());
+						rv = fail(
+						    m, MYCEL_EIO,
+						    "node %s did not stop on SIGTERM within %u ms",
+						    m->nodes[i].name, MH_STOP_MS * mh_scale());
 					mh_kill(m, i);
 				}
 			worst = MH_STOP_MS * mh_scale();

@@ -4,7 +4,8 @@
  * requests or bytes), half of the mesh down for a while (calls to the down peers follow the
  * backoff; they are contacted again within its cap once back), `mycel peers remove` (the
  * node stops contacting the peer and does not relearn it), and how long a node takes to
- * stop on SIGTERM. argv[1] is the daemon, argv[2] the CLI.
+ * stop on SIGTERM (16 at once; one with a gossip call to a frozen peer in flight). argv[1] is the
+ * daemon, argv[2] the CLI.
  *
  * Every bound asserted here is derived from the gossip settings written in the nodes'
  * configuration (interval, fanout, rpc_timeout_ms, backoff_max_ms) and the engine's
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,7 +249,8 @@ static bool in_sync(const gview *a, const gview *b, size_t i, size_t n, char *wh
 	uint64_t max_bytes = calls * digest_bytes_max(i, n);
 	if (calls <= max_calls && bytes <= max_bytes)
 		return true;
-	snprintf(why, cap, "node %s in sync for %llu ms: %llu calls (at most %llu), %llu bytes out "
+	snprintf(why, cap,
+	         "node %s in sync for %llu ms: %llu calls (at most %llu), %llu bytes out "
 	         "(at most %llu)",
 	         M->nodes[i].name, (unsigned long long)w, (unsigned long long)calls,
 	         (unsigned long long)max_calls, (unsigned long long)bytes,
@@ -366,10 +369,11 @@ static void test_mass_restart(void **state)
 		uint64_t bound = (uint64_t)M->fanout * rounds_max(g2[i].at_ms - t0) * X_SYNC +
 		                 4 * push_fanout(g2[i].n_peers);
 		if (g2[i].calls > bound)
-			fail_msg("node %s made %llu calls in the %llu ms after the restart; at most "
-			         "%llu expected",
-			         M->nodes[i].name, (unsigned long long)g2[i].calls,
-			         (unsigned long long)(g2[i].at_ms - t0), (unsigned long long)bound);
+			fail_msg(
+			    "node %s made %llu calls in the %llu ms after the restart; at most "
+			    "%llu expected",
+			    M->nodes[i].name, (unsigned long long)g2[i].calls,
+			    (unsigned long long)(g2[i].at_ms - t0), (unsigned long long)bound);
 		worst_calls = g2[i].calls > worst_calls ? g2[i].calls : worst_calls;
 	}
 	print_message("restart: quiet %llu ms after convergence; at most %llu calls by one node "
@@ -580,7 +584,8 @@ static void test_peers_remove(void **state)
 	uint64_t t_removed = mh_now_ms();
 	g = gview_of(0, u1);
 	assert_false(g.has_peer);
-	/* Node 1's signed profile names its address; it reaches node 0 through node 2. */
+	/* Node 1's signed profile (written while it is stopped) names its address; node 1
+	 * brings it to node 0 by push-pull, node 2 by its rounds. */
 	MH_OK(mh_stop(M, 1));
 	profile_names(1, u1);
 	MH_OK(mh_start(M, 1, s0, 1)); /* calls node 0 at once, announcing its URL */
@@ -638,6 +643,56 @@ static void test_peers_remove(void **state)
 		MH_OK(mh_stop(M, i));
 }
 
+/*
+ * A stop does not wait for gossip calls in flight. Three nodes with rpc_timeout_ms 30000;
+ * node 2 is frozen (SIGSTOP: it takes connections and requests and never answers), so after
+ * a round node 0 and node 1 each have an exchange with it in flight for 30 s. Each still
+ * exits within the stop bound after SIGTERM, cleanly.
+ */
+static void test_stop_in_flight(void **state)
+{
+	(void)state;
+	mesh(3, 100, 3, 30000, 500);
+	MH_OK(mh_start(M, 0, NULL, 0));
+	if (!need_gossip())
+		skip();
+	size_t s0[] = {0}, s01[] = {0, 1};
+	MH_OK(mh_start(M, 1, s0, 1));
+	MH_OK(mh_start(M, 2, s01, 2));
+	MH_OK(mh_wait_converged(M, NULL, 0, entries_of(0), 10000, NULL));
+	/* both call node 2 (a successful call each) before it freezes */
+	uint64_t end = mh_now_ms() + 10000u * mh_scale();
+	for (size_t i = 0; i < 2; i++) {
+		gview g = gview_of(i, M->nodes[2].url);
+		while (!(g.has_peer && g.p_last_seen > 0)) {
+			if (mh_now_ms() >= end)
+				fail_msg("node %s does not call node 2", M->nodes[i].name);
+			nap_ms(50);
+			g = gview_of(i, M->nodes[2].url);
+		}
+	}
+	uint64_t calls[2];
+	MH_OK(mh_freeze(M, 2, true));
+	for (size_t i = 0; i < 2; i++)
+		calls[i] = gview_of(i, M->nodes[2].url).p_calls;
+	/* every round picks every idle peer (2 peers, fanout 3): after 3 periods, at most
+	 * 3 × 1.25 intervals, a call to node 2 is in flight and none has returned since */
+	nap_ms(3 * M->interval_ms * 5 / 4);
+	for (size_t i = 0; i < 2; i++) {
+		gview g = gview_of(i, M->nodes[2].url);
+		assert_true(g.p_calls <=
+		            calls[i] + 1); /* one may have been under way at the freeze */
+		uint64_t t0 = mh_now_ms();
+		MH_OK(mh_stop(M, i));
+		uint64_t took = mh_now_ms() - t0;
+		print_message("node %s stopped %llu ms after SIGTERM with a call to a frozen peer "
+		              "in flight (rpc_timeout_ms %u)\n",
+		              M->nodes[i].name, (unsigned long long)took, M->rpc_timeout_ms);
+		check_stop(took);
+	}
+	MH_OK(mh_stop(M, 2));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -650,6 +705,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_teardown(test_mass_restart, teardown),
 	    cmocka_unit_test_teardown(test_half_down, teardown),
 	    cmocka_unit_test_teardown(test_peers_remove, teardown),
+	    cmocka_unit_test_teardown(test_stop_in_flight, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,13 @@ typedef struct mycel_node_opts {
 	const char *const *peers;
 	size_t n_peers;
 	mycel_gossip_opts gossip; /* zero: the defaults */
+	/*
+	 * How long mycel_node_stop waits for the node's sockets and its gossip clients to
+	 * close, in ms; 0: as long as it takes. nng 1.5 can hang in a socket's close when a
+	 * peer reconnects at that moment (nanomsg/nng#1498); a program that must exit (myceld)
+	 * sets a bound, and a socket that has not closed by then is left to the exit (logged).
+	 */
+	unsigned close_wait_ms;
 } mycel_node_opts;
 
 typedef struct mycel_node mycel_node;
@@ -154,9 +161,10 @@ const char *mycel_node_events_url(const mycel_node *n);
 mycel_store *mycel_node_store(const mycel_node *n);
 
 /*
- * Stops serving: workers waiting for a request stop at once, workers handling one send
- * their reply first (their queued writes complete); then joins them, stops the writer
- * and closes the sockets. Idempotent.
+ * Stops serving: gossip calls in flight are aborted, workers waiting for a request stop at
+ * once, workers handling one send their reply first (their queued writes complete); then
+ * joins them, stops the writer and closes the sockets (waiting at most close_wait_ms for
+ * them, when set). Idempotent.
  */
 void mycel_node_stop(mycel_node *n);
 
