@@ -39,6 +39,9 @@ int mycel__cel_ctx_init(cel_ctx *ctx, const mycel_cel_env *env, const cel_bindin
 	ctx->binds = binds;
 	ctx->n_binds = n_binds;
 	ctx->budget = env != NULL && env->budget != 0 ? env->budget : MYCEL_CEL_BUDGET_DEFAULT;
+	for (size_t i = 0; i < n_binds; i++)
+		if (strchr(binds[i].name, '.') != NULL)
+			ctx->has_dotted = true;
 	return 0;
 }
 
@@ -548,10 +551,56 @@ static cel_val lookup_ident(cel_ctx *ctx, const cel_node *n)
 	return mycel__cel_err(ctx, n, "undeclared reference to '%s'", n->name);
 }
 
+/*
+ * A qualified name (a.b.c) bound as one variable: when some binding has a dot
+ * in its name, a chain of selections on an identifier that is not a macro
+ * variable is first looked up whole (the longest prefix wins, as evaluation
+ * recurses from the longest chain to the shorter ones).
+ */
+static bool qualified(cel_ctx *ctx, const cel_node *n, cel_val *out)
+{
+	char name[256];
+	const cel_node *parts[32];
+	size_t k = 0, len = 0;
+	const cel_node *p = n;
+
+	while (p->kind == N_SELECT && k < 31) {
+		parts[k++] = p;
+		p = p->a;
+	}
+	if (p->kind != N_IDENT || k == 0)
+		return false;
+	for (size_t i = 0; i < ctx->n_scope; i++)
+		if (strcmp(ctx->scope[i].name, p->name) == 0)
+			return false;
+	parts[k++] = p;
+	for (size_t i = k; i > 0; i--) {
+		size_t l = parts[i - 1]->name_len;
+		if (len + l + 2 > sizeof(name))
+			return false;
+		if (len > 0)
+			name[len++] = '.';
+		memcpy(name + len, parts[i - 1]->name, l);
+		len += l;
+	}
+	name[len] = '\0';
+	for (size_t i = 0; i < ctx->n_binds; i++) {
+		if (strcmp(ctx->binds[i].name, name) == 0) {
+			*out = ctx->binds[i].val;
+			return true;
+		}
+	}
+	return false;
+}
+
 static cel_val eval_select(cel_ctx *ctx, const cel_node *n, bool test)
 {
-	cel_val m = eval(ctx, n->a), out;
+	cel_val m, out;
 	cel_val key;
+
+	if (!test && ctx->has_dotted && qualified(ctx, n, &out))
+		return out;
+	m = eval(ctx, n->a);
 
 	if (m.kind == CK_ERR)
 		return m;

@@ -161,6 +161,7 @@ typedef struct cel_ctx {
 	const mycel_cel_env *env;
 	uint64_t budget, spent;
 	bool fatal; /* budget or memory exhausted: nothing absorbs it */
+	bool has_dotted; /* some binding's name is qualified (a.b) */
 	cel_val fatal_err;
 	pcre2_match_context *mctx;
 	/* Macro variables in scope, innermost last. */
