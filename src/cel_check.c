@@ -45,7 +45,8 @@ static void load_roots(void)
 		return;
 	for (const mycel__embedded *e = mycel__schemas; e->name != NULL && n_roots < 16; e++) {
 		mycel_value *doc;
-		if (mycel_doc_parse((const char *)e->data, e->len, NULL, roots_arena, &doc, NULL) != 0)
+		if (mycel_doc_parse((const char *)e->data, e->len, NULL, roots_arena, &doc, NULL) !=
+		    0)
 			continue;
 		roots[n_roots].doc = doc;
 		roots[n_roots].odps = strncmp(e->name, "odps", 4) == 0;
@@ -139,7 +140,7 @@ static void pos_add(spos *out, const mycel_value *v, const mycel_value *root)
 
 /* Can an instance of node have the field name? Children go into out. */
 static int field(const mycel_value *root, const mycel_value *node, const char *name, spos *out,
-		 int depth)
+                 int depth)
 {
 	bool found = false, open = false, has_branches = false, branch_ok = false;
 	bool member_no = false; /* a $ref or allOf member that cannot have the field */
@@ -166,8 +167,9 @@ static int field(const mycel_value *root, const mycel_value *node, const char *n
 			continue;
 		}
 		pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-		int rc = md != NULL ? pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL)
-				    : -1;
+		int rc = md != NULL
+		             ? pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL)
+		             : -1;
 		pcre2_match_data_free(md);
 		pcre2_code_free(re);
 		if (rc >= 0) {
@@ -262,7 +264,7 @@ static void items(const mycel_value *root, const mycel_value *node, spos *out, i
 
 /* Property names reachable from node, for a suggestion. */
 static void names(const mycel_value *root, const mycel_value *node, const char **out, size_t *n,
-		  int depth)
+                  int depth)
 {
 	if (depth > EXPAND_MAX || node == NULL || node->type != MYCEL_T_MAP)
 		return;
@@ -303,7 +305,7 @@ static size_t edit_distance(const char *a, const char *b)
 
 /* Moves *pos to the field name; reports a finding at n when no candidate can have it. */
 static void select_field(checker *ck, const cel_node *n, const char *name, spos *pos,
-			 const char *path)
+                         const char *path)
 {
 	spos *next;
 	bool any_open = false, any_found = false;
@@ -348,11 +350,11 @@ static void select_field(checker *ck, const cel_node *n, const char *name, spos 
 		size_t len = strlen(name);
 		if (suggest != NULL && best <= (len < 5 ? 1 : len < 9 ? 2 : 3))
 			mycel_diags_add(ck->d, n->line, n->col, "",
-					"no field '%s' in %s at %s; did you mean '%s'?", name, pos->std,
-					path, suggest);
+			                "no field '%s' in %s at %s; did you mean '%s'?", name,
+			                pos->std, path, suggest);
 		else
-			mycel_diags_add(ck->d, n->line, n->col, "", "no field '%s' in %s at %s", name,
-					pos->std, path);
+			mycel_diags_add(ck->d, n->line, n->col, "", "no field '%s' in %s at %s",
+			                name, pos->std, path);
 		ck->findings++;
 		next->known = false;
 	}
@@ -371,7 +373,9 @@ static void node_path(const cel_node *n, char *out, size_t len, int depth)
 	}
 	char up[256];
 	switch (n->kind) {
-	case N_IDENT: snprintf(out, len, "%s", n->name); return;
+	case N_IDENT:
+		snprintf(out, len, "%s", n->name);
+		return;
 	case N_SELECT:
 	case N_HAS:
 		node_path(n->a, up, sizeof(up), depth + 1);
@@ -381,7 +385,9 @@ static void node_path(const cel_node *n, char *out, size_t len, int depth)
 		node_path(n->a, up, sizeof(up), depth + 1);
 		snprintf(out, len, "%.200s[]", up);
 		return;
-	default: snprintf(out, len, "(...)"); return;
+	default:
+		snprintf(out, len, "(...)");
+		return;
 	}
 }
 
