@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,9 +484,80 @@ static void test_check(void **state)
 	check_one("product.outputport.size() > 0", "in ODPS");
 	check_one("previous.schema.size() <= contract.schema.size()", NULL);
 	check_one("previous == null || previous.xyzzy == 1", "no field 'xyzzy' in ODCS or ODPS");
+	/* real policies: no false finding */
+	check_one("contract.description.purpose != '' && contract.price.priceAmount > 0", NULL);
+	check_one("contract.servers.all(s, s.server != '' && s.type in ['postgres', 'snowflake'])",
+		  NULL);
+	check_one("contract.schema.all(t, !has(t.quality) || t.quality.all(q, has(q.rule) || "
+		  "has(q.query) || q.type == 'custom'))",
+		  NULL);
+	check_one("contract.roles.all(r, r.role != '' && has(r.access))", NULL);
+	check_one("contract.schema.all(t, t.physicalType == 'table' && t.properties.all(p, "
+		  "!has(p.items) || p.items.logicalType != '' && (!has(p.properties) || "
+		  "p.properties.all(q, q.name != '' && q.primaryKey == false))))",
+		  NULL);
+	check_one("product.inputPorts.all(p, p.contractId != '') && product.team.members.size() > 0",
+		  NULL);
+	check_one("contract.schema.all(t, t.properties.all(p, p.quality.all(q, q.mustBeGreaterThan "
+		  "> 0)))",
+		  NULL);
 	/* not checked: other variables, computed values */
 	check_one("domain.anything && [contract][0].whatever", NULL);
 	check_one("contract.schema.filter(t, has(t.name)).all(t, t.nme != '')", "no field 'nme'");
+}
+
+/* One compiled expression evaluated by several threads at once gives every one the same. */
+typedef struct thr {
+	const mycel_cel *e;
+	const mycel_cel_env *env;
+	int bad;
+} thr;
+
+static void *thr_main(void *arg)
+{
+	thr *t = arg;
+	for (int i = 0; i < 200; i++) {
+		bool out = true;
+		mycel_cel_err err;
+		if (mycel_cel_eval_bool(t->e, t->env, &out, NULL, &err) != 0 || out ||
+		    strcmp(err.pointer, "/schema/1/properties/0/name") != 0)
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	mycel_arena *a;
+	mycel_cel *e;
+	mycel_cel_var var;
+	mycel_cel_env env;
+	pthread_t tid[4];
+	thr t[4];
+	const char *src = "contract.schema.all(t, t.properties.all(p, "
+			  "p.name.matches('^[a-z]+$') && p.name != 'ssn'))";
+	(void)state;
+
+	assert_int_equal(mycel_arena_new(1 << 20, &a), 0);
+	var.name = "contract";
+	var.value = yaml(a, "schema: [{properties: [{name: id}, {name: email}]}, "
+			    "{properties: [{name: ssn}]}]");
+	memset(&env, 0, sizeof(env));
+	env.vars = &var;
+	env.n_vars = 1;
+	assert_int_equal(mycel_cel_compile(src, strlen(src), &e, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		t[i].e = e;
+		t[i].env = &env;
+		t[i].bad = 0;
+		assert_int_equal(pthread_create(&tid[i], NULL, thr_main, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(t[i].bad, 0);
+	}
+	mycel_cel_free(e);
+	mycel_arena_free(a);
 }
 
 int main(void)
@@ -495,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_free_vars), cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_eval_bool), cmocka_unit_test(test_now),
 	    cmocka_unit_test(test_check),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
