@@ -391,7 +391,140 @@ static void node_path(const cel_node *n, char *out, size_t len, int depth)
 	}
 }
 
+/* JSON types a schema node allows, as a mask; T_ANY when it does not say. */
+enum { T_STR = 1, T_NUM = 2, T_BOOL = 4, T_NULL = 8, T_ARR = 16, T_OBJ = 32, T_ANY = 63 };
+
+static unsigned type_bit(const char *t)
+{
+	if (strcmp(t, "string") == 0)
+		return T_STR;
+	if (strcmp(t, "number") == 0 || strcmp(t, "integer") == 0)
+		return T_NUM;
+	if (strcmp(t, "boolean") == 0)
+		return T_BOOL;
+	if (strcmp(t, "null") == 0)
+		return T_NULL;
+	if (strcmp(t, "array") == 0)
+		return T_ARR;
+	if (strcmp(t, "object") == 0)
+		return T_OBJ;
+	return T_ANY;
+}
+
+static unsigned types_of(const mycel_value *root, const mycel_value *node, int depth)
+{
+	if (depth > EXPAND_MAX || node == NULL || node->type != MYCEL_T_MAP)
+		return T_ANY;
+	const mycel_value *t = get(node, "type");
+	if (t != NULL && t->type == MYCEL_T_STR)
+		return type_bit(t->v.s.ptr);
+	if (t != NULL && t->type == MYCEL_T_ARRAY) {
+		unsigned m = 0;
+		for (size_t i = 0; i < t->v.a.len; i++)
+			m |= t->v.a.items[i].type == MYCEL_T_STR ? type_bit(t->v.a.items[i].v.s.ptr)
+								 : T_ANY;
+		return m;
+	}
+	const mycel_value *ref = resolve(root, get(node, "$ref"));
+	if (ref != NULL)
+		return types_of(root, ref, depth + 1);
+	static const char *const alts[] = {"anyOf", "oneOf"};
+	for (size_t k = 0; k < 2; k++) {
+		const mycel_value *a = get(node, alts[k]);
+		if (a == NULL || a->type != MYCEL_T_ARRAY || a->v.a.len == 0)
+			continue;
+		unsigned m = 0;
+		for (size_t i = 0; i < a->v.a.len; i++)
+			m |= types_of(root, &a->v.a.items[i], depth + 1);
+		return m;
+	}
+	return T_ANY;
+}
+
+static unsigned pos_types(const spos *p)
+{
+	unsigned m = 0;
+	if (!p->known || p->n == 0)
+		return T_ANY;
+	for (size_t i = 0; i < p->n; i++)
+		m |= types_of(p->root[i], p->v[i], 0);
+	return m;
+}
+
+static const char *types_text(unsigned m, char *buf, size_t len)
+{
+	static const char *const names[] = {"a string", "a number", "a boolean", "null",
+					    "a list",   "an object"};
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 6; i++) {
+		if (!(m & (1u << i)))
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s", used ? " or " : "", names[i]);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+/* The JSON type a literal compares with, or 0 when it is not a scalar literal. */
+static unsigned lit_type(const cel_node *n)
+{
+	if (n->kind == N_NEG && n->a != NULL)
+		n = n->a;
+	if (n->kind != N_LIT)
+		return 0;
+	switch (n->lit.kind) {
+	case CK_INT:
+	case CK_UINT:
+	case CK_DOUBLE: return T_NUM;
+	case CK_STRING: return T_STR;
+	case CK_BOOL: return T_BOOL;
+	default: return 0;
+	}
+}
+
 static void check(checker *ck, const cel_node *n, spos *out);
+
+/* A document field compared with (or added to) a literal its schema's type never matches. */
+static void check_bin(checker *ck, const cel_node *n)
+{
+	spos *pa = calloc(1, sizeof(*pa)), *pb = calloc(1, sizeof(*pb));
+	char path[256], tb[96];
+
+	if (pa == NULL || pb == NULL) {
+		ck->rc = MYCEL_ENOMEM;
+		goto done;
+	}
+	check(ck, n->a, pa);
+	check(ck, n->b, pb);
+	if (n->op == B_IN)
+		goto done;
+	for (int side = 0; side < 2; side++) {
+		const spos *p = side == 0 ? pa : pb;
+		const cel_node *field = side == 0 ? n->a : n->b, *lit = side == 0 ? n->b : n->a;
+		unsigned lt = lit_type(lit), ft = pos_types(p);
+		if (lt == 0 || ft == T_ANY || (ft & lt) != 0)
+			continue;
+		node_path(field, path, sizeof(path), 0);
+		types_text(ft, tb, sizeof(tb));
+		if (n->op == B_EQ || n->op == B_NE)
+			mycel_diags_add(ck->d, n->line, n->col, "",
+					"%s is %s in %s: it is never equal to a %s literal", path, tb,
+					p->std,
+					lt == T_NUM ? "number" : lt == T_STR ? "string" : "boolean");
+		else
+			mycel_diags_add(ck->d, n->line, n->col, "",
+					"%s is %s in %s: it cannot be used with a %s literal", path, tb,
+					p->std,
+					lt == T_NUM ? "number" : lt == T_STR ? "string" : "boolean");
+		ck->findings++;
+	}
+done:
+	free(pa);
+	free(pb);
+}
 
 static void check_children(checker *ck, const cel_node *n)
 {
@@ -481,6 +614,15 @@ static void check(checker *ck, const cel_node *n, spos *out)
 			return;
 		}
 		check(ck, n->a, out);
+		unsigned rt = pos_types(out);
+		if (out->known && rt != T_ANY && !(rt & (T_ARR | T_OBJ))) {
+			char tb[96];
+			node_path(n->a, path, sizeof(path), 0);
+			mycel_diags_add(ck->d, n->line, n->col, "", "%s is %s in %s: it cannot be iterated",
+					path, types_text(rt, tb, sizeof(tb)), out->std);
+			ck->findings++;
+			out->known = false;
+		}
 		if (out->known) {
 			el->known = true;
 			el->std = out->std;
@@ -508,6 +650,7 @@ static void check(checker *ck, const cel_node *n, spos *out)
 			out->known = false;
 		return;
 	}
+	case N_BIN: check_bin(ck, n); return;
 	case N_CALL:
 		check_children(ck, n);
 		if (n->op == F_DYN && n->n_args == 1)

@@ -484,6 +484,16 @@ static void test_check(void **state)
 	check_one("product.outputport.size() > 0", "in ODPS");
 	check_one("previous.schema.size() <= contract.schema.size()", NULL);
 	check_one("previous == null || previous.xyzzy == 1", "no field 'xyzzy' in ODCS or ODPS");
+	/* types: a field compared with a literal of a type it never has */
+	check_one("contract.apiVersion == 3", "contract.apiVersion is a string in ODCS: it is never "
+						"equal to a number literal");
+	check_one("contract.schema.all(t, t.properties.all(p, p.required == 'yes'))",
+		  "p.required is a boolean in ODCS");
+	check_one("contract.slaProperties.all(s, s.value > 0)", NULL); /* string or number */
+	check_one("contract.version > 2", "cannot be used with a number literal");
+	check_one("contract.version.all(c, c != '')", "contract.version is a string in ODCS: it "
+						      "cannot be iterated");
+	check_one("contract.schema.all(t, t.name == 'orders' || t.name.size() > 3)", NULL);
 	/* real policies: no false finding */
 	check_one("contract.description.purpose != '' && contract.price.priceAmount > 0", NULL);
 	check_one("contract.servers.all(s, s.server != '' && s.type in ['postgres', 'snowflake'])",

@@ -2,7 +2,7 @@
  * bench_cel.c — the cost of policies as code (DESIGN §8): ten typical charter
  * policies evaluated on the 192 KB AdventureWorks contract of the corpus, as a
  * ratio to reading the same file with the project's YAML reader, both measured
- * in the same run. Prints each policy's verdict and cost units, the median time
+ * in the same run. The policies pass mycel_cel_check first. Prints each policy's verdict and cost units, the median time
  * of evaluating all ten, the median parse time, and their ratio.
  *
  *   bench-cel [--reps N]    (default 21 repetitions; MYCEL_CORPUS selects the corpus)
@@ -81,6 +81,17 @@ int main(int argc, char **argv)
 			        err.line, err.col, err.msg);
 			return 1;
 		}
+	}
+	for (size_t i = 0; i < NPOL; i++) {
+		mycel_diags d;
+		mycel_diags_init(&d, 0);
+		if (mycel_cel_check(e[i], &d) != 0) {
+			fprintf(stderr, "bench-cel: policy %s: %u:%u %s\n", policies[i].id,
+				d.len ? d.items[0].line : 0, d.len ? d.items[0].col : 0,
+				d.len ? d.items[0].message : "schema check failed");
+			return 1;
+		}
+		mycel_diags_fini(&d);
 	}
 	double *t_parse = calloc((size_t)reps, sizeof(double));
 	double *t_eval = calloc((size_t)reps, sizeof(double));
