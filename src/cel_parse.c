@@ -225,16 +225,28 @@ static size_t put_utf8(char *o, uint32_t cp)
 
 /*
  * Lexes a quoted literal at p->pos (the opening quote), raw or bytes as the
- * prefix said. The decoded text goes into the arena (at most 4 bytes of
- * output per byte of input, escapes included).
+ * prefix said. The decoded text goes into the arena; it is never longer than
+ * the literal's text (each escape yields at most as many bytes as it has
+ * characters), so the allocation is bounded by the literal, not the source.
  */
 static void lex_string(parser *p, bool raw, bool bytes)
 {
 	uint32_t line = p->tline, col = p->tcol;
 	int q = peekc(p, 0);
 	bool triple = peekc(p, 1) == q && peekc(p, 2) == q;
-	size_t cap = (p->len - p->pos) * 4 + 1;
-	char *o = mycel_arena_alloc(p->arena, cap);
+	size_t k = triple ? 3 : 1;
+
+	while (p->pos + k < p->len) {
+		int c = peekc(p, k);
+		if (c == '\\' && !raw) {
+			k += 2;
+			continue;
+		}
+		if (c == q && (!triple || (peekc(p, k + 1) == q && peekc(p, k + 2) == q)))
+			break;
+		k++;
+	}
+	char *o = mycel_arena_alloc(p->arena, k + 1);
 	size_t n = 0;
 
 	if (o == NULL) {

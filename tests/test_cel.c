@@ -253,6 +253,20 @@ static void test_compile_errors(void **state)
 	mycel_cel_free(e);
 	e = before;
 	free(big);
+	/* 16 KB of short string literals: memory is bounded by each literal, not the source */
+	big = malloc(MYCEL_CEL_SRC_MAX + 1);
+	assert_non_null(big);
+	n = 0;
+	while (n + 16 < MYCEL_CEL_SRC_MAX) {
+		memcpy(big + n, "'ab' in ['a'] ||", 16);
+		n += 16;
+	}
+	memcpy(big + n, "true", 4);
+	n += 4;
+	assert_int_equal(mycel_cel_compile(big, n, &e, &err), 0);
+	mycel_cel_free(e);
+	e = before;
+	free(big);
 	/* invalid UTF-8 and a NUL byte */
 	assert_int_equal(mycel_cel_compile("'\xff'", 3, &e, &err), MYCEL_EEXPR);
 	assert_int_equal(mycel_cel_compile("1\0", 2, &e, &err), MYCEL_EEXPR);
