@@ -743,6 +743,20 @@ static cel_node *parse_call(parser *p, cel_node *target, const char *name, size_
 		}
 		return n;
 	}
+	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
+		if (strlen(macros[i].s) == nlen && memcmp(macros[i].s, name, nlen) == 0) {
+			if (target == NULL)
+				perr(p, line, col, "%s() is a macro called on a list or map: l.%s(x, ...)",
+				     macros[i].s, macros[i].s);
+			else
+				perr(p, line, col, "%s() takes %s", macros[i].s,
+				     macros[i].m == M_MAP || macros[i].m == M_MAP_FILTER
+					 ? "a variable and an expression, with an optional filter "
+					   "between them: l.map(x, e) or l.map(x, p, e)"
+					 : "a variable and a predicate: l.all(x, p)");
+			return NULL;
+		}
+	}
 	int fn = mycel__cel_fn_lookup(name, nlen, target != NULL);
 	if (fn < 0) {
 		if (target != NULL && mycel__cel_fn_lookup(name, nlen, false) >= 0)
