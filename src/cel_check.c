@@ -45,7 +45,8 @@ static void load_roots(void)
 		return;
 	for (const mycel__embedded *e = mycel__schemas; e->name != NULL && n_roots < 16; e++) {
 		mycel_value *doc;
-		if (mycel_doc_parse((const char *)e->data, e->len, NULL, roots_arena, &doc, NULL) != 0)
+		if (mycel_doc_parse((const char *)e->data, e->len, NULL, roots_arena, &doc, NULL) !=
+		    0)
 			continue;
 		roots[n_roots].doc = doc;
 		roots[n_roots].odps = strncmp(e->name, "odps", 4) == 0;
@@ -139,7 +140,7 @@ static void pos_add(spos *out, const mycel_value *v, const mycel_value *root)
 
 /* Can an instance of node have the field name? Children go into out. */
 static int field(const mycel_value *root, const mycel_value *node, const char *name, spos *out,
-		 int depth)
+                 int depth)
 {
 	bool found = false, open = false, has_branches = false, branch_ok = false;
 	bool member_no = false; /* a $ref or allOf member that cannot have the field */
@@ -166,8 +167,9 @@ static int field(const mycel_value *root, const mycel_value *node, const char *n
 			continue;
 		}
 		pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-		int rc = md != NULL ? pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL)
-				    : -1;
+		int rc = md != NULL
+		             ? pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL)
+		             : -1;
 		pcre2_match_data_free(md);
 		pcre2_code_free(re);
 		if (rc >= 0) {
@@ -262,7 +264,7 @@ static void items(const mycel_value *root, const mycel_value *node, spos *out, i
 
 /* Property names reachable from node, for a suggestion. */
 static void names(const mycel_value *root, const mycel_value *node, const char **out, size_t *n,
-		  int depth)
+                  int depth)
 {
 	if (depth > EXPAND_MAX || node == NULL || node->type != MYCEL_T_MAP)
 		return;
@@ -303,7 +305,7 @@ static size_t edit_distance(const char *a, const char *b)
 
 /* Moves *pos to the field name; reports a finding at n when no candidate can have it. */
 static void select_field(checker *ck, const cel_node *n, const char *name, spos *pos,
-			 const char *path)
+                         const char *path)
 {
 	spos *next;
 	bool any_open = false, any_found = false;
@@ -348,11 +350,11 @@ static void select_field(checker *ck, const cel_node *n, const char *name, spos 
 		size_t len = strlen(name);
 		if (suggest != NULL && best <= (len < 5 ? 1 : len < 9 ? 2 : 3))
 			mycel_diags_add(ck->d, n->line, n->col, "",
-					"no field '%s' in %s at %s; did you mean '%s'?", name, pos->std,
-					path, suggest);
+			                "no field '%s' in %s at %s; did you mean '%s'?", name,
+			                pos->std, path, suggest);
 		else
-			mycel_diags_add(ck->d, n->line, n->col, "", "no field '%s' in %s at %s", name,
-					pos->std, path);
+			mycel_diags_add(ck->d, n->line, n->col, "", "no field '%s' in %s at %s",
+			                name, pos->std, path);
 		ck->findings++;
 		next->known = false;
 	}
@@ -371,7 +373,9 @@ static void node_path(const cel_node *n, char *out, size_t len, int depth)
 	}
 	char up[256];
 	switch (n->kind) {
-	case N_IDENT: snprintf(out, len, "%s", n->name); return;
+	case N_IDENT:
+		snprintf(out, len, "%s", n->name);
+		return;
 	case N_SELECT:
 	case N_HAS:
 		node_path(n->a, up, sizeof(up), depth + 1);
@@ -381,11 +385,146 @@ static void node_path(const cel_node *n, char *out, size_t len, int depth)
 		node_path(n->a, up, sizeof(up), depth + 1);
 		snprintf(out, len, "%.200s[]", up);
 		return;
-	default: snprintf(out, len, "(...)"); return;
+	default:
+		snprintf(out, len, "(...)");
+		return;
+	}
+}
+
+/* JSON types a schema node allows, as a mask; T_ANY when it does not say. */
+enum { T_STR = 1, T_NUM = 2, T_BOOL = 4, T_NULL = 8, T_ARR = 16, T_OBJ = 32, T_ANY = 63 };
+
+static unsigned type_bit(const char *t)
+{
+	if (strcmp(t, "string") == 0)
+		return T_STR;
+	if (strcmp(t, "number") == 0 || strcmp(t, "integer") == 0)
+		return T_NUM;
+	if (strcmp(t, "boolean") == 0)
+		return T_BOOL;
+	if (strcmp(t, "null") == 0)
+		return T_NULL;
+	if (strcmp(t, "array") == 0)
+		return T_ARR;
+	if (strcmp(t, "object") == 0)
+		return T_OBJ;
+	return T_ANY;
+}
+
+static unsigned types_of(const mycel_value *root, const mycel_value *node, int depth)
+{
+	if (depth > EXPAND_MAX || node == NULL || node->type != MYCEL_T_MAP)
+		return T_ANY;
+	const mycel_value *t = get(node, "type");
+	if (t != NULL && t->type == MYCEL_T_STR)
+		return type_bit(t->v.s.ptr);
+	if (t != NULL && t->type == MYCEL_T_ARRAY) {
+		unsigned m = 0;
+		for (size_t i = 0; i < t->v.a.len; i++)
+			m |= t->v.a.items[i].type == MYCEL_T_STR ? type_bit(t->v.a.items[i].v.s.ptr)
+								 : T_ANY;
+		return m;
+	}
+	const mycel_value *ref = resolve(root, get(node, "$ref"));
+	if (ref != NULL)
+		return types_of(root, ref, depth + 1);
+	static const char *const alts[] = {"anyOf", "oneOf"};
+	for (size_t k = 0; k < 2; k++) {
+		const mycel_value *a = get(node, alts[k]);
+		if (a == NULL || a->type != MYCEL_T_ARRAY || a->v.a.len == 0)
+			continue;
+		unsigned m = 0;
+		for (size_t i = 0; i < a->v.a.len; i++)
+			m |= types_of(root, &a->v.a.items[i], depth + 1);
+		return m;
+	}
+	return T_ANY;
+}
+
+static unsigned pos_types(const spos *p)
+{
+	unsigned m = 0;
+	if (!p->known || p->n == 0)
+		return T_ANY;
+	for (size_t i = 0; i < p->n; i++)
+		m |= types_of(p->root[i], p->v[i], 0);
+	return m;
+}
+
+static const char *types_text(unsigned m, char *buf, size_t len)
+{
+	static const char *const names[] = {"a string", "a number", "a boolean", "null",
+					    "a list",   "an object"};
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 6; i++) {
+		if (!(m & (1u << i)))
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s", used ? " or " : "", names[i]);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+/* The JSON type a literal compares with, or 0 when it is not a scalar literal. */
+static unsigned lit_type(const cel_node *n)
+{
+	if (n->kind == N_NEG && n->a != NULL)
+		n = n->a;
+	if (n->kind != N_LIT)
+		return 0;
+	switch (n->lit.kind) {
+	case CK_INT:
+	case CK_UINT:
+	case CK_DOUBLE: return T_NUM;
+	case CK_STRING: return T_STR;
+	case CK_BOOL: return T_BOOL;
+	default: return 0;
 	}
 }
 
 static void check(checker *ck, const cel_node *n, spos *out);
+
+/* A document field compared with (or added to) a literal its schema's type never matches. */
+static void check_bin(checker *ck, const cel_node *n)
+{
+	spos *pa = calloc(1, sizeof(*pa)), *pb = calloc(1, sizeof(*pb));
+	char path[256], tb[96];
+
+	if (pa == NULL || pb == NULL) {
+		ck->rc = MYCEL_ENOMEM;
+		goto done;
+	}
+	check(ck, n->a, pa);
+	check(ck, n->b, pb);
+	if (n->op == B_IN)
+		goto done;
+	for (int side = 0; side < 2; side++) {
+		const spos *p = side == 0 ? pa : pb;
+		const cel_node *field = side == 0 ? n->a : n->b, *lit = side == 0 ? n->b : n->a;
+		unsigned lt = lit_type(lit), ft = pos_types(p);
+		if (lt == 0 || ft == T_ANY || (ft & lt) != 0)
+			continue;
+		node_path(field, path, sizeof(path), 0);
+		types_text(ft, tb, sizeof(tb));
+		if (n->op == B_EQ || n->op == B_NE)
+			mycel_diags_add(ck->d, n->line, n->col, "",
+					"%s is %s in %s: it is never equal to a %s literal", path, tb,
+					p->std,
+					lt == T_NUM ? "number" : lt == T_STR ? "string" : "boolean");
+		else
+			mycel_diags_add(ck->d, n->line, n->col, "",
+					"%s is %s in %s: it cannot be used with a %s literal", path, tb,
+					p->std,
+					lt == T_NUM ? "number" : lt == T_STR ? "string" : "boolean");
+		ck->findings++;
+	}
+done:
+	free(pa);
+	free(pb);
+}
 
 static void check_children(checker *ck, const cel_node *n)
 {
@@ -475,6 +614,15 @@ static void check(checker *ck, const cel_node *n, spos *out)
 			return;
 		}
 		check(ck, n->a, out);
+		unsigned rt = pos_types(out);
+		if (out->known && rt != T_ANY && !(rt & (T_ARR | T_OBJ))) {
+			char tb[96];
+			node_path(n->a, path, sizeof(path), 0);
+			mycel_diags_add(ck->d, n->line, n->col, "", "%s is %s in %s: it cannot be iterated",
+					path, types_text(rt, tb, sizeof(tb)), out->std);
+			ck->findings++;
+			out->known = false;
+		}
 		if (out->known) {
 			el->known = true;
 			el->std = out->std;
@@ -502,6 +650,7 @@ static void check(checker *ck, const cel_node *n, spos *out)
 			out->known = false;
 		return;
 	}
+	case N_BIN: check_bin(ck, n); return;
 	case N_CALL:
 		check_children(ck, n);
 		if (n->op == F_DYN && n->n_args == 1)

@@ -22,7 +22,7 @@
 /* ---- context, errors, budget ------------------------------------------- */
 
 int mycel__cel_ctx_init(cel_ctx *ctx, const mycel_cel_env *env, const cel_binding *binds,
-			size_t n_binds)
+                        size_t n_binds)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	if (mycel_arena_new(CEL_EVAL_MEM_MAX, &ctx->arena) != 0)
@@ -39,6 +39,9 @@ int mycel__cel_ctx_init(cel_ctx *ctx, const mycel_cel_env *env, const cel_bindin
 	ctx->binds = binds;
 	ctx->n_binds = n_binds;
 	ctx->budget = env != NULL && env->budget != 0 ? env->budget : MYCEL_CEL_BUDGET_DEFAULT;
+	for (size_t i = 0; i < n_binds; i++)
+		if (strchr(binds[i].name, '.') != NULL)
+			ctx->has_dotted = true;
 	return 0;
 }
 
@@ -190,25 +193,38 @@ static cel_val mk_type(const char *name)
 const char *mycel__cel_type_name(const cel_val *v)
 {
 	switch (v->kind) {
-	case CK_ERR: return "error";
-	case CK_NULL: return "null_type";
-	case CK_BOOL: return "bool";
-	case CK_INT: return "int";
-	case CK_UINT: return "uint";
-	case CK_DOUBLE: return "double";
-	case CK_STRING: return "string";
-	case CK_BYTES: return "bytes";
-	case CK_LIST: return "list";
-	case CK_MAP: return "map";
-	case CK_TS: return "google.protobuf.Timestamp";
-	case CK_DUR: return "google.protobuf.Duration";
-	case CK_TYPE: return "type";
+	case CK_ERR:
+		return "error";
+	case CK_NULL:
+		return "null_type";
+	case CK_BOOL:
+		return "bool";
+	case CK_INT:
+		return "int";
+	case CK_UINT:
+		return "uint";
+	case CK_DOUBLE:
+		return "double";
+	case CK_STRING:
+		return "string";
+	case CK_BYTES:
+		return "bytes";
+	case CK_LIST:
+		return "list";
+	case CK_MAP:
+		return "map";
+	case CK_TS:
+		return "google.protobuf.Timestamp";
+	case CK_DUR:
+		return "google.protobuf.Duration";
+	case CK_TYPE:
+		return "type";
 	}
 	return "?";
 }
 
-static const cel_path *path_child(cel_ctx *ctx, const cel_path *up, const char *key,
-				  size_t key_len, size_t idx, const mycel_value *doc)
+static const cel_path *path_child(cel_ctx *ctx, const cel_path *up, const char *key, size_t key_len,
+                                  size_t idx, const mycel_value *doc)
 {
 	cel_path *p;
 	if (up == NULL)
@@ -235,8 +251,13 @@ cel_val mycel__cel_from_doc(cel_ctx *ctx, const mycel_value *d, const cel_path *
 		return v;
 	}
 	switch (d->type) {
-	case MYCEL_T_NIL: v.kind = CK_NULL; break;
-	case MYCEL_T_BOOL: v.kind = CK_BOOL; v.v.b = d->v.b; break;
+	case MYCEL_T_NIL:
+		v.kind = CK_NULL;
+		break;
+	case MYCEL_T_BOOL:
+		v.kind = CK_BOOL;
+		v.v.b = d->v.b;
+		break;
 	case MYCEL_T_UINT:
 		if (d->v.u > (uint64_t)INT64_MAX) {
 			v.kind = CK_UINT;
@@ -246,8 +267,14 @@ cel_val mycel__cel_from_doc(cel_ctx *ctx, const mycel_value *d, const cel_path *
 			v.v.i = (int64_t)d->v.u;
 		}
 		break;
-	case MYCEL_T_INT: v.kind = CK_INT; v.v.i = d->v.i; break;
-	case MYCEL_T_FLOAT: v.kind = CK_DOUBLE; v.v.f = d->v.f; break;
+	case MYCEL_T_INT:
+		v.kind = CK_INT;
+		v.v.i = d->v.i;
+		break;
+	case MYCEL_T_FLOAT:
+		v.kind = CK_DOUBLE;
+		v.v.f = d->v.f;
+		break;
 	case MYCEL_T_STR:
 	case MYCEL_T_BIN:
 		v.kind = d->type == MYCEL_T_STR ? CK_STRING : CK_BYTES;
@@ -295,7 +322,7 @@ void mycel__cel_map_entry(cel_ctx *ctx, const cel_val *m, size_t i, cel_val *k, 
 	k->v.s.p = mm->key;
 	k->v.s.n = mm->key_len;
 	*v = mycel__cel_from_doc(ctx, &mm->val,
-				 path_child(ctx, m->path, mm->key, mm->key_len, 0, &mm->val));
+	                         path_child(ctx, m->path, mm->key, mm->key_len, 0, &mm->val));
 }
 
 static bool is_num(const cel_val *v)
@@ -347,20 +374,26 @@ static int cmp_uint_double(uint64_t u, double d)
 static int cmp_num(const cel_val *a, const cel_val *b)
 {
 	switch (a->kind * 16 + b->kind) {
-	case CK_INT * 16 + CK_INT: return cmp_i64(a->v.i, b->v.i);
-	case CK_UINT * 16 + CK_UINT: return cmp_u64(a->v.u, b->v.u);
+	case CK_INT * 16 + CK_INT:
+		return cmp_i64(a->v.i, b->v.i);
+	case CK_UINT * 16 + CK_UINT:
+		return cmp_u64(a->v.u, b->v.u);
 	case CK_DOUBLE * 16 + CK_DOUBLE:
 		if (isnan(a->v.f) || isnan(b->v.f))
 			return 2;
 		return a->v.f < b->v.f ? -1 : a->v.f > b->v.f;
-	case CK_INT * 16 + CK_UINT: return a->v.i < 0 ? -1 : cmp_u64((uint64_t)a->v.i, b->v.u);
-	case CK_UINT * 16 + CK_INT: return b->v.i < 0 ? 1 : cmp_u64(a->v.u, (uint64_t)b->v.i);
-	case CK_INT * 16 + CK_DOUBLE: return cmp_int_double(a->v.i, b->v.f);
+	case CK_INT * 16 + CK_UINT:
+		return a->v.i < 0 ? -1 : cmp_u64((uint64_t)a->v.i, b->v.u);
+	case CK_UINT * 16 + CK_INT:
+		return b->v.i < 0 ? 1 : cmp_u64(a->v.u, (uint64_t)b->v.i);
+	case CK_INT * 16 + CK_DOUBLE:
+		return cmp_int_double(a->v.i, b->v.f);
 	case CK_DOUBLE * 16 + CK_INT: {
 		int c = cmp_int_double(b->v.i, a->v.f);
 		return c == 2 ? 2 : -c;
 	}
-	case CK_UINT * 16 + CK_DOUBLE: return cmp_uint_double(a->v.u, b->v.f);
+	case CK_UINT * 16 + CK_DOUBLE:
+		return cmp_uint_double(a->v.u, b->v.f);
 	case CK_DOUBLE * 16 + CK_UINT: {
 		int c = cmp_uint_double(b->v.u, a->v.f);
 		return c == 2 ? 2 : -c;
@@ -386,14 +419,17 @@ int mycel__cel_compare(const cel_val *a, const cel_val *b)
 		return 2;
 	switch (a->kind) {
 	case CK_STRING:
-	case CK_BYTES: return cmp_bytes(a, b);
-	case CK_BOOL: return (int)a->v.b - (int)b->v.b;
+	case CK_BYTES:
+		return cmp_bytes(a, b);
+	case CK_BOOL:
+		return (int)a->v.b - (int)b->v.b;
 	case CK_TS:
 	case CK_DUR: {
 		int c = cmp_i64(a->v.t.sec, b->v.t.sec);
 		return c != 0 ? c : cmp_i64(a->v.t.ns, b->v.t.ns);
 	}
-	default: return 2;
+	default:
+		return 2;
 	}
 }
 
@@ -406,15 +442,18 @@ int mycel__cel_equal(cel_ctx *ctx, const cel_val *a, const cel_val *b)
 	if (a->kind != b->kind)
 		return 0;
 	switch (a->kind) {
-	case CK_NULL: return 1;
-	case CK_BOOL: return a->v.b == b->v.b;
+	case CK_NULL:
+		return 1;
+	case CK_BOOL:
+		return a->v.b == b->v.b;
 	case CK_STRING:
 	case CK_BYTES:
 	case CK_TYPE:
 		mycel__cel_charge(ctx, 1 + a->v.s.n / 64);
 		return a->v.s.n == b->v.s.n && memcmp(a->v.s.p, b->v.s.p, a->v.s.n) == 0;
 	case CK_TS:
-	case CK_DUR: return a->v.t.sec == b->v.t.sec && a->v.t.ns == b->v.t.ns;
+	case CK_DUR:
+		return a->v.t.sec == b->v.t.sec && a->v.t.ns == b->v.t.ns;
 	case CK_LIST: {
 		size_t n = mycel__cel_len(a);
 		if (n != mycel__cel_len(b))
@@ -422,7 +461,8 @@ int mycel__cel_equal(cel_ctx *ctx, const cel_val *a, const cel_val *b)
 		for (size_t i = 0; i < n; i++) {
 			if (!mycel__cel_charge(ctx, 1))
 				return 0;
-			cel_val x = mycel__cel_list_at(ctx, a, i), y = mycel__cel_list_at(ctx, b, i);
+			cel_val x = mycel__cel_list_at(ctx, a, i),
+			        y = mycel__cel_list_at(ctx, b, i);
 			if (!mycel__cel_equal(ctx, &x, &y))
 				return 0;
 		}
@@ -442,7 +482,8 @@ int mycel__cel_equal(cel_ctx *ctx, const cel_val *a, const cel_val *b)
 		}
 		return 1;
 	}
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -460,7 +501,8 @@ bool mycel__cel_identical(cel_ctx *ctx, const cel_val *a, const cel_val *b)
 		if (n != mycel__cel_len(b))
 			return false;
 		for (size_t i = 0; i < n; i++) {
-			cel_val x = mycel__cel_list_at(ctx, a, i), y = mycel__cel_list_at(ctx, b, i);
+			cel_val x = mycel__cel_list_at(ctx, a, i),
+			        y = mycel__cel_list_at(ctx, b, i);
 			if (!mycel__cel_identical(ctx, &x, &y))
 				return false;
 		}
@@ -478,8 +520,10 @@ bool mycel__cel_identical(cel_ctx *ctx, const cel_val *a, const cel_val *b)
 		}
 		return true;
 	}
-	case CK_ERR: return true;
-	default: return mycel__cel_equal(ctx, a, b) == 1;
+	case CK_ERR:
+		return true;
+	default:
+		return mycel__cel_equal(ctx, a, b) == 1;
 	}
 }
 
@@ -492,7 +536,8 @@ static bool map_find(cel_ctx *ctx, const cel_val *m, const cel_val *key, cel_val
 			return false;
 		for (size_t i = 0; i < d->v.m.len; i++) {
 			const mycel_member *mm = &d->v.m.items[i];
-			if (mm->key_len == key->v.s.n && memcmp(mm->key, key->v.s.p, mm->key_len) == 0) {
+			if (mm->key_len == key->v.s.n &&
+			    memcmp(mm->key, key->v.s.p, mm->key_len) == 0) {
 				*out = mycel__cel_from_doc(
 				    ctx, &mm->val,
 				    path_child(ctx, m->path, mm->key, mm->key_len, 0, &mm->val));
@@ -540,7 +585,7 @@ static cel_val lookup_ident(cel_ctx *ctx, const cel_node *n)
 		}
 	}
 	static const char *const types[] = {
-		"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+	    "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
 	};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (strcmp(types[i], n->name) == 0)
@@ -548,16 +593,62 @@ static cel_val lookup_ident(cel_ctx *ctx, const cel_node *n)
 	return mycel__cel_err(ctx, n, "undeclared reference to '%s'", n->name);
 }
 
+/*
+ * A qualified name (a.b.c) bound as one variable: when some binding has a dot
+ * in its name, a chain of selections on an identifier that is not a macro
+ * variable is first looked up whole (the longest prefix wins, as evaluation
+ * recurses from the longest chain to the shorter ones).
+ */
+static bool qualified(cel_ctx *ctx, const cel_node *n, cel_val *out)
+{
+	char name[256];
+	const cel_node *parts[32];
+	size_t k = 0, len = 0;
+	const cel_node *p = n;
+
+	while (p->kind == N_SELECT && k < 31) {
+		parts[k++] = p;
+		p = p->a;
+	}
+	if (p->kind != N_IDENT || k == 0)
+		return false;
+	for (size_t i = 0; i < ctx->n_scope; i++)
+		if (strcmp(ctx->scope[i].name, p->name) == 0)
+			return false;
+	parts[k++] = p;
+	for (size_t i = k; i > 0; i--) {
+		size_t l = parts[i - 1]->name_len;
+		if (len + l + 2 > sizeof(name))
+			return false;
+		if (len > 0)
+			name[len++] = '.';
+		memcpy(name + len, parts[i - 1]->name, l);
+		len += l;
+	}
+	name[len] = '\0';
+	for (size_t i = 0; i < ctx->n_binds; i++) {
+		if (strcmp(ctx->binds[i].name, name) == 0) {
+			*out = ctx->binds[i].val;
+			return true;
+		}
+	}
+	return false;
+}
+
 static cel_val eval_select(cel_ctx *ctx, const cel_node *n, bool test)
 {
-	cel_val m = eval(ctx, n->a), out;
+	cel_val m, out;
 	cel_val key;
+
+	if (!test && ctx->has_dotted && qualified(ctx, n, &out))
+		return out;
+	m = eval(ctx, n->a);
 
 	if (m.kind == CK_ERR)
 		return m;
 	if (m.kind != CK_MAP) {
 		cel_val e = mycel__cel_err(ctx, n, "%s has no fields (selecting '%s')",
-					   mycel__cel_type_name(&m), n->name);
+		                           mycel__cel_type_name(&m), n->name);
 		e.path = m.path;
 		return e;
 	}
@@ -587,16 +678,16 @@ static cel_val eval_index(cel_ctx *ctx, const cel_node *n)
 		return k;
 	if (c.kind == CK_MAP) {
 		cel_val out;
-		if (k.kind != CK_STRING && k.kind != CK_INT && k.kind != CK_UINT && k.kind != CK_BOOL &&
-		    k.kind != CK_DOUBLE)
+		if (k.kind != CK_STRING && k.kind != CK_INT && k.kind != CK_UINT &&
+		    k.kind != CK_BOOL && k.kind != CK_DOUBLE)
 			return mycel__cel_err(ctx, n, "a map key cannot be %s",
-					      mycel__cel_type_name(&k));
+			                      mycel__cel_type_name(&k));
 		if (map_find(ctx, &c, &k, &out))
 			return out;
 		cel_val e;
 		if (k.kind == CK_STRING)
-			e = mycel__cel_err(ctx, n, "no such key: '%.*s'", (int)(k.v.s.n > 64 ? 64 : k.v.s.n),
-					   k.v.s.p);
+			e = mycel__cel_err(ctx, n, "no such key: '%.*s'",
+			                   (int)(k.v.s.n > 64 ? 64 : k.v.s.n), k.v.s.p);
 		else
 			e = mycel__cel_err(ctx, n, "no such key");
 		e.path = c.path;
@@ -613,12 +704,12 @@ static cel_val eval_index(cel_ctx *ctx, const cel_node *n)
 		i = (int64_t)k.v.f;
 	} else {
 		return mycel__cel_err(ctx, n, "a list index must be an integer, not %s",
-				      mycel__cel_type_name(&k));
+		                      mycel__cel_type_name(&k));
 	}
 	size_t len = mycel__cel_len(&c);
 	if (i < 0 || (uint64_t)i >= len) {
 		cel_val e = mycel__cel_err(ctx, n, "index %lld out of range (the list has %zu)",
-					   (long long)i, len);
+		                           (long long)i, len);
 		e.path = c.path;
 		return e;
 	}
@@ -661,12 +752,14 @@ static cel_val eval_map(cel_ctx *ctx, const cel_node *n)
 		cel_val k = eval(ctx, n->args[2 * i]);
 		if (k.kind == CK_ERR)
 			return k;
-		if (k.kind != CK_STRING && k.kind != CK_INT && k.kind != CK_UINT && k.kind != CK_BOOL)
+		if (k.kind != CK_STRING && k.kind != CK_INT && k.kind != CK_UINT &&
+		    k.kind != CK_BOOL)
 			return mycel__cel_err(ctx, n->args[2 * i], "a map key cannot be %s",
-					      mycel__cel_type_name(&k));
+			                      mycel__cel_type_name(&k));
 		for (size_t j = 0; j < i; j++)
 			if (mycel__cel_equal(ctx, &items[j].key, &k))
-				return mycel__cel_err(ctx, n->args[2 * i], "duplicate key in a map");
+				return mycel__cel_err(ctx, n->args[2 * i],
+				                      "duplicate key in a map");
 		cel_val val = eval(ctx, n->args[2 * i + 1]);
 		if (val.kind == CK_ERR)
 			return val;
@@ -698,11 +791,11 @@ static cel_val eval_logic(cel_ctx *ctx, const cel_node *n, bool and)
 			continue;
 		}
 		if (!have_err) {
-			err = v.kind == CK_ERR ? v
-					       : mycel__cel_err(ctx, n->args[i],
-								"%s needs bool operands, not %s",
-								and ? "&&" : "||",
-								mycel__cel_type_name(&v));
+			err =
+			    v.kind == CK_ERR
+			        ? v
+			        : mycel__cel_err(ctx, n->args[i], "%s needs bool operands, not %s",
+			                         and? "&&" : "||", mycel__cel_type_name(&v));
 			have_err = true;
 		}
 	}
@@ -767,15 +860,14 @@ static cel_val concat(cel_ctx *ctx, const cel_node *n, const cel_val *a, const c
 }
 
 static const char *const binop_names[] = {
-	[B_ADD] = "+", [B_SUB] = "-", [B_MUL] = "*", [B_DIV] = "/", [B_MOD] = "%",
-	[B_EQ] = "==", [B_NE] = "!=", [B_LT] = "<", [B_LE] = "<=", [B_GT] = ">", [B_GE] = ">=",
-	[B_IN] = "in",
+    [B_ADD] = "+", [B_SUB] = "-", [B_MUL] = "*", [B_DIV] = "/", [B_MOD] = "%", [B_EQ] = "==",
+    [B_NE] = "!=", [B_LT] = "<",  [B_LE] = "<=", [B_GT] = ">",  [B_GE] = ">=", [B_IN] = "in",
 };
 
 static cel_val no_overload(cel_ctx *ctx, const cel_node *n, const cel_val *a, const cel_val *b)
 {
 	return mycel__cel_err(ctx, n, "no such overload: %s %s %s", mycel__cel_type_name(a),
-			      binop_names[n->op], mycel__cel_type_name(b));
+	                      binop_names[n->op], mycel__cel_type_name(b));
 }
 
 static cel_val arith(cel_ctx *ctx, const cel_node *n, const cel_val *a, const cel_val *b)
@@ -785,14 +877,20 @@ static cel_val arith(cel_ctx *ctx, const cel_node *n, const cel_val *a, const ce
 		int64_t x = a->v.i, y = b->v.i, r = 0;
 		bool over = false;
 		switch (op) {
-		case B_ADD: over = __builtin_add_overflow(x, y, &r); break;
-		case B_SUB: over = __builtin_sub_overflow(x, y, &r); break;
-		case B_MUL: over = __builtin_mul_overflow(x, y, &r); break;
+		case B_ADD:
+			over = __builtin_add_overflow(x, y, &r);
+			break;
+		case B_SUB:
+			over = __builtin_sub_overflow(x, y, &r);
+			break;
+		case B_MUL:
+			over = __builtin_mul_overflow(x, y, &r);
+			break;
 		case B_DIV:
 		case B_MOD:
 			if (y == 0)
-				return mycel__cel_err(ctx, n, op == B_DIV ? "division by zero"
-									  : "modulus by zero");
+				return mycel__cel_err(
+				    ctx, n, op == B_DIV ? "division by zero" : "modulus by zero");
 			if (x == INT64_MIN && y == -1)
 				over = true;
 			else
@@ -807,14 +905,20 @@ static cel_val arith(cel_ctx *ctx, const cel_node *n, const cel_val *a, const ce
 		uint64_t x = a->v.u, y = b->v.u, r = 0;
 		bool over = false;
 		switch (op) {
-		case B_ADD: over = __builtin_add_overflow(x, y, &r); break;
-		case B_SUB: over = __builtin_sub_overflow(x, y, &r); break;
-		case B_MUL: over = __builtin_mul_overflow(x, y, &r); break;
+		case B_ADD:
+			over = __builtin_add_overflow(x, y, &r);
+			break;
+		case B_SUB:
+			over = __builtin_sub_overflow(x, y, &r);
+			break;
+		case B_MUL:
+			over = __builtin_mul_overflow(x, y, &r);
+			break;
 		case B_DIV:
 		case B_MOD:
 			if (y == 0)
-				return mycel__cel_err(ctx, n, op == B_DIV ? "division by zero"
-									  : "modulus by zero");
+				return mycel__cel_err(
+				    ctx, n, op == B_DIV ? "division by zero" : "modulus by zero");
 			r = op == B_DIV ? x / y : x % y;
 			break;
 		}
@@ -824,27 +928,34 @@ static cel_val arith(cel_ctx *ctx, const cel_node *n, const cel_val *a, const ce
 	}
 	if (a->kind == CK_DOUBLE && b->kind == CK_DOUBLE && op != B_MOD) {
 		double x = a->v.f, y = b->v.f;
-		return mk_double(op == B_ADD ? x + y : op == B_SUB ? x - y : op == B_MUL ? x * y : x / y);
+		return mk_double(op == B_ADD   ? x + y
+		                 : op == B_SUB ? x - y
+		                 : op == B_MUL ? x * y
+		                               : x / y);
 	}
 	if (op == B_ADD && a->kind == b->kind &&
 	    (a->kind == CK_STRING || a->kind == CK_BYTES || a->kind == CK_LIST))
 		return concat(ctx, n, a, b);
 	if (op == B_ADD || op == B_SUB) {
 		int sign = op == B_ADD ? 1 : -1;
-		if ((a->kind == CK_TS && b->kind == CK_DUR) || (a->kind == CK_DUR && b->kind == CK_DUR)) {
+		if ((a->kind == CK_TS && b->kind == CK_DUR) ||
+		    (a->kind == CK_DUR && b->kind == CK_DUR)) {
 			int64_t sec;
 			if (__builtin_add_overflow(a->v.t.sec, sign * b->v.t.sec, &sec))
 				return mycel__cel_err(ctx, n, "%s out of range",
-						      a->kind == CK_TS ? "timestamp" : "duration");
-			cel_val r = mk_time((cel_kind)a->kind, sec, (int64_t)a->v.t.ns + sign * b->v.t.ns);
+				                      a->kind == CK_TS ? "timestamp" : "duration");
+			cel_val r =
+			    mk_time((cel_kind)a->kind, sec, (int64_t)a->v.t.ns + sign * b->v.t.ns);
 			return a->kind == CK_TS ? check_ts(ctx, n, r) : check_dur(ctx, n, r);
 		}
 		if (op == B_ADD && a->kind == CK_DUR && b->kind == CK_TS) {
-			cel_val r = mk_time(CK_TS, a->v.t.sec + b->v.t.sec, (int64_t)a->v.t.ns + b->v.t.ns);
+			cel_val r =
+			    mk_time(CK_TS, a->v.t.sec + b->v.t.sec, (int64_t)a->v.t.ns + b->v.t.ns);
 			return check_ts(ctx, n, r);
 		}
 		if (op == B_SUB && a->kind == CK_TS && b->kind == CK_TS) {
-			cel_val r = mk_time(CK_DUR, a->v.t.sec - b->v.t.sec, (int64_t)a->v.t.ns - b->v.t.ns);
+			cel_val r = mk_time(CK_DUR, a->v.t.sec - b->v.t.sec,
+			                    (int64_t)a->v.t.ns - b->v.t.ns);
 			return check_dur(ctx, n, r);
 		}
 	}
@@ -880,11 +991,15 @@ static cel_val eval_bin(cel_ctx *ctx, const cel_node *n)
 	case B_GE: {
 		int c = mycel__cel_compare(&a, &b);
 		if (c == 2) {
-			if ((a.kind == CK_DOUBLE && isnan(a.v.f)) || (b.kind == CK_DOUBLE && isnan(b.v.f)))
+			if ((a.kind == CK_DOUBLE && isnan(a.v.f)) ||
+			    (b.kind == CK_DOUBLE && isnan(b.v.f)))
 				return set_false_blame(ctx, false, &a, &b);
 			return no_overload(ctx, n, &a, &b);
 		}
-		bool r = n->op == B_LT ? c < 0 : n->op == B_LE ? c <= 0 : n->op == B_GT ? c > 0 : c >= 0;
+		bool r = n->op == B_LT   ? c < 0
+		         : n->op == B_LE ? c <= 0
+		         : n->op == B_GT ? c > 0
+		                         : c >= 0;
 		return set_false_blame(ctx, r, &a, &b);
 	}
 	case B_IN: {
@@ -967,12 +1082,16 @@ static cel_val eval_macro(cel_ctx *ctx, const cel_node *n)
 			break;
 		if (p.kind != CK_BOOL) {
 			if (!have_err)
-				err = p.kind == CK_ERR ? p
-						       : mycel__cel_err(ctx, n, "the predicate of %s is %s, not bool",
-									m == M_ALL ? "all()" : m == M_EXISTS ? "exists()"
-									: m == M_EXISTS_ONE ? "exists_one()"
-									: m == M_FILTER ? "filter()" : "map()",
-									mycel__cel_type_name(&p));
+				err = p.kind == CK_ERR
+				          ? p
+				          : mycel__cel_err(ctx, n,
+				                           "the predicate of %s is %s, not bool",
+				                           m == M_ALL          ? "all()"
+				                           : m == M_EXISTS     ? "exists()"
+				                           : m == M_EXISTS_ONE ? "exists_one()"
+				                           : m == M_FILTER     ? "filter()"
+				                                               : "map()",
+				                           mycel__cel_type_name(&p));
 			have_err = true;
 			if (m == M_ALL || m == M_EXISTS)
 				continue; /* a later decisive element absorbs the error */
@@ -1009,7 +1128,8 @@ static cel_val eval_macro(cel_ctx *ctx, const cel_node *n)
 		return err;
 	ctx->blame = NULL;
 	switch (m) {
-	case M_ALL: return mk_bool(true);
+	case M_ALL:
+		return mk_bool(true);
 	case M_EXISTS:
 		ctx->blame = r.path;
 		return mk_bool(false);
@@ -1050,25 +1170,37 @@ static cel_val eval(cel_ctx *ctx, const cel_node *n)
 	if (!mycel__cel_charge(ctx, 1))
 		return fatal_val(ctx, n);
 	switch (n->kind) {
-	case N_LIT: return n->lit;
-	case N_IDENT: return lookup_ident(ctx, n);
-	case N_SELECT: return eval_select(ctx, n, false);
-	case N_HAS: return eval_select(ctx, n, true);
-	case N_INDEX: return eval_index(ctx, n);
-	case N_CALL: return eval_call(ctx, n);
-	case N_LIST: return eval_list(ctx, n);
-	case N_MAP: return eval_map(ctx, n);
-	case N_AND: return eval_logic(ctx, n, true);
-	case N_OR: return eval_logic(ctx, n, false);
-	case N_MACRO: return eval_macro(ctx, n);
-	case N_BIN: return eval_bin(ctx, n);
+	case N_LIT:
+		return n->lit;
+	case N_IDENT:
+		return lookup_ident(ctx, n);
+	case N_SELECT:
+		return eval_select(ctx, n, false);
+	case N_HAS:
+		return eval_select(ctx, n, true);
+	case N_INDEX:
+		return eval_index(ctx, n);
+	case N_CALL:
+		return eval_call(ctx, n);
+	case N_LIST:
+		return eval_list(ctx, n);
+	case N_MAP:
+		return eval_map(ctx, n);
+	case N_AND:
+		return eval_logic(ctx, n, true);
+	case N_OR:
+		return eval_logic(ctx, n, false);
+	case N_MACRO:
+		return eval_macro(ctx, n);
+	case N_BIN:
+		return eval_bin(ctx, n);
 	case N_COND: {
 		cel_val c = eval(ctx, n->a);
 		if (c.kind == CK_ERR)
 			return c;
 		if (c.kind != CK_BOOL)
 			return mycel__cel_err(ctx, n, "the condition of ?: is %s, not bool",
-					      mycel__cel_type_name(&c));
+			                      mycel__cel_type_name(&c));
 		ctx->blame = NULL;
 		return eval(ctx, c.v.b ? n->b : n->c);
 	}
@@ -1077,7 +1209,8 @@ static cel_val eval(cel_ctx *ctx, const cel_node *n)
 		if (v.kind == CK_ERR)
 			return v;
 		if (v.kind != CK_BOOL)
-			return mycel__cel_err(ctx, n, "no such overload: !%s", mycel__cel_type_name(&v));
+			return mycel__cel_err(ctx, n, "no such overload: !%s",
+			                      mycel__cel_type_name(&v));
 		ctx->blame = v.v.b ? v.path : NULL;
 		return mk_bool(!v.v.b);
 	}
@@ -1117,8 +1250,8 @@ static void render_path(const cel_path *path, char *out, size_t n)
 	size_t k = 0;
 
 	out[0] = '\0';
-	for (const cel_path *p = path; p != NULL && p->idx != CEL_ROOT_IDX && k < MYCEL_MAX_DEPTH + 2;
-	     p = p->up)
+	for (const cel_path *p = path;
+	     p != NULL && p->idx != CEL_ROOT_IDX && k < MYCEL_MAX_DEPTH + 2; p = p->up)
 		chain[k++] = p;
 	while (k-- > 0) {
 		if (chain[k]->key != NULL) {
@@ -1147,7 +1280,7 @@ static void fill_err(mycel_cel_err *err, const cel_path *path, uint32_t line, ui
 }
 
 int mycel_cel_eval_bool(const mycel_cel *e, const mycel_cel_env *env, bool *out, uint64_t *cost,
-			mycel_cel_err *err)
+                        mycel_cel_err *err)
 {
 	cel_ctx ctx;
 	cel_val v;
@@ -1172,7 +1305,7 @@ int mycel_cel_eval_bool(const mycel_cel *e, const mycel_cel_env *env, bool *out,
 	} else if (v.kind != CK_BOOL) {
 		if (err != NULL) {
 			snprintf(err->msg, sizeof(err->msg), "result is %s, not bool",
-				 mycel__cel_type_name(&v));
+			         mycel__cel_type_name(&v));
 			fill_err(err, v.path, e->root->line, e->root->col);
 		}
 		rc = MYCEL_EEVAL;
@@ -1186,7 +1319,7 @@ int mycel_cel_eval_bool(const mycel_cel *e, const mycel_cel_env *env, bool *out,
 }
 
 int mycel_cel_eval_text(const mycel_cel *e, const mycel_cel_env *env, char *out, size_t out_len,
-			uint64_t *cost, mycel_cel_err *err)
+                        uint64_t *cost, mycel_cel_err *err)
 {
 	cel_ctx ctx;
 	cel_val v;

@@ -48,8 +48,8 @@ typedef struct cel_val cel_val;
 typedef struct cel_entry cel_entry;
 
 struct cel_val {
-	uint8_t kind;   /* cel_kind */
-	bool doc;       /* CK_LIST/CK_MAP: v.d is a document array/map */
+	uint8_t kind;         /* cel_kind */
+	bool doc;             /* CK_LIST/CK_MAP: v.d is a document array/map */
 	const cel_path *path; /* document origin, or NULL */
 	union {
 		bool b;
@@ -103,21 +103,56 @@ typedef enum cel_nkind {
 } cel_nkind;
 
 typedef enum cel_binop {
-	B_ADD, B_SUB, B_MUL, B_DIV, B_MOD,
-	B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_IN,
+	B_ADD,
+	B_SUB,
+	B_MUL,
+	B_DIV,
+	B_MOD,
+	B_EQ,
+	B_NE,
+	B_LT,
+	B_LE,
+	B_GT,
+	B_GE,
+	B_IN,
 } cel_binop;
 
 typedef enum cel_macro {
-	M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_MAP_FILTER, M_FILTER,
+	M_ALL,
+	M_EXISTS,
+	M_EXISTS_ONE,
+	M_MAP,
+	M_MAP_FILTER,
+	M_FILTER,
 } cel_macro;
 
 /* Functions of the subset (global and receiver style). */
 typedef enum cel_fn {
-	F_SIZE, F_CONTAINS, F_STARTS, F_ENDS, F_MATCHES,
-	F_INT, F_UINT, F_DOUBLE, F_STRING, F_BYTES, F_BOOL, F_TYPE, F_DYN,
-	F_TIMESTAMP, F_DURATION,
-	F_GET_FULL_YEAR, F_GET_MONTH, F_GET_DAY_OF_YEAR, F_GET_DAY_OF_MONTH, F_GET_DATE,
-	F_GET_DAY_OF_WEEK, F_GET_HOURS, F_GET_MINUTES, F_GET_SECONDS, F_GET_MILLISECONDS,
+	F_SIZE,
+	F_CONTAINS,
+	F_STARTS,
+	F_ENDS,
+	F_MATCHES,
+	F_INT,
+	F_UINT,
+	F_DOUBLE,
+	F_STRING,
+	F_BYTES,
+	F_BOOL,
+	F_TYPE,
+	F_DYN,
+	F_TIMESTAMP,
+	F_DURATION,
+	F_GET_FULL_YEAR,
+	F_GET_MONTH,
+	F_GET_DAY_OF_YEAR,
+	F_GET_DAY_OF_MONTH,
+	F_GET_DATE,
+	F_GET_DAY_OF_WEEK,
+	F_GET_HOURS,
+	F_GET_MINUTES,
+	F_GET_SECONDS,
+	F_GET_MILLISECONDS,
 	F__COUNT
 } cel_fn;
 
@@ -131,8 +166,8 @@ struct cel_node {
 	cel_node *a, *b, *c;
 	cel_node **args;
 	size_t n_args;
-	cel_val lit;        /* N_LIT */
-	pcre2_code *re;     /* F_MATCHES with a literal pattern: compiled once */
+	cel_val lit;    /* N_LIT */
+	pcre2_code *re; /* F_MATCHES with a literal pattern: compiled once */
 };
 
 struct mycel_cel {
@@ -160,7 +195,8 @@ typedef struct cel_ctx {
 	size_t n_binds;
 	const mycel_cel_env *env;
 	uint64_t budget, spent;
-	bool fatal; /* budget or memory exhausted: nothing absorbs it */
+	bool fatal;      /* budget or memory exhausted: nothing absorbs it */
+	bool has_dotted; /* some binding's name is qualified (a.b) */
 	cel_val fatal_err;
 	pcre2_match_context *mctx;
 	/* Macro variables in scope, innermost last. */
@@ -184,7 +220,7 @@ void mycel__cel_eval(const mycel_cel *e, cel_ctx *ctx, cel_val *out);
 
 /* Sets up ctx for one evaluation: arena and match context. 0 or ENOMEM. */
 int mycel__cel_ctx_init(cel_ctx *ctx, const mycel_cel_env *env, const cel_binding *binds,
-			size_t n_binds);
+                        size_t n_binds);
 void mycel__cel_ctx_fini(cel_ctx *ctx);
 
 /* Evaluation steps used by cel_lib.c. */
@@ -192,8 +228,8 @@ cel_val mycel__cel_err(cel_ctx *ctx, const cel_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool mycel__cel_charge(cel_ctx *ctx, uint64_t units);
 void *mycel__cel_alloc(cel_ctx *ctx, size_t n);
-cel_val mycel__cel_call(cel_ctx *ctx, const cel_node *n, const cel_val *target,
-			const cel_val *args, size_t n_args);
+cel_val mycel__cel_call(cel_ctx *ctx, const cel_node *n, const cel_val *target, const cel_val *args,
+                        size_t n_args);
 size_t mycel__cel_len(const cel_val *v);
 cel_val mycel__cel_list_at(cel_ctx *ctx, const cel_val *l, size_t i);
 void mycel__cel_map_entry(cel_ctx *ctx, const cel_val *m, size_t i, cel_val *k, cel_val *v);

@@ -238,7 +238,7 @@ void mycel__cel_fmt_ts(int64_t sec, int32_t ns, char *out, size_t out_len)
 	fl = fmt_frac(ns, frac);
 	frac[fl] = '\0';
 	snprintf(out, out_len, "%04lld-%02u-%02uT%02d:%02d:%02d%sZ", (long long)y, m, d,
-		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
+	         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
 }
 
 void mycel__cel_fmt_dur(int64_t sec, int32_t ns, char *out, size_t out_len)
@@ -291,13 +291,14 @@ pcre2_code *mycel__cel_regex(const char *p, size_t n, char *why, size_t why_len)
 {
 	int code;
 	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, n, PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C, &code,
-				       &off, NULL);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)p, n, PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C, &code, &off, NULL);
 	if (re == NULL) {
 		PCRE2_UCHAR msg[120];
 		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
 			snprintf((char *)msg, sizeof(msg), "error %d", code);
-		snprintf(why, why_len, "invalid pattern at offset %zu: %s", (size_t)off, (char *)msg);
+		snprintf(why, why_len, "invalid pattern at offset %zu: %s", (size_t)off,
+		         (char *)msg);
 	}
 	return re;
 }
@@ -351,7 +352,7 @@ static size_t utf8_count(const char *s, size_t n)
 static cel_val bad(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 {
 	return mycel__cel_err(ctx, n, "no such overload: %s(%s)", mycel__cel_fn_name(n->op),
-			      mycel__cel_type_name(a));
+	                      mycel__cel_type_name(a));
 }
 
 static cel_val do_matches(cel_ctx *ctx, const cel_node *n, const cel_val *s, const cel_val *pat)
@@ -362,7 +363,7 @@ static cel_val do_matches(cel_ctx *ctx, const cel_node *n, const cel_val *s, con
 
 	if (s->kind != CK_STRING || pat->kind != CK_STRING)
 		return mycel__cel_err(ctx, n, "no such overload: matches(%s, %s)",
-				      mycel__cel_type_name(s), mycel__cel_type_name(pat));
+		                      mycel__cel_type_name(s), mycel__cel_type_name(pat));
 	if (!mycel__cel_charge(ctx, s->v.s.n + pat->v.s.n))
 		return ctx->fatal_err;
 	if (re == NULL) {
@@ -392,15 +393,22 @@ static cel_val str_fn(cel_ctx *ctx, const cel_node *n, const cel_val *s, const c
 {
 	bool r = false;
 	if (s->kind != CK_STRING || t->kind != CK_STRING)
-		return mycel__cel_err(ctx, n, "no such overload: %s.%s(%s)", mycel__cel_type_name(s),
-				      mycel__cel_fn_name(n->op), mycel__cel_type_name(t));
+		return mycel__cel_err(ctx, n, "no such overload: %s.%s(%s)",
+		                      mycel__cel_type_name(s), mycel__cel_fn_name(n->op),
+		                      mycel__cel_type_name(t));
 	if (!mycel__cel_charge(ctx, 1 + s->v.s.n))
 		return ctx->fatal_err;
 	size_t a = s->v.s.n, b = t->v.s.n;
 	switch (n->op) {
-	case F_STARTS: r = b <= a && memcmp(s->v.s.p, t->v.s.p, b) == 0; break;
-	case F_ENDS: r = b <= a && memcmp(s->v.s.p + a - b, t->v.s.p, b) == 0; break;
-	default: r = b == 0 || (b <= a && memmem(s->v.s.p, a, t->v.s.p, b) != NULL); break;
+	case F_STARTS:
+		r = b <= a && memcmp(s->v.s.p, t->v.s.p, b) == 0;
+		break;
+	case F_ENDS:
+		r = b <= a && memcmp(s->v.s.p + a - b, t->v.s.p, b) == 0;
+		break;
+	default:
+		r = b == 0 || (b <= a && memmem(s->v.s.p, a, t->v.s.p, b) != NULL);
+		break;
 	}
 	if (!r)
 		ctx->blame = s->path;
@@ -433,11 +441,13 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 	switch (n->op) {
 	case F_INT:
 		switch (a->kind) {
-		case CK_INT: return vint(a->v.i);
+		case CK_INT:
+			return vint(a->v.i);
 		case CK_UINT:
 			if (a->v.u > (uint64_t)INT64_MAX)
-				return mycel__cel_err(ctx, n, "integer overflow: int(%lluu) out of range",
-						      (unsigned long long)a->v.u);
+				return mycel__cel_err(ctx, n,
+				                      "integer overflow: int(%lluu) out of range",
+				                      (unsigned long long)a->v.u);
 			return vint((int64_t)a->v.u);
 		case CK_DOUBLE:
 			if (!(a->v.f > -0x1p63 && a->v.f < 0x1p63))
@@ -447,20 +457,26 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 			int64_t i;
 			if (!parse_int_text(a->v.s.p, a->v.s.n, false, &i, NULL))
 				return mycel__cel_err(ctx, n, "type conversion error: int('%.*s')",
-						      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
+				                      (int)(a->v.s.n > 40 ? 40 : a->v.s.n),
+				                      a->v.s.p);
 			return vint(i);
 		}
-		case CK_TS: return vint(a->v.t.sec);
-		default: return bad(ctx, n, a);
+		case CK_TS:
+			return vint(a->v.t.sec);
+		default:
+			return bad(ctx, n, a);
 		}
 	case F_UINT:
 		v = mk(CK_UINT);
 		switch (a->kind) {
-		case CK_UINT: v.v.u = a->v.u; return v;
+		case CK_UINT:
+			v.v.u = a->v.u;
+			return v;
 		case CK_INT:
 			if (a->v.i < 0)
-				return mycel__cel_err(ctx, n, "unsigned integer overflow: uint(%lld) out of range",
-						      (long long)a->v.i);
+				return mycel__cel_err(
+				    ctx, n, "unsigned integer overflow: uint(%lld) out of range",
+				    (long long)a->v.i);
 			v.v.u = (uint64_t)a->v.i;
 			return v;
 		case CK_DOUBLE:
@@ -471,16 +487,24 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 		case CK_STRING:
 			if (!parse_int_text(a->v.s.p, a->v.s.n, true, NULL, &v.v.u))
 				return mycel__cel_err(ctx, n, "type conversion error: uint('%.*s')",
-						      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
+				                      (int)(a->v.s.n > 40 ? 40 : a->v.s.n),
+				                      a->v.s.p);
 			return v;
-		default: return bad(ctx, n, a);
+		default:
+			return bad(ctx, n, a);
 		}
 	case F_DOUBLE:
 		v = mk(CK_DOUBLE);
 		switch (a->kind) {
-		case CK_DOUBLE: v.v.f = a->v.f; return v;
-		case CK_INT: v.v.f = (double)a->v.i; return v;
-		case CK_UINT: v.v.f = (double)a->v.u; return v;
+		case CK_DOUBLE:
+			v.v.f = a->v.f;
+			return v;
+		case CK_INT:
+			v.v.f = (double)a->v.i;
+			return v;
+		case CK_UINT:
+			v.v.f = (double)a->v.u;
+			return v;
 		case CK_STRING: {
 			char *end;
 			if (a->v.s.n == 0 || a->v.s.n >= sizeof(buf) || a->v.s.p[0] == ' ')
@@ -495,26 +519,42 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 			return v;
 		bad_double:
 			return mycel__cel_err(ctx, n, "type conversion error: double('%.*s')",
-					      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
+			                      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
 		}
-		default: return bad(ctx, n, a);
+		default:
+			return bad(ctx, n, a);
 		}
 	case F_STRING:
 		switch (a->kind) {
-		case CK_STRING: return *a;
-		case CK_INT: snprintf(buf, sizeof(buf), "%lld", (long long)a->v.i); break;
-		case CK_UINT: snprintf(buf, sizeof(buf), "%llu", (unsigned long long)a->v.u); break;
-		case CK_DOUBLE: mycel__cel_fmt_double(a->v.f, buf, sizeof(buf)); break;
-		case CK_BOOL: snprintf(buf, sizeof(buf), "%s", a->v.b ? "true" : "false"); break;
-		case CK_TS: mycel__cel_fmt_ts(a->v.t.sec, a->v.t.ns, buf, sizeof(buf)); break;
-		case CK_DUR: mycel__cel_fmt_dur(a->v.t.sec, a->v.t.ns, buf, sizeof(buf)); break;
+		case CK_STRING:
+			return *a;
+		case CK_INT:
+			snprintf(buf, sizeof(buf), "%lld", (long long)a->v.i);
+			break;
+		case CK_UINT:
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)a->v.u);
+			break;
+		case CK_DOUBLE:
+			mycel__cel_fmt_double(a->v.f, buf, sizeof(buf));
+			break;
+		case CK_BOOL:
+			snprintf(buf, sizeof(buf), "%s", a->v.b ? "true" : "false");
+			break;
+		case CK_TS:
+			mycel__cel_fmt_ts(a->v.t.sec, a->v.t.ns, buf, sizeof(buf));
+			break;
+		case CK_DUR:
+			mycel__cel_fmt_dur(a->v.t.sec, a->v.t.ns, buf, sizeof(buf));
+			break;
 		case CK_BYTES:
 			if (!mycel_utf8_valid((const uint8_t *)a->v.s.p, a->v.s.n))
-				return mycel__cel_err(ctx, n, "string() of bytes that are not UTF-8");
+				return mycel__cel_err(ctx, n,
+				                      "string() of bytes that are not UTF-8");
 			v = *a;
 			v.kind = CK_STRING;
 			return v;
-		default: return bad(ctx, n, a);
+		default:
+			return bad(ctx, n, a);
 		}
 		return vstr(ctx, CK_STRING, buf, strlen(buf));
 	case F_BYTES:
@@ -531,13 +571,15 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 			static const char *const t[] = {"1", "t", "true", "TRUE", "True"};
 			static const char *const f[] = {"0", "f", "false", "FALSE", "False"};
 			for (size_t i = 0; i < 5; i++) {
-				if (strlen(t[i]) == a->v.s.n && memcmp(t[i], a->v.s.p, a->v.s.n) == 0)
+				if (strlen(t[i]) == a->v.s.n &&
+				    memcmp(t[i], a->v.s.p, a->v.s.n) == 0)
 					return vbool(true);
-				if (strlen(f[i]) == a->v.s.n && memcmp(f[i], a->v.s.p, a->v.s.n) == 0)
+				if (strlen(f[i]) == a->v.s.n &&
+				    memcmp(f[i], a->v.s.p, a->v.s.n) == 0)
 					return vbool(false);
 			}
 			return mycel__cel_err(ctx, n, "type conversion error: bool('%.*s')",
-					      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
+			                      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
 		}
 		return bad(ctx, n, a);
 	case F_TYPE:
@@ -545,7 +587,8 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 		v.v.s.p = mycel__cel_type_name(a);
 		v.v.s.n = strlen(v.v.s.p);
 		return v;
-	case F_DYN: return *a;
+	case F_DYN:
+		return *a;
 	case F_TIMESTAMP:
 		v = mk(CK_TS);
 		if (a->kind == CK_TS)
@@ -559,8 +602,10 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 		if (a->kind == CK_STRING) {
 			if (mycel__cel_parse_ts(a->v.s.p, a->v.s.n, &v.v.t.sec, &v.v.t.ns) != 0)
 				return mycel__cel_err(ctx, n,
-						      "timestamp('%.*s'): not an RFC 3339 time between years 1 and 9999",
-						      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
+				                      "timestamp('%.*s'): not an RFC 3339 time "
+				                      "between years 1 and 9999",
+				                      (int)(a->v.s.n > 40 ? 40 : a->v.s.n),
+				                      a->v.s.p);
 			return v;
 		}
 		return bad(ctx, n, a);
@@ -571,8 +616,10 @@ static cel_val conv(cel_ctx *ctx, const cel_node *n, const cel_val *a)
 		if (a->kind == CK_STRING) {
 			if (mycel__cel_parse_dur(a->v.s.p, a->v.s.n, &v.v.t.sec, &v.v.t.ns) != 0)
 				return mycel__cel_err(ctx, n,
-						      "duration('%.*s'): not a duration such as 1h30m or 2.5s within 292 years",
-						      (int)(a->v.s.n > 40 ? 40 : a->v.s.n), a->v.s.p);
+				                      "duration('%.*s'): not a duration such as "
+				                      "1h30m or 2.5s within 292 years",
+				                      (int)(a->v.s.n > 40 ? 40 : a->v.s.n),
+				                      a->v.s.p);
 			return v;
 		}
 		return bad(ctx, n, a);
@@ -607,7 +654,7 @@ static cel_val getter(cel_ctx *ctx, const cel_node *n, const cel_val *t, const c
 	if (t->kind == CK_DUR) {
 		if (tz != NULL)
 			return mycel__cel_err(ctx, n, "%s() of a duration takes no time zone",
-					      mycel__cel_fn_name(n->op));
+			                      mycel__cel_fn_name(n->op));
 		/* totals, truncated toward zero */
 		int64_t s = t->v.t.sec, ns = t->v.t.ns;
 		if (s < 0 && ns > 0) {
@@ -615,27 +662,32 @@ static cel_val getter(cel_ctx *ctx, const cel_node *n, const cel_val *t, const c
 			ns -= NS_PER_S;
 		}
 		switch (n->op) {
-		case F_GET_HOURS: return vint(s / 3600);
-		case F_GET_MINUTES: return vint(s / 60);
-		case F_GET_SECONDS: return vint(s);
-		case F_GET_MILLISECONDS: return vint(ns / 1000000);
+		case F_GET_HOURS:
+			return vint(s / 3600);
+		case F_GET_MINUTES:
+			return vint(s / 60);
+		case F_GET_SECONDS:
+			return vint(s);
+		case F_GET_MILLISECONDS:
+			return vint(ns / 1000000);
 		default:
 			return mycel__cel_err(ctx, n, "no such overload: duration.%s()",
-					      mycel__cel_fn_name(n->op));
+			                      mycel__cel_fn_name(n->op));
 		}
 	}
 	if (t->kind != CK_TS)
 		return mycel__cel_err(ctx, n, "no such overload: %s.%s()", mycel__cel_type_name(t),
-				      mycel__cel_fn_name(n->op));
+		                      mycel__cel_fn_name(n->op));
 	int64_t off = 0;
 	if (tz != NULL) {
 		if (tz->kind != CK_STRING)
 			return mycel__cel_err(ctx, n, "a time zone is a string, not %s",
-					      mycel__cel_type_name(tz));
+			                      mycel__cel_type_name(tz));
 		if (!parse_tz(tz, &off))
 			return mycel__cel_err(ctx, n,
-					      "time zone '%.*s' is not supported (use UTC or an offset such as +01:00)",
-					      (int)(tz->v.s.n > 40 ? 40 : tz->v.s.n), tz->v.s.p);
+			                      "time zone '%.*s' is not supported (use UTC or an "
+			                      "offset such as +01:00)",
+			                      (int)(tz->v.s.n > 40 ? 40 : tz->v.s.n), tz->v.s.p);
 	}
 	int64_t sec = t->v.t.sec + off;
 	int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
@@ -643,22 +695,32 @@ static cel_val getter(cel_ctx *ctx, const cel_node *n, const cel_val *t, const c
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
 	switch (n->op) {
-	case F_GET_FULL_YEAR: return vint(y);
-	case F_GET_MONTH: return vint((int64_t)m - 1);
-	case F_GET_DAY_OF_YEAR: return vint(days - days_from_civil(y, 1, 1));
-	case F_GET_DAY_OF_MONTH: return vint((int64_t)d - 1);
-	case F_GET_DATE: return vint(d);
-	case F_GET_DAY_OF_WEEK: return vint(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
-	case F_GET_HOURS: return vint(rem / 3600);
-	case F_GET_MINUTES: return vint(rem / 60 % 60);
-	case F_GET_SECONDS: return vint(rem % 60);
-	case F_GET_MILLISECONDS: return vint(t->v.t.ns / 1000000);
+	case F_GET_FULL_YEAR:
+		return vint(y);
+	case F_GET_MONTH:
+		return vint((int64_t)m - 1);
+	case F_GET_DAY_OF_YEAR:
+		return vint(days - days_from_civil(y, 1, 1));
+	case F_GET_DAY_OF_MONTH:
+		return vint((int64_t)d - 1);
+	case F_GET_DATE:
+		return vint(d);
+	case F_GET_DAY_OF_WEEK:
+		return vint(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+	case F_GET_HOURS:
+		return vint(rem / 3600);
+	case F_GET_MINUTES:
+		return vint(rem / 60 % 60);
+	case F_GET_SECONDS:
+		return vint(rem % 60);
+	case F_GET_MILLISECONDS:
+		return vint(t->v.t.ns / 1000000);
 	}
 	return bad(ctx, n, t);
 }
 
 cel_val mycel__cel_call(cel_ctx *ctx, const cel_node *n, const cel_val *target, const cel_val *args,
-			size_t n_args)
+                        size_t n_args)
 {
 	const cel_val *a = target != NULL ? target : &args[0];
 	cel_val r;
@@ -672,20 +734,27 @@ cel_val mycel__cel_call(cel_ctx *ctx, const cel_node *n, const cel_val *target, 
 				return ctx->fatal_err;
 			r.v.i = (int64_t)utf8_count(a->v.s.p, a->v.s.n);
 			break;
-		case CK_BYTES: r.v.i = (int64_t)a->v.s.n; break;
+		case CK_BYTES:
+			r.v.i = (int64_t)a->v.s.n;
+			break;
 		case CK_LIST:
-		case CK_MAP: r.v.i = (int64_t)mycel__cel_len(a); break;
-		default: return bad(ctx, n, a);
+		case CK_MAP:
+			r.v.i = (int64_t)mycel__cel_len(a);
+			break;
+		default:
+			return bad(ctx, n, a);
 		}
 		r.path = a->path;
 		return r;
 	case F_CONTAINS:
 	case F_STARTS:
-	case F_ENDS: return str_fn(ctx, n, target, &args[0]);
+	case F_ENDS:
+		return str_fn(ctx, n, target, &args[0]);
 	case F_MATCHES:
 		return target != NULL ? do_matches(ctx, n, target, &args[0])
-				      : do_matches(ctx, n, &args[0], &args[1]);
-	default: break;
+		                      : do_matches(ctx, n, &args[0], &args[1]);
+	default:
+		break;
 	}
 	if (n->op >= F_GET_FULL_YEAR)
 		return getter(ctx, n, target, n_args > 0 ? &args[0] : NULL);
@@ -732,9 +801,15 @@ int mycel__cel_render(cel_ctx *ctx, const cel_val *v, mycel_buf *b)
 {
 	char buf[80];
 	switch (v->kind) {
-	case CK_ERR: put_s(b, "error"); break;
-	case CK_NULL: put_s(b, "null"); break;
-	case CK_BOOL: put_s(b, v->v.b ? "true" : "false"); break;
+	case CK_ERR:
+		put_s(b, "error");
+		break;
+	case CK_NULL:
+		put_s(b, "null");
+		break;
+	case CK_BOOL:
+		put_s(b, v->v.b ? "true" : "false");
+		break;
 	case CK_INT:
 		snprintf(buf, sizeof(buf), "%lld", (long long)v->v.i);
 		put_s(b, buf);
@@ -750,8 +825,12 @@ int mycel__cel_render(cel_ctx *ctx, const cel_val *v, mycel_buf *b)
 		put_s(b, buf);
 		break;
 	case CK_STRING:
-	case CK_BYTES: put_quoted(b, v->v.s.p, v->v.s.n, v->kind == CK_BYTES); break;
-	case CK_TYPE: mycel_buf_put(b, v->v.s.p, v->v.s.n); break;
+	case CK_BYTES:
+		put_quoted(b, v->v.s.p, v->v.s.n, v->kind == CK_BYTES);
+		break;
+	case CK_TYPE:
+		mycel_buf_put(b, v->v.s.p, v->v.s.n);
+		break;
 	case CK_TS:
 		mycel__cel_fmt_ts(v->v.t.sec, v->v.t.ns, buf, sizeof(buf));
 		put_s(b, "timestamp(\"");

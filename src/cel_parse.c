@@ -70,9 +70,9 @@ typedef struct parser {
 	/* the current token */
 	tok t;
 	uint32_t tline, tcol;
-	uint64_t tu;     /* T_INT magnitude, T_UINT value */
-	double tf;       /* T_DOUBLE */
-	const char *ts;  /* T_STRING, T_BYTES (decoded), T_IDENT */
+	uint64_t tu;    /* T_INT magnitude, T_UINT value */
+	double tf;      /* T_DOUBLE */
+	const char *ts; /* T_STRING, T_BYTES (decoded), T_IDENT */
 	size_t tn;
 	int rc; /* first error */
 	mycel_cel_err *err;
@@ -80,31 +80,31 @@ typedef struct parser {
 } parser;
 
 static const char *const fn_names[F__COUNT] = {
-	[F_SIZE] = "size",
-	[F_CONTAINS] = "contains",
-	[F_STARTS] = "startsWith",
-	[F_ENDS] = "endsWith",
-	[F_MATCHES] = "matches",
-	[F_INT] = "int",
-	[F_UINT] = "uint",
-	[F_DOUBLE] = "double",
-	[F_STRING] = "string",
-	[F_BYTES] = "bytes",
-	[F_BOOL] = "bool",
-	[F_TYPE] = "type",
-	[F_DYN] = "dyn",
-	[F_TIMESTAMP] = "timestamp",
-	[F_DURATION] = "duration",
-	[F_GET_FULL_YEAR] = "getFullYear",
-	[F_GET_MONTH] = "getMonth",
-	[F_GET_DAY_OF_YEAR] = "getDayOfYear",
-	[F_GET_DAY_OF_MONTH] = "getDayOfMonth",
-	[F_GET_DATE] = "getDate",
-	[F_GET_DAY_OF_WEEK] = "getDayOfWeek",
-	[F_GET_HOURS] = "getHours",
-	[F_GET_MINUTES] = "getMinutes",
-	[F_GET_SECONDS] = "getSeconds",
-	[F_GET_MILLISECONDS] = "getMilliseconds",
+    [F_SIZE] = "size",
+    [F_CONTAINS] = "contains",
+    [F_STARTS] = "startsWith",
+    [F_ENDS] = "endsWith",
+    [F_MATCHES] = "matches",
+    [F_INT] = "int",
+    [F_UINT] = "uint",
+    [F_DOUBLE] = "double",
+    [F_STRING] = "string",
+    [F_BYTES] = "bytes",
+    [F_BOOL] = "bool",
+    [F_TYPE] = "type",
+    [F_DYN] = "dyn",
+    [F_TIMESTAMP] = "timestamp",
+    [F_DURATION] = "duration",
+    [F_GET_FULL_YEAR] = "getFullYear",
+    [F_GET_MONTH] = "getMonth",
+    [F_GET_DAY_OF_YEAR] = "getDayOfYear",
+    [F_GET_DAY_OF_MONTH] = "getDayOfMonth",
+    [F_GET_DATE] = "getDate",
+    [F_GET_DAY_OF_WEEK] = "getDayOfWeek",
+    [F_GET_HOURS] = "getHours",
+    [F_GET_MINUTES] = "getMinutes",
+    [F_GET_SECONDS] = "getSeconds",
+    [F_GET_MILLISECONDS] = "getMilliseconds",
 };
 
 const char *mycel__cel_fn_name(int fn)
@@ -130,7 +130,7 @@ int mycel__cel_fn_lookup(const char *name, size_t n, bool receiver)
 }
 
 __attribute__((format(printf, 4, 5))) static void perr(parser *p, uint32_t line, uint32_t col,
-						       const char *fmt, ...)
+                                                       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -225,16 +225,28 @@ static size_t put_utf8(char *o, uint32_t cp)
 
 /*
  * Lexes a quoted literal at p->pos (the opening quote), raw or bytes as the
- * prefix said. The decoded text goes into the arena (at most 4 bytes of
- * output per byte of input, escapes included).
+ * prefix said. The decoded text goes into the arena; it is never longer than
+ * the literal's text (each escape yields at most as many bytes as it has
+ * characters), so the allocation is bounded by the literal, not the source.
  */
 static void lex_string(parser *p, bool raw, bool bytes)
 {
 	uint32_t line = p->tline, col = p->tcol;
 	int q = peekc(p, 0);
 	bool triple = peekc(p, 1) == q && peekc(p, 2) == q;
-	size_t cap = (p->len - p->pos) * 4 + 1;
-	char *o = mycel_arena_alloc(p->arena, cap);
+	size_t k = triple ? 3 : 1;
+
+	while (p->pos + k < p->len) {
+		int c = peekc(p, k);
+		if (c == '\\' && !raw) {
+			k += 2;
+			continue;
+		}
+		if (c == q && (!triple || (peekc(p, k + 1) == q && peekc(p, k + 2) == q)))
+			break;
+		k++;
+	}
+	char *o = mycel_arena_alloc(p->arena, k + 1);
 	size_t n = 0;
 
 	if (o == NULL) {
@@ -254,7 +266,8 @@ static void lex_string(parser *p, bool raw, bool bytes)
 			break;
 		}
 		if ((c == '\n' || c == '\r') && !triple) {
-			perr(p, p->line, cur_col(p), "newline in a %s literal (use \\n or a triple-quoted literal)",
+			perr(p, p->line, cur_col(p),
+			     "newline in a %s literal (use \\n or a triple-quoted literal)",
 			     bytes ? "bytes" : "string");
 			return;
 		}
@@ -269,20 +282,52 @@ static void lex_string(parser *p, bool raw, bool bytes)
 		uint32_t cp = 0;
 		int digits = 0, base = 16;
 		switch (e) {
-		case 'a': o[n++] = '\a'; advance(p, 2); continue;
-		case 'b': o[n++] = '\b'; advance(p, 2); continue;
-		case 'f': o[n++] = '\f'; advance(p, 2); continue;
-		case 'n': o[n++] = '\n'; advance(p, 2); continue;
-		case 'r': o[n++] = '\r'; advance(p, 2); continue;
-		case 't': o[n++] = '\t'; advance(p, 2); continue;
-		case 'v': o[n++] = '\v'; advance(p, 2); continue;
-		case '\\': case '\'': case '"': case '`': case '?':
+		case 'a':
+			o[n++] = '\a';
+			advance(p, 2);
+			continue;
+		case 'b':
+			o[n++] = '\b';
+			advance(p, 2);
+			continue;
+		case 'f':
+			o[n++] = '\f';
+			advance(p, 2);
+			continue;
+		case 'n':
+			o[n++] = '\n';
+			advance(p, 2);
+			continue;
+		case 'r':
+			o[n++] = '\r';
+			advance(p, 2);
+			continue;
+		case 't':
+			o[n++] = '\t';
+			advance(p, 2);
+			continue;
+		case 'v':
+			o[n++] = '\v';
+			advance(p, 2);
+			continue;
+		case '\\':
+		case '\'':
+		case '"':
+		case '`':
+		case '?':
 			o[n++] = (char)e;
 			advance(p, 2);
 			continue;
-		case 'x': case 'X': digits = 2; break;
-		case 'u': digits = 4; break;
-		case 'U': digits = 8; break;
+		case 'x':
+		case 'X':
+			digits = 2;
+			break;
+		case 'u':
+			digits = 4;
+			break;
+		case 'U':
+			digits = 8;
+			break;
 		default:
 			if (e >= '0' && e <= '3') {
 				digits = 3;
@@ -465,11 +510,11 @@ static void next(parser *p)
 		const char *s;
 		tok t;
 	} ops[] = {
-		{"<=", T_LE}, {">=", T_GE}, {"==", T_EQ}, {"!=", T_NE}, {"&&", T_AND}, {"||", T_OR},
-		{"(", T_LPAREN}, {")", T_RPAREN}, {"[", T_LBRACK}, {"]", T_RBRACK},
-		{"{", T_LBRACE}, {"}", T_RBRACE}, {".", T_DOT}, {",", T_COMMA}, {":", T_COLON},
-		{"?", T_QUEST}, {"!", T_NOT}, {"-", T_MINUS}, {"+", T_PLUS}, {"*", T_STAR},
-		{"/", T_SLASH}, {"%", T_PCT}, {"<", T_LT}, {">", T_GT},
+	    {"<=", T_LE},    {">=", T_GE},    {"==", T_EQ},    {"!=", T_NE},    {"&&", T_AND},
+	    {"||", T_OR},    {"(", T_LPAREN}, {")", T_RPAREN}, {"[", T_LBRACK}, {"]", T_RBRACK},
+	    {"{", T_LBRACE}, {"}", T_RBRACE}, {".", T_DOT},    {",", T_COMMA},  {":", T_COLON},
+	    {"?", T_QUEST},  {"!", T_NOT},    {"-", T_MINUS},  {"+", T_PLUS},   {"*", T_STAR},
+	    {"/", T_SLASH},  {"%", T_PCT},    {"<", T_LT},     {">", T_GT},
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		size_t n = strlen(ops[i].s);
@@ -519,8 +564,8 @@ static bool expect(parser *p, tok t, const char *what)
 }
 
 static const char *const reserved[] = {
-	"as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
-	"loop", "package", "namespace", "return", "var", "void", "while",
+    "as",  "break", "const",   "continue",  "else",   "for", "function", "if",    "import",
+    "let", "loop",  "package", "namespace", "return", "var", "void",     "while",
 };
 
 static bool is_reserved(const char *s, size_t n)
@@ -590,7 +635,8 @@ static cel_node *mk_lit(parser *p, uint32_t line, uint32_t col)
 	switch (p->t) {
 	case T_INT:
 		if (p->tu > (uint64_t)INT64_MAX) {
-			perr(p, line, col, "integer literal out of range (use the u suffix for uint)");
+			perr(p, line, col,
+			     "integer literal out of range (use the u suffix for uint)");
 			return NULL;
 		}
 		n->lit.kind = CK_INT;
@@ -643,7 +689,7 @@ static pcre2_code *keep_regex(parser *p, const cel_node *lit)
  * shape. The open parenthesis has been consumed.
  */
 static cel_node *parse_call(parser *p, cel_node *target, const char *name, size_t nlen,
-			    uint32_t line, uint32_t col)
+                            uint32_t line, uint32_t col)
 {
 	nodelist args = {0};
 	cel_node *n;
@@ -669,8 +715,8 @@ static cel_node *parse_call(parser *p, cel_node *target, const char *name, size_
 		cel_macro m;
 		size_t nargs;
 	} macros[] = {
-		{"all", M_ALL, 2},       {"exists", M_EXISTS, 2}, {"exists_one", M_EXISTS_ONE, 2},
-		{"map", M_MAP, 2},       {"map", M_MAP_FILTER, 3}, {"filter", M_FILTER, 2},
+	    {"all", M_ALL, 2}, {"exists", M_EXISTS, 2},  {"exists_one", M_EXISTS_ONE, 2},
+	    {"map", M_MAP, 2}, {"map", M_MAP_FILTER, 3}, {"filter", M_FILTER, 2},
 	};
 	for (size_t i = 0; target != NULL && i < sizeof(macros) / sizeof(macros[0]); i++) {
 		if (strlen(macros[i].s) != nlen || memcmp(macros[i].s, name, nlen) != 0 ||
@@ -678,7 +724,8 @@ static cel_node *parse_call(parser *p, cel_node *target, const char *name, size_
 			continue;
 		if (args.v[0]->kind != N_IDENT || args.v[0]->b != NULL) {
 			perr(p, args.v[0]->line, args.v[0]->col,
-			     "the first argument of %s() must be a simple variable name", macros[i].s);
+			     "the first argument of %s() must be a simple variable name",
+			     macros[i].s);
 			return NULL;
 		}
 		n = mk(p, N_MACRO, line, col);
@@ -696,6 +743,20 @@ static cel_node *parse_call(parser *p, cel_node *target, const char *name, size_
 		}
 		return n;
 	}
+	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
+		if (strlen(macros[i].s) == nlen && memcmp(macros[i].s, name, nlen) == 0) {
+			if (target == NULL)
+				perr(p, line, col, "%s() is a macro called on a list or map: l.%s(x, ...)",
+				     macros[i].s, macros[i].s);
+			else
+				perr(p, line, col, "%s() takes %s", macros[i].s,
+				     macros[i].m == M_MAP || macros[i].m == M_MAP_FILTER
+					 ? "a variable and an expression, with an optional filter "
+					   "between them: l.map(x, e) or l.map(x, p, e)"
+					 : "a variable and a predicate: l.all(x, p)");
+			return NULL;
+		}
+	}
 	int fn = mycel__cel_fn_lookup(name, nlen, target != NULL);
 	if (fn < 0) {
 		if (target != NULL && mycel__cel_fn_lookup(name, nlen, false) >= 0)
@@ -711,9 +772,16 @@ static cel_node *parse_call(parser *p, cel_node *target, const char *name, size_
 	}
 	size_t lo = 1, hi = 1; /* argument counts, target included */
 	switch (fn) {
-	case F_MATCHES: lo = hi = 2; break;
-	case F_CONTAINS: case F_STARTS: case F_ENDS: lo = hi = 2; break;
-	case F_SIZE: break;
+	case F_MATCHES:
+		lo = hi = 2;
+		break;
+	case F_CONTAINS:
+	case F_STARTS:
+	case F_ENDS:
+		lo = hi = 2;
+		break;
+	case F_SIZE:
+		break;
 	default:
 		if (fn >= F_GET_FULL_YEAR) {
 			lo = 1;
@@ -828,7 +896,8 @@ static cel_node *parse_primary(parser *p)
 				nomem(p);
 		}
 		if (p->t == T_LBRACE && n->kind == N_IDENT) {
-			perr(p, p->tline, p->tcol, "message construction (%.*s{...}) is not in the subset",
+			perr(p, p->tline, p->tcol,
+			     "message construction (%.*s{...}) is not in the subset",
 			     (int)(len > 64 ? 64 : len), s);
 			return NULL;
 		}
@@ -858,14 +927,16 @@ static cel_node *parse_member(parser *p)
 				while (end < p->len && p->src[end] != '`' && p->src[end] != '\n')
 					end++;
 				if (end >= p->len || p->src[end] != '`' || end == start) {
-					perr(p, fline, fcol, "unterminated or empty `quoted` field name");
+					perr(p, fline, fcol,
+					     "unterminated or empty `quoted` field name");
 					return NULL;
 				}
 				cel_node *sel = mk(p, N_SELECT, line, col);
 				if (sel == NULL)
 					return NULL;
 				sel->a = n;
-				sel->name = mycel_arena_strdup(p->arena, p->src + start, end - start);
+				sel->name =
+				    mycel_arena_strdup(p->arena, p->src + start, end - start);
 				sel->name_len = end - start;
 				if (sel->name == NULL)
 					nomem(p);
@@ -967,7 +1038,7 @@ static cel_node *parse_unary(parser *p)
 }
 
 static cel_node *mk_bin(parser *p, cel_binop op, cel_node *a, cel_node *b, uint32_t line,
-			uint32_t col)
+                        uint32_t col)
 {
 	cel_node *n = mk(p, N_BIN, line, col);
 	if (n == NULL)
@@ -1008,14 +1079,29 @@ static cel_node *parse_rel(parser *p)
 	for (;;) {
 		cel_binop op;
 		switch (p->t) {
-		case T_LT: op = B_LT; break;
-		case T_LE: op = B_LE; break;
-		case T_GT: op = B_GT; break;
-		case T_GE: op = B_GE; break;
-		case T_EQ: op = B_EQ; break;
-		case T_NE: op = B_NE; break;
-		case T_IN: op = B_IN; break;
-		default: return n;
+		case T_LT:
+			op = B_LT;
+			break;
+		case T_LE:
+			op = B_LE;
+			break;
+		case T_GT:
+			op = B_GT;
+			break;
+		case T_GE:
+			op = B_GE;
+			break;
+		case T_EQ:
+			op = B_EQ;
+			break;
+		case T_NE:
+			op = B_NE;
+			break;
+		case T_IN:
+			op = B_IN;
+			break;
+		default:
+			return n;
 		}
 		if (p->rc != 0)
 			return n;
@@ -1075,7 +1161,7 @@ static cel_node *parse_expr(parser *p)
 /* ---- checks after parsing --------------------------------------------- */
 
 static const char *const type_names[] = {
-	"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+    "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
 };
 
 static bool is_type_name(const char *s, size_t n)
@@ -1158,8 +1244,8 @@ int mycel_cel_compile(const char *src, size_t len, mycel_cel **out, mycel_cel_er
 	if (len > MYCEL_CEL_SRC_MAX) {
 		if (err != NULL)
 			snprintf(err->msg, sizeof(err->msg),
-				 "expression is %zu bytes, more than the %d allowed", len,
-				 MYCEL_CEL_SRC_MAX);
+			         "expression is %zu bytes, more than the %d allowed", len,
+			         MYCEL_CEL_SRC_MAX);
 		return MYCEL_ETOOBIG;
 	}
 	if (!mycel_utf8_valid((const uint8_t *)src, len)) {

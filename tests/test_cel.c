@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static const mycel_value *yaml(mycel_arena *a, const char *text)
 	int rc = mycel_doc_parse(text, strlen(text), NULL, a, &v, &d);
 	if (rc != 0)
 		fprintf(stderr, "YAML error %s: %s\n", mycel_errname(rc),
-			d.len ? d.items[0].message : "?");
+		        d.len ? d.items[0].message : "?");
 	mycel_diags_fini(&d);
 	assert_int_equal(rc, 0);
 	return v;
@@ -74,7 +75,8 @@ static char *trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+	while (n > 0 &&
+	       (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
 		s[--n] = '\0';
 	return s;
 }
@@ -96,7 +98,8 @@ static int run_line(suite *s, const char *file, int lineno, char *line)
 	else if ((sep = strstr(line, "  --x  ")) != NULL)
 		mode = 'x';
 	else {
-		fprintf(stderr, "%s:%d: no '  -->  ', '  --!  ' or '  --x  ' separator\n", file, lineno);
+		fprintf(stderr, "%s:%d: no '  -->  ', '  --!  ' or '  --x  ' separator\n", file,
+		        lineno);
 		return 1;
 	}
 	*sep = '\0';
@@ -109,17 +112,18 @@ static int run_line(suite *s, const char *file, int lineno, char *line)
 			fprintf(stderr, "%s:%d: --x needs L:C TEXT\n", file, lineno);
 			bad = 1;
 		} else if (rc != MYCEL_EEXPR || err.line != l || err.col != c ||
-			   strstr(err.msg, want + used) == NULL) {
-			fprintf(stderr, "%s:%d: %s: want compile error %u:%u '%s', got %s %u:%u '%s'\n",
-				file, lineno, expr, l, c, want + used, mycel_errname(rc), err.line,
-				err.col, err.msg);
+		           strstr(err.msg, want + used) == NULL) {
+			fprintf(stderr,
+			        "%s:%d: %s: want compile error %u:%u '%s', got %s %u:%u '%s'\n",
+			        file, lineno, expr, l, c, want + used, mycel_errname(rc), err.line,
+			        err.col, err.msg);
 			bad = 1;
 		}
 		goto done;
 	}
 	if (rc != 0) {
 		fprintf(stderr, "%s:%d: %s: compile error %u:%u %s\n", file, lineno, expr, err.line,
-			err.col, err.msg);
+		        err.col, err.msg);
 		bad = 1;
 		goto done;
 	}
@@ -129,10 +133,11 @@ static int run_line(suite *s, const char *file, int lineno, char *line)
 		bool out = true;
 		*at = '\0';
 		rc = mycel_cel_eval_bool(e, &s->env, &out, NULL, &err);
-		if (rc != 0 || out || strcmp(want, "false") != 0 || strcmp(err.pointer, at + 3) != 0) {
+		if (rc != 0 || out || strcmp(want, "false") != 0 ||
+		    strcmp(err.pointer, at + 3) != 0) {
 			fprintf(stderr, "%s:%d: %s: want false @ %s, got %s %s @ '%s' (%s)\n", file,
-				lineno, expr, at + 3, mycel_errname(rc), out ? "true" : "false",
-				err.pointer, err.msg);
+			        lineno, expr, at + 3, mycel_errname(rc), out ? "true" : "false",
+			        err.pointer, err.msg);
 			bad = 1;
 		}
 		goto done;
@@ -140,11 +145,11 @@ static int run_line(suite *s, const char *file, int lineno, char *line)
 	rc = mycel_cel_eval_text(e, &s->env, got, sizeof(got), NULL, &err);
 	if (mode == 'v' && (rc != 0 || strcmp(got, want) != 0)) {
 		fprintf(stderr, "%s:%d: %s: want %s, got %s\n", file, lineno, expr, want,
-			rc == 0 ? got : err.msg);
+		        rc == 0 ? got : err.msg);
 		bad = 1;
 	} else if (mode == '!' && (rc != MYCEL_EEVAL || strstr(err.msg, want) == NULL)) {
 		fprintf(stderr, "%s:%d: %s: want error '%s', got %s\n", file, lineno, expr, want,
-			rc == 0 ? got : err.msg);
+		        rc == 0 ? got : err.msg);
 		bad = 1;
 	}
 done:
@@ -248,6 +253,20 @@ static void test_compile_errors(void **state)
 	mycel_cel_free(e);
 	e = before;
 	free(big);
+	/* 16 KB of short string literals: memory is bounded by each literal, not the source */
+	big = malloc(MYCEL_CEL_SRC_MAX + 1);
+	assert_non_null(big);
+	n = 0;
+	while (n + 16 < MYCEL_CEL_SRC_MAX) {
+		memcpy(big + n, "'ab' in ['a'] ||", 16);
+		n += 16;
+	}
+	memcpy(big + n, "true", 4);
+	n += 4;
+	assert_int_equal(mycel_cel_compile(big, n, &e, &err), 0);
+	mycel_cel_free(e);
+	e = before;
+	free(big);
 	/* invalid UTF-8 and a NUL byte */
 	assert_int_equal(mycel_cel_compile("'\xff'", 3, &e, &err), MYCEL_EEXPR);
 	assert_int_equal(mycel_cel_compile("1\0", 2, &e, &err), MYCEL_EEXPR);
@@ -270,8 +289,8 @@ static void test_free_vars(void **state)
 	mycel_cel *e;
 	const char *names[4];
 	const char *src = "contract.schema.all(t, t.name != '' && t.name in domain.tables) && "
-			  "previous == null && now > timestamp('2020-01-01T00:00:00Z') && "
-			  "type(1) == int";
+	                  "previous == null && now > timestamp('2020-01-01T00:00:00Z') && "
+	                  "type(1) == int";
 	(void)state;
 
 	assert_int_equal(mycel_cel_compile(src, strlen(src), &e, NULL), 0);
@@ -293,7 +312,7 @@ static void test_budget(void **state)
 	bool out = true;
 	uint64_t cost = 0;
 	const char *src = "[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, "
-			  "[1,2,3,4,5,6,7,8,9,10].all(c, a + b + c > 0)))";
+	                  "[1,2,3,4,5,6,7,8,9,10].all(c, a + b + c > 0)))";
 	(void)state;
 
 	memset(&env, 0, sizeof(env));
@@ -315,10 +334,11 @@ static void test_budget(void **state)
 	mycel_cel_free(e);
 
 	/* string doubling is charged by length and stops */
-	src = "['a'].map(x, x + x).map(x, x + x + x + x + x + x + x + x + x + x + x + x + x + x + x)"
-	      ".map(x, x + x + x + x + x + x + x + x + x + x + x + x + x + x + x).map(x, x + x + "
-	      "x + x + x + x + x + x + x + x + x + x + x + x + x + x).map(x, x + x + x + x + x + x"
-	      " + x + x + x + x + x + x + x + x + x + x + x + x + x).size() > 0";
+	src =
+	    "['a'].map(x, x + x).map(x, x + x + x + x + x + x + x + x + x + x + x + x + x + x + x)"
+	    ".map(x, x + x + x + x + x + x + x + x + x + x + x + x + x + x + x).map(x, x + x + "
+	    "x + x + x + x + x + x + x + x + x + x + x + x + x + x).map(x, x + x + x + x + x + x"
+	    " + x + x + x + x + x + x + x + x + x + x + x + x + x).size() > 0";
 	assert_int_equal(mycel_cel_compile(src, strlen(src), &e, &err), 0);
 	env.budget = 0;
 	assert_int_equal(mycel_cel_eval_bool(e, &env, &out, NULL, &err), MYCEL_EEVAL);
@@ -336,13 +356,13 @@ static void test_eval_bool(void **state)
 	mycel_cel_env env;
 	bool out = true;
 	const char *doc = "kind: DataContract\n"
-			  "schema:\n"
-			  "  - name: orders\n"
-			  "    description: all orders\n"
-			  "  - name: customers\n"
-			  "    properties:\n"
-			  "      - name: email\n"
-			  "        classification: public\n";
+	                  "schema:\n"
+	                  "  - name: orders\n"
+	                  "    description: all orders\n"
+	                  "  - name: customers\n"
+	                  "    properties:\n"
+	                  "      - name: email\n"
+	                  "        classification: public\n";
 	(void)state;
 
 	assert_int_equal(mycel_arena_new(1 << 20, &a), 0);
@@ -439,11 +459,12 @@ static void check_one(const char *src, const char *want)
 	int rc = mycel_cel_check(e, &d);
 	if (want == NULL) {
 		if (rc != 0)
-			fail_msg("%s: unexpected finding %s", src, d.len ? d.items[0].message : "?");
+			fail_msg("%s: unexpected finding %s", src,
+			         d.len ? d.items[0].message : "?");
 	} else {
 		if (rc != MYCEL_EEXPR || d.len != 1 || strstr(d.items[0].message, want) == NULL)
-			fail_msg("%s: want one finding '%s', got %s %s", src, want, mycel_errname(rc),
-				 d.len ? d.items[0].message : "none");
+			fail_msg("%s: want one finding '%s', got %s %s", src, want,
+			         mycel_errname(rc), d.len ? d.items[0].message : "none");
 	}
 	mycel_diags_fini(&d);
 	mycel_cel_free(e);
@@ -453,13 +474,13 @@ static void test_check(void **state)
 {
 	(void)state;
 	check_one("contract.shema.size() > 0",
-		  "no field 'shema' in ODCS at contract.shema; did you mean 'schema'?");
+	          "no field 'shema' in ODCS at contract.shema; did you mean 'schema'?");
 	check_one("contract.schema.all(t, has(t.descripton))",
-		  "no field 'descripton' in ODCS at t.descripton; did you mean 'description'?");
+	          "no field 'descripton' in ODCS at t.descripton; did you mean 'description'?");
 	check_one("contract.schema.all(t, t.properties.all(p, p.classification == 'restricted'))",
-		  NULL);
+	          NULL);
 	check_one("contract.schema.all(t, t.properties.all(p, p.clasification == 'restricted'))",
-		  "did you mean 'classification'?");
+	          "did you mean 'classification'?");
 	check_one("contract.schema[0].properties[1].logicalType == 'string'", NULL);
 	check_one("contract.team.members.all(m, m.username != '')", NULL); /* v3.1+ object form */
 	check_one("contract.team.all(m, m.role != '')", NULL);             /* v3.0 array form */
@@ -467,27 +488,110 @@ static void test_check(void **state)
 	check_one("contract.slaProperties.exists(s, s.property == 'latency' && s.valu > 0)", NULL);
 	check_one("contract.support.all(s, s.chanel != '')", NULL); /* open in v3.0.x too */
 	check_one("contract.schema.all(t, t.properties.all(p, p.logicaltype == 'string'))",
-		  "did you mean 'logicalType'?");
+	          "did you mean 'logicalType'?");
 	check_one("contract.servers.all(s, s.type != 'postgres' || s.host != '')", NULL);
 	check_one("contract.customProperties.all(c, c.property != '' && c.value != null)", NULL);
-	check_one("contract.version.major > 1", "no field 'major' in ODCS at contract.version.major");
+	check_one("contract.version.major > 1",
+	          "no field 'major' in ODCS at contract.version.major");
 	check_one("contract['kindd'] == 'DataContract'", "did you mean 'kind'?");
 	check_one("product.outputPorts.all(p, has(p.contractId))", NULL);
 	check_one("product.outputport.size() > 0", "in ODPS");
 	check_one("previous.schema.size() <= contract.schema.size()", NULL);
 	check_one("previous == null || previous.xyzzy == 1", "no field 'xyzzy' in ODCS or ODPS");
+	/* types: a field compared with a literal of a type it never has */
+	check_one("contract.apiVersion == 3", "contract.apiVersion is a string in ODCS: it is never "
+						"equal to a number literal");
+	check_one("contract.schema.all(t, t.properties.all(p, p.required == 'yes'))",
+		  "p.required is a boolean in ODCS");
+	check_one("contract.slaProperties.all(s, s.value > 0)", NULL); /* string or number */
+	check_one("contract.version > 2", "cannot be used with a number literal");
+	check_one("contract.version.all(c, c != '')", "contract.version is a string in ODCS: it "
+						      "cannot be iterated");
+	check_one("contract.schema.all(t, t.name == 'orders' || t.name.size() > 3)", NULL);
+	/* real policies: no false finding */
+	check_one("contract.description.purpose != '' && contract.price.priceAmount > 0", NULL);
+	check_one("contract.servers.all(s, s.server != '' && s.type in ['postgres', 'snowflake'])",
+		  NULL);
+	check_one("contract.schema.all(t, !has(t.quality) || t.quality.all(q, has(q.rule) || "
+		  "has(q.query) || q.type == 'custom'))",
+		  NULL);
+	check_one("contract.roles.all(r, r.role != '' && has(r.access))", NULL);
+	check_one("contract.schema.all(t, t.physicalType == 'table' && t.properties.all(p, "
+		  "!has(p.items) || p.items.logicalType != '' && (!has(p.properties) || "
+		  "p.properties.all(q, q.name != '' && q.primaryKey == false))))",
+		  NULL);
+	check_one("product.inputPorts.all(p, p.contractId != '') && product.team.members.size() > 0",
+		  NULL);
+	check_one("contract.schema.all(t, t.properties.all(p, p.quality.all(q, q.mustBeGreaterThan "
+		  "> 0)))",
+		  NULL);
 	/* not checked: other variables, computed values */
 	check_one("domain.anything && [contract][0].whatever", NULL);
 	check_one("contract.schema.filter(t, has(t.name)).all(t, t.nme != '')", "no field 'nme'");
 }
 
+/* One compiled expression evaluated by several threads at once gives every one the same. */
+typedef struct thr {
+	const mycel_cel *e;
+	const mycel_cel_env *env;
+	int bad;
+} thr;
+
+static void *thr_main(void *arg)
+{
+	thr *t = arg;
+	for (int i = 0; i < 200; i++) {
+		bool out = true;
+		mycel_cel_err err;
+		if (mycel_cel_eval_bool(t->e, t->env, &out, NULL, &err) != 0 || out ||
+		    strcmp(err.pointer, "/schema/1/properties/0/name") != 0)
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	mycel_arena *a;
+	mycel_cel *e;
+	mycel_cel_var var;
+	mycel_cel_env env;
+	pthread_t tid[4];
+	thr t[4];
+	const char *src = "contract.schema.all(t, t.properties.all(p, "
+			  "p.name.matches('^[a-z]+$') && p.name != 'ssn'))";
+	(void)state;
+
+	assert_int_equal(mycel_arena_new(1 << 20, &a), 0);
+	var.name = "contract";
+	var.value = yaml(a, "schema: [{properties: [{name: id}, {name: email}]}, "
+			    "{properties: [{name: ssn}]}]");
+	memset(&env, 0, sizeof(env));
+	env.vars = &var;
+	env.n_vars = 1;
+	assert_int_equal(mycel_cel_compile(src, strlen(src), &e, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		t[i].e = e;
+		t[i].env = &env;
+		t[i].bad = 0;
+		assert_int_equal(pthread_create(&tid[i], NULL, thr_main, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(t[i].bad, 0);
+	}
+	mycel_cel_free(e);
+	mycel_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_expr_file),   cmocka_unit_test(test_compile_errors),
-		cmocka_unit_test(test_free_vars),   cmocka_unit_test(test_budget),
-		cmocka_unit_test(test_eval_bool),   cmocka_unit_test(test_now),
-		cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_expr_file), cmocka_unit_test(test_compile_errors),
+	    cmocka_unit_test(test_free_vars), cmocka_unit_test(test_budget),
+	    cmocka_unit_test(test_eval_bool), cmocka_unit_test(test_now),
+	    cmocka_unit_test(test_check),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

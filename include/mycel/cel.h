@@ -99,7 +99,10 @@ int mycel_cel_eval_bool(const mycel_cel *e, const mycel_cel_env *env, bool *out,
  * against both. A selection (a.f, a["f"], has(a.f)) that no version of the
  * schema allows at that place is a finding in d with the expression's line
  * and column: "no field 'shema' in ODCS at contract.shema; did you mean
- * 'schema'?". Selections are followed through indexing and the variables of
+ * 'schema'?". So is a field compared with (or used in arithmetic with) a
+ * literal of a type the schema never gives it ("contract.apiVersion == 3"),
+ * and a macro ranging over a field that is neither a list nor an object.
+ * Selections are followed through indexing and the variables of
  * all/exists/exists_one/map/filter; values computed by functions,
  * conditionals or literals, and other variables, are not checked. Returns 0
  * when there is no finding, MYCEL_EEXPR when there is one or more, EINVAL,

@@ -2,7 +2,7 @@
  * bench_cel.c — the cost of policies as code (DESIGN §8): ten typical charter
  * policies evaluated on the 192 KB AdventureWorks contract of the corpus, as a
  * ratio to reading the same file with the project's YAML reader, both measured
- * in the same run. Prints each policy's verdict and cost units, the median time
+ * in the same run. The policies pass mycel_cel_check first. Prints each policy's verdict and cost units, the median time
  * of evaluating all ten, the median parse time, and their ratio.
  *
  *   bench-cel [--reps N]    (default 21 repetitions; MYCEL_CORPUS selects the corpus)
@@ -31,7 +31,8 @@ static const struct {
     {"columns-described",
      "contract.schema.all(t, !has(t.properties) || t.properties.all(p, has(p.description)))"},
     {"owner-present", "has(contract.team) || has(contract.support) || has(contract.domain)"},
-    {"version-semver", "contract.version.matches('^[0-9]+\\\\.[0-9]+\\\\.[0-9]+(-[0-9A-Za-z.-]+)?$')"},
+    {"version-semver",
+     "contract.version.matches('^[0-9]+\\\\.[0-9]+\\\\.[0-9]+(-[0-9A-Za-z.-]+)?$')"},
     {"no-ssn-unclassified",
      "contract.schema.all(t, !has(t.properties) || t.properties.all(p, "
      "!p.name.matches('(?i)ssn|social_?security|national_?id') || has(p.classification)))"},
@@ -40,7 +41,8 @@ static const struct {
      "contract.schema.all(t, !has(t.properties) || t.properties.all(p, !has(p.quality) || "
      "p.quality.all(q, has(q.type) || has(q.rule) || has(q.query))))"},
     {"sla-present", "has(contract.slaProperties) && contract.slaProperties.size() > 0"},
-    {"status-allowed", "contract.status in ['proposed', 'draft', 'active', 'deprecated', 'retired']"},
+    {"status-allowed",
+     "contract.status in ['proposed', 'draft', 'active', 'deprecated', 'retired']"},
     {"primary-keys",
      "contract.schema.filter(t, has(t.properties)).all(t, t.properties.exists_one(p, "
      "has(p.primaryKey) && p.primaryKey) || t.properties.filter(p, has(p.primaryKey) && "
@@ -73,11 +75,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < NPOL; i++) {
-		if (mycel_cel_compile(policies[i].expr, strlen(policies[i].expr), &e[i], &err) != 0) {
-			fprintf(stderr, "bench-cel: policy %s: %u:%u %s\n", policies[i].id, err.line,
-				err.col, err.msg);
+		if (mycel_cel_compile(policies[i].expr, strlen(policies[i].expr), &e[i], &err) !=
+		    0) {
+			fprintf(stderr, "bench-cel: policy %s: %u:%u %s\n", policies[i].id,
+			        err.line, err.col, err.msg);
 			return 1;
 		}
+	}
+	for (size_t i = 0; i < NPOL; i++) {
+		mycel_diags d;
+		mycel_diags_init(&d, 0);
+		if (mycel_cel_check(e[i], &d) != 0) {
+			fprintf(stderr, "bench-cel: policy %s: %u:%u %s\n", policies[i].id,
+				d.len ? d.items[0].line : 0, d.len ? d.items[0].col : 0,
+				d.len ? d.items[0].message : "schema check failed");
+			return 1;
+		}
+		mycel_diags_fini(&d);
 	}
 	double *t_parse = calloc((size_t)reps, sizeof(double));
 	double *t_eval = calloc((size_t)reps, sizeof(double));
@@ -96,7 +110,8 @@ int main(int argc, char **argv)
 		int rc = mycel_doc_parse(text, n, NULL, a, &doc, &d);
 		double t1 = bench_now();
 		if (rc != 0) {
-			fprintf(stderr, "bench-cel: %s does not parse: %s\n", path, mycel_errname(rc));
+			fprintf(stderr, "bench-cel: %s does not parse: %s\n", path,
+			        mycel_errname(rc));
 			return 1;
 		}
 		mycel_cel_var vars[3] = {{"contract", doc}, {"previous", NULL}, {"domain", NULL}};
@@ -108,9 +123,12 @@ int main(int argc, char **argv)
 			rc = mycel_cel_eval_bool(e[i], &env, &out, &cost, &err);
 			if (r == 0)
 				printf("  %-20s %-5s %7llu units%s%s%s%s\n", policies[i].id,
-				       rc != 0 ? "error" : out ? "true" : "false",
+				       rc != 0 ? "error"
+				       : out   ? "true"
+				               : "false",
 				       (unsigned long long)cost, rc != 0 ? "  " : "",
-				       rc != 0 ? err.msg : "", !out && rc == 0 && err.pointer[0] ? "  at " : "",
+				       rc != 0 ? err.msg : "",
+				       !out && rc == 0 && err.pointer[0] ? "  at " : "",
 				       !out && rc == 0 ? err.pointer : "");
 		}
 		double t3 = bench_now();

@@ -83,8 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (names[i] == NULL || names[i][0] == '\0')
 			die("an empty free variable");
 
-	mycel_cel_var vars[3] = {
-		{"contract", the_doc()}, {"previous", NULL}, {"domain", mycel_value_get(the_doc(), "tags")}};
+	mycel_cel_var vars[3] = {{"contract", the_doc()},
+	                         {"previous", NULL},
+	                         {"domain", mycel_value_get(the_doc(), "tags")}};
 	mycel_cel_env env = {vars, 3, true, 1700000000000000000LL, BUDGET};
 	bool out1 = false, out2 = false;
 	uint64_t cost1 = 0, cost2 = 0;
