@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mycel/bundle.h"
@@ -24,8 +25,18 @@
 
 /* ---- through a node ------------------------------------------------------------------------- */
 
+/* Now plus the call timeout (--timeout MS, or the client's default), in unix ms. */
+static uint64_t deadline_ms(uint64_t timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
+	       (timeout_ms ? timeout_ms : MYCEL_CLIENT_TIMEOUT_DEFAULT_MS);
+}
+
 /* Every charter file from genesis, with Mesh/Charter{version}; the latest decoded in *out. */
-static int node_charters(target *t, mycel_bundle_builder *b, mycel_charter **out)
+static int node_charters(target *t, uint64_t timeout_ms, mycel_bundle_builder *b,
+			 mycel_charter **out)
 {
 	uint64_t have = 0;
 	mycel_charter *latest = NULL;
@@ -41,7 +52,7 @@ static int node_charters(target *t, mycel_bundle_builder *b, mycel_charter **out
 		mycel_buf_init(&q, 1024);
 		int rv = mycel_msg_CharterRequest_encode(&rq, &q);
 		if (rv == 0)
-			rv = mycel_client_call(t->c, "mycel.v1.Mesh/Charter", 0, q.data, q.len, &status,
+			rv = mycel_client_call(t->c, "mycel.v1.Mesh/Charter", deadline_ms(timeout_ms), q.data, q.len, &status,
 					       &msg, &body, &body_len);
 		mycel_buf_fini(&q);
 		if (rv != 0) {
@@ -197,7 +208,8 @@ static int node_forks(target *t, mycel_bundle_builder *b, const feedlist *feeds)
 	return 0;
 }
 
-static int build_from_node(target *t, const char *domain, const char *id, mycel_buf *out)
+static int build_from_node(target *t, uint64_t timeout_ms, const char *domain, const char *id,
+			   mycel_buf *out)
 {
 	mycel_bundle_builder *b = NULL;
 	mycel_charter *latest = NULL;
@@ -208,7 +220,7 @@ static int build_from_node(target *t, const char *domain, const char *id, mycel_
 	int rv = mycel_bundle_builder_new(domain, id, &b);
 	if (rv != 0)
 		return usage_error("audit", "\"%s\" is not a valid DOMAIN/ID", id);
-	if ((rv = node_charters(t, b, &latest)) != 0)
+	if ((rv = node_charters(t, timeout_ms, b, &latest)) != 0)
 		goto out;
 	const mycel_charter_domain *d = mycel_charter_find_domain(latest, domain);
 	if (d == NULL) {
@@ -314,7 +326,7 @@ int cmd_audit(int argc, char **argv)
 			rv = die(EXIT_FAIL, "audit %s: %s", argv[optind], why);
 			goto out;
 		}
-	} else if ((rv = build_from_node(&t, domain, id, &b)) != 0) {
+	} else if ((rv = build_from_node(&t, co.timeout_ms, domain, id, &b)) != 0) {
 		goto out;
 	}
 	/* what is written must verify, as the auditor will check it */
