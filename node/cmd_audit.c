@@ -36,7 +36,7 @@ static uint64_t deadline_ms(uint64_t timeout_ms)
 
 /* Every charter file from genesis, with Mesh/Charter{version}; the latest decoded in *out. */
 static int node_charters(target *t, uint64_t timeout_ms, mycel_bundle_builder *b,
-			 mycel_charter **out)
+                         mycel_charter **out)
 {
 	uint64_t have = 0;
 	mycel_charter *latest = NULL;
@@ -52,16 +52,18 @@ static int node_charters(target *t, uint64_t timeout_ms, mycel_bundle_builder *b
 		mycel_buf_init(&q, 1024);
 		int rv = mycel_msg_CharterRequest_encode(&rq, &q);
 		if (rv == 0)
-			rv = mycel_client_call(t->c, "mycel.v1.Mesh/Charter", deadline_ms(timeout_ms), q.data, q.len, &status,
-					       &msg, &body, &body_len);
+			rv = mycel_client_call(t->c, "mycel.v1.Mesh/Charter",
+			                       deadline_ms(timeout_ms), q.data, q.len, &status,
+			                       &msg, &body, &body_len);
 		mycel_buf_fini(&q);
 		if (rv != 0) {
 			mycel_charter_free(latest);
-			return die(EXIT_FAIL, "audit: %s: Mesh/Charter: %s", t->label, mycel_strerror(rv));
+			return die(EXIT_FAIL, "audit: %s: Mesh/Charter: %s", t->label,
+			           mycel_strerror(rv));
 		}
 		if (status != MYCEL_RPC_OK) {
 			int code = die(EXIT_FAIL, "audit: %s: Mesh/Charter: %s: %s", t->label,
-				       mycel_rpc_status_name(status), msg ? msg : "");
+			               mycel_rpc_status_name(status), msg ? msg : "");
 			free(msg);
 			free(body);
 			mycel_charter_free(latest);
@@ -69,25 +71,26 @@ static int node_charters(target *t, uint64_t timeout_ms, mycel_bundle_builder *b
 		}
 		free(msg);
 		mycel_arena *a = reply_arena();
-		rv = a == NULL ? MYCEL_ENOMEM
-			       : mycel_msg_CharterReply_decode(body ? body : (const uint8_t *)"\x90",
-							       body ? body_len : 1, a, &rp, why,
-							       sizeof(why));
+		rv = a == NULL
+		         ? MYCEL_ENOMEM
+		         : mycel_msg_CharterReply_decode(body ? body : (const uint8_t *)"\x90",
+		                                         body ? body_len : 1, a, &rp, why,
+		                                         sizeof(why));
 		free(body);
 		if (rv != 0) {
 			mycel_arena_free(a);
 			mycel_charter_free(latest);
 			return die(EXIT_FAIL, "audit: %s: Mesh/Charter reply: %s %s", t->label,
-				   mycel_strerror(rv), why);
+			           mycel_strerror(rv), why);
 		}
 		for (size_t i = 0; i < rp.n_newer && rv == 0; i++) {
-			rv = mycel_bundle_builder_add_charter(b, rp.newer[i].ptr, rp.newer[i].len, why,
-							      sizeof(why));
+			rv = mycel_bundle_builder_add_charter(b, rp.newer[i].ptr, rp.newer[i].len,
+			                                      why, sizeof(why));
 			if (rv == 0) {
 				mycel_charter_free(latest);
 				latest = NULL;
-				rv = mycel_charter_decode(rp.newer[i].ptr, rp.newer[i].len, &latest, why,
-							  sizeof(why));
+				rv = mycel_charter_decode(rp.newer[i].ptr, rp.newer[i].len, &latest,
+				                          why, sizeof(why));
 			}
 		}
 		size_t got = rp.n_newer;
@@ -95,7 +98,7 @@ static int node_charters(target *t, uint64_t timeout_ms, mycel_bundle_builder *b
 		if (rv != 0) {
 			mycel_charter_free(latest);
 			return die(EXIT_FAIL, "audit: %s: charter version %llu: %s", t->label,
-				   (unsigned long long)have + 1, why);
+			           (unsigned long long)have + 1, why);
 		}
 		if (got == 0)
 			break;
@@ -125,7 +128,7 @@ static int note_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN])
 
 /* Pulls feed 1..head into the builder; transfers' feeds are noted in more (owning feed only). */
 static int node_feed(target *t, mycel_bundle_builder *b, const uint8_t feed[MYCEL_PK_LEN],
-		     uint64_t head, feedlist *more)
+                     uint64_t head, feedlist *more)
 {
 	char hex[2 * MYCEL_PK_LEN + 1];
 	int rv = mycel_bundle_builder_add_feed(b, feed);
@@ -136,8 +139,12 @@ static int node_feed(target *t, mycel_bundle_builder *b, const uint8_t feed[MYCE
 		mycel_arena *a = reply_arena();
 		if (a == NULL)
 			return die(EXIT_FAIL, "out of memory");
-		mycel_msg_FeedRange r = {.feed = feed, .feed_len = MYCEL_PK_LEN, .has_from_seq = true,
-					 .from_seq = from, .has_to_seq = true, .to_seq = head};
+		mycel_msg_FeedRange r = {.feed = feed,
+		                         .feed_len = MYCEL_PK_LEN,
+		                         .has_from_seq = true,
+		                         .from_seq = from,
+		                         .has_to_seq = true,
+		                         .to_seq = head};
 		mycel_msg_PullRequest rq = {.ranges = &r, .n_ranges = 1};
 		mycel_msg_PullReply rp;
 		mycel_result res;
@@ -148,24 +155,28 @@ static int node_feed(target *t, mycel_bundle_builder *b, const uint8_t feed[MYCE
 		}
 		if (rp.n_entries == 0) {
 			mycel_arena_free(a);
-			return die(EXIT_FAIL, "audit: %s sent no entries of feed %.16s… from seq %llu",
-				   t->label, hex, (unsigned long long)from);
+			return die(EXIT_FAIL,
+			           "audit: %s sent no entries of feed %.16s… from seq %llu",
+			           t->label, hex, (unsigned long long)from);
 		}
 		for (size_t i = 0; i < rp.n_entries; i++, from++) {
 			const mycel_msg_Entry *m = &rp.entries[i];
-			rv = m->entry == NULL ? MYCEL_EFORMAT
-					      : mycel_bundle_builder_add_entry(b, m->entry, m->entry_len,
-									       m->body, m->body_len);
+			rv = m->entry == NULL
+			         ? MYCEL_EFORMAT
+			         : mycel_bundle_builder_add_entry(b, m->entry, m->entry_len,
+			                                          m->body, m->body_len);
 			if (rv != 0) {
 				mycel_arena_free(a);
-				return die(EXIT_FAIL, "audit: %s: feed %.16s… seq %llu: %s", t->label, hex,
-					   (unsigned long long)from, mycel_strerror(rv));
+				return die(EXIT_FAIL, "audit: %s: feed %.16s… seq %llu: %s",
+				           t->label, hex, (unsigned long long)from,
+				           mycel_strerror(rv));
 			}
 			mycel_entry e;
 			if (more != NULL && m->body != NULL &&
 			    mycel_entry_decode(m->entry, m->entry_len, &e) == 0 &&
 			    strcmp(e.h.kind, "transfer") == 0)
-				(void)mycel_bundle_transfer_feeds(m->body, m->body_len, note_feed, more);
+				(void)mycel_bundle_transfer_feeds(m->body, m->body_len, note_feed,
+				                                  more);
 		}
 		mycel_arena_free(a);
 	}
@@ -209,7 +220,7 @@ static int node_forks(target *t, mycel_bundle_builder *b, const feedlist *feeds)
 }
 
 static int build_from_node(target *t, uint64_t timeout_ms, const char *domain, const char *id,
-			   mycel_buf *out)
+                           mycel_buf *out)
 {
 	mycel_bundle_builder *b = NULL;
 	mycel_charter *latest = NULL;
@@ -225,7 +236,7 @@ static int build_from_node(target *t, uint64_t timeout_ms, const char *domain, c
 	const mycel_charter_domain *d = mycel_charter_find_domain(latest, domain);
 	if (d == NULL) {
 		rv = die(EXIT_FAIL, "audit: charter version %llu of %s admits no domain \"%s\"",
-			 (unsigned long long)mycel_charter_version(latest), t->label, domain);
+		         (unsigned long long)mycel_charter_version(latest), t->label, domain);
 		goto out;
 	}
 	if ((a = reply_arena()) == NULL) {
@@ -242,7 +253,8 @@ static int build_from_node(target *t, uint64_t timeout_ms, const char *domain, c
 			    memcmp(st.heads[i].feed, feeds.feed[k], MYCEL_PK_LEN) == 0)
 				head = st.heads[i].seq;
 		if (head == 0 && k == 0) {
-			rv = die(EXIT_FAIL, "audit: %s holds no entry of domain %s", t->label, domain);
+			rv = die(EXIT_FAIL, "audit: %s holds no entry of domain %s", t->label,
+			         domain);
 			goto out;
 		}
 		if (head == 0) { /* a feed a transfer names that the node does not hold */
@@ -291,8 +303,8 @@ static int write_file(const char *path, const uint8_t *p, size_t n)
 int cmd_audit(int argc, char **argv)
 {
 	enum { O_OUT = 2000 };
-	static const struct option opts[] = {COMMON_OPTS, {"out", required_argument, NULL, O_OUT},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    COMMON_OPTS, {"out", required_argument, NULL, O_OUT}, {NULL, 0, NULL, 0}};
 	static const char use[] = "usage: mycel audit DOMAIN/ID --out FILE " COMMON_USAGE;
 	common co = {0};
 	const char *outp = NULL;
@@ -309,8 +321,8 @@ int cmd_audit(int argc, char **argv)
 		return usage_error("audit", "%s", use);
 	char domain[MYCEL_NAME_MAX + 2];
 	const char *id;
-	if (split_ref(argv[optind], domain, sizeof(domain), &id) != 0 || !mycel_name_valid(domain) ||
-	    strlen(id) > MYCEL_BUNDLE_ID_MAX)
+	if (split_ref(argv[optind], domain, sizeof(domain), &id) != 0 ||
+	    !mycel_name_valid(domain) || strlen(id) > MYCEL_BUNDLE_ID_MAX)
 		return usage_error("audit", "\"%s\" is not DOMAIN/ID", argv[optind]);
 	target t;
 	int rv = open_target(&co, "audit", false, &t);
@@ -331,13 +343,13 @@ int cmd_audit(int argc, char **argv)
 	}
 	/* what is written must verify, as the auditor will check it */
 	if ((rv = mycel_bundle_verify(b.data, b.len, &r, why, sizeof(why))) != 0) {
-		rv = die(EXIT_FAIL, "audit %s: the bundle from %s does not verify: %s", argv[optind],
-			 t.label, why);
+		rv = die(EXIT_FAIL, "audit %s: the bundle from %s does not verify: %s",
+		         argv[optind], t.label, why);
 		goto out;
 	}
 	if (co.has_mesh_id && memcmp(co.mesh_id, r->mesh_id, MYCEL_HASH_LEN) != 0) {
-		rv = die(EXIT_FAIL, "audit %s: %s belongs to another mesh than --mesh-id", argv[optind],
-			 t.label);
+		rv = die(EXIT_FAIL, "audit %s: %s belongs to another mesh than --mesh-id",
+		         argv[optind], t.label);
 		goto out;
 	}
 	if (write_file(outp, b.data, b.len) != 0) {
@@ -351,15 +363,17 @@ int cmd_audit(int argc, char **argv)
 		json_str(stdout, r->domain);
 		printf(",\"id\":");
 		json_str(stdout, r->id);
-		printf(",\"kind\":\"%s\",\"bytes\":%zu,\"feeds\":%zu,\"entries\":%zu,\"bodies\":%zu,"
-		       "\"charters\":%zu,\"forks\":%zu}\n",
-		       r->kind, b.len, r->feeds, r->entries, r->bodies, r->charters, r->forks);
+		printf(
+		    ",\"kind\":\"%s\",\"bytes\":%zu,\"feeds\":%zu,\"entries\":%zu,\"bodies\":%zu,"
+		    "\"charters\":%zu,\"forks\":%zu}\n",
+		    r->kind, b.len, r->feeds, r->entries, r->bodies, r->charters, r->forks);
 	} else {
 		printf("%s: audit bundle of %s/", outp, r->domain);
 		safe_str(stdout, r->id);
-		printf(" (%s): %zu charter version(s), %zu feed(s), %zu entries, %zu bodies, %zu fork "
-		       "proof(s), %zu bytes\n",
-		       r->kind, r->charters, r->feeds, r->entries, r->bodies, r->forks, b.len);
+		printf(
+		    " (%s): %zu charter version(s), %zu feed(s), %zu entries, %zu bodies, %zu fork "
+		    "proof(s), %zu bytes\n",
+		    r->kind, r->charters, r->feeds, r->entries, r->bodies, r->forks, b.len);
 	}
 	rv = 0;
 out:
@@ -392,7 +406,8 @@ static void print_json(const char *path, size_t size, const mycel_bundle_report 
 	iso_time(r->since_ts_ms, ts, sizeof(ts));
 	printf(",\"kind\":\"%s\",\"owner_feed\":\"%s\",\"since_seq\":%llu,\"since_ts_ms\":%llu,"
 	       "\"since\":\"%s\",\"mesh\":",
-	       r->kind, hex, (unsigned long long)r->since_seq, (unsigned long long)r->since_ts_ms, ts);
+	       r->kind, hex, (unsigned long long)r->since_seq, (unsigned long long)r->since_ts_ms,
+	       ts);
 	json_str(stdout, r->mesh);
 	printf(",\"mesh_id\":\"%s\",\"charter_version\":%llu,\"admitted_since\":%llu,"
 	       "\"head_seq\":%llu,\"head_ts_ms\":%llu,\"versions\":[",
@@ -402,17 +417,19 @@ static void print_json(const char *path, size_t size, const mycel_bundle_report 
 		const mycel_bundle_version *v = &r->versions[i];
 		printf("%s{\"version\":", i ? "," : "");
 		json_str(stdout, v->version);
-		printf(",\"status\":\"%s\",\"seq\":%llu,\"ts_ms\":%llu", mycel_bundle_status_name(v->status),
-		       (unsigned long long)v->seq, (unsigned long long)v->ts_ms);
+		printf(",\"status\":\"%s\",\"seq\":%llu,\"ts_ms\":%llu",
+		       mycel_bundle_status_name(v->status), (unsigned long long)v->seq,
+		       (unsigned long long)v->ts_ms);
 		if (v->status_seq)
-			printf(",\"status_seq\":%llu,\"status_ts_ms\":%llu", (unsigned long long)v->status_seq,
+			printf(",\"status_seq\":%llu,\"status_ts_ms\":%llu",
+			       (unsigned long long)v->status_seq,
 			       (unsigned long long)v->status_ts_ms);
 		printf("}");
 	}
 	printf("],\"transfers\":[");
 	for (size_t i = 0; i < r->n_transfers; i++)
-		printf("%s{\"feed\":%zu,\"seq\":%llu,\"ts_ms\":%llu}", i ? "," : "", r->transfers[i].feed,
-		       (unsigned long long)r->transfers[i].seq,
+		printf("%s{\"feed\":%zu,\"seq\":%llu,\"ts_ms\":%llu}", i ? "," : "",
+		       r->transfers[i].feed, (unsigned long long)r->transfers[i].seq,
 		       (unsigned long long)r->transfers[i].ts_ms);
 	printf("],\"key_events\":%zu,\"charters\":%zu,\"feeds\":%zu,\"entries\":%zu,\"bodies\":%zu,"
 	       "\"forks\":%zu,\"owner_forks\":%zu}\n",
@@ -436,7 +453,8 @@ static void print_human(const char *path, size_t size, const mycel_bundle_report
 	printf(" (seq %llu)\n", (unsigned long long)r->since_seq);
 	printf("%-13s version %llu of mesh %s (mesh id %s)\n", "charter",
 	       (unsigned long long)r->charter_version, r->mesh, mid);
-	printf("%-13s since charter version %llu\n", "admitted", (unsigned long long)r->admitted_since);
+	printf("%-13s since charter version %llu\n", "admitted",
+	       (unsigned long long)r->admitted_since);
 	printf("%-13s seq %llu, ", "feed head", (unsigned long long)r->head_seq);
 	print_ts(stdout, r->head_ts_ms);
 	printf(" (the bundle shows nothing after it)\n");
@@ -447,8 +465,8 @@ static void print_human(const char *path, size_t size, const mycel_bundle_report
 		printf("%-13s ", "");
 		safe_str(stdout, v->version);
 		int pad = 16 - (int)strlen(v->version);
-		printf("%*s %-10s %6llu  ", pad > 0 ? pad : 0, "", mycel_bundle_status_name(v->status),
-		       (unsigned long long)v->seq);
+		printf("%*s %-10s %6llu  ", pad > 0 ? pad : 0, "",
+		       mycel_bundle_status_name(v->status), (unsigned long long)v->seq);
 		print_ts(stdout, v->ts_ms);
 		if (v->status_seq) {
 			printf("  seq %llu, ", (unsigned long long)v->status_seq);
@@ -491,7 +509,7 @@ int verify_bundle_file(const char *path, bool json)
 	if ((uint64_t)sb.st_size > MYCEL_BUNDLE_MAX) {
 		rv = MYCEL_ETOOBIG;
 		snprintf(why, sizeof(why), "bundle: %llu bytes, over the limit of %zu",
-			 (unsigned long long)sb.st_size, MYCEL_BUNDLE_MAX);
+		         (unsigned long long)sb.st_size, MYCEL_BUNDLE_MAX);
 	} else if ((p = malloc(n ? n : 1)) == NULL) {
 		fclose(f);
 		return die(EXIT_FAIL, "verify: %s: out of memory", path);

@@ -29,7 +29,7 @@ bool mycel__bundle_body_needed(const char *kind, const char *subject_kind)
 }
 
 bool mycel__bundle_body_str(const uint8_t *body, size_t n, const char *key, const char **s,
-			    size_t *len)
+                            size_t *len)
 {
 	mycel_rd r;
 	uint32_t count;
@@ -61,13 +61,13 @@ void mycel__bundle_digest(const uint8_t *content, size_t n, uint8_t out[MYCEL_HA
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, MYCEL_HASH_LEN);
 	crypto_generichash_update(&st, (const uint8_t *)MYCEL__BUNDLE_CTX,
-				  sizeof(MYCEL__BUNDLE_CTX));
+	                          sizeof(MYCEL__BUNDLE_CTX));
 	crypto_generichash_update(&st, content, n);
 	crypto_generichash_final(&st, out, MYCEL_HASH_LEN);
 }
 
 int mycel_bundle_transfer_feeds(const uint8_t *body, size_t n,
-				int (*fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN]), void *ctx)
+                                int (*fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN]), void *ctx)
 {
 	mycel_rd r;
 	uint32_t count;
@@ -208,8 +208,8 @@ static int add_blob(blob **arr, size_t *count, size_t max, const uint8_t *p, siz
 	return 0;
 }
 
-int mycel_bundle_builder_add_charter(mycel_bundle_builder *b, const uint8_t *p, size_t n,
-				     char *why, size_t why_len)
+int mycel_bundle_builder_add_charter(mycel_bundle_builder *b, const uint8_t *p, size_t n, char *why,
+                                     size_t why_len)
 {
 	mycel_charter *c = NULL;
 	if (b == NULL || p == NULL)
@@ -221,8 +221,9 @@ int mycel_bundle_builder_add_charter(mycel_bundle_builder *b, const uint8_t *p, 
 	mycel_charter_free(c);
 	if (v != b->charter_version + 1)
 		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   "charter version %llu given where version %llu comes next",
-				   (unsigned long long)v, (unsigned long long)b->charter_version + 1);
+		                   "charter version %llu given where version %llu comes next",
+		                   (unsigned long long)v,
+		                   (unsigned long long)b->charter_version + 1);
 	if (b->n_charters >= MYCEL_BUNDLE_CHARTERS_MAX || (rv = room(b, n)) != 0)
 		return mycel__fail(MYCEL_ETOOBIG, why, why_len, "too many charter versions");
 	if ((rv = add_blob(&b->charters, &b->n_charters, MYCEL_BUNDLE_CHARTERS_MAX, p, n)) != 0)
@@ -247,7 +248,7 @@ int mycel_bundle_builder_add_feed(mycel_bundle_builder *b, const uint8_t feed[MY
 }
 
 int mycel_bundle_builder_add_entry(mycel_bundle_builder *b, const uint8_t *entry, size_t n,
-				   const uint8_t *body, size_t body_len)
+                                   const uint8_t *body, size_t body_len)
 {
 	mycel_entry e;
 	if (b == NULL || entry == NULL || b->n_feeds == 0)
@@ -275,8 +276,8 @@ int mycel_bundle_builder_add_entry(mycel_bundle_builder *b, const uint8_t *entry
 	x->seq = e.h.seq;
 	memcpy(x->kind, e.h.kind, sizeof(x->kind));
 	/* until the subject's kind is known, bodies of both document kinds are kept */
-	bool keep = mycel__bundle_body_needed(e.h.kind, "contract") ||
-		    strcmp(e.h.kind, "product") == 0;
+	bool keep =
+	    mycel__bundle_body_needed(e.h.kind, "contract") || strcmp(e.h.kind, "product") == 0;
 	if (keep && body == NULL)
 		x->body_missing = true;
 	if (keep && body != NULL) {
@@ -294,7 +295,7 @@ int mycel_bundle_builder_add_entry(mycel_bundle_builder *b, const uint8_t *entry
 		if (mycel__bundle_body_str(body, body_len, "id", &s, &sl) && sl == strlen(b->id) &&
 		    memcmp(s, b->id, sl) == 0)
 			snprintf(b->kind, sizeof(b->kind), "%s",
-				 e.h.kind[0] == 'c' ? "contract" : "product");
+			         e.h.kind[0] == 'c' ? "contract" : "product");
 	}
 	f->n++;
 	b->entries++;
@@ -313,8 +314,7 @@ int mycel_bundle_builder_add_fork(mycel_bundle_builder *b, const uint8_t *p, siz
 	return add_blob(&b->forks, &b->n_forks, MYCEL_BUNDLE_FORKS_MAX, p, n);
 }
 
-int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *why,
-				size_t why_len)
+int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *why, size_t why_len)
 {
 	if (b == NULL || out == NULL)
 		return MYCEL_EINVAL;
@@ -323,19 +323,21 @@ int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *w
 	if (b->n_feeds == 0)
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "no feed was given");
 	if (b->kind[0] == '\0')
-		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
-				   "the feed of domain %s holds no contract or product with id \"%s\"",
-				   b->domain, b->id);
+		return mycel__fail(
+		    MYCEL_ENOTFOUND, why, why_len,
+		    "the feed of domain %s holds no contract or product with id \"%s\"", b->domain,
+		    b->id);
 	for (size_t i = 0; i < b->n_feeds; i++)
 		for (size_t j = 0; j < b->feeds[i].n; j++) {
 			const bentry *x = &b->feeds[i].e[j];
 			if (x->body_missing && mycel__bundle_body_needed(x->kind, b->kind)) {
 				char hex[2 * MYCEL_PK_LEN + 1];
 				mycel_hex(b->feeds[i].feed, MYCEL_PK_LEN, hex);
-				return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
-						   "feed %.16s… seq %llu: the body of this %s entry is "
-						   "needed but missing",
-						   hex, (unsigned long long)x->seq, x->kind);
+				return mycel__fail(
+				    MYCEL_ENOTFOUND, why, why_len,
+				    "feed %.16s… seq %llu: the body of this %s entry is "
+				    "needed but missing",
+				    hex, (unsigned long long)x->seq, x->kind);
 			}
 		}
 
@@ -393,7 +395,7 @@ int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *w
 		int rv = out->err;
 		out->len = start;
 		return mycel__fail(rv, why, why_len, "the bundle does not encode: %s",
-				   mycel_strerror(rv));
+		                   mycel_strerror(rv));
 	}
 	return 0;
 }
@@ -438,7 +440,7 @@ static int scan_entry(void *ctx, const mycel_entry *e, const uint8_t *body, size
 }
 
 static int scan_fork(void *ctx, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
-		     const uint8_t *proof, size_t proof_len)
+                     const uint8_t *proof, size_t proof_len)
 {
 	sctx *x = ctx;
 	(void)feed;
@@ -458,17 +460,17 @@ static int add_store_feed(sctx *x, const uint8_t feed[MYCEL_PK_LEN], char *why, 
 	rv = mycel_store_scan(x->s, feed, 1, scan_entry, x);
 	if (rv != 0)
 		return mycel__fail(rv, why, why_len, "feed %.16s… seq %llu: %s", hex,
-				   (unsigned long long)x->seq, mycel_strerror(rv));
+		                   (unsigned long long)x->seq, mycel_strerror(rv));
 	x->rv = 0;
 	rv = mycel_store_forks(x->s, feed, scan_fork, x);
 	if (rv != 0)
 		return mycel__fail(rv, why, why_len, "feed %.16s…: fork proof of seq %llu: %s", hex,
-				   (unsigned long long)x->seq, mycel_strerror(rv));
+		                   (unsigned long long)x->seq, mycel_strerror(rv));
 	return 0;
 }
 
 int mycel_bundle_build(mycel_store *s, const char *domain, const char *id, mycel_buf *out,
-		       char *why, size_t why_len)
+                       char *why, size_t why_len)
 {
 	sctx x;
 	int rv;
@@ -482,8 +484,8 @@ int mycel_bundle_build(mycel_store *s, const char *domain, const char *id, mycel
 	const mycel_charter_domain *d = mycel_charter_find_domain(ch, domain);
 	if (d == NULL)
 		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
-				   "charter version %llu admits no domain named \"%s\"",
-				   (unsigned long long)mycel_charter_version(ch), domain);
+		                   "charter version %llu admits no domain named \"%s\"",
+		                   (unsigned long long)mycel_charter_version(ch), domain);
 	if ((rv = mycel_bundle_builder_new(domain, id, &x.b)) != 0)
 		return mycel__fail(rv, why, why_len, "invalid document id \"%s\"", id);
 	uint64_t last = mycel_charter_version(ch);
@@ -495,8 +497,8 @@ int mycel_bundle_build(mycel_store *s, const char *domain, const char *id, mycel
 			rv = mycel_bundle_builder_add_charter(x.b, p, n, w, sizeof(w));
 		free(p);
 		if (rv != 0) {
-			mycel__fail(rv, why, why_len, "charter version %llu: %s", (unsigned long long)v,
-				    w[0] ? w : mycel_strerror(rv));
+			mycel__fail(rv, why, why_len, "charter version %llu: %s",
+			            (unsigned long long)v, w[0] ? w : mycel_strerror(rv));
 			goto fail;
 		}
 	}

@@ -1,4 +1,5 @@
-/* bundle_int.h — what the audit bundle's builder (bundle.c) and verifier (bundle_verify.c) share. */
+/* bundle_int.h — what the audit bundle's builder (bundle.c) and verifier (bundle_verify.c) share.
+ */
 #ifndef MYCEL_BUNDLE_INT_H
 #define MYCEL_BUNDLE_INT_H
 
@@ -24,7 +25,7 @@ bool mycel__bundle_body_needed(const char *kind, const char *subject_kind);
  * its value is not a string.
  */
 bool mycel__bundle_body_str(const uint8_t *body, size_t n, const char *key, const char **s,
-			    size_t *len);
+                            size_t *len);
 
 /* digest = BLAKE2b-256("mycel/bundle/v1\0" ‖ content). */
 void mycel__bundle_digest(const uint8_t *content, size_t n, uint8_t out[MYCEL_HASH_LEN]);

@@ -68,17 +68,17 @@ static int rd_fail(dec *x, int rv, size_t at, const char *what)
 {
 	if (rv == MYCEL_ETYPE)
 		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
-				   "bundle: byte %zu: %s has the wrong type", at, what);
+		                   "bundle: byte %zu: %s has the wrong type", at, what);
 	return mycel__fail(rv, x->why, x->why_len, "bundle: byte %zu: %s: %s", at, what,
-			   mycel_strerror(rv));
+	                   mycel_strerror(rv));
 }
 
-#define RD(x, call, what)                                      \
-	do {                                                   \
-		size_t at_ = mycel_rd_offset(&(x)->r);         \
-		int rv_ = (call);                              \
-		if (rv_ != 0)                                  \
-			return rd_fail((x), rv_, at_, (what)); \
+#define RD(x, call, what)                                                                          \
+	do {                                                                                       \
+		size_t at_ = mycel_rd_offset(&(x)->r);                                             \
+		int rv_ = (call);                                                                  \
+		if (rv_ != 0)                                                                      \
+			return rd_fail((x), rv_, at_, (what));                                     \
 	} while (0)
 
 /* A map header of exactly n members. */
@@ -89,7 +89,7 @@ static int want_map(dec *x, uint32_t n, const char *what)
 	RD(x, mycel_rd_map(&x->r, &count), what);
 	if (count != n)
 		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
-				   "bundle: byte %zu: %s has %u keys, not %u", at, what, count, n);
+		                   "bundle: byte %zu: %s has %u keys, not %u", at, what, count, n);
 	return 0;
 }
 
@@ -101,8 +101,8 @@ static int want_key(dec *x, const char *key, const char *what)
 	RD(x, mycel_rd_str(&x->r, &k, &kn), what);
 	if (kn != strlen(key) || memcmp(k, key, kn) != 0)
 		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
-				   "bundle: byte %zu: %s: unexpected key (expected \"%s\")", at, what,
-				   key);
+		                   "bundle: byte %zu: %s: unexpected key (expected \"%s\")", at,
+		                   what, key);
 	return 0;
 }
 
@@ -113,8 +113,8 @@ static int want_array(dec *x, size_t max, const char *what, uint32_t *out)
 	RD(x, mycel_rd_array(&x->r, out), what);
 	if (*out > max)
 		return mycel__fail(MYCEL_ETOOBIG, x->why, x->why_len,
-				   "bundle: byte %zu: %s holds %u elements, over the limit of %zu", at,
-				   what, *out, max);
+		                   "bundle: byte %zu: %s holds %u elements, over the limit of %zu",
+		                   at, what, *out, max);
 	return 0;
 }
 
@@ -133,8 +133,8 @@ static int want_bin(dec *x, size_t max, bool nil_ok, const char *what, slice *s)
 	RD(x, mycel_rd_bin(&x->r, &s->p, &s->n), what);
 	if (s->n > max)
 		return mycel__fail(MYCEL_ETOOBIG, x->why, x->why_len,
-				   "bundle: byte %zu: %s is %zu bytes, over the limit of %zu", s->at,
-				   what, s->n, max);
+		                   "bundle: byte %zu: %s is %zu bytes, over the limit of %zu",
+		                   s->at, what, s->n, max);
 	return 0;
 }
 
@@ -146,8 +146,8 @@ static int want_str(dec *x, size_t max, const char *what, slice *s)
 	s->p = (const uint8_t *)p;
 	if (s->n == 0 || s->n > max || memchr(p, 0, s->n) != NULL)
 		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
-				   "bundle: byte %zu: %s must be 1 to %zu bytes without NUL", s->at,
-				   what, max);
+		                   "bundle: byte %zu: %s must be 1 to %zu bytes without NUL", s->at,
+		                   what, max);
 	return 0;
 }
 
@@ -178,8 +178,8 @@ static int decode_feed(dec *x, size_t j, dfeed *f)
 		return rv;
 	if (ne != nb)
 		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
-				   "bundle: byte %zu: feeds[%zu] has %u entries but %u bodies", at, j,
-				   ne, nb);
+		                   "bundle: byte %zu: feeds[%zu] has %u entries but %u bodies", at,
+		                   j, ne, nb);
 	if ((f->entries = calloc(ne ? ne : 1, sizeof(slice))) == NULL)
 		return mycel__fail(MYCEL_ENOMEM, x->why, x->why_len, "bundle: out of memory");
 	for (uint32_t i = 0; i < ne; i++) {
@@ -198,8 +198,8 @@ static int decode_feed(dec *x, size_t j, dfeed *f)
 		return rv;
 	if (fs.n != MYCEL_PK_LEN)
 		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
-				   "bundle: byte %zu: %s is %zu bytes, not %d", fs.at, what, fs.n,
-				   MYCEL_PK_LEN);
+		                   "bundle: byte %zu: %s is %zu bytes, not %d", fs.at, what, fs.n,
+		                   MYCEL_PK_LEN);
 	f->feed = fs.p;
 	return 0;
 }
@@ -217,25 +217,29 @@ static int decode(const uint8_t *p, size_t n, dbundle *d, char *why, size_t why_
 	RD(&x, mycel_rd_array(&x.r, &count), "the bundle");
 	if (count != 4)
 		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
-				   "bundle: byte 0: not a mycel bundle (an array of %u, not 4)", count);
+		                   "bundle: byte 0: not a mycel bundle (an array of %u, not 4)",
+		                   count);
 	at = mycel_rd_offset(&x.r);
 	RD(&x, mycel_rd_str(&x.r, &magic, &mn), "the bundle's magic");
 	if (mn != strlen(MYCEL__BUNDLE_MAGIC) || memcmp(magic, MYCEL__BUNDLE_MAGIC, mn) != 0)
 		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
-				   "bundle: byte %zu: not a mycel bundle (no \"mycel-bundle\")", at);
+		                   "bundle: byte %zu: not a mycel bundle (no \"mycel-bundle\")",
+		                   at);
 	at = mycel_rd_offset(&x.r);
 	RD(&x, mycel_rd_uint(&x.r, &ver), "the bundle's version");
 	if (ver != 1)
-		return mycel__fail(MYCEL_EVERSION, why, why_len,
-				   "bundle: byte %zu: bundle format version %llu (this is version 1)",
-				   at, (unsigned long long)ver);
+		return mycel__fail(
+		    MYCEL_EVERSION, why, why_len,
+		    "bundle: byte %zu: bundle format version %llu (this is version 1)", at,
+		    (unsigned long long)ver);
 	d->content_at = mycel_rd_offset(&x.r);
 	if ((rv = want_map(&x, 4, "the bundle map")) != 0 ||
 	    (rv = want_key(&x, "charters", "the bundle map")) != 0 ||
 	    (rv = want_array(&x, MYCEL_BUNDLE_CHARTERS_MAX, "charters", &count)) != 0)
 		return rv;
 	if (count == 0)
-		return mycel__fail(MYCEL_EBUNDLE, why, why_len, "bundle: charters: none (the genesis charter is needed)");
+		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                   "bundle: charters: none (the genesis charter is needed)");
 	if ((d->charters = calloc(count, sizeof(slice))) == NULL)
 		return mycel__fail(MYCEL_ENOMEM, why, why_len, "bundle: out of memory");
 	for (uint32_t i = 0; i < count; i++) {
@@ -249,7 +253,8 @@ static int decode(const uint8_t *p, size_t n, dbundle *d, char *why, size_t why_
 	    (rv = want_array(&x, MYCEL_BUNDLE_FEEDS_MAX, "feeds", &count)) != 0)
 		return rv;
 	if (count == 0)
-		return mycel__fail(MYCEL_EBUNDLE, why, why_len, "bundle: feeds: none (the owning feed is needed)");
+		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                   "bundle: feeds: none (the owning feed is needed)");
 	for (uint32_t j = 0; j < count; j++) {
 		d->n_feeds++;
 		if ((rv = decode_feed(&x, j, &d->feeds[j])) != 0)
@@ -268,7 +273,8 @@ static int decode(const uint8_t *p, size_t n, dbundle *d, char *why, size_t why_
 		d->n_forks++;
 	}
 	if ((rv = want_key(&x, "subject", "the bundle map")) != 0 ||
-	    (rv = want_map(&x, 3, "subject")) != 0 || (rv = want_key(&x, "domain", "subject")) != 0 ||
+	    (rv = want_map(&x, 3, "subject")) != 0 ||
+	    (rv = want_key(&x, "domain", "subject")) != 0 ||
 	    (rv = want_str(&x, MYCEL_NAME_MAX, "subject.domain", &d->domain)) != 0 ||
 	    (rv = want_key(&x, "id", "subject")) != 0 ||
 	    (rv = want_str(&x, MYCEL_BUNDLE_ID_MAX, "subject.id", &d->id)) != 0 ||
@@ -281,7 +287,8 @@ static int decode(const uint8_t *p, size_t n, dbundle *d, char *why, size_t why_
 		return rv;
 	if (dg.n != MYCEL_HASH_LEN)
 		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
-				   "bundle: byte %zu: the digest is %zu bytes, not 32", dg.at, dg.n);
+		                   "bundle: byte %zu: the digest is %zu bytes, not 32", dg.at,
+		                   dg.n);
 	d->digest = dg.p;
 	d->digest_at = dg.at;
 	at = mycel_rd_offset(&x.r);
@@ -318,7 +325,8 @@ static int add_version(vstate *v, const char *ver, size_t vn, const mycel_entry 
 {
 	mycel_bundle_report *r = v->r;
 	for (size_t i = 0; i < r->n_versions; i++)
-		if (strlen(r->versions[i].version) == vn && memcmp(r->versions[i].version, ver, vn) == 0)
+		if (strlen(r->versions[i].version) == vn &&
+		    memcmp(r->versions[i].version, ver, vn) == 0)
 			return 0; /* published again with the same number: the first one stands */
 	if (r->n_versions == v->cap_versions) {
 		size_t nc = v->cap_versions ? v->cap_versions * 2 : 8;
@@ -341,7 +349,7 @@ static int add_version(vstate *v, const char *ver, size_t vn, const mycel_entry 
 }
 
 static void set_status(vstate *v, const char *ver, size_t vn, const char *st, size_t sn,
-		       const mycel_entry *e)
+                       const mycel_entry *e)
 {
 	mycel_bundle_status s;
 	if (sn == 10 && memcmp(st, "deprecated", 10) == 0)
@@ -422,56 +430,67 @@ static int verify_feed(vstate *v, const mycel_charter *latest, size_t j)
 	for (size_t k = 0; k < j; k++)
 		if (memcmp(v->d->feeds[k].feed, f->feed, MYCEL_PK_LEN) == 0)
 			return mycel__fail(MYCEL_EBUNDLE, why, wl,
-					   "bundle: feeds[%zu]: feed %.16s… is also feeds[%zu]", j, hex, k);
+			                   "bundle: feeds[%zu]: feed %.16s… is also feeds[%zu]", j,
+			                   hex, k);
 	if (mycel_charter_find_feed(latest, f->feed) == NULL)
-		return mycel__fail(MYCEL_EADMIT, why, wl,
-				   "bundle: feeds[%zu]: feed %.16s… is not admitted by charter version %llu",
-				   j, hex, (unsigned long long)mycel_charter_version(latest));
+		return mycel__fail(
+		    MYCEL_EADMIT, why, wl,
+		    "bundle: feeds[%zu]: feed %.16s… is not admitted by charter version %llu", j,
+		    hex, (unsigned long long)mycel_charter_version(latest));
 	if (f->n == 0)
 		return mycel__fail(MYCEL_EBUNDLE, why, wl,
-				   "bundle: feeds[%zu]: no entries (a feed starts at seq 1)", j);
+		                   "bundle: feeds[%zu]: no entries (a feed starts at seq 1)", j);
 	for (size_t i = 0; i < f->n; i++) {
 		const slice *es = &f->entries[i], *bs = &f->bodies[i];
 		if ((rv = mycel_entry_decode(es->p, es->n, &e)) != 0)
-			return mycel__fail(rv, why, wl,
-					   "bundle: feeds[%zu].entries[%zu]: does not decode: %s (feed %.16s…)",
-					   j, i, mycel_strerror(rv), hex);
+			return mycel__fail(
+			    rv, why, wl,
+			    "bundle: feeds[%zu].entries[%zu]: does not decode: %s (feed %.16s…)", j,
+			    i, mycel_strerror(rv), hex);
 		if (memcmp(e.h.feed, f->feed, MYCEL_PK_LEN) != 0 || e.h.seq != i + 1)
 			return mycel__fail(MYCEL_ECHAIN, why, wl,
-					   "bundle: feeds[%zu].entries[%zu]: is seq %llu of %s feed, expected seq %zu of feed %.16s…",
-					   j, i, (unsigned long long)e.h.seq,
-					   memcmp(e.h.feed, f->feed, MYCEL_PK_LEN) != 0 ? "another" : "this",
-					   i + 1, hex);
+			                   "bundle: feeds[%zu].entries[%zu]: is seq %llu of %s "
+			                   "feed, expected seq %zu of feed %.16s…",
+			                   j, i, (unsigned long long)e.h.seq,
+			                   memcmp(e.h.feed, f->feed, MYCEL_PK_LEN) != 0 ? "another"
+			                                                                : "this",
+			                   i + 1, hex);
 		if (mycel_entry_verify(&e, signer_key(f->feed, e.h.seq)) != 0)
 			return mycel__fail(MYCEL_EBADSIG, why, wl,
-					   "bundle: feeds[%zu].entries[%zu]: signature does not verify (feed %.16s…, seq %llu)",
-					   j, i, hex, (unsigned long long)e.h.seq);
+			                   "bundle: feeds[%zu].entries[%zu]: signature does not "
+			                   "verify (feed %.16s…, seq %llu)",
+			                   j, i, hex, (unsigned long long)e.h.seq);
 		if ((rv = mycel_entry_follows(i == 0 ? NULL : &prev, &e)) != 0)
-			return mycel__fail(rv, why, wl,
-					   "bundle: feeds[%zu].entries[%zu]: %s (feed %.16s…, seq %llu)", j,
-					   i,
-					   rv == MYCEL_ETS ? "timestamp is lower than the previous entry's"
-							   : "prev does not name the entry before",
-					   hex, (unsigned long long)e.h.seq);
+			return mycel__fail(
+			    rv, why, wl,
+			    "bundle: feeds[%zu].entries[%zu]: %s (feed %.16s…, seq %llu)", j, i,
+			    rv == MYCEL_ETS ? "timestamp is lower than the previous entry's"
+			                    : "prev does not name the entry before",
+			    hex, (unsigned long long)e.h.seq);
 		if (bs->p != NULL) {
 			mycel_rd r;
 			if (mycel_entry_check_body(&e, bs->p, bs->n) != 0)
-				return mycel__fail(MYCEL_EHASH, why, wl,
-						   "bundle: feeds[%zu].bodies[%zu]: does not match the body hash of its entry (feed %.16s…, seq %llu)",
-						   j, i, hex, (unsigned long long)e.h.seq);
+				return mycel__fail(
+				    MYCEL_EHASH, why, wl,
+				    "bundle: feeds[%zu].bodies[%zu]: does not match the body hash "
+				    "of its entry (feed %.16s…, seq %llu)",
+				    j, i, hex, (unsigned long long)e.h.seq);
 			mycel_rd_init(&r, bs->p, bs->n);
 			if ((rv = mycel_rd_skip(&r, 0)) == 0)
 				rv = mycel_rd_end(&r);
 			if (rv != 0)
 				return mycel__fail(rv, why, wl,
-						   "bundle: feeds[%zu].bodies[%zu]: not one canonical value: %s (feed %.16s…, seq %llu)",
-						   j, i, mycel_strerror(rv), hex,
-						   (unsigned long long)e.h.seq);
+				                   "bundle: feeds[%zu].bodies[%zu]: not one "
+				                   "canonical value: %s (feed %.16s…, seq %llu)",
+				                   j, i, mycel_strerror(rv), hex,
+				                   (unsigned long long)e.h.seq);
 			v->r->bodies++;
 		} else if (mycel__bundle_body_needed(e.h.kind, v->r->kind)) {
-			return mycel__fail(MYCEL_EBUNDLE, why, wl,
-					   "bundle: feeds[%zu].bodies[%zu]: missing, but the body of a %s entry may concern the subject (feed %.16s…, seq %llu)",
-					   j, i, e.h.kind, hex, (unsigned long long)e.h.seq);
+			return mycel__fail(
+			    MYCEL_EBUNDLE, why, wl,
+			    "bundle: feeds[%zu].bodies[%zu]: missing, but the body of a %s entry "
+			    "may concern the subject (feed %.16s…, seq %llu)",
+			    j, i, e.h.kind, hex, (unsigned long long)e.h.seq);
 		}
 		if ((rv = interpret(v, j, &e, bs)) != 0)
 			return mycel__fail(rv, why, wl, "bundle: %s", mycel_strerror(rv));
@@ -496,30 +515,33 @@ static int verify_fork(vstate *v, size_t k)
 	mycel_entry a;
 	int rv;
 	mycel_rd_init(&r, s->p, s->n);
-	if ((rv = mycel_rd_array(&r, &count)) != 0 || count != 3 || (rv = mycel_rd_uint(&r, &ver)) != 0 ||
-	    (rv = mycel_rd_bin(&r, &ea, &en)) != 0 || (rv = mycel_entry_decode(ea, en, &a)) != 0)
-		return mycel__fail(rv != 0 && rv != MYCEL_ETYPE ? rv : MYCEL_EFORMAT, v->why, v->why_len,
-				   "bundle: forks[%zu]: not a fork proof", k);
+	if ((rv = mycel_rd_array(&r, &count)) != 0 || count != 3 ||
+	    (rv = mycel_rd_uint(&r, &ver)) != 0 || (rv = mycel_rd_bin(&r, &ea, &en)) != 0 ||
+	    (rv = mycel_entry_decode(ea, en, &a)) != 0)
+		return mycel__fail(rv != 0 && rv != MYCEL_ETYPE ? rv : MYCEL_EFORMAT, v->why,
+		                   v->why_len, "bundle: forks[%zu]: not a fork proof", k);
 	size_t j = 0;
 	while (j < v->d->n_feeds && memcmp(v->d->feeds[j].feed, a.h.feed, MYCEL_PK_LEN) != 0)
 		j++;
 	char hex[2 * MYCEL_PK_LEN + 1];
 	mycel_hex(a.h.feed, MYCEL_PK_LEN, hex);
 	if (j == v->d->n_feeds)
-		return mycel__fail(MYCEL_EBUNDLE, v->why, v->why_len,
-				   "bundle: forks[%zu]: a proof about feed %.16s…, which is not in the bundle",
-				   k, hex);
+		return mycel__fail(
+		    MYCEL_EBUNDLE, v->why, v->why_len,
+		    "bundle: forks[%zu]: a proof about feed %.16s…, which is not in the bundle", k,
+		    hex);
 	if ((rv = mycel_fork_verify(s->p, s->n, signer_key(a.h.feed, a.h.seq), NULL, NULL)) != 0)
-		return mycel__fail(rv, v->why, v->why_len,
-				   "bundle: forks[%zu]: fork proof does not verify: %s (feed %.16s…, seq %llu)",
-				   k, mycel_strerror(rv), hex, (unsigned long long)a.h.seq);
+		return mycel__fail(
+		    rv, v->why, v->why_len,
+		    "bundle: forks[%zu]: fork proof does not verify: %s (feed %.16s…, seq %llu)", k,
+		    mycel_strerror(rv), hex, (unsigned long long)a.h.seq);
 	if (j == 0)
 		v->r->owner_forks++;
 	return 0;
 }
 
 static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_report *r, char *why,
-			  size_t why_len)
+                          size_t why_len)
 {
 	mycel_charter **ch = calloc(d->n_charters, sizeof(*ch));
 	vstate v = {d, r, 0, 0, why, why_len};
@@ -537,13 +559,14 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 			goto fail;
 		}
 		if (mycel_charter_version(ch[i]) != i + 1) {
-			rv = mycel__fail(MYCEL_ECHARTER, why, why_len,
-					 "bundle: charters[%zu]: is version %llu, expected version %zu", i,
-					 (unsigned long long)mycel_charter_version(ch[i]), i + 1);
+			rv = mycel__fail(
+			    MYCEL_ECHARTER, why, why_len,
+			    "bundle: charters[%zu]: is version %llu, expected version %zu", i,
+			    (unsigned long long)mycel_charter_version(ch[i]), i + 1);
 			goto fail;
 		}
 		rv = i == 0 ? mycel_charter_verify_genesis(ch[i], w, sizeof(w))
-			    : mycel_charter_verify_next(ch[i - 1], ch[i], w, sizeof(w));
+		            : mycel_charter_verify_next(ch[i - 1], ch[i], w, sizeof(w));
 		if (rv != 0) {
 			mycel__fail(rv, why, why_len, "bundle: charters[%zu]: %s", i, w);
 			goto fail;
@@ -561,21 +584,23 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 	memcpy(r->kind, d->kind.p, d->kind.n);
 	if (strcmp(r->kind, "contract") != 0 && strcmp(r->kind, "product") != 0) {
 		rv = mycel__fail(MYCEL_EBUNDLE, why, why_len,
-				 "bundle: byte %zu: subject.kind is neither contract nor product",
-				 d->kind.at);
+		                 "bundle: byte %zu: subject.kind is neither contract nor product",
+		                 d->kind.at);
 		goto fail;
 	}
 	const mycel_charter_domain *dom = mycel_charter_find_domain(latest, r->domain);
 	if (dom == NULL) {
 		rv = mycel__fail(MYCEL_EADMIT, why, why_len,
-				 "bundle: byte %zu: subject.domain: charter version %llu admits no domain of that name",
-				 d->domain.at, (unsigned long long)r->charter_version);
+		                 "bundle: byte %zu: subject.domain: charter version %llu admits no "
+		                 "domain of that name",
+		                 d->domain.at, (unsigned long long)r->charter_version);
 		goto fail;
 	}
 	if (memcmp(dom->feed, d->feeds[0].feed, MYCEL_PK_LEN) != 0) {
-		rv = mycel__fail(MYCEL_EADMIT, why, why_len,
-				 "bundle: feeds[0]: is not the feed charter version %llu binds to domain %s",
-				 (unsigned long long)r->charter_version, r->domain);
+		rv = mycel__fail(
+		    MYCEL_EADMIT, why, why_len,
+		    "bundle: feeds[0]: is not the feed charter version %llu binds to domain %s",
+		    (unsigned long long)r->charter_version, r->domain);
 		goto fail;
 	}
 	memcpy(r->owner_feed, dom->feed, MYCEL_PK_LEN);
@@ -598,8 +623,8 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 	r->forks = d->n_forks;
 	if (r->n_versions == 0) {
 		rv = mycel__fail(MYCEL_EBUNDLE, why, why_len,
-				 "bundle: feeds[0]: no %s entry publishes %s/%s", r->kind, r->domain,
-				 r->id);
+		                 "bundle: feeds[0]: no %s entry publishes %s/%s", r->kind,
+		                 r->domain, r->id);
 		goto fail;
 	}
 
@@ -608,8 +633,8 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 	mycel__bundle_digest(p + d->content_at, d->content_len, dig);
 	if (sodium_memcmp(dig, d->digest, MYCEL_HASH_LEN) != 0)
 		rv = mycel__fail(MYCEL_EBUNDLE, why, why_len,
-				 "bundle: byte %zu: the digest does not match the bundle's content",
-				 d->digest_at);
+		                 "bundle: byte %zu: the digest does not match the bundle's content",
+		                 d->digest_at);
 fail:
 	for (size_t i = 0; i < d->n_charters; i++)
 		mycel_charter_free(ch[i]);
@@ -618,7 +643,7 @@ fail:
 }
 
 int mycel_bundle_verify(const uint8_t *p, size_t n, mycel_bundle_report **out, char *why,
-			size_t why_len)
+                        size_t why_len)
 {
 	dbundle d;
 	mycel_bundle_report *r = NULL;
@@ -627,7 +652,7 @@ int mycel_bundle_verify(const uint8_t *p, size_t n, mycel_bundle_report **out, c
 		return MYCEL_EINVAL;
 	if (n > MYCEL_BUNDLE_MAX)
 		return mycel__fail(MYCEL_ETOOBIG, why, why_len,
-				   "bundle: %zu bytes, over the limit of %zu", n, MYCEL_BUNDLE_MAX);
+		                   "bundle: %zu bytes, over the limit of %zu", n, MYCEL_BUNDLE_MAX);
 	if (mycel__sodium_init() != 0)
 		return mycel__fail(MYCEL_ENOMEM, why, why_len, "bundle: libsodium does not start");
 	memset(&d, 0, sizeof(d));

@@ -241,10 +241,10 @@ static void test_build_refusals(void **state)
 	char why[512] = "";
 	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
 	assert_int_equal(mycel_bundle_build(f->s, "sales", "nosuch", &b, why, sizeof(why)),
-			 MYCEL_ENOTFOUND);
+	                 MYCEL_ENOTFOUND);
 	assert_non_null(strstr(why, "nosuch"));
 	assert_int_equal(mycel_bundle_build(f->s, "hr", "orders", &b, why, sizeof(why)),
-			 MYCEL_ENOTFOUND);
+	                 MYCEL_ENOTFOUND);
 	assert_non_null(strstr(why, "hr"));
 	/* a product id is a subject of kind product; payments is a contract */
 	assert_int_equal(mycel_bundle_build(f->s, "sales", "dash", &b, why, sizeof(why)), 0);
@@ -277,9 +277,11 @@ static void test_flip_every_byte(void **state)
 			int rv = mycel_bundle_verify(p, n, &r, why, sizeof(why));
 			p[i] ^= masks[m];
 			if (rv == 0 || r != NULL)
-				fail_msg("byte %zu ^ 0x%02x: the bundle still verifies", i, masks[m]);
+				fail_msg("byte %zu ^ 0x%02x: the bundle still verifies", i,
+				         masks[m]);
 			if (strncmp(why, "bundle: ", 8) != 0 || strlen(why) < 20)
-				fail_msg("byte %zu ^ 0x%02x: no message naming where: \"%s\"", i, masks[m], why);
+				fail_msg("byte %zu ^ 0x%02x: no message naming where: \"%s\"", i,
+				         masks[m], why);
 		}
 	free(p);
 }
@@ -321,8 +323,8 @@ static void tree_open(fx *f, tree *t)
 {
 	assert_int_equal(mycel_arena_new(64u << 20, &t->a), 0);
 	assert_int_equal(mycel_value_decode(f->bundle.data, f->bundle.len, MYCEL_BUNDLE_MAX, t->a,
-					    &t->root, NULL),
-			 0);
+	                                    &t->root, NULL),
+	                 0);
 	assert_int_equal(t->root->type, MYCEL_T_ARRAY);
 	assert_int_equal(t->root->v.a.len, 4);
 	t->content = &t->root->v.a.items[2];
@@ -342,7 +344,7 @@ static void drop(mycel_value *arr, size_t i)
 {
 	assert_true(i < arr->v.a.len);
 	memmove(&arr->v.a.items[i], &arr->v.a.items[i + 1],
-		(arr->v.a.len - i - 1) * sizeof(mycel_value));
+	        (arr->v.a.len - i - 1) * sizeof(mycel_value));
 	arr->v.a.len--;
 }
 
@@ -499,7 +501,7 @@ static void test_forged_signature(void **state)
 	ent->v.s.len = forged.len;
 	const mycel_buf *b = tree_encode(&t);
 	expect_refusal(b->data, b->len, MYCEL_EBADSIG,
-		       "feeds[0].entries[2]: signature does not verify (feed ");
+	               "feeds[0].entries[2]: signature does not verify (feed ");
 	tree_close(&t);
 }
 
@@ -678,7 +680,8 @@ static void test_builder_checks(void **state)
 	assert_int_equal(mycel_bundle_builder_new("sales", "", &bb), MYCEL_EINVAL);
 	assert_int_equal(mycel_bundle_builder_new("sales", "orders", &bb), 0);
 	assert_int_equal(mycel_store_charter_file(f->s, 2, &g, &gn), 0);
-	assert_int_equal(mycel_bundle_builder_add_charter(bb, g, gn, why, sizeof(why)), MYCEL_EINVAL);
+	assert_int_equal(mycel_bundle_builder_add_charter(bb, g, gn, why, sizeof(why)),
+	                 MYCEL_EINVAL);
 	assert_non_null(strstr(why, "version 2"));
 	free(g);
 	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 1, &e1), 0);
@@ -699,23 +702,23 @@ static void test_builder_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_verify_ok, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_versions_only_move_forward, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_build_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flip_every_byte, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reencoded_unchanged_verifies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove_entry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reorder_entries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_charters_tampered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_substitute_body, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_omit_needed_body, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forged_signature, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subject_tampered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_digest_alone, setup, teardown),
-		cmocka_unit_test(test_layout_and_limits),
-		cmocka_unit_test_setup_teardown(test_fork_proof_travels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_builder_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_ok, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_only_move_forward, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_build_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flip_every_byte, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reencoded_unchanged_verifies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_entry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reorder_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_charters_tampered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_substitute_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_omit_needed_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forged_signature, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_subject_tampered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_digest_alone, setup, teardown),
+	    cmocka_unit_test(test_layout_and_limits),
+	    cmocka_unit_test_setup_teardown(test_fork_proof_travels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_builder_checks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

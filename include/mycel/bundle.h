@@ -26,12 +26,12 @@
 #include "mycel/key.h"
 #include "mycel/store.h"
 
-#define MYCEL_BUNDLE_MAX ((size_t)256 << 20)  /* a bundle is at most 256 MiB */
-#define MYCEL_BUNDLE_CHARTERS_MAX 4096         /* charter versions in one bundle */
-#define MYCEL_BUNDLE_FEEDS_MAX 16              /* feeds in one bundle */
+#define MYCEL_BUNDLE_MAX ((size_t)256 << 20)       /* a bundle is at most 256 MiB */
+#define MYCEL_BUNDLE_CHARTERS_MAX 4096             /* charter versions in one bundle */
+#define MYCEL_BUNDLE_FEEDS_MAX 16                  /* feeds in one bundle */
 #define MYCEL_BUNDLE_ENTRIES_MAX ((size_t)1 << 20) /* entries of all its feeds together */
-#define MYCEL_BUNDLE_FORKS_MAX 1024            /* fork proofs in one bundle */
-#define MYCEL_BUNDLE_ID_MAX 256                /* a document id, in bytes */
+#define MYCEL_BUNDLE_FORKS_MAX 1024                /* fork proofs in one bundle */
+#define MYCEL_BUNDLE_ID_MAX 256                    /* a document id, in bytes */
 
 /* ---- building ------------------------------------------------------------------------- */
 
@@ -52,8 +52,8 @@ void mycel_bundle_builder_free(mycel_bundle_builder *b);
  * or the decoder's code when it does not decode, EINVAL when it is not the next version
  * (why says so), ETOOBIG past the limits.
  */
-int mycel_bundle_builder_add_charter(mycel_bundle_builder *b, const uint8_t *p, size_t n,
-				     char *why, size_t why_len);
+int mycel_bundle_builder_add_charter(mycel_bundle_builder *b, const uint8_t *p, size_t n, char *why,
+                                     size_t why_len);
 
 /*
  * Starts the next feed; the entries added after it belong to it. The first feed is the
@@ -70,7 +70,7 @@ int mycel_bundle_builder_add_feed(mycel_bundle_builder *b, const uint8_t feed[MY
  * beyond the limits.
  */
 int mycel_bundle_builder_add_entry(mycel_bundle_builder *b, const uint8_t *entry, size_t n,
-				   const uint8_t *body, size_t body_len);
+                                   const uint8_t *body, size_t body_len);
 
 /* Adds a fork proof (PROTOCOL.md §4) of one of the feeds, copied. ETOOBIG, EFORMAT. */
 int mycel_bundle_builder_add_fork(mycel_bundle_builder *b, const uint8_t *p, size_t n);
@@ -81,8 +81,7 @@ int mycel_bundle_builder_add_fork(mycel_bundle_builder *b, const uint8_t *p, siz
  * left out. ENOTFOUND (why says so) when the owning feed holds no document named id,
  * EINVAL without charters or feeds, ENOMEM, ETOOBIG. The builder is left as it was.
  */
-int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *why,
-				size_t why_len);
+int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *why, size_t why_len);
 
 /*
  * Calls fn for every 32-byte binary value found in a transfer entry's body (top-level map
@@ -90,7 +89,7 @@ int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *w
  * builder adds those it holds as further feeds. Returns fn's first non-zero value, or 0.
  */
 int mycel_bundle_transfer_feeds(const uint8_t *body, size_t n,
-				int (*fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN]), void *ctx);
+                                int (*fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN]), void *ctx);
 
 /*
  * Builds the bundle of document domain/id from store s into out (appended): every charter
@@ -100,7 +99,7 @@ int mycel_bundle_transfer_feeds(const uint8_t *body, size_t n,
  * feed no such document, the store's and the builder's codes otherwise; why says what.
  */
 int mycel_bundle_build(mycel_store *s, const char *domain, const char *id, mycel_buf *out,
-		       char *why, size_t why_len);
+                       char *why, size_t why_len);
 
 /* ---- verifying ------------------------------------------------------------------------ */
 
@@ -131,8 +130,9 @@ typedef struct mycel_bundle_report {
 	char kind[16]; /* "contract" or "product" */
 	char mesh[MYCEL_NAME_MAX + 1];
 	uint8_t mesh_id[MYCEL_HASH_LEN];
-	uint64_t charter_version;  /* the latest charter of the bundle */
-	uint64_t admitted_since;   /* the first version from which on every charter binds the domain to the feed */
+	uint64_t charter_version; /* the latest charter of the bundle */
+	uint64_t admitted_since;  /* the first version from which on every charter binds the domain
+	                             to the feed */
 	uint8_t owner_feed[MYCEL_PK_LEN];
 	uint64_t since_seq, since_ts_ms; /* the subject's first entry in the owning feed */
 	uint64_t head_seq, head_ts_ms;   /* the owning feed's last entry in the bundle */
@@ -159,7 +159,7 @@ typedef struct mycel_bundle_report {
  * "bundle: byte 4711: ...") and *out is untouched.
  */
 int mycel_bundle_verify(const uint8_t *p, size_t n, mycel_bundle_report **out, char *why,
-			size_t why_len);
+                        size_t why_len);
 
 /* Frees a report. Accepts NULL. */
 void mycel_bundle_report_free(mycel_bundle_report *r);

@@ -45,12 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((strcmp(r->kind, "contract") != 0 && strcmp(r->kind, "product") != 0) ||
 	    r->n_versions == 0 || r->since_seq == 0 || r->head_seq < r->since_seq ||
 	    r->charters == 0 || r->charter_version != r->charters || r->admitted_since == 0 ||
-	    r->admitted_since > r->charter_version || r->feeds == 0 ||
-	    r->entries < r->head_seq || r->bodies > r->entries || r->owner_forks > r->forks)
+	    r->admitted_since > r->charter_version || r->feeds == 0 || r->entries < r->head_seq ||
+	    r->bodies > r->entries || r->owner_forks > r->forks)
 		die("report breaks its promises", rv, why);
 	for (size_t i = 0; i < r->n_versions; i++)
 		if (r->versions[i].version[0] == '\0' || r->versions[i].seq < r->since_seq ||
-		    (r->versions[i].status != MYCEL_BUNDLE_ACTIVE) != (r->versions[i].status_seq != 0))
+		    (r->versions[i].status != MYCEL_BUNDLE_ACTIVE) !=
+		        (r->versions[i].status_seq != 0))
 			die("version breaks its promises", rv, why);
 	mycel_bundle_report_free(r);
 	return 0;
