@@ -699,6 +699,47 @@ static void test_builder_checks(void **state)
 	mycel_bundle_builder_free(bb);
 }
 
+static int count_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN])
+{
+	size_t *n = ctx;
+	assert_int_equal(feed[0], 0x40 + (uint8_t)*n);
+	(*n)++;
+	return 0;
+}
+
+static void test_transfer_feeds(void **state)
+{
+	(void)state;
+	uint8_t f1[32], f2[32], f3[32];
+	mycel_buf b;
+	size_t n = 0;
+	memset(f1, 0x40, 32);
+	memset(f2, 0x41, 32);
+	memset(f3, 0x99, 32);
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 4);
+	mycel_enc_cstr(&b, "a");
+	mycel_enc_bin(&b, f1, 32);
+	mycel_enc_cstr(&b, "b");
+	mycel_enc_array(&b, 3);
+	mycel_enc_cstr(&b, "x");
+	mycel_enc_bin(&b, f2, 32);
+	mycel_enc_bin(&b, f3, 16); /* not a feed: 16 bytes */
+	mycel_enc_cstr(&b, "c");
+	mycel_enc_map(&b, 1);
+	mycel_enc_cstr(&b, "d");
+	mycel_enc_bin(&b, f3, 32); /* nested deeper: not looked at */
+	mycel_enc_cstr(&b, "d");
+	mycel_enc_uint(&b, 7);
+	assert_int_equal(b.err, 0);
+	assert_int_equal(mycel_bundle_transfer_feeds(b.data, b.len, count_feed, &n), 0);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(mycel_bundle_transfer_feeds(b.data, b.len - 1, count_feed, &n), 0);
+	assert_int_equal(n, 2); /* a cut body: what was read before the cut */
+	mycel_buf_fini(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +760,7 @@ int main(void)
 	    cmocka_unit_test(test_layout_and_limits),
 	    cmocka_unit_test_setup_teardown(test_fork_proof_travels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_builder_checks, setup, teardown),
+	    cmocka_unit_test(test_transfer_feeds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mycel/charter.h"
 #include "mycel/codec.h"
 #include "mycel/entry.h"
 #include "mycel/key.h"
