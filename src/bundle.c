@@ -56,6 +56,16 @@ bool mycel__bundle_body_str(const uint8_t *body, size_t n, const char *key, cons
 	return false;
 }
 
+bool mycel__bundle_doc_version(const uint8_t *body, size_t n, const char *id, size_t id_len,
+                               const char **ver, size_t *vn)
+{
+	const char *s;
+	size_t sn;
+	return mycel__bundle_body_str(body, n, "id", &s, &sn) && sn == id_len &&
+	       memcmp(s, id, sn) == 0 && mycel__bundle_body_str(body, n, "version", ver, vn) &&
+	       *vn >= 1 && *vn <= 64 && memchr(*ver, 0, *vn) == NULL;
+}
+
 void mycel__bundle_digest(const uint8_t *content, size_t n, uint8_t out[MYCEL_HASH_LEN])
 {
 	crypto_generichash_state st;
@@ -290,10 +300,9 @@ int mycel_bundle_builder_add_entry(mycel_bundle_builder *b, const uint8_t *entry
 	}
 	if (b->n_feeds == 1 && b->kind[0] == '\0' && body != NULL &&
 	    (strcmp(e.h.kind, "contract") == 0 || strcmp(e.h.kind, "product") == 0)) {
-		const char *s;
-		size_t sl;
-		if (mycel__bundle_body_str(body, body_len, "id", &s, &sl) && sl == strlen(b->id) &&
-		    memcmp(s, b->id, sl) == 0)
+		const char *ver;
+		size_t vn;
+		if (mycel__bundle_doc_version(body, body_len, b->id, strlen(b->id), &ver, &vn))
 			snprintf(b->kind, sizeof(b->kind), "%s",
 			         e.h.kind[0] == 'c' ? "contract" : "product");
 	}

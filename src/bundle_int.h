@@ -27,6 +27,14 @@ bool mycel__bundle_body_needed(const char *kind, const char *subject_kind);
 bool mycel__bundle_body_str(const uint8_t *body, size_t n, const char *key, const char **s,
                             size_t *len);
 
+/*
+ * True when body (of an entry of the subject's kind) publishes a version of document id:
+ * its `id` is id and its `version` a string of 1 to 64 bytes without NUL (*ver, *vn point
+ * into body). The builder and the verifier decide with this one rule.
+ */
+bool mycel__bundle_doc_version(const uint8_t *body, size_t n, const char *id, size_t id_len,
+                               const char **ver, size_t *vn);
+
 /* digest = BLAKE2b-256("mycel/bundle/v1\0" ‖ content). */
 void mycel__bundle_digest(const uint8_t *content, size_t n, uint8_t out[MYCEL_HASH_LEN]);
 

@@ -401,10 +401,8 @@ static int interpret(vstate *v, size_t j, const mycel_entry *e, const slice *bod
 	if (j != 0 || body->p == NULL)
 		return 0;
 	if (strcmp(e->h.kind, v->r->kind) == 0) {
-		if (mycel__bundle_body_str(body->p, body->n, "id", &s, &sn) &&
-		    slice_is(&d->id, s, sn) &&
-		    mycel__bundle_body_str(body->p, body->n, "version", &ver, &vn) && vn >= 1 &&
-		    vn <= 64 && memchr(ver, 0, vn) == NULL)
+		if (mycel__bundle_doc_version(body->p, body->n, (const char *)d->id.p, d->id.n,
+		                              &ver, &vn))
 			return add_version(v, ver, vn, e);
 	} else if (strcmp(e->h.kind, "lifecycle") == 0) {
 		if (mycel__bundle_body_str(body->p, body->n, "kind", &s, &sn) &&
