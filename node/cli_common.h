@@ -171,6 +171,10 @@ int cmd_get(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
 
+/* node/cmd_audit.c: audit bundles; verify_bundle_file is `mycel verify FILE` */
+int cmd_audit(int argc, char **argv);
+int verify_bundle_file(const char *path, bool json);
+
 /* node/cmd_write.c: writing through a node or to a domain directory */
 int cmd_publish(int argc, char **argv);
 int cmd_deprecate(int argc, char **argv);

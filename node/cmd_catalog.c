@@ -351,15 +351,22 @@ static int verify_node(target *t, bool json)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
-	static const char use[] = "usage: mycel verify " COMMON_USAGE;
+	static const char use[] = "usage: mycel verify [BUNDLE] " COMMON_USAGE;
 	common co = {0};
 	int c, k;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if ((k = common_opt(c, "verify", &co)) != 1)
 			return k != 0 ? k : usage_error("verify", "%s", use);
 	}
+	if (optind == argc - 1) {
+		/* a bundle: checked offline, from its bytes alone */
+		if (co.data != NULL || co.node != NULL)
+			return usage_error("verify", "a bundle is verified offline: --data and --node "
+						     "do not apply to BUNDLE");
+		return verify_bundle_file(argv[optind], co.json);
+	}
 	if (optind != argc)
-		return usage_error("verify", "%s (audit bundles come with `mycel audit`)", use);
+		return usage_error("verify", "%s", use);
 	bool json = co.json;
 	target t;
 	int rv = open_target(&co, "verify", false, &t);

@@ -39,6 +39,10 @@ static void help(FILE *f)
 		"  verify                            check every signature, chain link, body hash,\n"
 		"                                    timestamp and charter step; exit 1 on any failure\n"
 		"                                    (on a node: every feed pulled and checked here)\n"
+		"  verify BUNDLE [--json]            check an audit bundle offline (no store, no node):\n"
+		"                                    owner, since when, charter, version history\n"
+		"  audit DOMAIN/ID --out BUNDLE      write a document's audit bundle: charters from\n"
+		"                                    genesis, the owning feed, its transfers and forks\n"
 		"  status                            node, mesh id, charter, feeds, entries, documents,\n"
 		"                                    peers and uptime (the last two from a node only)\n"
 		"  peers [add URL | remove URL]      a node's gossip peers: state, source, last\n"
@@ -123,8 +127,7 @@ int main(int argc, char **argv)
 		    {"lineage", cmd_lineage}, {"reindex", cmd_reindex}, {"key", cmd_key},
 		    {"transfer", cmd_transfer}, {"accept", cmd_accept}, {"pull", cmd_pull},
 		    {"watch", cmd_watch},     {"status", cmd_status}, {"peers", cmd_peers},
-		    {"diff", cmd_diff}};
-
+		    {"diff", cmd_diff},       {"audit", cmd_audit}};
 	/* commands that work on local files only: --node has no meaning there; say so */
 	static const char *const local_only[] = {"keygen", "init", "charter", "lint", "pull", "diff"};
 	for (size_t i = 0; i < sizeof(local_only) / sizeof(local_only[0]); i++) {

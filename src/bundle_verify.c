@@ -1,0 +1,713 @@
+/*
+ * bundle_verify.c — strict decoding and offline verification of audit bundles
+ * (PROTOCOL.md §11). Nothing here reads a store or the network: everything is checked
+ * from the bundle's bytes, and every refusal names where it is.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "mycel/bundle.h"
+#include "mycel/catalog.h"
+#include "mycel/charter.h"
+#include "mycel/codec.h"
+#include "mycel/entry.h"
+#include "mycel/error.h"
+#include "bundle_int.h"
+#include "feedkey.h"
+#include "util.h"
+
+typedef struct slice {
+	const uint8_t *p; /* NULL: nil (an absent body) */
+	size_t n;
+	size_t at; /* byte offset in the bundle */
+} slice;
+
+typedef struct dfeed {
+	const uint8_t *feed;
+	size_t n;
+	slice *entries;
+	slice *bodies;
+} dfeed;
+
+typedef struct dbundle {
+	slice *charters;
+	size_t n_charters;
+	dfeed feeds[MYCEL_BUNDLE_FEEDS_MAX];
+	size_t n_feeds;
+	slice *forks;
+	size_t n_forks;
+	slice domain, id, kind;
+	size_t content_at, content_len;
+	const uint8_t *digest;
+	size_t digest_at;
+} dbundle;
+
+static void dbundle_fini(dbundle *d)
+{
+	free(d->charters);
+	for (size_t i = 0; i < d->n_feeds; i++) {
+		free(d->feeds[i].entries);
+		free(d->feeds[i].bodies);
+	}
+	free(d->forks);
+}
+
+/* ---- decoding ------------------------------------------------------------------------------ */
+
+typedef struct dec {
+	mycel_rd r;
+	char *why;
+	size_t why_len;
+	size_t entries; /* of all feeds so far */
+} dec;
+
+static int rd_fail(dec *x, int rv, size_t at, const char *what)
+{
+	if (rv == MYCEL_ETYPE)
+		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
+		                   "bundle: byte %zu: %s has the wrong type", at, what);
+	return mycel__fail(rv, x->why, x->why_len, "bundle: byte %zu: %s: %s", at, what,
+	                   mycel_strerror(rv));
+}
+
+#define RD(x, call, what)                                                                          \
+	do {                                                                                       \
+		size_t at_ = mycel_rd_offset(&(x)->r);                                             \
+		int rv_ = (call);                                                                  \
+		if (rv_ != 0)                                                                      \
+			return rd_fail((x), rv_, at_, (what));                                     \
+	} while (0)
+
+/* A map header of exactly n members. */
+static int want_map(dec *x, uint32_t n, const char *what)
+{
+	uint32_t count;
+	size_t at = mycel_rd_offset(&x->r);
+	RD(x, mycel_rd_map(&x->r, &count), what);
+	if (count != n)
+		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
+		                   "bundle: byte %zu: %s has %u keys, not %u", at, what, count, n);
+	return 0;
+}
+
+/* The next key, which must be exactly key (keys come sorted; no other is allowed). */
+static int want_key(dec *x, const char *key, const char *what)
+{
+	const char *k;
+	size_t kn, at = mycel_rd_offset(&x->r);
+	RD(x, mycel_rd_str(&x->r, &k, &kn), what);
+	if (kn != strlen(key) || memcmp(k, key, kn) != 0)
+		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
+		                   "bundle: byte %zu: %s: unexpected key (expected \"%s\")", at,
+		                   what, key);
+	return 0;
+}
+
+/* An array header of at most max elements. */
+static int want_array(dec *x, size_t max, const char *what, uint32_t *out)
+{
+	size_t at = mycel_rd_offset(&x->r);
+	RD(x, mycel_rd_array(&x->r, out), what);
+	if (*out > max)
+		return mycel__fail(MYCEL_ETOOBIG, x->why, x->why_len,
+		                   "bundle: byte %zu: %s holds %u elements, over the limit of %zu",
+		                   at, what, *out, max);
+	return 0;
+}
+
+/* A bin of at most max bytes (nil allowed when nil_ok: then s->p is NULL). */
+static int want_bin(dec *x, size_t max, bool nil_ok, const char *what, slice *s)
+{
+	mycel_type t;
+	s->at = mycel_rd_offset(&x->r);
+	RD(x, mycel_rd_peek(&x->r, &t), what);
+	if (nil_ok && t == MYCEL_T_NIL) {
+		RD(x, mycel_rd_nil(&x->r), what);
+		s->p = NULL;
+		s->n = 0;
+		return 0;
+	}
+	RD(x, mycel_rd_bin(&x->r, &s->p, &s->n), what);
+	if (s->n > max)
+		return mycel__fail(MYCEL_ETOOBIG, x->why, x->why_len,
+		                   "bundle: byte %zu: %s is %zu bytes, over the limit of %zu",
+		                   s->at, what, s->n, max);
+	return 0;
+}
+
+static int want_str(dec *x, size_t max, const char *what, slice *s)
+{
+	const char *p;
+	s->at = mycel_rd_offset(&x->r);
+	RD(x, mycel_rd_str(&x->r, &p, &s->n), what);
+	s->p = (const uint8_t *)p;
+	if (s->n == 0 || s->n > max || memchr(p, 0, s->n) != NULL)
+		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
+		                   "bundle: byte %zu: %s must be 1 to %zu bytes without NUL", s->at,
+		                   what, max);
+	return 0;
+}
+
+static int decode_feed(dec *x, size_t j, dfeed *f)
+{
+	char what[64];
+	uint32_t nb, ne;
+	int rv;
+	snprintf(what, sizeof(what), "feeds[%zu]", j);
+	if ((rv = want_map(x, 3, what)) != 0 || (rv = want_key(x, "bodies", what)) != 0)
+		return rv;
+	snprintf(what, sizeof(what), "feeds[%zu].bodies", j);
+	if ((rv = want_array(x, MYCEL_BUNDLE_ENTRIES_MAX - x->entries, what, &nb)) != 0)
+		return rv;
+	if ((f->bodies = calloc(nb ? nb : 1, sizeof(slice))) == NULL)
+		return mycel__fail(MYCEL_ENOMEM, x->why, x->why_len, "bundle: out of memory");
+	for (uint32_t i = 0; i < nb; i++) {
+		snprintf(what, sizeof(what), "feeds[%zu].bodies[%u]", j, i);
+		if ((rv = want_bin(x, MYCEL_BODY_MAX, true, what, &f->bodies[i])) != 0)
+			return rv;
+	}
+	snprintf(what, sizeof(what), "feeds[%zu]", j);
+	if ((rv = want_key(x, "entries", what)) != 0)
+		return rv;
+	snprintf(what, sizeof(what), "feeds[%zu].entries", j);
+	size_t at = mycel_rd_offset(&x->r);
+	if ((rv = want_array(x, MYCEL_BUNDLE_ENTRIES_MAX - x->entries, what, &ne)) != 0)
+		return rv;
+	if (ne != nb)
+		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
+		                   "bundle: byte %zu: feeds[%zu] has %u entries but %u bodies", at,
+		                   j, ne, nb);
+	if ((f->entries = calloc(ne ? ne : 1, sizeof(slice))) == NULL)
+		return mycel__fail(MYCEL_ENOMEM, x->why, x->why_len, "bundle: out of memory");
+	for (uint32_t i = 0; i < ne; i++) {
+		snprintf(what, sizeof(what), "feeds[%zu].entries[%u]", j, i);
+		if ((rv = want_bin(x, MYCEL_ENTRY_MAX, false, what, &f->entries[i])) != 0)
+			return rv;
+	}
+	f->n = ne;
+	x->entries += ne;
+	snprintf(what, sizeof(what), "feeds[%zu]", j);
+	slice fs;
+	if ((rv = want_key(x, "feed", what)) != 0)
+		return rv;
+	snprintf(what, sizeof(what), "feeds[%zu].feed", j);
+	if ((rv = want_bin(x, MYCEL_PK_LEN, false, what, &fs)) != 0)
+		return rv;
+	if (fs.n != MYCEL_PK_LEN)
+		return mycel__fail(MYCEL_EBUNDLE, x->why, x->why_len,
+		                   "bundle: byte %zu: %s is %zu bytes, not %d", fs.at, what, fs.n,
+		                   MYCEL_PK_LEN);
+	f->feed = fs.p;
+	return 0;
+}
+
+static int decode(const uint8_t *p, size_t n, dbundle *d, char *why, size_t why_len)
+{
+	dec x = {.why = why, .why_len = why_len};
+	uint32_t count;
+	const char *magic;
+	size_t mn;
+	uint64_t ver;
+	int rv;
+	mycel_rd_init(&x.r, p, n);
+	size_t at = 0;
+	RD(&x, mycel_rd_array(&x.r, &count), "the bundle");
+	if (count != 4)
+		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                   "bundle: byte 0: not a mycel bundle (an array of %u, not 4)",
+		                   count);
+	at = mycel_rd_offset(&x.r);
+	RD(&x, mycel_rd_str(&x.r, &magic, &mn), "the bundle's magic");
+	if (mn != strlen(MYCEL__BUNDLE_MAGIC) || memcmp(magic, MYCEL__BUNDLE_MAGIC, mn) != 0)
+		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                   "bundle: byte %zu: not a mycel bundle (no \"mycel-bundle\")",
+		                   at);
+	at = mycel_rd_offset(&x.r);
+	RD(&x, mycel_rd_uint(&x.r, &ver), "the bundle's version");
+	if (ver != 1)
+		return mycel__fail(
+		    MYCEL_EVERSION, why, why_len,
+		    "bundle: byte %zu: bundle format version %llu (this is version 1)", at,
+		    (unsigned long long)ver);
+	d->content_at = mycel_rd_offset(&x.r);
+	if ((rv = want_map(&x, 4, "the bundle map")) != 0 ||
+	    (rv = want_key(&x, "charters", "the bundle map")) != 0 ||
+	    (rv = want_array(&x, MYCEL_BUNDLE_CHARTERS_MAX, "charters", &count)) != 0)
+		return rv;
+	if (count == 0)
+		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                   "bundle: charters: none (the genesis charter is needed)");
+	if ((d->charters = calloc(count, sizeof(slice))) == NULL)
+		return mycel__fail(MYCEL_ENOMEM, why, why_len, "bundle: out of memory");
+	for (uint32_t i = 0; i < count; i++) {
+		char what[40];
+		snprintf(what, sizeof(what), "charters[%u]", i);
+		if ((rv = want_bin(&x, MYCEL_CHARTER_MAX, false, what, &d->charters[i])) != 0)
+			return rv;
+		d->n_charters++;
+	}
+	if ((rv = want_key(&x, "feeds", "the bundle map")) != 0 ||
+	    (rv = want_array(&x, MYCEL_BUNDLE_FEEDS_MAX, "feeds", &count)) != 0)
+		return rv;
+	if (count == 0)
+		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                   "bundle: feeds: none (the owning feed is needed)");
+	for (uint32_t j = 0; j < count; j++) {
+		d->n_feeds++;
+		if ((rv = decode_feed(&x, j, &d->feeds[j])) != 0)
+			return rv;
+	}
+	if ((rv = want_key(&x, "forks", "the bundle map")) != 0 ||
+	    (rv = want_array(&x, MYCEL_BUNDLE_FORKS_MAX, "forks", &count)) != 0)
+		return rv;
+	if ((d->forks = calloc(count ? count : 1, sizeof(slice))) == NULL)
+		return mycel__fail(MYCEL_ENOMEM, why, why_len, "bundle: out of memory");
+	for (uint32_t i = 0; i < count; i++) {
+		char what[40];
+		snprintf(what, sizeof(what), "forks[%u]", i);
+		if ((rv = want_bin(&x, MYCEL_FORK_MAX, false, what, &d->forks[i])) != 0)
+			return rv;
+		d->n_forks++;
+	}
+	if ((rv = want_key(&x, "subject", "the bundle map")) != 0 ||
+	    (rv = want_map(&x, 3, "subject")) != 0 ||
+	    (rv = want_key(&x, "domain", "subject")) != 0 ||
+	    (rv = want_str(&x, MYCEL_NAME_MAX, "subject.domain", &d->domain)) != 0 ||
+	    (rv = want_key(&x, "id", "subject")) != 0 ||
+	    (rv = want_str(&x, MYCEL_BUNDLE_ID_MAX, "subject.id", &d->id)) != 0 ||
+	    (rv = want_key(&x, "kind", "subject")) != 0 ||
+	    (rv = want_str(&x, 15, "subject.kind", &d->kind)) != 0)
+		return rv;
+	d->content_len = mycel_rd_offset(&x.r) - d->content_at;
+	slice dg;
+	if ((rv = want_bin(&x, MYCEL_HASH_LEN, false, "the digest", &dg)) != 0)
+		return rv;
+	if (dg.n != MYCEL_HASH_LEN)
+		return mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                   "bundle: byte %zu: the digest is %zu bytes, not 32", dg.at,
+		                   dg.n);
+	d->digest = dg.p;
+	d->digest_at = dg.at;
+	at = mycel_rd_offset(&x.r);
+	RD(&x, mycel_rd_end(&x.r), "the bundle");
+	return 0;
+}
+
+/* ---- verifying ----------------------------------------------------------------------------- */
+
+typedef struct vstate {
+	const dbundle *d;
+	mycel_bundle_report *r;
+	size_t cap_versions, cap_transfers;
+	char *why;
+	size_t why_len;
+} vstate;
+
+/*
+ * The key that signs seq of the bundle's feed f (PROTOCOL.md §5.4): its entries before seq
+ * stepped from genesis (they were checked when the feed was; a broken one stops the walk).
+ */
+static void signer_key(const dfeed *f, uint64_t seq, uint8_t out[MYCEL_PK_LEN])
+{
+	mycel__feedkey fk;
+	mycel__feedkey_init(&fk, f->feed);
+	for (size_t i = 0; i + 1 < seq && i < f->n; i++) {
+		mycel_entry e;
+		if (mycel_entry_decode(f->entries[i].p, f->entries[i].n, &e) != 0 ||
+		    mycel__feedkey_step(&fk, &e, f->bodies[i].p, f->bodies[i].n, false) != 0)
+			break;
+	}
+	memcpy(out, fk.key, MYCEL_PK_LEN);
+}
+
+static bool slice_is(const slice *s, const char *p, size_t n)
+{
+	return s->n == n && memcmp(s->p, p, n) == 0;
+}
+
+static int add_version(vstate *v, const char *ver, size_t vn, const mycel_entry *e)
+{
+	mycel_bundle_report *r = v->r;
+	for (size_t i = 0; i < r->n_versions; i++)
+		if (strlen(r->versions[i].version) == vn &&
+		    memcmp(r->versions[i].version, ver, vn) == 0)
+			return 0; /* published again with the same number: the first one stands */
+	if (r->n_versions == v->cap_versions) {
+		size_t nc = v->cap_versions ? v->cap_versions * 2 : 8;
+		mycel_bundle_version *nv = realloc(r->versions, nc * sizeof(*nv));
+		if (nv == NULL)
+			return MYCEL_ENOMEM;
+		r->versions = nv;
+		v->cap_versions = nc;
+	}
+	mycel_bundle_version *x = &r->versions[r->n_versions++];
+	memset(x, 0, sizeof(*x));
+	memcpy(x->version, ver, vn);
+	x->seq = e->h.seq;
+	x->ts_ms = e->h.ts_ms;
+	if (r->since_seq == 0) {
+		r->since_seq = e->h.seq;
+		r->since_ts_ms = e->h.ts_ms;
+	}
+	return 0;
+}
+
+static void set_status(vstate *v, const char *ver, size_t vn, const char *st, size_t sn,
+                       const mycel_entry *e)
+{
+	mycel_bundle_status s;
+	if (sn == 10 && memcmp(st, "deprecated", 10) == 0)
+		s = MYCEL_BUNDLE_DEPRECATED;
+	else if (sn == 7 && memcmp(st, "retired", 7) == 0)
+		s = MYCEL_BUNDLE_RETIRED;
+	else
+		return;
+	for (size_t i = 0; i < v->r->n_versions; i++) {
+		mycel_bundle_version *x = &v->r->versions[i];
+		if (strlen(x->version) != vn || memcmp(x->version, ver, vn) != 0)
+			continue;
+		if (s > x->status) { /* statuses only move forward */
+			x->status = s;
+			x->status_seq = e->h.seq;
+			x->status_ts_ms = e->h.ts_ms;
+		}
+		return;
+	}
+}
+
+static int add_transfer(vstate *v, size_t feed, const mycel_entry *e)
+{
+	mycel_bundle_report *r = v->r;
+	if (r->n_transfers == v->cap_transfers) {
+		size_t nc = v->cap_transfers ? v->cap_transfers * 2 : 4;
+		mycel_bundle_transfer *nt = realloc(r->transfers, nc * sizeof(*nt));
+		if (nt == NULL)
+			return MYCEL_ENOMEM;
+		r->transfers = nt;
+		v->cap_transfers = nc;
+	}
+	r->transfers[r->n_transfers++] = (mycel_bundle_transfer){feed, e->h.seq, e->h.ts_ms};
+	return 0;
+}
+
+/* What an entry of the owning feed says about the subject. */
+static int interpret(vstate *v, size_t j, const mycel_entry *e, const slice *body)
+{
+	const dbundle *d = v->d;
+	const char *s, *ver, *st;
+	size_t sn, vn, stn;
+	if (strcmp(e->h.kind, "key") == 0) {
+		v->r->keys++;
+		return 0;
+	}
+	if (strcmp(e->h.kind, "transfer") == 0)
+		return add_transfer(v, j, e);
+	if (j != 0 || body->p == NULL)
+		return 0;
+	if (strcmp(e->h.kind, v->r->kind) == 0) {
+		if (mycel__bundle_doc_version(body->p, body->n, (const char *)d->id.p, d->id.n,
+		                              &ver, &vn))
+			return add_version(v, ver, vn, e);
+	} else if (strcmp(e->h.kind, "lifecycle") == 0) {
+		if (mycel__bundle_body_str(body->p, body->n, "kind", &s, &sn) &&
+		    slice_is(&d->kind, s, sn) &&
+		    mycel__bundle_body_str(body->p, body->n, "id", &s, &sn) &&
+		    slice_is(&d->id, s, sn) &&
+		    mycel__bundle_body_str(body->p, body->n, "version", &ver, &vn) &&
+		    mycel__bundle_body_str(body->p, body->n, "status", &st, &stn))
+			set_status(v, ver, vn, st, stn, e);
+	}
+	return 0;
+}
+
+static int verify_feed(vstate *v, const mycel_charter *latest, size_t j)
+{
+	const dfeed *f = &v->d->feeds[j];
+	char hex[2 * MYCEL_PK_LEN + 1];
+	char *why = v->why;
+	size_t wl = v->why_len;
+	mycel_entry prev, e;
+	mycel__feedkey fk;
+	int rv;
+	mycel_hex(f->feed, MYCEL_PK_LEN, hex);
+	mycel__feedkey_init(&fk, f->feed);
+	for (size_t k = 0; k < j; k++)
+		if (memcmp(v->d->feeds[k].feed, f->feed, MYCEL_PK_LEN) == 0)
+			return mycel__fail(MYCEL_EBUNDLE, why, wl,
+			                   "bundle: feeds[%zu]: feed %.16s… is also feeds[%zu]", j,
+			                   hex, k);
+	if (mycel_charter_find_feed(latest, f->feed) == NULL)
+		return mycel__fail(
+		    MYCEL_EADMIT, why, wl,
+		    "bundle: feeds[%zu]: feed %.16s… is not admitted by charter version %llu", j,
+		    hex, (unsigned long long)mycel_charter_version(latest));
+	if (f->n == 0)
+		return mycel__fail(MYCEL_EBUNDLE, why, wl,
+		                   "bundle: feeds[%zu]: no entries (a feed starts at seq 1)", j);
+	for (size_t i = 0; i < f->n; i++) {
+		const slice *es = &f->entries[i], *bs = &f->bodies[i];
+		if ((rv = mycel_entry_decode(es->p, es->n, &e)) != 0)
+			return mycel__fail(
+			    rv, why, wl,
+			    "bundle: feeds[%zu].entries[%zu]: does not decode: %s (feed %.16s…)", j,
+			    i, mycel_strerror(rv), hex);
+		if (memcmp(e.h.feed, f->feed, MYCEL_PK_LEN) != 0 || e.h.seq != i + 1)
+			return mycel__fail(MYCEL_ECHAIN, why, wl,
+			                   "bundle: feeds[%zu].entries[%zu]: is seq %llu of %s "
+			                   "feed, expected seq %zu of feed %.16s…",
+			                   j, i, (unsigned long long)e.h.seq,
+			                   memcmp(e.h.feed, f->feed, MYCEL_PK_LEN) != 0 ? "another"
+			                                                                : "this",
+			                   i + 1, hex);
+		/* signed by the key that signs this seq; a key entry hands the feed on */
+		if (mycel_entry_verify(&e, fk.key) != 0)
+			return mycel__fail(MYCEL_EBADSIG, why, wl,
+			                   "bundle: feeds[%zu].entries[%zu]: signature does not "
+			                   "verify (feed %.16s…, seq %llu%s)",
+			                   j, i, hex, (unsigned long long)e.h.seq,
+			                   fk.since > 0 ? ", under the key its rotation installed" : "");
+		if ((rv = mycel__feedkey_step(&fk, &e, bs->p, bs->n, false)) != 0)
+			return mycel__fail(rv, why, wl,
+			                   "bundle: feeds[%zu].entries[%zu]: key entry is invalid: %s "
+			                   "(feed %.16s…, seq %llu)",
+			                   j, i, mycel_strerror(rv), hex, (unsigned long long)e.h.seq);
+		if ((rv = mycel_entry_follows(i == 0 ? NULL : &prev, &e)) != 0)
+			return mycel__fail(
+			    rv, why, wl,
+			    "bundle: feeds[%zu].entries[%zu]: %s (feed %.16s…, seq %llu)", j, i,
+			    rv == MYCEL_ETS ? "timestamp is lower than the previous entry's"
+			                    : "prev does not name the entry before",
+			    hex, (unsigned long long)e.h.seq);
+		if (bs->p != NULL) {
+			mycel_rd r;
+			if (mycel_entry_check_body(&e, bs->p, bs->n) != 0)
+				return mycel__fail(
+				    MYCEL_EHASH, why, wl,
+				    "bundle: feeds[%zu].bodies[%zu]: does not match the body hash "
+				    "of its entry (feed %.16s…, seq %llu)",
+				    j, i, hex, (unsigned long long)e.h.seq);
+			mycel_rd_init(&r, bs->p, bs->n);
+			if ((rv = mycel_rd_skip(&r, 0)) == 0)
+				rv = mycel_rd_end(&r);
+			if (rv != 0)
+				return mycel__fail(rv, why, wl,
+				                   "bundle: feeds[%zu].bodies[%zu]: not one "
+				                   "canonical value: %s (feed %.16s…, seq %llu)",
+				                   j, i, mycel_strerror(rv), hex,
+				                   (unsigned long long)e.h.seq);
+			v->r->bodies++;
+		} else if (mycel__bundle_body_needed(e.h.kind, v->r->kind)) {
+			return mycel__fail(
+			    MYCEL_EBUNDLE, why, wl,
+			    "bundle: feeds[%zu].bodies[%zu]: missing, but the body of a %s entry "
+			    "may concern the subject (feed %.16s…, seq %llu)",
+			    j, i, e.h.kind, hex, (unsigned long long)e.h.seq);
+		}
+		if ((rv = interpret(v, j, &e, bs)) != 0)
+			return mycel__fail(rv, why, wl, "bundle: %s", mycel_strerror(rv));
+		prev = e;
+	}
+	v->r->entries += f->n;
+	if (j == 0) {
+		v->r->head_seq = prev.h.seq;
+		v->r->head_ts_ms = prev.h.ts_ms;
+	}
+	return 0;
+}
+
+static int verify_fork(vstate *v, size_t k)
+{
+	const slice *s = &v->d->forks[k];
+	mycel_rd r;
+	uint32_t count;
+	uint64_t ver;
+	const uint8_t *ea;
+	size_t en;
+	mycel_entry a;
+	int rv;
+	mycel_rd_init(&r, s->p, s->n);
+	if ((rv = mycel_rd_array(&r, &count)) != 0 || count != 3 ||
+	    (rv = mycel_rd_uint(&r, &ver)) != 0 || (rv = mycel_rd_bin(&r, &ea, &en)) != 0 ||
+	    (rv = mycel_entry_decode(ea, en, &a)) != 0)
+		return mycel__fail(rv != 0 && rv != MYCEL_ETYPE ? rv : MYCEL_EFORMAT, v->why,
+		                   v->why_len, "bundle: forks[%zu]: not a fork proof", k);
+	size_t j = 0;
+	while (j < v->d->n_feeds && memcmp(v->d->feeds[j].feed, a.h.feed, MYCEL_PK_LEN) != 0)
+		j++;
+	char hex[2 * MYCEL_PK_LEN + 1];
+	mycel_hex(a.h.feed, MYCEL_PK_LEN, hex);
+	if (j == v->d->n_feeds)
+		return mycel__fail(
+		    MYCEL_EBUNDLE, v->why, v->why_len,
+		    "bundle: forks[%zu]: a proof about feed %.16s…, which is not in the bundle", k,
+		    hex);
+	uint8_t signer[MYCEL_PK_LEN];
+	signer_key(&v->d->feeds[j], a.h.seq, signer);
+	if ((rv = mycel_fork_verify(s->p, s->n, signer, NULL, NULL)) != 0)
+		return mycel__fail(
+		    rv, v->why, v->why_len,
+		    "bundle: forks[%zu]: fork proof does not verify: %s (feed %.16s…, seq %llu)", k,
+		    mycel_strerror(rv), hex, (unsigned long long)a.h.seq);
+	if (j == 0)
+		v->r->owner_forks++;
+	return 0;
+}
+
+static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_report *r, char *why,
+                          size_t why_len)
+{
+	mycel_charter **ch = calloc(d->n_charters, sizeof(*ch));
+	vstate v = {d, r, 0, 0, why, why_len};
+	char w[256];
+	int rv = 0;
+	if (ch == NULL)
+		return mycel__fail(MYCEL_ENOMEM, why, why_len, "bundle: out of memory");
+
+	/* the charter chain */
+	for (size_t i = 0; i < d->n_charters; i++) {
+		const slice *s = &d->charters[i];
+		w[0] = '\0';
+		if ((rv = mycel_charter_decode(s->p, s->n, &ch[i], w, sizeof(w))) != 0) {
+			mycel__fail(rv, why, why_len, "bundle: charters[%zu]: %s", i, w);
+			goto fail;
+		}
+		if (mycel_charter_version(ch[i]) != i + 1) {
+			rv = mycel__fail(
+			    MYCEL_ECHARTER, why, why_len,
+			    "bundle: charters[%zu]: is version %llu, expected version %zu", i,
+			    (unsigned long long)mycel_charter_version(ch[i]), i + 1);
+			goto fail;
+		}
+		rv = i == 0 ? mycel_charter_verify_genesis(ch[i], w, sizeof(w))
+		            : mycel_charter_verify_next(ch[i - 1], ch[i], w, sizeof(w));
+		if (rv != 0) {
+			mycel__fail(rv, why, why_len, "bundle: charters[%zu]: %s", i, w);
+			goto fail;
+		}
+	}
+	const mycel_charter *latest = ch[d->n_charters - 1];
+	(void)mycel_charter_digest(ch[0], r->mesh_id);
+	snprintf(r->mesh, sizeof(r->mesh), "%s", mycel_charter_mesh(latest));
+	r->charters = d->n_charters;
+	r->charter_version = mycel_charter_version(latest);
+
+	/* the subject */
+	memcpy(r->domain, d->domain.p, d->domain.n);
+	memcpy(r->id, d->id.p, d->id.n);
+	memcpy(r->kind, d->kind.p, d->kind.n);
+	if (strcmp(r->kind, "contract") != 0 && strcmp(r->kind, "product") != 0) {
+		rv = mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                 "bundle: byte %zu: subject.kind is neither contract nor product",
+		                 d->kind.at);
+		goto fail;
+	}
+	const mycel_charter_domain *dom = mycel_charter_find_domain(latest, r->domain);
+	if (dom == NULL) {
+		rv = mycel__fail(MYCEL_EADMIT, why, why_len,
+		                 "bundle: byte %zu: subject.domain: charter version %llu admits no "
+		                 "domain of that name",
+		                 d->domain.at, (unsigned long long)r->charter_version);
+		goto fail;
+	}
+	if (memcmp(dom->feed, d->feeds[0].feed, MYCEL_PK_LEN) != 0) {
+		rv = mycel__fail(
+		    MYCEL_EADMIT, why, why_len,
+		    "bundle: feeds[0]: is not the feed charter version %llu binds to domain %s",
+		    (unsigned long long)r->charter_version, r->domain);
+		goto fail;
+	}
+	memcpy(r->owner_feed, dom->feed, MYCEL_PK_LEN);
+	r->admitted_since = r->charter_version;
+	for (size_t i = d->n_charters; i-- > 0;) {
+		const mycel_charter_domain *x = mycel_charter_find_feed(ch[i], r->owner_feed);
+		if (x == NULL || strcmp(x->name, r->domain) != 0)
+			break;
+		r->admitted_since = i + 1;
+	}
+
+	/* the feeds, then the fork proofs */
+	for (size_t j = 0; j < d->n_feeds; j++)
+		if ((rv = verify_feed(&v, latest, j)) != 0)
+			goto fail;
+	r->feeds = d->n_feeds;
+	for (size_t k = 0; k < d->n_forks; k++)
+		if ((rv = verify_fork(&v, k)) != 0)
+			goto fail;
+	r->forks = d->n_forks;
+	if (r->n_versions == 0) {
+		rv = mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                 "bundle: feeds[0]: no %s entry publishes %s/%s", r->kind,
+		                 r->domain, r->id);
+		goto fail;
+	}
+
+	/* last: the digest (damage the checks above did not name) */
+	uint8_t dig[MYCEL_HASH_LEN];
+	mycel__bundle_digest(p + d->content_at, d->content_len, dig);
+	if (sodium_memcmp(dig, d->digest, MYCEL_HASH_LEN) != 0)
+		rv = mycel__fail(MYCEL_EBUNDLE, why, why_len,
+		                 "bundle: byte %zu: the digest does not match the bundle's content",
+		                 d->digest_at);
+fail:
+	for (size_t i = 0; i < d->n_charters; i++)
+		mycel_charter_free(ch[i]);
+	free(ch);
+	return rv;
+}
+
+int mycel_bundle_verify(const uint8_t *p, size_t n, mycel_bundle_report **out, char *why,
+                        size_t why_len)
+{
+	dbundle d;
+	mycel_bundle_report *r = NULL;
+	int rv;
+	if (p == NULL && n > 0)
+		return MYCEL_EINVAL;
+	if (n > MYCEL_BUNDLE_MAX)
+		return mycel__fail(MYCEL_ETOOBIG, why, why_len,
+		                   "bundle: %zu bytes, over the limit of %zu", n, MYCEL_BUNDLE_MAX);
+	if (mycel__sodium_init() != 0)
+		return mycel__fail(MYCEL_ENOMEM, why, why_len, "bundle: libsodium does not start");
+	memset(&d, 0, sizeof(d));
+	if ((rv = decode(p, n, &d, why, why_len)) != 0)
+		goto fail;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		rv = mycel__fail(MYCEL_ENOMEM, why, why_len, "bundle: out of memory");
+		goto fail;
+	}
+	if ((rv = verify_decoded(p, &d, r, why, why_len)) != 0)
+		goto fail;
+	if (out != NULL) {
+		*out = r;
+		r = NULL;
+	}
+fail:
+	mycel_bundle_report_free(r);
+	dbundle_fini(&d);
+	return rv;
+}
+
+void mycel_bundle_report_free(mycel_bundle_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->versions);
+	free(r->transfers);
+	free(r);
+}
+
+const char *mycel_bundle_status_name(mycel_bundle_status s)
+{
+	switch (s) {
+	case MYCEL_BUNDLE_DEPRECATED:
+		return "deprecated";
+	case MYCEL_BUNDLE_RETIRED:
+		return "retired";
+	default:
+		return "active";
+	}
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# cli_audit.sh — mycel audit and mycel verify BUNDLE, as an auditor runs them: a bundle
+# written from a store (--data) and through a running node (--node: the same bytes),
+# verified offline with what it proves (owner, since, charter, versions), refused with
+# where when one byte is flipped or the file is cut; usage errors exit 2. The daemon is
+# started on tcp://127.0.0.1:0, awaited through its `ready` line and killed by its pid.
+#
+#   tests/cli_audit.sh MYCEL_BINARY MYCELD_BINARY      (run from the source root)
+set -euo pipefail
+mycel=$(realpath "$1")
+myceld=$(realpath "$2")
+mesh=$PWD/examples/mesh
+work=$(mktemp -d /tmp/mycel-cli-audit.XXXXXX)
+dpid=
+stop_daemon() {
+	if [ -n "$dpid" ]; then
+		kill "$dpid" 2>/dev/null || true
+		wait "$dpid" 2>/dev/null || true
+		dpid=
+	fi
+}
+trap 'stop_daemon; rm -rf "$work"' EXIT
+cd "$work"
+export NO_COLOR=1
+unset MYCEL_NODE MYCEL_DATA
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+fail() {
+	echo "not ok - $*"
+	[ -n "${OUT:-}" ] && printf '%s\n' "--- output:" "$OUT"
+	exit 1
+}
+# run WANT_RC ARGS...: mycel's stdout+stderr in $OUT, the exit code checked
+run() {
+	local want=$1
+	shift
+	local rc=0
+	OUT=$("$mycel" "$@" 2>&1) || rc=$?
+	[ "$rc" = "$want" ] || fail "mycel $* exited $rc, expected $want"
+}
+has() {
+	local t
+	for t in "$@"; do
+		grep -qF -- "$t" <<<"$OUT" || fail "output lacks \"$t\""
+	done
+}
+# flip FILE OFFSET: xor one byte of FILE with 0x01, in place
+flip() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+p, i = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(p, 'rb').read())
+b[i] ^= 1
+open(p, 'wb').write(b)
+PY
+}
+
+# a mesh of two domains; sales publishes its documents, a new version, a deprecation
+sales_pk=$("$mycel" keygen --out sales.key)
+args=(--mesh acme --threshold 1 --member gov="$("$mycel" keygen --out gov.key)")
+args+=(--domain sales="$sales_pk" --domain customers="$("$mycel" keygen --out customers.key)")
+"$mycel" charter init "${args[@]}" --out acme.mcc >/dev/null
+"$mycel" charter sign acme.mcc --key gov.key >/dev/null
+"$mycel" init --dir sales --domain sales --key sales.key --charter acme.mcc >/dev/null
+"$mycel" profile --data sales --title Sales >/dev/null
+"$mycel" publish --data sales "$mesh"/sales/contracts/*.yaml "$mesh"/sales/products/*.yaml >/dev/null
+sed 's/^version: 2.1.0$/version: 2.2.0/' "$mesh/sales/contracts/orders.odcs.yaml" >orders-2.2.yaml
+"$mycel" publish --data sales orders-2.2.yaml >/dev/null
+"$mycel" deprecate --data sales sales/sales-orders --version 2.1.0 --reason "2.2.0 adds returns" >/dev/null
+
+# ---- audit from the store, verify offline ----------------------------------------------------
+run 0 audit sales/sales-orders --data sales --out orders.mcb
+has "orders.mcb: audit bundle of sales/sales-orders (contract)" "1 charter version(s), 1 feed(s)"
+[ -s orders.mcb ] || fail "no bundle written"
+ok "audit --data writes the bundle"
+
+run 0 verify orders.mcb
+has "subject       sales/sales-orders (contract)" "owner         sales, feed $sales_pk" \
+	"owned since" "charter       version 1 of mesh acme" "admitted      since charter version 1" \
+	"OK: every signature"
+since=$(sed -n 's/^owned since .*(seq \([0-9]*\))$/\1/p' <<<"$OUT")
+[ -n "$since" ] || fail "no owned since line"
+grep -qE "^ +2\.1\.0 +deprecated +$since " <<<"$OUT" || fail "2.1.0 deprecated, published at seq $since (owned since), not shown"
+grep -qE '^ +2\.2\.0 +active +[0-9]+ ' <<<"$OUT" || fail "2.2.0 active not shown"
+ok "verify BUNDLE prints the owner, since when, the charter and the version history"
+
+run 0 verify --json orders.mcb
+has '"ok":true' "\"owner_feed\":\"$sales_pk\"" '"id":"sales-orders"' '"version":"2.1.0","status":"deprecated"'
+ok "verify --json BUNDLE"
+
+# the node is not needed: the bundle alone, away from the domain directory
+mkdir elsewhere && cp orders.mcb elsewhere/ && (cd elsewhere && "$mycel" verify orders.mcb >/dev/null) ||
+	fail "verify needs more than the bundle"
+ok "verify BUNDLE needs nothing but the file"
+
+# ---- tampering ------------------------------------------------------------------------------------
+size=$(stat -c %s orders.mcb)
+for off in 0 40 $((size / 3)) $((size / 2)) $((size - 40)) $((size - 1)); do
+	cp orders.mcb bad.mcb
+	flip bad.mcb "$off"
+	run 1 verify bad.mcb
+	has "FAIL bad.mcb: bundle: "
+	run 1 verify --json bad.mcb
+	has '"ok":false' '"message":"bundle: '
+done
+ok "a bundle with one byte flipped (6 places) fails verify (exit 1) and says where"
+head -c $((size - 100)) orders.mcb >cut.mcb
+run 1 verify cut.mcb
+has "FAIL cut.mcb: bundle: byte"
+ok "a cut bundle fails verify with the byte where it ends"
+
+# ---- usage and refusals -------------------------------------------------------------------------
+run 2 audit sales/sales-orders --data sales
+run 2 audit sales --data sales --out x.mcb
+run 2 audit --data sales --out x.mcb
+run 2 verify orders.mcb --data sales
+run 2 verify a.mcb b.mcb
+ok "usage errors exit 2"
+run 1 audit sales/nosuch --data sales --out x.mcb
+has "nosuch"
+run 1 audit hr/x --data sales --out x.mcb
+has "hr"
+[ ! -e x.mcb ] || fail "a refused audit wrote a file"
+run 1 verify missing.mcb
+has "missing.mcb"
+run 1 verify acme.mcc
+has "FAIL acme.mcc: bundle: "
+ok "an unknown document or domain, a missing file, a charter file instead of a bundle: exit 1"
+
+# ---- through a node: the same bundle --------------------------------------------------------------
+coproc DAEMON { exec "$myceld" --data sales --listen tcp://127.0.0.1:0 2>daemon.log; }
+dpid=$DAEMON_PID
+read -r -t 30 -u "${DAEMON[0]}" ready || fail "myceld printed no ready line: $(cat daemon.log)"
+URL=$(sed -n 's/.*url=\([^ ]*\).*/\1/p' <<<"$ready")
+[[ "$URL" == tcp://127.0.0.1:* ]] || fail "ready line: $ready"
+run 0 audit sales/sales-orders --node "$URL" --out node.mcb
+cmp -s node.mcb orders.mcb || fail "the bundle through the node differs from the one from the store"
+ok "audit --node writes the same bytes as audit --data"
+run 1 audit sales/nosuch --node "$URL" --out y.mcb
+has "nosuch"
+stop_daemon
+ok "audit --node of an unknown document: exit 1"
+echo "1..$n"

@@ -1,0 +1,819 @@
+/*
+ * test_bundle.c — audit bundles (PROTOCOL.md §11): built from a store made here, verified
+ * offline; every single-byte change and every truncation refused with a message; removed,
+ * reordered, substituted and dropped parts refused by the check that names them even when
+ * the digest is recomputed; oversized counts refused before allocation; forks and transfers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "mycel/bundle.h"
+#include "mycel/charter.h"
+#include "mycel/codec.h"
+#include "mycel/entry.h"
+#include "mycel/error.h"
+#include "mycel/store.h"
+
+#include "common.h"
+
+typedef struct fx {
+	char dir[256];
+	mycel_key *gov, *sales, *fin;
+	mycel_store *s;
+	mycel_buf bundle;
+} fx;
+
+static void append(fx *f, const mycel_key *k, const char *kind, mycel_buf *body)
+{
+	assert_int_equal(body->err, 0);
+	mycel_record rec = {kind, body->data, body->len};
+	assert_int_equal(mycel_store_append(f->s, k, k->pk, &rec, 1, NULL), 0);
+	mycel_buf_fini(body);
+}
+
+static void put_domain(fx *f, const mycel_key *k, const char *title)
+{
+	mycel_buf b;
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 4);
+	mycel_enc_cstr(&b, "contacts");
+	mycel_enc_array(&b, 0);
+	mycel_enc_cstr(&b, "description");
+	mycel_enc_cstr(&b, "");
+	mycel_enc_cstr(&b, "nodes");
+	mycel_enc_array(&b, 0);
+	mycel_enc_cstr(&b, "title");
+	mycel_enc_cstr(&b, title);
+	append(f, k, "domain", &b);
+}
+
+static void put_lifecycle(fx *f, const char *id, const char *version, const char *status)
+{
+	mycel_buf b;
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 5);
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, id);
+	mycel_enc_cstr(&b, "kind");
+	mycel_enc_cstr(&b, "contract");
+	mycel_enc_cstr(&b, "reason");
+	mycel_enc_cstr(&b, "superseded");
+	mycel_enc_cstr(&b, "status");
+	mycel_enc_cstr(&b, status);
+	mycel_enc_cstr(&b, "version");
+	mycel_enc_cstr(&b, version);
+	append(f, f->sales, "lifecycle", &b);
+}
+
+/* Charter version 2 of the fixture's mesh: sales and finance, signed by gov. */
+static void charter_v2(fx *f, mycel_buf *out, bool sign)
+{
+	mycel_charter *c = NULL;
+	char why[256] = "";
+	assert_int_equal(mycel_charter_new("acme", 2, 1, &c), 0);
+	assert_int_equal(mycel_charter_add_member(c, "gov", f->gov->pk), 0);
+	assert_int_equal(mycel_charter_add_domain(c, "sales", f->sales->pk), 0);
+	assert_int_equal(mycel_charter_add_domain(c, "finance", f->fin->pk), 0);
+	if (sign)
+		assert_int_equal(mycel_charter_sign(c, f->gov, why, sizeof(why)), 0);
+	mycel_buf_init(out, MYCEL_CHARTER_MAX);
+	assert_int_equal(mycel_charter_encode(c, out), 0);
+	mycel_charter_free(c);
+}
+
+/*
+ * sales: 1 domain, 2 contract orders 1.0.0, 3 contract payments 1.0.0, 4 product dash
+ * 1.0.0, 5 contract orders 1.1.0, 6 lifecycle orders 1.0.0 deprecated, 7 transfer naming
+ * finance's feed; finance (admitted by charter version 2): 1 domain.
+ */
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	mycel_buf g, v2, b;
+	char why[256] = "";
+	assert_non_null(f);
+	tc_tmpdir("bundle", f->dir, sizeof(f->dir));
+	f->gov = tc_seed_key(0x01);
+	f->sales = tc_seed_key(0xa1);
+	f->fin = tc_seed_key(0xb2);
+	const char *names[] = {"sales"};
+	const mycel_key *keys[] = {f->sales};
+	tc_genesis("acme", f->gov, names, keys, 1, &g, NULL);
+	f->s = tc_store_new(f->dir, g.data, g.len);
+	mycel_buf_fini(&g);
+	put_domain(f, f->sales, "Sales");
+	tc_put_contract(f->s, f->sales, "orders", "1.0.0", "Orders", "every order");
+	tc_put_contract(f->s, f->sales, "payments", "1.0.0", "Payments", NULL);
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 3);
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, "dash");
+	mycel_enc_cstr(&b, "kind");
+	mycel_enc_cstr(&b, "DataProduct");
+	mycel_enc_cstr(&b, "version");
+	mycel_enc_cstr(&b, "1.0.0");
+	append(f, f->sales, "product", &b);
+	tc_put_contract(f->s, f->sales, "orders", "1.1.0", "Orders", "every order, and returns");
+	put_lifecycle(f, "orders", "1.0.0", "deprecated");
+	charter_v2(f, &v2, true);
+	assert_int_equal(mycel_store_add_charter(f->s, v2.data, v2.len, why, sizeof(why)), 0);
+	mycel_buf_fini(&v2);
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 2);
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, "orders");
+	mycel_enc_cstr(&b, "to");
+	mycel_enc_bin(&b, f->fin->pk, MYCEL_PK_LEN);
+	append(f, f->sales, "transfer", &b);
+	put_domain(f, f->fin, "Finance");
+	mycel_buf_init(&f->bundle, MYCEL_BUNDLE_MAX);
+	int rv = mycel_bundle_build(f->s, "sales", "orders", &f->bundle, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("build: %s (%s)", mycel_errname(rv), why);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	mycel_store_close(f->s);
+	mycel_key_free(f->gov);
+	mycel_key_free(f->sales);
+	mycel_key_free(f->fin);
+	mycel_buf_fini(&f->bundle);
+	(void)tc_rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Verifies p[0..n) expecting code; the message must name where and contain want (if not NULL). */
+static void expect_refusal(const uint8_t *p, size_t n, int code, const char *want)
+{
+	char why[512] = "";
+	mycel_bundle_report *r = NULL;
+	int rv = mycel_bundle_verify(p, n, &r, why, sizeof(why));
+	if (rv != code || r != NULL)
+		fail_msg("expected %s, got %s: %s", mycel_errname(code), mycel_errname(rv), why);
+	if (strncmp(why, "bundle: ", 8) != 0)
+		fail_msg("the message does not start with \"bundle: \": %s", why);
+	if (want != NULL && strstr(why, want) == NULL)
+		fail_msg("the message lacks \"%s\": %s", want, why);
+}
+
+/* ---- what a valid bundle proves ------------------------------------------------------------ */
+
+static void test_verify_ok(void **state)
+{
+	fx *f = *state;
+	mycel_bundle_report *r = NULL;
+	char why[512] = "";
+	uint8_t mesh_id[MYCEL_HASH_LEN];
+	int rv = mycel_bundle_verify(f->bundle.data, f->bundle.len, &r, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("verify: %s (%s)", mycel_errname(rv), why);
+	assert_string_equal(r->domain, "sales");
+	assert_string_equal(r->id, "orders");
+	assert_string_equal(r->kind, "contract");
+	assert_string_equal(r->mesh, "acme");
+	assert_int_equal(mycel_store_mesh_id(f->s, mesh_id), 0);
+	assert_memory_equal(r->mesh_id, mesh_id, MYCEL_HASH_LEN);
+	assert_memory_equal(r->owner_feed, f->sales->pk, MYCEL_PK_LEN);
+	assert_int_equal(r->charter_version, 2);
+	assert_int_equal(r->admitted_since, 1);
+	assert_int_equal(r->since_seq, 2);
+	assert_int_equal(r->head_seq, 7);
+	assert_int_equal(r->charters, 2);
+	assert_int_equal(r->feeds, 2); /* finance came with the transfer */
+	assert_int_equal(r->entries, 8);
+	assert_int_equal(r->bodies, 7); /* all but the product's */
+	assert_int_equal(r->forks, 0);
+	assert_int_equal(r->n_versions, 2);
+	assert_string_equal(r->versions[0].version, "1.0.0");
+	assert_int_equal(r->versions[0].seq, 2);
+	assert_int_equal(r->versions[0].status, MYCEL_BUNDLE_DEPRECATED);
+	assert_int_equal(r->versions[0].status_seq, 6);
+	assert_string_equal(r->versions[1].version, "1.1.0");
+	assert_int_equal(r->versions[1].seq, 5);
+	assert_int_equal(r->versions[1].status, MYCEL_BUNDLE_ACTIVE);
+	assert_int_equal(r->n_transfers, 1);
+	assert_int_equal(r->transfers[0].feed, 0);
+	assert_int_equal(r->transfers[0].seq, 7);
+	mycel_entry e;
+	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 2, &e), 0);
+	assert_int_equal(r->since_ts_ms, e.h.ts_ms);
+	assert_int_equal(r->versions[0].ts_ms, e.h.ts_ms);
+	mycel_bundle_report_free(r);
+}
+
+static void test_versions_only_move_forward(void **state)
+{
+	fx *f = *state;
+	mycel_bundle_report *r = NULL;
+	mycel_buf b;
+	char why[512] = "";
+	put_lifecycle(f, "orders", "1.1.0", "retired");
+	put_lifecycle(f, "orders", "1.1.0", "deprecated");
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	assert_int_equal(mycel_bundle_build(f->s, "sales", "orders", &b, why, sizeof(why)), 0);
+	int rv = mycel_bundle_verify(b.data, b.len, &r, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("verify: %s (%s)", mycel_errname(rv), why);
+	assert_int_equal(r->versions[1].status, MYCEL_BUNDLE_RETIRED);
+	assert_int_equal(r->versions[1].status_seq, 8);
+	assert_int_equal(r->head_seq, 9);
+	mycel_bundle_report_free(r);
+	mycel_buf_fini(&b);
+}
+
+static void test_build_refusals(void **state)
+{
+	fx *f = *state;
+	mycel_buf b;
+	char why[512] = "";
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	assert_int_equal(mycel_bundle_build(f->s, "sales", "nosuch", &b, why, sizeof(why)),
+	                 MYCEL_ENOTFOUND);
+	assert_non_null(strstr(why, "nosuch"));
+	assert_int_equal(mycel_bundle_build(f->s, "hr", "orders", &b, why, sizeof(why)),
+	                 MYCEL_ENOTFOUND);
+	assert_non_null(strstr(why, "hr"));
+	/* a product id is a subject of kind product; payments is a contract */
+	assert_int_equal(mycel_bundle_build(f->s, "sales", "dash", &b, why, sizeof(why)), 0);
+	mycel_bundle_report *r = NULL;
+	assert_int_equal(mycel_bundle_verify(b.data, b.len, &r, why, sizeof(why)), 0);
+	assert_string_equal(r->kind, "product");
+	assert_int_equal(r->n_versions, 1);
+	assert_int_equal(r->bodies, 5); /* product, domain, lifecycle, transfer, finance's domain */
+	mycel_bundle_report_free(r);
+	assert_int_equal(b.err, 0);
+	mycel_buf_fini(&b);
+}
+
+/* ---- tampering ------------------------------------------------------------------------------ */
+
+static void test_flip_every_byte(void **state)
+{
+	fx *f = *state;
+	size_t n = f->bundle.len;
+	uint8_t *p = malloc(n);
+	static const uint8_t masks[] = {0x01, 0x80, 0xff};
+	assert_non_null(p);
+	assert_true(n > 2000 && n < 8000); /* a few KB: every byte is tried */
+	memcpy(p, f->bundle.data, n);
+	for (size_t m = 0; m < sizeof(masks); m++)
+		for (size_t i = 0; i < n; i++) {
+			char why[512] = "";
+			mycel_bundle_report *r = NULL;
+			p[i] ^= masks[m];
+			int rv = mycel_bundle_verify(p, n, &r, why, sizeof(why));
+			p[i] ^= masks[m];
+			if (rv == 0 || r != NULL)
+				fail_msg("byte %zu ^ 0x%02x: the bundle still verifies", i,
+				         masks[m]);
+			if (strncmp(why, "bundle: ", 8) != 0 || strlen(why) < 20)
+				fail_msg("byte %zu ^ 0x%02x: no message naming where: \"%s\"", i,
+				         masks[m], why);
+		}
+	free(p);
+}
+
+static void test_truncated(void **state)
+{
+	fx *f = *state;
+	for (size_t n = 0; n < f->bundle.len; n++) {
+		char why[512] = "";
+		mycel_bundle_report *r = NULL;
+		int rv = mycel_bundle_verify(f->bundle.data, n, &r, why, sizeof(why));
+		if (rv == 0 || strncmp(why, "bundle: byte ", 13) != 0)
+			fail_msg("prefix of %zu bytes: %s %s", n, mycel_errname(rv), why);
+	}
+	/* one byte more */
+	uint8_t *p = malloc(f->bundle.len + 1);
+	assert_non_null(p);
+	memcpy(p, f->bundle.data, f->bundle.len);
+	p[f->bundle.len] = 0xc0;
+	expect_refusal(p, f->bundle.len + 1, MYCEL_ETRAILING, "byte");
+	free(p);
+}
+
+/* The bundle as a value tree, changed by a test and encoded again with a fresh digest. */
+typedef struct tree {
+	mycel_arena *a;
+	mycel_value *root, *content, *charters, *feeds, *subject;
+	mycel_buf out;
+} tree;
+
+static mycel_value *member(mycel_value *map, const char *key)
+{
+	mycel_value *v = (mycel_value *)mycel_value_get(map, key);
+	assert_non_null(v);
+	return v;
+}
+
+static void tree_open(fx *f, tree *t)
+{
+	assert_int_equal(mycel_arena_new(64u << 20, &t->a), 0);
+	assert_int_equal(mycel_value_decode(f->bundle.data, f->bundle.len, MYCEL_BUNDLE_MAX, t->a,
+	                                    &t->root, NULL),
+	                 0);
+	assert_int_equal(t->root->type, MYCEL_T_ARRAY);
+	assert_int_equal(t->root->v.a.len, 4);
+	t->content = &t->root->v.a.items[2];
+	t->charters = member(t->content, "charters");
+	t->feeds = member(t->content, "feeds");
+	t->subject = member(t->content, "subject");
+	mycel_buf_init(&t->out, MYCEL_BUNDLE_MAX);
+}
+
+static mycel_value *feed_part(tree *t, size_t j, const char *key)
+{
+	assert_true(j < t->feeds->v.a.len);
+	return member(&t->feeds->v.a.items[j], key);
+}
+
+static void drop(mycel_value *arr, size_t i)
+{
+	assert_true(i < arr->v.a.len);
+	memmove(&arr->v.a.items[i], &arr->v.a.items[i + 1],
+	        (arr->v.a.len - i - 1) * sizeof(mycel_value));
+	arr->v.a.len--;
+}
+
+static void swap(mycel_value *arr, size_t i, size_t j)
+{
+	mycel_value x = arr->v.a.items[i];
+	arr->v.a.items[i] = arr->v.a.items[j];
+	arr->v.a.items[j] = x;
+}
+
+/* Encodes the tree with the digest computed here from the spec (not by the library). */
+static const mycel_buf *tree_encode(tree *t)
+{
+	mycel_buf c;
+	static const char ctx[] = "mycel/bundle/v1";
+	uint8_t *dig = mycel_arena_alloc(t->a, 32);
+	assert_non_null(dig);
+	mycel_buf_init(&c, MYCEL_BUNDLE_MAX);
+	assert_int_equal(mycel_value_encode(t->content, &c), 0);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof(ctx));
+	crypto_generichash_update(&st, c.data, c.len);
+	crypto_generichash_final(&st, dig, 32);
+	mycel_buf_fini(&c);
+	t->root->v.a.items[3].v.s.ptr = (const char *)dig;
+	mycel_buf_reset(&t->out);
+	assert_int_equal(mycel_value_encode(t->root, &t->out), 0);
+	return &t->out;
+}
+
+static void tree_close(tree *t)
+{
+	mycel_buf_fini(&t->out);
+	mycel_arena_free(t->a);
+}
+
+static void test_reencoded_unchanged_verifies(void **state)
+{
+	fx *f = *state;
+	tree t;
+	tree_open(f, &t);
+	const mycel_buf *b = tree_encode(&t);
+	assert_int_equal(b->len, f->bundle.len);
+	assert_memory_equal(b->data, f->bundle.data, b->len); /* the test's digest is the spec's */
+	tree_close(&t);
+}
+
+static void test_remove_entry(void **state)
+{
+	fx *f = *state;
+	tree t;
+	tree_open(f, &t);
+	drop(feed_part(&t, 0, "entries"), 2);
+	drop(feed_part(&t, 0, "bodies"), 2);
+	const mycel_buf *b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_ECHAIN, "feeds[0].entries[2]");
+	tree_close(&t);
+	/* the last entry alone: a shorter history would verify only as an older head */
+	tree_open(f, &t);
+	drop(feed_part(&t, 0, "entries"), 0);
+	drop(feed_part(&t, 0, "bodies"), 0);
+	b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_ECHAIN, "feeds[0].entries[0]");
+	tree_close(&t);
+}
+
+static void test_reorder_entries(void **state)
+{
+	fx *f = *state;
+	tree t;
+	tree_open(f, &t);
+	swap(feed_part(&t, 0, "entries"), 1, 2);
+	swap(feed_part(&t, 0, "bodies"), 1, 2);
+	const mycel_buf *b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_ECHAIN, "feeds[0].entries[1]");
+	tree_close(&t);
+}
+
+static void test_charters_tampered(void **state)
+{
+	fx *f = *state;
+	tree t;
+	tree_open(f, &t);
+	drop(t.charters, 0);
+	const mycel_buf *b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_ECHARTER, "charters[0]");
+	tree_close(&t);
+
+	tree_open(f, &t);
+	swap(t.charters, 0, 1);
+	b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_ECHARTER, "charters[0]");
+	tree_close(&t);
+
+	/* without version 2, finance is not admitted: its feed is refused */
+	tree_open(f, &t);
+	drop(t.charters, 1);
+	b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_EADMIT, "feeds[1]");
+	tree_close(&t);
+
+	/* a version 2 nobody signed */
+	mycel_buf v2;
+	charter_v2(f, &v2, false);
+	tree_open(f, &t);
+	t.charters->v.a.items[1].v.s.ptr = (const char *)v2.data;
+	t.charters->v.a.items[1].v.s.len = v2.len;
+	b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_ETHRESHOLD, "charters[1]: ");
+	tree_close(&t);
+	mycel_buf_fini(&v2);
+}
+
+static void test_substitute_body(void **state)
+{
+	fx *f = *state;
+	tree t;
+	tree_open(f, &t);
+	mycel_value *bodies = feed_part(&t, 0, "bodies");
+	bodies->v.a.items[1] = bodies->v.a.items[4]; /* orders 1.1.0's body at 1.0.0's entry */
+	const mycel_buf *b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_EHASH, "feeds[0].bodies[1]");
+	tree_close(&t);
+}
+
+static void test_omit_needed_body(void **state)
+{
+	fx *f = *state;
+	static const size_t needed[] = {0, 1, 2, 4, 5, 6}; /* all but the product's (3) */
+	for (size_t k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
+		tree t;
+		char want[64];
+		tree_open(f, &t);
+		feed_part(&t, 0, "bodies")->v.a.items[needed[k]].type = MYCEL_T_NIL;
+		const mycel_buf *b = tree_encode(&t);
+		snprintf(want, sizeof(want), "feeds[0].bodies[%zu]: missing", needed[k]);
+		expect_refusal(b->data, b->len, MYCEL_EBUNDLE, want);
+		tree_close(&t);
+	}
+}
+
+static void test_forged_signature(void **state)
+{
+	fx *f = *state;
+	tree t;
+	mycel_entry e, forged;
+	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 3, &e), 0);
+	/* the same header signed by finance's key instead of the feed's */
+	assert_int_equal(mycel_entry_sign(&e.h, f->fin, &forged), 0);
+	tree_open(f, &t);
+	mycel_value *ent = &feed_part(&t, 0, "entries")->v.a.items[2];
+	ent->v.s.ptr = (const char *)forged.raw;
+	ent->v.s.len = forged.len;
+	const mycel_buf *b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_EBADSIG,
+	               "feeds[0].entries[2]: signature does not verify (feed ");
+	tree_close(&t);
+}
+
+static void test_subject_tampered(void **state)
+{
+	fx *f = *state;
+	tree t;
+	tree_open(f, &t);
+	mycel_value *d = member(t.subject, "domain");
+	d->v.s.ptr = "finance";
+	d->v.s.len = 7;
+	const mycel_buf *b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_EADMIT, "feeds[0]");
+	tree_close(&t);
+
+	tree_open(f, &t);
+	mycel_value *id = member(t.subject, "id");
+	id->v.s.ptr = "ghost";
+	id->v.s.len = 5;
+	b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_EBUNDLE, "publishes sales/ghost");
+	tree_close(&t);
+
+	tree_open(f, &t);
+	mycel_value *kind = member(t.subject, "kind");
+	kind->v.s.ptr = "product";
+	kind->v.s.len = 7;
+	b = tree_encode(&t);
+	/* as a product subject, the product bodies left out are needed */
+	expect_refusal(b->data, b->len, MYCEL_EBUNDLE, "feeds[0].bodies[3]: missing");
+	tree_close(&t);
+
+	/* the feeds swapped: feeds[0] must be the owner's */
+	tree_open(f, &t);
+	swap(t.feeds, 0, 1);
+	b = tree_encode(&t);
+	expect_refusal(b->data, b->len, MYCEL_EADMIT, "feeds[0]");
+	tree_close(&t);
+}
+
+static void test_digest_alone(void **state)
+{
+	fx *f = *state;
+	uint8_t *p = malloc(f->bundle.len);
+	assert_non_null(p);
+	memcpy(p, f->bundle.data, f->bundle.len);
+	p[f->bundle.len - 1] ^= 0x40;
+	expect_refusal(p, f->bundle.len, MYCEL_EBUNDLE, "digest does not match");
+	free(p);
+}
+
+/* ---- strict layout and limits -------------------------------------------------------------- */
+
+static void put_head(mycel_buf *b, uint32_t top)
+{
+	mycel_enc_array(b, top);
+	mycel_enc_cstr(b, "mycel-bundle");
+	mycel_enc_uint(b, 1);
+}
+
+static void test_layout_and_limits(void **state)
+{
+	(void)state;
+	mycel_buf b;
+	mycel_buf_init(&b, 1u << 20);
+
+	/* 4097 charters: over the cap, refused before any element is read */
+	put_head(&b, 4);
+	mycel_enc_map(&b, 4);
+	mycel_enc_cstr(&b, "charters");
+	mycel_enc_array(&b, MYCEL_BUNDLE_CHARTERS_MAX + 1);
+	for (size_t i = 0; i <= MYCEL_BUNDLE_CHARTERS_MAX; i++)
+		mycel_enc_nil(&b);
+	expect_refusal(b.data, b.len, MYCEL_ETOOBIG, "charters holds 4097 elements");
+
+	/* a count that cannot fit in what remains */
+	mycel_buf_reset(&b);
+	put_head(&b, 4);
+	mycel_enc_map(&b, 4);
+	mycel_enc_cstr(&b, "charters");
+	mycel_buf_put(&b, "\xdd\xff\xff\xff\xff", 5);
+	expect_refusal(b.data, b.len, MYCEL_ETRUNC, "byte ");
+
+	/* 17 feeds */
+	mycel_buf_reset(&b);
+	put_head(&b, 4);
+	mycel_enc_map(&b, 4);
+	mycel_enc_cstr(&b, "charters");
+	mycel_enc_array(&b, 1);
+	mycel_enc_bin(&b, (const uint8_t *)"x", 1);
+	mycel_enc_cstr(&b, "feeds");
+	mycel_enc_array(&b, MYCEL_BUNDLE_FEEDS_MAX + 1);
+	for (size_t i = 0; i <= MYCEL_BUNDLE_FEEDS_MAX; i++)
+		mycel_enc_nil(&b);
+	expect_refusal(b.data, b.len, MYCEL_ETOOBIG, "feeds holds 17");
+
+	/* an unknown key where "charters" belongs */
+	mycel_buf_reset(&b);
+	put_head(&b, 4);
+	mycel_enc_map(&b, 4);
+	mycel_enc_cstr(&b, "aaa");
+	for (int i = 0; i < 8; i++)
+		mycel_enc_nil(&b);
+	expect_refusal(b.data, b.len, MYCEL_EBUNDLE, "unexpected key (expected \"charters\")");
+
+	/* another format version, another magic, another shape */
+	mycel_buf_reset(&b);
+	mycel_enc_array(&b, 4);
+	mycel_enc_cstr(&b, "mycel-bundle");
+	mycel_enc_uint(&b, 2);
+	expect_refusal(b.data, b.len, MYCEL_EVERSION, "byte 14");
+	mycel_buf_reset(&b);
+	mycel_enc_array(&b, 4);
+	mycel_enc_cstr(&b, "mycel-bundlf");
+	expect_refusal(b.data, b.len, MYCEL_EBUNDLE, "not a mycel bundle");
+	mycel_buf_reset(&b);
+	mycel_enc_array(&b, 3);
+	for (int i = 0; i < 3; i++)
+		mycel_enc_nil(&b);
+	expect_refusal(b.data, b.len, MYCEL_EBUNDLE, "not a mycel bundle");
+
+	/* non-canonical: a uint8 where a fixint belongs */
+	mycel_buf_reset(&b);
+	mycel_enc_array(&b, 4);
+	mycel_enc_cstr(&b, "mycel-bundle");
+	mycel_buf_put(&b, "\xcc\x01", 2);
+	expect_refusal(b.data, b.len, MYCEL_ENONCANON, "byte 14");
+
+	/* over the size limit: refused before reading */
+	static const uint8_t one = 0x94;
+	expect_refusal(&one, MYCEL_BUNDLE_MAX + 1, MYCEL_ETOOBIG, "over the limit");
+	mycel_buf_fini(&b);
+}
+
+/* ---- forks and the builder's own checks ------------------------------------------------------ */
+
+static void test_fork_proof_travels(void **state)
+{
+	fx *f = *state;
+	mycel_entry e, other;
+	mycel_bundle_report *r = NULL;
+	mycel_buf b;
+	char why[512] = "";
+	static const uint8_t body[] = {0x80}; /* {} */
+	/* sales signs a second entry at seq 7: an equivocation, stored as a fork proof */
+	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 7, &e), 0);
+	mycel_header h = e.h;
+	snprintf(h.kind, sizeof(h.kind), "note");
+	mycel_body_hash(body, sizeof(body), h.body_hash);
+	assert_int_equal(mycel_entry_sign(&h, f->sales, &other), 0);
+	mycel_blob blob = {other.raw, other.len, body, sizeof(body)};
+	mycel_ingest_result res;
+	assert_int_equal(mycel_store_ingest(f->s, &blob, 1, &res), MYCEL_EFORK);
+	assert_true(res.fork_stored);
+
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	assert_int_equal(mycel_bundle_build(f->s, "sales", "orders", &b, why, sizeof(why)), 0);
+	int rv = mycel_bundle_verify(b.data, b.len, &r, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("verify: %s (%s)", mycel_errname(rv), why);
+	assert_int_equal(r->forks, 1);
+	assert_int_equal(r->owner_forks, 1);
+	mycel_bundle_report_free(r);
+	mycel_buf_fini(&b);
+}
+
+static void test_builder_checks(void **state)
+{
+	fx *f = *state;
+	mycel_bundle_builder *bb = NULL;
+	mycel_entry e1, e2;
+	uint8_t *g = NULL;
+	size_t gn = 0;
+	char why[256] = "";
+	assert_int_equal(mycel_bundle_builder_new("Sales", "orders", &bb), MYCEL_EINVAL);
+	assert_int_equal(mycel_bundle_builder_new("sales", "", &bb), MYCEL_EINVAL);
+	assert_int_equal(mycel_bundle_builder_new("sales", "orders", &bb), 0);
+	assert_int_equal(mycel_store_charter_file(f->s, 2, &g, &gn), 0);
+	assert_int_equal(mycel_bundle_builder_add_charter(bb, g, gn, why, sizeof(why)),
+	                 MYCEL_EINVAL);
+	assert_non_null(strstr(why, "version 2"));
+	free(g);
+	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 1, &e1), 0);
+	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 2, &e2), 0);
+	assert_int_equal(mycel_bundle_builder_add_entry(bb, e1.raw, e1.len, NULL, 0), MYCEL_EINVAL);
+	assert_int_equal(mycel_bundle_builder_add_feed(bb, f->sales->pk), 0);
+	assert_int_equal(mycel_bundle_builder_add_feed(bb, f->sales->pk), MYCEL_EEXIST);
+	assert_int_equal(mycel_bundle_builder_add_entry(bb, e2.raw, e2.len, NULL, 0), MYCEL_EINVAL);
+	assert_int_equal(mycel_bundle_builder_add_entry(bb, e1.raw, e1.len, NULL, 0), 0);
+	mycel_buf b;
+	mycel_buf_init(&b, 1u << 20);
+	assert_int_equal(mycel_bundle_builder_finish(bb, &b, why, sizeof(why)), MYCEL_EINVAL);
+	assert_int_equal(b.len, 0);
+	mycel_buf_fini(&b);
+	mycel_bundle_builder_free(bb);
+}
+
+static int count_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN])
+{
+	size_t *n = ctx;
+	assert_int_equal(feed[0], 0x40 + (uint8_t)*n);
+	(*n)++;
+	return 0;
+}
+
+/*
+ * A feed whose key was rotated (PROTOCOL.md §5.4): the bundle carries the key entry with its
+ * body and verifies each entry under the key of its seq; an entry after the rotation signed
+ * by the retired key does not verify.
+ */
+static void test_key_rotation(void **state)
+{
+	fx *f = *state;
+	mycel_key *next = tc_seed_key(0xc3);
+	mycel_entry ke;
+	mycel_bundle_report *r = NULL;
+	mycel_buf b;
+	char why[512] = "";
+	assert_int_equal(mycel_store_rotate(f->s, f->sales, f->sales->pk, next, &ke), 0);
+	mycel_buf c;
+	mycel_buf_init(&c, 4096);
+	mycel_enc_map(&c, 4);
+	mycel_enc_cstr(&c, "id");
+	mycel_enc_cstr(&c, "orders");
+	mycel_enc_cstr(&c, "kind");
+	mycel_enc_cstr(&c, "DataContract");
+	mycel_enc_cstr(&c, "name");
+	mycel_enc_cstr(&c, "Orders");
+	mycel_enc_cstr(&c, "version");
+	mycel_enc_cstr(&c, "1.2.0");
+	mycel_record rec = {"contract", c.data, c.len};
+	assert_int_equal(mycel_store_append(f->s, f->sales, f->sales->pk, &rec, 1, NULL),
+			 MYCEL_EPERM); /* the retired key writes no more */
+	assert_int_equal(mycel_store_append(f->s, next, f->sales->pk, &rec, 1, NULL), 0);
+	mycel_buf_fini(&c);
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	assert_int_equal(mycel_bundle_build(f->s, "sales", "orders", &b, why, sizeof(why)), 0);
+	int rv = mycel_bundle_verify(b.data, b.len, &r, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("verify: %s (%s)", mycel_errname(rv), why);
+	assert_int_equal(r->n_versions, 3);
+	assert_string_equal(r->versions[2].version, "1.2.0");
+	assert_int_equal(r->versions[2].seq, ke.h.seq + 1);
+	mycel_bundle_report_free(r);
+
+	/* the key entry's body travels and is bound: a changed reverse signature fails */
+	uint8_t *at = memmem(b.data, b.len, "\xa3sig\xc4\x40", 6);
+	assert_non_null(at);
+	at[6] ^= 0x01;
+	r = NULL;
+	rv = mycel_bundle_verify(b.data, b.len, &r, why, sizeof(why));
+	assert_int_not_equal(rv, 0);
+	assert_null(r);
+	mycel_buf_fini(&b);
+	mycel_key_free(next);
+}
+
+static void test_transfer_feeds(void **state)
+{
+	(void)state;
+	uint8_t f1[32], f2[32], f3[32];
+	mycel_buf b;
+	size_t n = 0;
+	memset(f1, 0x40, 32);
+	memset(f2, 0x41, 32);
+	memset(f3, 0x99, 32);
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 4);
+	mycel_enc_cstr(&b, "a");
+	mycel_enc_bin(&b, f1, 32);
+	mycel_enc_cstr(&b, "b");
+	mycel_enc_array(&b, 3);
+	mycel_enc_cstr(&b, "x");
+	mycel_enc_bin(&b, f2, 32);
+	mycel_enc_bin(&b, f3, 16); /* not a feed: 16 bytes */
+	mycel_enc_cstr(&b, "c");
+	mycel_enc_map(&b, 1);
+	mycel_enc_cstr(&b, "d");
+	mycel_enc_bin(&b, f3, 32); /* nested deeper: not looked at */
+	mycel_enc_cstr(&b, "d");
+	mycel_enc_uint(&b, 7);
+	assert_int_equal(b.err, 0);
+	assert_int_equal(mycel_bundle_transfer_feeds(b.data, b.len, count_feed, &n), 0);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(mycel_bundle_transfer_feeds(b.data, b.len - 1, count_feed, &n), 0);
+	assert_int_equal(n, 2); /* a cut body: what was read before the cut */
+	mycel_buf_fini(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_verify_ok, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_only_move_forward, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_build_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flip_every_byte, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reencoded_unchanged_verifies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_entry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reorder_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_charters_tampered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_substitute_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_omit_needed_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forged_signature, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_subject_tampered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_digest_alone, setup, teardown),
+	    cmocka_unit_test(test_layout_and_limits),
+	    cmocka_unit_test_setup_teardown(test_fork_proof_travels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_builder_checks, setup, teardown),
+	    cmocka_unit_test(test_transfer_feeds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
