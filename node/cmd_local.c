@@ -321,25 +321,35 @@ static void json_findings(const mycel_diags *d)
 }
 
 /*
- * The policies lint runs: those of the charter file given, else of the domain directory's
- * charter when there is one (DIR/charter.mcc), else none (*out NULL). Exits through die on
- * an unreadable or invalid charter.
+ * The policies lint runs: those of the charter file given, else those of the charter in
+ * force in the domain directory's store (when there is one: --data DIR, or ./.mycel), else
+ * none (*out NULL). Exits through die on an unreadable or invalid charter.
  */
-static int lint_policies(const char *file, const char *dir, mycel_policies **out)
+static int lint_policies(const char *file, const char *dir, bool dir_given, mycel_policies **out)
 {
-	char path[4096];
 	uint8_t *buf = NULL;
 	size_t n = 0;
 	mycel_charter *ch = NULL;
 	char why[512] = "";
+	int rv;
 	*out = NULL;
 	if (file == NULL) {
-		snprintf(path, sizeof(path), "%s/charter.mcc", dir);
-		if (access(path, F_OK) != 0)
-			return 0;
-		file = path;
+		char path[4096];
+		opened o;
+		snprintf(path, sizeof(path), "%s/config.yaml", dir);
+		if (!dir_given && access(path, F_OK) != 0)
+			return 0; /* no domain directory here: schema checks only */
+		if ((rv = open_data(dir, true, &o)) != 0)
+			return rv;
+		const mycel_charter *cur = mycel_store_charter(o.store);
+		rv = cur == NULL ? 0 : mycel_policies_compile(mycel_charter_policies(cur), out, NULL);
+		close_data(&o);
+		if (rv != 0)
+			return die(EXIT_FAIL, "lint: %s: the charter's policies: %s", dir,
+				   mycel_strerror(rv));
+		return 0;
 	}
-	int rv = mycel__read_file(file, MYCEL_CHARTER_MAX, &buf, &n);
+	rv = mycel__read_file(file, MYCEL_CHARTER_MAX, &buf, &n);
 	if (rv != 0)
 		return die(EXIT_FAIL, "lint: %s: %s", file, mycel_strerror(rv));
 	rv = mycel_charter_decode(buf, n, &ch, why, sizeof(why));
@@ -364,15 +374,17 @@ int cmd_lint(int argc, char **argv)
 	    "usage: mycel lint FILE... [--charter FILE | --data DIR] [--domain NAME] [--json]";
 	bool json = false;
 	const char *charter = NULL, *dir = default_data(), *domain = NULL;
+	bool dir_given = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'c')
 			charter = optarg;
-		else if (c == 'd')
+		else if (c == 'd') {
 			dir = optarg;
-		else if (c == 'D')
+			dir_given = true;
+		} else if (c == 'D')
 			domain = optarg;
 		else
 			return usage_error("lint", "%s", use);
@@ -380,7 +392,7 @@ int cmd_lint(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("lint", "%s", use);
 	mycel_policies *pol = NULL;
-	int prv = lint_policies(charter, dir, &pol);
+	int prv = lint_policies(charter, dir, dir_given, &pol);
 	if (prv != 0)
 		return prv;
 	size_t bad = 0, files = 0;

@@ -217,11 +217,10 @@ static int add_violation(mycel_policy_report *r, size_t cap, const policy *pl, c
 		free(v->pointer);
 		return MYCEL_ENOMEM;
 	}
+	/* the value concerned, else the document itself */
 	const mycel_value *at = pointer[0] ? at_pointer(doc, pointer) : NULL;
-	if (at != NULL) {
-		v->line = at->line;
-		v->col = at->col;
-	}
+	v->line = at != NULL ? at->line : doc->line;
+	v->col = at != NULL ? at->col : doc->col;
 	r->len++;
 	if (pl->severity == MYCEL_SEVERITY_DENY)
 		r->denied++;

@@ -48,7 +48,7 @@ typedef struct mycel_violation {
 	const char *message; /* the policy's message */
 	char *detail;        /* "" when the expression was false; else the evaluation error */
 	char *pointer;       /* JSON pointer of the document value concerned, or "" */
-	uint32_t line, col;  /* of that value in the document's source (0 if unknown) */
+	uint32_t line, col;  /* of that value (else of the document) in its source; 0 if unknown */
 } mycel_violation;
 
 /* What one evaluation of every applicable policy found. */
