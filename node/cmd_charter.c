@@ -18,6 +18,7 @@
 #include "mycel/codec.h"
 #include "mycel/error.h"
 #include "mycel/key.h"
+#include "mycel/node.h"
 #include "mycel/store.h"
 
 #include "cli_common.h"
@@ -919,6 +920,12 @@ static int charter_apply(int argc, char **argv)
 		return rv;
 	uint64_t ver = mycel_charter_version(ch);
 	mycel_charter_free(ch);
+	/* a directory a myceld serves: through its admin socket, so the node adopts it at once */
+	char ipc[4200];
+	if (co.node == NULL && co.data != NULL && node_running(co.data)) {
+		snprintf(ipc, sizeof(ipc), "ipc://%s/%s", co.data, MYCEL_NODE_ADMIN_SOCK);
+		co.node = ipc;
+	}
 	target t;
 	if ((rv = open_target(&co, "charter apply", true, &t)) != 0) {
 		free(bytes);

@@ -3,13 +3,24 @@
 # (docs/governance.md): 3 members, threshold 2; a new domain admitted (alice and bob sign
 # copies on their own machines, the copies are merged), applied to a store, the new domain
 # publishes; a domain removed; a domain key declared compromised with a cut; bad input.
-# Usage: tests/cli_charter.sh PATH/TO/mycel   (meson runs it from the source root)
+# With PATH/TO/myceld, last: apply to a running node (through its admin socket), which is
+# started on tcp://127.0.0.1:0, awaited through its ready line and ended by its pid.
+# Usage: tests/cli_charter.sh PATH/TO/mycel [PATH/TO/myceld]   (run from the source root)
 set -euo pipefail
 
 MYCEL=$(realpath "$1")
+MYCELD=${2:+$(realpath "$2")}
 EX=$(realpath examples/mesh)
 T=$(mktemp -d /tmp/mycel-charter-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+dpid=
+stop_daemon() {
+	if [ -n "$dpid" ]; then
+		kill "$dpid" 2>/dev/null || true
+		wait "$dpid" 2>/dev/null || true
+		dpid=
+	fi
+}
+trap 'stop_daemon; rm -rf "$T"' EXIT
 cd "$T"
 export NO_COLOR=1
 
@@ -216,4 +227,27 @@ has "versions step by one"
 run 0 charter show --data S
 has "version    4"
 ok "bad changes: exit 2 for malformed arguments, 1 naming the problem; no output written"
+
+# ---- apply to a running node ------------------------------------------------------------------
+if [ -n "$MYCELD" ]; then
+	coproc DAEMON { exec "$MYCELD" --data S --listen tcp://127.0.0.1:0 2>daemon.log; }
+	dpid=$DAEMON_PID
+	read -r -t 30 -u "${DAEMON[0]}" ready || fail "myceld printed no ready line: $(cat daemon.log)"
+	URL=$(sed -n 's/.*url=\([^ ]*\).*/\1/p' <<<"$ready")
+	[[ "$URL" == tcp://127.0.0.1:* ]] || fail "ready line: $ready"
+	run 1 charter apply v6.mcc --node "$URL"
+	has "PERMISSION_DENIED" "admin socket only"
+	run 1 charter apply v6.mcc --data S
+	has "versions step by one"
+	run 0 charter apply v5m.mcc --data S
+	has "ipc://" "charter v5 in force"
+	run 0 status --node "$URL"
+	has "charter v5"
+	run 0 charter apply v5m.mcc --data S
+	has "charter v5 in force"
+	stop_daemon
+	run 0 charter show --data S
+	has "version    5"
+	ok "apply --data on a directory a node serves goes through the node; over tcp it is refused"
+fi
 echo "1..$n"
