@@ -159,6 +159,7 @@ run 0 charter sign v4.mcc --key alice.key
 run 0 charter sign v4.mcc --key carol.key
 run 0 charter show v4.mcc --prev v3.mcc
 has "valid up to seq 2" "valid (both thresholds"
+cp -r S S-before-v4 # a copy that still holds seq 3
 run 0 charter apply v4.mcc --data S
 run 0 get sales/sales-orders --data S
 has "version 2.2.0" "seq 2"
@@ -169,6 +170,15 @@ has "compromised"
 run 0 verify --data S
 has "OK"
 ok "v4 cuts sales after seq 2: seq 3 is gone, the old key publishes nothing more, verify OK"
+run 0 pull --from S-before-v4 --data S
+has "0 new entries"
+run 0 pull --from S --data S-before-v4
+has "1 charter version(s)"
+run 0 get sales/sales-orders --data S-before-v4
+has "version 2.2.0"
+hasnt "2.3.0"
+run 0 verify --data S-before-v4
+ok "pull skips what lies beyond the cut and the removed domain's feed; pulling v4 cuts the copy"
 run 0 init --dir S2 --domain sales --key sales2.key --charter v1.mcc --charter v2-signed.mcc \
 	--charter v3.mcc --charter v4.mcc
 run 0 publish o4.yaml --data S2
