@@ -725,6 +725,30 @@ static int apply_changes(const char *cmd, const char *sub, const change_opts *o,
 	return 0;
 }
 
+/* A policy's string field, or "" (the decoder checked that every field is a string). */
+static const char *policy_str(const mycel_value *p, const char *key)
+{
+	const mycel_value *v = mycel_value_get(p, key);
+	return v != NULL && v->type == MYCEL_T_STR ? v->v.s.ptr : "";
+}
+
+static const mycel_value *policy_by_id(const mycel_value *arr, const char *id)
+{
+	for (size_t i = 0; i < arr->v.a.len; i++)
+		if (strcmp(policy_str(&arr->v.a.items[i], "id"), id) == 0)
+			return &arr->v.a.items[i];
+	return NULL;
+}
+
+static bool same_policy(const mycel_value *a, const mycel_value *b)
+{
+	static const char *const keys[] = {"expr", "message", "severity"};
+	for (size_t k = 0; k < 3; k++)
+		if (strcmp(policy_str(a, keys[k]), policy_str(b, keys[k])) != 0)
+			return false;
+	return true;
+}
+
 /* What changed from prev to next, one line each. */
 static void print_diff(const mycel_charter *prev, const mycel_charter *next)
 {
@@ -758,10 +782,22 @@ static void print_diff(const mycel_charter *prev, const mycel_charter *next)
 		if (mycel_charter_find_domain(next, d->name) == NULL)
 			printf("  - domain %s\n", d->name);
 	}
-	size_t pa = mycel_charter_policies(prev)->v.a.len,
-	       pb = mycel_charter_policies(next)->v.a.len;
-	if (pa != pb)
-		printf("  policies %zu -> %zu\n", pa, pb);
+	const mycel_value *pa = mycel_charter_policies(prev), *pb = mycel_charter_policies(next);
+	for (size_t i = 0; i < pb->v.a.len; i++) {
+		const mycel_value *p = policy_by_id(pa, policy_str(&pb->v.a.items[i], "id"));
+		const char *id = policy_str(&pb->v.a.items[i], "id");
+		if (p == NULL)
+			printf("  + policy %s\n", id);
+		else if (!same_policy(p, &pb->v.a.items[i]))
+			printf("  ~ policy %s\n", id);
+	}
+	for (size_t i = 0; i < pa->v.a.len; i++) {
+		const char *id = policy_str(&pa->v.a.items[i], "id");
+		if (policy_by_id(pb, id) == NULL)
+			printf("  - policy %s\n", id);
+	}
+	if (pa->v.a.len != pb->v.a.len)
+		printf("  policies %zu -> %zu\n", pa->v.a.len, pb->v.a.len);
 }
 
 static int charter_change(const char *sub, int argc, char **argv)

@@ -193,11 +193,15 @@ ok "the successor key publishes as sales; reindex gives the same"
 # ---- policies and members ----------------------------------------------------------------------
 run 0 charter set-policy v4.mcc --id owner --severity deny --expr 'has(contract.owner)' \
 	--message "every contract names an owner" --out v5.mcc
-has "policies 0 -> 1"
+has "+ policy owner" "policies 0 -> 1"
 run 0 charter show v5.mcc
 has "owner" "deny"
 run 0 charter set-policy v5.mcc --remove owner --out v6.mcc
-has "policies 1 -> 0"
+has "- policy owner" "policies 1 -> 0"
+run 0 charter set-policy v5.mcc --id owner --severity warn --expr 'has(contract.owner)' \
+	--message "should name an owner" --out v6w.mcc
+has "~ policy owner"
+hasnt "policies 1 -> 1"
 run 1 charter set-policy v5.mcc --remove nope --out x.mcc
 has "no policy \"nope\""
 run 0 charter members v4.mcc --add-member dave="$(pk mallory)" --remove-member carol \
