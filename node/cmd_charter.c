@@ -509,6 +509,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev, con
 	if (valid == 0 && prev != NULL)
 		printf("valid (both thresholds reached: a valid step from v%llu)",
 		       (unsigned long long)mycel_charter_version(prev));
+	else if (valid == 0 && ver > 1)
+		printf("valid (in force: the store verified its chain from the genesis)");
 	else if (valid == 0)
 		printf("valid (threshold reached)");
 	if (valid != 0 && valid != MYCEL_ETHRESHOLD)
