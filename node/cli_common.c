@@ -174,7 +174,7 @@ int common_opt(int c, const char *cmd, common *co)
 }
 
 /* True when a process holds the lock of DIR/myceld.pid (a myceld serves DIR). */
-static bool node_running(const char *dir)
+bool node_running(const char *dir)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, MYCEL_NODE_PID_FILE);

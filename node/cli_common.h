@@ -140,6 +140,9 @@ void close_target(target *t);
  */
 int call_failed(const char *cmd, int rv, const mycel_result *r);
 
+/* True when a process holds the lock of DIR/myceld.pid (a myceld serves DIR). */
+bool node_running(const char *dir);
+
 /* The domain the client's charter names for key, or NULL. */
 const char *charter_domain(const mycel_client *c, const uint8_t *key, size_t len);
 

@@ -19,6 +19,7 @@
 #include "mycel/codec.h"
 #include "mycel/error.h"
 #include "mycel/key.h"
+#include "mycel/node.h"
 #include "mycel/store.h"
 
 #include "cli_common.h"
@@ -509,6 +510,8 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev, con
 	if (valid == 0 && prev != NULL)
 		printf("valid (both thresholds reached: a valid step from v%llu)",
 		       (unsigned long long)mycel_charter_version(prev));
+	else if (valid == 0 && ver > 1)
+		printf("valid (in force: the store verified its chain from the genesis)");
 	else if (valid == 0)
 		printf("valid (threshold reached)");
 	if (valid != 0 && valid != MYCEL_ETHRESHOLD)
@@ -747,6 +750,30 @@ static int apply_changes(const char *cmd, const char *sub, const change_opts *o,
 	return 0;
 }
 
+/* A policy's string field, or "" (the decoder checked that every field is a string). */
+static const char *policy_str(const mycel_value *p, const char *key)
+{
+	const mycel_value *v = mycel_value_get(p, key);
+	return v != NULL && v->type == MYCEL_T_STR ? v->v.s.ptr : "";
+}
+
+static const mycel_value *policy_by_id(const mycel_value *arr, const char *id)
+{
+	for (size_t i = 0; i < arr->v.a.len; i++)
+		if (strcmp(policy_str(&arr->v.a.items[i], "id"), id) == 0)
+			return &arr->v.a.items[i];
+	return NULL;
+}
+
+static bool same_policy(const mycel_value *a, const mycel_value *b)
+{
+	static const char *const keys[] = {"expr", "message", "severity"};
+	for (size_t k = 0; k < 3; k++)
+		if (strcmp(policy_str(a, keys[k]), policy_str(b, keys[k])) != 0)
+			return false;
+	return true;
+}
+
 /* What changed from prev to next, one line each. */
 static void print_diff(const mycel_charter *prev, const mycel_charter *next)
 {
@@ -780,10 +807,22 @@ static void print_diff(const mycel_charter *prev, const mycel_charter *next)
 		if (mycel_charter_find_domain(next, d->name) == NULL)
 			printf("  - domain %s\n", d->name);
 	}
-	size_t pa = mycel_charter_policies(prev)->v.a.len,
-	       pb = mycel_charter_policies(next)->v.a.len;
-	if (pa != pb)
-		printf("  policies %zu -> %zu\n", pa, pb);
+	const mycel_value *pa = mycel_charter_policies(prev), *pb = mycel_charter_policies(next);
+	for (size_t i = 0; i < pb->v.a.len; i++) {
+		const mycel_value *p = policy_by_id(pa, policy_str(&pb->v.a.items[i], "id"));
+		const char *id = policy_str(&pb->v.a.items[i], "id");
+		if (p == NULL)
+			printf("  + policy %s\n", id);
+		else if (!same_policy(p, &pb->v.a.items[i]))
+			printf("  ~ policy %s\n", id);
+	}
+	for (size_t i = 0; i < pa->v.a.len; i++) {
+		const char *id = policy_str(&pa->v.a.items[i], "id");
+		if (policy_by_id(pb, id) == NULL)
+			printf("  - policy %s\n", id);
+	}
+	if (pa->v.a.len != pb->v.a.len)
+		printf("  policies %zu -> %zu\n", pa->v.a.len, pb->v.a.len);
 }
 
 static int charter_change(const char *sub, int argc, char **argv)
@@ -942,6 +981,12 @@ static int charter_apply(int argc, char **argv)
 		return rv;
 	uint64_t ver = mycel_charter_version(ch);
 	mycel_charter_free(ch);
+	/* a directory a myceld serves: through its admin socket, so the node adopts it at once */
+	char ipc[4200];
+	if (co.node == NULL && co.data != NULL && node_running(co.data)) {
+		snprintf(ipc, sizeof(ipc), "ipc://%s/%s", co.data, MYCEL_NODE_ADMIN_SOCK);
+		co.node = ipc;
+	}
 	target t;
 	if ((rv = open_target(&co, "charter apply", true, &t)) != 0) {
 		free(bytes);

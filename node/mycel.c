@@ -133,6 +133,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(local_only) / sizeof(local_only[0]); i++) {
 		if (strcmp(cmd, local_only[i]) != 0)
 			continue;
+		if (strcmp(cmd, "charter") == 0 && argc > 1 && strcmp(argv[1], "apply") == 0)
+			break; /* charter apply hands a version to a node */
 		for (int j = 1; j < argc; j++)
 			if (strcmp(argv[j], "--node") == 0 || strncmp(argv[j], "--node=", 7) == 0)
 				return usage_error(cmd, "works on local files only: --node does not apply");

@@ -209,3 +209,14 @@ int mycel__feed_admitted_in(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYC
 	*out_version = e.version;
 	return 0;
 }
+
+bool mycel__feed_ever_admitted(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN])
+{
+	MDB_txn *txn;
+	uint64_t v;
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return false;
+	bool yes = mycel__feed_admitted_in(s, txn, feed, 1, &v) == 0;
+	mdb_txn_abort(txn);
+	return yes;
+}

@@ -709,6 +709,13 @@ static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, s
 		memset(&my, 0, sizeof(my));
 		bool have = mycel__frontier_get(f, h->feed, &my);
 		uint64_t my_seq = have ? my.seq : 0;
+		/* a peer on an older charter may hold entries beyond a cut ours declares */
+		const mycel_charter *ch = mycel_store_charter(g->env.ctx->store);
+		const mycel_charter_cut *cut =
+		    ch != NULL ? mycel_charter_find_compromised(ch, h->feed) : NULL;
+		bool clamped = cut != NULL && seq > cut->seq;
+		if (clamped)
+			seq = cut->seq > my_seq ? cut->seq : my_seq;
 		if (my_seq < seq) {
 			x->lag += seq - my_seq;
 			if ((rv = ranges_add(&pulls, h->feed, my_seq + 1, seq)) != 0)
@@ -717,7 +724,8 @@ static int reconcile(xch *x, mycel__frontier *f, const mycel_msg_FeedHead *hs, s
 			if ((rv = ranges_add(&pushes, h->feed, seq + 1, my_seq)) != 0)
 				goto done;
 		}
-		if ((seq > 0 && my_seq == seq && memcmp(my.head, h->head, MYCEL_HASH_LEN) != 0) ||
+		if ((!clamped && seq > 0 && my_seq == seq &&
+		     memcmp(my.head, h->head, MYCEL_HASH_LEN) != 0) ||
 		    (forked && !(have && my.forked)))
 			memcpy(forks[n_forks++], h->feed, MYCEL_PK_LEN);
 	}

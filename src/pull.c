@@ -111,6 +111,16 @@ int mycel_store_pull(mycel_store *dst, mycel_store *src, mycel_pull_stats *out, 
 		uint64_t next = 1, head;
 		if (mycel_store_head(dst, feeds.feeds[f], &head, NULL) == 0)
 			next = head + 1;
+		/*
+		 * What dst's charter no longer takes is left where it is: entries beyond a
+		 * compromised feed's cut, a removed domain's feed (one an earlier version
+		 * admitted). A feed no version admitted is still refused below.
+		 */
+		const mycel_charter *dc = mycel_store_charter(dst);
+		int adm = dc != NULL ? mycel_charter_admits(dc, feeds.feeds[f], next, NULL) : 0;
+		if (adm == MYCEL_EREVOKED ||
+		    (adm == MYCEL_EADMIT && mycel__feed_ever_admitted(dst, feeds.feeds[f])))
+			continue;
 		st.feeds++;
 		for (;;) {
 			int sr = mycel_store_scan(src, feeds.feeds[f], next, take, bt);
@@ -125,6 +135,10 @@ int mycel_store_pull(mycel_store *dst, mycel_store *src, mycel_pull_stats *out, 
 			int ir = mycel_store_ingest(dst, bt->items, bt->n, &r);
 			st.accepted += r.accepted;
 			st.duplicate += r.duplicate;
+			if (ir == MYCEL_EREVOKED) {
+				batch_clear(bt);
+				break; /* the rest lies beyond the cut; what came before is stored */
+			}
 			if (ir != 0) {
 				mycel_entry e;
 				char hex[2 * MYCEL_PK_LEN + 1];

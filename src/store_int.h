@@ -138,4 +138,7 @@ void mycel__charter_retire(mycel_store *s, mycel_charter *old, mycel_policies *o
 int mycel__feed_admitted_in(mycel_store *s, MDB_txn *txn, const uint8_t feed[MYCEL_PK_LEN],
 			    uint64_t seq, uint64_t *out_version);
 
+/* True when some stored charter version admits feed (at seq 1), in a read txn of its own. */
+bool mycel__feed_ever_admitted(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN]);
+
 #endif

@@ -3,13 +3,24 @@
 # (docs/governance.md): 3 members, threshold 2; a new domain admitted (alice and bob sign
 # copies on their own machines, the copies are merged), applied to a store, the new domain
 # publishes; a domain removed; a domain key declared compromised with a cut; bad input.
-# Usage: tests/cli_charter.sh PATH/TO/mycel   (meson runs it from the source root)
+# With PATH/TO/myceld, last: apply to a running node (through its admin socket), which is
+# started on tcp://127.0.0.1:0, awaited through its ready line and ended by its pid.
+# Usage: tests/cli_charter.sh PATH/TO/mycel [PATH/TO/myceld]   (run from the source root)
 set -euo pipefail
 
 MYCEL=$(realpath "$1")
+MYCELD=${2:+$(realpath "$2")}
 EX=$(realpath examples/mesh)
 T=$(mktemp -d /tmp/mycel-charter-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+dpid=
+stop_daemon() {
+	if [ -n "$dpid" ]; then
+		kill "$dpid" 2>/dev/null || true
+		wait "$dpid" 2>/dev/null || true
+		dpid=
+	fi
+}
+trap 'stop_daemon; rm -rf "$T"' EXIT
 cd "$T"
 export NO_COLOR=1
 
@@ -148,6 +159,7 @@ run 0 charter sign v4.mcc --key alice.key
 run 0 charter sign v4.mcc --key carol.key
 run 0 charter show v4.mcc --prev v3.mcc
 has "valid up to seq 2" "valid (both thresholds"
+cp -r S S-before-v4 # a copy that still holds seq 3
 run 0 charter apply v4.mcc --data S
 run 0 get sales/sales-orders --data S
 has "version 2.2.0" "seq 2"
@@ -158,6 +170,15 @@ has "compromised"
 run 0 verify --data S
 has "OK"
 ok "v4 cuts sales after seq 2: seq 3 is gone, the old key publishes nothing more, verify OK"
+run 0 pull --from S-before-v4 --data S
+has "0 new entries"
+run 0 pull --from S --data S-before-v4
+has "1 charter version(s)"
+run 0 get sales/sales-orders --data S-before-v4
+has "version 2.2.0"
+hasnt "2.3.0"
+run 0 verify --data S-before-v4
+ok "pull skips what lies beyond the cut and the removed domain's feed; pulling v4 cuts the copy"
 run 0 init --dir S2 --domain sales --key sales2.key --charter v1.mcc --charter v2-signed.mcc \
 	--charter v3.mcc --charter v4.mcc
 run 0 publish o4.yaml --data S2
@@ -172,11 +193,16 @@ ok "the successor key publishes as sales; reindex gives the same"
 # ---- policies and members ----------------------------------------------------------------------
 run 0 charter set-policy v4.mcc --id owner --severity deny --expr 'has(contract.team)' \
 	--message "every contract names its team" --out v5.mcc
-has "policies 0 -> 1"
+has "+ policy owner" "policies 0 -> 1"
+
 run 0 charter show v5.mcc
 has "owner" "deny"
 run 0 charter set-policy v5.mcc --remove owner --out v6.mcc
-has "policies 1 -> 0"
+has "- policy owner" "policies 1 -> 0"
+run 0 charter set-policy v5.mcc --id owner --severity warn --expr 'has(contract.team)' \
+	--message "should name an owner" --out v6w.mcc
+has "~ policy owner"
+hasnt "policies 1 -> 1"
 run 1 charter set-policy v5.mcc --remove nope --out x.mcc
 has "no policy \"nope\""
 run 0 charter members v4.mcc --add-member dave="$(pk mallory)" --remove-member carol \
@@ -222,4 +248,27 @@ has "versions step by one"
 run 0 charter show --data S
 has "version    4"
 ok "bad changes: exit 2 for malformed arguments, 1 naming the problem; no output written"
+
+# ---- apply to a running node ------------------------------------------------------------------
+if [ -n "$MYCELD" ]; then
+	coproc DAEMON { exec "$MYCELD" --data S --listen tcp://127.0.0.1:0 2>daemon.log; }
+	dpid=$DAEMON_PID
+	read -r -t 30 -u "${DAEMON[0]}" ready || fail "myceld printed no ready line: $(cat daemon.log)"
+	URL=$(sed -n 's/.*url=\([^ ]*\).*/\1/p' <<<"$ready")
+	[[ "$URL" == tcp://127.0.0.1:* ]] || fail "ready line: $ready"
+	run 1 charter apply v6.mcc --node "$URL"
+	has "PERMISSION_DENIED" "admin socket only"
+	run 1 charter apply v6.mcc --data S
+	has "versions step by one"
+	run 0 charter apply v5m.mcc --data S
+	has "ipc://" "charter v5 in force"
+	run 0 status --node "$URL"
+	has "charter v5"
+	run 0 charter apply v5m.mcc --data S
+	has "charter v5 in force"
+	stop_daemon
+	run 0 charter show --data S
+	has "version    5"
+	ok "apply --data on a directory a node serves goes through the node; over tcp it is refused"
+fi
 echo "1..$n"

@@ -2,14 +2,16 @@
  * test_charter_procs.c — charter evolution across a mesh of real myceld processes on loopback
  * (tests/mesh_harness.h; PROTOCOL.md §3.4). argv[1] is the daemon.
  *
- * Three nodes run the harness's genesis (one governance member, domains d00..d02). A domain
- * "fresh" (not admitted) has entries made in a store of the test's own: pushed to a node they
- * are refused. Version 2 (admitting fresh) is applied on ONE node through Admin/CharterPut;
+ * Three nodes (of four) run the harness's genesis (one governance member, domains d00..d02). A
+ * domain "fresh" (not admitted) has entries made in a store of the test's own: pushed to a node
+ * they are refused. Version 2 (admitting fresh) is applied on ONE node through Admin/CharterPut;
  * every node adopts it by gossip, and fresh's entries, pushed to that one node, then reach
  * every node — including the node that refused them before. Version 3 declares fresh's key
  * compromised after seq 2: applied on another node, every node adopts it, drops seq 3 and
  * refuses entries beyond the cut (EREVOKED) when they are pushed to it. Version 4 removes
- * fresh: every node stops serving its document (NOT_FOUND naming version 4). Clients pinned
+ * fresh: every node stops serving its document (NOT_FOUND naming version 4). A fourth node
+ * started then from the genesis adopts v2..v4 from its peers, never holds fresh's entries and
+ * still converges with the others (Status heads and gossip frontier digests). Clients pinned
  * to the mesh id check each node's later charter along its chain from genesis.
  *
  * Every wait polls Status over tcp with a deadline that only bounds it.
@@ -38,6 +40,7 @@
 
 static const char *myceld_path;
 static mh_mesh *M;
+static size_t live; /* nodes 0..live-1 run */
 static char local_dir[256];
 
 #define MH_OK(expr)                                                                                \
@@ -50,6 +53,7 @@ static char local_dir[256];
 static int teardown(void **state)
 {
 	(void)state;
+	live = 0;
 	mh_mesh_free(M, false);
 	M = NULL;
 	mh_kill_all();
@@ -271,7 +275,7 @@ static uint64_t wait_all(uint64_t v, const uint8_t *feed, uint64_t seq, uint64_t
 		bool all = true;
 		char state[512] = "";
 		size_t off = 0;
-		for (size_t i = 0; i < M->n; i++) {
+		for (size_t i = 0; i < live; i++) {
 			mh_view w;
 			uint64_t cv = charter_version(i);
 			MH_OK(mh_view_of(M, i, feed, &w));
@@ -297,12 +301,13 @@ static void test_evolution(void **state)
 {
 	(void)state;
 	char why[2048] = "";
-	if (mh_mesh_new(myceld_path, 3, 150, &M, why, sizeof(why)) != 0)
+	if (mh_mesh_new(myceld_path, 4, 150, &M, why, sizeof(why)) != 0)
 		fail_msg("mesh: %s", why);
-	size_t s1[] = {0}, s2[] = {1, 0};
+	size_t s1[] = {0}, s2[] = {1, 0}, first3[] = {0, 1, 2};
 	MH_OK(mh_start(M, 0, NULL, 0));
 	MH_OK(mh_start(M, 1, s1, 1));
 	MH_OK(mh_start(M, 2, s2, 2));
+	live = 3; /* d03 joins late */
 	if (!M->gossip || !mh_serves(M, 0, "mycel.v1.Mesh/Push") ||
 	    !mh_serves(M, 0, "mycel.v1.Admin/CharterPut")) {
 		print_message("myceld does not gossip or take CharterPut: skipped\n");
@@ -359,7 +364,7 @@ static void test_evolution(void **state)
 	    "v3 applied on d02: every node adopted it and cut fresh at seq 2 in %llu ms\n",
 	    (unsigned long long)ms);
 	/* every node refuses what lies beyond the cut, and keeps what lies before it */
-	for (size_t i = 0; i < M->n; i++) {
+	for (size_t i = 0; i < live; i++) {
 		push(i, &h, 2, 3, &o);
 		assert_int_equal(o.status, MYCEL_RPC_OK);
 		assert_int_equal(o.accepted, 0);
@@ -374,15 +379,15 @@ static void test_evolution(void **state)
 	/* and a gossip round later nobody holds seq 3 again */
 	mh_view before;
 	MH_OK(mh_view_of(M, 0, fresh->pk, &before));
-	MH_OK(mh_wait_converged(M, NULL, 0, before.entries, 10000, NULL));
-	for (size_t i = 0; i < M->n; i++) {
+	MH_OK(mh_wait_converged(M, first3, 3, before.entries, 10000, NULL));
+	for (size_t i = 0; i < live; i++) {
 		mh_view w;
 		MH_OK(mh_view_of(M, i, fresh->pk, &w));
 		assert_int_equal(w.seq, 2);
 	}
 
 	/* clients pinned to the mesh id follow the chain: fresh's document is current at v3 */
-	for (size_t i = 0; i < M->n; i++)
+	for (size_t i = 0; i < live; i++)
 		get_on(i, "fresh", "beans", NULL);
 
 	/*
@@ -393,14 +398,55 @@ static void test_evolution(void **state)
 	ms = wait_all(4, fresh->pk, 0, 20000);
 	print_message("v4 (fresh removed) applied on d01: every node adopted it in %llu ms\n",
 	              (unsigned long long)ms);
-	for (size_t i = 0; i < M->n; i++)
+	for (size_t i = 0; i < live; i++)
 		get_on(i, "fresh", "beans", "removed in charter version 4");
 	MH_OK(mh_publish(M, 0, "plates", "1.0.0", NULL));
-	MH_OK(mh_wait_converged(M, NULL, 0, before.entries + 1, 10000, NULL));
-	for (size_t i = 0; i < M->n; i++)
+	MH_OK(mh_wait_converged(M, first3, 3, before.entries + 1, 10000, NULL));
+	for (size_t i = 0; i < live; i++)
 		get_on(i, M->nodes[0].name, "plates", NULL);
 
-	for (size_t i = 0; i < M->n; i++)
+	/*
+	 * A late joiner (d03, from the genesis alone) adopts v2..v4 from its peers in one
+	 * exchange: it never holds fresh's entries, and still converges with the nodes that do
+	 */
+	size_t s3[] = {2};
+	MH_OK(mh_start(M, 3, s3, 1));
+	live = 4;
+	ms = wait_all(4, fresh->pk, 0, 20000);
+	MH_OK(mh_wait_converged(M, NULL, 0, 0, 10000, NULL));
+	print_message("a late joiner adopted v4 and converged in %llu ms\n",
+	              (unsigned long long)ms);
+	/* the gossip frontiers too (a removed feed is in none of them): their digests agree */
+	uint64_t end = mh_now_ms() + 10000u * mh_scale();
+	for (;;) {
+		uint8_t d[4][MYCEL_HASH_LEN];
+		bool same = true;
+		for (size_t i = 0; i < live; i++) {
+			mycel_arena *a = NULL;
+			mycel_msg_StatusReply st;
+			assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
+			MH_OK(mh_status(M, i, a, &st));
+			assert_true(st.frontier_digest != NULL &&
+			            st.frontier_digest_len == MYCEL_HASH_LEN);
+			memcpy(d[i], st.frontier_digest, MYCEL_HASH_LEN);
+			mycel_arena_free(a);
+			same = same && memcmp(d[i], d[0], MYCEL_HASH_LEN) == 0;
+		}
+		if (same)
+			break;
+		if (mh_now_ms() > end)
+			fail_msg("the nodes' frontier digests still differ after the removal");
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	mh_view w0, w3;
+	MH_OK(mh_view_of(M, 0, NULL, &w0));
+	MH_OK(mh_view_of(M, 3, NULL, &w3));
+	assert_int_equal(w3.entries + 2, w0.entries); /* fresh's two entries: only on the others */
+	get_on(3, M->nodes[0].name, "plates", NULL);
+	get_on(3, "fresh", "beans", "removed in charter version 4");
+
+	for (size_t i = 0; i < live; i++)
 		MH_OK(mh_stop(M, i));
 	for (size_t k = 0; k < h.n; k++)
 		free(h.body[k]);

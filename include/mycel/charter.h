@@ -90,14 +90,19 @@ int mycel_charter_encode(const mycel_charter *c, mycel_buf *b);
  * Strictly decodes a charter file from untrusted bytes: canonical encoding,
  * the exact shape above, no unknown keys, valid names, unique member names and
  * keys, unique domain names and feeds, 1 <= threshold <= members, policy
- * severities deny|warn, signatures sorted by key without duplicates.
+ * severities deny|warn, signatures sorted by key without duplicates, and an
+ * optional non-empty `compromised` list of unique feeds that no domain binds,
+ * each naming a successor that a domain binds.
  * Does not check signatures. On failure returns the code and writes a reason
  * naming the field into why (if not NULL).
  */
 int mycel_charter_decode(const uint8_t *p, size_t n, mycel_charter **out, char *why,
 			 size_t why_len);
 
-/* Genesis check: version 1, every signature valid and by a member, threshold reached. */
+/*
+ * Genesis check: version 1, no compromised feed, every signature valid and by a member,
+ * threshold reached.
+ */
 __attribute__((warn_unused_result)) int mycel_charter_verify_genesis(const mycel_charter *c,
 								       char *why, size_t why_len);
 

@@ -254,6 +254,8 @@ int mycel_store_feeds(mycel_store *s, mycel_feed_fn fn, void *ctx);
  * then every feed's missing entries through mycel_store_ingest (so every
  * signature, chain link, body and admission is checked again), in batches.
  * Both stores must belong to the same mesh (ECHARTER otherwise, with why).
+ * What dst's charter no longer takes is skipped, not refused: entries beyond a
+ * compromised feed's cut, and the feed of a domain an earlier version admitted.
  * Stops at the first refusal, reporting it in why with its feed and seq; what
  * was accepted before it stays.
  */

@@ -94,6 +94,42 @@ static void check_charter(const mycel_charter *c, const uint8_t *data, size_t si
 			die("policy severity is not deny or warn", 0);
 	}
 
+	/* Compromised feeds: unbound, their successor bound, admitted up to the cut only. */
+	for (size_t i = 0; i < mycel_charter_compromised_count(c); i++) {
+		const mycel_charter_cut *k = mycel_charter_compromised_at(c, i);
+		const mycel_charter_domain *dm = NULL;
+		if (mycel_charter_find_feed(c, k->feed) != NULL ||
+		    mycel_charter_find_feed(c, k->successor) == NULL ||
+		    mycel_charter_find_compromised(c, k->feed) != k)
+			die("compromised list invariants", 0);
+		if (mycel_charter_admits(c, k->feed, k->seq, &dm) != 0 ||
+		    dm != mycel_charter_find_feed(c, k->successor) ||
+		    (k->seq < UINT64_MAX &&
+		     mycel_charter_admits(c, k->feed, k->seq + 1, NULL) != MYCEL_EREVOKED))
+			die("admission around a cut", 0);
+	}
+
+	/* The next version: one more, no signatures, the same content, a valid encoding. */
+	mycel_charter *n = NULL;
+	rv = mycel_charter_next(c, &n);
+	if (rv == 0) {
+		mycel_charter *e = NULL;
+		if (mycel_charter_version(n) != mycel_charter_version(c) + 1 ||
+		    mycel_charter_sig_count(n) != 0 || mycel_charter_domain_count(n) != nd ||
+		    mycel_charter_member_count(n) != nm ||
+		    mycel_charter_compromised_count(n) != mycel_charter_compromised_count(c))
+			die("next version differs", 0);
+		mycel_buf_init(&b, MYCEL_CHARTER_MAX);
+		if ((rv = mycel_charter_encode(n, &b)) != 0 ||
+		    (rv = mycel_charter_decode(b.data, b.len, &e, why, sizeof(why))) != 0)
+			die("next version does not round-trip", rv);
+		mycel_charter_free(e);
+		mycel_buf_fini(&b);
+		mycel_charter_free(n);
+	} else if (rv != MYCEL_EINVAL && rv != MYCEL_ENOMEM) {
+		die("charter_next", rv);
+	}
+
 	/* Verification: a known code, with a reason when it refuses. */
 	why[0] = '\0';
 	rv = mycel_charter_verify_genesis(c, why, sizeof(why));
