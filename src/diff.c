@@ -716,7 +716,7 @@ static void classification(ctx *c, const where *w)
 	char op[PTR_MAX], np[PTR_MAX], a[96], b[96];
 	ptr_key(op, w->optr, "classification");
 	ptr_key(np, w->nptr, "classification");
-	if (ov == NULL && nv == NULL)
+	if (veq(c, ov, nv))
 		return;
 	if (nv == NULL) {
 		add(c, R_CLASSIFICATION_REMOVED, op, ov, NULL, w->n,
