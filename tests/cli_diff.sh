@@ -160,7 +160,8 @@ run 1 get --data sales sales/orders --version 1.1.0
 has "NOT_FOUND"
 ok "publish --data of a breaking minor version: refused with the list of breaking changes (exit 1), nothing stored"
 run 1 publish --data sales --dry-run v11-removed.yaml
-has "makes breaking changes without a new major version" "property-removed"
+has "FAILED_PRECONDITION: v11-removed.yaml: document 1 of 1 makes breaking changes without a new major version (1 finding)" \
+	"v11-removed.yaml:10:7: /schema/0/properties/2: property-removed:"
 ok "publish --dry-run reports the same breaking changes"
 run 0 publish --data sales v11-compatible.yaml
 has "published  sales/orders 1.1.0"
