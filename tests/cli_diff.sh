@@ -113,6 +113,16 @@ run 0 diff v1.yaml v1.yaml
 has "v1.yaml (1.0.0) -> v1.yaml (1.0.0): no changes"
 ok "diff of a file with itself: no changes, exit 0"
 
+python3 -c 'import json,sys; print(json.dumps({"apiVersion": "v3.1.0", "kind": "DataContract",
+  "id": "orders", "version": "1.1.0", "status": "active", "name": "Orders", "schema": [{"name": "orders",
+  "properties": [{"name": "order_id", "logicalType": "string", "required": True},
+  {"name": "email", "logicalType": "string", "logicalTypeOptions": {"maxLength": 255}}]}]}, indent=1))' >v11.json
+run 0 diff v11-removed.yaml v11.json
+has "v11-removed.yaml (1.1.0) -> v11.json (1.1.0): no changes"
+run 1 diff v1.yaml v11.json
+has "BREAKING    /schema/0/properties/2  property-removed"
+ok "diff: JSON and YAML files compare alike (the same contract in JSON is no change)"
+
 run 1 diff --json v1.yaml v11-removed.yaml
 python3 - "$STDOUT" <<'EOF' || fail "diff --json"
 import json, sys
