@@ -23,6 +23,29 @@
 #define B MYCEL_BREAKS_BACKWARD
 #define F MYCEL_BREAKS_FORWARD
 
+/* Cuts s back to whole UTF-8 sequences after a truncation (inputs are valid UTF-8). */
+static void utf8_fix(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && !mycel_utf8_valid((const uint8_t *)s, n))
+		n--;
+	s[n] = '\0';
+}
+
+/* How many bytes of s to print for at most max of them, never half a UTF-8 sequence. */
+static int clip(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	while (n > 0 && n == max && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* s[n] is not a lead byte */
+		n--;
+	return (int)n;
+}
+
+/* For "%.*s": s cut to at most max bytes of whole sequences. */
+#define CLIP(s, max) clip((s), (max)), (s)
+
 /* ---- the rule table ------------------------------------------------------------------- */
 
 enum {
@@ -202,10 +225,10 @@ int mycel_compat_from_params(const mycel_value *params, mycel_compat *out, char 
 					   mycel_type_name(v->type));
 		if (mycel_compat_parse(v->v.s.ptr, &m) != 0)
 			return mycel__fail(MYCEL_EINVAL, why, why_len,
-					   "charter params.compatibility \"%.64s\" is not one of "
+					   "charter params.compatibility \"%.*s\" is not one of "
 					   "BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, "
 					   "FULL, FULL_TRANSITIVE, NONE",
-					   v->v.s.ptr);
+					   CLIP(v->v.s.ptr, 64));
 	}
 	*out = m;
 	return 0;
@@ -275,11 +298,12 @@ static void add(ctx *c, int rule, const char *optr, const mycel_value *ov, const
 		d->items = p;
 		d->cap = nc;
 	}
-	char msg[1024];
+	char msg[640]; /* short enough that a finding built on it stays whole (diag.h keeps 1023) */
 	va_list ap;
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_fix(msg);
 	mycel_change ch = {.rule = rules[rule].id, .breaks = rules[rule].breaks, .breaking = breaking};
 	ch.old_pointer = optr != NULL ? strdup(optr) : NULL;
 	ch.new_pointer = nptr != NULL ? strdup(nptr) : NULL;
@@ -310,6 +334,7 @@ static void ptr_key(char *out, const char *base, const char *key)
 {
 	snprintf(out, PTR_MAX, "%s", base);
 	mycel_pointer_push(out, PTR_MAX, key, strlen(key));
+	utf8_fix(out);
 }
 
 static void ptr_idx(char *out, const char *base, size_t i)
@@ -385,7 +410,7 @@ static const char *show(const mycel_value *v, char *buf, size_t n)
 	case MYCEL_T_INT: snprintf(buf, n, "%lld", (long long)v->v.i); break;
 	case MYCEL_T_FLOAT: snprintf(buf, n, "%.15g", v->v.f); break;
 	case MYCEL_T_STR:
-		snprintf(buf, n, "\"%.60s%s\"", v->v.s.ptr, v->v.s.len > 60 ? "…" : "");
+		snprintf(buf, n, "\"%.*s%s\"", CLIP(v->v.s.ptr, 60), v->v.s.len > 60 ? "…" : "");
 		break;
 	default: snprintf(buf, n, "(%s)", mycel_type_name(v->type)); break;
 	}
@@ -656,11 +681,11 @@ static void generic(ctx *c, const where *w, const char *key, const mycel_value *
 	ptr_key(np, w->nptr, key);
 	if (ov != NULL && nv != NULL) {
 		if (!veq(c, ov, nv))
-			add(c, rule, op, ov, np, nv, "%.64s of %s changed", key, w->label);
+			add(c, rule, op, ov, np, nv, "%.*s of %s changed", CLIP(key, 64), w->label);
 	} else if (ov != NULL) {
-		add(c, rule, op, ov, NULL, w->n, "%.64s of %s was removed", key, w->label);
+		add(c, rule, op, ov, NULL, w->n, "%.*s of %s was removed", CLIP(key, 64), w->label);
 	} else if (nv != NULL) {
-		add(c, rule, NULL, w->o, np, nv, "%.64s of %s was added", key, w->label);
+		add(c, rule, NULL, w->o, np, nv, "%.*s of %s was added", CLIP(key, 64), w->label);
 	}
 }
 
@@ -811,7 +836,7 @@ static void bound_pair(ctx *c, void *arg, const char *key, const mycel_value *ov
 		int rule = r == INT32_MIN ? R_BOUND_CHANGED : r > 0 ? R_BOUND_TIGHTENED
 						      : r < 0	 ? R_BOUND_LOOSENED
 								 : R_METADATA_CHANGED;
-		add(c, rule, op, ov, np, nv, "%.64s of %s %s from %s to %s", key, ba->w->label,
+		add(c, rule, op, ov, np, nv, "%.*s of %s %s from %s to %s", CLIP(key, 64), ba->w->label,
 		    rule == R_BOUND_TIGHTENED	? "tightened"
 		    : rule == R_BOUND_LOOSENED ? "loosened"
 					       : "changed",
@@ -819,11 +844,11 @@ static void bound_pair(ctx *c, void *arg, const char *key, const mycel_value *ov
 	} else if (nv != NULL) {
 		bool none = nv->type == MYCEL_T_BOOL && !nv->v.b; /* uniqueItems: false adds nothing */
 		add(c, none ? R_METADATA_CHANGED : R_BOUND_TIGHTENED, NULL, ba->o, np, nv,
-		    "%.64s %s was added to %s", key, show(nv, b, sizeof(b)), ba->w->label);
+		    "%.*s %s was added to %s", CLIP(key, 64), show(nv, b, sizeof(b)), ba->w->label);
 	} else {
 		bool none = ov->type == MYCEL_T_BOOL && !ov->v.b;
 		add(c, none ? R_METADATA_CHANGED : R_BOUND_LOOSENED, op, ov, NULL, ba->n,
-		    "%.64s %s of %s was removed", key, show(ov, a, sizeof(a)), ba->w->label);
+		    "%.*s %s of %s was removed", CLIP(key, 64), show(ov, a, sizeof(a)), ba->w->label);
 	}
 }
 
@@ -901,9 +926,10 @@ static void child_label(char *out, const char *parent, const mycel_value *item, 
 {
 	const char *name = str_of(item, "name");
 	if (name != NULL)
-		snprintf(out, LABEL_MAX, "%s%s%.80s", parent, parent[0] ? "." : "", name);
+		snprintf(out, LABEL_MAX, "%s%s%.*s", parent, parent[0] ? "." : "", CLIP(name, 80));
 	else
 		snprintf(out, LABEL_MAX, "%s[%zu]", parent, i);
+	utf8_fix(out);
 }
 
 /* Schema objects (schema == true) or properties: lists of elements matched by name. */
@@ -1094,7 +1120,7 @@ static void quality_label(char *out, size_t n, const mycel_value *q)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *s = str_of(q, keys[i]);
 		if (s != NULL) {
-			snprintf(out, n, "quality rule %s%.80s", i < 2 ? "" : "of kind ", s);
+			snprintf(out, n, "quality rule %s%.*s", i < 2 ? "" : "of kind ", CLIP(s, 80));
 			return;
 		}
 	}
@@ -1243,15 +1269,15 @@ static void sla_show(char *out, size_t n, const mycel_value *s)
 {
 	char a[96];
 	const char *u = str_of(s, "unit");
-	snprintf(out, n, "%s%s%.16s", show(mycel_value_get(s, "value"), a, sizeof(a)), u ? " " : "",
-		 u ? u : "");
+	snprintf(out, n, "%s%s%.*s", show(mycel_value_get(s, "value"), a, sizeof(a)), u ? " " : "",
+		 CLIP(u ? u : "", 16));
 }
 
 static void sla_label(char *out, size_t n, const mycel_value *s)
 {
 	const char *p = str_of(s, "property"), *e = str_of(s, "element"), *d = str_of(s, "driver");
-	snprintf(out, n, "SLA %.64s%s%.80s%s%.32s%s", p ? p : "?", e ? " of " : "", e ? e : "",
-		 d ? " (" : "", d ? d : "", d ? ")" : "");
+	snprintf(out, n, "SLA %.*s%s%.*s%s%.*s%s", CLIP(p ? p : "?", 64), e ? " of " : "",
+		 CLIP(e ? e : "", 80), d ? " (" : "", CLIP(d ? d : "", 32), d ? ")" : "");
 }
 
 static void cmp_sla(ctx *c, const where *w)
@@ -1346,12 +1372,12 @@ static void cmp_servers(ctx *c, const where *w)
 		char ip[PTR_MAX], jp[PTR_MAX];
 		ptr_idx(ip, op, i);
 		if (mo[i] == SIZE_MAX) {
-			add(c, R_SERVER_REMOVED, ip, it, NULL, nl ? nl : w->n, "server %.80s was removed",
-			    name ? name : "(unnamed)");
+			add(c, R_SERVER_REMOVED, ip, it, NULL, nl ? nl : w->n, "server %.*s was removed",
+			    CLIP(name ? name : "(unnamed)", 80));
 		} else if (!veq(c, it, &n->v.a.items[mo[i]])) {
 			ptr_idx(jp, np, mo[i]);
 			add(c, R_SERVER_CHANGED, ip, it, jp, &n->v.a.items[mo[i]],
-			    "server %.80s changed", name ? name : "(unnamed)");
+			    "server %.*s changed", CLIP(name ? name : "(unnamed)", 80));
 		}
 	}
 	for (size_t j = 0; j < n->v.a.len; j++) {
@@ -1361,7 +1387,7 @@ static void cmp_servers(ctx *c, const where *w)
 			continue;
 		ptr_idx(jp, np, j);
 		add(c, R_SERVER_ADDED, NULL, ol ? ol : w->o, jp, &n->v.a.items[j],
-		    "server %.80s was added", name ? name : "(unnamed)");
+		    "server %.*s was added", CLIP(name ? name : "(unnamed)", 80));
 	}
 	free(mo);
 	free(mn);
@@ -1389,8 +1415,8 @@ static int check_contract(const mycel_value *doc, const char *which, char *why, 
 	const char *kind = str_of(doc, "kind");
 	if (kind == NULL || strcmp(kind, "DataContract") != 0)
 		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   "%s is not an ODCS data contract (kind: %.40s; want DataContract)",
-				   which, kind ? kind : "(none)");
+				   "%s is not an ODCS data contract (kind: %.*s; want DataContract)",
+				   which, CLIP(kind ? kind : "(none)", 40));
 	if (str_of(doc, "id") == NULL)
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "%s has no string id", which);
 	return 0;
@@ -1408,8 +1434,8 @@ int mycel_diff_contracts(const mycel_value *old_doc, const mycel_value *new_doc,
 	const char *oid = str_of(old_doc, "id"), *nid = str_of(new_doc, "id");
 	if (strcmp(oid, nid) != 0)
 		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   "OLD and NEW are different contracts (id \"%.100s\" and \"%.100s\")",
-				   oid, nid);
+				   "OLD and NEW are different contracts (id \"%.*s\" and \"%.*s\")",
+				   CLIP(oid, 100), CLIP(nid, 100));
 	ctx c = {out, 0};
 	where w = {old_doc, new_doc, "", "", "", 0};
 	char a[96], b[96];

@@ -337,6 +337,57 @@ static void test_large(void **state)
 	mycel_arena_free(a);
 }
 
+/* Long names of multibyte characters: every sentence and pointer cut on whole sequences. */
+static void test_utf8_cuts(void **state)
+{
+	(void)state;
+	char name[1200], body[4096];
+	mycel_arena *a;
+	mycel_diff d;
+	mycel_diags dg;
+	size_t k = 0;
+	for (int i = 0; i < 1 + (int)sizeof(name) / 3 - 2; i++) { /* "é" and "€" in turn */
+		const char *ch = i % 2 ? "\xc3\xa9" : "\xe2\x82\xac";
+		memcpy(name + k, ch, strlen(ch));
+		k += strlen(ch);
+	}
+	name[k] = '\0';
+	snprintf(body, sizeof(body),
+		 T("      - name: \"%s\"\n        logicalType: string\n        classification: "
+		   "restricted\n        logicalTypeOptions:\n          \"%s\": 1\n"),
+		 name, name);
+	assert_int_equal(mycel_arena_new(ARENA_LIMIT, &a), 0);
+	mycel_value *o = doc(a, "1.0.0", body), *n = doc(a, "1.1.0", T(""));
+	snprintf(body, sizeof(body),
+		 T("      - name: \"%s\"\n        logicalType: string\n        classification: "
+		   "public\n        logicalTypeOptions:\n          \"%s\": 2\n"),
+		 name, name);
+	mycel_value *n2 = doc(a, "1.1.0", body);
+	const mycel_value *olds[] = {o};
+	mycel_diff_init(&d, MYCEL_COMPAT_FULL, 0);
+	assert_int_equal(mycel_diff_contracts(o, n, NULL, 0, &d), 0);
+	assert_int_equal(mycel_diff_contracts(o, n2, NULL, 0, &d), 0);
+	assert_true(d.len >= 3);
+	for (size_t i = 0; i < d.len; i++) {
+		const mycel_change *c = &d.items[i];
+		assert_true(mycel_utf8_valid((const uint8_t *)c->message, strlen(c->message)));
+		if (c->old_pointer)
+			assert_true(mycel_utf8_valid((const uint8_t *)c->old_pointer, strlen(c->old_pointer)));
+		if (c->new_pointer)
+			assert_true(mycel_utf8_valid((const uint8_t *)c->new_pointer, strlen(c->new_pointer)));
+	}
+	mycel_diff_fini(&d);
+	/* the findings of a refused publish too (they travel in an RPC status message) */
+	mycel_diags_init(&dg, 0);
+	assert_int_equal(mycel_diff_check_evolution(n2, olds, 1, MYCEL_COMPAT_BACKWARD, &dg),
+			 MYCEL_EBREAKING);
+	for (size_t i = 0; i < dg.len; i++)
+		assert_true(mycel_utf8_valid((const uint8_t *)dg.items[i].message,
+					     strlen(dg.items[i].message)));
+	mycel_diags_fini(&dg);
+	mycel_arena_free(a);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -864,6 +915,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_change_and_cosmetics),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_utf8_cuts),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_semver_rule),
 		cmocka_unit_test(test_check_evolution),

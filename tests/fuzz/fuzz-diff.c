@@ -3,8 +3,9 @@
  * separated by the first NUL byte (no NUL: NEW is OLD); each is YAML with small limits (32 KiB,
  * 50 000 values), read after the two lines "kind: DataContract" and "id: f" so that most
  * inputs reach the comparison. Whatever the documents hold, the diff must succeed, keep every
- * promise of diff.h (rules from the table, a sentence, a pointer on at least one side, the
- * breaking flag and count agreeing with the mode, the list within its bound), and find no
+ * promise of diff.h (rules from the table, a sentence, a pointer on at least one side, both
+ * valid UTF-8 however they were cut, the breaking flag and count agreeing with the mode, the
+ * list within its bound), and find no
  * change between a document and itself.
  */
 #include <stdint.h>
@@ -93,6 +94,12 @@ static void check(const mycel_value *o, const mycel_value *n, mycel_compat mode,
 			die("a change without a sentence", 0);
 		if (c->old_pointer == NULL && c->new_pointer == NULL)
 			die("a change without a place", 0);
+		if (!mycel_utf8_valid((const uint8_t *)c->message, strlen(c->message)) ||
+		    (c->old_pointer != NULL &&
+		     !mycel_utf8_valid((const uint8_t *)c->old_pointer, strlen(c->old_pointer))) ||
+		    (c->new_pointer != NULL &&
+		     !mycel_utf8_valid((const uint8_t *)c->new_pointer, strlen(c->new_pointer))))
+			die("a sentence or pointer that is not UTF-8 (cut in a sequence)", 0);
 		if (c->breaking != ((c->breaks & mycel_compat_mask(mode)) != 0))
 			die("breaking flag disagrees with the mode", 0);
 		breaking += c->breaking;
