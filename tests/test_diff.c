@@ -807,6 +807,39 @@ static void test_publish_modes_from_charter(void **state)
 	mycel_diags_fini(&d);
 }
 
+/* mycel_charter_set_param_str: what `mycel charter init --compatibility MODE` uses. */
+static void test_charter_param(void **state)
+{
+	(void)state;
+	mycel_key *gov = tc_seed_key(1);
+	mycel_charter *c = NULL, *back = NULL;
+	mycel_buf b;
+	mycel_compat m;
+	char why[256];
+	assert_int_equal(mycel_charter_new("m", 1, 1, &c), 0);
+	assert_int_equal(mycel_charter_add_member(c, "gov", gov->pk), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "sideways"), MYCEL_EINVAL);
+	assert_int_equal(mycel_charter_set_param_str(c, "", "x"), MYCEL_EINVAL);
+	assert_int_equal(mycel_charter_set_param_str(c, "note", "kept"), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "FULL"), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "forward_transitive"), 0);
+	assert_int_equal(mycel_charter_sign(c, gov, why, sizeof(why)), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "NONE"), MYCEL_EBUSY);
+	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
+	assert_int_equal(mycel_charter_encode(c, &b), 0);
+	assert_int_equal(mycel_charter_decode(b.data, b.len, &back, why, sizeof(why)), 0);
+	assert_int_equal(mycel_charter_verify_genesis(back, why, sizeof(why)), 0);
+	const mycel_value *p = mycel_charter_params(back);
+	assert_int_equal(p->v.m.len, 2);
+	assert_int_equal(mycel_compat_from_params(p, &m, why, sizeof(why)), 0);
+	assert_int_equal(m, MYCEL_COMPAT_FORWARD_TRANSITIVE); /* the last value set, once */
+	assert_string_equal(mycel_value_get(p, "note")->v.s.ptr, "kept");
+	mycel_buf_fini(&b);
+	mycel_charter_free(back);
+	mycel_charter_free(c);
+	mycel_key_free(gov);
+}
+
 /* ---- the corpus: v3.1 examples against their v3.2 editions ------------------------------ */
 
 static const char *corpus(void)
@@ -922,6 +955,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_publish_refuses_breaking),
 		cmocka_unit_test(test_publish_skips_retired),
 		cmocka_unit_test(test_publish_modes_from_charter),
+		cmocka_unit_test(test_charter_param),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
