@@ -17,6 +17,7 @@
 #include "mycel/charter.h"
 #include "mycel/client.h"
 #include "mycel/codec.h"
+#include "mycel/diff.h"
 #include "mycel/error.h"
 #include "mycel/key.h"
 #include "mycel/node.h"
@@ -93,10 +94,12 @@ static int charter_init(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"mesh", required_argument, NULL, 'm'},      {"member", required_argument, NULL, 'M'},
 	    {"threshold", required_argument, NULL, 't'}, {"domain", required_argument, NULL, 'd'},
-	    {"out", required_argument, NULL, 'o'},       {NULL, 0, NULL, 0}};
+	    {"out", required_argument, NULL, 'o'},       {"compatibility", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0}};
 	static const char use[] = "usage: mycel charter init --mesh NAME --member NAME=PUBKEY... "
-	                          "--threshold K [--domain NAME=PUBKEY...] --out FILE";
-	const char *mesh = NULL, *out = NULL;
+	                          "--threshold K [--domain NAME=PUBKEY...] [--compatibility MODE] "
+	                          "--out FILE";
+	const char *mesh = NULL, *out = NULL, *compat = NULL;
 	char *members[MYCEL_MEMBERS_MAX], *domains[256];
 	size_t nm = 0, nd = 0;
 	long threshold = 0;
@@ -108,6 +111,9 @@ static int charter_init(int argc, char **argv)
 			break;
 		case 'o':
 			out = optarg;
+			break;
+		case 'c':
+			compat = optarg;
 			break;
 		case 't': {
 			char *end;
@@ -142,6 +148,13 @@ static int charter_init(int argc, char **argv)
 	mycel_charter *ch;
 	if (mycel_charter_new(mesh, 1, (uint32_t)threshold, &ch) != 0)
 		return die(EXIT_FAIL, "out of memory");
+	/* params.compatibility: the contract compatibility mode publishes enforce (docs/contracts.md) */
+	if (compat != NULL && mycel_charter_set_param_str(ch, "compatibility", compat) != 0) {
+		mycel_charter_free(ch);
+		return usage_error("charter init", "--compatibility \"%s\" is not one of BACKWARD, "
+		                   "BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, "
+		                   "FULL_TRANSITIVE, NONE", compat);
+	}
 	for (size_t i = 0; i < nm + nd; i++) {
 		char name[MYCEL_NAME_MAX + 2];
 		uint8_t key[MYCEL_PK_LEN];
@@ -436,6 +449,9 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev, con
 			json_str(stdout, name);
 		}
 		printf("],\"policies\":%zu", mycel_charter_policies(ch)->v.a.len);
+		mycel_compat cm = MYCEL_COMPAT_BACKWARD;
+		(void)mycel_compat_from_params(mycel_charter_params(ch), &cm, NULL, 0);
+		printf(",\"compatibility\":\"%s\"", mycel_compat_name(cm));
 		printf(",\"own_signatures\":%zu", own.have);
 		if (prev != NULL)
 			printf(
@@ -485,6 +501,10 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev, con
 		}
 	}
 	printf("policies   %zu\n", mycel_charter_policies(ch)->v.a.len);
+	mycel_compat cm = MYCEL_COMPAT_BACKWARD;
+	(void)mycel_compat_from_params(mycel_charter_params(ch), &cm, NULL, 0);
+	printf("contracts  %s compatibility%s\n", mycel_compat_name(cm),
+	       mycel_value_get(mycel_charter_params(ch), "compatibility") ? "" : " (the default)");
 	for (size_t i = 0; i < mycel_charter_policies(ch)->v.a.len; i++) {
 		const mycel_value *p = &mycel_charter_policies(ch)->v.a.items[i];
 		const mycel_value *id = mycel_value_get(p, "id"),

@@ -69,7 +69,7 @@ static void help(FILE *f)
 		"  init [--dir DIR] --domain NAME [--key FILE] [--charter FILE] [--mesh NAME]\n"
 		"                                    create a domain directory (default ./.mycel)\n"
 		"  charter init --mesh NAME --member NAME=PUBKEY... --threshold K\n"
-		"               [--domain NAME=PUBKEY...] --out FILE\n"
+		"               [--domain NAME=PUBKEY...] [--compatibility MODE] --out FILE\n"
 		"                                    write a new, unsigned genesis charter\n"
 		"  charter sign FILE --key KEYFILE   add one member's signature, in place\n"
 		"  charter show [FILE [--prev PREV] | --data DIR]\n"

@@ -1143,3 +1143,39 @@ const mycel_charter_member *mycel_charter_find_member(const mycel_charter *c,
 			return &c->members[i];
 	return NULL;
 }
+int mycel_charter_set_param_str(mycel_charter *c, const char *key, const char *value)
+{
+	mycel_compat mode;
+	if (c->n_sigs > 0 || c->bytes != NULL)
+		return MYCEL_EBUSY;
+	if (key == NULL || value == NULL || key[0] == '\0' ||
+	    !mycel_utf8_valid((const uint8_t *)key, strlen(key)) ||
+	    !mycel_utf8_valid((const uint8_t *)value, strlen(value)) ||
+	    (strcmp(key, "compatibility") == 0 && mycel_compat_parse(value, &mode) != 0))
+		return MYCEL_EINVAL;
+	/* a new map in the arena: the old members, key replaced or added */
+	const mycel_value *old = c->params;
+	size_t n = old->v.m.len + 1;
+	mycel_member *m = mycel_arena_alloc(c->arena, n * sizeof(*m));
+	char *k = mycel_arena_strdup(c->arena, key, strlen(key));
+	char *v = mycel_arena_strdup(c->arena, value, strlen(value));
+	mycel_value *map = mycel_arena_alloc(c->arena, sizeof(*map));
+	if (m == NULL || k == NULL || v == NULL || map == NULL)
+		return MYCEL_ENOMEM;
+	size_t j = 0;
+	for (size_t i = 0; i < old->v.m.len; i++)
+		if (strcmp(old->v.m.items[i].key, key) != 0)
+			m[j++] = old->v.m.items[i];
+	memset(&m[j], 0, sizeof(m[j]));
+	m[j].key = k;
+	m[j].key_len = strlen(k);
+	m[j].val.type = MYCEL_T_STR;
+	m[j].val.v.s.ptr = v;
+	m[j].val.v.s.len = strlen(v);
+	memset(map, 0, sizeof(*map));
+	map->type = MYCEL_T_MAP;
+	map->v.m.items = m;
+	map->v.m.len = j + 1;
+	c->params = map;
+	return 0;
+}

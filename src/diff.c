@@ -1,13 +1,13 @@
 /*
  * diff.c — changes between two versions of an ODCS data contract, each judged breaking or
- * not under a compatibility mode, and the publishing rule built on them (mycel/diff.h).
+ * not under a compatibility mode (mycel/diff.h); the publishing rule built on them is in
+ * diff_check.c.
  *
  * The walk: top-level fields, then schema objects matched by name, their properties matched
  * by name (recursively through properties, items and map key/value), quality rules, SLA
  * properties and servers. Matching sorts both sides by key (no quadratic work on large
  * documents); unnamed elements are matched by position among the unnamed ones.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +15,35 @@
 #include <strings.h>
 
 #include "mycel/catalog.h"
-#include "mycel/charter.h"
 #include "mycel/diff.h"
 #include "mycel/error.h"
 #include "util.h"
 
 #define B MYCEL_BREAKS_BACKWARD
 #define F MYCEL_BREAKS_FORWARD
+
+/* Cuts s back to whole UTF-8 sequences after a truncation (inputs are valid UTF-8). */
+static void utf8_fix(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && !mycel_utf8_valid((const uint8_t *)s, n))
+		n--;
+	s[n] = '\0';
+}
+
+/* How many bytes of s to print for at most max of them, never half a UTF-8 sequence. */
+static int clip(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	while (n > 0 && n == max && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* s[n] is not a lead byte */
+		n--;
+	return (int)n;
+}
+
+/* For "%.*s": s cut to at most max bytes of whole sequences. */
+#define CLIP(s, max) clip((s), (max)), (s)
 
 /* ---- the rule table ------------------------------------------------------------------- */
 
@@ -202,10 +224,10 @@ int mycel_compat_from_params(const mycel_value *params, mycel_compat *out, char 
 					   mycel_type_name(v->type));
 		if (mycel_compat_parse(v->v.s.ptr, &m) != 0)
 			return mycel__fail(MYCEL_EINVAL, why, why_len,
-					   "charter params.compatibility \"%.64s\" is not one of "
+					   "charter params.compatibility \"%.*s\" is not one of "
 					   "BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, "
 					   "FULL, FULL_TRANSITIVE, NONE",
-					   v->v.s.ptr);
+					   CLIP(v->v.s.ptr, 64));
 	}
 	*out = m;
 	return 0;
@@ -275,11 +297,12 @@ static void add(ctx *c, int rule, const char *optr, const mycel_value *ov, const
 		d->items = p;
 		d->cap = nc;
 	}
-	char msg[1024];
+	char msg[640]; /* short enough that a finding built on it stays whole (diag.h keeps 1023) */
 	va_list ap;
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_fix(msg);
 	mycel_change ch = {.rule = rules[rule].id, .breaks = rules[rule].breaks, .breaking = breaking};
 	ch.old_pointer = optr != NULL ? strdup(optr) : NULL;
 	ch.new_pointer = nptr != NULL ? strdup(nptr) : NULL;
@@ -310,6 +333,7 @@ static void ptr_key(char *out, const char *base, const char *key)
 {
 	snprintf(out, PTR_MAX, "%s", base);
 	mycel_pointer_push(out, PTR_MAX, key, strlen(key));
+	utf8_fix(out);
 }
 
 static void ptr_idx(char *out, const char *base, size_t i)
@@ -385,7 +409,7 @@ static const char *show(const mycel_value *v, char *buf, size_t n)
 	case MYCEL_T_INT: snprintf(buf, n, "%lld", (long long)v->v.i); break;
 	case MYCEL_T_FLOAT: snprintf(buf, n, "%.15g", v->v.f); break;
 	case MYCEL_T_STR:
-		snprintf(buf, n, "\"%.60s%s\"", v->v.s.ptr, v->v.s.len > 60 ? "…" : "");
+		snprintf(buf, n, "\"%.*s%s\"", CLIP(v->v.s.ptr, 60), v->v.s.len > 60 ? "…" : "");
 		break;
 	default: snprintf(buf, n, "(%s)", mycel_type_name(v->type)); break;
 	}
@@ -656,11 +680,11 @@ static void generic(ctx *c, const where *w, const char *key, const mycel_value *
 	ptr_key(np, w->nptr, key);
 	if (ov != NULL && nv != NULL) {
 		if (!veq(c, ov, nv))
-			add(c, rule, op, ov, np, nv, "%.64s of %s changed", key, w->label);
+			add(c, rule, op, ov, np, nv, "%.*s of %s changed", CLIP(key, 64), w->label);
 	} else if (ov != NULL) {
-		add(c, rule, op, ov, NULL, w->n, "%.64s of %s was removed", key, w->label);
+		add(c, rule, op, ov, NULL, w->n, "%.*s of %s was removed", CLIP(key, 64), w->label);
 	} else if (nv != NULL) {
-		add(c, rule, NULL, w->o, np, nv, "%.64s of %s was added", key, w->label);
+		add(c, rule, NULL, w->o, np, nv, "%.*s of %s was added", CLIP(key, 64), w->label);
 	}
 }
 
@@ -716,7 +740,7 @@ static void classification(ctx *c, const where *w)
 	char op[PTR_MAX], np[PTR_MAX], a[96], b[96];
 	ptr_key(op, w->optr, "classification");
 	ptr_key(np, w->nptr, "classification");
-	if (ov == NULL && nv == NULL)
+	if (veq(c, ov, nv))
 		return;
 	if (nv == NULL) {
 		add(c, R_CLASSIFICATION_REMOVED, op, ov, NULL, w->n,
@@ -811,7 +835,7 @@ static void bound_pair(ctx *c, void *arg, const char *key, const mycel_value *ov
 		int rule = r == INT32_MIN ? R_BOUND_CHANGED : r > 0 ? R_BOUND_TIGHTENED
 						      : r < 0	 ? R_BOUND_LOOSENED
 								 : R_METADATA_CHANGED;
-		add(c, rule, op, ov, np, nv, "%.64s of %s %s from %s to %s", key, ba->w->label,
+		add(c, rule, op, ov, np, nv, "%.*s of %s %s from %s to %s", CLIP(key, 64), ba->w->label,
 		    rule == R_BOUND_TIGHTENED	? "tightened"
 		    : rule == R_BOUND_LOOSENED ? "loosened"
 					       : "changed",
@@ -819,11 +843,11 @@ static void bound_pair(ctx *c, void *arg, const char *key, const mycel_value *ov
 	} else if (nv != NULL) {
 		bool none = nv->type == MYCEL_T_BOOL && !nv->v.b; /* uniqueItems: false adds nothing */
 		add(c, none ? R_METADATA_CHANGED : R_BOUND_TIGHTENED, NULL, ba->o, np, nv,
-		    "%.64s %s was added to %s", key, show(nv, b, sizeof(b)), ba->w->label);
+		    "%.*s %s was added to %s", CLIP(key, 64), show(nv, b, sizeof(b)), ba->w->label);
 	} else {
 		bool none = ov->type == MYCEL_T_BOOL && !ov->v.b;
 		add(c, none ? R_METADATA_CHANGED : R_BOUND_LOOSENED, op, ov, NULL, ba->n,
-		    "%.64s %s of %s was removed", key, show(ov, a, sizeof(a)), ba->w->label);
+		    "%.*s %s of %s was removed", CLIP(key, 64), show(ov, a, sizeof(a)), ba->w->label);
 	}
 }
 
@@ -901,9 +925,10 @@ static void child_label(char *out, const char *parent, const mycel_value *item, 
 {
 	const char *name = str_of(item, "name");
 	if (name != NULL)
-		snprintf(out, LABEL_MAX, "%s%s%.80s", parent, parent[0] ? "." : "", name);
+		snprintf(out, LABEL_MAX, "%s%s%.*s", parent, parent[0] ? "." : "", CLIP(name, 80));
 	else
 		snprintf(out, LABEL_MAX, "%s[%zu]", parent, i);
+	utf8_fix(out);
 }
 
 /* Schema objects (schema == true) or properties: lists of elements matched by name. */
@@ -1094,7 +1119,7 @@ static void quality_label(char *out, size_t n, const mycel_value *q)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *s = str_of(q, keys[i]);
 		if (s != NULL) {
-			snprintf(out, n, "quality rule %s%.80s", i < 2 ? "" : "of kind ", s);
+			snprintf(out, n, "quality rule %s%.*s", i < 2 ? "" : "of kind ", CLIP(s, 80));
 			return;
 		}
 	}
@@ -1243,15 +1268,15 @@ static void sla_show(char *out, size_t n, const mycel_value *s)
 {
 	char a[96];
 	const char *u = str_of(s, "unit");
-	snprintf(out, n, "%s%s%.16s", show(mycel_value_get(s, "value"), a, sizeof(a)), u ? " " : "",
-		 u ? u : "");
+	snprintf(out, n, "%s%s%.*s", show(mycel_value_get(s, "value"), a, sizeof(a)), u ? " " : "",
+		 CLIP(u ? u : "", 16));
 }
 
 static void sla_label(char *out, size_t n, const mycel_value *s)
 {
 	const char *p = str_of(s, "property"), *e = str_of(s, "element"), *d = str_of(s, "driver");
-	snprintf(out, n, "SLA %.64s%s%.80s%s%.32s%s", p ? p : "?", e ? " of " : "", e ? e : "",
-		 d ? " (" : "", d ? d : "", d ? ")" : "");
+	snprintf(out, n, "SLA %.*s%s%.*s%s%.*s%s", CLIP(p ? p : "?", 64), e ? " of " : "",
+		 CLIP(e ? e : "", 80), d ? " (" : "", CLIP(d ? d : "", 32), d ? ")" : "");
 }
 
 static void cmp_sla(ctx *c, const where *w)
@@ -1346,12 +1371,12 @@ static void cmp_servers(ctx *c, const where *w)
 		char ip[PTR_MAX], jp[PTR_MAX];
 		ptr_idx(ip, op, i);
 		if (mo[i] == SIZE_MAX) {
-			add(c, R_SERVER_REMOVED, ip, it, NULL, nl ? nl : w->n, "server %.80s was removed",
-			    name ? name : "(unnamed)");
+			add(c, R_SERVER_REMOVED, ip, it, NULL, nl ? nl : w->n, "server %.*s was removed",
+			    CLIP(name ? name : "(unnamed)", 80));
 		} else if (!veq(c, it, &n->v.a.items[mo[i]])) {
 			ptr_idx(jp, np, mo[i]);
 			add(c, R_SERVER_CHANGED, ip, it, jp, &n->v.a.items[mo[i]],
-			    "server %.80s changed", name ? name : "(unnamed)");
+			    "server %.*s changed", CLIP(name ? name : "(unnamed)", 80));
 		}
 	}
 	for (size_t j = 0; j < n->v.a.len; j++) {
@@ -1361,7 +1386,7 @@ static void cmp_servers(ctx *c, const where *w)
 			continue;
 		ptr_idx(jp, np, j);
 		add(c, R_SERVER_ADDED, NULL, ol ? ol : w->o, jp, &n->v.a.items[j],
-		    "server %.80s was added", name ? name : "(unnamed)");
+		    "server %.*s was added", CLIP(name ? name : "(unnamed)", 80));
 	}
 	free(mo);
 	free(mn);
@@ -1389,8 +1414,8 @@ static int check_contract(const mycel_value *doc, const char *which, char *why, 
 	const char *kind = str_of(doc, "kind");
 	if (kind == NULL || strcmp(kind, "DataContract") != 0)
 		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   "%s is not an ODCS data contract (kind: %.40s; want DataContract)",
-				   which, kind ? kind : "(none)");
+				   "%s is not an ODCS data contract (kind: %.*s; want DataContract)",
+				   which, CLIP(kind ? kind : "(none)", 40));
 	if (str_of(doc, "id") == NULL)
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "%s has no string id", which);
 	return 0;
@@ -1408,8 +1433,8 @@ int mycel_diff_contracts(const mycel_value *old_doc, const mycel_value *new_doc,
 	const char *oid = str_of(old_doc, "id"), *nid = str_of(new_doc, "id");
 	if (strcmp(oid, nid) != 0)
 		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   "OLD and NEW are different contracts (id \"%.100s\" and \"%.100s\")",
-				   oid, nid);
+				   "OLD and NEW are different contracts (id \"%.*s\" and \"%.*s\")",
+				   CLIP(oid, 100), CLIP(nid, 100));
 	ctx c = {out, 0};
 	where w = {old_doc, new_doc, "", "", "", 0};
 	char a[96], b[96];
@@ -1428,188 +1453,4 @@ int mycel_diff_contracts(const mycel_value *old_doc, const mycel_value *new_doc,
 	cmp_servers(&c, &w);
 	each_pair(&c, old_doc, new_doc, top_pair, &w);
 	return c.err;
-}
-
-/* Reads and decodes the stored body of one version of (domain, id) into a. */
-static int load_version(mycel_store *s, const char *domain, const char *id, const char *version,
-			mycel_arena *a, const mycel_value **out)
-{
-	mycel_catalog_doc doc;
-	mycel_value *v = NULL;
-	memset(&doc, 0, sizeof(doc));
-	int rv = mycel_catalog_get(s, domain, id, version, &doc);
-	if (rv == 0)
-		rv = mycel_value_decode(doc.body, doc.body_len, doc.body_len, a, &v, NULL);
-	mycel_catalog_doc_fini(&doc);
-	if (rv == 0)
-		*out = v;
-	return rv;
-}
-
-/* ---- semver and the publishing rule ------------------------------------------------------- */
-
-/* MAJOR and MINOR of a valid semver. */
-static void semver_mm(const char *v, unsigned long long *major, unsigned long long *minor)
-{
-	char *end;
-	*major = strtoull(v, &end, 10);
-	*minor = *end == '.' ? strtoull(end + 1, NULL, 10) : 0;
-}
-
-bool mycel_semver_major_bump(const char *old_version, const char *new_version)
-{
-	unsigned long long om, on, nm, nn;
-	if (old_version == NULL || new_version == NULL || !mycel_semver_valid(old_version) ||
-	    !mycel_semver_valid(new_version))
-		return false;
-	semver_mm(old_version, &om, &on);
-	semver_mm(new_version, &nm, &nn);
-	if (nm != om)
-		return nm > om;
-	return om == 0 && nn > on;
-}
-
-/* True if d already holds a finding with this pointer and rule (transitive modes repeat them). */
-static bool seen(const mycel_diags *d, size_t from, const char *ptr, const char *rule)
-{
-	size_t rl = strlen(rule);
-	for (size_t i = from; i < d->len; i++)
-		if (strcmp(d->items[i].pointer, ptr) == 0 &&
-		    strncmp(d->items[i].message, rule, rl) == 0 && d->items[i].message[rl] == ':')
-			return true;
-	return false;
-}
-
-int mycel_diff_check_evolution(const mycel_value *new_doc, const mycel_value *const *earlier,
-			       size_t n, mycel_compat mode, mycel_diags *d)
-{
-	char why[300];
-	const char *nv = str_of(new_doc, "version");
-	const mycel_value *nvv = new_doc != NULL ? mycel_value_get(new_doc, "version") : NULL;
-	size_t first = d->len;
-	int rv = 0;
-	if (mode == MYCEL_COMPAT_NONE || n == 0)
-		return 0;
-	if (nv == NULL || !mycel_semver_valid(nv)) {
-		mycel_diags_add(d, nvv ? nvv->line : 0, nvv ? nvv->col : 0, "/version",
-				"the version must be a semantic version to compare it with earlier ones");
-		return MYCEL_EINVAL;
-	}
-	/* the versions to compare with: all (transitive), or the highest */
-	size_t latest = SIZE_MAX;
-	for (size_t i = 0; i < n; i++) {
-		const char *ov = str_of(earlier[i], "version");
-		if (ov == NULL || !mycel_semver_valid(ov)) {
-			mycel_diags_add(d, 0, 0, "/version",
-					"an earlier version of this contract has no semantic version");
-			return MYCEL_EINVAL;
-		}
-		if (latest == SIZE_MAX ||
-		    mycel_semver_cmp(ov, str_of(earlier[latest], "version")) > 0)
-			latest = i;
-	}
-	for (size_t i = 0; i < n && rv != MYCEL_ENOMEM; i++) {
-		if (!mycel_compat_transitive(mode) && i != latest)
-			continue;
-		const char *ov = str_of(earlier[i], "version");
-		if (mycel_semver_major_bump(ov, nv))
-			continue;
-		mycel_diff diff;
-		mycel_diff_init(&diff, mode, 0);
-		int r = mycel_diff_contracts(earlier[i], new_doc, why, sizeof(why), &diff);
-		if (r == MYCEL_EINVAL) {
-			mycel_diags_add(d, new_doc ? new_doc->line : 0, new_doc ? new_doc->col : 0, "",
-					"cannot compare with version %s: %s", ov, why);
-			rv = r;
-		} else if (r != 0) {
-			rv = r;
-		}
-		for (size_t k = 0; r == 0 && k < diff.len; k++) {
-			const mycel_change *ch = &diff.items[k];
-			const char *ptr = ch->new_pointer ? ch->new_pointer : ch->old_pointer;
-			if (!ch->breaking || seen(d, first, ptr ? ptr : "", ch->rule))
-				continue;
-			if (mycel_diags_add(d, ch->new_line, ch->new_col, ptr, "%s: %s (breaking under %s "
-					    "against version %s; %s needs a new major version)",
-					    ch->rule, ch->message, mycel_compat_name(mode), ov,
-					    nv) != 0) {
-				rv = MYCEL_ENOMEM;
-				break;
-			}
-			if (rv == 0)
-				rv = MYCEL_EBREAKING;
-		}
-		if (r == 0 && diff.dropped > 0 && diff.n_breaking > diff.len && rv == 0)
-			rv = MYCEL_EBREAKING; /* the breaking ones past the list's bound */
-		mycel_diff_fini(&diff);
-	}
-	return rv;
-}
-
-int mycel_diff_check_published(mycel_store *s, const char *domain, const mycel_value *doc,
-			       const mycel_value *const *pending, size_t n_pending, mycel_diags *d)
-{
-	const mycel_charter *ch = s != NULL ? mycel_store_charter(s) : NULL;
-	const char *id = str_of(doc, "id"), *version = str_of(doc, "version");
-	const mycel_value **earlier = NULL;
-	mycel_arena *a = NULL;
-	mycel_catalog_doc cur;
-	mycel_compat mode;
-	char why[300];
-	size_t n = 0;
-	int rv;
-
-	memset(&cur, 0, sizeof(cur));
-	if (s == NULL || domain == NULL || d == NULL || (pending == NULL && n_pending > 0))
-		return MYCEL_EINVAL;
-	if (mycel_compat_from_params(ch != NULL ? mycel_charter_params(ch) : NULL, &mode, why,
-				     sizeof(why)) != 0) {
-		mycel_diags_add(d, doc != NULL ? doc->line : 0, doc != NULL ? doc->col : 0, "",
-				"cannot check the contract's evolution: %s", why);
-		return MYCEL_ECHARTER;
-	}
-	if (mode == MYCEL_COMPAT_NONE || id == NULL || version == NULL || !mycel_semver_valid(version))
-		return 0; /* nothing to check, or the publishing rules refuse it already */
-	rv = mycel_catalog_get(s, domain, id, NULL, &cur);
-	if (rv != 0 && rv != MYCEL_ENOTFOUND)
-		goto fail;
-	if (rv == MYCEL_ENOTFOUND)
-		cur.n_versions = 0;
-	earlier = calloc(cur.n_versions + n_pending + 1, sizeof(*earlier));
-	if (earlier == NULL || mycel_arena_new((size_t)1 << 31, &a) != 0) {
-		rv = MYCEL_ENOMEM;
-		goto fail;
-	}
-	/* versions ascending: the highest below doc's is the last one that qualifies */
-	size_t top = SIZE_MAX;
-	for (size_t k = 0; k < cur.n_versions; k++) {
-		const mycel_doc_version *v = &cur.versions[k];
-		if (v->status == MYCEL_STATUS_RETIRED || !mycel_semver_valid(v->version) ||
-		    mycel_semver_cmp(v->version, version) >= 0)
-			continue;
-		top = k;
-		if (!mycel_compat_transitive(mode))
-			continue;
-		if ((rv = load_version(s, domain, id, v->version, a, &earlier[n])) != 0)
-			goto fail;
-		n++;
-	}
-	if (!mycel_compat_transitive(mode) && top != SIZE_MAX) {
-		if ((rv = load_version(s, domain, id, cur.versions[top].version, a, &earlier[n])) != 0)
-			goto fail;
-		n++;
-	}
-	for (size_t j = 0; j < n_pending; j++) {
-		const char *pid = str_of(pending[j], "id"), *pv = str_of(pending[j], "version");
-		const char *kind = str_of(pending[j], "kind");
-		if (pid != NULL && pv != NULL && kind != NULL && strcmp(kind, "DataContract") == 0 &&
-		    strcmp(pid, id) == 0 && mycel_semver_valid(pv) && mycel_semver_cmp(pv, version) < 0)
-			earlier[n++] = pending[j];
-	}
-	rv = mycel_diff_check_evolution(doc, earlier, n, mode, d);
-fail:
-	mycel_arena_free(a);
-	free(earlier);
-	mycel_catalog_doc_fini(&cur);
-	return rv;
 }

@@ -305,6 +305,7 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 	if (bad > 0) {
 		size_t off = 0;
 		int worst = 0;
+		bool all_breaking = true; /* a dry run refused only for breaking changes */
 		st = MYCEL_RPC_INVALID_ARGUMENT;
 		for (size_t i = 0; i < n; i++) {
 			char head[4400];
@@ -312,6 +313,8 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 				continue;
 			if (worst == 0 || parse_status(pd[i].rv) == MYCEL_RPC_RESOURCE_EXHAUSTED)
 				worst = pd[i].rv;
+			if (pd[i].rv != MYCEL_EBREAKING)
+				all_breaking = false;
 			if (!pd[i].parsed)
 				(void)snprintf(head, sizeof(head),
 					       "%s: document %zu of %zu does not parse (%s)", pd[i].file,
@@ -331,7 +334,7 @@ static mycel_rpc_status h_publish(const mycel_rpc_ctx *c, mycel_arena *a, const 
 		}
 		if (worst == MYCEL_ENOMEM || worst == MYCEL_ETOOBIG)
 			st = MYCEL_RPC_RESOURCE_EXHAUSTED;
-		else if (worst == MYCEL_EBREAKING) /* a dry run, as the publish would answer */
+		else if (all_breaking) /* a dry run, as the publish would answer */
 			st = mycel_rpc_status_of(MYCEL_EBREAKING);
 		if (!rq->dry_run && off + 1 < why_len)
 			(void)snprintf(why + off, why_len - off, "\nnothing was published");

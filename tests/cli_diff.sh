@@ -113,6 +113,16 @@ run 0 diff v1.yaml v1.yaml
 has "v1.yaml (1.0.0) -> v1.yaml (1.0.0): no changes"
 ok "diff of a file with itself: no changes, exit 0"
 
+python3 -c 'import json,sys; print(json.dumps({"apiVersion": "v3.1.0", "kind": "DataContract",
+  "id": "orders", "version": "1.1.0", "status": "active", "name": "Orders", "schema": [{"name": "orders",
+  "properties": [{"name": "order_id", "logicalType": "string", "required": True},
+  {"name": "email", "logicalType": "string", "logicalTypeOptions": {"maxLength": 255}}]}]}, indent=1))' >v11.json
+run 0 diff v11-removed.yaml v11.json
+has "v11-removed.yaml (1.1.0) -> v11.json (1.1.0): no changes"
+run 1 diff v1.yaml v11.json
+has "BREAKING    /schema/0/properties/2  property-removed"
+ok "diff: JSON and YAML files compare alike (the same contract in JSON is no change)"
+
 run 1 diff --json v1.yaml v11-removed.yaml
 python3 - "$STDOUT" <<'EOF' || fail "diff --json"
 import json, sys
@@ -160,7 +170,8 @@ run 1 get --data sales sales/orders --version 1.1.0
 has "NOT_FOUND"
 ok "publish --data of a breaking minor version: refused with the list of breaking changes (exit 1), nothing stored"
 run 1 publish --data sales --dry-run v11-removed.yaml
-has "makes breaking changes without a new major version" "property-removed"
+has "FAILED_PRECONDITION: v11-removed.yaml: document 1 of 1 makes breaking changes without a new major version (1 finding)" \
+	"v11-removed.yaml:10:7: /schema/0/properties/2: property-removed:"
 ok "publish --dry-run reports the same breaking changes"
 run 0 publish --data sales v11-compatible.yaml
 has "published  sales/orders 1.1.0"
@@ -168,6 +179,28 @@ run 0 publish --data sales v2.yaml
 has "published  sales/orders 2.0.0"
 ok "publish --data: a compatible minor version and a breaking major version are published"
 
+# ---- the charter's mode ----------------------------------------------------------------------
+gov=$("$mycel" keygen --out gov.key)
+fwd=$("$mycel" keygen --out fwd.key)
+run 2 charter init --mesh m --member gov=$gov --threshold 1 --domain fwd=$fwd --compatibility LOOSE --out bad.mcc
+has '--compatibility "LOOSE" is not one of BACKWARD'
+[ ! -e bad.mcc ] || fail "a charter was written for an unknown mode"
+run 0 charter init --mesh m --member gov=$gov --threshold 1 --domain fwd=$fwd --compatibility forward --out fwd.mcc
+run 0 charter sign fwd.mcc --key gov.key
+run 0 charter show fwd.mcc
+has "contracts  FORWARD compatibility"
+"$mycel" init --dir fwd --domain fwd --key fwd.key --charter fwd.mcc >/dev/null
+run 0 publish --data fwd v1.yaml
+run 1 publish --data fwd v11-compatible.yaml
+has "v11-compatible.yaml:16:22: /schema/0/properties/1/logicalTypeOptions/maxLength: bound-loosened: maxLength of orders.email loosened from 255 to 300 (breaking under FORWARD against version 1.0.0" \
+	"/schema/0/properties/3: property-added:" "nothing was published"
+run 1 publish --data fwd v11-removed.yaml
+has "property-removed: property orders.total"
+contract 1.1.0 "      - name: total
+        logicalType: number" 100 >v11-tight.yaml
+run 0 publish --data fwd v11-tight.yaml
+has "published  fwd/orders 1.1.0"
+ok "charter init --compatibility FORWARD (charter show says so): publish refuses a loosened bound, an added and a removed property, and accepts a tightened bound"
 # ---- publishing through a node (Admin/Publish) --------------------------------------------------
 "$mycel" init --dir node --domain sales --key sales/key.secret --charter sales/charter.mcc >/dev/null
 coproc DAEMON { exec "$myceld" --data node --listen tcp://127.0.0.1:0 2>daemon.log; }

@@ -253,6 +253,12 @@ static void test_no_change_and_cosmetics(void **state)
 	assert_int_equal(mycel_diff_contracts(o, n, why, sizeof(why), &d), 0);
 	assert_int_equal(d.len, 0);
 	mycel_diff_fini(&d);
+	/* a value that is not a string, the same on both sides: no change (found by fuzz-diff) */
+	mycel_value *on = doc(a, "1.0.0", T("      - name: b\n        classification:\n"));
+	mycel_diff_init(&d, MYCEL_COMPAT_FULL, 0);
+	assert_int_equal(mycel_diff_contracts(on, on, why, sizeof(why), &d), 0);
+	assert_int_equal(d.len, 0);
+	mycel_diff_fini(&d);
 	/* apiVersion: information only */
 	mycel_value *o2 = doc(a, "1.0.0", "");
 	char text[] = "apiVersion: v3.2.0\nkind: DataContract\nid: c\nversion: 1.0.0\nstatus: active\n";
@@ -328,6 +334,57 @@ static void test_large(void **state)
 	mycel_diff_fini(&d);
 	mycel_buf_fini(&t1);
 	mycel_buf_fini(&t2);
+	mycel_arena_free(a);
+}
+
+/* Long names of multibyte characters: every sentence and pointer cut on whole sequences. */
+static void test_utf8_cuts(void **state)
+{
+	(void)state;
+	char name[1200], body[4096];
+	mycel_arena *a;
+	mycel_diff d;
+	mycel_diags dg;
+	size_t k = 0;
+	for (int i = 0; i < 1 + (int)sizeof(name) / 3 - 2; i++) { /* "é" and "€" in turn */
+		const char *ch = i % 2 ? "\xc3\xa9" : "\xe2\x82\xac";
+		memcpy(name + k, ch, strlen(ch));
+		k += strlen(ch);
+	}
+	name[k] = '\0';
+	snprintf(body, sizeof(body),
+		 T("      - name: \"%s\"\n        logicalType: string\n        classification: "
+		   "restricted\n        logicalTypeOptions:\n          \"%s\": 1\n"),
+		 name, name);
+	assert_int_equal(mycel_arena_new(ARENA_LIMIT, &a), 0);
+	mycel_value *o = doc(a, "1.0.0", body), *n = doc(a, "1.1.0", T(""));
+	snprintf(body, sizeof(body),
+		 T("      - name: \"%s\"\n        logicalType: string\n        classification: "
+		   "public\n        logicalTypeOptions:\n          \"%s\": 2\n"),
+		 name, name);
+	mycel_value *n2 = doc(a, "1.1.0", body);
+	const mycel_value *olds[] = {o};
+	mycel_diff_init(&d, MYCEL_COMPAT_FULL, 0);
+	assert_int_equal(mycel_diff_contracts(o, n, NULL, 0, &d), 0);
+	assert_int_equal(mycel_diff_contracts(o, n2, NULL, 0, &d), 0);
+	assert_true(d.len >= 3);
+	for (size_t i = 0; i < d.len; i++) {
+		const mycel_change *c = &d.items[i];
+		assert_true(mycel_utf8_valid((const uint8_t *)c->message, strlen(c->message)));
+		if (c->old_pointer)
+			assert_true(mycel_utf8_valid((const uint8_t *)c->old_pointer, strlen(c->old_pointer)));
+		if (c->new_pointer)
+			assert_true(mycel_utf8_valid((const uint8_t *)c->new_pointer, strlen(c->new_pointer)));
+	}
+	mycel_diff_fini(&d);
+	/* the findings of a refused publish too (they travel in an RPC status message) */
+	mycel_diags_init(&dg, 0);
+	assert_int_equal(mycel_diff_check_evolution(n2, olds, 1, MYCEL_COMPAT_BACKWARD, &dg),
+			 MYCEL_EBREAKING);
+	for (size_t i = 0; i < dg.len; i++)
+		assert_true(mycel_utf8_valid((const uint8_t *)dg.items[i].message,
+					     strlen(dg.items[i].message)));
+	mycel_diags_fini(&dg);
 	mycel_arena_free(a);
 }
 
@@ -750,6 +807,39 @@ static void test_publish_modes_from_charter(void **state)
 	mycel_diags_fini(&d);
 }
 
+/* mycel_charter_set_param_str: what `mycel charter init --compatibility MODE` uses. */
+static void test_charter_param(void **state)
+{
+	(void)state;
+	mycel_key *gov = tc_seed_key(1);
+	mycel_charter *c = NULL, *back = NULL;
+	mycel_buf b;
+	mycel_compat m;
+	char why[256];
+	assert_int_equal(mycel_charter_new("m", 1, 1, &c), 0);
+	assert_int_equal(mycel_charter_add_member(c, "gov", gov->pk), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "sideways"), MYCEL_EINVAL);
+	assert_int_equal(mycel_charter_set_param_str(c, "", "x"), MYCEL_EINVAL);
+	assert_int_equal(mycel_charter_set_param_str(c, "note", "kept"), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "FULL"), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "forward_transitive"), 0);
+	assert_int_equal(mycel_charter_sign(c, gov, why, sizeof(why)), 0);
+	assert_int_equal(mycel_charter_set_param_str(c, "compatibility", "NONE"), MYCEL_EBUSY);
+	mycel_buf_init(&b, MYCEL_CHARTER_MAX);
+	assert_int_equal(mycel_charter_encode(c, &b), 0);
+	assert_int_equal(mycel_charter_decode(b.data, b.len, &back, why, sizeof(why)), 0);
+	assert_int_equal(mycel_charter_verify_genesis(back, why, sizeof(why)), 0);
+	const mycel_value *p = mycel_charter_params(back);
+	assert_int_equal(p->v.m.len, 2);
+	assert_int_equal(mycel_compat_from_params(p, &m, why, sizeof(why)), 0);
+	assert_int_equal(m, MYCEL_COMPAT_FORWARD_TRANSITIVE); /* the last value set, once */
+	assert_string_equal(mycel_value_get(p, "note")->v.s.ptr, "kept");
+	mycel_buf_fini(&b);
+	mycel_charter_free(back);
+	mycel_charter_free(c);
+	mycel_key_free(gov);
+}
+
 /* ---- the corpus: v3.1 examples against their v3.2 editions ------------------------------ */
 
 static const char *corpus(void)
@@ -858,12 +948,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_change_and_cosmetics),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_utf8_cuts),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_semver_rule),
 		cmocka_unit_test(test_check_evolution),
 		cmocka_unit_test(test_publish_refuses_breaking),
 		cmocka_unit_test(test_publish_skips_retired),
 		cmocka_unit_test(test_publish_modes_from_charter),
+		cmocka_unit_test(test_charter_param),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

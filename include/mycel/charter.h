@@ -77,6 +77,13 @@ int mycel_charter_add_member(mycel_charter *c, const char *name, const uint8_t k
 int mycel_charter_add_domain(mycel_charter *c, const char *name, const uint8_t feed[MYCEL_PK_LEN]);
 
 /*
+ * Sets params[key] to the string value (replacing an earlier value), a builder like the
+ * two above (EBUSY for a signed or decoded charter). EINVAL for an empty key, invalid
+ * UTF-8, or a `compatibility` that names no mode (mycel/diff.h: mycel_compat_parse).
+ */
+int mycel_charter_set_param_str(mycel_charter *c, const char *key, const char *value);
+
+/*
  * Adds key's signature over the charter bytes (replacing an earlier one of the
  * same key). The charter must be well formed (ECHARTER with a reason in why
  * otherwise). The signer need not be a member; verification decides.
