@@ -623,7 +623,8 @@ static void test_key_rotation(void **state)
 		mycel_verify_stats st;
 		uint8_t k[MYCEL_PK_LEN];
 		snprintf(dir, sizeof(dir), "%s/store", M->nodes[i].dir);
-		assert_int_equal(mycel_store_open(dir, MYCEL_STORE_READONLY, &s, why, sizeof(why)), 0);
+		assert_int_equal(mycel_store_open(dir, MYCEL_STORE_READONLY, &s, why, sizeof(why)),
+		                 0);
 		assert_int_equal(mycel_store_verify(s, NULL, NULL, &st), 0);
 		assert_int_equal(st.problems, 0);
 		assert_int_equal(mycel_store_feed_key(s, M->nodes[1].feed, s3 + 1, k), 0);

@@ -126,33 +126,33 @@ static void test_offer_accept(void **state)
 	put_product(f->ss, f->sales, "perf", "1.0.0");
 	tc_put_contract(f->ss, f->sales, "orders", "1.0.0", "Orders", NULL);
 	/* refusals of the offer: nothing written */
-	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "sales", NULL, why,
-					      sizeof(why)),
-			 MYCEL_EINVAL);
+	assert_int_equal(
+	    mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "sales", NULL, why, sizeof(why)),
+	    MYCEL_EINVAL);
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "nobody", NULL, why,
-					      sizeof(why)),
-			 MYCEL_EINVAL);
+	                                      sizeof(why)),
+	                 MYCEL_EINVAL);
 	assert_non_null(strstr(why, "admits no domain nobody"));
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "orders", "customers", NULL,
-					      why, sizeof(why)),
-			 MYCEL_EINVAL);
+	                                      why, sizeof(why)),
+	                 MYCEL_EINVAL);
 	assert_non_null(strstr(why, "contract"));
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "nope", "customers", NULL,
-					      why, sizeof(why)),
-			 MYCEL_ENOTFOUND);
+	                                      why, sizeof(why)),
+	                 MYCEL_ENOTFOUND);
 	assert_non_null(strstr(why, "not a product of sales"));
 	/* the wrong key (customers' key on sales' feed) */
 	assert_int_equal(mycel_transfer_offer(f->ss, f->cust, "sales", "perf", "customers", NULL,
-					      why, sizeof(why)),
-			 MYCEL_EPERM);
+	                                      why, sizeof(why)),
+	                 MYCEL_EPERM);
 	uint64_t head = 0;
 	uint8_t id[MYCEL_HASH_LEN];
 	assert_int_equal(mycel_store_head(f->ss, f->sales->pk, &head, id), 0);
 	assert_int_equal(head, 2);
 
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "customers", &offer,
-					      why, sizeof(why)),
-			 0);
+	                                      why, sizeof(why)),
+	                 0);
 	assert_string_equal(offer.h.kind, "transfer");
 	mycel_transfer_info t = info(f->ss, "sales", "perf");
 	assert_false(t.transferred);
@@ -160,32 +160,32 @@ static void test_offer_accept(void **state)
 	assert_string_equal(t.pending_to, "customers");
 	assert_int_equal(t.pending_seq, 3);
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "customers", NULL,
-					      why, sizeof(why)),
-			 MYCEL_EEXIST);
+	                                      why, sizeof(why)),
+	                 MYCEL_EEXIST);
 
 	/* accept without the offer held: refused */
 	assert_int_equal(mycel_transfer_accept(f->sc, f->cust, "customers", "sales", "perf", NULL,
-					       why, sizeof(why)),
-			 MYCEL_ENOTFOUND);
+	                                       why, sizeof(why)),
+	                 MYCEL_ENOTFOUND);
 	assert_non_null(strstr(why, "pull sales's feed first"));
 	copy(f->sc, f->ss);
 	copy(f->sf, f->ss);
 	/* by a third domain: refused */
 	assert_int_equal(mycel_transfer_accept(f->sf, f->fin, "finance", "sales", "perf", NULL, why,
-					       sizeof(why)),
-			 MYCEL_ENOTFOUND);
+	                                       sizeof(why)),
+	                 MYCEL_ENOTFOUND);
 	assert_non_null(strstr(why, "offered to customers, not to finance"));
 	/* of one's own product */
 	assert_int_equal(mycel_transfer_accept(f->ss, f->sales, "sales", "sales", "perf", NULL, why,
-					       sizeof(why)),
-			 MYCEL_EINVAL);
+	                                       sizeof(why)),
+	                 MYCEL_EINVAL);
 	assert_int_equal(mycel_transfer_accept(f->sc, f->cust, "customers", "sales", "perf", &acc,
-					       why, sizeof(why)),
-			 0);
+	                                       why, sizeof(why)),
+	                 0);
 	/* twice */
 	assert_int_equal(mycel_transfer_accept(f->sc, f->cust, "customers", "sales", "perf", NULL,
-					       why, sizeof(why)),
-			 MYCEL_EEXIST);
+	                                       why, sizeof(why)),
+	                 MYCEL_EEXIST);
 
 	t = info(f->sc, "sales", "perf");
 	assert_true(t.transferred);
@@ -201,17 +201,18 @@ static void test_offer_accept(void **state)
 	copy(f->ss, f->sc);
 	assert_true(info(f->ss, "sales", "perf").transferred);
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "finance", NULL,
-					      why, sizeof(why)),
-			 MYCEL_EPERM);
+	                                      why, sizeof(why)),
+	                 MYCEL_EPERM);
 	assert_non_null(strstr(why, "was transferred to customers"));
 	assert_int_equal(mycel_publish_lifecycle(f->ss, f->sales, "sales", "perf", "1.0.0",
-						 MYCEL_STATUS_DEPRECATED, "no", NULL, why, sizeof(why)),
-			 MYCEL_EPERM);
+	                                         MYCEL_STATUS_DEPRECATED, "no", NULL, why,
+	                                         sizeof(why)),
+	                 MYCEL_EPERM);
 	assert_non_null(strstr(why, "transferred to customers"));
 	/* the receiver owns it: it may hand it on */
 	assert_int_equal(mycel_transfer_offer(f->sc, f->cust, "customers", "perf", "finance", NULL,
-					      why, sizeof(why)),
-			 0);
+	                                      why, sizeof(why)),
+	                 0);
 	/* history stays verifiable everywhere */
 	mycel_verify_stats st;
 	assert_int_equal(mycel_store_verify(f->ss, NULL, NULL, &st), 0);
@@ -221,8 +222,7 @@ static void test_offer_accept(void **state)
 }
 
 /* Collects a catalog dump into a buffer, to compare two catalogs byte for byte. */
-static int dump_cb(void *ctx, const char *table, const void *k, size_t kn, const void *v,
-		   size_t vn)
+static int dump_cb(void *ctx, const char *table, const void *k, size_t kn, const void *v, size_t vn)
 {
 	mycel_buf *b = ctx;
 	mycel_buf_put(b, table, strlen(table) + 1);
@@ -245,12 +245,12 @@ static void test_order_independent(void **state)
 	mycel_entry offer;
 	put_product(f->ss, f->sales, "perf", "1.0.0");
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "customers", &offer,
-					      why, sizeof(why)),
-			 0);
+	                                      why, sizeof(why)),
+	                 0);
 	copy(f->sc, f->ss);
 	assert_int_equal(mycel_transfer_accept(f->sc, f->cust, "customers", "sales", "perf", NULL,
-					       why, sizeof(why)),
-			 0);
+	                                       why, sizeof(why)),
+	                 0);
 	put_product(f->sc, f->cust, "perf", "1.1.0");
 
 	/* one observer gets sales' feed first, the other customers' first */
@@ -269,7 +269,8 @@ static void test_order_independent(void **state)
 			uint8_t *body = NULL;
 			size_t bl = 0;
 			assert_int_equal(mycel_store_get(f->sc, f->cust->pk, q, &e), 0);
-			assert_int_equal(mycel_store_get_body(f->sc, f->cust->pk, q, &body, &bl), 0);
+			assert_int_equal(mycel_store_get_body(f->sc, f->cust->pk, q, &body, &bl),
+			                 0);
 			mycel_blob one = {e.raw, e.len, body, bl};
 			mycel_ingest_result r;
 			assert_int_equal(mycel_store_ingest(b, &one, 1, &r), 0);
@@ -309,8 +310,8 @@ static void test_raw_entries(void **state)
 	mycel_buf b;
 	put_product(f->ss, f->sales, "perf", "1.0.0");
 	assert_int_equal(mycel_transfer_offer(f->ss, f->sales, "sales", "perf", "customers", &offer,
-					      why, sizeof(why)),
-			 0);
+	                                      why, sizeof(why)),
+	                 0);
 	/* finance signs an acceptance of the offer made to customers: it counts for nothing */
 	mycel_buf_init(&b, 4096);
 	mycel_enc_map(&b, 5);
