@@ -131,6 +131,15 @@ static int xbody_read(const uint8_t *p, size_t n, xbody *out)
 	return mycel_rd_end(&r) == 0 ? 0 : MYCEL_EFORMAT;
 }
 
+int mycel__transfer_body_check(const uint8_t *p, size_t n, bool *out_accept)
+{
+	xbody x;
+	int rv = xbody_read(p, n, &x);
+	if (rv == 0 && out_accept != NULL)
+		*out_accept = x.accept;
+	return rv;
+}
+
 /* ---- derived rows ---------------------------------------------------------------------- */
 
 static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
