@@ -442,4 +442,10 @@ bool mycel__fwd_next(mycel__flist *l, const uint8_t **p, size_t *n, uint8_t *bit
 int mycel__transfer_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
 			  size_t body_len, const char *domain);
 
+/*
+ * Strictly reads a `transfer` body (PROTOCOL.md §5.5): 0 for a well-formed offer or
+ * acceptance (*out_accept says which; may be NULL), EFORMAT for anything else.
+ */
+int mycel__transfer_body_check(const uint8_t *p, size_t n, bool *out_accept);
+
 #endif

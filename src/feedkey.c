@@ -18,7 +18,7 @@ static const char KEY_CTX[] = "mycel/key/v1"; /* the NUL is part of the context 
 #define KEY_MSG_LEN (sizeof(KEY_CTX) + MYCEL_PK_LEN + 8 + MYCEL_PK_LEN)
 
 static void key_msg(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
-		    const uint8_t next[MYCEL_PK_LEN], uint8_t out[KEY_MSG_LEN])
+                    const uint8_t next[MYCEL_PK_LEN], uint8_t out[KEY_MSG_LEN])
 {
 	memcpy(out, KEY_CTX, sizeof(KEY_CTX));
 	memcpy(out + sizeof(KEY_CTX), feed, MYCEL_PK_LEN);
@@ -27,7 +27,7 @@ static void key_msg(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
 }
 
 int mycel__feedkey_body(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq, const mycel_key *next,
-			uint8_t out[MYCEL__KEY_BODY_LEN])
+                        uint8_t out[MYCEL__KEY_BODY_LEN])
 {
 	uint8_t msg[KEY_MSG_LEN], sig[MYCEL_SIG_LEN];
 	mycel_buf b;
@@ -46,7 +46,7 @@ int mycel__feedkey_body(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq, const my
 }
 
 int mycel__feedkey_body_check(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq, const uint8_t *body,
-			      size_t n, uint8_t out_next[MYCEL_PK_LEN])
+                              size_t n, uint8_t out_next[MYCEL_PK_LEN])
 {
 	static const uint8_t head[] = {0x82, 0xa4, 'n', 'e', 'x', 't', 0xc4, MYCEL_PK_LEN};
 	static const uint8_t mid[] = {0xa3, 's', 'i', 'g', 0xc4, MYCEL_SIG_LEN};
@@ -73,7 +73,7 @@ void mycel_feedkey_init(mycel_feedkey *fk, const uint8_t feed[MYCEL_PK_LEN])
 }
 
 int mycel_feedkey_step(mycel_feedkey *fk, const mycel_entry *e, const uint8_t *body, size_t n,
-		       bool check_sig)
+                       bool check_sig)
 {
 	return mycel__feedkey_step(fk, e, body, n, check_sig);
 }
@@ -91,7 +91,7 @@ void mycel__feedkey_init(mycel__feedkey *fk, const uint8_t feed[MYCEL_PK_LEN])
 }
 
 int mycel__feedkey_step(mycel__feedkey *fk, const mycel_entry *e, const uint8_t *body, size_t n,
-			bool check_sig)
+                        bool check_sig)
 {
 	uint8_t next[MYCEL_PK_LEN];
 	int rv;
@@ -133,7 +133,7 @@ int mycel__keyfile_prepare(const char *key_path, const mycel_key *next, char *wh
 }
 
 int mycel__keyfile_commit(const char *key_path, char *out_old, size_t old_len, char *why,
-			  size_t why_len)
+                          size_t why_len)
 {
 	char np[PATH_MAX_LEN], op[PATH_MAX_LEN];
 	struct stat st;
@@ -141,20 +141,21 @@ int mycel__keyfile_commit(const char *key_path, char *out_old, size_t old_len, c
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "%s: path too long", key_path);
 	for (unsigned i = 1;; i++) {
 		if (i > 100000)
-			return mycel__fail(MYCEL_EIO, why, why_len, "%s: no free name for the old key",
-					   key_path);
+			return mycel__fail(MYCEL_EIO, why, why_len,
+			                   "%s: no free name for the old key", key_path);
 		int k = snprintf(op, sizeof(op), "%s.%u.old", key_path, i);
 		if (k <= 0 || (size_t)k >= sizeof(op))
-			return mycel__fail(MYCEL_EINVAL, why, why_len, "%s: path too long", key_path);
+			return mycel__fail(MYCEL_EINVAL, why, why_len, "%s: path too long",
+			                   key_path);
 		if (lstat(op, &st) != 0 && errno == ENOENT)
 			break;
 	}
 	if (link(key_path, op) != 0)
 		return mycel__fail(MYCEL_EIO, why, why_len, "keeping the old key as %s: %s", op,
-				   strerror(errno));
+		                   strerror(errno));
 	if (rename(np, key_path) != 0)
 		return mycel__fail(MYCEL_EIO, why, why_len, "installing %s as %s: %s", np, key_path,
-				   strerror(errno));
+		                   strerror(errno));
 	mycel__fsync_dir(key_path);
 	if (out_old != NULL && old_len > 0)
 		(void)snprintf(out_old, old_len, "%s", op);
@@ -169,7 +170,7 @@ void mycel__keyfile_abandon(const char *key_path)
 }
 
 int mycel__keyfile_recover(const char *key_path, mycel_store *s, const uint8_t feed[MYCEL_PK_LEN],
-			   bool *out_done, char *why, size_t why_len)
+                           bool *out_done, char *why, size_t why_len)
 {
 	char np[PATH_MAX_LEN];
 	mycel_key *next = NULL;

@@ -35,7 +35,7 @@
  * cannot start.
  */
 int mycel__feedkey_body(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq, const mycel_key *next,
-			uint8_t out[MYCEL__KEY_BODY_LEN]);
+                        uint8_t out[MYCEL__KEY_BODY_LEN]);
 
 /*
  * Checks the body of a key entry at (feed, seq): exactly the canonical map {next, sig}
@@ -43,9 +43,9 @@ int mycel__feedkey_body(const uint8_t feed[MYCEL_PK_LEN], uint64_t seq, const my
  * On success copies next into out_next (may be NULL). Pure: needs no store.
  */
 __attribute__((warn_unused_result)) int mycel__feedkey_body_check(const uint8_t feed[MYCEL_PK_LEN],
-								  uint64_t seq, const uint8_t *body,
-								  size_t n,
-								  uint8_t out_next[MYCEL_PK_LEN]);
+                                                                  uint64_t seq, const uint8_t *body,
+                                                                  size_t n,
+                                                                  uint8_t out_next[MYCEL_PK_LEN]);
 
 /* True when e is a key entry (kind "key"). */
 bool mycel__feedkey_is_key(const mycel_entry *e);
@@ -62,9 +62,9 @@ typedef mycel_feedkey mycel__feedkey; /* include/mycel/entry.h; mycel_feedkey_* 
 
 void mycel__feedkey_init(mycel__feedkey *fk, const uint8_t feed[MYCEL_PK_LEN]);
 __attribute__((warn_unused_result)) int mycel__feedkey_step(mycel__feedkey *fk,
-							    const mycel_entry *e,
-							    const uint8_t *body, size_t n,
-							    bool check_sig);
+                                                            const mycel_entry *e,
+                                                            const uint8_t *body, size_t n,
+                                                            bool check_sig);
 
 /*
  * The domain directory's key file across a rotation (crash-safe, every file 0600):
@@ -80,10 +80,10 @@ __attribute__((warn_unused_result)) int mycel__feedkey_step(mycel__feedkey *fk,
 struct mycel_store;
 int mycel__keyfile_prepare(const char *key_path, const mycel_key *next, char *why, size_t why_len);
 int mycel__keyfile_commit(const char *key_path, char *out_old, size_t old_len, char *why,
-			  size_t why_len);
+                          size_t why_len);
 void mycel__keyfile_abandon(const char *key_path);
 int mycel__keyfile_recover(const char *key_path, struct mycel_store *s,
-			   const uint8_t feed[MYCEL_PK_LEN], bool *out_done, char *why,
-			   size_t why_len);
+                           const uint8_t feed[MYCEL_PK_LEN], bool *out_done, char *why,
+                           size_t why_len);
 
 #endif

@@ -196,7 +196,7 @@ int mycel__ingest_checked(const mycel_rpc_ctx *ctx, const mycel_blob *items, siz
 		 * writer checks again when that is not the feed id (src/store.c, store_proof) */
 		uint8_t signer[MYCEL_PK_LEN];
 		if (c == 0 && (ctx->store == NULL ||
-			       mycel_store_feed_key(ctx->store, a.h.feed, a.h.seq, signer) != 0))
+		               mycel_store_feed_key(ctx->store, a.h.feed, a.h.seq, signer) != 0))
 			memcpy(signer, a.h.feed, MYCEL_PK_LEN);
 		if (c == 0)
 			c = mycel_entry_verify(&a, signer);

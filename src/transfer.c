@@ -8,8 +8,8 @@
  * |--------------------------------------------|--------------------------------|-----------|
  * | 'o' ‖ offer id (32)                        | [giver, id, to, seq]           | an offer  |
  * | 'g' ‖ docref(giver, id) ‖ be64 seq ‖ offer id | ""                          | an offer  |
- * | 'a' ‖ offer id ‖ receiver                  | be64 seq ‖ from ‖ 0 ‖ id        | an accept (lowest seq kept) |
- * | 'r' ‖ docref(receiver, id) ‖ offer id      | ""                             | an accept |
+ * | 'a' ‖ offer id ‖ receiver                  | be64 seq ‖ from ‖ 0 ‖ id        | an accept
+ * (lowest seq kept) | | 'r' ‖ docref(receiver, id) ‖ offer id      | "" | an accept |
  *
  * transfer_of joins them: the offers of giver/id in seq order, the first one accepted by
  * its addressee (with matching from and id) is the transfer.
@@ -45,7 +45,7 @@ static int offer_body(const char *id, const char *to, mycel_buf *b)
 }
 
 static int accept_body(const char *from, const char *id, const uint8_t offer[MYCEL_HASH_LEN],
-		       uint64_t seq, mycel_buf *b)
+                       uint64_t seq, mycel_buf *b)
 {
 	mycel_enc_map(b, 5);
 	mycel_enc_cstr(b, "action");
@@ -94,7 +94,8 @@ static int xbody_read(const uint8_t *p, size_t n, xbody *out)
 	static const char *const akeys[] = {"action", "from", "id", "offer", "seq"};
 	for (uint32_t i = 0; i < cnt; i++) {
 		const char *want = out->accept ? akeys[i] : okeys[i];
-		if (mycel_rd_str(&r, &k, &kn) != 0 || kn != strlen(want) || memcmp(k, want, kn) != 0)
+		if (mycel_rd_str(&r, &k, &kn) != 0 || kn != strlen(want) ||
+		    memcmp(k, want, kn) != 0)
 			return MYCEL_EFORMAT;
 		if (strcmp(want, "offer") == 0) {
 			if (mycel_rd_bin_n(&r, &out->offer, MYCEL_HASH_LEN) != 0)
@@ -130,6 +131,15 @@ static int xbody_read(const uint8_t *p, size_t n, xbody *out)
 	return mycel_rd_end(&r) == 0 ? 0 : MYCEL_EFORMAT;
 }
 
+int mycel__transfer_body_check(const uint8_t *p, size_t n, bool *out_accept)
+{
+	xbody x;
+	int rv = xbody_read(p, n, &x);
+	if (rv == 0 && out_accept != NULL)
+		*out_accept = x.accept;
+	return rv;
+}
+
 /* ---- derived rows ---------------------------------------------------------------------- */
 
 static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
@@ -139,10 +149,11 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *
 }
 
 int mycel__transfer_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, const uint8_t *body,
-			  size_t body_len, const char *domain)
+                          size_t body_len, const char *domain)
 {
 	xbody x;
-	uint8_t ref[MYCEL__DOCREF_MAX], key[1 + MYCEL__DOCREF_MAX + 8 + MYCEL_HASH_LEN + MYCEL__DOMAIN_MAX];
+	uint8_t ref[MYCEL__DOCREF_MAX],
+	    key[1 + MYCEL__DOCREF_MAX + 8 + MYCEL_HASH_LEN + MYCEL__DOMAIN_MAX];
 	size_t dn = strlen(domain), rn;
 	int rv;
 	if (!s->cat.ready || !s->cat.has_xfer || strcmp(e->h.kind, XFER_KIND) != 0 ||
@@ -187,7 +198,8 @@ int mycel__transfer_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, co
 		memcpy(val + 8, x.peer, x.peer_len);
 		val[8 + x.peer_len] = 0;
 		memcpy(val + 8 + x.peer_len + 1, x.id, x.id_len);
-		if ((rv = put(txn, s->cat.xfer, key, k.mv_size, val, 8 + x.peer_len + 1 + x.id_len)) != 0)
+		if ((rv = put(txn, s->cat.xfer, key, k.mv_size, val,
+		              8 + x.peer_len + 1 + x.id_len)) != 0)
 			return rv;
 	}
 	/* written by every accept (its own key), so the set of rows is order-independent */
@@ -238,8 +250,8 @@ static int get_offer(mycel_store *s, MDB_txn *txn, const uint8_t id[MYCEL_HASH_L
 }
 
 /* The acceptance of offer id by receiver `to`, valid for o: its seq, or 0 when none. */
-static int get_accept(mycel_store *s, MDB_txn *txn, const uint8_t id[MYCEL_HASH_LEN],
-		      const orow *o, uint64_t *out_seq)
+static int get_accept(mycel_store *s, MDB_txn *txn, const uint8_t id[MYCEL_HASH_LEN], const orow *o,
+                      uint64_t *out_seq)
 {
 	uint8_t key[1 + MYCEL_HASH_LEN + MYCEL__DOMAIN_MAX];
 	size_t tn = strlen(o->to), gn = strlen(o->giver), in = strlen(o->id);
@@ -263,7 +275,7 @@ static int get_accept(mycel_store *s, MDB_txn *txn, const uint8_t id[MYCEL_HASH_
 
 /* The outgoing part of *out for the docref ref of giver/id. */
 static int transfer_of(mycel_store *s, MDB_txn *txn, const uint8_t *ref, size_t rn,
-		       mycel_transfer_info *out)
+                       mycel_transfer_info *out)
 {
 	MDB_cursor *cur;
 	uint8_t key[1 + MYCEL__DOCREF_MAX];
@@ -274,12 +286,14 @@ static int transfer_of(mycel_store *s, MDB_txn *txn, const uint8_t *ref, size_t 
 		return mycel__mdb_err(rc);
 	MDB_val k = {1 + rn, key}, v;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && k.mv_size == 1 + rn + 8 + MYCEL_HASH_LEN && memcmp(k.mv_data, key, 1 + rn) == 0;
+	     rc == 0 && k.mv_size == 1 + rn + 8 + MYCEL_HASH_LEN &&
+	     memcmp(k.mv_data, key, 1 + rn) == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *oid = (const uint8_t *)k.mv_data + 1 + rn + 8;
 		orow o;
 		uint64_t aseq = 0;
-		if ((rv = get_offer(s, txn, oid, &o)) != 0 || (rv = get_accept(s, txn, oid, &o, &aseq)) != 0)
+		if ((rv = get_offer(s, txn, oid, &o)) != 0 ||
+		    (rv = get_accept(s, txn, oid, &o, &aseq)) != 0)
 			break;
 		if (aseq != 0) {
 			out->transferred = true;
@@ -303,7 +317,7 @@ static int transfer_of(mycel_store *s, MDB_txn *txn, const uint8_t *ref, size_t 
 
 /* The incoming part: an acceptance by receiver of an offer that is the transfer of its product. */
 static int transfer_in(mycel_store *s, MDB_txn *txn, const char *receiver, const uint8_t *ref,
-		       size_t rn, mycel_transfer_info *out)
+                       size_t rn, mycel_transfer_info *out)
 {
 	MDB_cursor *cur;
 	uint8_t key[1 + MYCEL__DOCREF_MAX];
@@ -348,7 +362,7 @@ static int transfer_in(mycel_store *s, MDB_txn *txn, const char *receiver, const
 }
 
 int mycel_catalog_transfer(mycel_store *s, const char *domain, const char *id,
-			   mycel_transfer_info *out)
+                           mycel_transfer_info *out)
 {
 	uint8_t ref[MYCEL__DOCREF_MAX];
 	MDB_txn *txn;
@@ -386,25 +400,25 @@ static const mycel_charter_domain *other_domain(mycel_store *s, const char *name
 }
 
 static int append(mycel_store *s, const mycel_key *key, const char *domain, const mycel_buf *b,
-		  mycel_entry *out, char *why, size_t why_len)
+                  mycel_entry *out, char *why, size_t why_len)
 {
 	const mycel_charter_domain *me = other_domain(s, domain, NULL);
 	if (me == NULL)
-		return mycel__fail(MYCEL_EADMIT, why, why_len, "the charter does not name domain %s",
-				   domain);
+		return mycel__fail(MYCEL_EADMIT, why, why_len,
+		                   "the charter does not name domain %s", domain);
 	mycel_record r = {XFER_KIND, b->data, b->len};
 	int rv = mycel_store_append(s, key, me->feed, &r, 1, out);
 	if (rv == MYCEL_EPERM)
-		return mycel__fail(rv, why, why_len,
-				   "this key does not sign %s's feed now (the feed's key was rotated)",
-				   domain);
+		return mycel__fail(
+		    rv, why, why_len,
+		    "this key does not sign %s's feed now (the feed's key was rotated)", domain);
 	if (rv != 0)
 		return mycel__fail(rv, why, why_len, "append: %s", mycel_strerror(rv));
 	return 0;
 }
 
 int mycel_transfer_offer(mycel_store *s, const mycel_key *key, const char *domain, const char *id,
-			 const char *to, mycel_entry *out, char *why, size_t why_len)
+                         const char *to, mycel_entry *out, char *why, size_t why_len)
 {
 	mycel_transfer_info t;
 	mycel_catalog_doc d;
@@ -414,10 +428,12 @@ int mycel_transfer_offer(mycel_store *s, const mycel_key *key, const char *domai
 	if (s == NULL || key == NULL || domain == NULL || id == NULL || to == NULL)
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "invalid argument");
 	if (other_domain(s, to, domain) == NULL)
-		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   strcmp(to, domain) == 0 ? "%s/%s: a product is transferred to another domain, not to its own (%s)"
-							   : "%s/%s: the charter admits no domain %s",
-				   domain, id, to);
+		return mycel__fail(
+		    MYCEL_EINVAL, why, why_len,
+		    strcmp(to, domain) == 0
+		        ? "%s/%s: a product is transferred to another domain, not to its own (%s)"
+		        : "%s/%s: the charter admits no domain %s",
+		    domain, id, to);
 	memset(&d, 0, sizeof(d));
 	if ((rv = mycel_catalog_transfer(s, domain, id, &t)) != 0)
 		return mycel__fail(rv, why, why_len, "%s/%s: %s", domain, id, mycel_strerror(rv));
@@ -426,23 +442,26 @@ int mycel_transfer_offer(mycel_store *s, const mycel_key *key, const char *domai
 	mycel_catalog_doc_fini(&d);
 	if (rv == 0 && kind != MYCEL_DOC_PRODUCT)
 		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   "%s/%s is a contract: only data products are transferred", domain, id);
+		                   "%s/%s is a contract: only data products are transferred",
+		                   domain, id);
 	if (rv == MYCEL_ENOTFOUND && !t.received)
-		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
-				   "%s/%s is not a product of %s: it owns only the products it published "
-				   "or received",
-				   domain, id, domain);
+		return mycel__fail(
+		    MYCEL_ENOTFOUND, why, why_len,
+		    "%s/%s is not a product of %s: it owns only the products it published "
+		    "or received",
+		    domain, id, domain);
 	if (rv != 0 && rv != MYCEL_ENOTFOUND)
 		return mycel__fail(rv, why, why_len, "%s/%s: %s", domain, id, mycel_strerror(rv));
 	if (t.transferred)
-		return mycel__fail(MYCEL_EPERM, why, why_len,
-				   "%s/%s was transferred to %s (offer seq %llu, accepted at %s seq %llu)",
-				   domain, id, t.to, (unsigned long long)t.offer_seq, t.to,
-				   (unsigned long long)t.accept_seq);
+		return mycel__fail(
+		    MYCEL_EPERM, why, why_len,
+		    "%s/%s was transferred to %s (offer seq %llu, accepted at %s seq %llu)", domain,
+		    id, t.to, (unsigned long long)t.offer_seq, t.to,
+		    (unsigned long long)t.accept_seq);
 	if (t.pending)
 		return mycel__fail(MYCEL_EEXIST, why, why_len,
-				   "%s/%s is already offered to %s (seq %llu), not accepted yet", domain,
-				   id, t.pending_to, (unsigned long long)t.pending_seq);
+		                   "%s/%s is already offered to %s (seq %llu), not accepted yet",
+		                   domain, id, t.pending_to, (unsigned long long)t.pending_seq);
 	mycel_buf_init_fixed(&b, mem, sizeof(mem));
 	if ((rv = offer_body(id, to, &b)) != 0)
 		return mycel__fail(rv, why, why_len, "%s/%s: %s", domain, id, mycel_strerror(rv));
@@ -450,8 +469,8 @@ int mycel_transfer_offer(mycel_store *s, const mycel_key *key, const char *domai
 }
 
 int mycel_transfer_accept(mycel_store *s, const mycel_key *key, const char *domain,
-			  const char *from, const char *id, mycel_entry *out, char *why,
-			  size_t why_len)
+                          const char *from, const char *id, mycel_entry *out, char *why,
+                          size_t why_len)
 {
 	mycel_transfer_info t;
 	uint8_t mem[OROW_MAX];
@@ -461,25 +480,28 @@ int mycel_transfer_accept(mycel_store *s, const mycel_key *key, const char *doma
 		return mycel__fail(MYCEL_EINVAL, why, why_len, "invalid argument");
 	if (other_domain(s, from, domain) == NULL)
 		return mycel__fail(MYCEL_EINVAL, why, why_len,
-				   strcmp(from, domain) == 0 ? "%s/%s: a domain does not accept its own products"
-							     : "%s/%s: the charter admits no domain %s",
-				   from, id, from);
+		                   strcmp(from, domain) == 0
+		                       ? "%s/%s: a domain does not accept its own products"
+		                       : "%s/%s: the charter admits no domain %s",
+		                   from, id, from);
 	if ((rv = mycel_catalog_transfer(s, from, id, &t)) != 0)
 		return mycel__fail(rv, why, why_len, "%s/%s: %s", from, id, mycel_strerror(rv));
 	if (t.transferred && strcmp(t.to, domain) == 0)
 		return mycel__fail(MYCEL_EEXIST, why, why_len,
-				   "%s/%s is already accepted by %s (seq %llu)", from, id, domain,
-				   (unsigned long long)t.accept_seq);
+		                   "%s/%s is already accepted by %s (seq %llu)", from, id, domain,
+		                   (unsigned long long)t.accept_seq);
 	if (t.transferred)
-		return mycel__fail(MYCEL_EPERM, why, why_len, "%s/%s was transferred to %s, not to %s",
-				   from, id, t.to, domain);
+		return mycel__fail(MYCEL_EPERM, why, why_len,
+		                   "%s/%s was transferred to %s, not to %s", from, id, t.to,
+		                   domain);
 	if (!t.pending)
 		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
-				   "no offer of %s/%s is held here (pull %s's feed first)", from, id,
-				   from);
+		                   "no offer of %s/%s is held here (pull %s's feed first)", from,
+		                   id, from);
 	if (strcmp(t.pending_to, domain) != 0)
 		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
-				   "%s/%s is offered to %s, not to %s", from, id, t.pending_to, domain);
+		                   "%s/%s is offered to %s, not to %s", from, id, t.pending_to,
+		                   domain);
 	mycel_buf_init_fixed(&b, mem, sizeof(mem));
 	if ((rv = accept_body(from, id, t.pending_id, t.pending_seq, &b)) != 0)
 		return mycel__fail(rv, why, why_len, "%s/%s: %s", from, id, mycel_strerror(rv));

@@ -4,6 +4,7 @@
 set -euo pipefail
 
 MYCEL=$(realpath "$1")
+SRC=$PWD
 T=$(mktemp -d /tmp/mycel-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -298,5 +299,75 @@ EOF2
 run 1 verify --data RT
 has "FAIL" "sales" "seq 2: body does not match" "seq 3: signature does not verify"
 ok "verify of a store whose key entries were altered: exit 1, the key entry's body and every entry after it"
+
+# ---- product transfer (PROTOCOL.md §5.5) ---------------------------------------------------------
+EX=$SRC/examples/mesh
+args=(--mesh acme --threshold 1 --member gov="$("$MYCEL" keygen --out xgov.key)")
+for d in sales customers finance; do args+=(--domain "$d=$("$MYCEL" keygen --out x$d.key)"); done
+"$MYCEL" charter init "${args[@]}" --out xacme.mcc >/dev/null
+"$MYCEL" charter sign xacme.mcc --key xgov.key >/dev/null
+for d in sales customers finance; do
+	"$MYCEL" init --dir X$d --domain $d --key x$d.key --charter xacme.mcc >/dev/null
+done
+run 0 publish --data Xsales "$EX"/sales/contracts/orders.odcs.yaml "$EX"/sales/products/sales-performance.odps.yaml
+run 2 transfer sales/sales-performance --data Xsales
+ok "transfer without --to, or with a malformed DOMAIN/ID, is a usage error (exit 2)"
+run 1 transfer sales/sales-orders --to customers --data Xsales
+has "contract: only data products are transferred"
+run 1 transfer sales/nope --to customers --data Xsales
+has "not a product of sales"
+run 1 transfer sales/sales-performance --to nobody --data Xsales
+has "admits no domain nobody"
+run 1 transfer customers/sales-performance --to finance --data Xsales
+has "belongs to domain customers"
+ok "offers refused: a contract, an unknown product, an unknown domain, another domain's product"
+run 0 transfer sales/sales-performance --to customers --data Xsales
+has "offered" "to customers" "seq 3"
+run 1 transfer sales/sales-performance --to finance --data Xsales
+has "already offered to customers"
+ok "transfer --to customers: the offer is appended (seq 3); a second offer while it is pending is refused"
+
+run 1 accept sales/sales-performance --data Xcustomers
+has "no offer of sales/sales-performance is held here"
+run 0 pull --data Xcustomers --from Xsales
+run 0 pull --data Xfinance --from Xsales
+run 1 accept sales/sales-performance --data Xfinance
+has "offered to customers, not to finance"
+run 0 accept sales/sales-performance --data Xcustomers
+has "accepted" "customers owns it now"
+run 1 accept sales/sales-performance --data Xcustomers
+has "already accepted by customers"
+ok "accept: refused without the offer held, by a third domain, and twice; accepted by the addressee"
+
+run 0 pull --data Xsales --from Xcustomers
+run 0 get sales/sales-performance --data Xsales
+has "moved      to domain customers" "customers/sales-performance"
+run 0 get sales/sales-performance --data Xsales --json
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["transferred_to"]=="customers" and d["transfer_offer_seq"]==3 and d["transfer_accept_seq"]==1, d' <<<"$OUT" ||
+	fail "get --json: transferred_to"
+sed 's/^version: 1.1.0/version: 1.2.0/' "$EX"/sales/products/sales-performance.odps.yaml >sp-sales.yaml
+run 1 publish --data Xsales sp-sales.yaml
+has "was transferred to customers" "customers publishes its next versions"
+run 1 deprecate sales/sales-performance --version 1.1.0 --data Xsales
+has "transferred to customers"
+run 1 get customers/sales-performance --data Xcustomers
+has "transferred to customers from sales" "has not published a version of it yet"
+ok "after the transfer: get names the new owner (text, --json); the giver's publish and deprecate are refused"
+
+sed 's/^version: 1.1.0/version: 1.2.0/; s/^domain: sales/domain: customers/' \
+	"$EX"/sales/products/sales-performance.odps.yaml >sp.yaml
+run 0 publish --data Xcustomers sp.yaml
+has "customers/sales-performance 1.2.0"
+run 0 get customers/sales-performance --data Xcustomers
+has "received   from domain sales" "version 1.2.0"
+run 0 pull --data Xfinance --from Xcustomers
+run 0 search performance --data Xfinance
+has "customers/sales-performance" "[moved to customers]"
+before=$("$MYCEL" search performance --data Xfinance --json; "$MYCEL" get sales/sales-performance --data Xfinance --json)
+run 0 reindex --data Xfinance
+after=$("$MYCEL" search performance --data Xfinance --json; "$MYCEL" get sales/sales-performance --data Xfinance --json)
+[ "$before" = "$after" ] || fail "reindex changed the transfer's view"
+run 0 verify --data Xfinance
+ok "the receiver publishes the next version; search shows it under the new owner; reindex changes nothing; every feed verifies"
 
 echo "cli.sh: all $n checks passed"

@@ -227,6 +227,19 @@ same "get after rotation" get sales/sales-orders
 grep -q "deprecated" n.out || fail "get after rotation: $(cat n.out)"
 ok "key rotate over the admin socket (not tcp); the node signs with the next key at once; get and verify --node check every entry under the key of its seq"
 
+# ---- a product transfer offered through the node ----------------------------------------------------
+run x transfer sales/sales-order-management --to customers --node "$URL"
+[ "$(cat x.rc)" = 1 ] && grep -q "PERMISSION_DENIED" x.err || fail "transfer over tcp: $(cat x.err)"
+run x transfer sales/sales-order-management --to customers --node "$ADMIN"
+[ "$(cat x.rc)" = 0 ] && grep -q "^offered   sales/sales-order-management to customers" x ||
+	fail "transfer --node ADMIN: rc $(cat x.rc) $(cat x x.err)"
+"$mycel" pull --data customers --from sales >/dev/null
+run x accept sales/sales-order-management --data customers
+[ "$(cat x.rc)" = 0 ] || fail "accept --data customers: $(cat x x.err)"
+run x transfer sales/sales-order-management --to customers --node "$ADMIN"
+[ "$(cat x.rc)" = 1 ] && grep -q "already offered to customers" x.err || fail "second offer: $(cat x.err)"
+ok "transfer over the admin socket (not tcp); the receiving domain accepts it from its own directory"
+
 stop_daemon
 (cd here && "$mycel" status >../dflt2.out)
 grep -q '^peers' dflt2.out && fail "with myceld stopped, ./.mycel is still reached through a node"

@@ -705,9 +705,34 @@ static int admin_call(mh_mesh *m, size_t i, const char *method, const mycel_buf 
 	return rv;
 }
 
+/* Publishes doc (YAML text) on node i through its admin socket; its entry's seq to *out_seq. */
+static int publish_text(mh_mesh *m, size_t i, const char *doc, const char *id,
+                        const char *version, uint64_t *out_seq);
+
+int mh_publish_product(mh_mesh *m, size_t i, const char *id, const char *version,
+                       uint64_t *out_seq)
+{
+	char doc[1024];
+	snprintf(doc, sizeof(doc),
+	         "apiVersion: v1.0.0\nkind: DataProduct\nid: %s\nname: %s\nversion: %s\n"
+	         "status: active\ndomain: %s\n",
+	         id, id, version, m->nodes[i].name);
+	return publish_text(m, i, doc, id, version, out_seq);
+}
+
 int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64_t *out_seq)
 {
 	char doc[1024];
+	snprintf(doc, sizeof(doc),
+	         "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
+	         "status: active\ndomain: %s\ndescription:\n  purpose: mesh test data of %s\n",
+	         id, id, version, m->nodes[i].name, m->nodes[i].name);
+	return publish_text(m, i, doc, id, version, out_seq);
+}
+
+static int publish_text(mh_mesh *m, size_t i, const char *doc, const char *id,
+                        const char *version, uint64_t *out_seq)
+{
 	mycel_msg_PublishRequest p;
 	mycel_msg_PublishDoc pd;
 	mycel_msg_PublishReply pr;
@@ -717,10 +742,6 @@ int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64
 	uint8_t *body = NULL;
 	size_t len = 0;
 	int rv;
-	snprintf(doc, sizeof(doc),
-	         "apiVersion: v3.0.2\nkind: DataContract\nid: %s\nname: %s\nversion: %s\n"
-	         "status: active\ndomain: %s\ndescription:\n  purpose: mesh test data of %s\n",
-	         id, id, version, m->nodes[i].name, m->nodes[i].name);
 	memset(&p, 0, sizeof(p));
 	memset(&pd, 0, sizeof(pd));
 	pd.document = (const uint8_t *)doc;
@@ -747,6 +768,55 @@ int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64
 	}
 	if (out_seq != NULL)
 		*out_seq = pr.documents[0].seq;
+fail:
+	mycel_arena_free(a);
+	free(body);
+	mycel_buf_fini(&b);
+	return rv;
+}
+
+int mh_transfer(mh_mesh *m, size_t i, const char *id, const char *peer, bool accept,
+                uint64_t *out_seq)
+{
+	mycel_msg_TransferReply tr;
+	mycel_arena *a = NULL;
+	mycel_buf b;
+	mycel_entry e;
+	uint64_t st = 0;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	int rv;
+	mycel_buf_init(&b, 4096);
+	if (accept) {
+		mycel_msg_AcceptRequest rq = {.from = peer, .from_len = strlen(peer), .id = id,
+		                              .id_len = strlen(id)};
+		rv = mycel_msg_AcceptRequest_encode(&rq, &b);
+	} else {
+		mycel_msg_TransferRequest rq = {.id = id, .id_len = strlen(id), .to = peer,
+		                                .to_len = strlen(peer)};
+		rv = mycel_msg_TransferRequest_encode(&rq, &b);
+	}
+	if (rv != 0)
+		goto fail;
+	if ((rv = admin_call(m, i, accept ? "mycel.v1.Admin/Accept" : "mycel.v1.Admin/Transfer", &b,
+	                     &st, &body, &len)) != 0)
+		goto fail;
+	if (st != MYCEL_RPC_OK) {
+		rv = MYCEL_EIO;
+		goto fail;
+	}
+	if ((rv = mycel_arena_new(1 << 20, &a)) != 0)
+		goto fail;
+	if ((rv = mycel_msg_TransferReply_decode(body, len, a, &tr, m->err, sizeof(m->err))) != 0)
+		goto fail;
+	if (tr.entry == NULL || tr.entry->entry == NULL ||
+	    mycel_entry_decode(tr.entry->entry, tr.entry->entry_len, &e) != 0) {
+		rv = fail(m, MYCEL_EFORMAT, "node %s: the transfer's reply has no entry",
+		          m->nodes[i].name);
+		goto fail;
+	}
+	if (out_seq != NULL)
+		*out_seq = e.h.seq;
 fail:
 	mycel_arena_free(a);
 	free(body);

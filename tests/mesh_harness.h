@@ -139,6 +139,18 @@ void mh_kill_all(void);
  */
 int mh_publish(mh_mesh *m, size_t i, const char *id, const char *version, uint64_t *out_seq);
 
+/* mh_publish of a product (ODPS v1.0.0) instead of a contract. */
+int mh_publish_product(mh_mesh *m, size_t i, const char *id, const char *version,
+                       uint64_t *out_seq);
+
+/*
+ * On node i, through its admin socket: offers its product id to domain peer (accept false,
+ * Admin/Transfer) or accepts peer's offer of id (accept true, Admin/Accept). The entry's seq
+ * goes to *out_seq (may be NULL). EIO with the node's answer in m->err when it refuses.
+ */
+int mh_transfer(mh_mesh *m, size_t i, const char *id, const char *peer, bool accept,
+                uint64_t *out_seq);
+
 /*
  * Rotates node i's domain key through its admin socket (Admin/KeyRotate, PROTOCOL.md §5.4):
  * the key entry's seq goes to *out_seq and the next key to out_next (either may be NULL).

@@ -79,7 +79,7 @@ static int note(mycel_store *s, const fixture *f, const mycel_key *k, mycel_entr
 
 /* An entry following prev (NULL: genesis) with kind and body, signed by k. */
 static void make(const fixture *f, const mycel_entry *prev, const char *kind, const uint8_t *body,
-		 size_t n, const mycel_key *k, mycel_entry *out)
+                 size_t n, const mycel_key *k, mycel_entry *out)
 {
 	mycel_header h;
 	memset(&h, 0, sizeof(h));
@@ -199,7 +199,8 @@ static void test_reverse_signature(void **state)
 	/* forged: the reverse signature does not verify (one bit of it flipped) */
 	memcpy(bad, body, sizeof(bad));
 	bad[sizeof(bad) - 1] ^= 1;
-	assert_int_equal(mycel__feedkey_body_check(feed_of(f), 2, bad, sizeof(bad), NULL), MYCEL_EBADSIG);
+	assert_int_equal(mycel__feedkey_body_check(feed_of(f), 2, bad, sizeof(bad), NULL),
+	                 MYCEL_EBADSIG);
 	make(f, &g, "key", bad, sizeof(bad), f->k0, &k);
 	assert_int_equal(ingest(f->s2, &k, bad, sizeof(bad)), MYCEL_EBADSIG);
 
@@ -345,7 +346,8 @@ static void test_vectors(void **state)
 			assert_int_equal(body_len, sizeof(mine));
 			assert_memory_equal(mine, body, body_len);
 			uint8_t got[32];
-			assert_int_equal(mycel__feedkey_body_check(feed, seq, body, body_len, got), 0);
+			assert_int_equal(mycel__feedkey_body_check(feed, seq, body, body_len, got),
+			                 0);
 			assert_memory_equal(got, next, 32);
 			mycel_key_free(k0);
 			mycel_key_free(k1);
@@ -372,7 +374,8 @@ static void test_vectors(void **state)
 			size_t n = unhex_line(hex, buf, sizeof(buf));
 			int rv = mycel__feedkey_body_check(feed, seq, buf, n, NULL);
 			if (strcmp(mycel_errname(rv), err) != 0)
-				fail_msg("invalid %s: got %s, vector says %s", name, mycel_errname(rv), err);
+				fail_msg("invalid %s: got %s, vector says %s", name,
+				         mycel_errname(rv), err);
 			n_invalid++;
 		}
 	}

@@ -623,13 +623,62 @@ static void test_key_rotation(void **state)
 		mycel_verify_stats st;
 		uint8_t k[MYCEL_PK_LEN];
 		snprintf(dir, sizeof(dir), "%s/store", M->nodes[i].dir);
-		assert_int_equal(mycel_store_open(dir, MYCEL_STORE_READONLY, &s, why, sizeof(why)), 0);
+		assert_int_equal(mycel_store_open(dir, MYCEL_STORE_READONLY, &s, why, sizeof(why)),
+		                 0);
 		assert_int_equal(mycel_store_verify(s, NULL, NULL, &st), 0);
 		assert_int_equal(st.problems, 0);
 		assert_int_equal(mycel_store_feed_key(s, M->nodes[1].feed, s3 + 1, k), 0);
 		assert_memory_equal(k, next, MYCEL_PK_LEN);
 		mycel_store_close(s);
 	}
+}
+
+/*
+ * A product transfer over gossip (PROTOCOL.md §5.5): node 1 offers a product to domain d02,
+ * node 2 accepts once gossip brought it the offer, every node then says where the product
+ * went, node 1 can no longer publish it, and d02 publishes its next version.
+ */
+static void test_transfer(void **state)
+{
+	(void)state;
+	mesh(3, 150);
+	start_chain(0, 3);
+	if (!need_gossip())
+		skip();
+	uint64_t s1 = 0, so = 0, sa = 0, s2 = 0;
+	MH_OK(mh_publish_product(M, 1, "perf", "1.0.0", &s1));
+	MH_OK(mh_transfer(M, 1, "perf", M->nodes[2].name, false, &so));
+	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[1].feed, so, 10000, NULL));
+	MH_OK(mh_transfer(M, 2, "perf", M->nodes[1].name, true, &sa));
+	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[2].feed, sa, 10000, NULL));
+	for (size_t i = 0; i < 3; i++) {
+		mycel_client *c = NULL;
+		mycel_arena *a = NULL;
+		mycel_result res;
+		mycel_msg_GetReply r;
+		mycel_msg_GetRequest g = {.domain = M->nodes[1].name, .domain_len = 3, .id = "perf",
+		                          .id_len = 4};
+		assert_int_equal(mycel_client_open(M->nodes[i].url, &c), 0);
+		mycel_client_set_timeout(c, 5000u * mh_scale());
+		assert_int_equal(mycel_arena_new(8u << 20, &a), 0);
+		assert_int_equal(mycel_client_fetch_charter(c, M->mesh_id, &res), 0);
+		int rv = mycel_client_get(c, &g, a, &res, &r);
+		if (rv != 0 || res.status != MYCEL_RPC_OK)
+			fail_msg("node %s: Get: %s %s", M->nodes[i].name, mycel_errname(rv), res.message);
+		if (r.transferred_to == NULL || strcmp(r.transferred_to, M->nodes[2].name) != 0 ||
+		    r.transfer_offer_seq != so || r.transfer_accept_seq != sa)
+			fail_msg("node %s: d01/perf is not shown as moved to d02", M->nodes[i].name);
+		mycel_arena_free(a);
+		mycel_client_close(c);
+	}
+	/* the giver's node learnt the acceptance by gossip: it refuses a new version */
+	assert_int_not_equal(mh_publish_product(M, 1, "perf", "1.1.0", NULL), 0);
+	assert_non_null(strstr(M->err, "was transferred to d02"));
+	MH_OK(mh_publish_product(M, 2, "perf", "1.1.0", &s2));
+	MH_OK(mh_wait_seq(M, NULL, 0, M->nodes[2].feed, s2, 10000, NULL));
+	MH_OK(mh_wait_converged(M, NULL, 0, entries_of(2), 10000, NULL));
+	for (size_t i = 0; i < 3; i++)
+		MH_OK(mh_stop(M, i));
 }
 
 int main(int argc, char **argv)
@@ -649,6 +698,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_freeze, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_mesh, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -204,8 +204,9 @@ typedef struct mycel_entry_expect {
 
 /*
  * Verifies one Entry message against charter ch: decodes the entry strictly into *out_e
- * (may be NULL), finds the domain the charter admits its feed for, checks the signature,
- * the body and what exp expects. Returns 0 or the failing check's code, with why naming
+ * (may be NULL), finds the domain the charter admits its feed for, checks the signature
+ * under the feed id (the genesis key: for an entry after a key rotation use
+ * mycel_client_verify_entry_key with the key of its seq), the body and what exp expects. Returns 0 or the failing check's code, with why naming
  * the domain, feed, seq and reason. Used by the typed calls; public for tools that verify
  * bundles of entries themselves.
  */

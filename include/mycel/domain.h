@@ -76,7 +76,7 @@ int mycel_domain_load(const char *dir, mycel_domain *out, char *why, size_t why_
  * EIO (why names the file) when a rename fails; ENOTFOUND when s's charter does not name d.
  */
 int mycel_domain_key_recover(const mycel_domain *d, mycel_store *s, bool *out_done, char *why,
-			     size_t why_len);
+                             size_t why_len);
 
 /* Frees what mycel_domain_load allocated. Accepts NULL. */
 void mycel_domain_fini(mycel_domain *d);

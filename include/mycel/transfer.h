@@ -50,7 +50,7 @@ typedef struct mycel_transfer_info {
  * 0, EINVAL for an empty or oversized name, or the store's codes.
  */
 int mycel_catalog_transfer(mycel_store *s, const char *domain, const char *id,
-			   mycel_transfer_info *out);
+                           mycel_transfer_info *out);
 
 /*
  * Appends an offer of product domain/id to domain `to`, signed by key (the key that signs
@@ -60,7 +60,7 @@ int mycel_catalog_transfer(mycel_store *s, const char *domain, const char *id,
  * and mycel_store_append's codes. On success fills *out if not NULL.
  */
 int mycel_transfer_offer(mycel_store *s, const mycel_key *key, const char *domain, const char *id,
-			 const char *to, mycel_entry *out, char *why, size_t why_len);
+                         const char *to, mycel_entry *out, char *why, size_t why_len);
 
 /*
  * Appends domain's acceptance of the offer of from/id, signed by key. Refused, nothing
@@ -69,7 +69,7 @@ int mycel_transfer_offer(mycel_store *s, const mycel_key *key, const char *domai
  * EPERM (transferred to another domain), and mycel_store_append's codes.
  */
 int mycel_transfer_accept(mycel_store *s, const mycel_key *key, const char *domain,
-			  const char *from, const char *id, mycel_entry *out, char *why,
-			  size_t why_len);
+                          const char *from, const char *id, mycel_entry *out, char *why,
+                          size_t why_len);
 
 #endif
