@@ -113,20 +113,27 @@ static int node_charters(target *t, uint64_t timeout_ms, mycel_bundle_builder *b
 typedef struct feedlist {
 	uint8_t feed[MYCEL_BUNDLE_FEEDS_MAX][MYCEL_PK_LEN];
 	size_t n;
+	const mycel_charter *latest; /* resolves the domains transfers name */
+	const char *id;
 } feedlist;
 
-static int note_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN])
+/* Queues the feed of the domain an offer or acceptance of the subject names. */
+static void note_peer(feedlist *l, const uint8_t *body, size_t body_len)
 {
-	feedlist *l = ctx;
+	char name[MYCEL_NAME_MAX + 1];
+	if (mycel_bundle_transfer_peer(body, body_len, l->id, name) != 0)
+		return;
+	const mycel_charter_domain *d = mycel_charter_find_domain(l->latest, name);
+	if (d == NULL)
+		return;
 	for (size_t i = 0; i < l->n; i++)
-		if (memcmp(l->feed[i], feed, MYCEL_PK_LEN) == 0)
-			return 0;
+		if (memcmp(l->feed[i], d->feed, MYCEL_PK_LEN) == 0)
+			return;
 	if (l->n < MYCEL_BUNDLE_FEEDS_MAX)
-		memcpy(l->feed[l->n++], feed, MYCEL_PK_LEN);
-	return 0;
+		memcpy(l->feed[l->n++], d->feed, MYCEL_PK_LEN);
 }
 
-/* Pulls feed 1..head into the builder; transfers' feeds are noted in more (owning feed only). */
+/* Pulls feed 1..head into the builder; the feeds its transfers name are queued in more. */
 static int node_feed(target *t, mycel_bundle_builder *b, const uint8_t feed[MYCEL_PK_LEN],
                      uint64_t head, feedlist *more)
 {
@@ -172,11 +179,10 @@ static int node_feed(target *t, mycel_bundle_builder *b, const uint8_t feed[MYCE
 				           mycel_strerror(rv));
 			}
 			mycel_entry e;
-			if (more != NULL && m->body != NULL &&
+			if (m->body != NULL &&
 			    mycel_entry_decode(m->entry, m->entry_len, &e) == 0 &&
 			    strcmp(e.h.kind, "transfer") == 0)
-				(void)mycel_bundle_transfer_feeds(m->body, m->body_len, note_feed,
-				                                  more);
+				note_peer(more, m->body, m->body_len);
 		}
 		mycel_arena_free(a);
 	}
@@ -226,7 +232,7 @@ static int build_from_node(target *t, uint64_t timeout_ms, const char *domain, c
 	mycel_charter *latest = NULL;
 	mycel_arena *a = NULL;
 	mycel_msg_StatusReply st;
-	feedlist feeds = {.n = 0};
+	feedlist feeds = {.n = 0, .id = id};
 	char why[512] = "";
 	int rv = mycel_bundle_builder_new(domain, id, &b);
 	if (rv != 0)
@@ -245,6 +251,7 @@ static int build_from_node(target *t, uint64_t timeout_ms, const char *domain, c
 	}
 	if ((rv = target_status(t, "audit", a, &st)) != 0)
 		goto out;
+	feeds.latest = latest;
 	memcpy(feeds.feed[feeds.n++], d->feed, MYCEL_PK_LEN);
 	for (size_t k = 0; k < feeds.n; k++) {
 		uint64_t head = 0;
@@ -263,7 +270,7 @@ static int build_from_node(target *t, uint64_t timeout_ms, const char *domain, c
 			k--;
 			continue;
 		}
-		if ((rv = node_feed(t, b, feeds.feed[k], head, k == 0 ? &feeds : NULL)) != 0)
+		if ((rv = node_feed(t, b, feeds.feed[k], head, &feeds)) != 0)
 			goto out;
 	}
 	if ((rv = node_forks(t, b, &feeds)) != 0)
@@ -404,10 +411,11 @@ static void print_json(const char *path, size_t size, const mycel_bundle_report 
 	printf(",\"id\":");
 	json_str(stdout, r->id);
 	iso_time(r->since_ts_ms, ts, sizeof(ts));
-	printf(",\"kind\":\"%s\",\"owner_feed\":\"%s\",\"since_seq\":%llu,\"since_ts_ms\":%llu,"
+	printf(",\"kind\":\"%s\",\"owner\":", r->kind);
+	json_str(stdout, r->owner);
+	printf(",\"owner_feed\":\"%s\",\"since_seq\":%llu,\"since_ts_ms\":%llu,"
 	       "\"since\":\"%s\",\"mesh\":",
-	       r->kind, hex, (unsigned long long)r->since_seq, (unsigned long long)r->since_ts_ms,
-	       ts);
+	       hex, (unsigned long long)r->since_seq, (unsigned long long)r->since_ts_ms, ts);
 	json_str(stdout, r->mesh);
 	printf(",\"mesh_id\":\"%s\",\"charter_version\":%llu,\"admitted_since\":%llu,"
 	       "\"head_seq\":%llu,\"head_ts_ms\":%llu,\"versions\":[",
@@ -415,7 +423,9 @@ static void print_json(const char *path, size_t size, const mycel_bundle_report 
 	       (unsigned long long)r->head_seq, (unsigned long long)r->head_ts_ms);
 	for (size_t i = 0; i < r->n_versions; i++) {
 		const mycel_bundle_version *v = &r->versions[i];
-		printf("%s{\"version\":", i ? "," : "");
+		printf("%s{\"domain\":", i ? "," : "");
+		json_str(stdout, v->domain);
+		printf(",\"version\":");
 		json_str(stdout, v->version);
 		printf(",\"status\":\"%s\",\"seq\":%llu,\"ts_ms\":%llu",
 		       mycel_bundle_status_name(v->status), (unsigned long long)v->seq,
@@ -427,11 +437,26 @@ static void print_json(const char *path, size_t size, const mycel_bundle_report 
 		printf("}");
 	}
 	printf("],\"transfers\":[");
-	for (size_t i = 0; i < r->n_transfers; i++)
-		printf("%s{\"feed\":%zu,\"seq\":%llu,\"ts_ms\":%llu}", i ? "," : "",
-		       r->transfers[i].feed, (unsigned long long)r->transfers[i].seq,
-		       (unsigned long long)r->transfers[i].ts_ms);
-	printf("],\"key_events\":%zu,\"charters\":%zu,\"feeds\":%zu,\"entries\":%zu,\"bodies\":%zu,"
+	for (size_t i = 0; i < r->n_transfers; i++) {
+		const mycel_bundle_transfer *x = &r->transfers[i];
+		printf("%s{\"from\":", i ? "," : "");
+		json_str(stdout, x->from);
+		printf(",\"to\":");
+		json_str(stdout, x->to);
+		printf(",\"offer_seq\":%llu,\"offer_ts_ms\":%llu,\"accept_seq\":%llu,"
+		       "\"accept_ts_ms\":%llu}",
+		       (unsigned long long)x->offer_seq, (unsigned long long)x->offer_ts_ms,
+		       (unsigned long long)x->accept_seq, (unsigned long long)x->accept_ts_ms);
+	}
+	printf("]");
+	if (r->pending) {
+		printf(",\"pending\":{\"to\":");
+		json_str(stdout, r->pending_to);
+		printf(",\"offer_seq\":%llu,\"offer_ts_ms\":%llu,\"feed_in_bundle\":%s}",
+		       (unsigned long long)r->pending_seq, (unsigned long long)r->pending_ts_ms,
+		       r->pending_feed_held ? "true" : "false");
+	}
+	printf(",\"key_events\":%zu,\"charters\":%zu,\"feeds\":%zu,\"entries\":%zu,\"bodies\":%zu,"
 	       "\"forks\":%zu,\"owner_forks\":%zu}\n",
 	       r->keys, r->charters, r->feeds, r->entries, r->bodies, r->forks, r->owner_forks);
 }
@@ -447,10 +472,34 @@ static void print_human(const char *path, size_t size, const mycel_bundle_report
 	printf("%-13s %s%s/", "subject", c_bold(), r->domain);
 	safe_str(stdout, r->id);
 	printf("%s (%s)\n", c_off(), r->kind);
-	printf("%-13s %s, feed %s\n", "owner", r->domain, hex);
+	printf("%-13s %s, feed %s\n", "owner", r->owner, hex);
 	printf("%-13s ", "owned since");
 	print_ts(stdout, r->since_ts_ms);
-	printf(" (seq %llu)\n", (unsigned long long)r->since_seq);
+	if (r->n_transfers > 0)
+		printf(" (seq %llu of the feed of %s: its acceptance of the transfer from %s)\n",
+		       (unsigned long long)r->since_seq, r->owner,
+		       r->transfers[r->n_transfers - 1].from);
+	else
+		printf(" (seq %llu: the first version)\n", (unsigned long long)r->since_seq);
+	printf("%-13s %zu\n", "transfers", r->n_transfers);
+	for (size_t i = 0; i < r->n_transfers; i++) {
+		const mycel_bundle_transfer *x = &r->transfers[i];
+		printf("%-13s %s -> %s: offered at seq %llu (", "", x->from, x->to,
+		       (unsigned long long)x->offer_seq);
+		print_ts(stdout, x->offer_ts_ms);
+		printf("), accepted at seq %llu (", (unsigned long long)x->accept_seq);
+		print_ts(stdout, x->accept_ts_ms);
+		printf(")\n");
+	}
+	if (r->pending) {
+		printf("%-13s offered to %s at seq %llu (", "pending", r->pending_to,
+		       (unsigned long long)r->pending_seq);
+		print_ts(stdout, r->pending_ts_ms);
+		printf("), acceptance not in the bundle (%s): the owner shown is the giver, as far "
+		       "as the bundle proves\n",
+		       r->pending_feed_held ? "not in its feed up to the head the bundle holds"
+		                            : "its feed is not in the bundle");
+	}
 	printf("%-13s version %llu of mesh %s (mesh id %s)\n", "charter",
 	       (unsigned long long)r->charter_version, r->mesh, mid);
 	printf("%-13s since charter version %llu\n", "admitted",
@@ -458,11 +507,11 @@ static void print_human(const char *path, size_t size, const mycel_bundle_report
 	printf("%-13s seq %llu, ", "feed head", (unsigned long long)r->head_seq);
 	print_ts(stdout, r->head_ts_ms);
 	printf(" (the bundle shows nothing after it)\n");
-	printf("%-13s %s%-16s %-10s %6s  %-24s  %s%s\n", "versions", c_dim(), "version", "status",
-	       "seq", "published (UTC)", "status set", c_off());
+	printf("%-13s %s%-12s %-16s %-10s %6s  %-24s  %s%s\n", "versions", c_dim(), "domain",
+	       "version", "status", "seq", "published (UTC)", "status set", c_off());
 	for (size_t i = 0; i < r->n_versions; i++) {
 		const mycel_bundle_version *v = &r->versions[i];
-		printf("%-13s ", "");
+		printf("%-13s %-12s ", "", v->domain);
 		safe_str(stdout, v->version);
 		int pad = 16 - (int)strlen(v->version);
 		printf("%*s %-10s %6llu  ", pad > 0 ? pad : 0, "",
@@ -474,11 +523,7 @@ static void print_human(const char *path, size_t size, const mycel_bundle_report
 		}
 		printf("\n");
 	}
-	printf("%-13s %zu", "transfers", r->n_transfers);
-	for (size_t i = 0; i < r->n_transfers; i++)
-		printf("%s feeds[%zu] seq %llu", i ? "," : ":", r->transfers[i].feed,
-		       (unsigned long long)r->transfers[i].seq);
-	printf("\n%-13s %zu\n", "key events", r->keys);
+	printf("%-13s %zu\n", "key events", r->keys);
 	printf("%-13s %zu charter version(s), %zu feed(s), %zu entries, %zu bodies, %zu fork "
 	       "proof(s), digest\n",
 	       "checked", r->charters, r->feeds, r->entries, r->bodies, r->forks);

@@ -13,6 +13,7 @@
 #include "mycel/codec.h"
 #include "mycel/error.h"
 #include "bundle_int.h"
+#include "catalog_int.h"
 #include "util.h"
 
 /* ---- shared with the verifier ------------------------------------------------------------- */
@@ -76,48 +77,16 @@ void mycel__bundle_digest(const uint8_t *content, size_t n, uint8_t out[MYCEL_HA
 	crypto_generichash_final(&st, out, MYCEL_HASH_LEN);
 }
 
-int mycel_bundle_transfer_feeds(const uint8_t *body, size_t n,
-                                int (*fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN]), void *ctx)
+int mycel_bundle_transfer_peer(const uint8_t *body, size_t n, const char *id,
+                               char out_domain[MYCEL_NAME_MAX + 1])
 {
-	mycel_rd r;
-	uint32_t count;
-	mycel_rd_init(&r, body, n);
-	if (body == NULL || mycel_rd_map(&r, &count) != 0)
-		return 0;
-	for (uint32_t i = 0; i < count; i++) {
-		const char *k;
-		size_t kl;
-		mycel_type t;
-		const uint8_t *bin;
-		uint32_t m;
-		int rv;
-		if (mycel_rd_str(&r, &k, &kl) != 0 || mycel_rd_peek(&r, &t) != 0)
-			return 0;
-		if (t == MYCEL_T_BIN) {
-			if (mycel_rd_bin(&r, &bin, &kl) != 0)
-				return 0;
-			if (kl == MYCEL_PK_LEN && (rv = fn(ctx, bin)) != 0)
-				return rv;
-		} else if (t == MYCEL_T_ARRAY) {
-			if (mycel_rd_array(&r, &m) != 0)
-				return 0;
-			for (uint32_t j = 0; j < m; j++) {
-				if (mycel_rd_peek(&r, &t) != 0)
-					return 0;
-				if (t != MYCEL_T_BIN) {
-					if (mycel_rd_skip(&r, 2) != 0)
-						return 0;
-					continue;
-				}
-				if (mycel_rd_bin(&r, &bin, &kl) != 0)
-					return 0;
-				if (kl == MYCEL_PK_LEN && (rv = fn(ctx, bin)) != 0)
-					return rv;
-			}
-		} else if (mycel_rd_skip(&r, 1) != 0) {
-			return 0;
-		}
-	}
+	mycel__xfer x;
+	if (body == NULL || id == NULL || out_domain == NULL ||
+	    mycel__transfer_body_read(body, n, &x) != 0 || x.id_len != strlen(id) ||
+	    memcmp(x.id, id, x.id_len) != 0 || x.peer_len > MYCEL_NAME_MAX)
+		return MYCEL_ENOTFOUND;
+	memcpy(out_domain, x.peer, x.peer_len);
+	out_domain[x.peer_len] = '\0';
 	return 0;
 }
 
@@ -149,6 +118,7 @@ struct mycel_bundle_builder {
 	char domain[MYCEL_NAME_MAX + 1];
 	char id[MYCEL_BUNDLE_ID_MAX + 1];
 	char kind[16]; /* the subject's kind once its first entry is seen, else "" */
+	bool has_version[2]; /* some feed publishes a version of id: [0] contract, [1] product */
 	blob *charters;
 	size_t n_charters;
 	uint64_t charter_version;
@@ -298,13 +268,22 @@ int mycel_bundle_builder_add_entry(mycel_bundle_builder *b, const uint8_t *entry
 		memcpy(x->body, body, body_len);
 		x->body_len = body_len;
 	}
-	if (b->n_feeds == 1 && b->kind[0] == '\0' && body != NULL &&
+	if (body != NULL &&
 	    (strcmp(e.h.kind, "contract") == 0 || strcmp(e.h.kind, "product") == 0)) {
 		const char *ver;
 		size_t vn;
-		if (mycel__bundle_doc_version(body, body_len, b->id, strlen(b->id), &ver, &vn))
-			snprintf(b->kind, sizeof(b->kind), "%s",
-			         e.h.kind[0] == 'c' ? "contract" : "product");
+		if (mycel__bundle_doc_version(body, body_len, b->id, strlen(b->id), &ver, &vn)) {
+			b->has_version[e.h.kind[0] == 'p'] = true;
+			if (b->n_feeds == 1 && b->kind[0] == '\0')
+				snprintf(b->kind, sizeof(b->kind), "%s",
+				         e.h.kind[0] == 'c' ? "contract" : "product");
+		}
+	}
+	if (b->n_feeds == 1 && b->kind[0] == '\0' && strcmp(e.h.kind, "transfer") == 0) {
+		mycel__xfer t; /* received before publishing a version of its own */
+		if (mycel__transfer_body_read(body, body_len, &t) == 0 && t.accept &&
+		    t.id_len == strlen(b->id) && memcmp(t.id, b->id, t.id_len) == 0)
+			snprintf(b->kind, sizeof(b->kind), "product");
 	}
 	f->n++;
 	b->entries++;
@@ -336,6 +315,11 @@ int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *w
 		    MYCEL_ENOTFOUND, why, why_len,
 		    "the feed of domain %s holds no contract or product with id \"%s\"", b->domain,
 		    b->id);
+	if (!b->has_version[strcmp(b->kind, "product") == 0])
+		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
+		                   "domain %s accepted product \"%s\", but no feed at hand publishes "
+		                   "a version of it (the giver's feed is needed)",
+		                   b->domain, b->id);
 	for (size_t i = 0; i < b->n_feeds; i++)
 		for (size_t j = 0; j < b->feeds[i].n; j++) {
 			const bentry *x = &b->feeds[i].e[j];
@@ -414,26 +398,30 @@ int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *w
 typedef struct sctx {
 	mycel_bundle_builder *b;
 	mycel_store *s;
-	uint8_t extra[MYCEL_BUNDLE_FEEDS_MAX][MYCEL_PK_LEN]; /* feeds named by transfers */
-	size_t n_extra;
+	const mycel_charter *ch; /* the charter in force: names of domains to feeds */
+	uint8_t feeds[MYCEL_BUNDLE_FEEDS_MAX][MYCEL_PK_LEN]; /* to add, in order */
+	size_t n_feeds;
 	int rv;
 	uint64_t seq; /* where it failed */
 } sctx;
 
-static int note_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN])
+/* Queues the feed of the domain a transfer entry names, when s holds it (and room is left). */
+static void note_peer(sctx *x, const uint8_t *body, size_t body_len)
 {
-	sctx *x = ctx;
+	char name[MYCEL_NAME_MAX + 1];
 	uint8_t id[MYCEL_HASH_LEN];
 	uint64_t seq;
-	if (memcmp(feed, x->b->feeds[0].feed, MYCEL_PK_LEN) == 0)
-		return 0;
-	for (size_t i = 0; i < x->n_extra; i++)
-		if (memcmp(x->extra[i], feed, MYCEL_PK_LEN) == 0)
-			return 0;
-	if (x->n_extra + 1 >= MYCEL_BUNDLE_FEEDS_MAX || mycel_store_head(x->s, feed, &seq, id) != 0)
-		return 0; /* not held here (or too many): the bundle goes without it */
-	memcpy(x->extra[x->n_extra++], feed, MYCEL_PK_LEN);
-	return 0;
+	if (mycel_bundle_transfer_peer(body, body_len, x->b->id, name) != 0)
+		return;
+	const mycel_charter_domain *d = mycel_charter_find_domain(x->ch, name);
+	if (d == NULL)
+		return; /* not admitted now: the verifier would refuse its feed */
+	for (size_t i = 0; i < x->n_feeds; i++)
+		if (memcmp(x->feeds[i], d->feed, MYCEL_PK_LEN) == 0)
+			return;
+	if (x->n_feeds >= MYCEL_BUNDLE_FEEDS_MAX || mycel_store_head(x->s, d->feed, &seq, id) != 0)
+		return; /* not held here (or too many): the bundle goes without it */
+	memcpy(x->feeds[x->n_feeds++], d->feed, MYCEL_PK_LEN);
 }
 
 static int scan_entry(void *ctx, const mycel_entry *e, const uint8_t *body, size_t body_len)
@@ -443,8 +431,8 @@ static int scan_entry(void *ctx, const mycel_entry *e, const uint8_t *body, size
 	int rv = mycel_bundle_builder_add_entry(x->b, e->raw, e->len, body, body_len);
 	if (rv != 0)
 		return x->rv = rv;
-	if (x->b->n_feeds == 1 && strcmp(e->h.kind, "transfer") == 0)
-		(void)mycel_bundle_transfer_feeds(body, body_len, note_feed, x);
+	if (strcmp(e->h.kind, "transfer") == 0)
+		note_peer(x, body, body_len);
 	return 0;
 }
 
@@ -511,10 +499,11 @@ int mycel_bundle_build(mycel_store *s, const char *domain, const char *id, mycel
 			goto fail;
 		}
 	}
-	if ((rv = add_store_feed(&x, d->feed, why, why_len)) != 0)
-		goto fail;
-	for (size_t i = 0; i < x.n_extra; i++)
-		if ((rv = add_store_feed(&x, x.extra[i], why, why_len)) != 0)
+	/* the subject's feed, then the feeds its transfers name, breadth first */
+	x.ch = ch;
+	memcpy(x.feeds[x.n_feeds++], d->feed, MYCEL_PK_LEN);
+	for (size_t i = 0; i < x.n_feeds; i++)
+		if ((rv = add_store_feed(&x, x.feeds[i], why, why_len)) != 0)
 			goto fail;
 	rv = mycel_bundle_builder_finish(x.b, out, why, why_len);
 fail:

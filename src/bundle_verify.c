@@ -17,6 +17,7 @@
 #include "mycel/entry.h"
 #include "mycel/error.h"
 #include "bundle_int.h"
+#include "catalog_int.h"
 #include "feedkey.h"
 #include "util.h"
 
@@ -299,9 +300,30 @@ static int decode(const uint8_t *p, size_t n, dbundle *d, char *why, size_t why_
 
 /* ---- verifying ----------------------------------------------------------------------------- */
 
+/* A version as its feed tells it, before the owners are known. */
+typedef struct cver {
+	size_t feed;
+	mycel_bundle_version v;
+} cver;
+
+/* An offer or acceptance of the subject (PROTOCOL.md §5.5) in a feed of the bundle. */
+typedef struct xent {
+	size_t feed;
+	bool accept;
+	uint64_t seq, ts_ms;
+	uint8_t eid[MYCEL_HASH_LEN];   /* the entry's id: what an acceptance names */
+	char peer[MYCEL_NAME_MAX + 1]; /* to, from */
+	uint8_t offer[MYCEL_HASH_LEN]; /* acceptance */
+} xent;
+
 typedef struct vstate {
 	const dbundle *d;
 	mycel_bundle_report *r;
+	const char *names[MYCEL_BUNDLE_FEEDS_MAX]; /* each feed's domain, in the latest charter */
+	cver *cv;
+	size_t n_cv, cap_cv;
+	xent *xs;
+	size_t n_xs, cap_xs;
 	size_t cap_versions, cap_transfers;
 	char *why;
 	size_t why_len;
@@ -329,35 +351,40 @@ static bool slice_is(const slice *s, const char *p, size_t n)
 	return s->n == n && memcmp(s->p, p, n) == 0;
 }
 
-static int add_version(vstate *v, const char *ver, size_t vn, const mycel_entry *e)
+/* Grows *arr (of *cap elements of size sz) to hold one more than n; bounded by the entries. */
+static int grow(void **arr, size_t *cap, size_t n, size_t sz)
 {
-	mycel_bundle_report *r = v->r;
-	for (size_t i = 0; i < r->n_versions; i++)
-		if (strlen(r->versions[i].version) == vn &&
-		    memcmp(r->versions[i].version, ver, vn) == 0)
-			return 0; /* published again with the same number: the first one stands */
-	if (r->n_versions == v->cap_versions) {
-		size_t nc = v->cap_versions ? v->cap_versions * 2 : 8;
-		mycel_bundle_version *nv = realloc(r->versions, nc * sizeof(*nv));
-		if (nv == NULL)
-			return MYCEL_ENOMEM;
-		r->versions = nv;
-		v->cap_versions = nc;
-	}
-	mycel_bundle_version *x = &r->versions[r->n_versions++];
-	memset(x, 0, sizeof(*x));
-	memcpy(x->version, ver, vn);
-	x->seq = e->h.seq;
-	x->ts_ms = e->h.ts_ms;
-	if (r->since_seq == 0) {
-		r->since_seq = e->h.seq;
-		r->since_ts_ms = e->h.ts_ms;
-	}
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 8;
+	void *na = realloc(*arr, nc * sz);
+	if (na == NULL)
+		return MYCEL_ENOMEM;
+	*arr = na;
+	*cap = nc;
 	return 0;
 }
 
-static void set_status(vstate *v, const char *ver, size_t vn, const char *st, size_t sn,
-                       const mycel_entry *e)
+static int add_version(vstate *v, size_t j, const char *ver, size_t vn, const mycel_entry *e)
+{
+	for (size_t i = 0; i < v->n_cv; i++)
+		if (v->cv[i].feed == j && strlen(v->cv[i].v.version) == vn &&
+		    memcmp(v->cv[i].v.version, ver, vn) == 0)
+			return 0; /* published again with the same number: the first one stands */
+	if (grow((void **)&v->cv, &v->cap_cv, v->n_cv, sizeof(*v->cv)) != 0)
+		return MYCEL_ENOMEM;
+	cver *x = &v->cv[v->n_cv++];
+	memset(x, 0, sizeof(*x));
+	x->feed = j;
+	snprintf(x->v.domain, sizeof(x->v.domain), "%s", v->names[j]);
+	memcpy(x->v.version, ver, vn);
+	x->v.seq = e->h.seq;
+	x->v.ts_ms = e->h.ts_ms;
+	return 0;
+}
+
+static void set_status(vstate *v, size_t j, const char *ver, size_t vn, const char *st,
+                       size_t sn, const mycel_entry *e)
 {
 	mycel_bundle_status s;
 	if (sn == 10 && memcmp(st, "deprecated", 10) == 0)
@@ -366,9 +393,10 @@ static void set_status(vstate *v, const char *ver, size_t vn, const char *st, si
 		s = MYCEL_BUNDLE_RETIRED;
 	else
 		return;
-	for (size_t i = 0; i < v->r->n_versions; i++) {
-		mycel_bundle_version *x = &v->r->versions[i];
-		if (strlen(x->version) != vn || memcmp(x->version, ver, vn) != 0)
+	for (size_t i = 0; i < v->n_cv; i++) {
+		mycel_bundle_version *x = &v->cv[i].v;
+		if (v->cv[i].feed != j || strlen(x->version) != vn ||
+		    memcmp(x->version, ver, vn) != 0)
 			continue;
 		if (s > x->status) { /* statuses only move forward */
 			x->status = s;
@@ -379,22 +407,32 @@ static void set_status(vstate *v, const char *ver, size_t vn, const char *st, si
 	}
 }
 
-static int add_transfer(vstate *v, size_t feed, const mycel_entry *e)
+/* Keeps an offer or acceptance of the subject (a product); other transfer bodies mean nothing. */
+static int add_xfer(vstate *v, size_t j, const mycel_entry *e, const slice *body)
 {
-	mycel_bundle_report *r = v->r;
-	if (r->n_transfers == v->cap_transfers) {
-		size_t nc = v->cap_transfers ? v->cap_transfers * 2 : 4;
-		mycel_bundle_transfer *nt = realloc(r->transfers, nc * sizeof(*nt));
-		if (nt == NULL)
-			return MYCEL_ENOMEM;
-		r->transfers = nt;
-		v->cap_transfers = nc;
-	}
-	r->transfers[r->n_transfers++] = (mycel_bundle_transfer){feed, e->h.seq, e->h.ts_ms};
+	mycel__xfer t;
+	const dbundle *d = v->d;
+	if (strcmp(v->r->kind, "product") != 0 ||
+	    mycel__transfer_body_read(body->p, body->n, &t) != 0 || t.id_len != d->id.n ||
+	    memcmp(t.id, d->id.p, t.id_len) != 0 || t.peer_len > MYCEL_NAME_MAX ||
+	    (t.peer_len == strlen(v->names[j]) && memcmp(t.peer, v->names[j], t.peer_len) == 0))
+		return 0;
+	if (grow((void **)&v->xs, &v->cap_xs, v->n_xs, sizeof(*v->xs)) != 0)
+		return MYCEL_ENOMEM;
+	xent *x = &v->xs[v->n_xs++];
+	memset(x, 0, sizeof(*x));
+	x->feed = j;
+	x->accept = t.accept;
+	x->seq = e->h.seq;
+	x->ts_ms = e->h.ts_ms;
+	memcpy(x->eid, e->id, MYCEL_HASH_LEN);
+	memcpy(x->peer, t.peer, t.peer_len);
+	if (t.accept)
+		memcpy(x->offer, t.offer, MYCEL_HASH_LEN);
 	return 0;
 }
 
-/* What an entry of the owning feed says about the subject. */
+/* What an entry of feed j says about the subject. */
 static int interpret(vstate *v, size_t j, const mycel_entry *e, const slice *body)
 {
 	const dbundle *d = v->d;
@@ -404,14 +442,14 @@ static int interpret(vstate *v, size_t j, const mycel_entry *e, const slice *bod
 		v->r->keys++;
 		return 0;
 	}
-	if (strcmp(e->h.kind, "transfer") == 0)
-		return add_transfer(v, j, e);
-	if (j != 0 || body->p == NULL)
+	if (body->p == NULL)
 		return 0;
+	if (strcmp(e->h.kind, "transfer") == 0)
+		return add_xfer(v, j, e, body);
 	if (strcmp(e->h.kind, v->r->kind) == 0) {
 		if (mycel__bundle_doc_version(body->p, body->n, (const char *)d->id.p, d->id.n,
 		                              &ver, &vn))
-			return add_version(v, ver, vn, e);
+			return add_version(v, j, ver, vn, e);
 	} else if (strcmp(e->h.kind, "lifecycle") == 0) {
 		if (mycel__bundle_body_str(body->p, body->n, "kind", &s, &sn) &&
 		    slice_is(&d->kind, s, sn) &&
@@ -419,7 +457,157 @@ static int interpret(vstate *v, size_t j, const mycel_entry *e, const slice *bod
 		    slice_is(&d->id, s, sn) &&
 		    mycel__bundle_body_str(body->p, body->n, "version", &ver, &vn) &&
 		    mycel__bundle_body_str(body->p, body->n, "status", &st, &stn))
-			set_status(v, ver, vn, st, stn, e);
+			set_status(v, j, ver, vn, st, stn, e);
+	}
+	return 0;
+}
+
+/* ---- ownership (PROTOCOL.md §5.5 over the bundle's feeds) ------------------------------------ */
+
+typedef enum { XF_NONE, XF_DONE, XF_PENDING } xf_kind;
+
+typedef struct xres {
+	xf_kind kind;
+	const xent *offer, *accept; /* accept: XF_DONE only */
+	size_t to;                  /* the receiver's feed (XF_DONE) */
+	bool held;                  /* XF_PENDING: the addressee's feed is in the bundle */
+} xres;
+
+static size_t feed_named(const vstate *v, const char *name)
+{
+	for (size_t j = 0; j < v->d->n_feeds; j++)
+		if (strcmp(v->names[j], name) == 0)
+			return j;
+	return SIZE_MAX;
+}
+
+/*
+ * Whether the product left feed g: its offers in seq order, the first one whose addressee's
+ * feed holds an acceptance of it (from g's domain, the lowest seq) is the transfer. An offer
+ * to a domain whose feed is not in the bundle cannot be decided, nor can any later one: it
+ * is pending. Otherwise the last offer without an acceptance, if any, is pending.
+ */
+static xres decide(const vstate *v, size_t g)
+{
+	xres res = {XF_NONE, NULL, NULL, 0, false};
+	for (size_t i = 0; i < v->n_xs; i++) {
+		const xent *o = &v->xs[i];
+		if (o->feed != g || o->accept)
+			continue;
+		size_t r = feed_named(v, o->peer);
+		if (r == SIZE_MAX)
+			return (xres){XF_PENDING, o, NULL, 0, false};
+		const xent *acc = NULL;
+		for (size_t k = 0; k < v->n_xs; k++) {
+			const xent *a = &v->xs[k];
+			if (a->feed == r && a->accept && strcmp(a->peer, v->names[g]) == 0 &&
+			    memcmp(a->offer, o->eid, MYCEL_HASH_LEN) == 0 &&
+			    (acc == NULL || a->seq < acc->seq))
+				acc = a;
+		}
+		if (acc != NULL)
+			return (xres){XF_DONE, o, acc, r, true};
+		res = (xres){XF_PENDING, o, NULL, 0, true};
+	}
+	return res;
+}
+
+static int add_transfer(vstate *v, size_t g, const xres *x)
+{
+	mycel_bundle_report *r = v->r;
+	if (grow((void **)&r->transfers, &v->cap_transfers, r->n_transfers,
+	         sizeof(*r->transfers)) != 0)
+		return MYCEL_ENOMEM;
+	mycel_bundle_transfer *t = &r->transfers[r->n_transfers++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->from, sizeof(t->from), "%s", v->names[g]);
+	snprintf(t->to, sizeof(t->to), "%s", v->names[x->to]);
+	t->offer_seq = x->offer->seq;
+	t->offer_ts_ms = x->offer->ts_ms;
+	t->accept_seq = x->accept->seq;
+	t->accept_ts_ms = x->accept->ts_ms;
+	return 0;
+}
+
+/* The versions feed j published while (or before) it owned the product: after `after`. */
+static int take_versions(vstate *v, size_t j, uint64_t after)
+{
+	mycel_bundle_report *r = v->r;
+	for (size_t i = 0; i < v->n_cv; i++) {
+		if (v->cv[i].feed != j || v->cv[i].v.seq <= after)
+			continue;
+		if (grow((void **)&r->versions, &v->cap_versions, r->n_versions,
+		         sizeof(*r->versions)) != 0)
+			return MYCEL_ENOMEM;
+		r->versions[r->n_versions++] = v->cv[i].v;
+	}
+	return 0;
+}
+
+/*
+ * The owners of the subject: back from feeds[0] through the transfers into it to where the
+ * product's history starts, then forward through each transfer out (a domain is an owner
+ * once: a transfer back to an earlier owner ends the walk). Fills the report's owner, since,
+ * transfers, pending offer and versions.
+ */
+static int owners(vstate *v)
+{
+	const dbundle *d = v->d;
+	mycel_bundle_report *r = v->r;
+	bool seen[MYCEL_BUNDLE_FEEDS_MAX] = {false};
+	size_t cur = 0;
+	int rv;
+	seen[0] = true;
+	for (bool moved = true; moved;) { /* back to the origin */
+		moved = false;
+		const xres *best = NULL;
+		xres cand[MYCEL_BUNDLE_FEEDS_MAX];
+		size_t from = 0;
+		for (size_t g = 0; g < d->n_feeds; g++) {
+			if (seen[g])
+				continue;
+			cand[g] = decide(v, g);
+			if (cand[g].kind == XF_DONE && cand[g].to == cur &&
+			    (best == NULL || cand[g].accept->seq < best->accept->seq)) {
+				best = &cand[g];
+				from = g;
+			}
+		}
+		if (best != NULL) {
+			seen[from] = true;
+			cur = from;
+			moved = true;
+		}
+	}
+	memset(seen, 0, sizeof(seen));
+	uint64_t after = 0;
+	for (;;) { /* forward to the owner */
+		seen[cur] = true;
+		if ((rv = take_versions(v, cur, after)) != 0)
+			return rv;
+		xres x = decide(v, cur);
+		if (x.kind == XF_PENDING) {
+			r->pending = true;
+			r->pending_feed_held = x.held;
+			snprintf(r->pending_to, sizeof(r->pending_to), "%s", x.offer->peer);
+			r->pending_seq = x.offer->seq;
+			r->pending_ts_ms = x.offer->ts_ms;
+		}
+		if (x.kind != XF_DONE || seen[x.to])
+			break;
+		if ((rv = add_transfer(v, cur, &x)) != 0)
+			return rv;
+		cur = x.to;
+		after = x.accept->seq;
+	}
+	snprintf(r->owner, sizeof(r->owner), "%s", v->names[cur]);
+	memcpy(r->owner_feed, d->feeds[cur].feed, MYCEL_PK_LEN);
+	if (r->n_transfers > 0) {
+		r->since_seq = r->transfers[r->n_transfers - 1].accept_seq;
+		r->since_ts_ms = r->transfers[r->n_transfers - 1].accept_ts_ms;
+	} else if (r->n_versions > 0) {
+		r->since_seq = r->versions[0].seq;
+		r->since_ts_ms = r->versions[0].ts_ms;
 	}
 	return 0;
 }
@@ -440,7 +628,8 @@ static int verify_feed(vstate *v, const mycel_charter *latest, size_t j)
 			return mycel__fail(MYCEL_EBUNDLE, why, wl,
 			                   "bundle: feeds[%zu]: feed %.16s… is also feeds[%zu]", j,
 			                   hex, k);
-	if (mycel_charter_find_feed(latest, f->feed) == NULL)
+	const mycel_charter_domain *dom = mycel_charter_find_feed(latest, f->feed);
+	if (dom == NULL)
 		return mycel__fail(
 		    MYCEL_EADMIT, why, wl,
 		    "bundle: feeds[%zu]: feed %.16s… is not admitted by charter version %llu", j,
@@ -448,6 +637,7 @@ static int verify_feed(vstate *v, const mycel_charter *latest, size_t j)
 	if (f->n == 0)
 		return mycel__fail(MYCEL_EBUNDLE, why, wl,
 		                   "bundle: feeds[%zu]: no entries (a feed starts at seq 1)", j);
+	v->names[j] = dom->name;
 	for (size_t i = 0; i < f->n; i++) {
 		const slice *es = &f->entries[i], *bs = &f->bodies[i];
 		if ((rv = mycel_entry_decode(es->p, es->n, &e)) != 0)
@@ -561,7 +751,7 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
                           size_t why_len)
 {
 	mycel_charter **ch = calloc(d->n_charters, sizeof(*ch));
-	vstate v = {d, r, 0, 0, why, why_len};
+	vstate v = {.d = d, .r = r, .why = why, .why_len = why_len};
 	char w[256];
 	int rv = 0;
 	if (ch == NULL)
@@ -620,10 +810,9 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 		    (unsigned long long)r->charter_version, r->domain);
 		goto fail;
 	}
-	memcpy(r->owner_feed, dom->feed, MYCEL_PK_LEN);
 	r->admitted_since = r->charter_version;
 	for (size_t i = d->n_charters; i-- > 0;) {
-		const mycel_charter_domain *x = mycel_charter_find_feed(ch[i], r->owner_feed);
+		const mycel_charter_domain *x = mycel_charter_find_feed(ch[i], d->feeds[0].feed);
 		if (x == NULL || strcmp(x->name, r->domain) != 0)
 			break;
 		r->admitted_since = i + 1;
@@ -638,10 +827,15 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 		if ((rv = verify_fork(&v, k)) != 0)
 			goto fail;
 	r->forks = d->n_forks;
+	if ((rv = owners(&v)) != 0) {
+		mycel__fail(rv, why, why_len, "bundle: %s", mycel_strerror(rv));
+		goto fail;
+	}
 	if (r->n_versions == 0) {
 		rv = mycel__fail(MYCEL_EBUNDLE, why, why_len,
-		                 "bundle: feeds[0]: no %s entry publishes %s/%s", r->kind,
-		                 r->domain, r->id);
+		                 "bundle: feeds[0]: no %s entry publishes %s/%s, and no transfer "
+		                 "in the bundle brought it there",
+		                 r->kind, r->domain, r->id);
 		goto fail;
 	}
 
@@ -653,6 +847,8 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 		                 "bundle: byte %zu: the digest does not match the bundle's content",
 		                 d->digest_at);
 fail:
+	free(v.cv);
+	free(v.xs);
 	for (size_t i = 0; i < d->n_charters; i++)
 		mycel_charter_free(ch[i]);
 	free(ch);

@@ -448,4 +448,20 @@ int mycel__transfer_apply(mycel_store *s, MDB_txn *txn, const mycel_entry *e, co
  */
 int mycel__transfer_body_check(const uint8_t *p, size_t n, bool *out_accept);
 
+/* A `transfer` body as mycel__transfer_body_read reads it; pointers into the body. */
+typedef struct mycel__xfer {
+	bool accept;
+	const char *id, *peer; /* peer: `to` of an offer, `from` of an acceptance */
+	size_t id_len, peer_len;
+	const uint8_t *offer; /* acceptance: the offer's entry id (32 bytes) */
+	uint64_t seq;         /* acceptance: the offer's seq */
+} mycel__xfer;
+
+/*
+ * Strictly reads a `transfer` body (PROTOCOL.md §5.5), the reading the catalog and the
+ * audit bundle share: 0 and *out for a well-formed offer or acceptance (its pointers point
+ * into p), EFORMAT for anything else (*out untouched).
+ */
+int mycel__transfer_body_read(const uint8_t *p, size_t n, mycel__xfer *out);
+
 #endif

@@ -140,6 +140,15 @@ int mycel__transfer_body_check(const uint8_t *p, size_t n, bool *out_accept)
 	return rv;
 }
 
+int mycel__transfer_body_read(const uint8_t *p, size_t n, mycel__xfer *out)
+{
+	xbody x;
+	if (p == NULL || xbody_read(p, n, &x) != 0)
+		return MYCEL_EFORMAT;
+	*out = (mycel__xfer){x.accept, x.id, x.peer, x.id_len, x.peer_len, x.offer, x.seq};
+	return 0;
+}
+
 /* ---- derived rows ---------------------------------------------------------------------- */
 
 static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)

@@ -2,7 +2,9 @@
 # cli_audit.sh — mycel audit and mycel verify BUNDLE, as an auditor runs them: a bundle
 # written from a store (--data) and through a running node (--node: the same bytes),
 # verified offline with what it proves (owner, since, charter, versions), refused with
-# where when one byte is flipped or the file is cut; usage errors exit 2. The daemon is
+# where when one byte is flipped or the file is cut; usage errors exit 2; a product
+# transfer (mycel transfer, mycel accept): pending while the bundle lacks the acceptance,
+# then the receiver is the owner since its acceptance, from either domain's side. The daemon is
 # started on tcp://127.0.0.1:0, awaited through its `ready` line and killed by its pid.
 #
 #   tests/cli_audit.sh MYCEL_BINARY MYCELD_BINARY      (run from the source root)
@@ -57,8 +59,9 @@ PY
 
 # a mesh of two domains; sales publishes its documents, a new version, a deprecation
 sales_pk=$("$mycel" keygen --out sales.key)
+customers_pk=$("$mycel" keygen --out customers.key)
 args=(--mesh acme --threshold 1 --member gov="$("$mycel" keygen --out gov.key)")
-args+=(--domain sales="$sales_pk" --domain customers="$("$mycel" keygen --out customers.key)")
+args+=(--domain sales="$sales_pk" --domain customers="$customers_pk")
 "$mycel" charter init "${args[@]}" --out acme.mcc >/dev/null
 "$mycel" charter sign acme.mcc --key gov.key >/dev/null
 "$mycel" init --dir sales --domain sales --key sales.key --charter acme.mcc >/dev/null
@@ -78,10 +81,11 @@ run 0 verify orders.mcb
 has "subject       sales/sales-orders (contract)" "owner         sales, feed $sales_pk" \
 	"owned since" "charter       version 1 of mesh acme" "admitted      since charter version 1" \
 	"OK: every signature"
-since=$(sed -n 's/^owned since .*(seq \([0-9]*\))$/\1/p' <<<"$OUT")
+since=$(sed -n 's/^owned since .*(seq \([0-9]*\): the first version)$/\1/p' <<<"$OUT")
 [ -n "$since" ] || fail "no owned since line"
-grep -qE "^ +2\.1\.0 +deprecated +$since " <<<"$OUT" || fail "2.1.0 deprecated, published at seq $since (owned since), not shown"
-grep -qE '^ +2\.2\.0 +active +[0-9]+ ' <<<"$OUT" || fail "2.2.0 active not shown"
+grep -qE "^ +sales +2\.1\.0 +deprecated +$since " <<<"$OUT" || fail "2.1.0 deprecated, published at seq $since (owned since), not shown"
+grep -qE '^ +sales +2\.2\.0 +active +[0-9]+ ' <<<"$OUT" || fail "2.2.0 active not shown"
+has "transfers     0"
 ok "verify BUNDLE prints the owner, since when, the charter and the version history"
 
 run 0 verify --json orders.mcb
@@ -140,4 +144,56 @@ run 1 audit sales/nosuch --node "$URL" --out y.mcb
 has "nosuch"
 stop_daemon
 ok "audit --node of an unknown document: exit 1"
+
+# ---- a product transfer (PROTOCOL.md §5.5): sales offers, customers accepts -------------------------
+P=sales/sales-performance
+"$mycel" init --dir customers --domain customers --key customers.key --charter acme.mcc >/dev/null
+run 0 transfer $P --to customers --data sales
+offer_seq=$(sed -n 's/.*(transfer, seq \([0-9]*\)).*/\1/p' <<<"$OUT")
+[ -n "$offer_seq" ] || fail "no seq in the transfer's output"
+# sales does not hold customers' feed: the bundle cannot show an acceptance, so no transfer
+run 0 audit $P --data sales --out offered.mcb
+has "(product): 1 charter version(s), 1 feed(s)"
+run 0 verify offered.mcb
+has "owner         sales, feed $sales_pk" "transfers     0" \
+	"pending       offered to customers at seq $offer_seq (" \
+	"acceptance not in the bundle (its feed is not in the bundle): the owner shown is the giver"
+ok "audit of an offered product, the receiver's feed not held: the offer is pending, sales owns it"
+
+run 0 pull --data customers --from sales
+run 0 accept $P --data customers
+run 0 pull --data sales --from customers
+run 0 audit $P --data sales --out transferred.mcb
+has "(product): 1 charter version(s), 2 feed(s)"
+run 0 verify transferred.mcb
+has "subject       sales/sales-performance (product)" "owner         customers, feed $customers_pk" \
+	"transfers     1" "OK: every signature"
+grep -qE "^owned since .* \(seq 1 of the feed of customers: its acceptance of the transfer from sales\)$" <<<"$OUT" ||
+	fail "owned since: not customers' acceptance"
+grep -qE "^ +sales -> customers: offered at seq $offer_seq \(.*\), accepted at seq 1 \(.*\)$" <<<"$OUT" ||
+	fail "the transfer line"
+grep -qE '^ +sales +[0-9.]+ +active +[0-9]+ ' <<<"$OUT" || fail "sales' version not shown"
+if grep -q "^pending" <<<"$OUT"; then fail "a pending offer shown after the acceptance"; fi
+run 0 verify --json transferred.mcb
+has '"owner":"customers"' "\"owner_feed\":\"$customers_pk\"" '"since_seq":1' \
+	"\"transfers\":[{\"from\":\"sales\",\"to\":\"customers\",\"offer_seq\":$offer_seq," '"accept_seq":1,'
+ok "audit after the acceptance: customers owns it since its acceptance, the transfer listed"
+
+# from the receiver's side: its store holds sales' feed (pulled), which travels too
+run 0 audit customers/sales-performance --data customers --out received.mcb
+has "audit bundle of customers/sales-performance (product)" "2 feed(s)"
+run 0 verify received.mcb
+has "subject       customers/sales-performance (product)" "owner         customers, feed $customers_pk" \
+	"transfers     1"
+ok "audit customers/ID of the received product: the giver's feed travels, customers owns it"
+
+# through a node holding both feeds: the same bytes
+coproc DAEMON { exec "$myceld" --data sales --listen tcp://127.0.0.1:0 2>daemon.log; }
+dpid=$DAEMON_PID
+read -r -t 30 -u "${DAEMON[0]}" ready || fail "myceld printed no ready line: $(cat daemon.log)"
+URL=$(sed -n 's/.*url=\([^ ]*\).*/\1/p' <<<"$ready")
+run 0 audit $P --node "$URL" --out node-xfer.mcb
+cmp -s node-xfer.mcb transferred.mcb || fail "the transfer's bundle through the node differs"
+stop_daemon
+ok "audit --node follows the transfer to the receiver's feed: the same bytes as --data"
 echo "1..$n"

@@ -2,7 +2,9 @@
  * test_bundle.c — audit bundles (PROTOCOL.md §11): built from a store made here, verified
  * offline; every single-byte change and every truncation refused with a message; removed,
  * reordered, substituted and dropped parts refused by the check that names them even when
- * the digest is recomputed; oversized counts refused before allocation; forks and transfers.
+ * the digest is recomputed; oversized counts refused before allocation; forks; transfers
+ * (PROTOCOL.md §5.5): the owner a bundle proves from the giver's and from the receiver's
+ * side, along a chain of two transfers, and an offer whose acceptance the bundle lacks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include "mycel/entry.h"
 #include "mycel/error.h"
 #include "mycel/store.h"
+#include "mycel/transfer.h"
 
 #include "common.h"
 
@@ -28,7 +31,8 @@ typedef struct fx {
 	char dir[256];
 	mycel_key *gov, *sales, *fin;
 	mycel_store *s;
-	mycel_buf bundle;
+	mycel_buf bundle;  /* sales/orders: a contract, one feed */
+	mycel_buf xbundle; /* sales/dash: a product sales handed to finance, two feeds */
 } fx;
 
 static void append(fx *f, const mycel_key *k, const char *kind, mycel_buf *body)
@@ -89,15 +93,31 @@ static void charter_v2(fx *f, mycel_buf *out, bool sign)
 	mycel_charter_free(c);
 }
 
+/* Appends product id at version to k's feed. */
+static void put_product(fx *f, const mycel_key *k, const char *id, const char *version)
+{
+	mycel_buf b;
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 3);
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, id);
+	mycel_enc_cstr(&b, "kind");
+	mycel_enc_cstr(&b, "DataProduct");
+	mycel_enc_cstr(&b, "version");
+	mycel_enc_cstr(&b, version);
+	append(f, k, "product", &b);
+}
+
 /*
  * sales: 1 domain, 2 contract orders 1.0.0, 3 contract payments 1.0.0, 4 product dash
- * 1.0.0, 5 contract orders 1.1.0, 6 lifecycle orders 1.0.0 deprecated, 7 transfer naming
- * finance's feed; finance (admitted by charter version 2): 1 domain.
+ * 1.0.0, 5 contract orders 1.1.0, 6 lifecycle orders 1.0.0 deprecated, 7 offer of dash to
+ * finance; finance (admitted by charter version 2): 1 domain, 2 acceptance of that offer,
+ * 3 product dash 2.0.0.
  */
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
-	mycel_buf g, v2, b;
+	mycel_buf g, v2;
 	char why[256] = "";
 	assert_non_null(f);
 	tc_tmpdir("bundle", f->dir, sizeof(f->dir));
@@ -112,32 +132,30 @@ static int setup(void **state)
 	put_domain(f, f->sales, "Sales");
 	tc_put_contract(f->s, f->sales, "orders", "1.0.0", "Orders", "every order");
 	tc_put_contract(f->s, f->sales, "payments", "1.0.0", "Payments", NULL);
-	mycel_buf_init(&b, 4096);
-	mycel_enc_map(&b, 3);
-	mycel_enc_cstr(&b, "id");
-	mycel_enc_cstr(&b, "dash");
-	mycel_enc_cstr(&b, "kind");
-	mycel_enc_cstr(&b, "DataProduct");
-	mycel_enc_cstr(&b, "version");
-	mycel_enc_cstr(&b, "1.0.0");
-	append(f, f->sales, "product", &b);
+	put_product(f, f->sales, "dash", "1.0.0");
 	tc_put_contract(f->s, f->sales, "orders", "1.1.0", "Orders", "every order, and returns");
 	put_lifecycle(f, "orders", "1.0.0", "deprecated");
 	charter_v2(f, &v2, true);
 	assert_int_equal(mycel_store_add_charter(f->s, v2.data, v2.len, why, sizeof(why)), 0);
 	mycel_buf_fini(&v2);
-	mycel_buf_init(&b, 4096);
-	mycel_enc_map(&b, 2);
-	mycel_enc_cstr(&b, "id");
-	mycel_enc_cstr(&b, "orders");
-	mycel_enc_cstr(&b, "to");
-	mycel_enc_bin(&b, f->fin->pk, MYCEL_PK_LEN);
-	append(f, f->sales, "transfer", &b);
+	int rv = mycel_transfer_offer(f->s, f->sales, "sales", "dash", "finance", NULL, why,
+	                              sizeof(why));
+	if (rv != 0)
+		fail_msg("offer: %s (%s)", mycel_errname(rv), why);
 	put_domain(f, f->fin, "Finance");
+	rv = mycel_transfer_accept(f->s, f->fin, "finance", "sales", "dash", NULL, why,
+	                           sizeof(why));
+	if (rv != 0)
+		fail_msg("accept: %s (%s)", mycel_errname(rv), why);
+	put_product(f, f->fin, "dash", "2.0.0");
 	mycel_buf_init(&f->bundle, MYCEL_BUNDLE_MAX);
-	int rv = mycel_bundle_build(f->s, "sales", "orders", &f->bundle, why, sizeof(why));
+	rv = mycel_bundle_build(f->s, "sales", "orders", &f->bundle, why, sizeof(why));
 	if (rv != 0)
 		fail_msg("build: %s (%s)", mycel_errname(rv), why);
+	mycel_buf_init(&f->xbundle, MYCEL_BUNDLE_MAX);
+	rv = mycel_bundle_build(f->s, "sales", "dash", &f->xbundle, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("build sales/dash: %s (%s)", mycel_errname(rv), why);
 	*state = f;
 	return 0;
 }
@@ -150,6 +168,7 @@ static int teardown(void **state)
 	mycel_key_free(f->sales);
 	mycel_key_free(f->fin);
 	mycel_buf_fini(&f->bundle);
+	mycel_buf_fini(&f->xbundle);
 	(void)tc_rm_rf(f->dir);
 	free(f);
 	return 0;
@@ -192,9 +211,11 @@ static void test_verify_ok(void **state)
 	assert_int_equal(r->since_seq, 2);
 	assert_int_equal(r->head_seq, 7);
 	assert_int_equal(r->charters, 2);
-	assert_int_equal(r->feeds, 2); /* finance came with the transfer */
-	assert_int_equal(r->entries, 8);
-	assert_int_equal(r->bodies, 7); /* all but the product's */
+	assert_int_equal(r->feeds, 1); /* the offer of dash says nothing about orders */
+	assert_int_equal(r->entries, 7);
+	assert_int_equal(r->bodies, 6); /* all but the product's */
+	assert_string_equal(r->owner, "sales");
+	assert_false(r->pending);
 	assert_int_equal(r->forks, 0);
 	assert_int_equal(r->n_versions, 2);
 	assert_string_equal(r->versions[0].version, "1.0.0");
@@ -204,9 +225,8 @@ static void test_verify_ok(void **state)
 	assert_string_equal(r->versions[1].version, "1.1.0");
 	assert_int_equal(r->versions[1].seq, 5);
 	assert_int_equal(r->versions[1].status, MYCEL_BUNDLE_ACTIVE);
-	assert_int_equal(r->n_transfers, 1);
-	assert_int_equal(r->transfers[0].feed, 0);
-	assert_int_equal(r->transfers[0].seq, 7);
+	assert_string_equal(r->versions[0].domain, "sales");
+	assert_int_equal(r->n_transfers, 0);
 	mycel_entry e;
 	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 2, &e), 0);
 	assert_int_equal(r->since_ts_ms, e.h.ts_ms);
@@ -251,8 +271,9 @@ static void test_build_refusals(void **state)
 	mycel_bundle_report *r = NULL;
 	assert_int_equal(mycel_bundle_verify(b.data, b.len, &r, why, sizeof(why)), 0);
 	assert_string_equal(r->kind, "product");
-	assert_int_equal(r->n_versions, 1);
-	assert_int_equal(r->bodies, 5); /* product, domain, lifecycle, transfer, finance's domain */
+	assert_int_equal(r->n_versions, 2); /* sales's 1.0.0 and finance's 2.0.0 */
+	/* sales: domain, product, lifecycle, offer; finance: domain, acceptance, product */
+	assert_int_equal(r->bodies, 7);
 	mycel_bundle_report_free(r);
 	assert_int_equal(b.err, 0);
 	mycel_buf_fini(&b);
@@ -319,10 +340,10 @@ static mycel_value *member(mycel_value *map, const char *key)
 	return v;
 }
 
-static void tree_open(fx *f, tree *t)
+static void tree_open_buf(const mycel_buf *bundle, tree *t)
 {
 	assert_int_equal(mycel_arena_new(64u << 20, &t->a), 0);
-	assert_int_equal(mycel_value_decode(f->bundle.data, f->bundle.len, MYCEL_BUNDLE_MAX, t->a,
+	assert_int_equal(mycel_value_decode(bundle->data, bundle->len, MYCEL_BUNDLE_MAX, t->a,
 	                                    &t->root, NULL),
 	                 0);
 	assert_int_equal(t->root->type, MYCEL_T_ARRAY);
@@ -332,6 +353,11 @@ static void tree_open(fx *f, tree *t)
 	t->feeds = member(t->content, "feeds");
 	t->subject = member(t->content, "subject");
 	mycel_buf_init(&t->out, MYCEL_BUNDLE_MAX);
+}
+
+static void tree_open(fx *f, tree *t)
+{
+	tree_open_buf(&f->bundle, t);
 }
 
 static mycel_value *feed_part(tree *t, size_t j, const char *key)
@@ -441,7 +467,7 @@ static void test_charters_tampered(void **state)
 	tree_close(&t);
 
 	/* without version 2, finance is not admitted: its feed is refused */
-	tree_open(f, &t);
+	tree_open_buf(&f->xbundle, &t);
 	drop(t.charters, 1);
 	b = tree_encode(&t);
 	expect_refusal(b->data, b->len, MYCEL_EADMIT, "feeds[1]");
@@ -534,8 +560,8 @@ static void test_subject_tampered(void **state)
 	expect_refusal(b->data, b->len, MYCEL_EBUNDLE, "feeds[0].bodies[3]: missing");
 	tree_close(&t);
 
-	/* the feeds swapped: feeds[0] must be the owner's */
-	tree_open(f, &t);
+	/* the feeds swapped: feeds[0] must be the subject domain's */
+	tree_open_buf(&f->xbundle, &t);
 	swap(t.feeds, 0, 1);
 	b = tree_encode(&t);
 	expect_refusal(b->data, b->len, MYCEL_EADMIT, "feeds[0]");
@@ -699,14 +725,6 @@ static void test_builder_checks(void **state)
 	mycel_bundle_builder_free(bb);
 }
 
-static int count_feed(void *ctx, const uint8_t feed[MYCEL_PK_LEN])
-{
-	size_t *n = ctx;
-	assert_int_equal(feed[0], 0x40 + (uint8_t)*n);
-	(*n)++;
-	return 0;
-}
-
 /*
  * A feed whose key was rotated (PROTOCOL.md §5.4): the bundle carries the key entry with its
  * body and verifies each entry under the key of its seq; an entry after the rotation signed
@@ -759,36 +777,388 @@ static void test_key_rotation(void **state)
 	mycel_key_free(next);
 }
 
-static void test_transfer_feeds(void **state)
+/* ---- transfers (PROTOCOL.md §5.5) ------------------------------------------------------------ */
+
+static mycel_bundle_report *verify_ok(const uint8_t *p, size_t n)
+{
+	mycel_bundle_report *r = NULL;
+	char why[512] = "";
+	int rv = mycel_bundle_verify(p, n, &r, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("verify: %s (%s)", mycel_errname(rv), why);
+	return r;
+}
+
+static uint64_t ts_of(fx *f, const mycel_key *k, uint64_t seq)
+{
+	mycel_entry e;
+	assert_int_equal(mycel_store_get(f->s, k->pk, seq, &e), 0);
+	return e.h.ts_ms;
+}
+
+/* The transfer sales -> finance of the fixture, as a report must tell it. */
+static void expect_sales_to_finance(fx *f, const mycel_bundle_transfer *t)
+{
+	assert_string_equal(t->from, "sales");
+	assert_string_equal(t->to, "finance");
+	assert_int_equal(t->offer_seq, 7);
+	assert_int_equal(t->offer_ts_ms, ts_of(f, f->sales, 7));
+	assert_int_equal(t->accept_seq, 2);
+	assert_int_equal(t->accept_ts_ms, ts_of(f, f->fin, 2));
+}
+
+static void test_transfer_from_giver(void **state)
+{
+	fx *f = *state;
+	mycel_bundle_report *r = verify_ok(f->xbundle.data, f->xbundle.len);
+	assert_string_equal(r->domain, "sales");
+	assert_string_equal(r->id, "dash");
+	assert_string_equal(r->kind, "product");
+	assert_int_equal(r->feeds, 2); /* finance's feed came with the offer naming it */
+	assert_string_equal(r->owner, "finance");
+	assert_memory_equal(r->owner_feed, f->fin->pk, MYCEL_PK_LEN);
+	assert_int_equal(r->since_seq, 2); /* finance's acceptance */
+	assert_int_equal(r->since_ts_ms, ts_of(f, f->fin, 2));
+	assert_int_equal(r->n_transfers, 1);
+	expect_sales_to_finance(f, &r->transfers[0]);
+	assert_false(r->pending);
+	assert_int_equal(r->n_versions, 2);
+	assert_string_equal(r->versions[0].domain, "sales");
+	assert_string_equal(r->versions[0].version, "1.0.0");
+	assert_int_equal(r->versions[0].seq, 4);
+	assert_string_equal(r->versions[1].domain, "finance");
+	assert_string_equal(r->versions[1].version, "2.0.0");
+	assert_int_equal(r->versions[1].seq, 3);
+	assert_int_equal(r->head_seq, 7);
+	mycel_bundle_report_free(r);
+}
+
+static void test_transfer_from_receiver(void **state)
+{
+	fx *f = *state;
+	mycel_buf b;
+	char why[512] = "";
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	int rv = mycel_bundle_build(f->s, "finance", "dash", &b, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("build: %s (%s)", mycel_errname(rv), why);
+	mycel_bundle_report *r = verify_ok(b.data, b.len);
+	assert_string_equal(r->domain, "finance");
+	assert_int_equal(r->feeds, 2); /* sales's feed came with the acceptance naming it */
+	assert_int_equal(r->admitted_since, 2);
+	assert_string_equal(r->owner, "finance");
+	assert_memory_equal(r->owner_feed, f->fin->pk, MYCEL_PK_LEN);
+	assert_int_equal(r->since_seq, 2);
+	assert_int_equal(r->n_transfers, 1);
+	expect_sales_to_finance(f, &r->transfers[0]);
+	assert_int_equal(r->n_versions, 2);
+	assert_string_equal(r->versions[0].domain, "sales");
+	assert_string_equal(r->versions[1].domain, "finance");
+	assert_int_equal(r->head_seq, 3);
+	mycel_bundle_report_free(r);
+	mycel_buf_fini(&b);
+}
+
+/* A builder for domain/dash with charters 1..2 of the store and no feed yet. */
+static mycel_bundle_builder *builder(fx *f, const char *domain)
+{
+	mycel_bundle_builder *bb = NULL;
+	char why[256] = "";
+	assert_int_equal(mycel_bundle_builder_new(domain, "dash", &bb), 0);
+	for (uint64_t v = 1; v <= 2; v++) {
+		uint8_t *p = NULL;
+		size_t n = 0;
+		assert_int_equal(mycel_store_charter_file(f->s, v, &p, &n), 0);
+		assert_int_equal(mycel_bundle_builder_add_charter(bb, p, n, why, sizeof(why)), 0);
+		free(p);
+	}
+	return bb;
+}
+
+/* Adds k's feed from the store to bb, seq 1 to upto. */
+static void add_feed(fx *f, mycel_bundle_builder *bb, const mycel_key *k, uint64_t upto)
+{
+	assert_int_equal(mycel_bundle_builder_add_feed(bb, k->pk), 0);
+	for (uint64_t seq = 1; seq <= upto; seq++) {
+		mycel_entry e;
+		uint8_t *body = NULL;
+		size_t n = 0;
+		assert_int_equal(mycel_store_get(f->s, k->pk, seq, &e), 0);
+		assert_int_equal(mycel_store_get_body(f->s, k->pk, seq, &body, &n), 0);
+		assert_int_equal(mycel_bundle_builder_add_entry(bb, e.raw, e.len, body, n), 0);
+		free(body);
+	}
+}
+
+static mycel_bundle_report *finish_ok(mycel_bundle_builder *bb)
+{
+	mycel_buf b;
+	char why[512] = "";
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	int rv = mycel_bundle_builder_finish(bb, &b, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("finish: %s (%s)", mycel_errname(rv), why);
+	mycel_bundle_report *r = verify_ok(b.data, b.len);
+	mycel_buf_fini(&b);
+	mycel_bundle_builder_free(bb);
+	return r;
+}
+
+static void test_transfer_received_not_published(void **state)
+{
+	fx *f = *state;
+	/* finance up to its acceptance, before it published a version of its own */
+	mycel_bundle_builder *bb = builder(f, "finance");
+	add_feed(f, bb, f->fin, 2);
+	add_feed(f, bb, f->sales, 7);
+	mycel_bundle_report *r = finish_ok(bb);
+	assert_string_equal(r->kind, "product");
+	assert_string_equal(r->owner, "finance");
+	assert_int_equal(r->since_seq, 2);
+	assert_int_equal(r->n_transfers, 1);
+	assert_int_equal(r->n_versions, 1);
+	assert_string_equal(r->versions[0].domain, "sales");
+	mycel_bundle_report_free(r);
+
+	/* without the giver's feed, nothing shows that finance ever held a version */
+	mycel_buf b;
+	char why[512] = "";
+	bb = builder(f, "finance");
+	add_feed(f, bb, f->fin, 2);
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	assert_int_equal(mycel_bundle_builder_finish(bb, &b, why, sizeof(why)), MYCEL_ENOTFOUND);
+	assert_non_null(strstr(why, "giver's feed"));
+	assert_int_equal(b.len, 0);
+	mycel_buf_fini(&b);
+	mycel_bundle_builder_free(bb);
+}
+
+static void test_transfer_pending(void **state)
+{
+	fx *f = *state;
+	/* the receiver's feed is not in the bundle: no transfer can be claimed */
+	mycel_bundle_builder *bb = builder(f, "sales");
+	add_feed(f, bb, f->sales, 7);
+	mycel_bundle_report *r = finish_ok(bb);
+	assert_string_equal(r->owner, "sales");
+	assert_memory_equal(r->owner_feed, f->sales->pk, MYCEL_PK_LEN);
+	assert_int_equal(r->since_seq, 4); /* the first version, as far as the bundle proves */
+	assert_int_equal(r->n_transfers, 0);
+	assert_true(r->pending);
+	assert_false(r->pending_feed_held);
+	assert_string_equal(r->pending_to, "finance");
+	assert_int_equal(r->pending_seq, 7);
+	assert_int_equal(r->pending_ts_ms, ts_of(f, f->sales, 7));
+	assert_int_equal(r->n_versions, 1);
+	mycel_bundle_report_free(r);
+
+	/* the receiver's feed up to a head before its acceptance */
+	bb = builder(f, "sales");
+	add_feed(f, bb, f->sales, 7);
+	add_feed(f, bb, f->fin, 1);
+	r = finish_ok(bb);
+	assert_string_equal(r->owner, "sales");
+	assert_int_equal(r->n_transfers, 0);
+	assert_true(r->pending);
+	assert_true(r->pending_feed_held);
+	assert_string_equal(r->pending_to, "finance");
+	mycel_bundle_report_free(r);
+}
+
+/* The acceptance body of the fixture's offer with its offer id changed (xor mask). */
+static void accept_body(fx *f, uint8_t mask, mycel_buf *b)
+{
+	mycel_entry offer;
+	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 7, &offer), 0);
+	offer.id[0] ^= mask;
+	mycel_buf_init(b, 4096);
+	mycel_enc_map(b, 5);
+	mycel_enc_cstr(b, "action");
+	mycel_enc_cstr(b, "accept");
+	mycel_enc_cstr(b, "from");
+	mycel_enc_cstr(b, "sales");
+	mycel_enc_cstr(b, "id");
+	mycel_enc_cstr(b, "dash");
+	mycel_enc_cstr(b, "offer");
+	mycel_enc_bin(b, offer.id, MYCEL_HASH_LEN);
+	mycel_enc_cstr(b, "seq");
+	mycel_enc_uint(b, 7);
+	assert_int_equal(b->err, 0);
+}
+
+static void test_transfer_acceptance_tampered(void **state)
+{
+	fx *f = *state;
+	mycel_entry acc;
+	uint8_t *body = NULL;
+	size_t bn = 0;
+	mycel_buf b;
+	assert_int_equal(mycel_store_get(f->s, f->fin->pk, 2, &acc), 0);
+	assert_int_equal(mycel_store_get_body(f->s, f->fin->pk, 2, &body, &bn), 0);
+	/* the fixture's acceptance body is the one the spec describes, byte for byte */
+	accept_body(f, 0, &b);
+	assert_int_equal(b.len, bn);
+	assert_memory_equal(b.data, body, bn);
+	mycel_buf_fini(&b);
+
+	/* any byte of the acceptance's entry or body changed: the bundle does not verify */
+	uint8_t *p = malloc(f->xbundle.len);
+	assert_non_null(p);
+	const uint8_t *parts[] = {acc.raw, body};
+	size_t lens[] = {acc.len, bn};
+	for (size_t k = 0; k < 2; k++) {
+		memcpy(p, f->xbundle.data, f->xbundle.len);
+		uint8_t *at = memmem(p, f->xbundle.len, parts[k], lens[k]);
+		assert_non_null(at);
+		for (size_t i = 0; i < lens[k]; i++) {
+			char why[512] = "";
+			mycel_bundle_report *r = NULL;
+			at[i] ^= 0x01;
+			int rv = mycel_bundle_verify(p, f->xbundle.len, &r, why, sizeof(why));
+			at[i] ^= 0x01;
+			if (rv == 0 || r != NULL)
+				fail_msg("%s byte %zu changed: the bundle still verifies",
+				         k ? "acceptance body" : "acceptance entry", i);
+		}
+	}
+	free(p);
+
+	/* another offer id in the body, the digest recomputed: the body hash names it */
+	tree t;
+	accept_body(f, 0x80, &b);
+	tree_open_buf(&f->xbundle, &t);
+	mycel_value *bodies = feed_part(&t, 1, "bodies");
+	bodies->v.a.items[1].v.s.ptr = (const char *)b.data;
+	bodies->v.a.items[1].v.s.len = b.len;
+	const mycel_buf *x = tree_encode(&t);
+	expect_refusal(x->data, x->len, MYCEL_EHASH, "feeds[1].bodies[1]");
+	tree_close(&t);
+
+	/* finance validly signs an acceptance of another offer: that is no transfer */
+	mycel_header h = acc.h;
+	mycel_entry forged;
+	mycel_body_hash(b.data, b.len, h.body_hash);
+	assert_int_equal(mycel_entry_sign(&h, f->fin, &forged), 0);
+	mycel_bundle_builder *bb = builder(f, "sales");
+	add_feed(f, bb, f->sales, 7);
+	add_feed(f, bb, f->fin, 1);
+	assert_int_equal(mycel_bundle_builder_add_entry(bb, forged.raw, forged.len, b.data, b.len),
+	                 0);
+	mycel_bundle_report *r = finish_ok(bb);
+	assert_string_equal(r->owner, "sales");
+	assert_int_equal(r->n_transfers, 0);
+	assert_true(r->pending);
+	assert_true(r->pending_feed_held);
+	mycel_bundle_report_free(r);
+	mycel_buf_fini(&b);
+	free(body);
+}
+
+/* sales -> finance -> hr: both bundles, from either end, name hr as the owner. */
+static void test_transfer_chain(void **state)
+{
+	fx *f = *state;
+	mycel_key *hr = tc_seed_key(0xc4);
+	mycel_charter *c = NULL;
+	mycel_buf v3, b;
+	char why[512] = "";
+	assert_int_equal(mycel_charter_new("acme", 3, 1, &c), 0);
+	assert_int_equal(mycel_charter_add_member(c, "gov", f->gov->pk), 0);
+	assert_int_equal(mycel_charter_add_domain(c, "sales", f->sales->pk), 0);
+	assert_int_equal(mycel_charter_add_domain(c, "finance", f->fin->pk), 0);
+	assert_int_equal(mycel_charter_add_domain(c, "hr", hr->pk), 0);
+	assert_int_equal(mycel_charter_sign(c, f->gov, why, sizeof(why)), 0);
+	mycel_buf_init(&v3, MYCEL_CHARTER_MAX);
+	assert_int_equal(mycel_charter_encode(c, &v3), 0);
+	mycel_charter_free(c);
+	assert_int_equal(mycel_store_add_charter(f->s, v3.data, v3.len, why, sizeof(why)), 0);
+	mycel_buf_fini(&v3);
+	int rv = mycel_transfer_offer(f->s, f->fin, "finance", "dash", "hr", NULL, why,
+	                              sizeof(why));
+	if (rv != 0)
+		fail_msg("offer: %s (%s)", mycel_errname(rv), why);
+	put_domain(f, hr, "HR");
+	rv = mycel_transfer_accept(f->s, hr, "hr", "finance", "dash", NULL, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("accept: %s (%s)", mycel_errname(rv), why);
+
+	static const char *const from[] = {"sales", "hr", "finance"};
+	for (size_t k = 0; k < 3; k++) {
+		mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+		rv = mycel_bundle_build(f->s, from[k], "dash", &b, why, sizeof(why));
+		if (rv != 0)
+			fail_msg("build %s/dash: %s (%s)", from[k], mycel_errname(rv), why);
+		mycel_bundle_report *r = verify_ok(b.data, b.len);
+		assert_string_equal(r->domain, from[k]);
+		assert_int_equal(r->feeds, 3);
+		assert_string_equal(r->owner, "hr");
+		assert_memory_equal(r->owner_feed, hr->pk, MYCEL_PK_LEN);
+		assert_int_equal(r->since_seq, 2);
+		assert_int_equal(r->since_ts_ms, r->transfers[1].accept_ts_ms);
+		assert_int_equal(r->n_transfers, 2);
+		expect_sales_to_finance(f, &r->transfers[0]);
+		assert_string_equal(r->transfers[1].from, "finance");
+		assert_string_equal(r->transfers[1].to, "hr");
+		assert_int_equal(r->transfers[1].offer_seq, 4);
+		assert_int_equal(r->transfers[1].accept_seq, 2);
+		assert_false(r->pending);
+		assert_int_equal(r->n_versions, 2);
+		mycel_bundle_report_free(r);
+		mycel_buf_fini(&b);
+	}
+	mycel_key_free(hr);
+}
+
+static void test_transfer_peer(void **state)
 {
 	(void)state;
-	uint8_t f1[32], f2[32], f3[32];
+	uint8_t offer[MYCEL_HASH_LEN];
+	char name[MYCEL_NAME_MAX + 1] = "unchanged";
 	mycel_buf b;
-	size_t n = 0;
-	memset(f1, 0x40, 32);
-	memset(f2, 0x41, 32);
-	memset(f3, 0x99, 32);
+	memset(offer, 0x40, sizeof(offer));
 	mycel_buf_init(&b, 4096);
 	mycel_enc_map(&b, 4);
-	mycel_enc_cstr(&b, "a");
-	mycel_enc_bin(&b, f1, 32);
-	mycel_enc_cstr(&b, "b");
-	mycel_enc_array(&b, 3);
-	mycel_enc_cstr(&b, "x");
-	mycel_enc_bin(&b, f2, 32);
-	mycel_enc_bin(&b, f3, 16); /* not a feed: 16 bytes */
-	mycel_enc_cstr(&b, "c");
-	mycel_enc_map(&b, 1);
-	mycel_enc_cstr(&b, "d");
-	mycel_enc_bin(&b, f3, 32); /* nested deeper: not looked at */
-	mycel_enc_cstr(&b, "d");
-	mycel_enc_uint(&b, 7);
+	mycel_enc_cstr(&b, "action");
+	mycel_enc_cstr(&b, "offer");
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, "dash");
+	mycel_enc_cstr(&b, "kind");
+	mycel_enc_cstr(&b, "product");
+	mycel_enc_cstr(&b, "to");
+	mycel_enc_cstr(&b, "finance");
 	assert_int_equal(b.err, 0);
-	assert_int_equal(mycel_bundle_transfer_feeds(b.data, b.len, count_feed, &n), 0);
-	assert_int_equal(n, 2);
-	n = 0;
-	assert_int_equal(mycel_bundle_transfer_feeds(b.data, b.len - 1, count_feed, &n), 0);
-	assert_int_equal(n, 2); /* a cut body: what was read before the cut */
+	assert_int_equal(mycel_bundle_transfer_peer(b.data, b.len, "dash", name), 0);
+	assert_string_equal(name, "finance");
+	strcpy(name, "unchanged");
+	assert_int_equal(mycel_bundle_transfer_peer(b.data, b.len, "orders", name),
+	                 MYCEL_ENOTFOUND);
+	assert_int_equal(mycel_bundle_transfer_peer(b.data, b.len - 1, "dash", name),
+	                 MYCEL_ENOTFOUND);
+	assert_string_equal(name, "unchanged");
+	mycel_buf_reset(&b);
+	mycel_enc_map(&b, 5);
+	mycel_enc_cstr(&b, "action");
+	mycel_enc_cstr(&b, "accept");
+	mycel_enc_cstr(&b, "from");
+	mycel_enc_cstr(&b, "sales");
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, "dash");
+	mycel_enc_cstr(&b, "offer");
+	mycel_enc_bin(&b, offer, MYCEL_HASH_LEN);
+	mycel_enc_cstr(&b, "seq");
+	mycel_enc_uint(&b, 7);
+	assert_int_equal(mycel_bundle_transfer_peer(b.data, b.len, "dash", name), 0);
+	assert_string_equal(name, "sales");
+	/* the shape from before §5.5 ({id, to: a feed}) names nothing */
+	mycel_buf_reset(&b);
+	mycel_enc_map(&b, 2);
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, "dash");
+	mycel_enc_cstr(&b, "to");
+	mycel_enc_bin(&b, offer, MYCEL_HASH_LEN);
+	assert_int_equal(mycel_bundle_transfer_peer(b.data, b.len, "dash", name),
+	                 MYCEL_ENOTFOUND);
+	assert_int_equal(mycel_bundle_transfer_peer(NULL, 0, "dash", name), MYCEL_ENOTFOUND);
 	mycel_buf_fini(&b);
 }
 
@@ -813,7 +1183,13 @@ int main(void)
 	    cmocka_unit_test(test_layout_and_limits),
 	    cmocka_unit_test_setup_teardown(test_fork_proof_travels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_builder_checks, setup, teardown),
-	    cmocka_unit_test(test_transfer_feeds),
+	    cmocka_unit_test_setup_teardown(test_transfer_from_giver, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_from_receiver, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_received_not_published, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_pending, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_acceptance_tampered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_chain, setup, teardown),
+	    cmocka_unit_test(test_transfer_peer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,10 @@
  *
  * An audit bundle is one self-contained file that proves, offline, who owns a document
  * (DOMAIN/ID), since when, under which charter, and its version history: the charter chain
- * from genesis, every entry of the owning feed from seq 1 to its head (bodies only where
- * they can concern the subject), the other feeds its transfers name, and the fork proofs
- * held for those feeds. It is the canonical MessagePack value
+ * from genesis, every entry of the subject's feed from seq 1 to its head (bodies only where
+ * they can concern the subject), the feeds of the domains its transfers name (offers and
+ * acceptances, PROTOCOL.md §5.5, followed from domain to domain), and the fork proofs held
+ * for those feeds. It is the canonical MessagePack value
  *
  *   ["mycel-bundle", 1, {charters: [bin...], feeds: [{bodies: [bin|nil...], entries:
  *    [bin...], feed: bin 32}...], forks: [bin...], subject: {domain, id, kind}}, digest]
@@ -58,7 +59,7 @@ int mycel_bundle_builder_add_charter(mycel_bundle_builder *b, const uint8_t *p, 
 
 /*
  * Starts the next feed; the entries added after it belong to it. The first feed is the
- * owning feed (the one the latest charter binds to the subject's domain). EEXIST for a
+ * subject's feed (the one the latest charter binds to the subject's domain). EEXIST for a
  * feed already added, ETOOBIG beyond MYCEL_BUNDLE_FEEDS_MAX.
  */
 int mycel_bundle_builder_add_feed(mycel_bundle_builder *b, const uint8_t feed[MYCEL_PK_LEN]);
@@ -78,25 +79,29 @@ int mycel_bundle_builder_add_fork(mycel_bundle_builder *b, const uint8_t *p, siz
 
 /*
  * Encodes the bundle into out (appended). The subject's kind is that of its first
- * contract or product entry in the owning feed; bodies of the other document kind are
- * left out. ENOTFOUND (why says so) when the owning feed holds no document named id,
+ * contract or product entry in the subject's feed (product when that feed first holds an
+ * acceptance of id); bodies of the other document kind are left out. ENOTFOUND (why says
+ * so) when the subject's feed holds no document named id nor an acceptance of one,
  * EINVAL without charters or feeds, ENOMEM, ETOOBIG. The builder is left as it was.
  */
 int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *why, size_t why_len);
 
 /*
- * Calls fn for every 32-byte binary value found in a transfer entry's body (top-level map
- * values and the elements of arrays among them): the feeds a transfer may name. The store
- * builder adds those it holds as further feeds. Returns fn's first non-zero value, or 0.
+ * The domain that a `transfer` entry's body (PROTOCOL.md §5.5) names about product id: the
+ * `to` of an offer of id or the `from` of an acceptance of id, copied NUL-terminated into
+ * out_domain. The builders follow these names (through the charter) to the feeds that
+ * decide who owns id. 0; ENOTFOUND when body is NULL, not a well-formed offer or acceptance,
+ * or about another id (out_domain untouched).
  */
-int mycel_bundle_transfer_feeds(const uint8_t *body, size_t n,
-                                int (*fn)(void *ctx, const uint8_t feed[MYCEL_PK_LEN]), void *ctx);
+int mycel_bundle_transfer_peer(const uint8_t *body, size_t n, const char *id,
+                               char out_domain[MYCEL_NAME_MAX + 1]);
 
 /*
  * Builds the bundle of document domain/id from store s into out (appended): every charter
  * version it holds, the feed the current charter binds to domain, from seq 1 to its head,
- * each further feed a `transfer` entry of that feed names and s holds, and the fork proofs
- * s holds for those feeds. ENOTFOUND when the charter has no domain of that name or the
+ * then, transitively, the feed of each domain an offer or acceptance of id in a feed of the
+ * bundle names (mycel_bundle_transfer_peer, resolved through the current charter) that s
+ * holds, up to MYCEL_BUNDLE_FEEDS_MAX feeds, and the fork proofs s holds for those feeds. ENOTFOUND when the charter has no domain of that name or the
  * feed no such document, the store's and the builder's codes otherwise; why says what.
  */
 int mycel_bundle_build(mycel_store *s, const char *domain, const char *id, mycel_buf *out,
@@ -110,39 +115,50 @@ typedef enum mycel_bundle_status {
 	MYCEL_BUNDLE_RETIRED = 2,
 } mycel_bundle_status;
 
-/* One published version of the subject, as its owning feed tells it. */
+/* One published version of the subject, as the feed of the domain that published it tells. */
 typedef struct mycel_bundle_version {
+	char domain[MYCEL_NAME_MAX + 1]; /* the owner that published it */
 	char version[65];
-	uint64_t seq, ts_ms;               /* the entry that published it */
-	mycel_bundle_status status;        /* after every lifecycle entry in the bundle */
+	uint64_t seq, ts_ms;               /* the entry that published it, in domain's feed */
+	mycel_bundle_status status;        /* after every lifecycle entry of domain's feed */
 	uint64_t status_seq, status_ts_ms; /* the lifecycle entry that set it (0 when active) */
 } mycel_bundle_version;
 
-/* One transfer entry of a feed of the bundle (its meaning is not interpreted yet). */
+/* One transfer of the subject (PROTOCOL.md §5.5), proven by the offer and the acceptance. */
 typedef struct mycel_bundle_transfer {
-	size_t feed; /* index in the bundle's feeds */
-	uint64_t seq, ts_ms;
+	char from[MYCEL_NAME_MAX + 1], to[MYCEL_NAME_MAX + 1];
+	uint64_t offer_seq, offer_ts_ms;   /* the offer, in from's feed */
+	uint64_t accept_seq, accept_ts_ms; /* the acceptance that counts, in to's feed */
 } mycel_bundle_transfer;
 
 /* What a valid bundle proves. Strings are NUL-terminated and came from signed bytes. */
 typedef struct mycel_bundle_report {
-	char domain[MYCEL_NAME_MAX + 1];
+	char domain[MYCEL_NAME_MAX + 1]; /* the subject: domain/id */
 	char id[MYCEL_BUNDLE_ID_MAX + 1];
 	char kind[16]; /* "contract" or "product" */
 	char mesh[MYCEL_NAME_MAX + 1];
 	uint8_t mesh_id[MYCEL_HASH_LEN];
 	uint64_t charter_version; /* the latest charter of the bundle */
-	uint64_t admitted_since;  /* the first version from which on every charter binds the domain
-	                             to the feed */
+	uint64_t admitted_since;  /* the first version from which on every charter binds the
+	                             subject's domain to feeds[0] */
+	char owner[MYCEL_NAME_MAX + 1]; /* the last receiver of the transfers, else the domain
+	                                   where the product's history starts */
 	uint8_t owner_feed[MYCEL_PK_LEN];
-	uint64_t since_seq, since_ts_ms; /* the subject's first entry in the owning feed */
-	uint64_t head_seq, head_ts_ms;   /* the owning feed's last entry in the bundle */
+	uint64_t since_seq, since_ts_ms; /* in the owner's feed: the acceptance of the last
+	                                    transfer, else the first entry publishing the subject */
+	uint64_t head_seq, head_ts_ms;   /* feeds[0]'s last entry in the bundle */
 	size_t charters, feeds, entries, bodies, forks, keys;
-	size_t owner_forks; /* fork proofs of the owning feed: its history is not unique */
+	size_t owner_forks; /* fork proofs of feeds[0]: its history is not unique */
 	size_t n_versions;
-	mycel_bundle_version *versions; /* in the order they were published */
+	mycel_bundle_version *versions; /* each owner's, owners in the order they held it */
 	size_t n_transfers;
-	mycel_bundle_transfer *transfers;
+	mycel_bundle_transfer *transfers; /* in the order they happened */
+	/* an offer by the owner that the bundle shows no acceptance of: the owner shown is the
+	   giver, as far as the bundle proves */
+	bool pending;
+	bool pending_feed_held; /* whether the addressee's feed is in the bundle (up to its head) */
+	char pending_to[MYCEL_NAME_MAX + 1];
+	uint64_t pending_seq, pending_ts_ms; /* the offer, in the owner's feed */
 } mycel_bundle_report;
 
 /*
