@@ -117,7 +117,7 @@ typedef struct blob {
 struct mycel_bundle_builder {
 	char domain[MYCEL_NAME_MAX + 1];
 	char id[MYCEL_BUNDLE_ID_MAX + 1];
-	char kind[16]; /* the subject's kind once its first entry is seen, else "" */
+	char kind[16];       /* the subject's kind once its first entry is seen, else "" */
 	bool has_version[2]; /* some feed publishes a version of id: [0] contract, [1] product */
 	blob *charters;
 	size_t n_charters;
@@ -316,10 +316,11 @@ int mycel_bundle_builder_finish(mycel_bundle_builder *b, mycel_buf *out, char *w
 		    "the feed of domain %s holds no contract or product with id \"%s\"", b->domain,
 		    b->id);
 	if (!b->has_version[strcmp(b->kind, "product") == 0])
-		return mycel__fail(MYCEL_ENOTFOUND, why, why_len,
-		                   "domain %s accepted product \"%s\", but no feed at hand publishes "
-		                   "a version of it (the giver's feed is needed)",
-		                   b->domain, b->id);
+		return mycel__fail(
+		    MYCEL_ENOTFOUND, why, why_len,
+		    "domain %s accepted product \"%s\", but no feed at hand publishes "
+		    "a version of it (the giver's feed is needed)",
+		    b->domain, b->id);
 	for (size_t i = 0; i < b->n_feeds; i++)
 		for (size_t j = 0; j < b->feeds[i].n; j++) {
 			const bentry *x = &b->feeds[i].e[j];

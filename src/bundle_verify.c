@@ -383,8 +383,8 @@ static int add_version(vstate *v, size_t j, const char *ver, size_t vn, const my
 	return 0;
 }
 
-static void set_status(vstate *v, size_t j, const char *ver, size_t vn, const char *st,
-                       size_t sn, const mycel_entry *e)
+static void set_status(vstate *v, size_t j, const char *ver, size_t vn, const char *st, size_t sn,
+                       const mycel_entry *e)
 {
 	mycel_bundle_status s;
 	if (sn == 10 && memcmp(st, "deprecated", 10) == 0)

@@ -143,8 +143,8 @@ static int setup(void **state)
 	if (rv != 0)
 		fail_msg("offer: %s (%s)", mycel_errname(rv), why);
 	put_domain(f, f->fin, "Finance");
-	rv = mycel_transfer_accept(f->s, f->fin, "finance", "sales", "dash", NULL, why,
-	                           sizeof(why));
+	rv =
+	    mycel_transfer_accept(f->s, f->fin, "finance", "sales", "dash", NULL, why, sizeof(why));
 	if (rv != 0)
 		fail_msg("accept: %s (%s)", mycel_errname(rv), why);
 	put_product(f, f->fin, "dash", "2.0.0");
@@ -343,9 +343,9 @@ static mycel_value *member(mycel_value *map, const char *key)
 static void tree_open_buf(const mycel_buf *bundle, tree *t)
 {
 	assert_int_equal(mycel_arena_new(64u << 20, &t->a), 0);
-	assert_int_equal(mycel_value_decode(bundle->data, bundle->len, MYCEL_BUNDLE_MAX, t->a,
-	                                    &t->root, NULL),
-	                 0);
+	assert_int_equal(
+	    mycel_value_decode(bundle->data, bundle->len, MYCEL_BUNDLE_MAX, t->a, &t->root, NULL),
+	    0);
 	assert_int_equal(t->root->type, MYCEL_T_ARRAY);
 	assert_int_equal(t->root->v.a.len, 4);
 	t->content = &t->root->v.a.items[2];
@@ -1073,8 +1073,8 @@ static void test_transfer_chain(void **state)
 	mycel_charter_free(c);
 	assert_int_equal(mycel_store_add_charter(f->s, v3.data, v3.len, why, sizeof(why)), 0);
 	mycel_buf_fini(&v3);
-	int rv = mycel_transfer_offer(f->s, f->fin, "finance", "dash", "hr", NULL, why,
-	                              sizeof(why));
+	int rv =
+	    mycel_transfer_offer(f->s, f->fin, "finance", "dash", "hr", NULL, why, sizeof(why));
 	if (rv != 0)
 		fail_msg("offer: %s (%s)", mycel_errname(rv), why);
 	put_domain(f, hr, "HR");
@@ -1156,8 +1156,7 @@ static void test_transfer_peer(void **state)
 	mycel_enc_cstr(&b, "dash");
 	mycel_enc_cstr(&b, "to");
 	mycel_enc_bin(&b, offer, MYCEL_HASH_LEN);
-	assert_int_equal(mycel_bundle_transfer_peer(b.data, b.len, "dash", name),
-	                 MYCEL_ENOTFOUND);
+	assert_int_equal(mycel_bundle_transfer_peer(b.data, b.len, "dash", name), MYCEL_ENOTFOUND);
 	assert_int_equal(mycel_bundle_transfer_peer(NULL, 0, "dash", name), MYCEL_ENOTFOUND);
 	mycel_buf_fini(&b);
 }

@@ -101,8 +101,9 @@ int mycel_bundle_transfer_peer(const uint8_t *body, size_t n, const char *id,
  * version it holds, the feed the current charter binds to domain, from seq 1 to its head,
  * then, transitively, the feed of each domain an offer or acceptance of id in a feed of the
  * bundle names (mycel_bundle_transfer_peer, resolved through the current charter) that s
- * holds, up to MYCEL_BUNDLE_FEEDS_MAX feeds, and the fork proofs s holds for those feeds. ENOTFOUND when the charter has no domain of that name or the
- * feed no such document, the store's and the builder's codes otherwise; why says what.
+ * holds, up to MYCEL_BUNDLE_FEEDS_MAX feeds, and the fork proofs s holds for those feeds.
+ * ENOTFOUND when the charter has no domain of that name or the feed no such document, the
+ * store's and the builder's codes otherwise; why says what.
  */
 int mycel_bundle_build(mycel_store *s, const char *domain, const char *id, mycel_buf *out,
                        char *why, size_t why_len);
@@ -138,9 +139,9 @@ typedef struct mycel_bundle_report {
 	char kind[16]; /* "contract" or "product" */
 	char mesh[MYCEL_NAME_MAX + 1];
 	uint8_t mesh_id[MYCEL_HASH_LEN];
-	uint64_t charter_version; /* the latest charter of the bundle */
-	uint64_t admitted_since;  /* the first version from which on every charter binds the
-	                             subject's domain to feeds[0] */
+	uint64_t charter_version;       /* the latest charter of the bundle */
+	uint64_t admitted_since;        /* the first version from which on every charter binds the
+	                                   subject's domain to feeds[0] */
 	char owner[MYCEL_NAME_MAX + 1]; /* the last receiver of the transfers, else the domain
 	                                   where the product's history starts */
 	uint8_t owner_feed[MYCEL_PK_LEN];
