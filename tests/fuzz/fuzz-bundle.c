@@ -3,9 +3,11 @@
  * bytes. Every input is either refused with a known code and a message that starts with
  * "bundle: " (and no report), or accepted with a report that keeps the promises of
  * mycel/bundle.h: a contract or product subject with at least one version, counts that
- * add up, the owning feed's head at or after the subject's first entry. Inputs are capped
+ * add up, the subject's feed's head at or after the subject's first entry when nothing was
+ * transferred, and otherwise a chain of transfers ending at the owner, since its acceptance. Inputs are capped
  * at 1 MiB to keep runs fast; the 256 MiB limit itself is a unit test.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,14 +44,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r == NULL)
 		die("no report on success", rv, why);
+	bool moved = r->n_transfers > 0;
 	if ((strcmp(r->kind, "contract") != 0 && strcmp(r->kind, "product") != 0) ||
-	    r->n_versions == 0 || r->since_seq == 0 || r->head_seq < r->since_seq ||
+	    r->n_versions == 0 || r->since_seq == 0 || (!moved && r->head_seq < r->since_seq) ||
 	    r->charters == 0 || r->charter_version != r->charters || r->admitted_since == 0 ||
 	    r->admitted_since > r->charter_version || r->feeds == 0 || r->entries < r->head_seq ||
-	    r->bodies > r->entries || r->owner_forks > r->forks)
+	    r->bodies > r->entries || r->owner_forks > r->forks || r->owner[0] == '\0' ||
+	    (!moved && strcmp(r->owner, r->domain) != 0) || r->n_transfers >= r->feeds ||
+	    (moved && strcmp(r->kind, "product") != 0) ||
+	    (r->pending && (r->pending_to[0] == '\0' || r->pending_seq == 0)))
 		die("report breaks its promises", rv, why);
+	/* transfers: a chain from owner to owner that ends at the owner, since its acceptance */
+	for (size_t i = 0; i < r->n_transfers; i++) {
+		const mycel_bundle_transfer *t = &r->transfers[i];
+		if (strcmp(t->from, t->to) == 0 || t->offer_seq == 0 || t->accept_seq == 0 ||
+		    (i > 0 && strcmp(r->transfers[i - 1].to, t->from) != 0))
+			die("transfer breaks its promises", rv, why);
+	}
+	if (moved && (strcmp(r->transfers[r->n_transfers - 1].to, r->owner) != 0 ||
+	              r->since_seq != r->transfers[r->n_transfers - 1].accept_seq))
+		die("the owner is not the last receiver", rv, why);
 	for (size_t i = 0; i < r->n_versions; i++)
-		if (r->versions[i].version[0] == '\0' || r->versions[i].seq < r->since_seq ||
+		if (r->versions[i].version[0] == '\0' || r->versions[i].domain[0] == '\0' ||
+		    (!moved && (r->versions[i].seq < r->since_seq ||
+		                strcmp(r->versions[i].domain, r->domain) != 0)) ||
 		    (r->versions[i].status != MYCEL_BUNDLE_ACTIVE) !=
 		        (r->versions[i].status_seq != 0))
 			die("version breaks its promises", rv, why);
