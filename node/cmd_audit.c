@@ -492,8 +492,8 @@ static void print_human(const char *path, size_t size, const mycel_bundle_report
 		printf(")\n");
 	}
 	if (r->pending) {
-		printf("%-13s offered to %s at seq %llu (", "pending", r->pending_to,
-		       (unsigned long long)r->pending_seq);
+		printf("%-13s offered by %s to %s at seq %llu (", "pending", r->owner,
+		       r->pending_to, (unsigned long long)r->pending_seq);
 		print_ts(stdout, r->pending_ts_ms);
 		printf("), acceptance not in the bundle (%s): the owner shown is the giver, as far "
 		       "as the bundle proves\n",
@@ -504,7 +504,8 @@ static void print_human(const char *path, size_t size, const mycel_bundle_report
 	       (unsigned long long)r->charter_version, r->mesh, mid);
 	printf("%-13s since charter version %llu\n", "admitted",
 	       (unsigned long long)r->admitted_since);
-	printf("%-13s seq %llu, ", "feed head", (unsigned long long)r->head_seq);
+	printf("%-13s seq %llu of the feed of %s, ", "feed head", (unsigned long long)r->head_seq,
+	       r->domain);
 	print_ts(stdout, r->head_ts_ms);
 	printf(" (the bundle shows nothing after it)\n");
 	printf("%-13s %s%-12s %-16s %-10s %6s  %-24s  %s%s\n", "versions", c_dim(), "domain",

@@ -156,7 +156,7 @@ run 0 audit $P --data sales --out offered.mcb
 has "(product): 1 charter version(s), 1 feed(s)"
 run 0 verify offered.mcb
 has "owner         sales, feed $sales_pk" "transfers     0" \
-	"pending       offered to customers at seq $offer_seq (" \
+	"pending       offered by sales to customers at seq $offer_seq (" \
 	"acceptance not in the bundle (its feed is not in the bundle): the owner shown is the giver"
 ok "audit of an offered product, the receiver's feed not held: the offer is pending, sales owns it"
 
