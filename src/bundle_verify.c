@@ -322,6 +322,10 @@ typedef struct vstate {
 	const char *names[MYCEL_BUNDLE_FEEDS_MAX]; /* each feed's domain, in the latest charter */
 	cver *cv;
 	size_t n_cv, cap_cv;
+	size_t *vix; /* cv by (feed, version), open addressing: index + 1, 0 when free */
+	size_t vix_cap;
+	const xent **acc; /* the acceptances, by offer id, then feed, then seq */
+	size_t n_acc;
 	xent *xs;
 	size_t n_xs, cap_xs;
 	size_t cap_versions, cap_transfers;
@@ -365,12 +369,54 @@ static int grow(void **arr, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+static uint64_t vhash(size_t j, const char *ver, size_t vn)
+{
+	uint64_t h = 14695981039346656037u ^ (uint64_t)j; /* FNV-1a */
+	for (size_t i = 0; i < vn; i++)
+		h = (h ^ (uint8_t)ver[i]) * 1099511628211u;
+	return h;
+}
+
+/* The slot of (feed j, ver) in the index: the one holding it, or the free one it would take. */
+static size_t *vslot(const vstate *v, size_t j, const char *ver, size_t vn)
+{
+	size_t mask = v->vix_cap - 1;
+	for (size_t i = (size_t)vhash(j, ver, vn) & mask;; i = (i + 1) & mask) {
+		size_t k = v->vix[i];
+		if (k == 0)
+			return &v->vix[i];
+		const cver *c = &v->cv[k - 1];
+		if (c->feed == j && strlen(c->v.version) == vn && memcmp(c->v.version, ver, vn) == 0)
+			return &v->vix[i];
+	}
+}
+
+/* Room in the index for one more version (at most half full). */
+static int vindex_room(vstate *v)
+{
+	if ((v->n_cv + 1) * 2 <= v->vix_cap)
+		return 0;
+	size_t nc = v->vix_cap ? v->vix_cap * 2 : 64;
+	size_t *nx = calloc(nc, sizeof(*nx));
+	if (nx == NULL)
+		return MYCEL_ENOMEM;
+	free(v->vix);
+	v->vix = nx;
+	v->vix_cap = nc;
+	for (size_t i = 0; i < v->n_cv; i++) {
+		const cver *c = &v->cv[i];
+		*vslot(v, c->feed, c->v.version, strlen(c->v.version)) = i + 1;
+	}
+	return 0;
+}
+
 static int add_version(vstate *v, size_t j, const char *ver, size_t vn, const mycel_entry *e)
 {
-	for (size_t i = 0; i < v->n_cv; i++)
-		if (v->cv[i].feed == j && strlen(v->cv[i].v.version) == vn &&
-		    memcmp(v->cv[i].v.version, ver, vn) == 0)
-			return 0; /* published again with the same number: the first one stands */
+	if (vindex_room(v) != 0)
+		return MYCEL_ENOMEM;
+	size_t *slot = vslot(v, j, ver, vn);
+	if (*slot != 0)
+		return 0; /* published again with the same number: the first one stands */
 	if (grow((void **)&v->cv, &v->cap_cv, v->n_cv, sizeof(*v->cv)) != 0)
 		return MYCEL_ENOMEM;
 	cver *x = &v->cv[v->n_cv++];
@@ -380,6 +426,7 @@ static int add_version(vstate *v, size_t j, const char *ver, size_t vn, const my
 	memcpy(x->v.version, ver, vn);
 	x->v.seq = e->h.seq;
 	x->v.ts_ms = e->h.ts_ms;
+	*slot = v->n_cv;
 	return 0;
 }
 
@@ -393,17 +440,16 @@ static void set_status(vstate *v, size_t j, const char *ver, size_t vn, const ch
 		s = MYCEL_BUNDLE_RETIRED;
 	else
 		return;
-	for (size_t i = 0; i < v->n_cv; i++) {
-		mycel_bundle_version *x = &v->cv[i].v;
-		if (v->cv[i].feed != j || strlen(x->version) != vn ||
-		    memcmp(x->version, ver, vn) != 0)
-			continue;
-		if (s > x->status) { /* statuses only move forward */
-			x->status = s;
-			x->status_seq = e->h.seq;
-			x->status_ts_ms = e->h.ts_ms;
-		}
+	if (v->vix_cap == 0 || vn > 64)
 		return;
+	size_t k = *vslot(v, j, ver, vn);
+	if (k == 0)
+		return; /* not (yet) published in this feed */
+	mycel_bundle_version *x = &v->cv[k - 1].v;
+	if (s > x->status) { /* statuses only move forward */
+		x->status = s;
+		x->status_seq = e->h.seq;
+		x->status_ts_ms = e->h.ts_ms;
 	}
 }
 
@@ -487,6 +533,40 @@ static size_t feed_named(const vstate *v, const char *name)
  * to a domain whose feed is not in the bundle cannot be decided, nor can any later one: it
  * is pending. Otherwise the last offer without an acceptance, if any, is pending.
  */
+static int acc_cmp(const void *a, const void *b)
+{
+	const xent *x = *(const xent *const *)a, *y = *(const xent *const *)b;
+	int c = memcmp(x->offer, y->offer, MYCEL_HASH_LEN);
+	if (c != 0)
+		return c;
+	if (x->feed != y->feed)
+		return x->feed < y->feed ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The acceptance of offer o in feed r by from's name, the lowest seq; NULL if none. */
+static const xent *accepted(const vstate *v, const xent *o, size_t r, const char *from)
+{
+	size_t lo = 0, hi = v->n_acc;
+	while (lo < hi) { /* the first (offer, feed) >= (o's id, r) */
+		size_t mid = lo + (hi - lo) / 2;
+		const xent *a = v->acc[mid];
+		int c = memcmp(a->offer, o->eid, MYCEL_HASH_LEN);
+		if (c < 0 || (c == 0 && a->feed < r))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < v->n_acc; lo++) {
+		const xent *a = v->acc[lo];
+		if (memcmp(a->offer, o->eid, MYCEL_HASH_LEN) != 0 || a->feed != r)
+			break;
+		if (strcmp(a->peer, from) == 0)
+			return a;
+	}
+	return NULL;
+}
+
 static xres decide(const vstate *v, size_t g)
 {
 	xres res = {XF_NONE, NULL, NULL, 0, false};
@@ -497,14 +577,7 @@ static xres decide(const vstate *v, size_t g)
 		size_t r = feed_named(v, o->peer);
 		if (r == SIZE_MAX)
 			return (xres){XF_PENDING, o, NULL, 0, false};
-		const xent *acc = NULL;
-		for (size_t k = 0; k < v->n_xs; k++) {
-			const xent *a = &v->xs[k];
-			if (a->feed == r && a->accept && strcmp(a->peer, v->names[g]) == 0 &&
-			    memcmp(a->offer, o->eid, MYCEL_HASH_LEN) == 0 &&
-			    (acc == NULL || a->seq < acc->seq))
-				acc = a;
-		}
+		const xent *acc = accepted(v, o, r, v->names[g]);
 		if (acc != NULL)
 			return (xres){XF_DONE, o, acc, r, true};
 		res = (xres){XF_PENDING, o, NULL, 0, true};
@@ -555,21 +628,33 @@ static int owners(vstate *v)
 	const dbundle *d = v->d;
 	mycel_bundle_report *r = v->r;
 	bool seen[MYCEL_BUNDLE_FEEDS_MAX] = {false};
+	xres outs[MYCEL_BUNDLE_FEEDS_MAX];
 	size_t cur = 0;
 	int rv;
+	for (size_t i = 0; i < v->n_xs; i++)
+		if (v->xs[i].accept)
+			v->n_acc++;
+	if (v->n_acc > 0) {
+		if ((v->acc = calloc(v->n_acc, sizeof(*v->acc))) == NULL)
+			return MYCEL_ENOMEM;
+		for (size_t i = 0, k = 0; i < v->n_xs; i++)
+			if (v->xs[i].accept)
+				v->acc[k++] = &v->xs[i];
+		qsort(v->acc, v->n_acc, sizeof(*v->acc), acc_cmp);
+	}
+	for (size_t g = 0; g < d->n_feeds; g++) /* each feed's transfer out, once */
+		outs[g] = decide(v, g);
 	seen[0] = true;
 	for (bool moved = true; moved;) { /* back to the origin */
 		moved = false;
 		const xres *best = NULL;
-		xres cand[MYCEL_BUNDLE_FEEDS_MAX];
 		size_t from = 0;
 		for (size_t g = 0; g < d->n_feeds; g++) {
 			if (seen[g])
 				continue;
-			cand[g] = decide(v, g);
-			if (cand[g].kind == XF_DONE && cand[g].to == cur &&
-			    (best == NULL || cand[g].accept->seq < best->accept->seq)) {
-				best = &cand[g];
+			if (outs[g].kind == XF_DONE && outs[g].to == cur &&
+			    (best == NULL || outs[g].accept->seq < best->accept->seq)) {
+				best = &outs[g];
 				from = g;
 			}
 		}
@@ -585,7 +670,7 @@ static int owners(vstate *v)
 		seen[cur] = true;
 		if ((rv = take_versions(v, cur, after)) != 0)
 			return rv;
-		xres x = decide(v, cur);
+		xres x = outs[cur];
 		if (x.kind == XF_PENDING) {
 			r->pending = true;
 			r->pending_feed_held = x.held;
@@ -847,6 +932,8 @@ static int verify_decoded(const uint8_t *p, const dbundle *d, mycel_bundle_repor
 		                 "bundle: byte %zu: the digest does not match the bundle's content",
 		                 d->digest_at);
 fail:
+	free(v.acc);
+	free(v.vix);
 	free(v.cv);
 	free(v.xs);
 	for (size_t i = 0; i < d->n_charters; i++)

@@ -1109,6 +1109,87 @@ static void test_transfer_chain(void **state)
 	mycel_key_free(hr);
 }
 
+/* Appends to bb the next entry of sales's feed (after *prev, seq n+1) with body b. */
+static void signed_entry(fx *f, mycel_bundle_builder *bb, mycel_entry *prev, uint64_t n,
+                         const char *kind, const mycel_buf *b)
+{
+	mycel_header h;
+	mycel_entry e;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.feed, f->sales->pk, MYCEL_PK_LEN);
+	h.seq = n + 1;
+	h.has_prev = n > 0;
+	if (n > 0)
+		memcpy(h.prev, prev->id, MYCEL_HASH_LEN);
+	h.ts_ms = 1700000000000u + n;
+	snprintf(h.kind, sizeof(h.kind), "%s", kind);
+	mycel_body_hash(b->data, b->len, h.body_hash);
+	assert_int_equal(mycel_entry_sign(&h, f->sales, &e), 0);
+	assert_int_equal(mycel_bundle_builder_add_entry(bb, e.raw, e.len, b->data, b->len), 0);
+	*prev = e;
+}
+
+/*
+ * Thousands of versions, each published twice, every third one deprecated: each keeps its
+ * first entry, order and status (the verifier indexes versions instead of rescanning them).
+ */
+static void test_many_versions(void **state)
+{
+	fx *f = *state;
+	enum { N = 3000 };
+	mycel_bundle_builder *bb = NULL;
+	mycel_entry prev;
+	mycel_buf b;
+	uint8_t *g = NULL;
+	size_t gn = 0;
+	uint64_t n = 0;
+	char why[256] = "", ver[32];
+	assert_int_equal(mycel_bundle_builder_new("sales", "orders", &bb), 0);
+	assert_int_equal(mycel_store_charter_file(f->s, 1, &g, &gn), 0);
+	assert_int_equal(mycel_bundle_builder_add_charter(bb, g, gn, why, sizeof(why)), 0);
+	free(g);
+	assert_int_equal(mycel_bundle_builder_add_feed(bb, f->sales->pk), 0);
+	mycel_buf_init(&b, 4096);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < N; i++) {
+			snprintf(ver, sizeof(ver), "1.%d.0", i);
+			mycel_buf_reset(&b);
+			mycel_enc_map(&b, 2);
+			mycel_enc_cstr(&b, "id");
+			mycel_enc_cstr(&b, "orders");
+			mycel_enc_cstr(&b, "version");
+			mycel_enc_cstr(&b, ver);
+			signed_entry(f, bb, &prev, n++, "contract", &b);
+		}
+	for (int i = 0; i < N; i += 3) {
+		snprintf(ver, sizeof(ver), "1.%d.0", i);
+		mycel_buf_reset(&b);
+		mycel_enc_map(&b, 4);
+		mycel_enc_cstr(&b, "id");
+		mycel_enc_cstr(&b, "orders");
+		mycel_enc_cstr(&b, "kind");
+		mycel_enc_cstr(&b, "contract");
+		mycel_enc_cstr(&b, "status");
+		mycel_enc_cstr(&b, "deprecated");
+		mycel_enc_cstr(&b, "version");
+		mycel_enc_cstr(&b, ver);
+		signed_entry(f, bb, &prev, n++, "lifecycle", &b);
+	}
+	mycel_buf_fini(&b);
+	mycel_bundle_report *r = finish_ok(bb);
+	assert_int_equal(r->n_versions, N);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(ver, sizeof(ver), "1.%zu.0", i);
+		assert_string_equal(r->versions[i].version, ver);
+		assert_int_equal(r->versions[i].seq, i + 1);
+		assert_int_equal(r->versions[i].status,
+		                 i % 3 == 0 ? MYCEL_BUNDLE_DEPRECATED : MYCEL_BUNDLE_ACTIVE);
+		if (i % 3 == 0)
+			assert_int_equal(r->versions[i].status_seq, 2 * N + i / 3 + 1);
+	}
+	mycel_bundle_report_free(r);
+}
+
 static void test_transfer_peer(void **state)
 {
 	(void)state;
@@ -1189,6 +1270,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_transfer_acceptance_tampered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer_chain, setup, teardown),
 	    cmocka_unit_test(test_transfer_peer),
+	    cmocka_unit_test_setup_teardown(test_many_versions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
