@@ -386,7 +386,8 @@ static size_t *vslot(const vstate *v, size_t j, const char *ver, size_t vn)
 		if (k == 0)
 			return &v->vix[i];
 		const cver *c = &v->cv[k - 1];
-		if (c->feed == j && strlen(c->v.version) == vn && memcmp(c->v.version, ver, vn) == 0)
+		if (c->feed == j && strlen(c->v.version) == vn &&
+		    memcmp(c->v.version, ver, vn) == 0)
 			return &v->vix[i];
 	}
 }
