@@ -169,7 +169,9 @@ typedef struct mycel_bundle_report {
  * feed by the latest charter, every feed admitted by it, each feed's entries from seq 1
  * (decoding, seq, prev, ts order, signature by the key that signs the feed at that seq),
  * every body present (hash, canonical, size) and present wherever it may concern the
- * subject, every fork proof, and the digest. On success *out (the caller frees it with
+ * subject, every fork proof, and the digest; then who owns the subject, by PROTOCOL.md
+ * §5.5's rule over the bundle's feeds (§11.4: no transfer is claimed without its offer and
+ * acceptance both in the bundle). On success *out (the caller frees it with
  * mycel_bundle_report_free) says what the bundle proves. On failure returns the code
  * (ETOOBIG, the decoder's, EVERSION, EBUNDLE for a wrong layout or a missing body, the
  * charter's, the entry's: EBADSIG, ECHAIN, ETS, EHASH, EADMIT, ...), why names where
