@@ -966,7 +966,7 @@ static void test_transfer_pending(void **state)
 }
 
 /* The acceptance body of the fixture's offer with its offer id changed (xor mask). */
-static void accept_body(fx *f, uint8_t mask, mycel_buf *b)
+static void accept_body_from(fx *f, uint8_t mask, const char *from, mycel_buf *b)
 {
 	mycel_entry offer;
 	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 7, &offer), 0);
@@ -976,7 +976,7 @@ static void accept_body(fx *f, uint8_t mask, mycel_buf *b)
 	mycel_enc_cstr(b, "action");
 	mycel_enc_cstr(b, "accept");
 	mycel_enc_cstr(b, "from");
-	mycel_enc_cstr(b, "sales");
+	mycel_enc_cstr(b, from);
 	mycel_enc_cstr(b, "id");
 	mycel_enc_cstr(b, "dash");
 	mycel_enc_cstr(b, "offer");
@@ -984,6 +984,11 @@ static void accept_body(fx *f, uint8_t mask, mycel_buf *b)
 	mycel_enc_cstr(b, "seq");
 	mycel_enc_uint(b, 7);
 	assert_int_equal(b->err, 0);
+}
+
+static void accept_body(fx *f, uint8_t mask, mycel_buf *b)
+{
+	accept_body_from(f, mask, "sales", b);
 }
 
 static void test_transfer_acceptance_tampered(void **state)
@@ -1051,7 +1056,76 @@ static void test_transfer_acceptance_tampered(void **state)
 	assert_true(r->pending_feed_held);
 	mycel_bundle_report_free(r);
 	mycel_buf_fini(&b);
+
+	/* nor is an acceptance of the right offer that names another giver */
+	accept_body_from(f, 0, "hr", &b);
+	mycel_body_hash(b.data, b.len, h.body_hash);
+	assert_int_equal(mycel_entry_sign(&h, f->fin, &forged), 0);
+	bb = builder(f, "sales");
+	add_feed(f, bb, f->sales, 7);
+	add_feed(f, bb, f->fin, 1);
+	assert_int_equal(mycel_bundle_builder_add_entry(bb, forged.raw, forged.len, b.data, b.len),
+	                 0);
+	r = finish_ok(bb);
+	assert_string_equal(r->owner, "sales");
+	assert_int_equal(r->n_transfers, 0);
+	assert_true(r->pending);
+	mycel_bundle_report_free(r);
+	mycel_buf_fini(&b);
 	free(body);
+}
+
+/*
+ * What a faulty publisher may sign anyway changes nothing: a second acceptance of the offer
+ * (the lowest seq counts), a second offer after the transfer, accepted too (the first
+ * accepted offer counts).
+ */
+static void test_transfer_first_counts(void **state)
+{
+	fx *f = *state;
+	mycel_buf b, o;
+	char why[512] = "";
+	accept_body(f, 0, &b);
+	append(f, f->fin, "transfer", &b); /* finance seq 4: the same acceptance again */
+	mycel_buf_init(&o, 4096);
+	mycel_enc_map(&o, 4);
+	mycel_enc_cstr(&o, "action");
+	mycel_enc_cstr(&o, "offer");
+	mycel_enc_cstr(&o, "id");
+	mycel_enc_cstr(&o, "dash");
+	mycel_enc_cstr(&o, "kind");
+	mycel_enc_cstr(&o, "product");
+	mycel_enc_cstr(&o, "to");
+	mycel_enc_cstr(&o, "finance");
+	append(f, f->sales, "transfer", &o); /* sales seq 8: offered again */
+	mycel_buf_init(&b, 4096);
+	mycel_enc_map(&b, 5);
+	mycel_enc_cstr(&b, "action");
+	mycel_enc_cstr(&b, "accept");
+	mycel_enc_cstr(&b, "from");
+	mycel_enc_cstr(&b, "sales");
+	mycel_enc_cstr(&b, "id");
+	mycel_enc_cstr(&b, "dash");
+	mycel_enc_cstr(&b, "offer");
+	mycel_entry e8;
+	assert_int_equal(mycel_store_get(f->s, f->sales->pk, 8, &e8), 0);
+	mycel_enc_bin(&b, e8.id, MYCEL_HASH_LEN);
+	mycel_enc_cstr(&b, "seq");
+	mycel_enc_uint(&b, 8);
+	append(f, f->fin, "transfer", &b); /* finance seq 5: an acceptance of offer 8 */
+
+	mycel_buf_init(&b, MYCEL_BUNDLE_MAX);
+	int rv = mycel_bundle_build(f->s, "sales", "dash", &b, why, sizeof(why));
+	if (rv != 0)
+		fail_msg("build: %s (%s)", mycel_errname(rv), why);
+	mycel_bundle_report *r = verify_ok(b.data, b.len);
+	assert_string_equal(r->owner, "finance");
+	assert_int_equal(r->n_transfers, 1);
+	expect_sales_to_finance(f, &r->transfers[0]); /* offer 7, acceptance 2 */
+	assert_int_equal(r->since_seq, 2);
+	assert_false(r->pending);
+	mycel_bundle_report_free(r);
+	mycel_buf_fini(&b);
 }
 
 /* sales -> finance -> hr: both bundles, from either end, name hr as the owner. */
@@ -1268,6 +1342,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_transfer_received_not_published, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer_pending, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer_acceptance_tampered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_first_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer_chain, setup, teardown),
 	    cmocka_unit_test(test_transfer_peer),
 	    cmocka_unit_test_setup_teardown(test_many_versions, setup, teardown),
