@@ -167,6 +167,8 @@ expect "signed acme-v3.mcc (v3): 2 signature(s), threshold 2"
 mycel 0 charter show acme-v3.mcc --prev acme-v2.mcc
 expect "policies   1" "  pii-restricted       deny" "signed by  bob, carol" \
 	"status     valid (both thresholds reached: a valid step from v2)"
+[ "$(grep -A1 '^policies   1$' <<<"$OUT" | tail -1)" = "  pii-restricted       deny" ] ||
+	die "charter show does not list the policy right under \"policies\""
 for d in sales marketing; do
 	mycel 0 charter apply acme-v3.mcc --data $d
 	expect "$d/store: charter v3 in force"
