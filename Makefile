@@ -3,6 +3,7 @@
 #   make            build (installs missing Debian packages first)
 #   make test       unit tests, then the same tests under ASan+UBSan, then a summary
 #   make demo       run examples/demo.sh against the build
+#   make governance run the governance walk-through (examples/governance/walkthrough.sh)
 #   make fuzz       build the libFuzzer targets;  make fuzz-run TARGET=name SECONDS=600
 #   make bench      run every build/tests/bench/bench-* one after another
 #   make format     clang-format -i the sources
@@ -60,7 +61,7 @@ define ensure_pkgs
 		apt-get install -y --no-install-recommends $$missing
 endef
 
-.PHONY: all deps build test check-sanitize fuzz fuzz-run demo bench clean format
+.PHONY: all deps build test check-sanitize fuzz fuzz-run demo governance bench clean format
 
 all: build
 
@@ -118,6 +119,9 @@ fuzz-run: fuzz
 
 demo: build
 	bash examples/demo.sh $(BUILD_DIR)
+
+governance: build
+	MYCEL=$(BUILD_DIR)/node/mycel bash examples/governance/walkthrough.sh
 
 bench: build
 	@rc=0; found=0; \

@@ -501,16 +501,17 @@ static void show_charter(const mycel_charter *ch, const mycel_charter *prev, con
 		}
 	}
 	printf("policies   %zu\n", mycel_charter_policies(ch)->v.a.len);
-	mycel_compat cm = MYCEL_COMPAT_BACKWARD;
-	(void)mycel_compat_from_params(mycel_charter_params(ch), &cm, NULL, 0);
-	printf("contracts  %s compatibility%s\n", mycel_compat_name(cm),
-	       mycel_value_get(mycel_charter_params(ch), "compatibility") ? "" : " (the default)");
 	for (size_t i = 0; i < mycel_charter_policies(ch)->v.a.len; i++) {
 		const mycel_value *p = &mycel_charter_policies(ch)->v.a.items[i];
 		const mycel_value *id = mycel_value_get(p, "id"),
 		                  *sev = mycel_value_get(p, "severity");
 		printf("  %-20s %s\n", id ? id->v.s.ptr : "?", sev ? sev->v.s.ptr : "?");
 	}
+	/* after the policy list, which belongs under "policies" */
+	mycel_compat cm = MYCEL_COMPAT_BACKWARD;
+	(void)mycel_compat_from_params(mycel_charter_params(ch), &cm, NULL, 0);
+	printf("contracts  %s compatibility%s\n", mycel_compat_name(cm),
+	       mycel_value_get(mycel_charter_params(ch), "compatibility") ? "" : " (the default)");
 	printf("signed by  ");
 	for (size_t i = 0; i < n_order; i++) {
 		signer_name(ch, prev, order[i], name, sizeof(name));
