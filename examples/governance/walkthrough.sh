@@ -33,7 +33,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mycel-governance.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 # marketing keeps its documents in its own repository; here, beside the domain directories
-cp "$here"/*.odcs.yaml "$here"/pii-restricted.cel .
+cp "$here"/*.odcs.yaml "$here"/*.odps.yaml "$here"/pii-restricted.cel .
 
 if [ -t 1 ]; then
 	B=$'\033[1m' N=$'\033[0m'
@@ -227,15 +227,7 @@ mycel 0 verify --data marketing
 expect "3 charter version(s), 1 feed(s), 4 entries, 4 bodies, 0 fork proof(s)" "OK: every signature"
 say "(the feed keeps its name, marketing's genesis key; seq 1-3 verify under it, seq 4 under the next)"
 
-step "11. Product transfer: not in this walk-through yet"
-# TRANSFER: placeholder. `mycel transfer DOMAIN/ID --to DOMAIN` and `mycel accept DOMAIN/ID`
-# (docs/governance.md, "Product transfer") are being finished. When they are, this step shows
-# marketing offering a product to sales, sales accepting it, `mycel get` naming the new owner
-# on both stores, and `mycel verify BUNDLE` listing the transfer under "transfers" in step 13.
-say "(placeholder: product transfer, mycel transfer / mycel accept, is being finished; see"
-say " docs/governance.md. This step will show marketing handing a product to sales.)"
-
-step "12. Sales pulls marketing's feed: every entry checked against charter v3 and the rotation"
+step "11. Sales pulls marketing's feed: every entry checked against charter v3 and the rotation"
 mycel 0 pull --data sales --from marketing
 expect "pulled from marketing:" "4 new entries verified and stored"
 mycel 0 get --data sales marketing/marketing-subscribers
@@ -246,24 +238,24 @@ for v in 1.0.0 2.0.0 2.1.0; do
 	grep -qE "^  $v +active +seq" <<<"$OUT" || die "get lists no active version $v"
 done
 
-step "13. An audit bundle, checked offline by an auditor"
+step "12. An audit bundle, checked offline by an auditor"
 mycel 0 audit marketing/marketing-subscribers --data marketing --out subscribers.mcb
 expect "subscribers.mcb: audit bundle of marketing/marketing-subscribers (contract): 3 charter version(s), 1 feed(s), 4 entries, 4 bodies, 0 fork proof(s)"
 mycel 0 verify subscribers.mcb
 expect "subject       marketing/marketing-subscribers (contract)" \
 	"owner         marketing, feed $(pub marketing)" \
-	"owned since   " "(seq 1)" \
+	"owned since   " "(seq 1: the first version)" "transfers     0" \
 	"charter       version 3 of mesh acme (mesh id $mesh_id)" \
 	"admitted      since charter version 2" \
-	"feed head     seq 4," \
+	"feed head     seq 4 of the feed of marketing," \
 	"key events    1" \
 	"OK: every signature, chain link, body hash, timestamp and charter step verifies"
 for v in 1.0.0:1 2.0.0:2 2.1.0:4; do
-	grep -qE "^ +${v%:*} +active +${v#*:} " <<<"$OUT" || die "the bundle lists no version ${v%:*} at seq ${v#*:}"
+	grep -qE "^ +marketing +${v%:*} +active +${v#*:} " <<<"$OUT" || die "the bundle lists no version ${v%:*} at seq ${v#*:}"
 done
 say "(the mesh id is the one sales' store holds: compare it with the one your governance group gave you)"
 
-step "14. One bit of the bundle changed (in version 2.1.0's document): verify fails and says where"
+step "13. One bit of the bundle changed (in version 2.1.0's document): verify fails and says where"
 python3 - subscribers.mcb subscribers-tampered.mcb preferred_language <<'PY'
 import sys
 src, dst, needle = sys.argv[1], sys.argv[2], sys.argv[3].encode()
@@ -280,4 +272,25 @@ expect "FAIL subscribers-tampered.mcb: bundle: feeds[0].bodies[3]: does not matc
 	"seq 4)" "[EHASH]"
 expect_not "OK:"
 
-step "Done: a charter in three versions, a policy enforced, a contract evolved, a key rotated, an audit"
+step "14. Marketing hands a data product to sales: an offer in its feed, an acceptance in sales'"
+mycel 0 publish campaign-reach.odps.yaml --data marketing
+expect "published  marketing/campaign-reach 1.0.0 (product"
+mycel 0 transfer marketing/campaign-reach --to sales --data marketing
+expect "offered   marketing/campaign-reach to sales (transfer, seq 6)"
+mycel 0 pull --data sales --from marketing
+mycel 0 accept marketing/campaign-reach --data sales
+expect "sales owns it now and publishes its next versions as sales/campaign-reach"
+mycel 0 pull --data marketing --from sales
+mycel 0 get marketing/campaign-reach --data marketing
+expect "moved      to domain sales (offer seq 6, accepted at sales seq 1)"
+mycel 1 transfer marketing/campaign-reach --to sales --data marketing
+expect "PERMISSION_DENIED: marketing/campaign-reach was transferred to sales"
+mycel 0 audit marketing/campaign-reach --data marketing --out reach.mcb
+mycel 0 verify reach.mcb
+expect "owner         sales, feed $(pub sales)" \
+	"(seq 1 of the feed of sales: its acceptance of the transfer from marketing)" \
+	"marketing -> sales: offered at seq 6" \
+	"OK: every signature, chain link, body hash, timestamp and charter step verifies"
+say "(marketing's versions stay signed by marketing and verifiable; sales publishes the next ones as sales/campaign-reach)"
+
+step "Done: a charter in three versions, a policy enforced, a contract evolved, a key rotated, an audit, a transfer"
