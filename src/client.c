@@ -124,19 +124,25 @@ int mycel_client_open_local(const mycel_rpc_ctx *ctx, mycel_client **out)
 	return 0;
 }
 
-void mycel_client_close(mycel_client *c)
+/* Frees what c holds but its socket (closed, or being closed, by the caller). */
+static void client_free(mycel_client *c)
 {
-	if (c == NULL)
-		return;
-	if (!c->local) {
-		nng_close(c->s);
+	if (!c->local)
 		pthread_mutex_destroy(&c->mu);
-	}
 	mycel_charter_free(c->charter);
 	free(c->feeds);
 	pthread_mutex_destroy(&c->keys_mu);
 	free(c->url);
 	free(c);
+}
+
+void mycel_client_close(mycel_client *c)
+{
+	if (c == NULL)
+		return;
+	if (!c->local)
+		nng_close(c->s);
+	client_free(c);
 }
 
 struct mycel__closer {
@@ -235,10 +241,7 @@ mycel__closer *mycel__client_close_start(mycel_client *c)
 		return NULL;
 	}
 	mycel__closer *k = mycel__close_start(c->s);
-	pthread_mutex_destroy(&c->mu);
-	mycel_charter_free(c->charter);
-	free(c->url);
-	free(c);
+	client_free(c);
 	return k;
 }
 

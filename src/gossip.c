@@ -1418,9 +1418,15 @@ void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms)
 {
 	if (g == NULL)
 		return;
-	/* each close bounded (client_int.h): a peer reconnecting while we stop must not hold
-	 * the node's exit; no thread runs, so the table is ours */
-	mycel__closer **k = g->n_peers ? calloc(g->n_peers, sizeof(*k)) : NULL;
+	/*
+	 * With a deadline, each close is bounded (client_int.h): a peer reconnecting while we
+	 * stop must not hold the node's exit. Without one (an in-process node, which must not
+	 * leave sockets behind) they close one after the other on this thread: nng 1.5 wedged
+	 * (every nng_close waiting on one lock) when many closed at once from many threads.
+	 * No thread runs, so the table is ours.
+	 */
+	bool bounded = deadline_ms != UINT64_MAX;
+	mycel__closer **k = bounded && g->n_peers ? calloc(g->n_peers, sizeof(*k)) : NULL;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		if (k != NULL)
 			k[i] = mycel__client_close_start(g->peers[i]->client);

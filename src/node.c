@@ -798,13 +798,23 @@ void mycel_node_stop(mycel_node *n)
 	 */
 	mycel__closer *k[3] = {NULL, NULL, NULL};
 	static const char *const names[3] = {"public", "events", "admin"};
-	if (n->pub_open)
-		k[0] = mycel__close_start(n->pub);
-	if (n->ev_open)
-		k[1] = mycel__close_start(n->ev);
-	if (n->adm_open)
-		k[2] = mycel__close_start(n->adm);
 	uint64_t end = n->close_wait_ms ? mycel__mono_ms() + n->close_wait_ms : UINT64_MAX;
+	if (n->close_wait_ms == 0) {
+		/* in-process: one after the other, every socket closed before we return */
+		if (n->pub_open)
+			nng_close(n->pub);
+		if (n->ev_open)
+			nng_close(n->ev);
+		if (n->adm_open)
+			nng_close(n->adm);
+	} else {
+		if (n->pub_open)
+			k[0] = mycel__close_start(n->pub);
+		if (n->ev_open)
+			k[1] = mycel__close_start(n->ev);
+		if (n->adm_open)
+			k[2] = mycel__close_start(n->adm);
+	}
 	mycel__gossip_close_clients(n->gossip, end); /* the same second */
 	for (size_t i = 0; i < 3; i++)
 		if (!mycel__close_wait(k[i], end))
