@@ -10,6 +10,8 @@
 #   tests/cli_audit.sh MYCEL_BINARY MYCELD_BINARY      (run from the source root)
 set -euo pipefail
 mycel=$(realpath "$1")
+MYCEL=$mycel
+LIB=$(realpath tests/cli_lib.sh)
 myceld=$(realpath "$2")
 mesh=$PWD/examples/mesh
 work=$(mktemp -d /tmp/mycel-cli-audit.XXXXXX)
@@ -25,27 +27,7 @@ trap 'stop_daemon; rm -rf "$work"' EXIT
 cd "$work"
 export NO_COLOR=1
 unset MYCEL_NODE MYCEL_DATA
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() {
-	echo "not ok - $*"
-	[ -n "${OUT:-}" ] && printf '%s\n' "--- output:" "$OUT"
-	exit 1
-}
-# run WANT_RC ARGS...: mycel's stdout+stderr in $OUT, the exit code checked
-run() {
-	local want=$1
-	shift
-	local rc=0
-	OUT=$("$mycel" "$@" 2>&1) || rc=$?
-	[ "$rc" = "$want" ] || fail "mycel $* exited $rc, expected $want"
-}
-has() {
-	local t
-	for t in "$@"; do
-		grep -qF -- "$t" <<<"$OUT" || fail "output lacks \"$t\""
-	done
-}
+. "$LIB"
 # flip FILE OFFSET: xor one byte of FILE with 0x01, in place
 flip() {
 	python3 - "$1" "$2" <<'PY'

@@ -9,6 +9,7 @@
 set -euo pipefail
 
 MYCEL=$(realpath "$1")
+LIB=$(realpath tests/cli_lib.sh)
 MYCELD=${2:+$(realpath "$2")}
 EX=$(realpath examples/mesh)
 T=$(mktemp -d /tmp/mycel-charter-XXXXXX)
@@ -24,34 +25,7 @@ trap 'stop_daemon; rm -rf "$T"' EXIT
 cd "$T"
 export NO_COLOR=1
 
-n=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-fail() {
-	echo "FAIL - $*" >&2
-	[ -n "${OUT:-}" ] && printf '%s\n' "--- output:" "$OUT" >&2
-	exit 1
-}
-# run WANT_RC ARGS...: runs mycel, output (stdout+stderr) in $OUT, checks the exit code.
-run() {
-	local want=$1
-	shift
-	RC=0
-	OUT=$("$MYCEL" "$@" 2>&1) || RC=$?
-	[ "$RC" = "$want" ] || fail "mycel $* exited $RC, expected $want"
-}
-# has TEXT...: each TEXT occurs in $OUT.
-has() {
-	local t
-	for t in "$@"; do
-		grep -qF -- "$t" <<<"$OUT" || fail "output lacks \"$t\""
-	done
-}
-hasnt() {
-	if grep -qF -- "$1" <<<"$OUT"; then fail "output has \"$1\""; fi
-}
+. "$LIB"
 
 # ---- the mesh: alice, bob, carol (2 of 3) govern; sales publishes -------------------------
 for k in alice bob carol mallory sales marketing sales2; do

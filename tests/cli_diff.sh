@@ -8,6 +8,8 @@
 #   tests/cli_diff.sh MYCEL_BINARY MYCELD_BINARY      (run from the source root)
 set -euo pipefail
 mycel=$(realpath "$1")
+MYCEL=$mycel
+LIB=$(realpath tests/cli_lib.sh)
 myceld=$(realpath "$2")
 work=$(mktemp -d /tmp/mycel-cli-diff.XXXXXX)
 dpid=
@@ -22,29 +24,7 @@ trap 'stop_daemon; rm -rf "$work"' EXIT
 cd "$work"
 export NO_COLOR=1
 unset MYCEL_NODE MYCEL_DATA
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() {
-	echo "not ok - $*"
-	[ -n "${OUT:-}" ] && printf '%s\n' "--- output:" "$OUT"
-	exit 1
-}
-# run WANT_RC ARGS...: stdout+stderr in $OUT, stdout alone in $STDOUT
-run() {
-	local want=$1
-	shift
-	RC=0
-	"$mycel" "$@" >out.txt 2>err.txt || RC=$?
-	STDOUT=$(cat out.txt)
-	OUT=$(cat out.txt err.txt)
-	[ "$RC" = "$want" ] || fail "mycel $* exited $RC, expected $want"
-}
-has() {
-	local t
-	for t in "$@"; do
-		grep -qF -- "$t" <<<"$OUT" || fail "output lacks \"$t\""
-	done
-}
+. "$LIB"
 lacks() {
 	local t
 	for t in "$@"; do

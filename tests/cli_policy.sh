@@ -8,38 +8,13 @@
 set -euo pipefail
 
 MYCEL=$(realpath "$1")
+LIB=$(realpath tests/cli_lib.sh)
 T=$(mktemp -d /tmp/mycel-policy-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
 export NO_COLOR=1
 
-n=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-fail() {
-	echo "FAIL - $*" >&2
-	[ -n "${OUT:-}" ] && printf '%s\n' "--- output:" "$OUT" >&2
-	exit 1
-}
-# run WANT_RC ARGS...: runs mycel, output (stdout+stderr) in $OUT, checks the exit code.
-run() {
-	local want=$1
-	shift
-	RC=0
-	OUT=$("$MYCEL" "$@" 2>&1) || RC=$?
-	[ "$RC" = "$want" ] || fail "mycel $* exited $RC, expected $want"
-}
-has() {
-	local t
-	for t in "$@"; do
-		grep -qF -- "$t" <<<"$OUT" || fail "output lacks \"$t\""
-	done
-}
-hasnt() {
-	if grep -qF -- "$1" <<<"$OUT"; then fail "output has \"$1\""; fi
-}
+. "$LIB"
 
 # contract ID VERSION CLASSIFICATION [purpose]: an ODCS contract with a PII column
 contract() {
