@@ -40,6 +40,31 @@ static int read_file(const char *path, size_t max, uint8_t **out, size_t *out_le
 	return 0;
 }
 
+/*
+ * Opens the target of a write by cmd (what: "publishing", "a key rotation", ...) and the
+ * arena for its reply: a node, or a domain directory (a bare store has no key to write
+ * with). On failure says why, closes what it opened and returns the exit code.
+ */
+static int open_writer(const common *co, const char *cmd, const char *what, target *t,
+		       mycel_arena **out_a)
+{
+	int rv = open_target(co, cmd, true, t);
+	if (rv != 0)
+		return rv;
+	mycel_arena *a = reply_arena();
+	if (a == NULL)
+		rv = die(EXIT_FAIL, "out of memory");
+	else if (t->direct && !t->o.has_dom)
+		rv = die(EXIT_FAIL, "%s is a bare store: %s needs a domain directory", t->label, what);
+	if (rv != 0) {
+		mycel_arena_free(a);
+		close_target(t);
+		return rv;
+	}
+	*out_a = a;
+	return 0;
+}
+
 int cmd_publish(int argc, char **argv)
 {
 	static const struct option opts[] = {COMMON_OPTS,
@@ -65,18 +90,14 @@ int cmd_publish(int argc, char **argv)
 	if (n > 1000)
 		return usage_error("publish", "at most 1000 files in one publish");
 	target t;
-	int rv = open_target(&co, "publish", true, &t);
+	mycel_arena *a = NULL;
+	int rv = open_writer(&co, "publish", "publishing", &t, &a);
 	if (rv != 0)
 		return rv;
-	mycel_arena *a = NULL;
 	mycel_msg_PublishDoc *docs = calloc(n, sizeof(*docs));
 	uint8_t **bufs = calloc(n, sizeof(*bufs));
-	if (docs == NULL || bufs == NULL || (a = reply_arena()) == NULL) {
+	if (docs == NULL || bufs == NULL) {
 		rv = die(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if (t.direct && !t.o.has_dom) {
-		rv = die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", t.label);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -193,21 +214,13 @@ static int cmd_lifecycle(int argc, char **argv, mycel_doc_status status)
 	if (optind != argc - 1 || version == NULL || split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
 		return usage_error(cmd, "%s", use);
 	target t;
-	int rv = open_target(&co, cmd, true, &t);
+	mycel_arena *a = NULL;
+	int rv = open_writer(&co, cmd, "publishing", &t, &a);
 	if (rv != 0)
 		return rv;
-	mycel_arena *a = reply_arena();
 	mycel_msg_StatusReply st;
 	mycel_msg_ChangeStatusReply rp;
 	mycel_result res;
-	if (a == NULL) {
-		rv = die(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if (t.direct && !t.o.has_dom) {
-		rv = die(EXIT_FAIL, "%s is a bare store: publishing needs a domain directory", t.label);
-		goto out;
-	}
 	/* the node changes statuses in its own domain's feed only: say so before writing */
 	if ((rv = target_status(&t, cmd, a, &st)) != 0)
 		goto out;
@@ -323,22 +336,13 @@ int cmd_key(int argc, char **argv)
 	if (optind != argc)
 		return usage_error("key", "%s", use);
 	target t;
-	int rv = open_target(&co, "key rotate", true, &t);
+	mycel_arena *a = NULL;
+	int rv = open_writer(&co, "key rotate", "a key rotation", &t, &a);
 	if (rv != 0)
 		return rv;
-	mycel_arena *a = reply_arena();
 	mycel_msg_KeyRotateReply rp;
 	mycel_result res;
 	mycel_entry e;
-	if (a == NULL) {
-		rv = die(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if (t.direct && !t.o.has_dom) {
-		rv = die(EXIT_FAIL, "%s is a bare store: a key rotation needs a domain directory",
-			 t.label);
-		goto out;
-	}
 	rv = mycel_client_key_rotate(t.c, a, &res, &rp);
 	if (rv != 0 || res.status != MYCEL_RPC_OK) {
 		rv = call_failed("key rotate", rv, &res);
@@ -402,22 +406,14 @@ static int cmd_xfer(int argc, char **argv, bool accept)
 	    split_ref(argv[optind], domain, sizeof(domain), &id) != 0)
 		return usage_error(cmd, "%s", use);
 	target t;
-	int rv = open_target(&co, cmd, true, &t);
+	mycel_arena *a = NULL;
+	int rv = open_writer(&co, cmd, "a transfer", &t, &a);
 	if (rv != 0)
 		return rv;
-	mycel_arena *a = reply_arena();
 	mycel_msg_StatusReply st;
 	mycel_msg_TransferReply rp;
 	mycel_result res;
 	mycel_entry e;
-	if (a == NULL) {
-		rv = die(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if (t.direct && !t.o.has_dom) {
-		rv = die(EXIT_FAIL, "%s is a bare store: a transfer needs a domain directory", t.label);
-		goto out;
-	}
 	if ((rv = target_status(&t, cmd, a, &st)) != 0)
 		goto out;
 	const char *mine = charter_domain(t.c, st.node_key, st.node_key_len);
