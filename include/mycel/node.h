@@ -126,9 +126,12 @@ typedef struct mycel_node_opts {
 	mycel_gossip_opts gossip; /* zero: the defaults */
 	/*
 	 * How long mycel_node_stop waits for the node's sockets and its gossip clients to
-	 * close, in ms; 0: as long as it takes. nng 1.5 can hang in a socket's close when a
-	 * peer reconnects at that moment (nanomsg/nng#1498); a program that must exit (myceld)
-	 * sets a bound, and a socket that has not closed by then is left to the exit (logged).
+	 * close, in ms. nng 1.5 can hang in a socket's close when a peer reconnects at that
+	 * moment (nanomsg/nng#1498); a program that must exit (myceld) sets a bound: the sockets
+	 * then close at once, each on a thread of its own, and one that has not closed by then
+	 * is left to the exit (logged). 0: they close one after the other on the stopping
+	 * thread, each as long as it takes, so nothing is left behind (an in-process node;
+	 * many closes at once from many threads wedged nng 1.5 itself).
 	 */
 	unsigned close_wait_ms;
 } mycel_node_opts;
