@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,17 +286,22 @@ done:
 	return rv;
 }
 
-/* Pulls the ranges (and the fork proofs of fork_feeds) from the peer and ingests them. */
 /* One Pull request and its reply, with the arena both live in. */
 typedef struct pull_call {
 	xch x; /* the exchange's, or a copy for a call on another thread (own bytes, err) */
 	mycel_arena *a;
 	mycel_msg_PullRequest rq;
 	mycel_msg_PullReply rp;
-	size_t nr; /* ranges the request carries, from done_from */
+	size_t from; /* index in the ranges of the request's first range */
+	size_t nr;   /* ranges the request carries, from `from` */
 	uint64_t st;
 	int rv;
+	/* a call on its own thread (pull_start): fetched is set under mu once rv, st, rp are */
 	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool fetched;
+	atomic_bool cancel; /* the batch is dropped: do not check it */
 	/* verify ahead: codes of the reply's entries checked on the calling thread (in a) */
 	unsigned threads; /* 0: do not check here */
 	int *codes;       /* NULL: not checked */
@@ -348,6 +354,7 @@ static int pull_request(pull_call *pc, const ranges *rs, size_t done_from,
 	pc->rq.max_bytes = g->o.batch_bytes;
 	pc->rq.fork_feeds = ff;
 	pc->rq.n_fork_feeds = nf;
+	pc->from = done_from;
 	pc->nr = nr;
 	return 0;
 }
@@ -355,13 +362,21 @@ static int pull_request(pull_call *pc, const ranges *rs, size_t done_from,
 static void *pull_call_main(void *arg)
 {
 	pull_call *pc = arg;
-	pc->rv = call(&pc->x, "mycel.v1.Mesh/Pull", &pc->rq, pc->a, &pc->rp, &pc->st);
+	int rv = call(&pc->x, "mycel.v1.Mesh/Pull", &pc->rq, pc->a, &pc->rp, &pc->st);
+	pthread_mutex_lock(&pc->mu);
+	pc->rv = rv;
+	pc->fetched = true;
+	pthread_cond_signal(&pc->cv);
+	pthread_mutex_unlock(&pc->mu);
 	/*
 	 * Verify ahead: the signatures of this batch are checked here, on this thread, while
-	 * the batch before it is being committed, so the cores are not idle during commits.
+	 * the batch before it is being committed and the one after it fetched, so the cores
+	 * are idle neither during commits nor during fetches. From here on the pulling thread
+	 * only reads rp (to compute the next ranges) until it joins this thread.
 	 */
 	size_t n = pc->rp.n_entries;
-	if (pc->threads == 0 || pc->rv != 0 || pc->st != MYCEL_RPC_OK || n == 0)
+	if (pc->threads == 0 || rv != 0 || pc->st != MYCEL_RPC_OK || n == 0 ||
+	    atomic_load(&pc->cancel))
 		return NULL;
 	mycel_blob *items = mycel_arena_alloc(pc->a, n * sizeof(*items));
 	int *codes = mycel_arena_alloc(pc->a, n * sizeof(*codes));
@@ -379,51 +394,180 @@ static void *pull_call_main(void *arg)
 }
 
 /*
+ * Starts the Pull of the ranges from `from` (fork feeds already sent) on a thread of its
+ * own into *pc, which then checks the reply's signatures too. 0, or a code (nothing
+ * started, nothing held).
+ */
+static int pull_start(xch *x, pull_call *pc, ranges *rs, size_t from)
+{
+	mycel__gossip *g = x->g;
+	int rv;
+	memset(pc, 0, sizeof(*pc));
+	pc->x = *x;
+	pc->x.bytes = 0;
+	pc->threads = g->o.verify_threads;
+	atomic_init(&pc->cancel, false);
+	if ((rv = pull_request(pc, rs, from, NULL, 0, true)) != 0)
+		return rv;
+	if (pthread_mutex_init(&pc->mu, NULL) != 0)
+		goto fail_arena;
+	if (pthread_cond_init(&pc->cv, NULL) != 0)
+		goto fail_mu;
+	if (pthread_create(&pc->t, NULL, pull_call_main, pc) != 0)
+		goto fail_cv;
+	return 0;
+fail_cv:
+	pthread_cond_destroy(&pc->cv);
+fail_mu:
+	pthread_mutex_destroy(&pc->mu);
+fail_arena:
+	mycel_arena_free(pc->a);
+	pc->a = NULL;
+	return MYCEL_ENOMEM;
+}
+
+/* Waits until the call started by pull_start has its reply (or failed). */
+static void pull_wait_fetched(pull_call *pc)
+{
+	pthread_mutex_lock(&pc->mu);
+	while (!pc->fetched)
+		pthread_cond_wait(&pc->cv, &pc->mu);
+	pthread_mutex_unlock(&pc->mu);
+}
+
+/* Joins the thread of a call started by pull_start; its bytes count to x, its error too. */
+static void pull_join(xch *x, pull_call *pc)
+{
+	pthread_join(pc->t, NULL);
+	pthread_cond_destroy(&pc->cv);
+	pthread_mutex_destroy(&pc->mu);
+	x->bytes += pc->x.bytes;
+	if (pc->rv != 0 || pc->st != MYCEL_RPC_OK)
+		memcpy(x->err, pc->x.err, sizeof(x->err));
+}
+
+/* Drops a call started by pull_start (NULL: none): not checked, joined, freed. */
+static void pull_drop(xch *x, pull_call *pc)
+{
+	if (pc == NULL)
+		return;
+	atomic_store(&pc->cancel, true);
+	pthread_join(pc->t, NULL);
+	pthread_cond_destroy(&pc->cv);
+	pthread_mutex_destroy(&pc->mu);
+	x->bytes += pc->x.bytes;
+	mycel_arena_free(pc->a);
+	pc->a = NULL;
+}
+
+/* Whether pc's reply (fetched) is one to ingest: the call succeeded and brought something. */
+static bool pull_has_data(const pull_call *pc)
+{
+	if (pc->rv != 0 || pc->st != MYCEL_RPC_OK)
+		return false;
+	if (pc->rp.n_entries > 0)
+		return true;
+	for (size_t i = 0; i < pc->rp.n_forks; i++)
+		if (pc->rp.forks[i].a != NULL && pc->rp.forks[i].b != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * Advances the ranges of pc's request past the entries of its reply (only used for the
+ * next requests, which are dropped if this batch is refused) and returns the index of the
+ * first range the next request carries. Reads pc's reply only: its thread may be checking it.
+ */
+static size_t pull_advance(ranges *rs, const pull_call *pc)
+{
+	const mycel_msg_PullReply *rp = &pc->rp;
+	size_t from = pc->from, nr = pc->nr, last = from;
+	for (size_t i = 0; i < rp->n_entries; i++) {
+		mycel_entry e;
+		if (mycel_entry_decode(rp->entries[i].entry, rp->entries[i].entry_len, &e) != 0)
+			continue;
+		for (size_t j = from; j < from + nr; j++) {
+			range *r = &rs->r[j];
+			if (memcmp(r->feed, e.h.feed, MYCEL_PK_LEN) == 0 && e.h.seq >= r->from &&
+			    e.h.seq <= r->to) {
+				r->from = e.h.seq + 1;
+				if (j > last)
+					last = j;
+				break;
+			}
+		}
+	}
+	if (!(rp->has_more && rp->more))
+		return from + nr;
+	/* ranges before the last one served are done (empty ones were skipped) */
+	size_t next = from;
+	while (next < last || (next < rs->n && rs->r[next].from > rs->r[next].to))
+		next++;
+	return next;
+}
+
+/*
  * Pulls the ranges rs (and the fork proofs of fork_feeds) from x's peer, in batches, each
- * ingested before the next. Pipelined: while batch k is verified and committed, the
- * request for batch k+1 (its ranges known from batch k's entries) is already on its way,
- * on a second thread over the same client (raw calls may run concurrently).
+ * ingested before the next. Pipelined, two batches ahead: while batch k is committed,
+ * batch k+1 (fetched) is being verified on its own thread and batch k+2 — its ranges known
+ * from k+1's reply as soon as it is decoded — is already being fetched and then verified
+ * on a third one, over the same client (raw calls may run concurrently). A refused batch
+ * drops those ahead of it: nothing of a later batch is committed before an earlier one.
  */
 static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], size_t n_forks)
 {
 	mycel__gossip *g = x->g;
 	int rv = 0;
-	size_t done_from = 0; /* ranges before this index are complete */
+	size_t req_from = 0; /* the next request's first range, once the last reply is known */
 	bool forks_sent = n_forks == 0;
-	pull_call cur, next;
-	bool have_next = false; /* next holds a finished call for the following batch */
-	while ((done_from < rs->n || !forks_sent || have_next) && !stopping(g)) {
-		if (peer_ignored(g, x->p))
+	pull_call slot[3];
+	size_t k = 0;                       /* batches taken so far; batch i is in slot[i % 3] */
+	pull_call *ahead = NULL, *ahead2 = NULL; /* batches k+1 and k+2, on their threads */
+	bool ahead_used = false; /* ahead's reply advanced the ranges (req_from is past it) */
+	for (;;) {
+		if (stopping(g) || peer_ignored(g, x->p))
 			break;
-		if (have_next) {
-			cur = next;
-			have_next = false;
-			x->bytes += cur.x.bytes;
-			if (cur.rv != 0 || cur.st != MYCEL_RPC_OK)
-				memcpy(x->err, cur.x.err, sizeof(x->err));
+		pull_call *cur = &slot[k % 3];
+		if (ahead != NULL) {
+			pull_join(x, ahead); /* cur == ahead */
+			ahead = ahead2;
+			ahead2 = NULL;
+			if (!ahead_used && pull_has_data(cur))
+				req_from = pull_advance(rs, cur);
+			ahead_used = false; /* the former k+2: started, its reply not used yet */
 		} else {
-			memset(&cur, 0, sizeof(cur));
-			cur.x = *x;
-			if ((rv = pull_request(&cur, rs, done_from, fork_feeds, n_forks,
-			                       forks_sent)) != 0)
-				return rv;
-			cur.rv = call(x, "mycel.v1.Mesh/Pull", &cur.rq, cur.a, &cur.rp, &cur.st);
+			if (req_from >= rs->n && forks_sent)
+				break;
+			memset(cur, 0, sizeof(*cur));
+			cur->x = *x;
+			if ((rv = pull_request(cur, rs, req_from, fork_feeds, n_forks, forks_sent)) !=
+			    0)
+				break;
+			cur->rv = call(x, "mycel.v1.Mesh/Pull", &cur->rq, cur->a, &cur->rp, &cur->st);
+			if (pull_has_data(cur))
+				req_from = pull_advance(rs, cur);
 		}
-		mycel_arena *a = cur.a;
-		size_t nr = cur.nr;
-		mycel_msg_PullReply rp = cur.rp;
-		if (cur.rv != 0 || cur.st != MYCEL_RPC_OK) {
+		k++;
+		mycel_arena *a = cur->a;
+		mycel_msg_PullReply rp = cur->rp;
+		if (cur->rv != 0 || cur->st != MYCEL_RPC_OK) {
 			mycel_arena_free(a);
-			return cur.rv != 0 ? cur.rv : MYCEL_EIO;
+			rv = cur->rv != 0 ? cur->rv : MYCEL_EIO;
+			break;
 		}
 		forks_sent = true;
+		if (!pull_has_data(cur)) {
+			mycel_arena_free(a);
+			break; /* nothing (more) to have: the peer's store lacks the rest */
+		}
 		mycel_blob *items =
 		    rp.n_entries ? mycel_arena_alloc(a, rp.n_entries * sizeof(*items)) : NULL;
 		mycel__fork_blob *fk =
 		    rp.n_forks ? mycel_arena_alloc(a, rp.n_forks * sizeof(*fk)) : NULL;
 		if ((rp.n_entries && items == NULL) || (rp.n_forks && fk == NULL)) {
 			mycel_arena_free(a);
-			return MYCEL_ENOMEM;
+			rv = MYCEL_ENOMEM;
+			break;
 		}
 		for (size_t i = 0; i < rp.n_entries; i++) {
 			items[i].entry = rp.entries[i].entry;
@@ -445,58 +589,32 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 			fk[nfk].b.body_len = rp.forks[i].b->body_len;
 			nfk++;
 		}
-		if (rp.n_entries == 0 && nfk == 0) {
-			mycel_arena_free(a);
-			return 0; /* nothing (more) to have: the peer's store lacks the rest */
-		}
-		/*
-		 * Advance the ranges past what came (only used for the next requests, which are
-		 * dropped if this batch is refused), then ask for the next batch at once.
-		 */
-		size_t last = done_from;
-		for (size_t i = 0; i < rp.n_entries; i++) {
-			mycel_entry e;
-			if (mycel_entry_decode(items[i].entry, items[i].entry_len, &e) != 0)
-				continue;
-			for (size_t j = done_from; j < done_from + nr; j++) {
-				range *r = &rs->r[j];
-				if (memcmp(r->feed, e.h.feed, MYCEL_PK_LEN) == 0 &&
-				    e.h.seq >= r->from && e.h.seq <= r->to) {
-					r->from = e.h.seq + 1;
-					if (j > last)
-						last = j;
-					break;
-				}
-			}
-		}
 		bool more = rp.has_more && rp.more;
-		size_t next_from = done_from;
-		if (!more) {
-			next_from += nr;
-		} else {
-			/* ranges before the last one served are done (empty ones were skipped) */
-			while (next_from < last ||
-			       (next_from < rs->n && rs->r[next_from].from > rs->r[next_from].to))
-				next_from++;
+		/*
+		 * Keep two batches ahead: k+1 if none is on its way (the first batch, or a start
+		 * that failed: asked again next turn), then, once k+1's reply is in, k+2.
+		 */
+		if (ahead == NULL && req_from < rs->n && !stopping(g) &&
+		    pull_start(x, &slot[k % 3], rs, req_from) == 0) {
+			ahead = &slot[k % 3];
+			ahead_used = false;
 		}
-		bool started = false;
-		if (next_from < rs->n && !stopping(g)) {
-			memset(&next, 0, sizeof(next));
-			next.x = *x;
-			next.x.bytes = 0;
-			next.threads = g->o.verify_threads;
-			if (pull_request(&next, rs, next_from, fork_feeds, n_forks, true) == 0) {
-				started = pthread_create(&next.t, NULL, pull_call_main, &next) == 0;
-				if (!started)
-					mycel_arena_free(next.a); /* asked again next turn */
+		if (ahead != NULL && ahead2 == NULL && !ahead_used) {
+			pull_wait_fetched(ahead);
+			if (pull_has_data(ahead)) {
+				req_from = pull_advance(rs, ahead);
+				ahead_used = true;
+				if (req_from < rs->n && !stopping(g) &&
+				    pull_start(x, &slot[(k + 1) % 3], rs, req_from) == 0)
+					ahead2 = &slot[(k + 1) % 3];
 			}
 		}
 		mycel__ingest_result res;
 		memset(&res, 0, sizeof(res));
 		/* a batch with more to come is bulk catch-up: not pushed on (mesh.h) */
 		uint64_t hops = more ? MYCEL__HOPS_NO_FORWARD : 0;
-		if (cur.codes != NULL)
-			rv = mycel__ingest_checked(g->env.ctx, items, rp.n_entries, cur.codes, fk,
+		if (cur->codes != NULL)
+			rv = mycel__ingest_checked(g->env.ctx, items, rp.n_entries, cur->codes, fk,
 			                           nfk, x->p->url, hops, &res);
 		else
 			rv = mycel__ingest(g->env.ctx, items, rp.n_entries, fk, nfk, x->p->url,
@@ -518,25 +636,13 @@ static int pull(xch *x, ranges *rs, const uint8_t (*fork_feeds)[MYCEL_PK_LEN], s
 				note_reject(x, res.code, res.why);
 		}
 		mycel_arena_free(a);
-		if (started) {
-			pthread_join(next.t, NULL);
-			have_next = true;
-		}
-		if (stop) {
-			/* the rest of this peer's data waits for another round */
-			if (have_next) {
-				x->bytes += next.x.bytes;
-				mycel_arena_free(next.a);
-			}
-			return rv;
-		}
-		done_from = next_from;
+		if (stop)
+			break; /* the rest of this peer's data waits for another round */
 	}
-	if (have_next) { /* stopping, or the peer is ignored now */
-		x->bytes += next.x.bytes;
-		mycel_arena_free(next.a);
-	}
-	return 0;
+	/* stopping, the peer ignored, refused or done: drop what was fetched ahead */
+	pull_drop(x, ahead2);
+	pull_drop(x, ahead);
+	return rv;
 }
 
 /* Entries collected from the store for a push. */

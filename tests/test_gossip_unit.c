@@ -892,6 +892,79 @@ static void test_gap_pulls(void **state)
 	mesh_close(&m);
 }
 
+/* Publishes n contract ids (t0000, t0001, ...) on node 0 in one Publish: n entries. */
+static void publish_many(mesh *m, size_t n)
+{
+	enum { DOC_CAP = 160 };
+	char *docs = malloc(n * DOC_CAP);
+	mycel_msg_PublishDoc *d = calloc(n, sizeof(*d));
+	assert_non_null(docs);
+	assert_non_null(d);
+	for (size_t i = 0; i < n; i++) {
+		char *doc = docs + i * DOC_CAP;
+		int len = snprintf(doc, DOC_CAP,
+		                   "apiVersion: v3.0.2\nkind: DataContract\nid: t%04zu\nname: t%04zu\n"
+		                   "version: 1.0.0\nstatus: active\ndomain: sales\n",
+		                   i, i);
+		assert_true(len > 0 && len < DOC_CAP);
+		d[i].document = (const uint8_t *)doc;
+		d[i].document_len = (size_t)len;
+	}
+	mycel_msg_PublishRequest rq = {.documents = d, .n_documents = n};
+	mycel_buf b;
+	mycel_buf_init(&b, (size_t)1 << 20);
+	assert_int_equal(mycel_msg_PublishRequest_encode(&rq, &b), 0);
+	mycel_client *c = NULL;
+	assert_int_equal(mycel_client_open(mycel_node_admin_url(m->nodes[0]), &c), 0);
+	uint64_t st = 99;
+	char *msg = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	assert_int_equal(mycel_client_call(c, "mycel.v1.Admin/Publish", tc_now_ms() + WAIT_MS,
+	                                   b.data, b.len, &st, &msg, &body, &len),
+	                 0);
+	if (st != MYCEL_RPC_OK)
+		fail_msg("publish: %s", msg);
+	free(msg);
+	free(body);
+	mycel_client_close(c);
+	mycel_buf_fini(&b);
+	free(d);
+	free(docs);
+}
+
+/*
+ * A pull of many batches (two fetched and verified ahead of the one committed) brings every
+ * entry, in order, each counted once: 400 entries in batches of 64, by one exchange (no
+ * rounds, no push).
+ */
+static void test_pull_many_batches(void **state)
+{
+	(void)state;
+	mesh m;
+	mycel_gossip_opts go = {
+	    .interval_ms = 3600000, .no_push = true, .batch_entries = 64, .verify_threads = 2};
+	mesh_open(&m, 2, &go);
+	publish_many(&m, 400);
+	assert_int_equal(head_of(m.nodes[0], m.feed), 400);
+	assert_int_equal(head_of(m.nodes[1], m.feed), 0);
+	mycel__gossip *g1 = mycel__node_gossip(m.nodes[1]);
+	uint64_t bytes = 0;
+	assert_int_equal(mycel__gossip_exchange(g1, mycel_node_url(m.nodes[0]), &bytes), 0);
+	assert_int_equal(head_of(m.nodes[1], m.feed), 400);
+	mycel__gossip_stats st;
+	mycel__gossip_stats_get(g1, &st);
+	assert_int_equal(st.pulled, 400);
+	/* the same head on both: the chain came whole */
+	uint64_t s0 = 0, s1 = 0;
+	uint8_t h0[MYCEL_HASH_LEN], h1[MYCEL_HASH_LEN];
+	assert_int_equal(mycel_store_head(mycel_node_store(m.nodes[0]), m.feed, &s0, h0), 0);
+	assert_int_equal(mycel_store_head(mycel_node_store(m.nodes[1]), m.feed, &s1, h1), 0);
+	assert_int_equal(s0, s1);
+	assert_memory_equal(h0, h1, MYCEL_HASH_LEN);
+	mesh_close(&m);
+}
+
 /* Node logs of the in-process meshes, for the checks on what nodes log. */
 static void node_log(void *ctx, mycel_node_level lv, const char *line)
 {
@@ -1148,6 +1221,7 @@ int main(void)
 	    cmocka_unit_test(test_eight_nodes_no_push),
 	    cmocka_unit_test(test_other_mesh),
 	    cmocka_unit_test(test_gap_pulls),
+	    cmocka_unit_test(test_pull_many_batches),
 	    cmocka_unit_test(test_large_frontier_charter_fork),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
