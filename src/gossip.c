@@ -1520,10 +1520,10 @@ void mycel__gossip_stop(mycel__gossip *g)
 	}
 }
 
-void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms)
+size_t mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms)
 {
 	if (g == NULL)
-		return;
+		return 0;
 	/*
 	 * With a deadline, each close is bounded (client_int.h): a peer reconnecting while we
 	 * stop must not hold the node's exit. Without one (an in-process node, which must not
@@ -1547,6 +1547,7 @@ void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms)
 	if (stalled > 0)
 		mycel__gp_log(g, MYCEL_NODE_WARN,
 		              "msg=\"socket close stalled\" socket=peer count=%zu", stalled);
+	return stalled;
 }
 
 void mycel__gossip_free(mycel__gossip *g)

@@ -90,11 +90,12 @@ int mycel__gossip_start(mycel__gossip *g);
 void mycel__gossip_stop(mycel__gossip *g);
 
 /*
- * Closes the peers' clients of a stopped engine, all at once, waiting for them until the
- * monotonic ms deadline at most (UINT64_MAX: none) (a close that does not finish is left behind and logged;
- * see client_int.h). The next start dials afresh. Accepts NULL.
+ * Closes the peers' clients of a stopped engine. With a monotonic ms deadline: all at once,
+ * waiting for them until the deadline at most (a close that does not finish is left behind
+ * and logged; see client_int.h). With UINT64_MAX: one after the other, each as long as it
+ * takes. Returns how many were left behind. The next start dials afresh. Accepts NULL.
  */
-void mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms);
+size_t mycel__gossip_close_clients(mycel__gossip *g, uint64_t deadline_ms);
 
 /* Stops the engine if needed, closes its clients, frees it. Accepts NULL. */
 void mycel__gossip_free(mycel__gossip *g);

@@ -92,6 +92,7 @@ struct mycel_node {
 	mycel_node_log_fn log;
 	void *log_ctx;
 	unsigned close_wait_ms; /* 0: unbounded */
+	size_t stalled;         /* sockets the last stop left to the exit */
 };
 
 static void logf_(mycel_node *n, mycel_node_level level, const char *fmt, ...)
@@ -815,17 +816,24 @@ void mycel_node_stop(mycel_node *n)
 		if (n->adm_open)
 			k[2] = mycel__close_start(n->adm);
 	}
-	mycel__gossip_close_clients(n->gossip, end); /* the same second */
+	n->stalled += mycel__gossip_close_clients(n->gossip, end); /* the same second */
 	for (size_t i = 0; i < 3; i++)
-		if (!mycel__close_wait(k[i], end))
+		if (!mycel__close_wait(k[i], end)) {
+			n->stalled++;
 			logf_(n, MYCEL_NODE_WARN,
 			      "msg=\"socket close stalled\" socket=%s", names[i]);
+		}
 	if (n->adm_open && n->admin_path != NULL)
 		(void)unlink(n->admin_path);
 	n->pub_open = n->ev_open = n->adm_open = false;
 	if (n->running)
 		logf_(n, MYCEL_NODE_INFO, "msg=\"stopped\"");
 	n->running = false;
+}
+
+size_t mycel_node_stalled(const mycel_node *n)
+{
+	return n != NULL ? n->stalled : 0;
 }
 
 void mycel_node_close(mycel_node *n)

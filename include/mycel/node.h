@@ -171,6 +171,13 @@ mycel_store *mycel_node_store(const mycel_node *n);
  */
 void mycel_node_stop(mycel_node *n);
 
+/*
+ * How many sockets mycel_node_stop left closing when close_wait_ms ran out (0 with
+ * close_wait_ms 0). nng's threads still hold them: a program should then end without
+ * exit handlers (_exit), as myceld does, rather than tear down what nng still uses.
+ */
+size_t mycel_node_stalled(const mycel_node *n);
+
 /* The writer's counters (see the file comment), for monitoring and tests. */
 typedef struct mycel_node_write_stats {
 	uint64_t requests;  /* writes executed by the writer thread */
