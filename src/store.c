@@ -1103,16 +1103,16 @@ int mycel_store_forks(mycel_store *s, const uint8_t *feed, mycel_fork_fn fn, voi
 
 /* ---- reads ---------------------------------------------------------------------- */
 
-int mycel_store_charter_file(mycel_store *s, uint64_t version, uint8_t **out, size_t *out_len)
+/* The value of key in table dbi, copied into *out (malloc'd) in a read transaction of its own. */
+static int get_copy(mycel_store *s, MDB_dbi dbi, const void *key, size_t key_len, uint8_t **out,
+		    size_t *out_len)
 {
 	MDB_txn *txn;
-	uint8_t vk[8];
 	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc != 0)
 		return mycel__mdb_err(rc);
-	mycel__be64(vk, version);
-	MDB_val k = {sizeof(vk), vk}, v;
-	int rv = mycel__mdb_err(mdb_get(txn, s->charters, &k, &v));
+	MDB_val k = {key_len, (void *)key}, v;
+	int rv = mycel__mdb_err(mdb_get(txn, dbi, &k, &v));
 	if (rv == 0) {
 		uint8_t *p = malloc(v.mv_size ? v.mv_size : 1);
 		if (p == NULL) {
@@ -1125,6 +1125,13 @@ int mycel_store_charter_file(mycel_store *s, uint64_t version, uint8_t **out, si
 	}
 	mdb_txn_abort(txn);
 	return rv;
+}
+
+int mycel_store_charter_file(mycel_store *s, uint64_t version, uint8_t **out, size_t *out_len)
+{
+	uint8_t vk[8];
+	mycel__be64(vk, version);
+	return get_copy(s, s->charters, vk, sizeof(vk), out, out_len);
 }
 
 int mycel_store_head(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t *out_seq,
@@ -1168,26 +1175,9 @@ int mycel_store_get(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t s
 int mycel_store_get_body(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t seq,
 			 uint8_t **out, size_t *out_len)
 {
-	MDB_txn *txn;
 	uint8_t fs[MYCEL__FEEDSEQ_LEN];
-	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc != 0)
-		return mycel__mdb_err(rc);
 	mycel__feedseq(fs, feed, seq);
-	MDB_val k = {sizeof(fs), fs}, v;
-	int rv = mycel__mdb_err(mdb_get(txn, s->bodies, &k, &v));
-	if (rv == 0) {
-		uint8_t *p = malloc(v.mv_size ? v.mv_size : 1);
-		if (p == NULL) {
-			rv = MYCEL_ENOMEM;
-		} else {
-			memcpy(p, v.mv_data, v.mv_size);
-			*out = p;
-			*out_len = v.mv_size;
-		}
-	}
-	mdb_txn_abort(txn);
-	return rv;
+	return get_copy(s, s->bodies, fs, sizeof(fs), out, out_len);
 }
 
 int mycel_store_scan(mycel_store *s, const uint8_t feed[MYCEL_PK_LEN], uint64_t from,
